@@ -1,0 +1,98 @@
+# Liaison: every target sets up what it needs (a local .venv, a pinned buf under .tools/).
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF_VERSION := 1.75.0
+BUF := .tools/buf/node_modules/.bin/buf
+PROTO_SRC := $(wildcard protos/liaison/v1/*.proto)
+# Only these files declare services, so only they get *_pb2_grpc.py.
+PROTO_SERVICES := protos/liaison/v1/exchange.proto protos/liaison/v1/translation.proto
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv and install Liaison with its development tools
+
+$(BUF):
+	mkdir -p .tools/buf
+	npm install --silent --no-save --no-audit --no-fund --prefix .tools/buf @bufbuild/buf@$(BUF_VERSION)
+
+.PHONY: run
+run: venv ## Start the gateway on the embedded defaults (LOCAL, 127.0.0.1:50051, ./var/liaison.db)
+	$(VENV)/bin/liaison serve
+
+define generate
+	mkdir -p $(1)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
+		--python_out=$(1) --mypy_out=quiet:$(1) $(PROTO_SRC)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
+		--grpc_python_out=$(1) --mypy_grpc_out=quiet:$(1) $(PROTO_SERVICES)
+endef
+
+.PHONY: protos
+protos: venv ## Regenerate the Python code of the contract (committed)
+	$(call generate,protos)
+
+.PHONY: protos-check
+protos-check: venv ## Fail when the committed generated code differs from what the protos generate
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(call generate,$$tmp) && \
+	diff -r -x '*.proto' -x '__init__.py' -x '__pycache__' "$$tmp/liaison/v1" protos/liaison/v1 \
+		&& echo "protos-check: generated code is up to date"
+
+.PHONY: buf-lint
+buf-lint: $(BUF) ## Lint the protos with buf (STANDARD)
+	$(BUF) lint
+
+.PHONY: buf-breaking
+buf-breaking: $(BUF) ## Fail on wire/JSON-breaking changes against the previous commit (BASE=rev)
+	@base=$${BASE:-HEAD~1}; \
+	if ! git rev-parse --verify --quiet "$$base^{commit}" >/dev/null; then \
+		echo "buf-breaking: no $$base to compare with, skipped"; exit 0; fi; \
+	if [ -z "$$(git ls-tree -d "$$base" protos/liaison/v1)" ]; then \
+		echo "buf-breaking: $$base has no contract yet, skipped"; exit 0; fi; \
+	$(BUF) breaking --against ".git#ref=$$(git rev-parse "$$base"),subdir=." && \
+	echo "buf-breaking: no breaking change against $$base"
+
+.PHONY: lint
+lint: venv buf-lint buf-breaking ## ruff (lint + format check) and buf
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: venv ## Format the Python code
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: typecheck
+typecheck: venv ## mypy --strict on the hand-written code
+	$(VENV)/bin/mypy
+
+.PHONY: pytest
+pytest: venv ## Run the test suite only
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: test
+test: lint typecheck protos-check pytest ## Every check: lint, type check, protos-check, tests
+
+.PHONY: bench
+bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)
+	$(PY) -m bench
+
+.PHONY: clean
+clean: ## Remove the virtualenv, tools and caches
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -1,0 +1,209 @@
+"""Centre configuration: one TOML file per centre, with defaults that run with no file at all.
+
+A file looks like this (every key is optional)::
+
+    [centre]
+    id = "WCO-I2C"
+
+    [server]
+    listen = "127.0.0.1:50051"
+
+    [storage]
+    path = "var/liaison.db"        # relative paths are relative to the file's folder
+    synchronous = "full"
+
+    [limits]
+    max_message_bytes = 4194304
+
+Unknown sections or keys are refused (a typo must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, cast
+
+__all__ = [
+    "DEFAULT_CENTRE_ID",
+    "DEFAULT_DB_PATH",
+    "DEFAULT_LISTEN",
+    "CentreConfig",
+    "ConfigError",
+    "LimitsConfig",
+    "ServerConfig",
+    "StorageConfig",
+    "load_config",
+]
+
+DEFAULT_CENTRE_ID = "LOCAL"
+DEFAULT_LISTEN = "127.0.0.1:50051"
+DEFAULT_DB_PATH = Path("var") / "liaison.db"
+
+CENTRE_ID_PATTERN = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?$")
+"""Centre ids are upper-case letters, digits and hyphens, e.g. ``INTERPOL-CCC-LYON``."""
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or has a bad value; the message says where."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    """The gRPC listener."""
+
+    listen: str = DEFAULT_LISTEN
+    """``host:port`` to listen on; port 0 picks a free port (tests)."""
+    grace_seconds: float = 5.0
+    """On shutdown, how long in-flight calls may take to finish before they are cancelled."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """The embedded store."""
+
+    path: Path = DEFAULT_DB_PATH
+    """SQLite database file; its folder is created when missing."""
+    synchronous: Literal["full", "normal"] = "full"
+    """SQLite ``synchronous`` in WAL mode: ``full`` survives power loss, ``normal`` survives
+    process crashes only (and commits faster)."""
+    max_batch_records: int = 2048
+    """Group commit: the most records one transaction takes from the queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitsConfig:
+    """Input limits; exceeding them is refused with a clear status, never truncated."""
+
+    max_message_bytes: int = 4 * 1024 * 1024
+    """Largest gRPC message accepted (RESOURCE_EXHAUSTED beyond)."""
+    max_records_per_stream: int = 100_000
+    """Most records one SubmitStream call may carry (RESOURCE_EXHAUSTED beyond)."""
+    max_page_size: int = 1000
+    """Largest Search page; larger requests are capped."""
+    default_page_size: int = 100
+    """Search page size when the request gives none."""
+
+
+@dataclass(frozen=True, slots=True)
+class CentreConfig:
+    """Everything one centre's gateway needs."""
+
+    centre_id: str = DEFAULT_CENTRE_ID
+    """This centre's id; stamped into the provenance of records submitted without one."""
+    server: ServerConfig = field(default_factory=ServerConfig)
+    """Listener settings."""
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    """Store settings."""
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    """Input limits."""
+    source: Path | None = None
+    """The file this configuration was read from; ``None`` for the embedded defaults."""
+
+
+def load_config(path: Path | None = None) -> CentreConfig:
+    """Read a centre's TOML file, or return the embedded defaults when ``path`` is ``None``.
+
+    Raises:
+        ConfigError: the file cannot be read or parsed, or a value is unknown or invalid.
+    """
+    if path is None:
+        return CentreConfig()
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    return _from_document(document, path)
+
+
+def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
+    sections = {"centre", "server", "storage", "limits"}
+    unknown = sorted(set(document) - sections)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(sections))}"
+        )
+    centre = _table(document, "centre", path)
+    _reject_unknown(centre, {"id"}, "centre", path)
+    centre_id = centre.get("id", DEFAULT_CENTRE_ID)
+    if not isinstance(centre_id, str) or not CENTRE_ID_PATTERN.fullmatch(centre_id):
+        raise ConfigError(
+            f"{path}: [centre] id must be 1-64 upper-case letters, digits or hyphens, "
+            f"got {centre_id!r}"
+        )
+    server = cast(ServerConfig, _section(document, "server", ServerConfig(), path))
+    storage = cast(StorageConfig, _section(document, "storage", StorageConfig(), path))
+    if not storage.path.is_absolute():
+        storage = replace(storage, path=path.parent / storage.path)
+    limits = cast(LimitsConfig, _section(document, "limits", LimitsConfig(), path))
+    _check(server, storage, limits, path)
+    return CentreConfig(
+        centre_id=centre_id, server=server, storage=storage, limits=limits, source=path
+    )
+
+
+def _table(document: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    return table
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], name: str, path: Path) -> None:
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [{name}]: {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(known))}"
+        )
+
+
+def _section(document: dict[str, Any], name: str, default: Any, path: Path) -> Any:
+    table = _table(document, name, path)
+    by_name = {item.name: item for item in fields(default)}
+    _reject_unknown(table, set(by_name), name, path)
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        current = getattr(default, key)
+        expected: type = type(current)
+        if isinstance(current, Path):
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: [{name}] {key} must be a string path")
+            value = Path(value)
+        elif expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
+            raise ConfigError(
+                f"{path}: [{name}] {key} must be {expected.__name__}, got {type(value).__name__}"
+            )
+        values[key] = value
+    return replace(default, **values)
+
+
+def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, path: Path) -> None:
+    host, _, port = server.listen.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ConfigError(f"{path}: [server] listen must be host:port, got {server.listen!r}")
+    if server.grace_seconds < 0:
+        raise ConfigError(f"{path}: [server] grace_seconds must not be negative")
+    if storage.synchronous not in ("full", "normal"):
+        raise ConfigError(f'{path}: [storage] synchronous must be "full" or "normal"')
+    if storage.max_batch_records < 1:
+        raise ConfigError(f"{path}: [storage] max_batch_records must be at least 1")
+    for key in (
+        "max_message_bytes",
+        "max_records_per_stream",
+        "max_page_size",
+        "default_page_size",
+    ):
+        if getattr(limits, key) < 1:
+            raise ConfigError(f"{path}: [limits] {key} must be at least 1")
+    if limits.default_page_size > limits.max_page_size:
+        raise ConfigError(f"{path}: [limits] default_page_size exceeds max_page_size")

@@ -1,0 +1,218 @@
+"""The storage interface the services are written against.
+
+The services never see SQL: they hand the store :class:`WriteItem` values (already validated,
+hashed, serialized and indexed) and read back :class:`StoredRecord` values. The embedded SQLite
+store (:mod:`gateway.store.sqlite`) is the default; a server database implements the same
+interface without touching the services.
+
+Every write is durable before its coroutine returns: a caller acknowledges a record only after
+``write`` has returned for it.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = [
+    "CommitListener",
+    "DocumentKey",
+    "IndexKeys",
+    "NameKey",
+    "RecordStore",
+    "SearchQuery",
+    "StoreClosedError",
+    "StoreError",
+    "StoredRecord",
+    "StoredVersion",
+    "VersionConflict",
+    "WriteItem",
+    "WriteOutcome",
+]
+
+
+class StoreError(Exception):
+    """The store could not complete an operation; nothing of the failed transaction was kept."""
+
+
+class StoreClosedError(StoreError):
+    """The store is closed (or closing) and accepts no more work."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKey:
+    """A travel document's searchable identity."""
+
+    number: str
+    """Document number, normalised by :func:`gateway.indexing.normalize_document_number`."""
+    issuing_state: str
+    """Issuing state code as stored (``CountryCode.code``), empty when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class NameKey:
+    """A family name with the birth date it goes with, as searched."""
+
+    family: str
+    """Family name normalised by :func:`gateway.indexing.normalize_name`."""
+    birth_year: int
+    """Birth year, 0 when unknown."""
+    birth_month: int
+    """Birth month, 0 when unknown."""
+    birth_day: int
+    """Birth day, 0 when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexKeys:
+    """The search columns of one record version."""
+
+    kind: str
+    """Record kind: the name of the body field (``"person"``, ``"travel_document"``, ...)."""
+    originating_centre: str
+    """Centre id from the record's provenance."""
+    documents: tuple[DocumentKey, ...] = ()
+    """Document keys (travel documents)."""
+    names: tuple[NameKey, ...] = ()
+    """Family-name keys (persons, document holders, notice subjects)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteItem:
+    """One validated record to store."""
+
+    record_id: str
+    """The record's id."""
+    content_sha256: bytes
+    """SHA-256 of the record's canonical content; equal hashes mean a duplicate."""
+    blob: bytes
+    """The serialized ``liaison.v1.Record`` with ``version`` zero; the store keeps the version apart."""
+    keys: IndexKeys
+    """Search columns."""
+    expected_version: int = 0
+    """Non-zero: the version the submitter last saw; the write is a conflict when the latest differs."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    """The outcome of a write that stored (or had already stored) the content."""
+
+    record_id: str
+    version: int
+    sequence: int
+    """Commit sequence number of this version: unique, increasing in commit order, never reused."""
+    committed_at_us: int
+    """Commit time, microseconds since the Unix epoch (UTC)."""
+    content_sha256: bytes
+    duplicate: bool
+    """True when the same content was already stored as ``version`` and nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class VersionConflict:
+    """The outcome of a write whose ``expected_version`` was not the latest version."""
+
+    record_id: str
+    expected_version: int
+    latest_version: int
+    """The latest stored version (0 when the record does not exist)."""
+
+
+WriteOutcome = StoredVersion | VersionConflict
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    """One stored record version, as read back."""
+
+    record_id: str
+    version: int
+    sequence: int
+    committed_at_us: int
+    content_sha256: bytes
+    kind: str
+    originating_centre: str
+    blob: bytes
+    """The serialized ``liaison.v1.Record`` with ``version`` zero."""
+    latest_version: int
+    """The latest version of the record at the time of reading."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """Search criteria; every criterion given must match (AND). Only latest versions match."""
+
+    document_number: str = ""
+    """Normalised document number; empty for any."""
+    issuing_state: str = ""
+    """With ``document_number``: the issuing state code; empty for any."""
+    family_name: str = ""
+    """Normalised family name; empty for any."""
+    birth_year: int = 0
+    """With ``family_name``: birth year, 0 for any. Month and day refine it."""
+    birth_month: int = 0
+    birth_day: int = 0
+    kinds: frozenset[str] = field(default_factory=frozenset)
+    """Record kinds; empty for all."""
+    originating_centre: str = ""
+    """Originating centre id; empty for all."""
+    committed_after_us: int = 0
+    """Only versions committed at or after this time (microseconds), 0 for no bound."""
+    committed_before_us: int = 0
+    """Only versions committed before this time (microseconds), 0 for no bound."""
+
+
+CommitListener = Callable[[Sequence[StoredRecord]], None]
+"""Called on the event loop after each commit with the new versions, in sequence order."""
+
+
+class RecordStore(abc.ABC):
+    """Durable storage of record versions with search and an ordered commit feed."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Open (creating and migrating as needed). Must be called on the event loop that uses it."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish the queued writes, then release every resource. Idempotent."""
+
+    @abc.abstractmethod
+    async def write(self, items: Sequence[WriteItem]) -> list[WriteOutcome]:
+        """Store the items, in order, and return one outcome per item after the commit.
+
+        Items of one call, and of calls made concurrently, may share a transaction (group
+        commit); each call returns only once everything it wrote is durable. When the transaction
+        fails, nothing of it is kept and :class:`StoreError` is raised.
+        """
+
+    @abc.abstractmethod
+    async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:
+        """Return the version asked for (0: the latest), or ``None`` when absent."""
+
+    @abc.abstractmethod
+    async def search(
+        self, query: SearchQuery, after_sequence: int, limit: int
+    ) -> list[StoredRecord]:
+        """Return up to ``limit`` latest versions matching ``query``, in increasing sequence
+        order, whose sequence is greater than ``after_sequence``."""
+
+    @abc.abstractmethod
+    async def read_since(
+        self,
+        after_sequence: int,
+        limit: int,
+        kinds: frozenset[str] = frozenset(),
+        originating_centres: frozenset[str] = frozenset(),
+    ) -> list[StoredRecord]:
+        """Return up to ``limit`` versions (every version, not only the latest) committed with a
+        sequence greater than ``after_sequence``, in sequence order, optionally filtered."""
+
+    @abc.abstractmethod
+    async def last_sequence(self) -> int:
+        """The highest committed sequence number (0 when empty)."""
+
+    @abc.abstractmethod
+    def add_commit_listener(self, listener: CommitListener) -> Callable[[], None]:
+        """Register ``listener`` for new versions; returns a function that unregisters it."""
