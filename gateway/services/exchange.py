@@ -1,0 +1,295 @@
+"""The ``liaison.v1.RecordExchange`` service: submit, read, search and follow records."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+import grpc
+from grpc import aio
+
+from gateway.config import CENTRE_ID_PATTERN, LimitsConfig
+from gateway.errors import (
+    ConflictError,
+    FieldViolation,
+    GatewayError,
+    InvalidArgumentError,
+    LimitExceededError,
+    NotFoundError,
+    abort,
+    record_error,
+)
+from gateway.feed import CaughtUpMarker, CommitFeed
+from gateway.indexing import KIND_BY_BODY, body_of_kind
+from gateway.intake import prepare_record
+from gateway.search import decode_cursor, encode_cursor, query_from_request
+from gateway.store.base import (
+    RecordStore,
+    StoredRecord,
+    StoredVersion,
+    StoreError,
+    VersionConflict,
+    WriteItem,
+    WriteOutcome,
+)
+from gateway.validation import RECORD_ID_PATTERN
+from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
+
+__all__ = ["SERVICE_NAME", "RecordExchangeService"]
+
+SERVICE_NAME: str = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
+
+_WRITES_IN_FLIGHT_PER_STREAM = 4
+"""SubmitStream pipelines this many batches into the store while it reads the next messages:
+enough to overlap validation with commits, few enough to keep a stream's memory bounded."""
+
+_KINDS = frozenset(KIND_BY_BODY.values())
+
+Context = aio.ServicerContext[object, object]
+
+
+class _StoreUnavailableError(GatewayError):
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+@contextlib.asynccontextmanager
+async def _statuses(context: Context) -> AsyncIterator[None]:
+    """Turn the gateway's refusals into their gRPC statuses; anything else stays INTERNAL."""
+    try:
+        yield
+    except GatewayError as error:
+        await abort(context, error)
+    except StoreError:
+        await abort(context, _store_failed())
+
+
+def _store_failed() -> GatewayError:
+    return _StoreUnavailableError("the store could not commit; nothing was stored, retry")
+
+
+class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
+    """Implements RecordExchange on a :class:`RecordStore` and its :class:`CommitFeed`."""
+
+    def __init__(
+        self, *, store: RecordStore, feed: CommitFeed, centre_id: str, limits: LimitsConfig
+    ) -> None:
+        self._store = store
+        self._feed = feed
+        self._centre_id = centre_id
+        self._limits = limits
+
+    async def Submit(
+        self, request: exchange_pb2.SubmitRequest, context: Context
+    ) -> exchange_pb2.SubmitResponse:
+        async with _statuses(context):
+            if not request.HasField("record"):
+                raise InvalidArgumentError(
+                    "a record is required", [FieldViolation("record", "is required")]
+                )
+            try:
+                item = prepare_record(request.record, self._centre_id)
+            except InvalidArgumentError as error:
+                raise InvalidArgumentError(
+                    error.message, [violation.under("record") for violation in error.violations]
+                ) from None
+            [outcome] = await self._store.write([item])
+            return exchange_pb2.SubmitResponse(ack=_ack(_stored_or_raise(outcome)))
+        raise AssertionError("unreachable: _statuses aborts the call")
+
+    async def SubmitStream(
+        self,
+        request_iterator: AsyncIterator[exchange_pb2.SubmitStreamRequest],
+        context: Context,
+    ) -> exchange_pb2.SubmitStreamResponse:
+        response = exchange_pb2.SubmitStreamResponse()
+        in_flight: collections.deque[
+            tuple[asyncio.Future[list[WriteOutcome]], list[exchange_pb2.SubmitResult]]
+        ] = collections.deque()
+        async with _statuses(context):
+            try:
+                received = 0
+                async for message in request_iterator:
+                    if received + len(message.records) > self._limits.max_records_per_stream:
+                        raise LimitExceededError(
+                            f"a SubmitStream call may carry at most "
+                            f"{self._limits.max_records_per_stream} records; the records before "
+                            f"number {received} were processed, split the rest over more streams"
+                        )
+                    items: list[WriteItem] = []
+                    slots: list[exchange_pb2.SubmitResult] = []
+                    for record in message.records:
+                        slot = response.results.add(index=received)
+                        received += 1
+                        try:
+                            items.append(prepare_record(record, self._centre_id))
+                        except InvalidArgumentError as error:
+                            slot.error.CopyFrom(record_error(error))
+                            response.rejected += 1
+                            continue
+                        slots.append(slot)
+                    if items:
+                        in_flight.append((asyncio.ensure_future(self._store.write(items)), slots))
+                    while len(in_flight) > _WRITES_IN_FLIGHT_PER_STREAM:
+                        await _settle(*in_flight.popleft(), response)
+                while in_flight:
+                    await _settle(*in_flight.popleft(), response)
+                response.received = received
+                return response
+            finally:
+                # On abort or cancellation the queued writes still commit (the store never drops
+                # queued work); only their outcomes go unobserved.
+                for future, _ in in_flight:
+                    future.add_done_callback(_consume_outcome)
+        raise AssertionError("unreachable: _statuses aborts the call")
+
+    async def Get(
+        self, request: exchange_pb2.GetRequest, context: Context
+    ) -> exchange_pb2.GetResponse:
+        async with _statuses(context):
+            if not RECORD_ID_PATTERN.fullmatch(request.record_id):
+                raise InvalidArgumentError(
+                    "invalid record id", [FieldViolation("record_id", "must be a valid record id")]
+                )
+            stored = await self._store.get(request.record_id, request.version)
+            if stored is None:
+                what = f"version {request.version} of " if request.version else ""
+                raise NotFoundError(f"{what}record {request.record_id} not found")
+            return exchange_pb2.GetResponse(record=_record(stored), metadata=_metadata(stored))
+        raise AssertionError("unreachable: _statuses aborts the call")
+
+    async def Search(
+        self, request: exchange_pb2.SearchRequest, context: Context
+    ) -> AsyncIterator[exchange_pb2.SearchResponse]:
+        async with _statuses(context):
+            query = query_from_request(request)
+            position = decode_cursor(query, request.cursor)
+            page_size = min(
+                request.page_size or self._limits.default_page_size, self._limits.max_page_size
+            )
+            matches = await self._store.search(query, position, page_size + 1)
+            for stored in matches[:page_size]:
+                position = stored.sequence
+                yield exchange_pb2.SearchResponse(
+                    hit=exchange_pb2.SearchHit(
+                        record=_record(stored),
+                        metadata=_metadata(stored),
+                        cursor=encode_cursor(query, position),
+                    )
+                )
+            yield exchange_pb2.SearchResponse(
+                page_end=exchange_pb2.SearchPageEnd(
+                    next_cursor=encode_cursor(query, position), has_more=len(matches) > page_size
+                )
+            )
+
+    async def Subscribe(
+        self, request: exchange_pb2.SubscribeRequest, context: Context
+    ) -> AsyncIterator[exchange_pb2.SubscribeResponse]:
+        async with _statuses(context):
+            violations = [
+                FieldViolation(f"kinds[{i}]", f"unknown record kind {kind}")
+                for i, kind in enumerate(request.kinds)
+                if kind not in _KINDS
+            ] + [
+                FieldViolation(f"originating_centres[{i}]", "must be a centre id like WCO-I2C")
+                for i, centre in enumerate(request.originating_centres)
+                if not CENTRE_ID_PATTERN.fullmatch(centre)
+            ]
+            if violations:
+                raise InvalidArgumentError("invalid subscription", violations)
+            after = request.after_sequence if request.HasField("after_sequence") else None
+            stream = self._feed.stream(
+                after,
+                frozenset(body_of_kind(kind) for kind in request.kinds),
+                frozenset(request.originating_centres),
+            )
+            async for item in stream:
+                if isinstance(item, CaughtUpMarker):
+                    yield exchange_pb2.SubscribeResponse(
+                        caught_up=exchange_pb2.CaughtUp(sequence=item.sequence)
+                    )
+                else:
+                    yield exchange_pb2.SubscribeResponse(
+                        record_event=exchange_pb2.RecordEvent(
+                            record=_record(item), metadata=_metadata(item)
+                        )
+                    )
+
+
+async def _settle(
+    future: asyncio.Future[list[WriteOutcome]],
+    slots: Sequence[exchange_pb2.SubmitResult],
+    response: exchange_pb2.SubmitStreamResponse,
+) -> None:
+    """Fill the result slots of one batch once its write has committed (or failed)."""
+    try:
+        outcomes = await future
+    except StoreError:
+        failure = record_error(_store_failed())
+        for slot in slots:
+            slot.error.CopyFrom(failure)
+        response.rejected += len(slots)
+        return
+    for slot, outcome in zip(slots, outcomes, strict=True):
+        if isinstance(outcome, VersionConflict):
+            slot.error.CopyFrom(record_error(_conflict(outcome)))
+            response.rejected += 1
+            continue
+        _fill_ack(slot.ack, outcome)
+        if outcome.duplicate:
+            response.duplicates += 1
+        else:
+            response.stored += 1
+
+
+def _consume_outcome(future: asyncio.Future[list[WriteOutcome]]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not warn about it
+
+
+def _conflict(conflict: VersionConflict) -> ConflictError:
+    return ConflictError(
+        f"record {conflict.record_id} is at version {conflict.latest_version}, "
+        f"the submit expected version {conflict.expected_version}; read it again and resubmit"
+    )
+
+
+def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
+    if isinstance(outcome, VersionConflict):
+        raise _conflict(outcome)
+    return outcome
+
+
+def _fill_ack(ack: exchange_pb2.SubmitAck, stored: StoredVersion) -> None:
+    ack.record_id = stored.record_id
+    ack.version = stored.version
+    ack.sequence = stored.sequence
+    ack.duplicate = stored.duplicate
+    ack.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
+    ack.committed_at.nanos = micros * 1000
+    ack.content_sha256 = stored.content_sha256
+
+
+def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
+    ack = exchange_pb2.SubmitAck()
+    _fill_ack(ack, stored)
+    return ack
+
+
+def _record(stored: StoredRecord) -> record_pb2.Record:
+    record = record_pb2.Record.FromString(stored.blob)
+    record.version = stored.version
+    return record
+
+
+def _metadata(stored: StoredRecord) -> exchange_pb2.RecordMetadata:
+    metadata = exchange_pb2.RecordMetadata(
+        sequence=stored.sequence,
+        content_sha256=stored.content_sha256,
+        latest_version=stored.latest_version,
+    )
+    metadata.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
+    metadata.committed_at.nanos = micros * 1000
+    return metadata

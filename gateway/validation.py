@@ -1,0 +1,319 @@
+"""Validation of records before they are stored: every refused field is reported, not the first.
+
+Two kinds of rules apply. Generic rules walk every field that is set, guided by the descriptors:
+enum values must be defined by the contract (proto3 keeps unknown numbers, the gateway does not),
+and value types (``PartialDate``, ``CountryCode``, ``Quantity``, ``Timestamp``, ...) are checked
+wherever they occur. Envelope and body rules then check what each kind of record needs.
+
+Paths are the proto field names from the record, with list indexes: ``person.names[0].family``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from gateway.config import CENTRE_ID_PATTERN
+from gateway.errors import FieldViolation
+from liaison.codes import ICAO_CODES, ISO_ALPHA3
+from liaison.v1 import common_pb2, record_pb2
+
+__all__ = ["RECORD_ID_PATTERN", "validate_partial_date", "validate_record"]
+
+RECORD_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._:\-]{0,126}[A-Za-z0-9])?$")
+"""Record ids: 1-128 letters, digits, ``.``, ``_``, ``:``, ``-``; alphanumeric at both ends."""
+
+_DECIMAL = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
+_UNIT = re.compile(r"^[A-Z0-9]{2,3}$")
+_HS_CODE = re.compile(r"^[0-9]{6}(?:[0-9]{2}){0,2}$")
+_SCRIPT = re.compile(r"^[A-Z][a-z]{3}$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
+_ENTITY_ID = re.compile(r"^[0-9]{4}/[0-9]+$")
+_UNLOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
+_IATA = re.compile(r"^[A-Z]{3}$")
+# google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_TIMESTAMP_MIN, _TIMESTAMP_MAX = -62135596800, 253402300799
+
+Violations = list[FieldViolation]
+_TypeCheck = Callable[[Any, str, Violations], None]
+
+
+def validate_record(record: record_pb2.Record) -> Violations:
+    """Return every violation in ``record`` (an empty list when it may be stored)."""
+    violations: Violations = []
+    if not record.record_id:
+        violations.append(FieldViolation("record_id", "is required"))
+    elif not RECORD_ID_PATTERN.fullmatch(record.record_id):
+        violations.append(
+            FieldViolation(
+                "record_id",
+                "must be 1-128 letters, digits, '.', '_', ':' or '-', "
+                "starting and ending with a letter or digit",
+            )
+        )
+    body = record.WhichOneof("body")
+    if body is None:
+        violations.append(
+            FieldViolation(
+                "body",
+                "exactly one body (person, travel_document, "
+                "vehicle, seizure, notice, passenger_manifest, "
+                "cultural_object) is required",
+            )
+        )
+    _walk(record, "", violations)
+    if body is not None:
+        _BODY_RULES[body](getattr(record, body), body, violations)
+    return violations
+
+
+def _walk(message: Message, prefix: str, violations: Violations) -> None:
+    """Check enums and typed values in every set field of ``message``, recursively."""
+    for field, value in message.ListFields():
+        path = prefix + field.name
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            assert field.enum_type is not None  # always set for enum fields
+            known = field.enum_type.values_by_number
+            if field.is_repeated:
+                for index, item in enumerate(value):
+                    if item not in known:
+                        violations.append(_unknown_enum(f"{path}[{index}]", item, field))
+            elif value not in known:
+                violations.append(_unknown_enum(path, value, field))
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            assert field.message_type is not None  # always set for message fields
+            check = _TYPE_CHECKS.get(field.message_type.full_name)
+            if field.is_repeated:
+                for index, item in enumerate(value):
+                    item_path = f"{path}[{index}]"
+                    if check is not None:
+                        check(item, item_path, violations)
+                    _walk(item, item_path + ".", violations)
+            else:
+                if check is not None:
+                    check(value, path, violations)
+                _walk(value, path + ".", violations)
+
+
+def _unknown_enum(path: str, number: int, field: FieldDescriptor) -> FieldViolation:
+    enum_name = field.enum_type.full_name if field.enum_type is not None else field.full_name
+    return FieldViolation(path, f"unknown value {number} for {enum_name}")
+
+
+def validate_partial_date(date: common_pb2.PartialDate, path: str, violations: Violations) -> None:
+    """Append a violation to ``violations`` when ``date`` is not a valid partial date."""
+    year, month, day = date.year, date.month, date.day
+    if not (year or month or day):
+        return
+    if not 1 <= year <= 9999:
+        violations.append(FieldViolation(f"{path}.year", "must be 1 to 9999 when a date is given"))
+        return
+    if month > 12:
+        violations.append(FieldViolation(f"{path}.month", "must be 1 to 12, or 0 when unknown"))
+        return
+    if day and not month:
+        violations.append(FieldViolation(f"{path}.day", "a day needs a month"))
+    elif day and day > calendar.monthrange(year, month)[1]:
+        violations.append(FieldViolation(f"{path}.day", f"{year:04d}-{month:02d} has no day {day}"))
+
+
+def _check_country(country: common_pb2.CountryCode, path: str, violations: Violations) -> None:
+    code, system = country.code, country.system
+    systems = common_pb2.CountryCodeSystem
+    if not code:
+        if system not in (
+            systems.COUNTRY_CODE_SYSTEM_UNSPECIFIED,
+            systems.COUNTRY_CODE_SYSTEM_UNMAPPED,
+        ):
+            violations.append(FieldViolation(f"{path}.code", "is required with this system"))
+        elif not country.raw:
+            violations.append(
+                FieldViolation(f"{path}.raw", "an unmapped country code needs its raw value")
+            )
+        return
+    if code in ISO_ALPHA3:
+        expected = systems.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+    elif code in ICAO_CODES:
+        expected = systems.COUNTRY_CODE_SYSTEM_ICAO9303
+    else:
+        violations.append(
+            FieldViolation(
+                f"{path}.code",
+                f"{code!r} is neither an ISO 3166-1 alpha-3 nor an ICAO 9303 code; "
+                "put an unmappable value in raw with system UNMAPPED",
+            )
+        )
+        return
+    if system not in (systems.COUNTRY_CODE_SYSTEM_UNSPECIFIED, expected):
+        violations.append(
+            FieldViolation(f"{path}.system", f"{code} belongs to {systems.Name(expected)}")
+        )
+
+
+def _check_quantity(quantity: common_pb2.Quantity, path: str, violations: Violations) -> None:
+    if not (quantity.amount or quantity.unit):
+        return
+    if not _DECIMAL.fullmatch(quantity.amount):
+        violations.append(FieldViolation(f"{path}.amount", "must be a decimal number like 12.500"))
+    if not _UNIT.fullmatch(quantity.unit):
+        violations.append(
+            FieldViolation(
+                f"{path}.unit", "must be a UN/ECE Rec. 20 unit or ISO 4217 currency code"
+            )
+        )
+
+
+def _check_timestamp(stamp: Any, path: str, violations: Violations) -> None:
+    if not _TIMESTAMP_MIN <= stamp.seconds <= _TIMESTAMP_MAX:
+        violations.append(FieldViolation(f"{path}.seconds", "is outside 0001-01-01..9999-12-31"))
+    if not 0 <= stamp.nanos <= 999_999_999:
+        violations.append(FieldViolation(f"{path}.nanos", "must be 0 to 999999999"))
+
+
+def _check_name(name: common_pb2.Name, path: str, violations: Violations) -> None:
+    if not (name.family or name.given or name.middle or name.full):
+        violations.append(FieldViolation(path, "a name needs a family, given, middle or full part"))
+    if name.script and not _SCRIPT.fullmatch(name.script):
+        violations.append(FieldViolation(f"{path}.script", "must be an ISO 15924 code like Latn"))
+
+
+def _check_place(place: common_pb2.Place, path: str, violations: Violations) -> None:
+    if place.unlocode and not _UNLOCODE.fullmatch(place.unlocode):
+        violations.append(FieldViolation(f"{path}.unlocode", "must be a UN/LOCODE like FRLYS"))
+    if place.iata_code and not _IATA.fullmatch(place.iata_code):
+        violations.append(FieldViolation(f"{path}.iata_code", "must be three capital letters"))
+
+
+def _check_link(link: record_pb2.Link, path: str, violations: Violations) -> None:
+    if link.type == record_pb2.LINK_TYPE_UNSPECIFIED:
+        violations.append(FieldViolation(f"{path}.type", "is required"))
+    if not RECORD_ID_PATTERN.fullmatch(link.target_record_id):
+        violations.append(FieldViolation(f"{path}.target_record_id", "must be a valid record id"))
+
+
+def _check_provenance(provenance: record_pb2.Provenance, path: str, violations: Violations) -> None:
+    centre = provenance.originating_centre
+    if centre and not CENTRE_ID_PATTERN.fullmatch(centre):
+        violations.append(
+            FieldViolation(f"{path}.originating_centre", "must be a centre id like WCO-I2C")
+        )
+    if provenance.payload_sha256 and len(provenance.payload_sha256) != 32:
+        violations.append(FieldViolation(f"{path}.payload_sha256", "must be 32 bytes"))
+
+
+def _check_handling(handling: record_pb2.Handling, path: str, violations: Violations) -> None:
+    for index, centre in enumerate(handling.releasable_to):
+        if not CENTRE_ID_PATTERN.fullmatch(centre):
+            violations.append(
+                FieldViolation(f"{path}.releasable_to[{index}]", "must be a centre id like WCO-I2C")
+            )
+
+
+_TYPE_CHECKS: dict[str, _TypeCheck] = {
+    "liaison.v1.PartialDate": validate_partial_date,
+    "liaison.v1.CountryCode": _check_country,
+    "liaison.v1.Quantity": _check_quantity,
+    "liaison.v1.Name": _check_name,
+    "liaison.v1.Place": _check_place,
+    "liaison.v1.Link": _check_link,
+    "liaison.v1.Provenance": _check_provenance,
+    "liaison.v1.Handling": _check_handling,
+    "google.protobuf.Timestamp": _check_timestamp,
+}
+
+
+def _required(
+    violations: Violations, path: str, present: object, what: str = "is required"
+) -> None:
+    if not present:
+        violations.append(FieldViolation(path, what))
+
+
+def _person(person: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.names", len(person.names), "at least one name is required")
+    for index, language in enumerate(person.languages):
+        if not _LANGUAGE.fullmatch(language):
+            violations.append(
+                FieldViolation(f"{path}.languages[{index}]", "must be an ISO 639 code")
+            )
+    physical = person.physical_description
+    for key in ("height_m", "weight_kg"):
+        value = getattr(physical, key)
+        if value != value or value < 0:  # NaN is the only value unequal to itself
+            violations.append(
+                FieldViolation(f"{path}.physical_description.{key}", "must be a positive number")
+            )
+
+
+def _travel_document(document: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.document_number", document.document_number)
+    _required(violations, f"{path}.document_type", document.document_type)
+
+
+def _vehicle(vehicle: Any, path: str, violations: Violations) -> None:
+    _required(
+        violations,
+        f"{path}.identification_number",
+        vehicle.identification_number or vehicle.registration_number,
+        "an identification number or a registration number is required",
+    )
+
+
+def _seizure(seizure: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.commodity_category", seizure.commodity_category)
+    _required(
+        violations,
+        f"{path}.date",
+        seizure.date.year,
+        "the seizure date (at least its year) is required",
+    )
+    if seizure.hs_code and not _HS_CODE.fullmatch(seizure.hs_code):
+        violations.append(FieldViolation(f"{path}.hs_code", "must be 6, 8 or 10 digits"))
+
+
+def _notice(notice: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.notice_type", notice.notice_type)
+    if notice.entity_id and not _ENTITY_ID.fullmatch(notice.entity_id):
+        violations.append(FieldViolation(f"{path}.entity_id", "must look like 2019/12345"))
+    if notice.HasField("subject"):
+        _person(notice.subject, f"{path}.subject", violations)
+
+
+def _passenger_manifest(manifest: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.manifest_type", manifest.manifest_type)
+    _required(violations, f"{path}.flight_number", manifest.flight_number)
+    for index, traveller in enumerate(manifest.travellers):
+        where = f"{path}.travellers[{index}]"
+        _required(violations, f"{where}.role", traveller.role)
+        ids = [("person_record_id", traveller.person_record_id)] + [
+            (f"document_record_ids[{i}]", value)
+            for i, value in enumerate(traveller.document_record_ids)
+        ]
+        for name, value in ids:
+            if value and not RECORD_ID_PATTERN.fullmatch(value):
+                violations.append(FieldViolation(f"{where}.{name}", "must be a valid record id"))
+
+
+def _cultural_object(item: Any, path: str, violations: Violations) -> None:
+    _required(
+        violations,
+        f"{path}.object_type",
+        item.object_type or item.description,
+        "the type of object (or at least a description) is required by the Object ID checklist",
+    )
+
+
+_BODY_RULES: dict[str, _TypeCheck] = {
+    "person": _person,
+    "travel_document": _travel_document,
+    "vehicle": _vehicle,
+    "seizure": _seizure,
+    "notice": _notice,
+    "passenger_manifest": _passenger_manifest,
+    "cultural_object": _cultural_object,
+}

@@ -1,0 +1,56 @@
+"""Fixtures shared by every test: a real gateway on an ephemeral loopback port with a temp store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from grpc import aio
+
+from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
+from gateway.server import Gateway
+from liaison.v1 import exchange_pb2_grpc
+
+TEST_CENTRE = "TEST-CENTRE"
+
+
+def make_config(tmp_path: Path, **limits: int) -> CentreConfig:
+    """A configuration for a test gateway: loopback, port 0, store under ``tmp_path``."""
+    return CentreConfig(
+        centre_id=TEST_CENTRE,
+        server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
+        # "normal" keeps the suite fast; durability across a crash is tested with the default.
+        storage=StorageConfig(path=tmp_path / "gateway.db", synchronous="normal"),
+        limits=LimitsConfig(**limits),
+    )
+
+
+@pytest.fixture
+def gateway_config(tmp_path: Path) -> CentreConfig:
+    """The configuration the ``gateway`` fixture runs with."""
+    return make_config(tmp_path)
+
+
+@pytest.fixture
+async def gateway(gateway_config: CentreConfig) -> AsyncIterator[Gateway]:
+    """A started gateway; stopped (and its store closed) after the test."""
+    server = Gateway(gateway_config)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop(grace=0)
+
+
+@pytest.fixture
+async def channel(gateway: Gateway) -> AsyncIterator[aio.Channel]:
+    """An asyncio channel to the ``gateway`` fixture."""
+    async with aio.insecure_channel(gateway.address) as opened:
+        yield opened
+
+
+@pytest.fixture
+def exchange(channel: aio.Channel) -> exchange_pb2_grpc.RecordExchangeStub:
+    """A RecordExchange stub on ``channel``."""
+    return exchange_pb2_grpc.RecordExchangeStub(channel)
