@@ -10,7 +10,7 @@ from grpc import aio
 
 from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
 from gateway.server import Gateway
-from liaison.v1 import exchange_pb2_grpc
+from tests.rpc import ExchangeStub
 
 TEST_CENTRE = "TEST-CENTRE"
 
@@ -51,6 +51,6 @@ async def channel(gateway: Gateway) -> AsyncIterator[aio.Channel]:
 
 
 @pytest.fixture
-def exchange(channel: aio.Channel) -> exchange_pb2_grpc.RecordExchangeStub:
+def exchange(channel: aio.Channel) -> ExchangeStub:
     """A RecordExchange stub on ``channel``."""
-    return exchange_pb2_grpc.RecordExchangeStub(channel)
+    return ExchangeStub(channel)

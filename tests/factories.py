@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from liaison.v1 import common_pb2, record_pb2, travel_document_pb2
 
 
@@ -55,3 +57,19 @@ def travel_document(
     document.holder_birth_date.day = day
     document.expiry_date.year, document.expiry_date.month, document.expiry_date.day = 2032, 4, 15
     return record
+
+
+def set_path(message: Message, path: str, value: object) -> None:
+    """Set (or, with ``None``, clear) the field at a dotted path such as ``person.birth_date.day``.
+
+    Tests use it to write values the typed API refuses, such as enum numbers the contract does not
+    define.
+    """
+    *parents, name = path.split(".")
+    target = message
+    for part in parents:
+        target = getattr(target, part)
+    if value is None:
+        target.ClearField(name)
+    else:
+        setattr(target, name, value)

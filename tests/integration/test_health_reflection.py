@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -31,7 +33,7 @@ async def test_health_reports_not_serving_once_stopping(gateway: Gateway) -> Non
 async def test_reflection_lists_the_services(channel: aio.Channel) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
 
-    async def requests():  # type: ignore[no-untyped-def]
+    async def requests() -> AsyncIterator[reflection_pb2.ServerReflectionRequest]:
         yield reflection_pb2.ServerReflectionRequest(list_services="")
         yield reflection_pb2.ServerReflectionRequest(file_containing_symbol=SERVICE_NAME)
 

@@ -9,11 +9,10 @@ import pytest
 from google.protobuf import timestamp_pb2
 from grpc import aio
 
-from liaison.v1 import common_pb2, exchange_pb2, exchange_pb2_grpc, record_pb2
+from liaison.v1 import common_pb2, exchange_pb2, record_pb2
 from tests.factories import person, travel_document
-from tests.rpc_errors import violations_of
-
-Stub = exchange_pb2_grpc.RecordExchangeStub
+from tests.rpc import ExchangeStub as Stub
+from tests.rpc import violations_of
 
 
 async def submit(exchange: Stub, *records: record_pb2.Record) -> list[exchange_pb2.SubmitAck]:
@@ -178,7 +177,7 @@ async def test_a_hit_cursor_resumes_right_after_that_hit(exchange: Stub) -> None
             exchange_pb2.SearchRequest(family_name="x", birth_date=partial(1975, 13)),
             "birth_date.month",
         ),
-        (exchange_pb2.SearchRequest(kinds=[42]), "kinds[0]"),
+        (exchange_pb2.SearchRequest(kinds=[record_pb2.RecordKind.ValueType(42)]), "kinds[0]"),
         (exchange_pb2.SearchRequest(cursor="garbage"), "cursor"),
         (exchange_pb2.SearchRequest(family_name="--"), "family_name"),
     ],

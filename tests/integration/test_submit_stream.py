@@ -10,11 +10,10 @@ from grpc import aio
 
 from gateway.config import CentreConfig
 from gateway.server import Gateway
-from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
+from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import make_config
-from tests.factories import person
-
-Stub = exchange_pb2_grpc.RecordExchangeStub
+from tests.factories import person, set_path
+from tests.rpc import ExchangeStub as Stub
 
 INVALID = {17: "record_id", 2500: "person.sex", 4999: "person.birth_date.month"}
 
@@ -25,7 +24,7 @@ def record_number(index: int) -> record_pb2.Record:
         if index == 17:
             record.record_id = "not valid!"
         elif index == 2500:
-            record.person.sex = 99
+            set_path(record, "person.sex", 99)
         else:
             record.person.birth_date.month = 14
     return record

@@ -8,10 +8,9 @@ import grpc
 import pytest
 from grpc import aio
 
-from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
+from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document
-
-Stub = exchange_pb2_grpc.RecordExchangeStub
+from tests.rpc import ExchangeStub as Stub
 
 
 async def submit_people(exchange: Stub, start: int, count: int) -> None:
@@ -19,15 +18,16 @@ async def submit_people(exchange: Stub, start: int, count: int) -> None:
         await exchange.Submit(exchange_pb2.SubmitRequest(record=person(f"P-{i}")))
 
 
-async def take(
-    call: aio.UnaryStreamCall, count: int
-) -> tuple[list[exchange_pb2.RecordEvent], list[int]]:
+Call = aio.UnaryStreamCall[exchange_pb2.SubscribeRequest, exchange_pb2.SubscribeResponse]
+
+
+async def take(call: Call, count: int) -> tuple[list[exchange_pb2.RecordEvent], list[int]]:
     """Read until ``count`` record events arrived; also return the caught-up sequences seen."""
     events: list[exchange_pb2.RecordEvent] = []
     caught_up: list[int] = []
     while len(events) < count:
         response = await call.read()
-        assert response is not aio.EOF, "the stream ended early"
+        assert isinstance(response, exchange_pb2.SubscribeResponse), "the stream ended early"
         if response.HasField("caught_up"):
             caught_up.append(response.caught_up.sequence)
         else:
@@ -43,6 +43,7 @@ async def test_replays_from_a_sequence_then_follows_new_commits(exchange: Stub) 
     assert [e.record.record_id for e in events] == ["P-0", "P-1", "P-2"]
     assert all(e.record.version == 1 for e in events)
     marker = await call.read()
+    assert isinstance(marker, exchange_pb2.SubscribeResponse)
     assert marker.caught_up.sequence == 3
     await submit_people(exchange, 3, 2)
     events, caught_up = await take(call, 2)
@@ -55,6 +56,7 @@ async def test_without_a_cursor_only_new_commits_arrive(exchange: Stub) -> None:
     await submit_people(exchange, 0, 2)
     call = exchange.Subscribe(exchange_pb2.SubscribeRequest())
     marker = await call.read()
+    assert isinstance(marker, exchange_pb2.SubscribeResponse)
     assert marker.caught_up.sequence == 2
     await submit_people(exchange, 2, 1)
     events, _ = await take(call, 1)
@@ -135,7 +137,7 @@ async def test_the_deadline_ends_a_subscription(exchange: Stub) -> None:
 @pytest.mark.parametrize(
     "request_",
     [
-        exchange_pb2.SubscribeRequest(kinds=[99]),
+        exchange_pb2.SubscribeRequest(kinds=[record_pb2.RecordKind.ValueType(99)]),
         exchange_pb2.SubscribeRequest(originating_centres=["not a centre"]),
     ],
 )

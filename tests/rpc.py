@@ -1,10 +1,21 @@
-"""Reading rich gRPC error details in tests."""
+"""gRPC helpers for tests: the typed stub alias and rich error details."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from google.rpc import error_details_pb2
 from grpc import aio
 from grpc_status import rpc_status
+
+if TYPE_CHECKING:
+    # mypy-protobuf types the stub built on an aio channel as this class; at run time the
+    # generated RecordExchangeStub serves both kinds of channel.
+    from liaison.v1.exchange_pb2_grpc import RecordExchangeAsyncStub as ExchangeStub
+else:
+    from liaison.v1.exchange_pb2_grpc import RecordExchangeStub as ExchangeStub
+
+__all__ = ["ExchangeStub", "violations_of"]
 
 
 def violations_of(error: aio.AioRpcError) -> dict[str, str]:
