@@ -7,6 +7,7 @@ are indexed beside the original script, so a Latin query finds a Cyrillic record
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -39,9 +40,16 @@ def body_of_kind(kind: int) -> str:
     return _BODY_BY_KIND[kind]
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """Case-, accent- and punctuation-insensitive form of a name ("Müller-Lüdenscheidt" ->
-    "muller ludenscheidt")."""
+    "muller ludenscheidt").
+
+    Cached: family names repeat heavily across a centre's records, and this runs for every name of
+    every stored record.
+    """
+    if name.isascii():
+        return _NOT_ALPHANUMERIC.sub(" ", name.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", name)
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return _NOT_ALPHANUMERIC.sub(" ", stripped.casefold()).strip()

@@ -39,6 +39,12 @@ _IATA = re.compile(r"^[A-Z]{3}$")
 # google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 _TIMESTAMP_MIN, _TIMESTAMP_MAX = -62135596800, 253402300799
 
+# Module-level enum numbers: attribute access on the generated enum wrapper is slow in a hot path.
+_SYSTEM_UNSPECIFIED = common_pb2.COUNTRY_CODE_SYSTEM_UNSPECIFIED
+_SYSTEM_UNMAPPED = common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED
+_SYSTEM_ISO = common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+_SYSTEM_ICAO = common_pb2.COUNTRY_CODE_SYSTEM_ICAO9303
+
 Violations = list[FieldViolation]
 _TypeCheck = Callable[[Any, str, Violations], None]
 
@@ -75,29 +81,57 @@ def validate_record(record: record_pb2.Record) -> Violations:
 def _walk(message: Message, prefix: str, violations: Violations) -> None:
     """Check enums and typed values in every set field of ``message``, recursively."""
     for field, value in message.ListFields():
+        plan = _PLANS.get(field)
+        if plan is None:
+            plan = _PLANS[field] = _plan(field)
+        known, check, repeated = plan
+        if known is None and check is None:
+            if repeated is not None:  # a message field: nested values may need checks
+                _walk_messages(value, prefix + field.name, repeated, violations)
+            continue
         path = prefix + field.name
-        if field.type == FieldDescriptor.TYPE_ENUM:
-            assert field.enum_type is not None  # always set for enum fields
-            known = field.enum_type.values_by_number
-            if field.is_repeated:
+        if known is not None:
+            if repeated:
                 for index, item in enumerate(value):
                     if item not in known:
                         violations.append(_unknown_enum(f"{path}[{index}]", item, field))
             elif value not in known:
                 violations.append(_unknown_enum(path, value, field))
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            assert field.message_type is not None  # always set for message fields
-            check = _TYPE_CHECKS.get(field.message_type.full_name)
-            if field.is_repeated:
+        else:
+            assert check is not None
+            if repeated:
                 for index, item in enumerate(value):
                     item_path = f"{path}[{index}]"
-                    if check is not None:
-                        check(item, item_path, violations)
+                    check(item, item_path, violations)
                     _walk(item, item_path + ".", violations)
             else:
-                if check is not None:
-                    check(value, path, violations)
+                check(value, path, violations)
                 _walk(value, path + ".", violations)
+
+
+def _walk_messages(value: Any, path: str, repeated: bool, violations: Violations) -> None:
+    if repeated:
+        for index, item in enumerate(value):
+            _walk(item, f"{path}[{index}].", violations)
+    else:
+        _walk(value, path + ".", violations)
+
+
+_Plan = tuple[frozenset[int] | None, "_TypeCheck | None", bool | None]
+_PLANS: dict[FieldDescriptor, _Plan] = {}
+
+
+def _plan(field: FieldDescriptor) -> _Plan:
+    """What to check for a field: its known enum numbers, or its value check; and whether it is
+    repeated (``None`` for scalars, which need nothing)."""
+    repeated = field.is_repeated
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        assert field.enum_type is not None  # always set for enum fields
+        return frozenset(field.enum_type.values_by_number), None, repeated
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        assert field.message_type is not None  # always set for message fields
+        return None, _TYPE_CHECKS.get(field.message_type.full_name), repeated
+    return None, None, None
 
 
 def _unknown_enum(path: str, number: int, field: FieldDescriptor) -> FieldViolation:
@@ -124,12 +158,8 @@ def validate_partial_date(date: common_pb2.PartialDate, path: str, violations: V
 
 def _check_country(country: common_pb2.CountryCode, path: str, violations: Violations) -> None:
     code, system = country.code, country.system
-    systems = common_pb2.CountryCodeSystem
     if not code:
-        if system not in (
-            systems.COUNTRY_CODE_SYSTEM_UNSPECIFIED,
-            systems.COUNTRY_CODE_SYSTEM_UNMAPPED,
-        ):
+        if system not in (_SYSTEM_UNSPECIFIED, _SYSTEM_UNMAPPED):
             violations.append(FieldViolation(f"{path}.code", "is required with this system"))
         elif not country.raw:
             violations.append(
@@ -137,9 +167,9 @@ def _check_country(country: common_pb2.CountryCode, path: str, violations: Viola
             )
         return
     if code in ISO_ALPHA3:
-        expected = systems.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+        expected = _SYSTEM_ISO
     elif code in ICAO_CODES:
-        expected = systems.COUNTRY_CODE_SYSTEM_ICAO9303
+        expected = _SYSTEM_ICAO
     else:
         violations.append(
             FieldViolation(
@@ -149,10 +179,9 @@ def _check_country(country: common_pb2.CountryCode, path: str, violations: Viola
             )
         )
         return
-    if system not in (systems.COUNTRY_CODE_SYSTEM_UNSPECIFIED, expected):
-        violations.append(
-            FieldViolation(f"{path}.system", f"{code} belongs to {systems.Name(expected)}")
-        )
+    if system not in (_SYSTEM_UNSPECIFIED, expected):
+        name = common_pb2.CountryCodeSystem.Name(expected)
+        violations.append(FieldViolation(f"{path}.system", f"{code} belongs to {name}"))
 
 
 def _check_quantity(quantity: common_pb2.Quantity, path: str, violations: Violations) -> None:
