@@ -9,9 +9,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
-PROTO_SRC := $(wildcard protos/liaison/v1/*.proto)
-# Only these files declare services, so only they get *_pb2_grpc.py.
-PROTO_SERVICES := protos/liaison/v1/exchange.proto protos/liaison/v1/translation.proto
 PYTEST_ARGS ?=
 
 .PHONY: help
@@ -35,22 +32,14 @@ $(BUF):
 run: venv ## Start the gateway on the embedded defaults (LOCAL, 127.0.0.1:50051, ./var/liaison.db)
 	$(VENV)/bin/liaison serve
 
-define generate
-	mkdir -p $(1)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
-		--python_out=$(1) --mypy_out=quiet:$(1) $(PROTO_SRC)
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m grpc_tools.protoc -Iprotos \
-		--grpc_python_out=$(1) --mypy_grpc_out=quiet:$(1) $(PROTO_SERVICES)
-endef
-
 .PHONY: protos
 protos: venv ## Regenerate the Python code of the contract (committed)
-	$(call generate,protos)
+	scripts/gen-protos.sh protos
 
 .PHONY: protos-check
 protos-check: venv ## Fail when the committed generated code differs from what the protos generate
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(call generate,$$tmp) && \
+	scripts/gen-protos.sh "$$tmp" && \
 	diff -r -x '*.proto' -x '__init__.py' -x '__pycache__' "$$tmp/liaison/v1" protos/liaison/v1 \
 		&& echo "protos-check: generated code is up to date"
 

@@ -236,6 +236,10 @@ def _check_provenance(provenance: record_pb2.Provenance, path: str, violations: 
 
 
 def _check_handling(handling: record_pb2.Handling, path: str, violations: Violations) -> None:
+    if handling.code == record_pb2.HANDLING_CODE_H3 and not handling.restrictions:
+        violations.append(
+            FieldViolation(f"{path}.restrictions", "H3 needs its restrictions stated")
+        )
     for index, centre in enumerate(handling.releasable_to):
         if not CENTRE_ID_PATTERN.fullmatch(centre):
             violations.append(

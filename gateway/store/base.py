@@ -87,11 +87,11 @@ class WriteItem:
     content_sha256: bytes
     """SHA-256 of the record's canonical content; equal hashes mean a duplicate."""
     blob: bytes
-    """The serialized ``liaison.v1.Record`` with ``version`` zero; the store keeps the version apart."""
+    """The serialized ``liaison.v1.Record``, ``version`` zero (the store keeps versions apart)."""
     keys: IndexKeys
     """Search columns."""
     expected_version: int = 0
-    """Non-zero: the version the submitter last saw; the write is a conflict when the latest differs."""
+    """Non-zero: the version the submitter last saw; a conflict when the latest differs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ class RecordStore(abc.ABC):
 
     @abc.abstractmethod
     async def open(self) -> None:
-        """Open (creating and migrating as needed). Must be called on the event loop that uses it."""
+        """Open (creating and migrating as needed), on the event loop that will use the store."""
 
     @abc.abstractmethod
     async def close(self) -> None:

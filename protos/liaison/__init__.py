@@ -1,1 +1,1 @@
-"""The Liaison contract: protobuf messages and gRPC services, versioned by package (``liaison.v1``)."""
+"""The Liaison contract: protobuf messages and gRPC services, versioned by package (liaison.v1)."""

@@ -364,7 +364,9 @@ class SearchRequest(_message.Message):
     document_number: _builtins.str
     """Travel documents with this document number (exact, case-insensitive, fillers ignored)."""
     issuing_state: _builtins.str
-    """With `document_number`: only documents issued by this state (ISO alpha-3 or ICAO code)."""
+    """With `document_number` (refused without it): only documents issued by this state, as its
+    code (ISO alpha-3 or ICAO) or, for unmapped states, the raw value.
+    """
     family_name: _builtins.str
     """Persons, documents and notices whose holder/subject has this family name (case, accents and
     punctuation ignored; transliterations match too).
@@ -377,8 +379,8 @@ class SearchRequest(_message.Message):
     """Resume after this cursor (from a previous page end or hit). Must be used with the same criteria."""
     @_builtins.property
     def birth_date(self) -> _common_pb2.PartialDate:
-        """With `family_name`: birth date. Partial dates match at their precision: 1975 matches any date
-        in 1975, and a record that only knows 1975 matches 1975-03-12.
+        """With `family_name` (refused without it): birth date. Partial dates match at their precision:
+        1975 matches any date in 1975, and a record that only knows 1975 matches 1975-03-12.
         """
 
     @_builtins.property

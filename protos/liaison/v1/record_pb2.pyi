@@ -70,7 +70,7 @@ class _HandlingCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Handling
     HANDLING_CODE_H2: _HandlingCode.ValueType  # 3
     """H2: not to be disseminated without the permission of the provider."""
     HANDLING_CODE_H3: _HandlingCode.ValueType  # 4
-    """H3: other restrictions; see `Handling.restrictions`."""
+    """H3: other restrictions, stated in `Handling.restrictions` (required with H3)."""
 
 class HandlingCode(_HandlingCode, metaclass=_HandlingCodeEnumTypeWrapper):
     """EU law-enforcement handling codes (as in the Manual on Law Enforcement Information Exchange)."""
@@ -83,7 +83,7 @@ HANDLING_CODE_H1: HandlingCode.ValueType  # 2
 HANDLING_CODE_H2: HandlingCode.ValueType  # 3
 """H2: not to be disseminated without the permission of the provider."""
 HANDLING_CODE_H3: HandlingCode.ValueType  # 4
-"""H3: other restrictions; see `Handling.restrictions`."""
+"""H3: other restrictions, stated in `Handling.restrictions` (required with H3)."""
 Global___HandlingCode: _TypeAlias = HandlingCode  # noqa: Y015
 
 class _SourceReliability:
@@ -213,7 +213,7 @@ class Record(_message.Message):
     PASSENGER_MANIFEST_FIELD_NUMBER: _builtins.int
     CULTURAL_OBJECT_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
-    """Stable identifier assigned by the originating centre: 1 to 128 characters of letters,
+    """Stable identifier assigned by the originating centre: 1 to 128 characters of ASCII letters,
     digits and `.`, `_`, `:`, `-`, starting and ending with a letter or digit
     (e.g. "WCO-I2C:paxlst:AB123-20261127:17").
     """

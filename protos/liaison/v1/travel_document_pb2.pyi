@@ -136,7 +136,7 @@ class TravelDocument(_message.Message):
     personal_number: _builtins.str
     """Personal number (TD3 optional data used as personal number), without fillers."""
     visa_entries: _builtins.int
-    """Visa only: number of entries allowed (0 = not stated, "M" multiple is `multiple_entries`)."""
+    """Visa only: number of entries allowed (0 = not stated; "M", multiple, is `visa_multiple_entries`)."""
     visa_multiple_entries: _builtins.bool
     """Visa only: multiple entries allowed."""
     visa_duration_days: _builtins.int

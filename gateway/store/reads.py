@@ -1,0 +1,141 @@
+"""The read queries of the embedded store.
+
+Each function runs on a reader thread with that thread's read-only connection. A single SELECT
+reads one WAL snapshot, so every result (a record with its ``latest_version``, a whole page) is
+consistent and holds committed data only.
+"""
+
+# The SQL here is assembled from fixed fragments and "?" placeholders only; every value is bound.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from gateway.store.base import SearchQuery, StoredRecord
+
+__all__ = ["get", "last_sequence", "read_since", "search"]
+
+_MAX_INT64 = 2**63 - 1
+"""Cursors and versions arrive as uint64 from the wire; SQLite integers are signed 64-bit."""
+
+# Column order is StoredRecord's field order, so a row unpacks straight into it.
+_COLUMNS = (
+    "v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256, v.kind, "
+    "v.originating_centre, v.blob, h.version"
+)
+_GET_LATEST = (
+    f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
+    "WHERE h.record_id = ?"
+)
+_GET_VERSION = (
+    f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
+    "WHERE v.record_id = ? AND v.version = ?"
+)
+_LAST_SEQUENCE = "SELECT coalesce(max(sequence), 0) FROM versions"
+
+
+def get(connection: sqlite3.Connection, record_id: str, version: int) -> StoredRecord | None:
+    """The latest version (``version`` 0) or the given one, ``None`` when absent."""
+    if version == 0:
+        row = connection.execute(_GET_LATEST, (record_id,)).fetchone()
+    elif 0 < version <= _MAX_INT64:
+        row = connection.execute(_GET_VERSION, (record_id, version)).fetchone()
+    else:
+        return None
+    return None if row is None else StoredRecord(*row)
+
+
+def last_sequence(connection: sqlite3.Connection) -> int:
+    """The highest committed sequence number, 0 when the store is empty."""
+    value: int = connection.execute(_LAST_SEQUENCE).fetchone()[0]
+    return value
+
+
+def search(
+    connection: sqlite3.Connection, query: SearchQuery, after_sequence: int, limit: int
+) -> list[StoredRecord]:
+    """Latest versions matching every criterion of ``query``, after a sequence, in order."""
+    conditions = ["h.sequence > ?"]
+    parameters: list[object] = [min(after_sequence, _MAX_INT64)]
+    if query.kinds:
+        conditions.append(f"h.kind IN ({_placeholders(query.kinds)})")
+        parameters.extend(sorted(query.kinds))
+    if query.originating_centre:
+        conditions.append("h.originating_centre = ?")
+        parameters.append(query.originating_centre)
+    if query.committed_after_us:
+        conditions.append("h.committed_at_us >= ?")
+        parameters.append(min(query.committed_after_us, _MAX_INT64))
+    if query.committed_before_us:
+        conditions.append("h.committed_at_us < ?")
+        parameters.append(min(query.committed_before_us, _MAX_INT64))
+    # Key criteria are IN (subquery) rather than joins: a record whose keys match several
+    # times is still returned once, and SQLite can start from the (selective) key index.
+    if query.document_number:
+        document = "number = ?"
+        parameters.append(query.document_number)
+        if query.issuing_state:
+            document += " AND issuing_state = ?"
+            parameters.append(query.issuing_state)
+        conditions.append(f"h.record_id IN (SELECT record_id FROM document_keys WHERE {document})")
+    if query.family_name:
+        name, name_parameters = _name_condition(query)
+        parameters.extend(name_parameters)
+        conditions.append(f"h.record_id IN (SELECT record_id FROM name_keys WHERE {name})")
+    parameters.append(limit)
+    sql = (
+        f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
+        f"WHERE {' AND '.join(conditions)} ORDER BY h.sequence LIMIT ?"
+    )
+    return [StoredRecord(*row) for row in connection.execute(sql, parameters)]
+
+
+def read_since(
+    connection: sqlite3.Connection,
+    after_sequence: int,
+    limit: int,
+    kinds: frozenset[str],
+    originating_centres: frozenset[str],
+) -> list[StoredRecord]:
+    """Every version after a sequence, in order, optionally only of some kinds or centres."""
+    conditions = ["v.sequence > ?"]
+    parameters: list[object] = [min(after_sequence, _MAX_INT64)]
+    if kinds:
+        conditions.append(f"v.kind IN ({_placeholders(kinds)})")
+        parameters.extend(sorted(kinds))
+    if originating_centres:
+        conditions.append(f"v.originating_centre IN ({_placeholders(originating_centres)})")
+        parameters.extend(sorted(originating_centres))
+    parameters.append(limit)
+    sql = (
+        f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
+        f"WHERE {' AND '.join(conditions)} ORDER BY v.sequence LIMIT ?"
+    )
+    return [StoredRecord(*row) for row in connection.execute(sql, parameters)]
+
+
+def _name_condition(query: SearchQuery) -> tuple[str, list[object]]:
+    """The name-key filter, with partial birth dates matching at their precision.
+
+    A date component is compared only when both the query and the key know it (non-zero):
+    a key that only knows 1975 matches 1975-03-12, and a query for 1975 matches any day of it.
+    Without a year the query matches any date.
+    """
+    condition = "family = ?"
+    parameters: list[object] = [query.family_name]
+    if query.birth_year:
+        for column, value in (
+            ("birth_year", query.birth_year),
+            ("birth_month", query.birth_month),
+            ("birth_day", query.birth_day),
+        ):
+            if value:
+                condition += f" AND {column} IN (0, ?)"
+                parameters.append(value)
+    return condition, parameters
+
+
+def _placeholders(values: Iterable[object]) -> str:
+    return ",".join("?" for _ in values)

@@ -1,0 +1,201 @@
+"""Opening SQLite connections and migrating the schema of the embedded store.
+
+The schema is versioned with ``PRAGMA user_version``: migration ``NNNN_name.sql`` (shipped in
+:mod:`gateway.store.migrations`) brings a database from version ``NNNN - 1`` to ``NNNN``. Each
+migration runs in its own transaction together with its version bump, so a database is always at
+exactly one known version.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from gateway.store.base import StoreError
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "Migration",
+    "load_migrations",
+    "migrate",
+    "open_reader",
+    "open_writer",
+    "split_statements",
+]
+
+BUSY_TIMEOUT_MS = 5000
+"""How long a connection waits for a lock (another process migrating, a WAL checkpoint)."""
+
+MIGRATIONS_PACKAGE = "gateway.store.migrations"
+
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step."""
+
+    version: int
+    """The ``user_version`` the database has after this migration."""
+    name: str
+    """File name, for error messages."""
+    statements: tuple[str, ...]
+    """The SQL statements, in order."""
+
+
+def split_statements(script: str, name: str) -> tuple[str, ...]:
+    """Split a SQL script into single statements.
+
+    ``executescript`` cannot be used because it commits any open transaction first, and a
+    migration must share one transaction with its version bump. SQLite's own tokenizer
+    (:func:`sqlite3.complete_statement`) decides where a statement ends, so semicolons inside
+    strings, comments or triggers do not split.
+
+    Raises:
+        StoreError: the script ends with an unterminated statement.
+    """
+    statements: list[str] = []
+    buffer = ""
+    *terminated, rest = script.split(";")
+    for piece in terminated:
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    leftover = [
+        line
+        for line in (buffer + rest).splitlines()
+        if line.strip() and not line.lstrip().startswith("--")
+    ]
+    if leftover:
+        raise StoreError(f"migration {name}: the last statement is not terminated with ';'")
+    return tuple(statements)
+
+
+def load_migrations() -> tuple[Migration, ...]:
+    """Read the migrations shipped with the package, in version order.
+
+    Raises:
+        StoreError: the numbering has a gap or a duplicate (a packaging error).
+    """
+    found: list[Migration] = []
+    for entry in resources.files(MIGRATIONS_PACKAGE).iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match is None:
+            continue
+        script = entry.read_text(encoding="utf-8")
+        found.append(Migration(int(match[1]), entry.name, split_statements(script, entry.name)))
+    found.sort(key=lambda migration: migration.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise StoreError(
+                f"store migrations are not numbered 1, 2, 3, ...: found {migration.name} "
+                f"where version {expected} was expected"
+            )
+    return tuple(found)
+
+
+def migrate(connection: sqlite3.Connection, migrations: tuple[Migration, ...]) -> int:
+    """Bring the database to the newest schema version; returns that version.
+
+    The connection must be in autocommit mode (``isolation_level=None``). The version is read
+    inside each step's write transaction, so two processes opening the same new file at once do
+    not both apply the same step.
+
+    Raises:
+        StoreError: the database is newer than this code, or a migration failed (rolled back).
+    """
+    latest = len(migrations)
+    while True:
+        connection.execute("BEGIN IMMEDIATE")
+        step = "the version check"
+        try:
+            current = _user_version(connection)
+            if current > latest:
+                raise StoreError(
+                    f"the store's schema version {current} is newer than this Liaison knows "
+                    f"(up to {latest}); upgrade Liaison to open it"
+                )
+            if current == latest:
+                connection.execute("COMMIT")
+                return current
+            migration = migrations[current]
+            step = migration.name
+            for statement in migration.statements:
+                connection.execute(statement)
+            # PRAGMA values cannot be bound parameters; the version is an int from our own list.
+            connection.execute(f"PRAGMA user_version = {migration.version:d}")
+            connection.execute("COMMIT")
+        except sqlite3.Error as error:
+            _rollback(connection)
+            raise StoreError(
+                f"store migration {step} failed and was rolled back: {error}"
+            ) from error
+        except BaseException:
+            _rollback(connection)
+            raise
+
+
+def open_writer(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.Connection:
+    """Open the one read-write connection, in WAL mode, and migrate the schema.
+
+    Must be called on the thread that will use the connection.
+
+    Raises:
+        StoreError: the file cannot be opened, is not a usable database, or cannot be migrated.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = _connect(path, check_same_thread=True)
+    try:
+        mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"store {path}: cannot switch to WAL mode (got {mode})")
+        # Not a bound parameter either; `synchronous` is one of two literals.
+        connection.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+        migrate(connection, load_migrations())
+    except sqlite3.Error as error:
+        connection.close()
+        raise StoreError(f"store {path}: cannot open: {error}") from error
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def open_reader(path: Path) -> sqlite3.Connection:
+    """Open a read-only connection for one reader thread.
+
+    ``check_same_thread`` is off only so that :meth:`SqliteRecordStore.close` can close it from
+    another thread once the reader pool has stopped; it is never used by two threads at once.
+    """
+    connection = _connect(path, check_same_thread=False)
+    connection.execute("PRAGMA query_only = 1")
+    return connection
+
+
+def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
+    # isolation_level=None: the sqlite3 module must not open transactions behind our back; the
+    # writer issues BEGIN IMMEDIATE / COMMIT itself and readers run each SELECT on its own snapshot.
+    connection = sqlite3.connect(
+        path,
+        isolation_level=None,
+        check_same_thread=check_same_thread,
+        cached_statements=256,
+    )
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+    return connection
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    version: int = connection.execute("PRAGMA user_version").fetchone()[0]
+    return version
+
+
+def _rollback(connection: sqlite3.Connection) -> None:
+    # SQLite rolls back by itself after some errors (e.g. a full disk); ROLLBACK would then fail.
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")

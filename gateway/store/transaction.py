@@ -1,0 +1,265 @@
+"""One group-commit transaction: the write semantics of the embedded store.
+
+Everything here runs on the writer thread, on its one connection. The items of a transaction
+are decided in order in Python (duplicate, conflict or new version, each seeing the decisions
+before it), and the rows are then written with one ``executemany`` per table: per-item SQL
+round trips are what limits SQLite throughput from Python, not the B-tree work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from gateway.store.base import (
+    StoredRecord,
+    StoredVersion,
+    VersionConflict,
+    WriteItem,
+    WriteOutcome,
+)
+
+__all__ = ["TransactionResult", "Transactions"]
+
+# Keeps each IN (...) list far below SQLite's bound-parameter limit (32766 since 3.32).
+_LOOKUP_CHUNK = 500
+
+_LAST_SEQUENCE = """
+SELECT max(
+    coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'versions'), 0),
+    coalesce((SELECT max(sequence) FROM versions), 0)
+)
+"""
+_LAST_COMMITTED_AT = "SELECT committed_at_us FROM versions ORDER BY sequence DESC LIMIT 1"
+_STORED_DUPLICATE = """
+SELECT version, sequence, committed_at_us FROM versions
+WHERE record_id = ? AND content_sha256 = ?
+"""
+_INSERT_VERSION = """
+INSERT INTO versions (
+    sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_UPSERT_HEAD = """
+INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (record_id) DO UPDATE SET
+    version = excluded.version,
+    sequence = excluded.sequence,
+    kind = excluded.kind,
+    originating_centre = excluded.originating_centre,
+    committed_at_us = excluded.committed_at_us
+"""
+_DELETE_DOCUMENT_KEYS = "DELETE FROM document_keys WHERE record_id = ?"
+_DELETE_NAME_KEYS = "DELETE FROM name_keys WHERE record_id = ?"
+# OR IGNORE: a record may list the same key twice (a person with two identical aliases).
+_INSERT_DOCUMENT_KEY = (
+    "INSERT OR IGNORE INTO document_keys (record_id, number, issuing_state) VALUES (?, ?, ?)"
+)
+_INSERT_NAME_KEY = """
+INSERT OR IGNORE INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
+VALUES (?, ?, ?, ?, ?)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionResult:
+    """What one committed transaction did."""
+
+    outcomes: list[list[WriteOutcome]]
+    """One outcome list per item group given, in the same order."""
+    records: list[StoredRecord]
+    """The new versions, in sequence order (the commit listeners' argument)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _NewVersion:
+    item: WriteItem
+    version: int
+    sequence: int
+
+
+class Transactions:
+    """Runs group-commit transactions on the writer connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        """Wrap the writer connection (autocommit mode, owned by the calling thread)."""
+        self._connection = connection
+        row = connection.execute(_LAST_COMMITTED_AT).fetchone()
+        self._last_committed_us: int = 0 if row is None else row[0]
+
+    def run(self, groups: Sequence[Sequence[WriteItem]]) -> TransactionResult:
+        """Apply every group's items, in order, in one ``BEGIN IMMEDIATE … COMMIT``.
+
+        Raises:
+            Exception: whatever failed; the transaction is rolled back and nothing is kept.
+        """
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            # Never behind the previous transaction, so that commit times follow sequence order
+            # even when the wall clock steps back (a time-range search must agree with the feed).
+            committed_at_us = max(time.time_ns() // 1000, self._last_committed_us)
+            result = self._apply(groups, committed_at_us)
+            connection.execute("COMMIT")
+        except BaseException:
+            # SQLite rolls back by itself after some errors (a full disk); ROLLBACK would fail.
+            # A failing ROLLBACK must not hide the error that caused it.
+            if connection.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
+            raise
+        self._last_committed_us = committed_at_us
+        return result
+
+    def _apply(
+        self, groups: Sequence[Sequence[WriteItem]], committed_at_us: int
+    ) -> TransactionResult:
+        existing = self._load_heads({item.record_id for group in groups for item in group})
+        latest = dict(existing)
+        # Versions written earlier in this transaction, by (record_id, hash), for duplicates.
+        written: dict[tuple[str, bytes], tuple[int, int, int]] = {}
+        new_versions: list[_NewVersion] = []
+        sequence = self._last_sequence()
+        outcomes: list[list[WriteOutcome]] = []
+        for group in groups:
+            group_outcomes: list[WriteOutcome] = []
+            for item in group:
+                record_id = item.record_id
+                sha = item.content_sha256
+                previous = written.get((record_id, sha))
+                if previous is None and record_id in existing:
+                    previous = self._stored_duplicate(record_id, sha)
+                if previous is not None:
+                    # (version, sequence, committed_at_us) of the version holding this content.
+                    group_outcomes.append(StoredVersion(record_id, *previous, sha, duplicate=True))
+                    continue
+                current = latest.get(record_id, 0)
+                if item.expected_version and item.expected_version != current:
+                    group_outcomes.append(
+                        VersionConflict(record_id, item.expected_version, current)
+                    )
+                    continue
+                sequence += 1
+                latest[record_id] = current + 1
+                written[(record_id, sha)] = (current + 1, sequence, committed_at_us)
+                new_versions.append(_NewVersion(item, current + 1, sequence))
+                group_outcomes.append(
+                    StoredVersion(record_id, current + 1, sequence, committed_at_us, sha, False)
+                )
+            outcomes.append(group_outcomes)
+        if new_versions:
+            self._write_versions(new_versions, committed_at_us)
+            heads = _heads(new_versions)
+            self._write_heads(heads, committed_at_us)
+            self._write_index(heads, existing)
+        records = [
+            StoredRecord(
+                new.item.record_id,
+                new.version,
+                new.sequence,
+                committed_at_us,
+                new.item.content_sha256,
+                new.item.keys.kind,
+                new.item.keys.originating_centre,
+                new.item.blob,
+                latest[new.item.record_id],
+            )
+            for new in new_versions
+        ]
+        return TransactionResult(outcomes, records)
+
+    def _load_heads(self, record_ids: set[str]) -> dict[str, int]:
+        """Latest stored version of each record that exists, before this transaction."""
+        found: dict[str, int] = {}
+        ids = list(record_ids)
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            # Only the placeholder count varies, so SQLite's statement cache keeps working.
+            rows = self._connection.execute(
+                f"SELECT record_id, version FROM heads WHERE record_id IN ({placeholders})",  # noqa: S608
+                chunk,
+            )
+            found.update(rows)
+        return found
+
+    def _last_sequence(self) -> int:
+        # sqlite_sequence holds the highest sequence ever handed out, so new explicit sequences
+        # continue AUTOINCREMENT's guarantee: never reused.
+        value: int = self._connection.execute(_LAST_SEQUENCE).fetchone()[0]
+        return value
+
+    def _stored_duplicate(self, record_id: str, sha: bytes) -> tuple[int, int, int] | None:
+        row: tuple[int, int, int] | None = self._connection.execute(
+            _STORED_DUPLICATE, (record_id, sha)
+        ).fetchone()
+        return row
+
+    def _write_versions(self, new_versions: list[_NewVersion], committed_at_us: int) -> None:
+        self._connection.executemany(
+            _INSERT_VERSION,
+            [
+                (
+                    new.sequence,
+                    new.item.record_id,
+                    new.version,
+                    new.item.keys.kind,
+                    new.item.keys.originating_centre,
+                    committed_at_us,
+                    new.item.content_sha256,
+                    new.item.blob,
+                )
+                for new in new_versions
+            ],
+        )
+
+    def _write_heads(self, heads: list[_NewVersion], committed_at_us: int) -> None:
+        self._connection.executemany(
+            _UPSERT_HEAD,
+            [
+                (
+                    new.item.record_id,
+                    new.version,
+                    new.sequence,
+                    new.item.keys.kind,
+                    new.item.keys.originating_centre,
+                    committed_at_us,
+                )
+                for new in heads
+            ],
+        )
+
+    def _write_index(self, heads: list[_NewVersion], existing: dict[str, int]) -> None:
+        """Replace the search keys of every record that got a new version by its latest keys."""
+        connection = self._connection
+        # A record new in this transaction has no keys to delete: skip the DELETE round trips.
+        replaced = [(new.item.record_id,) for new in heads if new.item.record_id in existing]
+        if replaced:
+            connection.executemany(_DELETE_DOCUMENT_KEYS, replaced)
+            connection.executemany(_DELETE_NAME_KEYS, replaced)
+        documents = [
+            (new.item.record_id, key.number, key.issuing_state)
+            for new in heads
+            for key in new.item.keys.documents
+        ]
+        if documents:
+            connection.executemany(_INSERT_DOCUMENT_KEY, documents)
+        names = [
+            (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
+            for new in heads
+            for key in new.item.keys.names
+        ]
+        if names:
+            connection.executemany(_INSERT_NAME_KEY, names)
+
+
+def _heads(new_versions: list[_NewVersion]) -> list[_NewVersion]:
+    """The last new version of each record: the only one whose head and keys are kept."""
+    last: dict[str, _NewVersion] = {}
+    for new in new_versions:
+        last[new.item.record_id] = new
+    return list(last.values())

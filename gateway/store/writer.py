@@ -1,0 +1,221 @@
+"""The writer thread of the embedded store: one connection, group commit.
+
+Callers on the event loop enqueue :class:`WriteRequest` values. The thread blocks for the first
+request, takes whatever else is already queued (up to the batch limit, never splitting one
+request), commits them all in one transaction and then hands the results back to the loop in a
+single ``call_soon_threadsafe``. Under load many callers share one fsync; when idle a lone
+caller is committed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from gateway.store.base import StoredRecord, StoreError, WriteItem, WriteOutcome
+from gateway.store.schema import open_writer
+from gateway.store.transaction import TransactionResult, Transactions
+
+__all__ = ["WriteRequest", "Writer"]
+
+logger = logging.getLogger(__name__)
+
+THREAD_NAME = "liaison-store-writer"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRequest:
+    """One caller's items and the future that receives their outcomes."""
+
+    items: Sequence[WriteItem]
+    future: asyncio.Future[list[WriteOutcome]]
+
+
+class Writer:
+    """Owns the writer thread and its connection."""
+
+    def __init__(
+        self,
+        path: Path,
+        synchronous: Literal["full", "normal"],
+        max_batch_records: int,
+        loop: asyncio.AbstractEventLoop,
+        publish: Callable[[list[StoredRecord]], None],
+    ) -> None:
+        """Prepare the writer; nothing runs before :meth:`start`.
+
+        Args:
+            path: The database file.
+            synchronous: SQLite ``synchronous`` level.
+            max_batch_records: Most records per transaction (a larger request goes alone).
+            loop: The event loop that owns the callers' futures.
+            publish: Called on ``loop`` with each transaction's new versions, before the
+                callers are resolved.
+        """
+        self._path = path
+        self._synchronous: Literal["full", "normal"] = synchronous
+        self._max_batch_records = max_batch_records
+        self._loop = loop
+        self._publish = publish
+        self._queue: queue.SimpleQueue[WriteRequest | None] = queue.SimpleQueue()
+        self._ready: asyncio.Future[None] = loop.create_future()
+        self._stopped: asyncio.Future[None] = loop.create_future()
+        self._thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=False)
+        self._transactions_committed = 0
+
+    @property
+    def transactions_committed(self) -> int:
+        """Number of transactions committed since the start (written by the writer thread)."""
+        return self._transactions_committed
+
+    async def start(self) -> None:
+        """Start the thread and wait until the database is open and migrated.
+
+        Raises:
+            StoreError: the database cannot be opened or migrated; the thread has ended.
+        """
+        self._thread.start()
+        try:
+            await self._ready
+        except BaseException:
+            # Failed (the thread has ended) or cancelled (it must not serve on unseen): the
+            # sentinel ends it in both cases.
+            self._queue.put(None)
+            await self._stopped
+            self._thread.join()
+            raise
+
+    def submit(self, request: WriteRequest) -> None:
+        """Queue a request (event loop thread only; never blocks)."""
+        self._queue.put(request)
+
+    async def stop(self) -> None:
+        """Commit every request queued so far, then end the thread and close the connection."""
+        self._queue.put(None)
+        await self._stopped
+        # The thread has signalled its very last step, so this join returns at once.
+        self._thread.join()
+
+    def _main(self) -> None:
+        try:
+            connection = open_writer(self._path, self._synchronous)
+            transactions = Transactions(connection)
+        except BaseException as error:
+            self._call_on_loop(_settle, self._ready, _as_store_error(error, self._path))
+            self._call_on_loop(_settle, self._stopped, None)
+            return
+        self._call_on_loop(_settle, self._ready, None)
+        try:
+            self._serve(transactions)
+        finally:
+            connection.close()
+            self._call_on_loop(_settle, self._stopped, None)
+
+    def _serve(self, transactions: Transactions) -> None:
+        carried: WriteRequest | None = None
+        stopping = False
+        while not stopping:
+            first = carried if carried is not None else self._queue.get()
+            carried = None
+            if first is None:
+                return
+            requests = [first]
+            total = len(first.items)
+            while total < self._max_batch_records:
+                try:
+                    following = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if following is None:
+                    stopping = True
+                    break
+                if total + len(following.items) > self._max_batch_records:
+                    # One caller's items always share a transaction: this one opens the next.
+                    carried = following
+                    break
+                requests.append(following)
+                total += len(following.items)
+            self._commit(transactions, requests)
+
+    def _commit(self, transactions: Transactions, requests: list[WriteRequest]) -> None:
+        try:
+            result = transactions.run([request.items for request in requests])
+        except Exception as error:
+            reason = _describe(error)
+            logger.error(
+                "store transaction of %d write(s) failed and was rolled back: %s",
+                len(requests),
+                reason,
+            )
+            self._call_on_loop(self._fail, requests, reason)
+            return
+        self._transactions_committed += 1
+        self._call_on_loop(self._resolve, requests, result)
+
+    def _resolve(self, requests: list[WriteRequest], result: TransactionResult) -> None:
+        # On the loop. Listeners first, so that a subscriber has the new versions queued before
+        # the submitter's acknowledgement can make anyone look for them.
+        if result.records:
+            self._publish(result.records)
+        for request, outcomes in zip(requests, result.outcomes, strict=True):
+            # A cancelled caller's items are committed all the same; only the answer is dropped.
+            if not request.future.done():
+                request.future.set_result(outcomes)
+
+    def _fail(self, requests: list[WriteRequest], reason: str) -> None:
+        for request in requests:
+            if not request.future.done():
+                # A fresh exception per caller: raising one instance in many tasks would chain
+                # their tracebacks together.
+                request.future.set_exception(
+                    StoreError(
+                        f"the store transaction failed and was rolled back ({reason}); "
+                        "nothing of it was stored"
+                    )
+                )
+
+    def _call_on_loop(self, callback: Callable[..., None], *args: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(callback, *args)
+        except RuntimeError:
+            # The loop was closed without closing the store: nobody is left to tell.
+            logger.warning("store writer: event loop closed, %s not delivered", callback.__name__)
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+def _as_store_error(error: BaseException, path: Path) -> BaseException:
+    if isinstance(error, sqlite3.Error | OSError):
+        return StoreError(f"store {path}: cannot open: {error}")
+    return error
+
+
+def _describe(error: Exception) -> str:
+    """Why a transaction failed, without anything that could carry record content.
+
+    SQLite's messages name tables, columns and constraints, never bound values; any other
+    exception's message could quote a record, so only its type and where it was raised are kept.
+    """
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", None) or type(error).__name__
+        return f"{name}: {error}"
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return type(error).__name__
+    last = frames[-1]
+    return f"{type(error).__name__} at {Path(last.filename).name}:{last.lineno} in {last.name}"
