@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
 from gateway.config import CENTRE_ID_PATTERN
@@ -79,63 +79,67 @@ def validate_record(record: record_pb2.Record) -> Violations:
 
 
 def _walk(message: Message, prefix: str, violations: Violations) -> None:
-    """Check enums and typed values in every set field of ``message``, recursively."""
-    for field, value in message.ListFields():
-        plan = _PLANS.get(field)
-        if plan is None:
-            plan = _PLANS[field] = _plan(field)
-        known, check, repeated = plan
-        if known is None and check is None:
-            if repeated is not None:  # a message field: nested values may need checks
-                _walk_messages(value, prefix + field.name, repeated, violations)
-            continue
-        path = prefix + field.name
+    """Check enums and typed values in every field of ``message`` that can hold one, recursively.
+
+    Each message type is walked by a plan computed once from its descriptor, which skips every
+    field whose subtree holds nothing to check (scalars, and messages such as ``Transliteration``
+    without enums or typed values).
+    """
+    for name, known, check, sub_plan, repeated, enum_name in _plan_of(message.DESCRIPTOR):
         if known is not None:
+            value = getattr(message, name)
             if repeated:
                 for index, item in enumerate(value):
                     if item not in known:
-                        violations.append(_unknown_enum(f"{path}[{index}]", item, field))
+                        violations.append(
+                            _unknown_enum(f"{prefix}{name}[{index}]", item, enum_name)
+                        )
             elif value not in known:
-                violations.append(_unknown_enum(path, value, field))
-        else:
-            assert check is not None
-            if repeated:
-                for index, item in enumerate(value):
-                    item_path = f"{path}[{index}]"
-                    check(item, item_path, violations)
-                    _walk(item, item_path + ".", violations)
-            else:
-                check(value, path, violations)
-                _walk(value, path + ".", violations)
+                violations.append(_unknown_enum(prefix + name, value, enum_name))
+        elif repeated:
+            for index, item in enumerate(getattr(message, name)):
+                path = f"{prefix}{name}[{index}]"
+                if check is not None:
+                    check(item, path, violations)
+                if sub_plan:
+                    _walk(item, path + ".", violations)
+        elif message.HasField(name):
+            value = getattr(message, name)
+            if check is not None:
+                check(value, prefix + name, violations)
+            if sub_plan:
+                _walk(value, f"{prefix}{name}.", violations)
 
 
-def _walk_messages(value: Any, path: str, repeated: bool, violations: Violations) -> None:
-    if repeated:
-        for index, item in enumerate(value):
-            _walk(item, f"{path}[{index}].", violations)
-    else:
-        _walk(value, path + ".", violations)
+# One step per field worth visiting: (name, known enum numbers or None, typed check or None,
+# whether the nested message has steps of its own, repeated, enum full name).
+_Step = tuple[str, frozenset[int] | None, "_TypeCheck | None", bool, bool, str]
+_PLANS: dict[str, tuple[_Step, ...]] = {}
 
 
-_Plan = tuple[frozenset[int] | None, "_TypeCheck | None", bool | None]
-_PLANS: dict[FieldDescriptor, _Plan] = {}
+def _plan_of(descriptor: Any) -> tuple[_Step, ...]:
+    # Any: protobuf types DESCRIPTOR as a union of its pure-Python and upb descriptor classes.
+    plan = _PLANS.get(descriptor.full_name)
+    if plan is None:
+        _PLANS[descriptor.full_name] = ()  # recursive types stop here while being planned
+        plan = _PLANS[descriptor.full_name] = tuple(_steps(descriptor))
+    return plan
 
 
-def _plan(field: FieldDescriptor) -> _Plan:
-    """What to check for a field: its known enum numbers, or its value check; and whether it is
-    repeated (``None`` for scalars, which need nothing)."""
-    repeated = field.is_repeated
-    if field.type == FieldDescriptor.TYPE_ENUM:
-        assert field.enum_type is not None  # always set for enum fields
-        return frozenset(field.enum_type.values_by_number), None, repeated
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        assert field.message_type is not None  # always set for message fields
-        return None, _TYPE_CHECKS.get(field.message_type.full_name), repeated
-    return None, None, None
+def _steps(descriptor: Descriptor) -> Iterator[_Step]:
+    for field in descriptor.fields:
+        repeated = field.is_repeated
+        if field.enum_type is not None:
+            known = frozenset(field.enum_type.values_by_number)
+            yield field.name, known, None, False, repeated, field.enum_type.full_name
+        elif field.message_type is not None:
+            check = _TYPE_CHECKS.get(field.message_type.full_name)
+            has_steps = bool(_plan_of(field.message_type))
+            if check is not None or has_steps:
+                yield field.name, None, check, has_steps, repeated, ""
 
 
-def _unknown_enum(path: str, number: int, field: FieldDescriptor) -> FieldViolation:
-    enum_name = field.enum_type.full_name if field.enum_type is not None else field.full_name
+def _unknown_enum(path: str, number: int, enum_name: str) -> FieldViolation:
     return FieldViolation(path, f"unknown value {number} for {enum_name}")
 
 

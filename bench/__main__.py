@@ -1,0 +1,328 @@
+"""``python -m bench`` (``make bench``): the gateway against the raw grpc.aio echo baseline.
+
+For each round and each scenario a fresh echo server is measured, then a fresh gateway, each in
+its own subprocess on 127.0.0.1. The medians over rounds and the ratios gateway/echo are printed
+as a table and written to ``bench/results/latest.json``. See ``bench/README.md``.
+
+Exit status: 0 when every measurement completed without errors (whether the goals were met is in
+the report), 1 when a server refused records or an RPC failed, 2 when a server could not be run,
+130 on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
+from bench.records import RecordEncoder, new_run_tag
+from bench.report import format_table, machine_info, summarize
+from bench.servers import (
+    REPO_ROOT,
+    ServerFailedError,
+    ServerProcess,
+    kill_leftovers,
+    running_server,
+)
+from gateway.config import LimitsConfig
+
+SCENARIOS = ("submit", "stream", "memory")
+DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one benchmark run does."""
+
+    rounds: int
+    scenarios: tuple[str, ...]
+    target: str
+    """The server measured against the echo baseline: "gateway", or "echo" to check the harness."""
+    concurrency: int
+    submit_seconds: float
+    submit_warmup_seconds: float
+    stream_records: int
+    batch_size: int
+    stream_warmup_records: int
+    memory_records: int
+    memory_stream_records: int
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    quick = bool(args.quick)
+    return Plan(
+        rounds=args.rounds or (1 if quick else 3),
+        scenarios=tuple(s for s in SCENARIOS if s in (args.only or SCENARIOS)),
+        target=args.target,
+        concurrency=64,
+        submit_seconds=args.seconds or (2.0 if quick else 10.0),
+        submit_warmup_seconds=0.5 if quick else 2.0,
+        stream_records=args.stream_records or (5_000 if quick else 50_000),
+        batch_size=500,
+        stream_warmup_records=1_000 if quick else 2_000,
+        memory_records=20_000 if quick else 200_000,
+        # The gateway refuses more than 100,000 records per stream; 50,000 stays well under.
+        memory_stream_records=5_000 if quick else 50_000,
+    )
+
+
+_MAX_STREAM_RECORDS = LimitsConfig().max_records_per_stream
+"""More records in one stream than the gateway's default cap would measure a refusal."""
+
+
+def _positive(kind: type[int] | type[float], most: float = math.inf) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` above zero and at most ``most``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value <= most:
+            limit = "" if math.isinf(most) else f" and at most {most:,}"
+            raise argparse.ArgumentTypeError(f"must be above 0{limit}: {text}")
+        return value
+
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the Liaison gateway against a raw grpc.aio echo baseline.",
+    )
+    parser.add_argument(
+        "--rounds", type=_positive(int), default=0, help="interleaved rounds (default 3, --quick 1)"
+    )
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SCENARIOS,
+        help="run only this scenario (repeat for several)",
+    )
+    parser.add_argument(
+        "--target",
+        choices=("gateway", "echo"),
+        default="gateway",
+        help="server to measure against echo; 'echo' checks the harness (ratios near 1)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=_positive(float),
+        default=0.0,
+        help="Submit measuring time (default 10, --quick 2)",
+    )
+    parser.add_argument(
+        "--stream-records",
+        type=_positive(int, most=_MAX_STREAM_RECORDS),
+        default=0,
+        help="records in the SubmitStream scenario (default 50000, --quick 5000)",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file (%(default)s)"
+    )
+    return parser
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _describe(scenario: str, result: dict[str, Any]) -> str:
+    if scenario == "submit":
+        text = (
+            f"{result['calls_per_s']:,.0f} calls/s, p50 {result['p50_ms']:.1f} ms, "
+            f"p99 {result['p99_ms']:.1f} ms"
+        )
+    elif scenario == "stream":
+        text = f"{result['records_per_s']:,.0f} records/s in {result['elapsed_s']:.1f} s"
+    else:
+        checkpoints = " ".join(f"{c:.0f}" for c in result["checkpoints_mib"])
+        peaks = " ".join(f"{c:.0f}" for c in result["peaks_mib"])
+        text = (
+            f"RSS start {result['start_mib']:.0f} MiB, after each stream {checkpoints}, "
+            f"peak after each stream {peaks} MiB"
+        )
+    if result["errors"]:
+        text += f"  ERRORS {result['errors']}: {result['error_examples']}"
+    return text
+
+
+async def _measure(
+    scenario: str,
+    plan: Plan,
+    server: ServerProcess,
+    encoder: RecordEncoder,
+    numbers: RecordNumbers,
+) -> dict[str, Any]:
+    if scenario == "submit":
+        submit = await measure_submit(
+            server,
+            encoder,
+            numbers,
+            concurrency=plan.concurrency,
+            seconds=plan.submit_seconds,
+            warmup_seconds=plan.submit_warmup_seconds,
+        )
+        return asdict(submit)
+    if scenario == "stream":
+        stream = await measure_stream(
+            server,
+            encoder,
+            numbers,
+            records=plan.stream_records,
+            batch_size=plan.batch_size,
+            warmup_records=plan.stream_warmup_records,
+        )
+        return asdict(stream)
+    memory = await measure_memory(
+        server,
+        encoder,
+        numbers,
+        records=plan.memory_records,
+        stream_records=plan.memory_stream_records,
+        batch_size=plan.batch_size,
+        warmup_records=plan.stream_warmup_records,
+    )
+    return asdict(memory)
+
+
+async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
+    """Measure every (round, scenario) with echo then the target, appending to ``runs``."""
+    encoder = RecordEncoder(new_run_tag())
+    encoder.check()
+    numbers = RecordNumbers()
+    roles = (("baseline", "echo"), ("target", plan.target))
+    with tempfile.TemporaryDirectory(prefix="liaison-bench-") as scratch:
+        for round_number in range(1, plan.rounds + 1):
+            for scenario in plan.scenarios:
+                for role, kind in roles:
+                    async with running_server(kind, scratch=Path(scratch)) as server:
+                        result = await _measure(scenario, plan, server, encoder, numbers)
+                    if server.killed or server.exit_code != 0:
+                        how = "was killed" if server.killed else f"exited {server.exit_code}"
+                        _say(f"  warning: {kind} server {how} on SIGTERM")
+                    runs.append(
+                        {
+                            "round": round_number,
+                            "scenario": scenario,
+                            "role": role,
+                            "server": kind,
+                            "server_exit_code": server.exit_code,
+                            "server_killed": server.killed,
+                            **result,
+                        }
+                    )
+                    _say(
+                        f"[round {round_number}/{plan.rounds}] {scenario:<6} {kind:<7} "
+                        + _describe(scenario, result)
+                    )
+
+
+def _clean(value: Any) -> Any:
+    """NaN and infinities as null: JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
+
+
+async def _collect(plan: Plan, runs: list[dict[str, Any]]) -> tuple[int, str | None]:
+    """Run the rounds into ``runs``; (exit status, error) even when stopped early."""
+    # SIGTERM (e.g. from a CI timeout) must stop the servers too: treat it as Ctrl-C.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        await _run_rounds(plan, runs)
+    except ServerFailedError as failure:
+        _say(f"liaison bench: {failure}")
+        return 2, str(failure)
+    except asyncio.CancelledError:
+        # The servers were stopped by the context managers while the cancellation unwound; what
+        # was measured so far is still reported.
+        _say("liaison bench: interrupted; servers stopped")
+        return 130, "interrupted"
+    return (1 if any(run["errors"] for run in runs) else 0), None
+
+
+def _report(
+    plan: Plan,
+    runs: list[dict[str, Any]],
+    error: str | None,
+    started: float,
+    load_before: tuple[float, float, float],
+    machine: dict[str, Any],
+    output: Path,
+) -> None:
+    """Write the JSON document and print the table."""
+    rows = summarize(runs)
+    target_name = "echo (target)" if plan.target == "echo" else plan.target
+    load_after = os.getloadavg()
+    document = {
+        "benchmark": "liaison gateway vs raw grpc.aio echo",
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "complete": error is None,
+        "error": error,
+        "plan": asdict(plan),
+        "machine": machine,
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "summary": [asdict(row) for row in rows],
+        "runs": runs,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(_clean(document), indent=2) + "\n", encoding="utf-8")
+    if rows:
+        print()
+        print(format_table(rows, "echo", target_name))
+        print()
+    print(
+        f"{plan.rounds} round(s) on {machine['nproc']} CPU(s), 1-minute load average "
+        f"{load_before[0]:.2f} -> {load_after[0]:.2f}. Medians over rounds; "
+        f"ratio = {target_name} / echo. Results: {output}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    args = _parser().parse_args(argv)
+    plan = _plan(args)
+    started = time.time()
+    load_before = os.getloadavg()
+    machine = machine_info()
+    _say(
+        f"liaison bench: {plan.rounds} round(s) of {', '.join(plan.scenarios)}, echo vs "
+        f"{plan.target}; {machine['nproc']} CPU(s) {machine['cpu_model']}; "
+        f"load average {load_before[0]:.2f}"
+    )
+    runs: list[dict[str, Any]] = []
+    try:
+        status, error = asyncio.run(_collect(plan, runs))
+    except KeyboardInterrupt:
+        # A second Ctrl-C while stopping: asyncio.run gave up; kill what is left below.
+        status, error = 130, "interrupted"
+    finally:
+        kill_leftovers()
+    _report(plan, runs, error, started, load_before, machine, args.output)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Server subprocesses: start one, learn its port from its startup line, stop it cleanly.
+
+Each server runs in its own process so that the server's CPU and memory are its own (RSS is read
+from ``/proc/<pid>/status``) and the load generator's Python does not share its interpreter.
+Servers are started in a new session, so a Ctrl-C in the terminal reaches only the benchmark,
+which then stops them in order (SIGTERM, wait, SIGKILL on timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import sys
+import tempfile
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = [
+    "REPO_ROOT",
+    "ServerFailedError",
+    "ServerProcess",
+    "kill_leftovers",
+    "read_cpu_seconds",
+    "read_rss_kib",
+    "running_server",
+    "server_argv",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Servers run from the repository root so that ``-m bench.echo_server`` imports."""
+
+HOST = "127.0.0.1"
+"""The only address the benchmark listens on or connects to."""
+
+# Both servers announce "... listening on 127.0.0.1:PORT ..." once bound; only loopback matches.
+_PORT_LINE = re.compile(rb"listening on 127\.0\.0\.1:(\d+)")
+_TAIL_LINES = 40
+
+_live: set[asyncio.subprocess.Process] = set()
+"""Started and not yet reaped, for :func:`kill_leftovers`."""
+
+
+class ServerFailedError(RuntimeError):
+    """A server did not start, or died while measured; the message ends with its last output."""
+
+
+def server_argv(kind: str, workdir: Path) -> list[str]:
+    """The command line of a ``kind`` server ("echo" or "gateway") keeping its files in workdir."""
+    if kind == "echo":
+        return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
+    if kind == "gateway":
+        serve = [sys.executable, "-m", "gateway.cli", "serve"]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    raise ValueError(f"unknown server kind {kind!r}")
+
+
+@dataclass(slots=True)
+class ServerProcess:
+    """A running server."""
+
+    kind: str
+    process: asyncio.subprocess.Process
+    port: int
+    output: deque[str] = field(default_factory=lambda: deque(maxlen=_TAIL_LINES))
+    """The server's last lines of stdout and stderr, for error messages."""
+    exit_code: int | None = None
+    """Set once stopped: 0 for a clean exit, negative for the signal that ended it."""
+    killed: bool = False
+    """True when the server ignored SIGTERM for too long and was killed."""
+
+    @property
+    def pid(self) -> int:
+        """Process id, for ``/proc/<pid>``."""
+        return self.process.pid
+
+    @property
+    def address(self) -> str:
+        """The ``host:port`` to connect to."""
+        return f"{HOST}:{self.port}"
+
+    def check_alive(self) -> None:
+        """Raise :class:`ServerFailedError` when the process has exited."""
+        if self.process.returncode is not None:
+            raise ServerFailedError(
+                f"{self.kind} server exited with {self.process.returncode} while measured"
+                + _format_tail(self.output)
+            )
+
+
+def _format_tail(lines: deque[str]) -> str:
+    if not lines:
+        return " (no output)"
+    return "; its last output:\n    " + "\n    ".join(lines)
+
+
+async def _wait_for_port(process: asyncio.subprocess.Process, output: deque[str]) -> int:
+    assert process.stdout is not None
+    while True:
+        line = await process.stdout.readline()
+        if not line:
+            await process.wait()
+            raise ServerFailedError(
+                f"server exited with {process.returncode} before listening" + _format_tail(output)
+            )
+        output.append(line.decode(errors="replace").rstrip())
+        match = _PORT_LINE.search(line)
+        if match:
+            return int(match.group(1))
+
+
+async def _drain(process: asyncio.subprocess.Process, output: deque[str]) -> None:
+    # Keep reading so that a talkative server never blocks on a full pipe.
+    assert process.stdout is not None
+    while line := await process.stdout.readline():
+        output.append(line.decode(errors="replace").rstrip())
+
+
+async def _stop(process: asyncio.subprocess.Process, patience_s: float) -> bool:
+    """SIGTERM, wait up to ``patience_s`` seconds, then SIGKILL; True when it had to kill."""
+    killed = False
+    if process.returncode is None:
+        with suppress(ProcessLookupError):
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), patience_s)
+        except TimeoutError:
+            killed = True
+            with suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    _live.discard(process)
+    return killed
+
+
+@asynccontextmanager
+async def running_server(
+    kind: str,
+    *,
+    scratch: Path,
+    startup_timeout: float = 60.0,
+    stop_timeout: float = 15.0,
+) -> AsyncIterator[ServerProcess]:
+    """Start a fresh ``kind`` server, yield it once it listens, and always stop it afterwards.
+
+    The server's files (the gateway's database) live in a new folder under ``scratch`` that is
+    removed after the server has stopped.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=scratch))
+    argv: Sequence[str] = server_argv(kind, workdir)
+    output: deque[str] = deque(maxlen=_TAIL_LINES)
+    # Unbuffered, so that the startup line arrives as soon as it is printed.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    _live.add(process)
+    drain: asyncio.Task[None] | None = None
+    server = ServerProcess(kind=kind, process=process, port=0, output=output)
+    try:
+        try:
+            server.port = await asyncio.wait_for(_wait_for_port(process, output), startup_timeout)
+        except TimeoutError:
+            raise ServerFailedError(
+                f"{kind} server printed no 'listening on {HOST}:PORT' line within "
+                f"{startup_timeout:.0f} s" + _format_tail(output)
+            ) from None
+        drain = asyncio.create_task(_drain(process, output))
+        yield server
+    finally:
+        server.killed = await _stop(process, stop_timeout)
+        server.exit_code = process.returncode
+        if drain is not None:
+            # The pipe closes when the process exits; give the drain a moment to see the end.
+            with suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(drain, 2.0)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def kill_leftovers() -> None:
+    """SIGKILL any server still running: the last resort when the event loop was torn down."""
+    for process in list(_live):
+        if process.returncode is None:
+            with suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
+    _live.clear()
+
+
+def read_rss_kib(pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) of process ``pid`` in KiB: resident memory now and its peak so far."""
+    values: dict[str, int] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0])
+    return values["VmRSS"], values["VmHWM"]
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def read_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        text = stat.read()
+    # The command name may contain spaces and parentheses; the fields after the last ")" are
+    # positional from field 3 (state), so utime (field 14) and stime (15) are at 11 and 12.
+    fields = text[text.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
