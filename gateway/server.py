@@ -11,7 +11,7 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from gateway.config import CentreConfig
+from gateway.config import CentreConfig, LimitsConfig
 from gateway.feed import CommitFeed
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
@@ -73,7 +73,19 @@ class Gateway:
             raise ServeError(
                 f"cannot open the store {self.config.storage.path}: {error}"
             ) from error
-        await self._feed.start()
+        try:
+            await self._feed.start()
+            self._server = await self._serve(limits)
+        except BaseException:
+            # The store's writer thread keeps a process alive: never leave it open on failure.
+            await self._store.close()
+            raise
+        for service in ("", EXCHANGE_SERVICE):
+            await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        _log.info("gateway started: centre %s on port %d", self.config.centre_id, self._port)
+
+    async def _serve(self, limits: LimitsConfig) -> aio.Server:
+        """Build, bind and start the gRPC server with every service."""
         server = aio.server(
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
@@ -98,13 +110,9 @@ class Gateway:
         try:
             self._port = server.add_insecure_port(self.config.server.listen)
         except RuntimeError as error:
-            await self._store.close()
             raise ServeError(f"cannot listen on {self.config.server.listen}: {error}") from error
         await server.start()
-        self._server = server
-        for service in ("", EXCHANGE_SERVICE):
-            await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
-        _log.info("gateway started", extra={"centre": self.config.centre_id, "port": self._port})
+        return server
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop accepting calls, let in-flight calls finish for ``grace`` seconds, close the store.
@@ -119,7 +127,7 @@ class Gateway:
         self._feed.close()
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
         await self._store.close()
-        _log.info("gateway stopped", extra={"centre": self.config.centre_id})
+        _log.info("gateway stopped: centre %s", self.config.centre_id)
 
     async def wait_for_termination(self) -> None:
         """Return when the server has stopped."""
