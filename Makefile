@@ -48,14 +48,14 @@ buf-lint: $(BUF) ## Lint the protos with buf (STANDARD)
 	$(BUF) lint
 
 .PHONY: buf-breaking
-buf-breaking: $(BUF) ## Fail on wire/JSON-breaking changes against the previous commit (BASE=rev)
-	@base=$${BASE:-HEAD~1}; \
-	if ! git rev-parse --verify --quiet "$$base^{commit}" >/dev/null; then \
-		echo "buf-breaking: no $$base to compare with, skipped"; exit 0; fi; \
-	if [ -z "$$(git ls-tree -d "$$base" protos/liaison/v1)" ]; then \
-		echo "buf-breaking: $$base has no contract yet, skipped"; exit 0; fi; \
-	$(BUF) breaking --against ".git#ref=$$(git rev-parse "$$base"),subdir=." && \
-	echo "buf-breaking: no breaking change against $$base"
+buf-breaking: $(BUF) ## Fail on wire/JSON-breaking changes against each of the last commits (DEPTH=20)
+	@checked=0; \
+	for base in $$(git rev-list --max-count=$${DEPTH:-20} HEAD -- protos/liaison/v1 2>/dev/null); do \
+		$(BUF) breaking --against ".git#ref=$$base,subdir=." || { \
+			echo "buf-breaking: breaking change against $$base"; exit 1; }; \
+		checked=$$((checked + 1)); \
+	done; \
+	echo "buf-breaking: no breaking change against the $$checked previous contract commit(s)"
 
 .PHONY: lint
 lint: venv buf-lint buf-breaking ## ruff (lint + format check) and buf
