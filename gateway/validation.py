@@ -156,8 +156,15 @@ def validate_partial_date(date: common_pb2.PartialDate, path: str, violations: V
         return
     if day and not month:
         violations.append(FieldViolation(f"{path}.day", "a day needs a month"))
-    elif day and day > calendar.monthrange(year, month)[1]:
+    elif day > 28 and day > _days_in_month(year, month):
         violations.append(FieldViolation(f"{path}.day", f"{year:04d}-{month:02d} has no day {day}"))
+
+
+def _days_in_month(year: int, month: int) -> int:
+    # Only reached for days 29-31; calendar.monthrange would also compute the weekday.
+    if month == 2:
+        return 29 if calendar.isleap(year) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _check_country(country: common_pb2.CountryCode, path: str, violations: Violations) -> None:
