@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -95,3 +96,30 @@ async def test_a_stream_over_the_record_limit_is_refused(tmp_path: object) -> No
         assert "at most 100 records" in (caught.value.details() or "")
     finally:
         await server.stop(grace=0)
+
+
+async def test_a_stream_cancelled_midway_keeps_what_was_committed(
+    exchange: Stub, gateway: Gateway
+) -> None:
+    sent = asyncio.Event()
+
+    async def then_hang() -> AsyncIterator[exchange_pb2.SubmitStreamRequest]:
+        async for message in batches(300, 100):
+            yield message
+        sent.set()
+        await asyncio.Event().wait()  # never ends the stream: the client cancels instead
+
+    call = exchange.SubmitStream(then_hang())
+    await asyncio.wait_for(sent.wait(), 10)
+    # Give the gateway time to commit the three batches it has received, then cancel.
+    for _ in range(100):
+        if await gateway.store.last_sequence() >= 299:
+            break
+        await asyncio.sleep(0.05)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    assert await gateway.store.last_sequence() == 299  # 300 records, one invalid (index 17)
+    # The gateway is unharmed: the same records resubmitted are duplicates.
+    again = await exchange.SubmitStream(batches(300, 100))
+    assert (again.stored, again.duplicates, again.rejected) == (0, 299, 1)
