@@ -13,7 +13,7 @@ import time
 from gateway.errors import InvalidArgumentError
 from gateway.indexing import index_keys
 from gateway.store.base import WriteItem
-from gateway.validation import validate_record
+from gateway.validation import RECORD_ID_PATTERN, validate_record
 from liaison.v1 import record_pb2
 
 __all__ = ["prepare_record"]
@@ -30,10 +30,11 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
     """
     violations = validate_record(record)
     if violations:
+        # Only a well-formed id is echoed: a malformed one could be huge, or anything at all.
+        well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id)
+        shown = record.record_id if well_formed else "(invalid id)"
         raise InvalidArgumentError(
-            f"record {record.record_id or '(no id)'} is invalid: "
-            f"{len(violations)} field violation(s)",
-            violations,
+            f"record {shown} is invalid: {len(violations)} field violation(s)", violations
         )
     expected_version = record.version
     record.version = 0

@@ -71,6 +71,7 @@ def test_invalid_records_raise_with_every_violation() -> None:
     with pytest.raises(InvalidArgumentError) as caught:
         prepare_record(record, "LOCAL")
     assert {v.field for v in caught.value.violations} == {"record_id", "person.sex"}
+    assert caught.value.message == "record (invalid id) is invalid: 2 field violation(s)"
     assert "DOE" not in caught.value.message, "no personal data in messages"
 
 
