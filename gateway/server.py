@@ -15,8 +15,9 @@ from gateway.config import CentreConfig, LimitsConfig
 from gateway.feed import CommitFeed
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
+from gateway.services.registration import add_service
 from gateway.store import RecordStore, create_store
-from liaison.v1 import exchange_pb2_grpc
+from liaison.v1 import exchange_pb2
 
 __all__ = ["Gateway", "ServeError", "run"]
 
@@ -93,14 +94,15 @@ class Gateway:
                 ("grpc.so_reuseport", 0),
             ]
         )
-        exchange_pb2_grpc.add_RecordExchangeServicer_to_server(
+        add_service(
+            server,
             RecordExchangeService(
                 store=self._store,
                 feed=self._feed,
                 centre_id=self.config.centre_id,
                 limits=limits,
             ),
-            server,
+            exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
