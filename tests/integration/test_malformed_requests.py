@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -46,4 +47,10 @@ async def test_client_streaming_stores_what_came_before(
         await submit_stream(messages())
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "liaison.v1.SubmitStreamRequest" in (caught.value.details() or "")
+    # The first batch's write was queued before the refusal and commits regardless; the refusal
+    # may reach the client before that commit does.
+    for _ in range(100):
+        if await gateway.store.last_sequence() == 1:
+            break
+        await asyncio.sleep(0.02)
     assert await gateway.store.last_sequence() == 1
