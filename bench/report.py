@@ -163,37 +163,36 @@ def _flatness(baseline: list[Run], target: list[Run]) -> Row:
     )
 
 
+def _at_least(goal: float) -> Callable[[float], bool]:
+    def passes(ratio: float) -> bool:
+        return ratio >= goal
+
+    return passes
+
+
 def summarize(runs: Sequence[Run]) -> list[Row]:
     """The report's rows for every scenario that has runs of both servers."""
     rows: list[Row] = []
-    baseline, target = _by_role(runs, "submit")
-    if baseline and target:
+    throughput = (
+        ("submit", "calls/s", "calls_per_s", SUBMIT_GOAL, _SUBMIT_DETAILS),
+        ("stream", "records/s", "records_per_s", STREAM_GOAL, _STREAM_DETAILS),
+    )
+    for scenario, metric, field, goal, details in throughput:
+        baseline, target = _by_role(runs, scenario)
+        if not (baseline and target):
+            continue
         rows.append(
             _row(
-                "submit",
-                "calls/s",
-                _field("calls_per_s"),
+                scenario,
+                metric,
+                _field(field),
                 baseline,
                 target,
-                goal=f">= {SUBMIT_GOAL:.2f}",
-                passes=lambda ratio: ratio >= SUBMIT_GOAL,
+                goal=f">= {goal:.2f}",
+                passes=_at_least(goal),
             )
         )
-        rows += [_row("submit", m, _field(f), baseline, target) for m, f in _SUBMIT_DETAILS]
-    baseline, target = _by_role(runs, "stream")
-    if baseline and target:
-        rows.append(
-            _row(
-                "stream",
-                "records/s",
-                _field("records_per_s"),
-                baseline,
-                target,
-                goal=f">= {STREAM_GOAL:.2f}",
-                passes=lambda ratio: ratio >= STREAM_GOAL,
-            )
-        )
-        rows += [_row("stream", m, _field(f), baseline, target) for m, f in _STREAM_DETAILS]
+        rows += [_row(scenario, m, _field(f), baseline, target) for m, f in details]
     baseline, target = _by_role(runs, "memory")
     if baseline and target:
         rows.append(_row("memory", "RSS start MiB", _field("start_mib"), baseline, target))
