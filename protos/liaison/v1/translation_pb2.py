@@ -26,39 +26,39 @@ from liaison.v1 import exchange_pb2 as liaison_dot_v1_dot_exchange__pb2
 from liaison.v1 import record_pb2 as liaison_dot_v1_dot_record__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cliaison/v1/translation.proto\x12\nliaison.v1\x1a\x19liaison/v1/exchange.proto\x1a\x17liaison/v1/record.proto\"\x97\x01\n\x0b\x41\x64\x61pterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bmedia_types\x18\x04 \x03(\t\x12\x17\n\x0f\x66ile_extensions\x18\x05 \x03(\t\x12\x12\n\ncan_decode\x18\x06 \x01(\x08\x12\x12\n\ncan_encode\x18\x07 \x01(\x08\"\x9c\x01\n\x0eSourceLocation\x12\x0c\n\x04line\x18\x01 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\r\x12\x18\n\x0b\x62yte_offset\x18\x03 \x01(\x04H\x00\x88\x01\x01\x12\x1a\n\rsegment_index\x18\x04 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x0cjson_pointer\x18\x05 \x01(\tB\x0e\n\x0c_byte_offsetB\x10\n\x0e_segment_index\"\x8b\x01\n\nDiagnostic\x12\x30\n\x08severity\x18\x01 \x01(\x0e\x32\x1e.liaison.v1.DiagnosticSeverity\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12,\n\x08location\x18\x04 \x01(\x0b\x32\x1a.liaison.v1.SourceLocation\"\x15\n\x13ListAdaptersRequest\"A\n\x14ListAdaptersResponse\x12)\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\x17.liaison.v1.AdapterInfo\"N\n\x10TranslateRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x18\n\x10source_reference\x18\x03 \x01(\t\"e\n\x11TranslateResponse\x12#\n\x07records\x18\x01 \x03(\x0b\x32\x12.liaison.v1.Record\x12+\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x16.liaison.v1.Diagnostic\"s\n\rIngestRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x18\n\x10source_reference\x18\x03 \x01(\t\x12&\n\x08handling\x18\x04 \x01(\x0b\x32\x14.liaison.v1.Handling\"\x8d\x01\n\x0eIngestResponse\x12#\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x15.liaison.v1.SubmitAck\x12+\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x16.liaison.v1.Diagnostic\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\x16\n\x0epayload_sha256\x18\x04 \x01(\x0c\"/\n\tRecordRef\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"q\n\rExportRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12*\n\x0brecord_refs\x18\x02 \x03(\x0b\x32\x15.liaison.v1.RecordRef\x12#\n\x07records\x18\x03 \x03(\x0b\x32\x12.liaison.v1.Record\"b\n\x0e\x45xportResponse\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12+\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x16.liaison.v1.Diagnostic*\x97\x01\n\x12\x44iagnosticSeverity\x12#\n\x1f\x44IAGNOSTIC_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44IAGNOSTIC_SEVERITY_INFO\x10\x01\x12\x1f\n\x1b\x44IAGNOSTIC_SEVERITY_WARNING\x10\x02\x12\x1d\n\x19\x44IAGNOSTIC_SEVERITY_ERROR\x10\x03\x32\xac\x02\n\x0bTranslation\x12Q\n\x0cListAdapters\x12\x1f.liaison.v1.ListAdaptersRequest\x1a .liaison.v1.ListAdaptersResponse\x12H\n\tTranslate\x12\x1c.liaison.v1.TranslateRequest\x1a\x1d.liaison.v1.TranslateResponse\x12?\n\x06Ingest\x12\x19.liaison.v1.IngestRequest\x1a\x1a.liaison.v1.IngestResponse\x12?\n\x06\x45xport\x12\x19.liaison.v1.ExportRequest\x1a\x1a.liaison.v1.ExportResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cliaison/v1/translation.proto\x12\nliaison.v1\x1a\x19liaison/v1/exchange.proto\x1a\x17liaison/v1/record.proto\"\x97\x01\n\x0b\x41\x64\x61pterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x13\n\x0bmedia_types\x18\x04 \x03(\t\x12\x17\n\x0f\x66ile_extensions\x18\x05 \x03(\t\x12\x12\n\ncan_decode\x18\x06 \x01(\x08\x12\x12\n\ncan_encode\x18\x07 \x01(\x08\"\x9c\x01\n\x0eSourceLocation\x12\x0c\n\x04line\x18\x01 \x01(\r\x12\x0e\n\x06\x63olumn\x18\x02 \x01(\r\x12\x18\n\x0b\x62yte_offset\x18\x03 \x01(\x04H\x00\x88\x01\x01\x12\x1a\n\rsegment_index\x18\x04 \x01(\rH\x01\x88\x01\x01\x12\x14\n\x0cjson_pointer\x18\x05 \x01(\tB\x0e\n\x0c_byte_offsetB\x10\n\x0e_segment_index\"\x9f\x01\n\nDiagnostic\x12\x30\n\x08severity\x18\x01 \x01(\x0e\x32\x1e.liaison.v1.DiagnosticSeverity\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12,\n\x08location\x18\x04 \x01(\x0b\x32\x1a.liaison.v1.SourceLocation\x12\x12\n\nrecord_ids\x18\x05 \x03(\t\"\x15\n\x13ListAdaptersRequest\"A\n\x14ListAdaptersResponse\x12)\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\x17.liaison.v1.AdapterInfo\"N\n\x10TranslateRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x18\n\x10source_reference\x18\x03 \x01(\t\"e\n\x11TranslateResponse\x12#\n\x07records\x18\x01 \x03(\x0b\x32\x12.liaison.v1.Record\x12+\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x16.liaison.v1.Diagnostic\"\x8b\x01\n\rIngestRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x18\n\x10source_reference\x18\x03 \x01(\t\x12&\n\x08handling\x18\x04 \x01(\x0b\x32\x14.liaison.v1.Handling\x12\x16\n\x0e\x61\x63\x63\x65pt_partial\x18\x05 \x01(\x08\"\xa9\x01\n\x0eIngestResponse\x12#\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x15.liaison.v1.SubmitAck\x12+\n\x0b\x64iagnostics\x18\x02 \x03(\x0b\x32\x16.liaison.v1.Diagnostic\x12\x11\n\tduplicate\x18\x03 \x01(\x08\x12\x16\n\x0epayload_sha256\x18\x04 \x01(\x0c\x12\x1a\n\x12skipped_record_ids\x18\x05 \x03(\t\"/\n\tRecordRef\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"q\n\rExportRequest\x12\x0f\n\x07\x61\x64\x61pter\x18\x01 \x01(\t\x12*\n\x0brecord_refs\x18\x02 \x03(\x0b\x32\x15.liaison.v1.RecordRef\x12#\n\x07records\x18\x03 \x03(\x0b\x32\x12.liaison.v1.Record\"b\n\x0e\x45xportResponse\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12+\n\x0b\x64iagnostics\x18\x03 \x03(\x0b\x32\x16.liaison.v1.Diagnostic*\x97\x01\n\x12\x44iagnosticSeverity\x12#\n\x1f\x44IAGNOSTIC_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x44IAGNOSTIC_SEVERITY_INFO\x10\x01\x12\x1f\n\x1b\x44IAGNOSTIC_SEVERITY_WARNING\x10\x02\x12\x1d\n\x19\x44IAGNOSTIC_SEVERITY_ERROR\x10\x03\x32\xac\x02\n\x0bTranslation\x12Q\n\x0cListAdapters\x12\x1f.liaison.v1.ListAdaptersRequest\x1a .liaison.v1.ListAdaptersResponse\x12H\n\tTranslate\x12\x1c.liaison.v1.TranslateRequest\x1a\x1d.liaison.v1.TranslateResponse\x12?\n\x06Ingest\x12\x19.liaison.v1.IngestRequest\x1a\x1a.liaison.v1.IngestResponse\x12?\n\x06\x45xport\x12\x19.liaison.v1.ExportRequest\x1a\x1a.liaison.v1.ExportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.translation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIAGNOSTICSEVERITY']._serialized_start=1350
-  _globals['_DIAGNOSTICSEVERITY']._serialized_end=1501
+  _globals['_DIAGNOSTICSEVERITY']._serialized_start=1423
+  _globals['_DIAGNOSTICSEVERITY']._serialized_end=1574
   _globals['_ADAPTERINFO']._serialized_start=97
   _globals['_ADAPTERINFO']._serialized_end=248
   _globals['_SOURCELOCATION']._serialized_start=251
   _globals['_SOURCELOCATION']._serialized_end=407
   _globals['_DIAGNOSTIC']._serialized_start=410
-  _globals['_DIAGNOSTIC']._serialized_end=549
-  _globals['_LISTADAPTERSREQUEST']._serialized_start=551
-  _globals['_LISTADAPTERSREQUEST']._serialized_end=572
-  _globals['_LISTADAPTERSRESPONSE']._serialized_start=574
-  _globals['_LISTADAPTERSRESPONSE']._serialized_end=639
-  _globals['_TRANSLATEREQUEST']._serialized_start=641
-  _globals['_TRANSLATEREQUEST']._serialized_end=719
-  _globals['_TRANSLATERESPONSE']._serialized_start=721
-  _globals['_TRANSLATERESPONSE']._serialized_end=822
-  _globals['_INGESTREQUEST']._serialized_start=824
-  _globals['_INGESTREQUEST']._serialized_end=939
-  _globals['_INGESTRESPONSE']._serialized_start=942
-  _globals['_INGESTRESPONSE']._serialized_end=1083
-  _globals['_RECORDREF']._serialized_start=1085
-  _globals['_RECORDREF']._serialized_end=1132
-  _globals['_EXPORTREQUEST']._serialized_start=1134
-  _globals['_EXPORTREQUEST']._serialized_end=1247
-  _globals['_EXPORTRESPONSE']._serialized_start=1249
-  _globals['_EXPORTRESPONSE']._serialized_end=1347
-  _globals['_TRANSLATION']._serialized_start=1504
-  _globals['_TRANSLATION']._serialized_end=1804
+  _globals['_DIAGNOSTIC']._serialized_end=569
+  _globals['_LISTADAPTERSREQUEST']._serialized_start=571
+  _globals['_LISTADAPTERSREQUEST']._serialized_end=592
+  _globals['_LISTADAPTERSRESPONSE']._serialized_start=594
+  _globals['_LISTADAPTERSRESPONSE']._serialized_end=659
+  _globals['_TRANSLATEREQUEST']._serialized_start=661
+  _globals['_TRANSLATEREQUEST']._serialized_end=739
+  _globals['_TRANSLATERESPONSE']._serialized_start=741
+  _globals['_TRANSLATERESPONSE']._serialized_end=842
+  _globals['_INGESTREQUEST']._serialized_start=845
+  _globals['_INGESTREQUEST']._serialized_end=984
+  _globals['_INGESTRESPONSE']._serialized_start=987
+  _globals['_INGESTRESPONSE']._serialized_end=1156
+  _globals['_RECORDREF']._serialized_start=1158
+  _globals['_RECORDREF']._serialized_end=1205
+  _globals['_EXPORTREQUEST']._serialized_start=1207
+  _globals['_EXPORTREQUEST']._serialized_end=1320
+  _globals['_EXPORTRESPONSE']._serialized_start=1322
+  _globals['_EXPORTRESPONSE']._serialized_end=1420
+  _globals['_TRANSLATION']._serialized_start=1577
+  _globals['_TRANSLATION']._serialized_end=1877
 # @@protoc_insertion_point(module_scope)

@@ -146,6 +146,7 @@ class Diagnostic(_message.Message):
     CODE_FIELD_NUMBER: _builtins.int
     MESSAGE_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
+    RECORD_IDS_FIELD_NUMBER: _builtins.int
     severity: Global___DiagnosticSeverity.ValueType
     """Severity."""
     code: _builtins.str
@@ -156,6 +157,12 @@ class Diagnostic(_message.Message):
     def location(self) -> Global___SourceLocation:
         """Where in the payload."""
 
+    @_builtins.property
+    def record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The records this finding concerns (empty when it concerns the payload as a whole). A record
+        named by an error diagnostic is not clean: Ingest does not store it.
+        """
+
     def __init__(
         self,
         *,
@@ -163,10 +170,11 @@ class Diagnostic(_message.Message):
         code: _builtins.str = ...,
         message: _builtins.str = ...,
         location: Global___SourceLocation | None = ...,
+        record_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["location", b"location"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "location", b"location", "message", b"message", "severity", b"severity"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "location", b"location", "message", b"message", "record_ids", b"record_ids", "severity", b"severity"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -273,12 +281,18 @@ class IngestRequest(_message.Message):
     PAYLOAD_FIELD_NUMBER: _builtins.int
     SOURCE_REFERENCE_FIELD_NUMBER: _builtins.int
     HANDLING_FIELD_NUMBER: _builtins.int
+    ACCEPT_PARTIAL_FIELD_NUMBER: _builtins.int
     adapter: _builtins.str
     """Adapter name."""
     payload: _builtins.bytes
     """The legacy payload."""
     source_reference: _builtins.str
     """A reference for the payload, carried into provenance."""
+    accept_partial: _builtins.bool
+    """When false (the default) a payload with any error diagnostic is refused as a whole and
+    nothing is stored. When true the records no error diagnostic concerns are stored, and the
+    others are listed in `IngestResponse.skipped_record_ids`.
+    """
     @_builtins.property
     def handling(self) -> _record_pb2.Handling:
         """Handling applied to every record decoded, where the source gives none."""
@@ -290,10 +304,11 @@ class IngestRequest(_message.Message):
         payload: _builtins.bytes = ...,
         source_reference: _builtins.str = ...,
         handling: _record_pb2.Handling | None = ...,
+        accept_partial: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["handling", b"handling"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter", b"adapter", "handling", b"handling", "payload", b"payload", "source_reference", b"source_reference"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accept_partial", b"accept_partial", "adapter", b"adapter", "handling", b"handling", "payload", b"payload", "source_reference", b"source_reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -307,6 +322,7 @@ class IngestResponse(_message.Message):
     DIAGNOSTICS_FIELD_NUMBER: _builtins.int
     DUPLICATE_FIELD_NUMBER: _builtins.int
     PAYLOAD_SHA256_FIELD_NUMBER: _builtins.int
+    SKIPPED_RECORD_IDS_FIELD_NUMBER: _builtins.int
     duplicate: _builtins.bool
     """True when this payload was ingested before and nothing new was stored."""
     payload_sha256: _builtins.bytes
@@ -319,6 +335,12 @@ class IngestResponse(_message.Message):
     def diagnostics(self) -> _containers.RepeatedCompositeFieldContainer[Global___Diagnostic]:
         """What the adapter found."""
 
+    @_builtins.property
+    def skipped_record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Records decoded but not stored because an error diagnostic concerns them
+        (only with `accept_partial`).
+        """
+
     def __init__(
         self,
         *,
@@ -326,10 +348,11 @@ class IngestResponse(_message.Message):
         diagnostics: _abc.Iterable[Global___Diagnostic] | None = ...,
         duplicate: _builtins.bool = ...,
         payload_sha256: _builtins.bytes = ...,
+        skipped_record_ids: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acks", b"acks", "diagnostics", b"diagnostics", "duplicate", b"duplicate", "payload_sha256", b"payload_sha256"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acks", b"acks", "diagnostics", b"diagnostics", "duplicate", b"duplicate", "payload_sha256", b"payload_sha256", "skipped_record_ids", b"skipped_record_ids"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

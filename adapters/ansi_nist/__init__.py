@@ -1,0 +1,1 @@
+"""ANSI/NIST-ITL 1-2011 traditional encoding, Type-1 and Type-2 (adapter ``ansi-nist``)."""

@@ -1,0 +1,1 @@
+"""INTERPOL public notices JSON (adapter ``interpol-notice``)."""

@@ -1,0 +1,1 @@
+"""UN/EDIFACT PAXLST passenger and crew lists (adapter ``paxlst``)."""
