@@ -11,6 +11,24 @@ import importlib
 import pytest
 
 PUBLIC = {
+    "adapters": {
+        "ENTRY_POINT_GROUP",
+        "Adapter",
+        "AdapterRegistry",
+        "DecodeBuilder",
+        "DecodeResult",
+        "Diagnostic",
+        "EncodeBuilder",
+        "EncodeNotSupportedError",
+        "EncodeResult",
+        "Location",
+        "Severity",
+        "UnknownAdapterError",
+        "default_registry",
+        "get_adapter",
+        "stable_record_id",
+    },
+    "adapters.jsonform": {"dumps", "result_from_dict", "result_to_dict"},
     "gateway.client": {
         "AsyncLiaisonClient",
         "DEFAULT_BATCH_SIZE",
