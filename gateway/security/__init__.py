@@ -1,0 +1,1 @@
+"""Security: certificates, caller identity, authorisation."""

@@ -1,0 +1,143 @@
+"""The audit hash chain: an untouched log verifies; edits, deletions, reorderings and truncation
+are reported at the first bad entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from gateway.audit.chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    ChainHead,
+    entry_hash,
+    next_entry,
+    verify,
+)
+
+_T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+
+
+def _log(count: int) -> list[str]:
+    head = ChainHead()
+    stored = []
+    for index in range(count):
+        entry = next_entry(
+            head,
+            actor="urn:liaison:client:customs-be",
+            action="submit",
+            outcome="ok",
+            record_ids=[f"rec-{index}"],
+            detail={"version": 1, "method": "Submit"},
+            now=_T0 + dt.timedelta(seconds=index),
+        )
+        head = ChainHead(entry.sequence, entry.hash)
+        stored.append(entry.to_json())
+    return stored
+
+
+def test_entries_link_to_their_predecessor() -> None:
+    stored = [AuditEntry.from_json(text) for text in _log(3)]
+    assert [e.sequence for e in stored] == [1, 2, 3]
+    assert stored[0].previous_hash == GENESIS_HASH
+    assert stored[1].previous_hash == stored[0].hash
+    assert stored[2].previous_hash == stored[1].hash
+    assert all(entry_hash(e) == e.hash for e in stored)
+    assert stored[0].time == "2026-11-27T12:00:00.000000Z"
+
+
+def test_an_untouched_log_verifies_and_reports_its_head() -> None:
+    stored = _log(5)
+    report = verify(stored)
+    assert report.ok
+    assert report.checked == 5
+    last = AuditEntry.from_json(stored[-1])
+    assert report.head == ChainHead(5, last.hash)
+    assert verify([]).ok
+
+
+def test_an_edited_entry_is_reported() -> None:
+    stored = _log(5)
+    edited = json.loads(stored[2])
+    edited["outcome"] = "denied"
+    stored[2] = json.dumps(edited)
+    report = verify(stored)
+    assert not report.ok
+    assert report.first_break is not None
+    assert report.first_break.position == 3
+    assert report.first_break.sequence == 3
+    assert "edited" in report.first_break.reason
+    assert report.head.sequence == 2
+
+
+def test_an_edit_with_a_recomputed_hash_breaks_the_next_link() -> None:
+    stored = _log(5)
+    entry = AuditEntry.from_json(stored[1])
+    forged = AuditEntry(
+        **{
+            **{f: getattr(entry, f) for f in entry.__dataclass_fields__},
+            "record_ids": ("other",),
+            "hash": "",
+        }
+    )
+    forged = AuditEntry(
+        **{
+            **{f: getattr(forged, f) for f in forged.__dataclass_fields__},
+            "hash": entry_hash(forged),
+        }
+    )
+    stored[1] = forged.to_json()
+    report = verify(stored)
+    assert report.first_break is not None
+    assert report.first_break.position == 3
+    assert "previous-hash" in report.first_break.reason
+
+
+def test_a_deleted_entry_is_reported() -> None:
+    stored = _log(5)
+    del stored[1]
+    report = verify(stored)
+    assert report.first_break is not None
+    assert report.first_break.position == 2
+    assert report.first_break.sequence == 3
+    assert "deleted" in report.first_break.reason
+
+
+def test_reordered_entries_are_reported() -> None:
+    stored = _log(5)
+    stored[2], stored[3] = stored[3], stored[2]
+    report = verify(stored)
+    assert report.first_break is not None
+    assert report.first_break.position == 3
+    assert report.first_break.sequence == 4  # 4 arrives where 3 was due
+
+
+def test_a_moved_back_entry_is_reported_as_reordered() -> None:
+    stored = _log(4)
+    stored.insert(1, stored[0])  # entry 1 appears again after itself
+    report = verify(stored)
+    assert report.first_break is not None
+    assert report.first_break.position == 2
+    assert "reordered" in report.first_break.reason
+
+
+def test_truncation_is_caught_against_a_recorded_head() -> None:
+    stored = _log(5)
+    recorded = verify(stored).head
+    assert verify(stored, expect_head=recorded).ok
+    report = verify(stored[:3], expect_head=recorded)
+    assert report.first_break is not None
+    assert "cut off the end" in report.first_break.reason
+
+
+@pytest.mark.parametrize("garbage", ["", "{}", "[1]", '{"sequence": "1"}', "not json"])
+def test_unreadable_entries_are_reported_not_raised(garbage: str) -> None:
+    stored = _log(2)
+    stored.insert(1, garbage)
+    report = verify(stored)
+    assert report.first_break is not None
+    assert report.first_break.position == 2
+    assert report.first_break.sequence is None
+    assert report.first_break.reason.startswith("unreadable entry")
