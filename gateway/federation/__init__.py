@@ -1,0 +1,1 @@
+"""Federation between centres: routing rules, the outbox, delivery to peers."""
