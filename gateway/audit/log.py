@@ -1,0 +1,236 @@
+"""The audit log on disk: an append-only SQLite file with a hash chain, written by one thread.
+
+The log is a file of its own (``<store>.audit.db`` by default), not a table of the record store:
+auditors copy, archive and verify it without the records, and its writes (reads are audited too)
+never queue behind record commits. Appends are group-committed like record writes: callers on
+the event loop await their entry, the writer thread chains every entry queued so far, commits
+them in one transaction with ``synchronous = FULL`` and resolves the callers together.
+
+Each row keeps the entry's JSON exactly as hashed; ``verify_file`` reads the rows in stored order
+and checks the chain (see :mod:`gateway.audit.chain`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from gateway.audit.chain import AuditEntry, ChainHead, VerifyReport, next_entry, verify
+
+__all__ = ["AuditLog", "AuditLogError", "iter_stored", "verify_file"]
+
+logger = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    position INTEGER PRIMARY KEY,
+    entry TEXT NOT NULL
+) STRICT;
+"""
+_MAX_BATCH = 1024
+_T = TypeVar("_T")
+
+
+class AuditLogError(Exception):
+    """The audit log cannot be opened or written. Audited actions must then fail, not proceed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Append:
+    actor: str
+    action: str
+    outcome: str
+    record_ids: tuple[str, ...]
+    detail: Mapping[str, str | int]
+    future: asyncio.Future[AuditEntry]
+
+
+class AuditLog:
+    """Append-only, hash-chained, durable. Open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: queue.SimpleQueue[_Append | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        self._head = ChainHead()
+
+    @property
+    def head(self) -> ChainHead:
+        """The last committed entry's sequence and hash."""
+        return self._head
+
+    async def open(self) -> None:
+        """Open (creating if needed) and start the writer thread."""
+        self._loop = asyncio.get_running_loop()
+        ready: asyncio.Future[None] = self._loop.create_future()
+        self._thread = threading.Thread(
+            target=self._main, args=(ready,), name="liaison-audit-writer", daemon=False
+        )
+        self._thread.start()
+        await ready
+
+    async def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        outcome: str,
+        record_ids: Iterable[str] = (),
+        detail: Mapping[str, str | int] | None = None,
+    ) -> AuditEntry:
+        """Append one entry and return it once it is durable."""
+        if self._closed or self._loop is None:
+            raise AuditLogError("the audit log is closed")
+        future: asyncio.Future[AuditEntry] = self._loop.create_future()
+        self._queue.put(
+            _Append(actor, action, outcome, tuple(record_ids), dict(detail or {}), future)
+        )
+        return await future
+
+    async def close(self) -> None:
+        """Commit everything queued, then stop the thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+
+    def _main(self, ready: asyncio.Future[None]) -> None:
+        assert self._loop is not None
+        try:
+            connection = _connect(self.path)
+            self._head = _last_head(connection)
+        except (sqlite3.Error, OSError, ValueError) as error:
+            failure = AuditLogError(f"cannot open the audit log {self.path}: {error}")
+            self._loop.call_soon_threadsafe(_fail_future, ready, failure)
+            return
+        self._loop.call_soon_threadsafe(_resolve_future, ready, None)
+        try:
+            self._serve(connection)
+        finally:
+            connection.close()
+
+    def _serve(self, connection: sqlite3.Connection) -> None:
+        assert self._loop is not None
+        while True:
+            first = self._queue.get()
+            batch = [first] if first is not None else []
+            stopping = first is None
+            while not stopping and len(batch) < _MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stopping = True
+                else:
+                    batch.append(more)
+            if batch:
+                self._commit(connection, [b for b in batch if b is not None])
+            if stopping:
+                self._drain_refused()
+                return
+
+    def _commit(self, connection: sqlite3.Connection, batch: list[_Append]) -> None:
+        assert self._loop is not None
+        head = self._head
+        entries: list[AuditEntry] = []
+        for item in batch:
+            entry = next_entry(
+                head,
+                actor=item.actor,
+                action=item.action,
+                outcome=item.outcome,
+                record_ids=item.record_ids,
+                detail=item.detail,
+            )
+            entries.append(entry)
+            head = ChainHead(entry.sequence, entry.hash)
+        try:
+            with connection:
+                connection.executemany(
+                    "INSERT INTO audit (position, entry) VALUES (?, ?)",
+                    [(e.sequence, e.to_json()) for e in entries],
+                )
+        except sqlite3.Error as error:
+            logger.error("audit log write failed: %s", error)
+            failure = AuditLogError(f"the audit log could not be written: {error}")
+            for item in batch:
+                self._loop.call_soon_threadsafe(_fail_future, item.future, failure)
+            return
+        self._head = head
+        pairs = [(item.future, entry) for item, entry in zip(batch, entries, strict=True)]
+        self._loop.call_soon_threadsafe(_resolve_all, pairs)
+
+    def _drain_refused(self) -> None:
+        assert self._loop is not None
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None:
+                closed = AuditLogError("the audit log is closed")
+                self._loop.call_soon_threadsafe(_fail_future, item.future, closed)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, isolation_level="DEFERRED", check_same_thread=False)
+    connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute("PRAGMA synchronous = FULL")
+    connection.executescript(_SCHEMA)
+    return connection
+
+
+def _last_head(connection: sqlite3.Connection) -> ChainHead:
+    row = connection.execute("SELECT entry FROM audit ORDER BY position DESC LIMIT 1").fetchone()
+    if row is None:
+        return ChainHead()
+    entry = AuditEntry.from_json(row[0])
+    return ChainHead(entry.sequence, entry.hash)
+
+
+def _resolve_future(future: asyncio.Future[None], value: None) -> None:
+    if not future.done():
+        future.set_result(value)
+
+
+def _fail_future(future: asyncio.Future[_T], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
+
+
+def _resolve_all(pairs: list[tuple[asyncio.Future[AuditEntry], AuditEntry]]) -> None:
+    for future, entry in pairs:
+        if not future.done():
+            future.set_result(entry)
+
+
+def iter_stored(path: Path) -> Iterator[str]:
+    """The stored entries of the log at ``path``, in stored order, read-only."""
+    if not path.exists():
+        raise AuditLogError(f"no audit log at {path}")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for (text,) in connection.execute("SELECT entry FROM audit ORDER BY position"):
+            yield text
+    except sqlite3.Error as error:
+        raise AuditLogError(f"cannot read the audit log {path}: {error}") from None
+    finally:
+        connection.close()
+
+
+def verify_file(path: Path, *, expect_head: ChainHead | None = None) -> VerifyReport:
+    """Verify the log at ``path``."""
+    return verify(iter_stored(path), expect_head=expect_head)

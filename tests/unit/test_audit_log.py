@@ -1,0 +1,125 @@
+"""The audit log file: durable group-committed appends, a chain that survives restarts, and
+verification that finds edits, deletions and reorderings made to the file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.audit.chain import ChainHead
+from gateway.audit.log import AuditLog, AuditLogError, iter_stored, verify_file
+
+
+async def _fill(path: Path, count: int) -> AuditLog:
+    log = AuditLog(path)
+    await log.open()
+    await asyncio.gather(
+        *(
+            log.append(
+                actor="urn:liaison:client:customs-be",
+                action="read",
+                outcome="ok",
+                record_ids=[f"r{i}"],
+                detail={"method": "Get"},
+            )
+            for i in range(count)
+        )
+    )
+    return log
+
+
+async def test_concurrent_appends_form_one_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    log = await _fill(path, 50)
+    await log.close()
+    report = verify_file(path)
+    assert report.ok
+    assert report.checked == 50
+    assert report.head == log.head
+    ids = sorted(json.loads(text)["record_ids"][0] for text in iter_stored(path))
+    assert ids == sorted(f"r{i}" for i in range(50))
+
+
+async def test_the_chain_continues_after_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    await (await _fill(path, 3)).close()
+    log = AuditLog(path)
+    await log.open()
+    entry = await log.append(actor="local", action="search", outcome="ok")
+    await log.close()
+    assert entry.sequence == 4
+    assert verify_file(path).ok
+
+
+async def test_appending_to_a_closed_log_fails_loudly(tmp_path: Path) -> None:
+    log = await _fill(tmp_path / "audit.db", 1)
+    await log.close()
+    with pytest.raises(AuditLogError, match="closed"):
+        await log.append(actor="local", action="read", outcome="ok")
+
+
+async def test_an_unopenable_log_fails_at_open(tmp_path: Path) -> None:
+    (tmp_path / "audit.db").mkdir()
+    with pytest.raises(AuditLogError, match="cannot open"):
+        await AuditLog(tmp_path / "audit.db").open()
+
+
+def _tamper(path: Path, *statements: str) -> None:
+    connection = sqlite3.connect(path)
+    with connection:
+        for statement in statements:
+            connection.execute(statement)
+    connection.close()
+
+
+async def test_tampering_with_the_file_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    await (await _fill(path, 6)).close()
+    recorded = verify_file(path).head
+
+    _tamper(
+        path, "UPDATE audit SET entry = replace(entry, '\"ok\"', '\"denied\"') WHERE position = 3"
+    )
+    report = verify_file(path)
+    assert report.first_break is not None
+    assert (report.first_break.position, report.first_break.sequence) == (3, 3)
+    assert "edited" in report.first_break.reason
+
+    path2 = tmp_path / "deleted.db"
+    await (await _fill(path2, 6)).close()
+    _tamper(path2, "DELETE FROM audit WHERE position = 2")
+    report = verify_file(path2)
+    assert report.first_break is not None
+    assert report.first_break.position == 2
+    assert "deleted" in report.first_break.reason
+
+    path3 = tmp_path / "reordered.db"
+    await (await _fill(path3, 6)).close()
+    _tamper(
+        path3,
+        "UPDATE audit SET position = -4 WHERE position = 4",
+        "UPDATE audit SET position = 4 WHERE position = 5",
+        "UPDATE audit SET position = 5 WHERE position = -4",
+    )
+    report = verify_file(path3)
+    assert report.first_break is not None
+    assert report.first_break.position == 4
+    assert report.first_break.sequence == 5
+
+    path4 = tmp_path / "truncated.db"
+    await (await _fill(path4, 6)).close()
+    head = verify_file(path4).head
+    _tamper(path4, "DELETE FROM audit WHERE position = 6")
+    assert verify_file(path4).ok  # a shorter chain is still a chain ...
+    assert not verify_file(path4, expect_head=head).ok  # ... but not the recorded one
+    assert recorded.sequence == 6
+    assert ChainHead() != head
+
+
+def test_verifying_a_missing_log_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(AuditLogError, match="no audit log"):
+        verify_file(tmp_path / "nothing.db")
