@@ -1,0 +1,237 @@
+"""Forwarding committed records to peer centres: one router task, one sender task per peer.
+
+The **router** follows the commit feed from the outbox's durable cursor. For each committed
+version it asks the routing rules where the record goes, and records the decisions (queued or
+withheld) with the new cursor in one outbox transaction. Only committed records are routed, so
+nothing is forwarded that the centre has not acknowledged, and nothing acknowledged is skipped.
+
+Each **sender** takes its peer's due deliveries in commit order, reads the records from the store
+and sends them in one ``Deliver`` call. The peer answers per record: an ack marks the delivery
+delivered (with the receiver's ack); a refusal of the record itself dead-letters it at once; a
+transport failure (peer down, deadline) fails the whole batch, which is retried with exponential
+backoff and jitter until the attempt or age limit dead-letters it. The receiver deduplicates by
+record id and version, so a batch resent after a crash is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from gateway.audit.log import AuditLog
+from gateway.federation.outbox import Delivery, Outbox, PendingDelivery
+from gateway.federation.routing import RoutingRule, route
+from gateway.feed import CaughtUpMarker, CommitFeed
+from gateway.security.certs import centre_uri
+from gateway.store.base import RecordStore, StoredRecord
+from liaison.v1 import federation_pb2, record_pb2
+
+__all__ = ["Forwarder", "PeerLink", "PeerUnavailableError"]
+
+logger = logging.getLogger(__name__)
+
+_ROUTE_BATCH = 256
+_SEND_BATCH = 128
+
+
+class PeerUnavailableError(Exception):
+    """The peer could not be reached or did not answer; the whole batch is retried later."""
+
+
+class PeerLink(Protocol):
+    """How records reach one peer (a gRPC ``Federation.Deliver`` call in production)."""
+
+    async def deliver(
+        self, records: Sequence[federation_pb2.ForwardedRecord]
+    ) -> Sequence[federation_pb2.DeliveryResult]:
+        """One result per record, in order; raises :class:`PeerUnavailableError`."""
+        ...
+
+
+TraceContextOf = Callable[[StoredRecord], str]
+"""The W3C traceparent a committed version was submitted under ("" when unknown)."""
+
+
+class Forwarder:
+    """Routes committed records and delivers them to peers until stopped."""
+
+    def __init__(
+        self,
+        *,
+        centre_id: str,
+        store: RecordStore,
+        feed: CommitFeed,
+        outbox: Outbox,
+        rules: Sequence[RoutingRule],
+        peers: Mapping[str, PeerLink],
+        audit: AuditLog | None = None,
+        trace_context_of: TraceContextOf | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._centre_id = centre_id
+        self._store = store
+        self._feed = feed
+        self._outbox = outbox
+        self._rules = tuple(rules)
+        self._peers = dict(peers)
+        self._audit = audit
+        self._trace_context_of = trace_context_of or (lambda _record: "")
+        self._clock = clock
+        self._wake = {peer: asyncio.Event() for peer in self._peers}
+        self._tasks: list[asyncio.Task[None]] = []
+        self.routed_through = 0
+        """The highest sequence routed so far (for status and tests)."""
+
+    async def start(self) -> None:
+        self.routed_through = await self._outbox.routed_through()
+        self._tasks.append(asyncio.create_task(self._route(), name="liaison-router"))
+        for peer in self._peers:
+            self._tasks.append(asyncio.create_task(self._send(peer), name=f"liaison-send-{peer}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    def wake(self, peer: str | None = None) -> None:
+        """Make a sender (or all) look for due deliveries now, e.g. after a replay."""
+        for name, event in self._wake.items():
+            if peer is None or name == peer:
+                event.set()
+
+    # -- routing ---------------------------------------------------------------------------
+
+    async def _route(self) -> None:
+        pending: list[StoredRecord] = []
+        async for item in self._feed.stream(self.routed_through):
+            if isinstance(item, CaughtUpMarker):
+                if pending:
+                    await self._record(pending)
+                    pending = []
+                continue
+            pending.append(item)
+            if len(pending) >= _ROUTE_BATCH:
+                await self._record(pending)
+                pending = []
+            elif self._feed.last_sequence <= item.sequence:
+                # Nothing more is committed yet: route what we have instead of waiting.
+                await self._record(pending)
+                pending = []
+
+    async def _record(self, stored: list[StoredRecord]) -> None:
+        deliveries: list[Delivery] = []
+        for version in stored:
+            record = record_pb2.Record.FromString(version.blob)
+            trace = self._trace_context_of(version)
+            for decision in route(record, self._rules, local_centre=self._centre_id):
+                deliveries.append(
+                    Delivery(decision, version.record_id, version.version, version.sequence, trace)
+                )
+        through = stored[-1].sequence
+        await self._outbox.record_routing(deliveries, through, self._clock())
+        self.routed_through = through
+        withheld = [d for d in deliveries if not d.decision.allowed]
+        for delivery in withheld:
+            await self._audit_entry(
+                "deny",
+                "withheld",
+                [delivery.record_id],
+                {"peer": delivery.decision.peer, "reason": delivery.decision.reason},
+            )
+        for peer in {d.decision.peer for d in deliveries if d.decision.allowed}:
+            if peer in self._wake:
+                self._wake[peer].set()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _send(self, peer: str) -> None:
+        link = self._peers[peer]
+        wake = self._wake[peer]
+        while True:
+            due = await self._outbox.due(peer, self._clock(), _SEND_BATCH)
+            if not due:
+                await self._sleep_until_due(peer, wake)
+                continue
+            await self._send_batch(peer, link, due)
+
+    async def _sleep_until_due(self, peer: str, wake: asyncio.Event) -> None:
+        wake.clear()
+        next_at = await self._outbox.next_due_at(peer)
+        timeout = None if next_at is None else max(0.0, next_at - self._clock())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _send_batch(self, peer: str, link: PeerLink, due: list[PendingDelivery]) -> None:
+        forwarded: list[federation_pb2.ForwardedRecord] = []
+        sendable: list[PendingDelivery] = []
+        missing: list[tuple[PendingDelivery, str]] = []
+        for delivery in due:
+            stored = await self._store.get(delivery.record_id, delivery.version)
+            if stored is None:
+                missing.append((delivery, "NOT_FOUND: the version is no longer in the store"))
+                continue
+            record = record_pb2.Record.FromString(stored.blob)
+            record.version = stored.version
+            item = federation_pb2.ForwardedRecord(record=record)
+            if delivery.trace_context:
+                item.trace_context["traceparent"] = delivery.trace_context
+            forwarded.append(item)
+            sendable.append(delivery)
+        if missing:
+            await self._dead(peer, missing, permanent=True)
+        if not forwarded:
+            return
+        try:
+            results = await link.deliver(forwarded)
+        except PeerUnavailableError as error:
+            logger.warning("peer %s unavailable: %s", peer, error)
+            await self._dead(peer, [(d, str(error)) for d in sendable], permanent=False)
+            return
+        if len(results) != len(sendable):
+            reason = "INTERNAL: the peer answered a different number of results"
+            await self._dead(peer, [(d, reason) for d in sendable], permanent=False)
+            return
+        acked = []
+        refused = []
+        for delivery, result in zip(sendable, results, strict=True):
+            if result.WhichOneof("result") == "ack":
+                acked.append((delivery, result.ack))
+            else:
+                refused.append((delivery, f"refused by the peer: code {result.error.code}"))
+        now = self._clock()
+        if acked:
+            await self._outbox.delivered(peer, acked, now)
+            await self._audit_entry(
+                "forward", "ok", [d.record_id for d, _ in acked], {"peer": peer}
+            )
+        if refused:
+            await self._dead(peer, refused, permanent=True)
+
+    async def _dead(
+        self, peer: str, failures: list[tuple[PendingDelivery, str]], *, permanent: bool
+    ) -> None:
+        dead = await self._outbox.failed(peer, failures, self._clock(), permanent=permanent)
+        if dead:
+            await self._audit_entry(
+                "dead-letter", "failed", [d.record_id for d in dead], {"peer": peer}
+            )
+
+    async def _audit_entry(
+        self, action: str, outcome: str, record_ids: list[str], detail: dict[str, str | int]
+    ) -> None:
+        if self._audit is None:
+            return
+        await self._audit.append(
+            actor=centre_uri(self._centre_id),
+            action=action,
+            outcome=outcome,
+            record_ids=record_ids,
+            detail=detail,
+        )
