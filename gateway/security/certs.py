@@ -4,7 +4,8 @@ For demos, tests and a first installation — production centres use certificate
 PKI, with the same identity convention:
 
 * a **centre** certificate names the centre in a URI subject alternative name
-  ``urn:liaison:centre:<CENTRE-ID>`` (and in the subject common name, for humans), plus the DNS
+  ``urn:liaison:centre:<CENTRE-ID>`` (and in the subject common name, for humans), in a DNS name
+  ``<centre-id>.centre.liaison`` (what peers verify it by, see ``centre_host``), plus the DNS
   names and IP addresses it serves on; it is valid for TLS server *and* client authentication,
   because a centre both serves and calls its peers;
 * a **client** certificate (an agency service) names the client as ``urn:liaison:client:<name>``
@@ -36,6 +37,7 @@ __all__ = [
     "CLIENT_URI_PREFIX",
     "CertificateAuthority",
     "IssuedCertificate",
+    "centre_host",
     "centre_uri",
     "client_uri",
 ]
@@ -49,6 +51,16 @@ _LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 def centre_uri(centre_id: str) -> str:
     """The URI SAN that names a centre."""
     return CENTRE_URI_PREFIX + centre_id
+
+
+def centre_host(centre_id: str) -> str:
+    """The DNS name a centre's certificate carries for peers to verify it by.
+
+    gRPC's TLS checks the server's certificate against the *target name*; a sender dialling a
+    peer sets that name (``grpc.ssl_target_name_override``) to the peer's centre host, so a
+    certificate of any other centre - even from the same CA - fails the handshake.
+    """
+    return f"{centre_id.lower()}.centre.liaison"
 
 
 def client_uri(client_name: str) -> str:
@@ -157,7 +169,7 @@ class CertificateAuthority:
             self.directory / "centres",
             centre_id,
             uri=centre_uri(centre_id),
-            hosts=hosts,
+            hosts=(centre_host(centre_id), *hosts),
             usages=(ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH),
             not_before=not_before,
             validity=validity,
