@@ -41,6 +41,7 @@ from typing import IO, Final
 import grpc
 from google.protobuf import timestamp_pb2
 
+from gateway.cli_security import add_security_commands
 from gateway.client import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,
@@ -264,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     health = command("health", "print the serving status; exit code 0 only for SERVING")
     health.add_argument("--service", default="", metavar="NAME", help="default: the whole gateway")
     health.set_defaults(run=_health)
+    add_security_commands(commands)
     return parser
 
 

@@ -1,0 +1,113 @@
+"""``liaison certs`` and ``liaison audit verify``: local commands that need no running gateway."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from gateway.audit.chain import ChainHead
+from gateway.audit.log import AuditLogError, verify_file
+from gateway.security.certs import CertificateAuthority
+
+__all__ = ["add_security_commands"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+_HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
+
+
+def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register the commands on the ``liaison`` parser's subcommands."""
+    certs = commands.add_parser(
+        "certs",
+        help="create a development CA and certificates for centres and clients",
+        description=(
+            "Create (once) a development certificate authority in DIR and issue certificates: "
+            "centres get server+client certificates naming urn:liaison:centre:<ID>, clients get "
+            "client certificates naming urn:liaison:client:<NAME>. For demos and tests; "
+            "production centres use their own PKI with the same names."
+        ),
+    )
+    certs.add_argument("directory", type=Path, metavar="DIR", help="where the CA and files go")
+    certs.add_argument("--centre", action="append", default=[], metavar="ID", help="repeatable")
+    certs.add_argument("--client", action="append", default=[], metavar="NAME", help="repeatable")
+    certs.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="extra DNS name or IP for centre certificates (default: localhost, 127.0.0.1, ::1)",
+    )
+    certs.set_defaults(run=_certs)
+
+    audit = commands.add_parser("audit", help="work with a centre's audit log")
+    audit_commands = audit.add_subparsers(title="audit commands", metavar="COMMAND", required=True)
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the audit log's hash chain; report the first bad entry",
+        description=(
+            "Verify the audit log's hash chain: exit 0 when intact (and print its head, to be "
+            "kept elsewhere), 1 at the first edited, deleted or reordered entry, 2 when the file "
+            "cannot be read."
+        ),
+    )
+    verify.add_argument("path", type=Path, metavar="PATH", help="the audit log file")
+    verify.add_argument(
+        "--expect-head",
+        metavar="SEQUENCE:HASH",
+        help="a head printed by an earlier verify: also detects entries cut off the end",
+    )
+    verify.set_defaults(run=_audit_verify)
+
+
+def _certs(args: argparse.Namespace) -> int:
+    directory: Path = args.directory
+    if not args.centre and not args.client:
+        print("liaison certs: name at least one --centre or --client", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if (directory / "ca.pem").exists():
+            authority = CertificateAuthority.load(directory)
+        else:
+            authority = CertificateAuthority.create(directory)
+            print(f"created CA {authority.certificate_path}")
+        hosts = ("localhost", "127.0.0.1", "::1", *args.host)
+        for centre in args.centre:
+            issued = authority.issue_centre(centre, hosts=hosts)
+            print(f"centre {centre}: {issued.certificate} {issued.private_key}")
+        for client in args.client:
+            issued = authority.issue_client(client)
+            print(f"client {client}: {issued.certificate} {issued.private_key}")
+    except (OSError, ValueError) as error:
+        print(f"liaison certs: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    expect: ChainHead | None = None
+    if args.expect_head:
+        match = _HEAD.fullmatch(args.expect_head)
+        if match is None:
+            print("liaison audit verify: --expect-head must be SEQUENCE:HASH", file=sys.stderr)
+            return EXIT_USAGE
+        expect = ChainHead(int(match.group(1)), match.group(2))
+    try:
+        report = verify_file(args.path, expect_head=expect)
+    except AuditLogError as error:
+        print(f"liaison audit verify: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if report.first_break is None:
+        head = report.head
+        print(
+            f"{args.path}: {report.checked} entries, chain intact; head {head.sequence}:{head.hash}"
+        )
+        return EXIT_OK
+    broken = report.first_break
+    claimed = "" if broken.sequence is None else f" (sequence {broken.sequence})"
+    print(
+        f"{args.path}: chain broken at entry {broken.position}{claimed}: {broken.reason}; "
+        f"the {report.head.sequence} entries before it are intact"
+    )
+    return EXIT_FAILED

@@ -1,0 +1,68 @@
+"""The gRPC link to a peer centre: ``Federation.Deliver`` over mutual TLS.
+
+The channel verifies that the server's certificate is the peer centre's own (its centre host
+name, see ``gateway.security.certs.centre_host``) and presents this centre's certificate. Any
+failure to get an answer — the peer down, a handshake refused, a deadline — is
+``PeerUnavailableError``: the batch stays queued and is retried with backoff. A peer that answers
+refuses or accepts each record on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from grpc import aio
+
+from gateway.federation.forwarder import PeerUnavailableError
+from gateway.federation.settings import PeerConfig
+from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
+from liaison.v1 import federation_pb2, federation_pb2_grpc
+
+__all__ = ["GrpcPeerLink"]
+
+DELIVER_TIMEOUT_SECONDS = 30.0
+
+
+class GrpcPeerLink:
+    """Delivers batches to one peer on one long-lived channel."""
+
+    def __init__(
+        self,
+        peer: PeerConfig,
+        tls: TlsConfig,
+        *,
+        timeout: float = DELIVER_TIMEOUT_SECONDS,
+        max_message_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
+        trust = (
+            tls
+            if peer.trusted_cas is None
+            else TlsConfig(tls.certificate, tls.private_key, peer.trusted_cas)
+        )
+        options = [
+            *peer_channel_options(peer.centre),
+            ("grpc.max_send_message_length", max_message_bytes),
+            ("grpc.max_receive_message_length", max_message_bytes),
+        ]
+        self.peer = peer
+        self._timeout = timeout
+        self._channel = aio.secure_channel(
+            peer.address, channel_credentials(trust), options=options
+        )
+        self._stub = federation_pb2_grpc.FederationStub(self._channel)
+
+    async def deliver(
+        self, records: Sequence[federation_pb2.ForwardedRecord]
+    ) -> Sequence[federation_pb2.DeliveryResult]:
+        request = federation_pb2.DeliverRequest(records=records)
+        try:
+            response: federation_pb2.DeliverResponse = await self._stub.Deliver(
+                request, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as error:
+            raise PeerUnavailableError(f"{error.code().name}: {error.details()}") from None
+        return list(response.results)
+
+    async def close(self) -> None:
+        await self._channel.close(None)

@@ -1,0 +1,168 @@
+"""``liaison.v1.Federation`` (receiving peers' records) and ``FederationAdmin`` (operators).
+
+Deliver stores each forwarded record under the version its originating centre gave it
+(a replica write), so a resend is recognised by record id and version and acknowledged as a
+duplicate: the sender may retry freely. A record is refused, per record, when it is invalid,
+when this centre holds other content under that version, or when its handling does not release
+it to this centre — a sender must never have sent it, and this centre will not keep it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import grpc
+from grpc import aio
+
+from gateway.audit.log import AuditLog
+from gateway.errors import GatewayError, InvalidArgumentError, abort, record_error
+from gateway.federation.outbox import Outbox
+from gateway.intake import prepare_record
+from gateway.security.authorization import current_caller
+from gateway.security.policy import may_see
+from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem
+from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc
+
+__all__ = ["FEDERATION_SERVICE", "FederationAdminService", "FederationService"]
+
+FEDERATION_SERVICE = federation_pb2.DESCRIPTOR.services_by_name["Federation"]
+ADMIN_SERVICE = federation_pb2.DESCRIPTOR.services_by_name["FederationAdmin"]
+
+_MAX_LIST = 10_000
+
+Context = aio.ServicerContext[object, object]
+
+
+class _RefusedError(GatewayError):
+    code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class _ConflictError(GatewayError):
+    code = grpc.StatusCode.ABORTED
+
+
+class _UnavailableError(GatewayError):
+    code = grpc.StatusCode.UNAVAILABLE
+
+
+class FederationService(federation_pb2_grpc.FederationServicer):
+    """Receives records forwarded by peer centres."""
+
+    def __init__(self, store: RecordStore, centre_id: str, audit: AuditLog | None) -> None:
+        self._store = store
+        self._centre_id = centre_id
+        self._audit = audit
+
+    async def Deliver(
+        self, request: federation_pb2.DeliverRequest, context: Context
+    ) -> federation_pb2.DeliverResponse:
+        caller = current_caller()
+        sender = caller.identity if caller is not None else "local"
+        results: list[federation_pb2.DeliveryResult | None] = [None] * len(request.records)
+        items: list[tuple[int, WriteItem]] = []
+        for index, forwarded in enumerate(request.records):
+            try:
+                items.append((index, self._prepare(forwarded)))
+            except GatewayError as error:
+                results[index] = federation_pb2.DeliveryResult(error=record_error(error))
+        try:
+            outcomes = await self._store.write([item for _, item in items]) if items else []
+        except StoreError:
+            await abort(context, _UnavailableError("the store could not commit; retry"))
+        for (index, item), outcome in zip(items, outcomes, strict=True):
+            if isinstance(outcome, StoredVersion):
+                results[index] = federation_pb2.DeliveryResult(ack=_ack(outcome))
+            else:
+                conflict = _ConflictError(
+                    f"record {item.record_id} already holds other content as version "
+                    f"{outcome.expected_version}"
+                )
+                results[index] = federation_pb2.DeliveryResult(error=record_error(conflict))
+        response = federation_pb2.DeliverResponse(results=[r for r in results if r is not None])
+        await self._audit_receipt(sender, request, response)
+        return response
+
+    def _prepare(self, forwarded: federation_pb2.ForwardedRecord) -> WriteItem:
+        record = forwarded.record
+        version = record.version
+        if version < 1:
+            raise InvalidArgumentError(
+                "a forwarded record must carry the version its originating centre stored"
+            )
+        if not record.provenance.originating_centre:
+            raise InvalidArgumentError("a forwarded record must name its originating centre")
+        if not may_see(record, self._centre_id):
+            raise _RefusedError(f"record {record.record_id} is not releasable to {self._centre_id}")
+        record.version = 0
+        item = prepare_record(record, self._centre_id)
+        return dataclasses.replace(item, replica_version=version)
+
+    async def _audit_receipt(
+        self,
+        sender: str,
+        request: federation_pb2.DeliverRequest,
+        response: federation_pb2.DeliverResponse,
+    ) -> None:
+        if self._audit is None:
+            return
+        stored = [r.ack.record_id for r in response.results if r.HasField("ack")]
+        refused = [
+            f.record.record_id
+            for f, r in zip(request.records, response.results, strict=True)
+            if r.HasField("error")
+        ]
+        if stored:
+            await self._audit.append(
+                actor=sender, action="receive", outcome="ok", record_ids=stored
+            )
+        if refused:
+            await self._audit.append(
+                actor=sender, action="receive", outcome="refused", record_ids=refused
+            )
+
+
+def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
+    ack = exchange_pb2.SubmitAck(
+        record_id=stored.record_id,
+        version=stored.version,
+        sequence=stored.sequence,
+        duplicate=stored.duplicate,
+        content_sha256=stored.content_sha256,
+    )
+    ack.committed_at.FromMicroseconds(stored.committed_at_us)
+    return ack
+
+
+class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
+    """Delivery status and dead-letter replay, for operators (metadata only)."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        wake: Callable[[str | None], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._outbox = outbox
+        self._wake = wake
+        self._clock = clock
+
+    async def ListDeliveries(
+        self, request: federation_pb2.ListDeliveriesRequest, context: Context
+    ) -> federation_pb2.ListDeliveriesResponse:
+        limit = min(request.limit or 1000, _MAX_LIST)
+        statuses = await self._outbox.statuses(
+            peer=request.peer,
+            record_id=request.record_id,
+            states=list(request.states),
+            limit=limit,
+        )
+        return federation_pb2.ListDeliveriesResponse(deliveries=statuses)
+
+    async def ReplayDeadLetters(
+        self, request: federation_pb2.ReplayDeadLettersRequest, context: Context
+    ) -> federation_pb2.ReplayDeadLettersResponse:
+        requeued = await self._outbox.replay(request.peer, list(request.record_ids), self._clock())
+        self._wake(request.peer or None)
+        return federation_pb2.ReplayDeadLettersResponse(requeued=requeued)
