@@ -1,0 +1,227 @@
+"""Several centres on one machine: certificates, TOML files and ``liaison serve`` processes.
+
+Used by ``liaison demo`` and by the federation tests, which both need real gateways in separate
+processes talking mutual TLS over loopback, started exactly as operators start them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.security.certs import CertificateAuthority
+
+__all__ = ["CentrePlan", "CentreProcess", "Route", "free_port", "write_cluster"]
+
+_LISTENING = re.compile(r"listening on (\S+:\d+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A ``[[routes]]`` entry."""
+
+    peers: tuple[str, ...]
+    name: str = ""
+    kinds: tuple[str, ...] = ()
+    handling: tuple[str, ...] = ()
+    originating_centres: tuple[str, ...] = ()
+    allow_h2: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CentrePlan:
+    """One centre of the cluster."""
+
+    centre_id: str
+    port: int
+    routes: tuple[Route, ...] = ()
+    peers: tuple[str, ...] = ()
+    """Centre ids this centre forwards to and accepts deliveries from."""
+    clients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Client certificate name -> method patterns it is granted."""
+    delivery: Mapping[str, float] = field(default_factory=dict)
+    """``[delivery]`` settings (max_attempts, initial_backoff_seconds, ...)."""
+
+
+def free_port() -> int:
+    """A loopback port free right now (a centre's address must be known before it starts)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def write_cluster(directory: Path, plans: Sequence[CentrePlan]) -> dict[str, Path]:
+    """Issue certificates and write one TOML file per centre; returns the files by centre id."""
+    pki = directory / "pki"
+    authority = (
+        CertificateAuthority.load(pki)
+        if (pki / "ca.pem").exists()
+        else CertificateAuthority.create(pki)
+    )
+    ports = {plan.centre_id: plan.port for plan in plans}
+    configs: dict[str, Path] = {}
+    for plan in plans:
+        authority.issue_centre(plan.centre_id)
+        for client in plan.clients:
+            if not (pki / "clients" / f"{client}.pem").exists():
+                authority.issue_client(client)
+        home = directory / plan.centre_id
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / "centre.toml"
+        path.write_text(_toml(plan, pki, ports), encoding="utf-8")
+        configs[plan.centre_id] = path
+    return configs
+
+
+def _q(value: str | Path) -> str:
+    # JSON string syntax is valid TOML basic-string syntax for the characters used here.
+    return json.dumps(str(value))
+
+
+def _list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_q(v) for v in values) + "]"
+
+
+def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
+    centre = plan.centre_id
+    lines = [
+        "[centre]",
+        f"id = {_q(centre)}",
+        "",
+        "[server]",
+        f'listen = "127.0.0.1:{plan.port}"',
+        "grace_seconds = 2.0",
+        "",
+        "[storage]",
+        f"path = {_q('var/' + centre.lower() + '.db')}",
+        "",
+        "[tls]",
+        f"certificate = {_q(pki / 'centres' / (centre + '.pem'))}",
+        f"private_key = {_q(pki / 'centres' / (centre + '-key.pem'))}",
+        f"trusted_cas = {_q(pki / 'ca.pem')}",
+        "",
+        "[audit]",
+        f"path = {_q('var/' + centre.lower() + '.audit.db')}",
+    ]
+    for peer in plan.peers:
+        lines += ["", "[[peers]]", f"centre = {_q(peer)}", f'address = "127.0.0.1:{ports[peer]}"']
+    for route in plan.routes:
+        lines += ["", "[[routes]]", f"peers = {_list(route.peers)}"]
+        if route.name:
+            lines.append(f"name = {_q(route.name)}")
+        if route.kinds:
+            lines.append(f"kinds = {_list(route.kinds)}")
+        if route.handling:
+            lines.append(f"handling = {_list(route.handling)}")
+        if route.originating_centres:
+            lines.append(f"originating_centres = {_list(route.originating_centres)}")
+        if route.allow_h2:
+            lines.append("allow_h2 = true")
+    if plan.delivery:
+        lines += ["", "[delivery]"]
+        for key, value in plan.delivery.items():
+            number = int(value) if key == "max_attempts" else float(value)
+            lines.append(f"{key} = {number}")
+    for client, methods in plan.clients.items():
+        lines += [
+            "",
+            "[[grants]]",
+            f"identities = {_list(['urn:liaison:client:' + client])}",
+            f"methods = {_list(methods)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+class CentreProcess:
+    """``python -m gateway.cli serve --config FILE`` as a child process.
+
+    Its stderr is drained by a thread for the life of the process (a full pipe would block the
+    gateway) and kept in :attr:`output` for diagnosis.
+    """
+
+    def __init__(self, centre_id: str, config: Path) -> None:
+        self.centre_id = centre_id
+        self.config = config
+        self.process: subprocess.Popen[str] | None = None
+        self.address = ""
+        self.output: list[str] = []
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._drain: threading.Thread | None = None
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start and return ``host:port`` once it listens."""
+        self._lines = queue.Queue()
+        # The command is this interpreter running our own module; only the config path varies.
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gateway.cli", "serve", "--config", str(self.config)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            start_new_session=True,  # Ctrl-C in a terminal reaches the parent only
+        )
+        self._drain = threading.Thread(target=self._read, daemon=True)
+        self._drain.start()
+        while True:
+            try:
+                line = self._lines.get(timeout=timeout)
+            except queue.Empty:
+                line = None
+            if line is None:
+                self.kill()
+                raise RuntimeError(
+                    f"{self.centre_id} did not start:\n" + "".join(self.output[-40:])
+                )
+            match = _LISTENING.search(line)
+            if match:
+                self.address = match.group(1)
+                return self.address
+
+    def _read(self) -> None:
+        assert self.process is not None
+        assert self.process.stdout is not None
+        with self.process.stdout:
+            for line in self.process.stdout:
+                self.output.append(line)
+                self._lines.put(line)
+        self._lines.put(None)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, as in a crash."""
+        if self.running:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self._join()
+
+    def terminate(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then the exit code (SIGKILL after ``timeout``)."""
+        assert self.process is not None
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = -9
+        self._join()
+        return code
+
+    def _join(self) -> None:
+        if self._drain is not None:
+            self._drain.join(timeout=10)
