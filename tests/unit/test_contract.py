@@ -279,6 +279,18 @@ SERVICES: Final = {
         "Ingest": ("IngestRequest", "IngestResponse", False, False),
         "Export": ("ExportRequest", "ExportResponse", False, False),
     },
+    "Federation": {
+        "Deliver": ("DeliverRequest", "DeliverResponse", False, False),
+    },
+    "FederationAdmin": {
+        "ListDeliveries": ("ListDeliveriesRequest", "ListDeliveriesResponse", False, False),
+        "ReplayDeadLetters": (
+            "ReplayDeadLettersRequest",
+            "ReplayDeadLettersResponse",
+            False,
+            False,
+        ),
+    },
 }
 
 
