@@ -1,0 +1,79 @@
+"""Diagnostic codes of the ``ansi-nist`` adapter (stable: tools and tests match on them).
+
+Structure (the transaction cannot be walked past the problem, decoding stops there):
+
+* ``NIST_EMPTY`` — the payload is empty.
+* ``NIST_TAG_INVALID`` — a field does not start with a ``R.FFF:`` tag (missing colon, not
+  digits, field number zero, wrong record type), or a record does not start with ``R.001:``.
+* ``NIST_LEN_INVALID`` — a LEN (x.001, or the 4-byte length of a binary record) is not a number,
+  or is too small to hold the record's own header.
+* ``NIST_LEN_BEYOND_END`` — a LEN points past the end of the payload.
+* ``NIST_LEN_MISMATCH`` — a LEN differs from the record's actual length.
+* ``NIST_TRUNCATED`` — the payload ends inside a record.
+
+Transaction content:
+
+* ``NIST_CNT_INVALID`` / ``NIST_CNT_MISMATCH`` — field 1.003 is malformed, or the records
+  present differ from those it lists.
+* ``NIST_TRAILING_DATA`` — bytes after the last record that are not a record.
+* ``NIST_RECORD_SKIPPED`` (info) — a record of a type this adapter does not map, skipped by LEN.
+* ``NIST_NO_DESCRIPTIVE_TEXT`` (info) — the transaction has no Type-2 record.
+
+Fields:
+
+* ``NIST_FIELD_MISSING``, ``NIST_FIELD_STRUCTURE``, ``NIST_DUPLICATE_FIELD``,
+  ``NIST_FIELD_ORDER`` — a mandatory field is absent, has unexpected subfields or items, occurs
+  twice, or IDC is not the second field. Fields that cannot be mapped are kept verbatim.
+* ``NIST_IDC_INVALID`` — field 2.002 is not an integer from 0 to 99.
+* ``NIST_DATE_INVALID``, ``NIST_TIME_INVALID``, ``NIST_PRIORITY_INVALID``,
+  ``NIST_VERSION_INVALID``, ``NIST_NAME_FORMAT``, ``NIST_SEX_CODE``, ``NIST_COUNTRY_CODE`` — a
+  value that does not have the form its field requires.
+* ``NIST_NAME_MISSING`` — a Type-2 record without any name: its person record cannot be stored.
+* ``NIST_TEXT_ENCODING``, ``NIST_TYPE1_NOT_ASCII``, ``NIST_CHARSET_UNSUPPORTED`` — text that the
+  declared character encoding (1.015 DCS) cannot decode, or an encoding this adapter cannot read.
+
+Encoding:
+
+* ``NIST_SEPARATOR_IN_DATA`` — a value holds a separator or reserved control character; removed.
+* ``NIST_NAME_UNREPRESENTABLE`` — a name the ``SURNAME,GIVEN`` form cannot carry unambiguously.
+* ``NIST_NOT_CARRIED`` — record content the Type-1/Type-2 mapping has no place for.
+* ``NIST_HEADER_CONFLICT`` — records from different transactions encoded into one.
+* ``NIST_HEADER_INCOMPLETE`` — mandatory Type-1 values the records do not provide.
+* ``NIST_IDC_REASSIGNED`` — a duplicate IDC replaced by a free one.
+"""
+
+from __future__ import annotations
+
+EMPTY = "NIST_EMPTY"
+TAG_INVALID = "NIST_TAG_INVALID"
+LEN_INVALID = "NIST_LEN_INVALID"
+LEN_BEYOND_END = "NIST_LEN_BEYOND_END"
+LEN_MISMATCH = "NIST_LEN_MISMATCH"
+TRUNCATED = "NIST_TRUNCATED"
+CNT_INVALID = "NIST_CNT_INVALID"
+CNT_MISMATCH = "NIST_CNT_MISMATCH"
+TRAILING_DATA = "NIST_TRAILING_DATA"
+RECORD_SKIPPED = "NIST_RECORD_SKIPPED"
+NO_DESCRIPTIVE_TEXT = "NIST_NO_DESCRIPTIVE_TEXT"
+FIELD_MISSING = "NIST_FIELD_MISSING"
+FIELD_STRUCTURE = "NIST_FIELD_STRUCTURE"
+DUPLICATE_FIELD = "NIST_DUPLICATE_FIELD"
+FIELD_ORDER = "NIST_FIELD_ORDER"
+IDC_INVALID = "NIST_IDC_INVALID"
+DATE_INVALID = "NIST_DATE_INVALID"
+TIME_INVALID = "NIST_TIME_INVALID"
+PRIORITY_INVALID = "NIST_PRIORITY_INVALID"
+VERSION_INVALID = "NIST_VERSION_INVALID"
+NAME_FORMAT = "NIST_NAME_FORMAT"
+NAME_MISSING = "NIST_NAME_MISSING"
+SEX_CODE = "NIST_SEX_CODE"
+COUNTRY_CODE = "NIST_COUNTRY_CODE"
+TEXT_ENCODING = "NIST_TEXT_ENCODING"
+TYPE1_NOT_ASCII = "NIST_TYPE1_NOT_ASCII"
+CHARSET_UNSUPPORTED = "NIST_CHARSET_UNSUPPORTED"
+SEPARATOR_IN_DATA = "NIST_SEPARATOR_IN_DATA"
+NAME_UNREPRESENTABLE = "NIST_NAME_UNREPRESENTABLE"
+NOT_CARRIED = "NIST_NOT_CARRIED"
+HEADER_CONFLICT = "NIST_HEADER_CONFLICT"
+HEADER_INCOMPLETE = "NIST_HEADER_INCOMPLETE"
+IDC_REASSIGNED = "NIST_IDC_REASSIGNED"

@@ -1,0 +1,102 @@
+"""Bytes to JSON: invalid UTF-8, invalid JSON, deep nesting and lone surrogates are located."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.diagnostics import Severity
+from adapters.interpol_notice.document import load_json
+
+
+def test_valid_json_with_a_byte_order_mark_loads() -> None:
+    value, problem = load_json(b'\xef\xbb\xbf{"name": "M\xc3\x9cLLER"}')
+    assert problem is None
+    assert value == {"name": "MÜLLER"}
+
+
+def test_invalid_utf8_is_located_by_byte_offset_line_and_column() -> None:
+    payload = b'{\n  "name": "M\xffLLER"\n}'
+    value, problem = load_json(payload)
+    assert value is None
+    assert problem is not None
+    assert (problem.severity, problem.code) == (Severity.ERROR, "NOTICE_UTF8")
+    assert problem.location.byte_offset == payload.index(b"\xff") == 14
+    assert (problem.location.line, problem.location.column) == (2, 13)
+
+
+def test_invalid_utf8_after_a_bom_counts_the_bom_in_the_offset() -> None:
+    _, problem = load_json(b"\xef\xbb\xbf\xc3(")
+    assert problem is not None
+    assert problem.location.byte_offset == 3
+
+
+def test_invalid_json_is_located_in_bytes_not_characters() -> None:
+    # "É" is two bytes in UTF-8: the error is at character 25 (column 26) but byte 26.
+    payload = '{"name": "É", "forename" "X"}'.encode()
+    value, problem = load_json(payload)
+    assert value is None
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON"
+    assert (problem.location.line, problem.location.column) == (1, 26)
+    assert problem.location.byte_offset == payload.index(b'"X"') == 26
+    assert "Expecting ':' delimiter" in problem.message
+
+
+def test_json_error_messages_never_quote_the_payload() -> None:
+    _, problem = load_json(b'{"name": "SECRET-NAME", oops}')
+    assert problem is not None
+    assert "SECRET" not in problem.message
+
+
+def test_truncated_json() -> None:
+    _, problem = load_json(b'{"entity_id": "2019/12345", "name": "NDIA')
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON"
+    assert problem.location.byte_offset == 36  # where the unterminated string starts
+
+
+@pytest.mark.parametrize("payload", [b"", b"   ", b"\n"])
+def test_empty_payload_is_invalid_json(payload: bytes) -> None:
+    _, problem = load_json(payload)
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON"
+
+
+def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:
+    _, problem = load_json(b"[" * 200_000 + b"]" * 200_000)
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON_DEPTH"
+
+
+def test_an_integer_too_long_to_convert_is_a_diagnostic() -> None:
+    _, problem = load_json(b'{"weight": ' + b"9" * 10_000 + b"}")
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON"
+    assert "9999" not in problem.message
+
+
+def test_a_lone_surrogate_escape_is_refused_with_its_pointer() -> None:
+    # RFC 8259 section 8.2: such a string is not Unicode text; protobuf could not hold it either.
+    payload = b'{"_embedded": {"notices": [{"name": "AB"}, {"name": "A\\ud800B"}]}}'
+    _, problem = load_json(payload)
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON"
+    assert problem.location.json_pointer == "/_embedded/notices/1/name"
+
+
+def test_a_lone_surrogate_in_a_key_points_at_its_object() -> None:
+    _, problem = load_json(b'{"x": {"\\udc00": 1}}')
+    assert problem is not None
+    assert problem.location.json_pointer == "/x"
+
+
+def test_a_surrogate_pair_escape_is_one_character_and_loads() -> None:
+    value, problem = load_json(b'{"name": "\\ud83d\\ude00"}')
+    assert problem is None
+    assert value == {"name": "\U0001f600"}
+
+
+def test_an_escaped_backslash_before_u_is_not_a_surrogate() -> None:
+    value, problem = load_json(b'{"name": "\\\\ud800"}')
+    assert problem is None
+    assert value == {"name": "\\ud800"}
