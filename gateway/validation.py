@@ -157,7 +157,8 @@ def validate_partial_date(date: common_pb2.PartialDate, path: str, violations: V
     if day and not month:
         violations.append(FieldViolation(f"{path}.day", "a day needs a month"))
     elif day > 28 and day > _days_in_month(year, month):
-        violations.append(FieldViolation(f"{path}.day", f"{year:04d}-{month:02d} has no day {day}"))
+        # The date itself is not quoted: birth dates are personal data, and refusals reach logs.
+        violations.append(FieldViolation(f"{path}.day", "is past the end of its month"))
 
 
 def _days_in_month(year: int, month: int) -> int:

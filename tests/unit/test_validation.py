@@ -184,3 +184,13 @@ def test_timestamps_and_provenance() -> None:
 def test_validation_never_raises_on_any_record(record: record_pb2.Record) -> None:
     violations = validate_record(record)
     assert all(v.field and v.description for v in violations)
+
+
+def test_violations_never_quote_the_date_they_refuse() -> None:
+    record = person("P-1")
+    record.person.birth_date.year, record.person.birth_date.month = 1975, 2
+    record.person.birth_date.day = 30
+    [violation] = validate_record(record)
+    assert violation.field == "person.birth_date.day"
+    assert violation.description == "is past the end of its month"
+    assert "1975" not in violation.description
