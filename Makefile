@@ -75,8 +75,21 @@ typecheck: venv ## mypy --strict on the hand-written code
 pytest: venv ## Run the test suite only
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The example third-party adapter package, installed into the venv once (editable) and tested
+# the way its authors would test it: its own pytest and mypy configuration, Liaison's kit.
+EXAMPLE := examples/cites-csv
+
+$(VENV)/.example-installed: $(VENV)/.installed $(EXAMPLE)/pyproject.toml
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e $(EXAMPLE)
+	touch $@
+
+.PHONY: examples-test
+examples-test: $(VENV)/.example-installed ## Install and test the example adapter package (examples/cites-csv)
+	cd $(EXAMPLE) && MYPYPATH=$(CURDIR):$(CURDIR)/protos $(CURDIR)/$(VENV)/bin/mypy
+	cd $(EXAMPLE) && $(CURDIR)/$(VENV)/bin/pytest $(PYTEST_ARGS)
+
 .PHONY: test
-test: lint typecheck protos-check pytest ## Every check: lint, type check, protos-check, tests
+test: lint typecheck protos-check pytest examples-test ## Every check: lint, type check, protos-check, tests
 
 .PHONY: bench
 bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)

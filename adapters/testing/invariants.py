@@ -1,0 +1,111 @@
+"""Properties every decode result must have, whatever the input: checked on every decode the kit
+makes, golden, mutated or random.
+
+Each check returns a list of problems (empty when all is well) so that a test can report them all
+at once. Problems describe structure (record indexes, diagnostic codes), never payload values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from adapters.base import Adapter, DecodeResult
+from adapters.diagnostics import Diagnostic, Location, Severity
+from liaison.v1 import record_pb2
+
+__all__ = [
+    "DIAGNOSTIC_CODE_PATTERN",
+    "provenance_problems",
+    "result_problems",
+    "structure_problems",
+]
+
+DIAGNOSTIC_CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+"""Stable codes are UPPER_SNAKE with a format prefix: ``MRZ_CHECK_DIGIT``."""
+
+
+def provenance_problems(
+    adapter_class: type[Adapter], payload: bytes, records: Sequence[record_pb2.Record]
+) -> list[str]:
+    """Every record names the adapter, its version, the format and the payload's SHA-256."""
+    digest = hashlib.sha256(payload).digest()
+    expected = {
+        "adapter_name": adapter_class.name,
+        "adapter_version": adapter_class.version,
+        "source_format": adapter_class.source_format,
+    }
+    problems = []
+    for index, record in enumerate(records):
+        where = f"records[{index}] ({record.record_id or 'no id'})"
+        if not record.HasField("provenance"):
+            problems.append(f"{where}: no provenance")
+            continue
+        provenance = record.provenance
+        for name, value in expected.items():
+            if getattr(provenance, name) != value:
+                problems.append(f"{where}: provenance.{name} is not {value!r}")
+        if provenance.payload_sha256 != digest:
+            problems.append(f"{where}: provenance.payload_sha256 is not the payload's SHA-256")
+    return problems
+
+
+def _diagnostic_problems(index: int, diagnostic: object, record_ids: set[str]) -> list[str]:
+    where = f"diagnostics[{index}]"
+    if not isinstance(diagnostic, Diagnostic):
+        return [f"{where} is a {type(diagnostic).__name__}, not an adapters.Diagnostic"]
+    # Typed as object: adapters are third-party code, and dataclasses do not check types.
+    severity: object = diagnostic.severity
+    code: object = diagnostic.code
+    message: object = diagnostic.message
+    location: object = diagnostic.location
+    problems = []
+    if not isinstance(severity, Severity):
+        problems.append(f"{where}: severity is not an adapters.Severity")
+    if not (isinstance(code, str) and DIAGNOSTIC_CODE_PATTERN.fullmatch(code)):
+        problems.append(f"{where}: code {code!r} is not UPPER_SNAKE with a format prefix")
+    if not (isinstance(message, str) and message.strip()):
+        problems.append(f"{where} ({code}): empty message")
+    if not isinstance(location, Location):
+        problems.append(f"{where} ({code}): location is not an adapters.Location")
+    if severity is Severity.ERROR:
+        for record_id in diagnostic.record_ids:
+            if record_id not in record_ids:
+                problems.append(
+                    f"{where} ({code}): names record {record_id!r}, "
+                    "which is not a record of the result"
+                )
+    return problems
+
+
+def structure_problems(result: object) -> list[str]:
+    """What is wrong with the shape of a decode result: types, diagnostic codes, references.
+
+    An error diagnostic may only name records of the same result: a dangling id leaves the
+    record the error is about looking clean, and Ingest would store it.
+    """
+    if not isinstance(result, DecodeResult):
+        return [f"decode returned a {type(result).__name__}, not an adapters.DecodeResult"]
+    problems = []
+    records = []
+    items: tuple[object, ...] = result.records
+    for index, record in enumerate(items):
+        if isinstance(record, record_pb2.Record):
+            records.append(record)
+        else:
+            problems.append(f"records[{index}] is a {type(record).__name__}, not a Record")
+    record_ids = {record.record_id for record in records}
+    for index, diagnostic in enumerate(result.diagnostics):
+        problems.extend(_diagnostic_problems(index, diagnostic, record_ids))
+    return problems
+
+
+def result_problems(adapter_class: type[Adapter], payload: bytes, result: object) -> list[str]:
+    """Everything wrong with what ``decode(payload)`` returned: structure and provenance."""
+    problems = structure_problems(result)
+    if isinstance(result, DecodeResult):
+        items: tuple[object, ...] = result.records
+        records = [r for r in items if isinstance(r, record_pb2.Record)]
+        problems.extend(provenance_problems(adapter_class, payload, records))
+    return problems

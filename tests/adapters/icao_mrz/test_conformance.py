@@ -1,0 +1,15 @@
+"""The conformance kit on the built-in ``IcaoMrzAdapter``: ICAO Doc 9303 machine readable zones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.icao_mrz import IcaoMrzAdapter
+from adapters.testing import adapter_test_class
+from tests.adapters.icao_mrz.support import adapter
+
+# Two-digit years resolve against a reference date: the tests' fixed one (support.TODAY), so that
+# the golden files do not change with the calendar.
+TestIcaoMrzAdapterConformance = adapter_test_class(
+    IcaoMrzAdapter, samples=Path(__file__).parent / "samples", make_adapter=adapter
+)

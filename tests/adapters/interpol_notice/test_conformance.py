@@ -1,0 +1,16 @@
+"""The conformance kit on the built-in ``InterpolNoticeAdapter``: INTERPOL public notices JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from adapters.interpol_notice import InterpolNoticeAdapter
+from adapters.testing import adapter_test_class
+from tests.adapters.interpol_notice.strategies import notice_records, result_page
+
+TestInterpolNoticeAdapterConformance = adapter_test_class(
+    InterpolNoticeAdapter,
+    samples=Path(__file__).parent / "samples",
+    records=notice_records(),
+    throughput_payload=result_page,
+)

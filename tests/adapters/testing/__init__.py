@@ -1,0 +1,1 @@
+"""Tests of the adapter conformance kit (``adapters.testing``) itself."""
