@@ -2,11 +2,12 @@
 
 For each round and each scenario a fresh echo server is measured, then a fresh gateway, each in
 its own subprocess on 127.0.0.1. The medians over rounds and the ratios gateway/echo are printed
-as a table and written to ``bench/results/latest.json``. See ``bench/README.md``.
+as a table and written to ``bench/results/latest.json``. See ``bench/README.md``. The ``adapters``
+scenario runs in process instead: each adapter's decode against the tokenizing underneath it.
 
 Exit status: 0 when every measurement completed without errors (whether the goals were met is in
-the report), 1 when a server refused records or an RPC failed, 2 when a server could not be run,
-130 on Ctrl-C or SIGTERM.
+the report), 1 when a server refused records or an RPC failed, 2 when a server could not be run
+(or an adapter refused the benchmark's input), 130 on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.adapter_inputs import InputError
+from bench.adapters import AdapterBench, describe_run, summarize_adapters
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
@@ -35,9 +38,10 @@ from bench.servers import (
     kill_leftovers,
     running_server,
 )
+from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
-SCENARIOS = ("submit", "stream", "memory")
+SCENARIOS = ("submit", "stream", "memory", "telemetry", "adapters")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -57,6 +61,8 @@ class Plan:
     stream_warmup_records: int
     memory_records: int
     memory_stream_records: int
+    official: bool = False
+    """Telemetry scenario: also measure the official OpenTelemetry gRPC interceptor."""
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -74,6 +80,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         memory_records=20_000 if quick else 200_000,
         # The gateway refuses more than 100,000 records per stream; 50,000 stays well under.
         memory_stream_records=5_000 if quick else 50_000,
+        official=bool(args.official),
     )
 
 
@@ -133,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file (%(default)s)"
     )
+    parser.add_argument(
+        "--official",
+        action="store_true",
+        help="telemetry scenario: also measure the official OpenTelemetry gRPC interceptor",
+    )
     return parser
 
 
@@ -141,7 +153,7 @@ def _say(message: str) -> None:
 
 
 def _describe(scenario: str, result: dict[str, Any]) -> str:
-    if scenario == "submit":
+    if scenario in ("submit", "telemetry"):
         text = (
             f"{result['calls_per_s']:,.0f} calls/s, p50 {result['p50_ms']:.1f} ms, "
             f"p99 {result['p99_ms']:.1f} ms"
@@ -167,7 +179,7 @@ async def _measure(
     encoder: RecordEncoder,
     numbers: RecordNumbers,
 ) -> dict[str, Any]:
-    if scenario == "submit":
+    if scenario in ("submit", "telemetry"):
         submit = await measure_submit(
             server,
             encoder,
@@ -202,12 +214,25 @@ async def _measure(
 async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
     """Measure every (round, scenario) with echo then the target, appending to ``runs``."""
     encoder = RecordEncoder(new_run_tag())
+    adapter_bench = AdapterBench()
     encoder.check()
     numbers = RecordNumbers()
     roles = (("baseline", "echo"), ("target", plan.target))
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as scratch:
         for round_number in range(1, plan.rounds + 1):
             for scenario in plan.scenarios:
+                if scenario == "adapters":
+                    # In process, no server: the adapters' decode and encode against the raw
+                    # tokenizing of the same payloads (bench/adapters.py).
+                    for run in adapter_bench.measure_round(round_number):
+                        runs.append(run)
+                        _say(f"[round {round_number}/{plan.rounds}] adapters " + describe_run(run))
+                    continue
+                if scenario == "telemetry":
+                    await _telemetry_round(
+                        plan, round_number, Path(scratch), encoder, numbers, runs
+                    )
+                    continue
                 for role, kind in roles:
                     async with running_server(kind, scratch=Path(scratch)) as server:
                         result = await _measure(scenario, plan, server, encoder, numbers)
@@ -231,6 +256,56 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                     )
 
 
+async def _telemetry_round(
+    plan: Plan,
+    round_number: int,
+    scratch: Path,
+    encoder: RecordEncoder,
+    numbers: RecordNumbers,
+    runs: list[dict[str, Any]],
+) -> None:
+    """One round of the telemetry scenario: every variant, back to back, against one receiver."""
+    receiver = OtlpReceiver()
+    await receiver.start()
+    try:
+        variants = VARIANTS + (OFFICIAL_VARIANTS if plan.official else ())
+        # Rotated every round, so that no variant always runs first (or last) in a round: on a
+        # shared machine the load drifts within a round, and a fixed order would bias the ratios.
+        shift = (round_number - 1) % len(variants)
+        for variant in variants[shift:] + variants[:shift]:
+            spans_before = receiver.spans
+            environment = variant.environment(receiver.endpoint)
+            async with running_server(
+                variant.server, scratch=scratch, environment=environment
+            ) as server:
+                result = await _measure("telemetry", plan, server, encoder, numbers)
+            # Stopping the server flushed its last spans to the receiver.
+            spans = receiver.spans - spans_before
+            runs.append(
+                {
+                    "round": round_number,
+                    "scenario": "telemetry",
+                    "role": "baseline" if variant.ratio is None else "target",
+                    "variant": variant.name,
+                    "server": variant.server,
+                    "sampling_ratio": variant.ratio,
+                    "server_exit_code": server.exit_code,
+                    "server_killed": server.killed,
+                    "spans_exported": spans,
+                    # Warm-up calls are traced too; this is spans per measured call, roughly.
+                    "spans_per_call": spans / max(result["calls"], 1),
+                    **result,
+                }
+            )
+            _say(
+                f"[round {round_number}/{plan.rounds}] telemetry {variant.name:<13} "
+                + _describe("telemetry", result)
+                + f", {spans:,} spans exported"
+            )
+    finally:
+        await receiver.stop()
+
+
 def _clean(value: Any) -> Any:
     """NaN and infinities as null: JSON has no NaN."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -250,7 +325,7 @@ async def _collect(plan: Plan, runs: list[dict[str, Any]]) -> tuple[int, str | N
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     try:
         await _run_rounds(plan, runs)
-    except ServerFailedError as failure:
+    except (ServerFailedError, InputError) as failure:
         _say(f"liaison bench: {failure}")
         return 2, str(failure)
     except asyncio.CancelledError:
@@ -271,7 +346,9 @@ def _report(
     output: Path,
 ) -> None:
     """Write the JSON document and print the table."""
-    rows = summarize(runs)
+    rows = summarize([run for run in runs if run["scenario"] not in ("telemetry", "adapters")])
+    telemetry_rows = summarize_telemetry(runs)
+    adapter_rows = summarize_adapters(runs)
     target_name = "echo (target)" if plan.target == "echo" else plan.target
     load_after = os.getloadavg()
     document = {
@@ -284,7 +361,7 @@ def _report(
         "machine": machine,
         "load_average_before": load_before,
         "load_average_after": load_after,
-        "summary": [asdict(row) for row in rows],
+        "summary": [asdict(row) for row in rows + telemetry_rows + adapter_rows],
         "runs": runs,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -293,10 +370,18 @@ def _report(
         print()
         print(format_table(rows, "echo", target_name))
         print()
+    if telemetry_rows:
+        print(format_table(telemetry_rows, "off", "on"))
+        print()
+    if adapter_rows:
+        print(format_table(adapter_rows, "baseline", "adapter"))
+        print()
     print(
         f"{plan.rounds} round(s) on {machine['nproc']} CPU(s), 1-minute load average "
         f"{load_before[0]:.2f} -> {load_after[0]:.2f}. Medians over rounds; "
-        f"ratio = {target_name} / echo. Results: {output}"
+        f"ratio = {target_name} / echo"
+        + ("; adapters: ratio = adapter / baseline time per record" if adapter_rows else "")
+        + f". Results: {output}"
     )
 
 

@@ -16,7 +16,7 @@ import signal
 import sys
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +56,10 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
         serve = [sys.executable, "-m", "gateway.cli", "serve"]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "official":
+        # The gateway with the official OpenTelemetry gRPC interceptor (telemetry scenario).
+        serve = [sys.executable, "-m", "bench.official_gateway"]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     raise ValueError(f"unknown server kind {kind!r}")
 
@@ -145,8 +149,12 @@ async def running_server(
     scratch: Path,
     startup_timeout: float = 60.0,
     stop_timeout: float = 15.0,
+    environment: Mapping[str, str] | None = None,
 ) -> AsyncIterator[ServerProcess]:
     """Start a fresh ``kind`` server, yield it once it listens, and always stop it afterwards.
+
+    ``environment`` adds variables to the server's environment (the telemetry scenario's
+    ``OTEL_*``).
 
     The server's files (the gateway's database) live in a new folder under ``scratch`` that is
     removed after the server has stopped.
@@ -155,7 +163,7 @@ async def running_server(
     argv: Sequence[str] = server_argv(kind, workdir)
     output: deque[str] = deque(maxlen=_TAIL_LINES)
     # Unbuffered, so that the startup line arrives as soon as it is printed.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **(environment or {}), "PYTHONUNBUFFERED": "1"}
     process = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,

@@ -8,13 +8,20 @@ Commands::
     liaison search [criteria] [--page-size N] [--cursor C] [--all]
     liaison subscribe [--after N] [--kind K ...] [--centre ID ...] [--limit N]
     liaison health [--service NAME]
+    liaison adapters [--json]        the adapters installed here
+    liaison translate --format NAME [--to NAME] [--output FILE] PATH
+                                     decode (or convert) a legacy file locally, no gateway
+    liaison ingest --format NAME PATH [--accept-partial]
+                                     store a legacy file's records in the gateway, atomically
 
-Records are read and printed in protobuf's JSON mapping, one compact JSON object per line.
+Records are read and printed in protobuf's JSON mapping, one compact JSON object per line
+(``liaison translate`` prints one JSON document, ``{"records": [...], "diagnostics": [...]}``).
 
 Exit codes:
     0    success
     1    the gateway refused the request or found nothing: NOT_FOUND, INVALID_ARGUMENT, any
-         rejected record, a search without hits, a status other than SERVING
+         rejected or skipped record, a search without hits, a status other than SERVING;
+         for translate, an error diagnostic
     2    usage error: bad arguments, unreadable file, malformed JSON, bad configuration, or a
          gateway that cannot start (address in use, unusable store)
     3    the gateway is unreachable or did not answer before the deadline
@@ -42,6 +49,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from gateway.cli_security import add_security_commands
+from gateway.cli_translation import add_translation_commands
 from gateway.client import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_TIMEOUT,
@@ -266,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     health.add_argument("--service", default="", metavar="NAME", help="default: the whole gateway")
     health.set_defaults(run=_health)
     add_security_commands(commands)
+    add_translation_commands(command, _client)
     return parser
 
 

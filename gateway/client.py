@@ -37,7 +37,13 @@ from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
-from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
+from liaison.v1 import (
+    exchange_pb2,
+    exchange_pb2_grpc,
+    record_pb2,
+    translation_pb2,
+    translation_pb2_grpc,
+)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -57,6 +63,9 @@ __all__ = [
 SERVICE_NAME: Final = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
 """Full name of the RecordExchange service (``liaison.v1.RecordExchange``)."""
 _HEALTH_SERVICE_NAME: Final = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+_TRANSLATION_SERVICE_NAME: Final = translation_pb2.DESCRIPTOR.services_by_name[
+    "Translation"
+].full_name
 
 DEFAULT_TIMEOUT: Final = 10.0
 """Seconds a unary call (Submit, Get, a health check) or one Search page may take. SubmitStream
@@ -134,11 +143,22 @@ _ERROR_CLASSES: Final[dict[grpc.StatusCode, type[LiaisonError]]] = {
 }
 
 
-def _error_from_rpc(error: grpc.RpcError) -> LiaisonError:
+_TRANSLATION_ERROR_CLASSES: Final[dict[grpc.StatusCode, type[LiaisonError]]] = {
+    code: cls
+    for code, cls in _ERROR_CLASSES.items()
+    # Translation's FAILED_PRECONDITION is an adapter that cannot encode: no version conflict.
+    if code is not grpc.StatusCode.FAILED_PRECONDITION
+}
+
+
+def _error_from_rpc(
+    error: grpc.RpcError,
+    classes: dict[grpc.StatusCode, type[LiaisonError]] = _ERROR_CLASSES,
+) -> LiaisonError:
     """The :class:`LiaisonError` for a failed call (a sync or an asyncio RpcError)."""
     code = error.code()
     message = " ".join((error.details() or "").split())
-    cls = _ERROR_CLASSES.get(code, LiaisonError)
+    cls = classes.get(code, LiaisonError)
     return cls(code, message, _field_violations(error))
 
 
@@ -177,7 +197,11 @@ def channel_options(
     """
     service_config = {
         "methodConfig": [
-            {"name": [{"service": SERVICE_NAME}], "retryPolicy": _RETRY_POLICY},
+            # Every Translation call is safe to retry too: Ingest is idempotent by payload hash.
+            {
+                "name": [{"service": SERVICE_NAME}, {"service": _TRANSLATION_SERVICE_NAME}],
+                "retryPolicy": _RETRY_POLICY,
+            },
             {
                 "name": [{"service": _HEALTH_SERVICE_NAME, "method": "Check"}],
                 "retryPolicy": _RETRY_POLICY,
@@ -294,6 +318,39 @@ def _subscribe_request(
     return request
 
 
+def _ingest_request(
+    adapter: str,
+    payload: bytes,
+    source_reference: str,
+    handling: record_pb2.Handling | None,
+    accept_partial: bool,
+) -> translation_pb2.IngestRequest:
+    request = translation_pb2.IngestRequest(
+        adapter=adapter,
+        payload=payload,
+        source_reference=source_reference,
+        accept_partial=accept_partial,
+    )
+    if handling is not None:
+        request.handling.CopyFrom(handling)
+    return request
+
+
+def _export_request(
+    adapter: str,
+    record_refs: Iterable[translation_pb2.RecordRef | str],
+    records: Iterable[record_pb2.Record],
+) -> translation_pb2.ExportRequest:
+    return translation_pb2.ExportRequest(
+        adapter=adapter,
+        record_refs=[
+            translation_pb2.RecordRef(record_id=ref) if isinstance(ref, str) else ref
+            for ref in record_refs
+        ],
+        records=records,
+    )
+
+
 def _status_name(response: health_pb2.HealthCheckResponse) -> str:
     name: str = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
     return name
@@ -308,6 +365,8 @@ class LiaisonClient:
         credentials: TLS credentials; ``None`` for a plaintext channel.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel options.
+        interceptors: Client interceptors, e.g. ``Telemetry.client_interceptors(target)``
+            (``Telemetry.aio_client_interceptors`` for the asyncio client) to trace the calls.
     """
 
     def __init__(
@@ -318,16 +377,19 @@ class LiaisonClient:
         credentials: grpc.ChannelCredentials | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         options: Sequence[tuple[str, Any]] = (),
+        interceptors: Sequence[Any] = (),
     ) -> None:
         self.target = target
         self._timeout = timeout
         all_options = channel_options(max_message_bytes, options)
         if credentials is None:
-            self._channel = grpc.insecure_channel(target, all_options)
+            channel = grpc.insecure_channel(target, all_options)
         else:
-            self._channel = grpc.secure_channel(target, credentials, all_options)
+            channel = grpc.secure_channel(target, credentials, all_options)
+        self._channel = grpc.intercept_channel(channel, *interceptors) if interceptors else channel
         self._stub = exchange_pb2_grpc.RecordExchangeStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._translation = translation_pb2_grpc.TranslationStub(self._channel)
 
     def __enter__(self) -> Self:
         return self
@@ -537,6 +599,130 @@ class LiaisonClient:
             raise _error_from_rpc(error) from error
         return _status_name(response)
 
+    def list_adapters(self, *, timeout: float | None = None) -> list[translation_pb2.AdapterInfo]:
+        """The adapters the gateway can translate with, by name.
+
+        Raises:
+            GatewayUnavailableError: No answer, even after retrying.
+            LiaisonError: Any other failure.
+        """
+        try:
+            response = self._translation.ListAdapters(
+                translation_pb2.ListAdaptersRequest(),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+        return list(response.adapters)
+
+    def translate(
+        self,
+        adapter: str,
+        payload: bytes,
+        *,
+        source_reference: str = "",
+        timeout: float | None = None,
+    ) -> translation_pb2.TranslateResponse:
+        """Decode a legacy payload into records and diagnostics; the gateway stores nothing.
+
+        Args:
+            adapter: The adapter's name (``paxlst``, ``icao-mrz``, ...).
+            payload: The legacy bytes.
+            source_reference: A file name or message id, carried into the records' provenance.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The records (also those an error diagnostic concerns) and every diagnostic.
+
+        Raises:
+            InvalidRecordError: Unknown adapter or empty payload; ``field_violations`` says which.
+            GatewayUnavailableError: No answer, even after retrying.
+            LiaisonError: Any other refusal (RESOURCE_EXHAUSTED for a payload over the limit).
+        """
+        try:
+            return self._translation.Translate(
+                translation_pb2.TranslateRequest(
+                    adapter=adapter, payload=payload, source_reference=source_reference
+                ),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
+    def ingest(
+        self,
+        adapter: str,
+        payload: bytes,
+        *,
+        source_reference: str = "",
+        handling: record_pb2.Handling | None = None,
+        accept_partial: bool = False,
+        timeout: float | None = None,
+    ) -> translation_pb2.IngestResponse:
+        """Decode a legacy payload and store its records, all of them or none.
+
+        Ingesting the same payload through the same adapter again stores nothing and returns
+        the first acknowledgements, with ``duplicate`` set: retrying is always safe.
+
+        Args:
+            adapter: The adapter's name.
+            payload: The legacy bytes.
+            source_reference: A file name or message id, carried into the records' provenance.
+            handling: Given to every record whose source gives none.
+            accept_partial: Store the records no error diagnostic concerns, and list the others
+                in ``skipped_record_ids``, instead of refusing the payload.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The acknowledgements in decode order, the diagnostics and what was skipped.
+
+        Raises:
+            InvalidRecordError: The payload has errors (without ``accept_partial``), or the
+                request is invalid; ``field_violations`` lists them.
+            GatewayUnavailableError: No answer, even after retrying.
+            LiaisonError: Any other refusal.
+        """
+        try:
+            return self._translation.Ingest(
+                _ingest_request(adapter, payload, source_reference, handling, accept_partial),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
+    def export(
+        self,
+        adapter: str,
+        *,
+        record_refs: Iterable[translation_pb2.RecordRef | str] = (),
+        records: Iterable[record_pb2.Record] = (),
+        timeout: float | None = None,
+    ) -> translation_pb2.ExportResponse:
+        """Encode stored records (then the given ones) into an adapter's format.
+
+        Args:
+            adapter: The adapter's name.
+            record_refs: Stored records: a ``RecordRef`` or a record id (the latest version).
+            records: Records given inline.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The payload, its media type, and diagnostics for what the format could not carry.
+
+        Raises:
+            RecordNotFoundError: A referenced record or version does not exist.
+            InvalidRecordError: A bad reference or invalid record; see ``field_violations``.
+            GatewayUnavailableError: No answer, even after retrying.
+            LiaisonError: Any other refusal (FAILED_PRECONDITION: the adapter cannot encode).
+        """
+        try:
+            return self._translation.Export(
+                _export_request(adapter, record_refs, records),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
 
 class AsyncLiaisonClient:
     """An asyncio client for one gateway; the methods mirror :class:`LiaisonClient`.
@@ -551,6 +737,8 @@ class AsyncLiaisonClient:
         credentials: TLS credentials; ``None`` for a plaintext channel.
         max_message_bytes: Largest message sent or received.
         options: Extra gRPC channel options.
+        interceptors: Client interceptors, e.g. ``Telemetry.client_interceptors(target)``
+            (``Telemetry.aio_client_interceptors`` for the asyncio client) to trace the calls.
     """
 
     def __init__(
@@ -561,16 +749,20 @@ class AsyncLiaisonClient:
         credentials: grpc.ChannelCredentials | None = None,
         max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         options: Sequence[tuple[str, Any]] = (),
+        interceptors: Sequence[Any] = (),
     ) -> None:
         self.target = target
         self._timeout = timeout
         all_options = channel_options(max_message_bytes, options)
         if credentials is None:
-            self._channel = aio.insecure_channel(target, all_options)
+            self._channel = aio.insecure_channel(target, all_options, interceptors=interceptors)
         else:
-            self._channel = aio.secure_channel(target, credentials, all_options)
+            self._channel = aio.secure_channel(
+                target, credentials, all_options, interceptors=interceptors
+            )
         self._stub = exchange_pb2_grpc.RecordExchangeStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._translation = translation_pb2_grpc.TranslationStub(self._channel)
 
     async def __aenter__(self) -> Self:
         return self
@@ -715,3 +907,73 @@ class AsyncLiaisonClient:
                 return "SERVICE_UNKNOWN"
             raise _error_from_rpc(error) from error
         return _status_name(response)
+
+    async def list_adapters(
+        self,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[translation_pb2.AdapterInfo]:
+        """The gateway's adapters; see :meth:`LiaisonClient.list_adapters`."""
+        try:
+            response = await self._translation.ListAdapters(
+                translation_pb2.ListAdaptersRequest(),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+        return list(response.adapters)
+
+    async def translate(
+        self,
+        adapter: str,
+        payload: bytes,
+        *,
+        source_reference: str = "",
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> translation_pb2.TranslateResponse:
+        """Decode a legacy payload; see :meth:`LiaisonClient.translate`."""
+        try:
+            return await self._translation.Translate(
+                translation_pb2.TranslateRequest(
+                    adapter=adapter, payload=payload, source_reference=source_reference
+                ),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
+    async def ingest(
+        self,
+        adapter: str,
+        payload: bytes,
+        *,
+        source_reference: str = "",
+        handling: record_pb2.Handling | None = None,
+        accept_partial: bool = False,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> translation_pb2.IngestResponse:
+        """Decode a legacy payload and store its records; see :meth:`LiaisonClient.ingest`."""
+        try:
+            return await self._translation.Ingest(
+                _ingest_request(adapter, payload, source_reference, handling, accept_partial),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
+    async def export(
+        self,
+        adapter: str,
+        *,
+        record_refs: Iterable[translation_pb2.RecordRef | str] = (),
+        records: Iterable[record_pb2.Record] = (),
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> translation_pb2.ExportResponse:
+        """Encode records into an adapter's format; see :meth:`LiaisonClient.export`."""
+        try:
+            return await self._translation.Export(
+                _export_request(adapter, record_refs, records),
+                timeout=_or_default(timeout, self._timeout),
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error

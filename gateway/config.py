@@ -15,6 +15,11 @@ A file looks like this (every key is optional)::
     [limits]
     max_message_bytes = 4194304
 
+    [telemetry]                    # off unless configured; OTEL_* variables override it
+    exporter = "otlp"              # "otlp", "console" or "none"
+    endpoint = "http://collector:4317"
+    sampling_ratio = 0.01
+
 Unknown sections or keys are refused (a typo must not silently fall back to a default).
 """
 
@@ -26,6 +31,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from gateway.federation.settings import (
+    FEDERATION_SECTIONS,
+    FederationSettings,
+    SettingsError,
+    parse_settings,
+)
+
 __all__ = [
     "DEFAULT_CENTRE_ID",
     "DEFAULT_DB_PATH",
@@ -35,6 +47,7 @@ __all__ = [
     "LimitsConfig",
     "ServerConfig",
     "StorageConfig",
+    "TelemetryConfig",
     "load_config",
 ]
 
@@ -81,10 +94,39 @@ class LimitsConfig:
     """Largest gRPC message accepted (RESOURCE_EXHAUSTED beyond)."""
     max_records_per_stream: int = 100_000
     """Most records one SubmitStream call may carry (RESOURCE_EXHAUSTED beyond)."""
+    max_streams_per_caller: int = 64
+    """Most streaming calls (SubmitStream, Search, Subscribe) one caller may have open at once."""
     max_page_size: int = 1000
     """Largest Search page; larger requests are capped."""
     default_page_size: int = 100
     """Search page size when the request gives none."""
+    max_payload_bytes: int = 2 * 1024 * 1024
+    """Largest legacy payload Translate and Ingest decode (RESOURCE_EXHAUSTED beyond). Bounds the
+    time and memory of one decode, whose records can take several times the payload's size."""
+    max_export_records: int = 10_000
+    """Most records one Export call may encode, stored and inline together (RESOURCE_EXHAUSTED
+    beyond)."""
+
+
+TELEMETRY_EXPORTERS = ("none", "otlp", "console")
+"""Where traces and metrics go: nowhere (the default), an OTLP/gRPC collector, or stdout."""
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryConfig:
+    """OpenTelemetry export (see ``docs/operations.md``); ``OTEL_*`` variables take precedence."""
+
+    exporter: str = "none"
+    """``"none"`` (telemetry off: no interceptor, no cost), ``"otlp"`` or ``"console"``."""
+    endpoint: str = ""
+    """OTLP/gRPC collector URL, e.g. ``http://collector:4317``; empty: the exporter's default
+    (``OTEL_EXPORTER_OTLP_ENDPOINT``, else ``http://localhost:4317``)."""
+    sampling_ratio: float = 1.0
+    """Fraction of new traces recorded (parent-based: a caller's decision is followed)."""
+    metrics_interval_seconds: float = 60.0
+    """How often metrics are exported."""
+    service_name: str = "liaison-gateway"
+    """``service.name`` of the resource every span and metric carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +141,10 @@ class CentreConfig:
     """Store settings."""
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     """Input limits."""
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    """Traces and metrics export."""
+    federation: FederationSettings = field(default_factory=FederationSettings)
+    """TLS, peers, routing, delivery retries, grants and the audit log."""
     source: Path | None = None
     """The file this configuration was read from; ``None`` for the embedded defaults."""
 
@@ -124,7 +170,7 @@ def load_config(path: Path | None = None) -> CentreConfig:
 
 
 def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
-    sections = {"centre", "server", "storage", "limits"}
+    sections = {"centre", "server", "storage", "limits", "telemetry"} | FEDERATION_SECTIONS
     unknown = sorted(set(document) - sections)
     if unknown:
         raise ConfigError(
@@ -144,8 +190,20 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
         storage = replace(storage, path=path.parent / storage.path)
     limits = cast(LimitsConfig, _section(document, "limits", LimitsConfig(), path))
     _check(server, storage, limits, path)
+    telemetry = cast(TelemetryConfig, _section(document, "telemetry", TelemetryConfig(), path))
+    _check_telemetry(telemetry, path)
+    try:
+        federation = parse_settings(document, path.parent, centre_id)
+    except SettingsError as error:
+        raise ConfigError(f"{path}: {error}") from None
     return CentreConfig(
-        centre_id=centre_id, server=server, storage=storage, limits=limits, source=path
+        federation=federation,
+        centre_id=centre_id,
+        server=server,
+        storage=storage,
+        limits=limits,
+        telemetry=telemetry,
+        source=path,
     )
 
 
@@ -200,10 +258,27 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
     for key in (
         "max_message_bytes",
         "max_records_per_stream",
+        "max_streams_per_caller",
         "max_page_size",
         "default_page_size",
+        "max_payload_bytes",
+        "max_export_records",
     ):
         if getattr(limits, key) < 1:
             raise ConfigError(f"{path}: [limits] {key} must be at least 1")
     if limits.default_page_size > limits.max_page_size:
         raise ConfigError(f"{path}: [limits] default_page_size exceeds max_page_size")
+
+
+def _check_telemetry(telemetry: TelemetryConfig, path: Path) -> None:
+    if telemetry.exporter not in TELEMETRY_EXPORTERS:
+        raise ConfigError(
+            f"{path}: [telemetry] exporter must be one of {', '.join(TELEMETRY_EXPORTERS)}, "
+            f"got {telemetry.exporter!r}"
+        )
+    if not 0.0 <= telemetry.sampling_ratio <= 1.0:
+        raise ConfigError(f"{path}: [telemetry] sampling_ratio must be between 0 and 1")
+    if not telemetry.metrics_interval_seconds > 0:
+        raise ConfigError(f"{path}: [telemetry] metrics_interval_seconds must be above 0")
+    if not telemetry.service_name:
+        raise ConfigError(f"{path}: [telemetry] service_name must not be empty")

@@ -6,6 +6,8 @@ The hierarchy::
     ├── InvalidArgumentError          INVALID_ARGUMENT, with google.rpc.BadRequest field violations
     ├── NotFoundError                 NOT_FOUND (also for a record the caller may not read)
     ├── ConflictError                 ABORTED: a version precondition no longer holds
+    ├── FailedPreconditionError       FAILED_PRECONDITION: not possible in the current setup
+    │                                 (e.g. exporting through an adapter that cannot encode)
     └── LimitExceededError            RESOURCE_EXHAUSTED: a configured input limit was exceeded
 
 Messages never carry record content: ids, field paths and limits only, because statuses end up in
@@ -27,6 +29,7 @@ from liaison.v1 import exchange_pb2
 
 __all__ = [
     "ConflictError",
+    "FailedPreconditionError",
     "FieldViolation",
     "GatewayError",
     "InvalidArgumentError",
@@ -80,6 +83,13 @@ class ConflictError(GatewayError):
     """The submitter's expected version is no longer the latest."""
 
     code = grpc.StatusCode.ABORTED
+
+
+class FailedPreconditionError(GatewayError):
+    """The request is well formed but cannot be served as the gateway is set up; retrying the
+    same request will not help."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
 
 
 class LimitExceededError(GatewayError):

@@ -14,7 +14,13 @@ import collections
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from opentelemetry import trace
+from opentelemetry.trace import Span
+
 from gateway.store.base import RecordStore, StoredRecord
+from gateway.telemetry import Telemetry
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.names import SUBSCRIPTION_DELIVER_SPAN
 
 __all__ = ["CaughtUpMarker", "CommitFeed"]
 
@@ -31,8 +37,11 @@ class CaughtUpMarker:
 class CommitFeed:
     """Fans committed versions out to subscribers; attach with :meth:`start`."""
 
-    def __init__(self, store: RecordStore, *, window: int = 8192) -> None:
+    def __init__(
+        self, store: RecordStore, *, window: int = 8192, telemetry: Telemetry | None = None
+    ) -> None:
         self._store = store
+        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._window: collections.deque[StoredRecord] = collections.deque(maxlen=window)
         self._last_sequence = 0
         self._changed = asyncio.Event()
@@ -78,12 +87,29 @@ class CommitFeed:
             while not self._closed:
                 changed = self._changed
                 target = self._last_sequence
-                while position < target and not self._closed:
-                    batch, position = await self._next_batch(
-                        position, target, kinds, originating_centres
-                    )
-                    for record in batch:
-                        yield record
+                lag = target - position
+                span: Span | None = None
+                if lag > 0:
+                    self._telemetry.metrics.subscription_lag(lag)
+                    # One span per delivery pass (never per record), under the Subscribe span;
+                    # not made current, since the stream yields to its consumer in between.
+                    if trace.get_current_span().is_recording():
+                        span = self._telemetry.tracer.start_span(
+                            SUBSCRIPTION_DELIVER_SPAN, attributes={attr.SUBSCRIPTION_LAG: lag}
+                        )
+                delivered = 0
+                try:
+                    while position < target and not self._closed:
+                        batch, position = await self._next_batch(
+                            position, target, kinds, originating_centres
+                        )
+                        for record in batch:
+                            delivered += 1
+                            yield record
+                finally:
+                    if span is not None:
+                        span.set_attribute(attr.RECORDS_COUNT, delivered)
+                        span.end()
                 if not caught_up:
                     caught_up = True
                     yield CaughtUpMarker(position)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -11,13 +12,23 @@ from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from adapters import AdapterRegistry, default_registry
 from gateway.config import CentreConfig, LimitsConfig
+from gateway.federation.runtime import FederationRuntime, PlaintextRefusedError
 from gateway.feed import CommitFeed
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
 from gateway.services.registration import add_service
+from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
+from gateway.services.translation import TranslationService
 from gateway.store import RecordStore, create_store
-from liaison.v1 import exchange_pb2
+from gateway.telemetry import (
+    ServerTelemetryInterceptor,
+    Telemetry,
+    configure_logging,
+    resolve_settings,
+)
+from liaison.v1 import exchange_pb2, translation_pb2
 
 __all__ = ["Gateway", "ServeError", "run"]
 
@@ -31,19 +42,56 @@ class ServeError(RuntimeError):
 class Gateway:
     """One centre's gateway. ``await start()``, serve, ``await stop()``."""
 
-    def __init__(self, config: CentreConfig, *, store: RecordStore | None = None) -> None:
+    def __init__(
+        self,
+        config: CentreConfig,
+        *,
+        store: RecordStore | None = None,
+        telemetry: Telemetry | None = None,
+        registry: AdapterRegistry | None = None,
+    ) -> None:
+        """Prepare the gateway; nothing is opened before :meth:`start`.
+
+        Args:
+            config: The centre's configuration.
+            store: The record store; by default the one ``config.storage`` describes.
+            telemetry: Traces and metrics; by default none.
+            registry: The adapters Translation serves; by default every installed adapter.
+        """
         self.config = config
+        self._registry = registry if registry is not None else default_registry()
+        self._translation: TranslationService | None = None
         self._store = store if store is not None else create_store(config.storage)
-        self._feed = CommitFeed(self._store)
+        # The caller owns the telemetry (and shuts it down); by default there is none.
+        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
+        self._feed = CommitFeed(self._store, telemetry=self._telemetry)
+        self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
         self._server: aio.Server | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._port = 0
+        self._federation = FederationRuntime(
+            centre_id=config.centre_id,
+            settings=config.federation,
+            store_path=config.storage.path,
+            max_streams_per_caller=config.limits.max_streams_per_caller,
+            max_message_bytes=config.limits.max_message_bytes,
+        )
+
+    @property
+    def federation(self) -> FederationRuntime:
+        """Security and federation: the audit log, the outbox, the forwarder."""
+        return self._federation
 
     @property
     def store(self) -> RecordStore:
         """The store the gateway writes to."""
         return self._store
+
+    @property
+    def registry(self) -> AdapterRegistry:
+        """The adapters the Translation service serves."""
+        return self._registry
 
     @property
     def feed(self) -> CommitFeed:
@@ -75,24 +123,44 @@ class Gateway:
                 f"cannot open the store {self.config.storage.path}: {error}"
             ) from error
         try:
+            await self._federation.open()
+        except Exception as error:
+            await self._store.close()
+            raise ServeError(f"cannot open the audit log or the outbox: {error}") from error
+        try:
             await self._feed.start()
             self._server = await self._serve(limits)
+            await self._federation.start_forwarding(self._store, self._feed)
         except BaseException:
             # The store's writer thread keeps a process alive: never leave it open on failure.
+            if self._server is not None:
+                await self._server.stop(None)
+                self._server = None
+            await self._federation.close()
             await self._store.close()
             raise
-        for service in ("", EXCHANGE_SERVICE):
+        services = ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE, *self._federation.service_names())
+        for service in services:
             await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        for problem in self._registry.problems:
+            _log.warning("adapter plugin not loaded: %s: %s", problem.entry_point, problem.reason)
         _log.info("gateway started: centre %s on port %d", self.config.centre_id, self._port)
 
     async def _serve(self, limits: LimitsConfig) -> aio.Server:
         """Build, bind and start the gRPC server with every service."""
+        host = self.config.server.listen.rpartition(":")[0]
+        # Telemetry first, so that the RPC span covers authorisation and the guards.
+        interceptors = [
+            *self._telemetry.server_interceptors(host),
+            *self._federation.interceptors(),
+        ]
         server = aio.server(
+            interceptors=interceptors,
             options=[
                 ("grpc.max_receive_message_length", limits.max_message_bytes),
                 # gRPC enables SO_REUSEPORT by default: two gateways could then share a port.
                 ("grpc.so_reuseport", 0),
-            ]
+            ],
         )
         add_service(
             server,
@@ -101,18 +169,44 @@ class Gateway:
                 feed=self._feed,
                 centre_id=self.config.centre_id,
                 limits=limits,
+                telemetry=self._telemetry,
             ),
             exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
         )
+        self._translation = TranslationService(
+            registry=self._registry,
+            store=self._store,
+            centre_id=self.config.centre_id,
+            limits=limits,
+            telemetry=self._telemetry,
+        )
+        add_service(
+            server,
+            self._translation,
+            translation_pb2.DESCRIPTOR.services_by_name["Translation"],
+        )
+        self._federation.add_services(server, self._store)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(
-            [EXCHANGE_SERVICE, health_service, reflection.SERVICE_NAME], server
+            [
+                EXCHANGE_SERVICE,
+                TRANSLATION_SERVICE,
+                *self._federation.service_names(),
+                health_service,
+                reflection.SERVICE_NAME,
+            ],
+            server,
         )
         try:
-            self._port = server.add_insecure_port(self.config.server.listen)
-        except RuntimeError as error:
+            self._port = self._federation.bind(server, self.config.server.listen)
+        except PlaintextRefusedError as error:
+            raise ServeError(str(error)) from error
+        except (RuntimeError, ValueError) as error:
             raise ServeError(f"cannot listen on {self.config.server.listen}: {error}") from error
+        for interceptor in interceptors:
+            if isinstance(interceptor, ServerTelemetryInterceptor):
+                interceptor.set_server_port(self._port)
         await server.start()
         return server
 
@@ -126,8 +220,12 @@ class Gateway:
             return
         server, self._server = self._server, None
         await self._health.enter_graceful_shutdown()
+        await self._federation.stop_forwarding()
         self._feed.close()
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
+        await self._federation.close()
+        if self._translation is not None:
+            await self._translation.close()
         await self._store.close()
         _log.info("gateway stopped: centre %s", self.config.centre_id)
 
@@ -137,18 +235,31 @@ class Gateway:
             await self._server.wait_for_termination()
 
 
-def run(config: CentreConfig) -> None:
+def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:
     """Serve until SIGINT or SIGTERM, then stop gracefully.
+
+    Telemetry is exported as the centre's ``[telemetry]`` table and the ``OTEL_*`` variables say
+    (off by default) unless ``telemetry`` is given (then the caller owns it and shuts it down);
+    log lines are JSON on standard error, with trace and span ids.
 
     Raises:
         ServeError: the gateway could not start.
+        ConfigError: an ``OTEL_*`` variable has a value Liaison does not support.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    asyncio.run(_serve(config))
+    configure_logging(logging.INFO)
+    if telemetry is not None:
+        asyncio.run(_serve(config, telemetry))
+        return
+    settings = resolve_settings(config.telemetry, os.environ)
+    owned = Telemetry.from_settings(settings, config.centre_id)
+    try:
+        asyncio.run(_serve(config, owned))
+    finally:
+        owned.shutdown()
 
 
-async def _serve(config: CentreConfig) -> None:
-    gateway = Gateway(config)
+async def _serve(config: CentreConfig, telemetry: Telemetry) -> None:
+    gateway = Gateway(config, telemetry=telemetry)
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

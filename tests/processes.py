@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 _LISTENING = re.compile(r"listening on (\S+:\d+)")
@@ -21,9 +22,17 @@ class GatewayProcess:
     gateway) and kept in :attr:`output` for failure messages.
     """
 
-    def __init__(self, db_path: Path, *, centre_id: str = "TEST-CENTRE") -> None:
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        centre_id: str = "TEST-CENTRE",
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
         self.db_path = db_path
         self.centre_id = centre_id
+        self.environment = dict(environment or {})
+        """Variables added to the process's environment (e.g. ``OTEL_*``)."""
         self.process: subprocess.Popen[str] | None = None
         self.address = ""
         self.output: list[str] = []
@@ -48,7 +57,7 @@ class GatewayProcess:
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **self.environment, "PYTHONUNBUFFERED": "1"},
         )
         self._drain = threading.Thread(target=self._read_stderr, daemon=True)
         self._drain.start()

@@ -30,26 +30,30 @@ class GrpcPeerLink:
     def __init__(
         self,
         peer: PeerConfig,
-        tls: TlsConfig,
+        tls: TlsConfig | None,
         *,
         timeout: float = DELIVER_TIMEOUT_SECONDS,
         max_message_bytes: int = 64 * 1024 * 1024,
     ) -> None:
-        trust = (
-            tls
-            if peer.trusted_cas is None
-            else TlsConfig(tls.certificate, tls.private_key, peer.trusted_cas)
-        )
-        options = [
-            *peer_channel_options(peer.centre),
+        options: list[tuple[str, str | int]] = [
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.max_receive_message_length", max_message_bytes),
         ]
         self.peer = peer
         self._timeout = timeout
-        self._channel = aio.secure_channel(
-            peer.address, channel_credentials(trust), options=options
-        )
+        if tls is None:
+            # Only for peers on loopback (the settings refuse others without [tls]).
+            self._channel = aio.insecure_channel(peer.address, options=options)
+        else:
+            trust = (
+                tls
+                if peer.trusted_cas is None
+                else TlsConfig(tls.certificate, tls.private_key, peer.trusted_cas)
+            )
+            options += peer_channel_options(peer.centre)
+            self._channel = aio.secure_channel(
+                peer.address, channel_credentials(trust), options=options
+            )
         self._stub = federation_pb2_grpc.FederationStub(self._channel)
 
     async def deliver(

@@ -48,7 +48,7 @@ from typing import Any
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import HANDLING_LABELS, RoutingRule
 from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy
-from gateway.security.tls import TlsConfig
+from gateway.security.tls import TlsConfig, is_loopback
 
 __all__ = [
     "FEDERATION_SECTIONS",
@@ -134,8 +134,15 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
         _route(item, i, frozenset(names)) for i, item in enumerate(_array(document, "routes"))
     )
     grants = tuple(_grant(item, i) for i, item in enumerate(_array(document, "grants")))
-    if (peers or grants) and tls is None:
-        raise SettingsError("[[peers]] and [[grants]] need [tls]: centres talk over mutual TLS")
+    if grants and tls is None:
+        raise SettingsError("[[grants]] need [tls]: identities come from verified certificates")
+    if tls is None:
+        remote = [p.centre for p in peers if not is_loopback(p.address.rpartition(":")[0])]
+        if remote:
+            raise SettingsError(
+                f"peers {', '.join(remote)} are not on loopback: centres talk over mutual TLS, "
+                "configure [tls]"
+            )
     return FederationSettings(
         tls=tls,
         peers=peers,

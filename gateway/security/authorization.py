@@ -10,6 +10,7 @@ monitoring must reach them (TLS still applies to them).
 from __future__ import annotations
 
 import contextvars
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -75,9 +76,7 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
                     detail={"method": method, "reason": "policy"},
                 )
             shown = identity or "a certificate without a Liaison identity"
-            await context.abort(
-                grpc.StatusCode.PERMISSION_DENIED, f"{shown} may not call {method}"
-            )
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{shown} may not call {method}")
         centre = (
             self._local_centre
             if identity == LOCAL_IDENTITY
@@ -101,6 +100,17 @@ def _wrap(handler: Any, admit: Admit) -> Any:
 
         return grpc.unary_unary_rpc_method_handler(
             unary_unary, handler.request_deserializer, handler.response_serializer
+        )
+    if handler.unary_stream and not inspect.isasyncgenfunction(handler.unary_stream):
+        # A coroutine that writes with context.write (grpc_health's Watch is one).
+        inner_uc = handler.unary_stream
+
+        async def unary_stream_writer(request: Any, context: Any) -> Any:
+            await admit(context)
+            return await inner_uc(request, context)
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream_writer, handler.request_deserializer, handler.response_serializer
         )
     if handler.unary_stream:
         inner_us = handler.unary_stream

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 
 import grpc
 from grpc import aio
+from opentelemetry.trace import Span
 
 from gateway.config import CENTRE_ID_PATTERN, LimitsConfig
 from gateway.errors import (
@@ -34,6 +36,9 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.telemetry import ChildSpan, Telemetry
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.names import STORE_WRITE_SPAN, VALIDATE_SPAN
 from gateway.validation import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
 
@@ -46,6 +51,8 @@ _WRITES_IN_FLIGHT_PER_STREAM = 4
 enough to overlap validation with commits, few enough to keep a stream's memory bounded."""
 
 _KINDS = frozenset(KIND_BY_BODY.values())
+
+_ONE_RECORD = {attr.RECORDS_COUNT: 1}
 
 Context = aio.ServicerContext[object, object]
 
@@ -73,12 +80,66 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
     """Implements RecordExchange on a :class:`RecordStore` and its :class:`CommitFeed`."""
 
     def __init__(
-        self, *, store: RecordStore, feed: CommitFeed, centre_id: str, limits: LimitsConfig
+        self,
+        *,
+        store: RecordStore,
+        feed: CommitFeed,
+        centre_id: str,
+        limits: LimitsConfig,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._store = store
         self._feed = feed
         self._centre_id = centre_id
         self._limits = limits
+        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
+        self._tracer = self._telemetry.tracer
+        self._metrics = self._telemetry.metrics
+
+    def _centre_of(self, record: record_pb2.Record) -> str:
+        return record.provenance.originating_centre or self._centre_id
+
+    async def _write(self, items: list[WriteItem], centres: list[str]) -> list[WriteOutcome]:
+        """Write ``items`` (from ``centres``, in the same order) with their span and metrics."""
+        started = time.perf_counter()
+        with ChildSpan(self._tracer, STORE_WRITE_SPAN, {attr.RECORDS_COUNT: len(items)}) as span:
+            try:
+                outcomes = await self._store.write(items)
+            except StoreError:
+                for centre, count in collections.Counter(centres).items():
+                    self._metrics.rejected(count, "store", centre)
+                raise
+            finally:
+                self._metrics.store_write_duration.record(time.perf_counter() - started)
+            if span is not None or self._telemetry.metering:
+                self._count_outcomes(outcomes, centres, span)
+        return outcomes
+
+    def _count_outcomes(
+        self, outcomes: list[WriteOutcome], centres: list[str], span: Span | None
+    ) -> None:
+        stored: collections.Counter[str] = collections.Counter()
+        conflicts: collections.Counter[str] = collections.Counter()
+        duplicates = 0
+        for centre, outcome in zip(centres, outcomes, strict=True):
+            if isinstance(outcome, VersionConflict):
+                conflicts[centre] += 1
+            elif outcome.duplicate:
+                duplicates += 1
+            else:
+                stored[centre] += 1
+        for centre, count in stored.items():
+            self._metrics.ingested(count, centre)
+        for centre, count in conflicts.items():
+            self._metrics.rejected(count, "conflict", centre)
+        if span is not None:
+            span.set_attributes(
+                {
+                    attr.RECORDS_STORED: stored.total(),
+                    attr.RECORDS_DUPLICATE: duplicates,
+                    attr.RECORDS_REJECTED: conflicts.total(),
+                }
+            )
 
     async def Submit(
         self, request: exchange_pb2.SubmitRequest, context: Context
@@ -88,13 +149,23 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 raise InvalidArgumentError(
                     "a record is required", [FieldViolation("record", "is required")]
                 )
-            try:
-                item = prepare_record(request.record, self._centre_id)
-            except InvalidArgumentError as error:
+            refusal: InvalidArgumentError | None = None
+            with ChildSpan(self._tracer, VALIDATE_SPAN, _ONE_RECORD) as span:
+                try:
+                    item = prepare_record(request.record, self._centre_id)
+                except InvalidArgumentError as error:
+                    refusal = error
+                    if span is not None:
+                        span.set_attributes(
+                            {attr.RECORDS_REJECTED: 1, attr.VIOLATIONS_COUNT: len(error.violations)}
+                        )
+            centre = self._centre_of(request.record)
+            if refusal is not None:
+                self._metrics.rejected(1, "invalid", centre)
                 raise InvalidArgumentError(
-                    error.message, [violation.under("record") for violation in error.violations]
-                ) from None
-            [outcome] = await self._store.write([item])
+                    refusal.message, [violation.under("record") for violation in refusal.violations]
+                )
+            [outcome] = await self._write([item], [centre])
             return exchange_pb2.SubmitResponse(ack=_ack(_stored_or_raise(outcome)))
         raise AssertionError("unreachable: _statuses aborts the call")
 
@@ -118,19 +189,31 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                             f"number {received} were processed, split the rest over more streams"
                         )
                     items: list[WriteItem] = []
+                    centres: list[str] = []
                     slots: list[exchange_pb2.SubmitResult] = []
-                    for record in message.records:
-                        slot = response.results.add(index=received)
-                        received += 1
-                        try:
-                            items.append(prepare_record(record, self._centre_id))
-                        except InvalidArgumentError as error:
-                            slot.error.CopyFrom(record_error(error))
-                            response.rejected += 1
-                            continue
-                        slots.append(slot)
+                    with ChildSpan(
+                        self._tracer, VALIDATE_SPAN, {attr.RECORDS_COUNT: len(message.records)}
+                    ) as span:
+                        refused = 0
+                        for record in message.records:
+                            slot = response.results.add(index=received)
+                            received += 1
+                            try:
+                                items.append(prepare_record(record, self._centre_id))
+                            except InvalidArgumentError as error:
+                                slot.error.CopyFrom(record_error(error))
+                                refused += 1
+                                self._metrics.rejected(1, "invalid", self._centre_of(record))
+                                continue
+                            centres.append(self._centre_of(record))
+                            slots.append(slot)
+                        response.rejected += refused
+                        if span is not None:
+                            span.set_attribute(attr.RECORDS_REJECTED, refused)
                     if items:
-                        in_flight.append((asyncio.ensure_future(self._store.write(items)), slots))
+                        # The task copies this context: its store span is under the RPC span.
+                        write = asyncio.ensure_future(self._write(items, centres))
+                        in_flight.append((write, slots))
                     while len(in_flight) > _WRITES_IN_FLIGHT_PER_STREAM:
                         await _settle(*in_flight.popleft(), response)
                 while in_flight:

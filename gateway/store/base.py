@@ -19,6 +19,8 @@ __all__ = [
     "CommitListener",
     "DocumentKey",
     "IndexKeys",
+    "IngestOutcome",
+    "Ingestion",
     "NameKey",
     "RecordStore",
     "SearchQuery",
@@ -92,6 +94,10 @@ class WriteItem:
     """Search columns."""
     expected_version: int = 0
     """Non-zero: the version the submitter last saw; a conflict when the latest differs."""
+    replica_version: int = 0
+    """Non-zero: store the content as exactly this version, as its originating centre numbered
+    it (federation). A duplicate when the content is stored already; a conflict when the record
+    holds other content under that version. The head moves only forward."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,31 @@ class VersionConflict:
 
 
 WriteOutcome = StoredVersion | VersionConflict
+
+
+@dataclass(frozen=True, slots=True)
+class Ingestion:
+    """The records decoded from one payload, to be stored together, once."""
+
+    adapter: str
+    """Name of the adapter that decoded the payload; with the hash, the idempotency key."""
+    payload_sha256: bytes
+    """SHA-256 of the payload (32 bytes)."""
+    items: tuple[WriteItem, ...]
+    """The records to store, in decode order; none may carry an ``expected_version``."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What :meth:`RecordStore.ingest` did."""
+
+    acks: tuple[StoredVersion, ...]
+    """One per item, in order: the version stored, or the one that already held the content."""
+    duplicate: bool
+    """True when the payload had been ingested before: nothing was written, ``acks`` are the
+    first ingestion's, each marked ``duplicate``."""
+    ingested_at_us: int
+    """When the payload was first ingested (commit time, microseconds since the Unix epoch)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +216,21 @@ class RecordStore(abc.ABC):
         Items of one call, and of calls made concurrently, may share a transaction (group
         commit); each call returns only once everything it wrote is durable. When the transaction
         fails, nothing of it is kept and :class:`StoreError` is raised.
+        """
+
+    @abc.abstractmethod
+    async def ingest(self, ingestion: Ingestion) -> IngestOutcome:
+        """Store every item of ``ingestion`` and a record of its payload in one transaction.
+
+        All or nothing: when the transaction fails, no item and no record of the payload is
+        kept and :class:`StoreError` is raised. When the same adapter's payload (same SHA-256)
+        was ingested before, nothing is written and the first ingestion's acks are returned.
+        Items follow :meth:`write`'s rules otherwise (an item whose content is already stored
+        is acknowledged as a duplicate of that version).
+
+        Raises:
+            ValueError: an item carries an ``expected_version`` (decoded records never do).
+            StoreError: the transaction failed; nothing of it was stored.
         """
 
     @abc.abstractmethod

@@ -19,6 +19,8 @@ from typing import Literal, ParamSpec, TypeVar
 from gateway.store import reads
 from gateway.store.base import (
     CommitListener,
+    Ingestion,
+    IngestOutcome,
     RecordStore,
     SearchQuery,
     StoreClosedError,
@@ -28,7 +30,7 @@ from gateway.store.base import (
     WriteOutcome,
 )
 from gateway.store.schema import open_reader
-from gateway.store.writer import Writer, WriteRequest
+from gateway.store.writer import IngestRequest, Writer, WriteRequest
 
 __all__ = ["SqliteRecordStore"]
 
@@ -143,6 +145,23 @@ class SqliteRecordStore(RecordStore):
             return []
         future: asyncio.Future[list[WriteOutcome]] = self._loop.create_future()
         writer.submit(WriteRequest(tuple(items), future))
+        return await future
+
+    async def ingest(self, ingestion: Ingestion) -> IngestOutcome:
+        """Store one payload's items in a transaction of their own; see :meth:`RecordStore.ingest`.
+
+        Raises:
+            ValueError: an item carries an ``expected_version``.
+            StoreClosedError: the store is not open, or is closing.
+            StoreError: the transaction failed; nothing of it was stored.
+        """
+        if any(item.expected_version for item in ingestion.items):
+            raise ValueError("ingested items must not carry an expected version")
+        writer = self._writer
+        if not self._accepting or writer is None or self._loop is None:
+            raise StoreClosedError("the store is closed")
+        future: asyncio.Future[IngestOutcome] = self._loop.create_future()
+        writer.submit(IngestRequest(ingestion, future))
         return await future
 
     async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:

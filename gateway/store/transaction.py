@@ -4,6 +4,9 @@ Everything here runs on the writer thread, on its one connection. The items of a
 are decided in order in Python (duplicate, conflict or new version, each seeing the decisions
 before it), and the rows are then written with one ``executemany`` per table: per-item SQL
 round trips are what limits SQLite throughput from Python, not the B-tree work.
+
+An ingestion (:meth:`Transactions.ingest`) is a transaction of its own: one payload's items with
+the row that makes a repeat of that payload write nothing.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gateway.store.base import (
+    Ingestion,
+    IngestOutcome,
     StoredRecord,
     StoredVersion,
     VersionConflict,
@@ -38,6 +44,7 @@ _STORED_DUPLICATE = """
 SELECT version, sequence, committed_at_us FROM versions
 WHERE record_id = ? AND content_sha256 = ?
 """
+_VERSION_EXISTS = "SELECT 1 FROM versions WHERE record_id = ? AND version = ?"
 _INSERT_VERSION = """
 INSERT INTO versions (
     sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob
@@ -63,6 +70,23 @@ _INSERT_NAME_KEY = """
 INSERT OR IGNORE INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
 VALUES (?, ?, ?, ?, ?)
 """
+_FIND_INGESTION = (
+    "SELECT id, ingested_at_us FROM ingestions WHERE adapter = ? AND payload_sha256 = ?"
+)
+# Column order is StoredVersion's, up to its duplicate flag.
+_INGESTION_ACKS = """
+SELECT v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256
+FROM ingestion_acks AS a JOIN versions AS v ON v.sequence = a.sequence
+WHERE a.ingestion_id = ? ORDER BY a.position
+"""
+_INSERT_INGESTION = (
+    "INSERT INTO ingestions (adapter, payload_sha256, ingested_at_us) VALUES (?, ?, ?)"
+)
+_INSERT_INGESTION_ACK = (
+    "INSERT INTO ingestion_acks (ingestion_id, position, sequence) VALUES (?, ?, ?)"
+)
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +121,32 @@ class Transactions:
         Raises:
             Exception: whatever failed; the transaction is rolled back and nothing is kept.
         """
+        return self._in_transaction(lambda committed_at_us: self._apply(groups, committed_at_us))
+
+    def ingest(self, ingestion: Ingestion) -> tuple[IngestOutcome, list[StoredRecord]]:
+        """Store one payload's items and its ingestion record in one transaction, or find that
+        the payload was ingested before and write nothing.
+
+        Returns:
+            The outcome, and the new versions (the commit listeners' argument; empty for a
+            payload ingested before).
+
+        Raises:
+            Exception: whatever failed; the transaction is rolled back and nothing is kept.
+        """
+        return self._in_transaction(
+            lambda committed_at_us: self._ingest(ingestion, committed_at_us)
+        )
+
+    def _in_transaction(self, work: Callable[[int], _T]) -> _T:
+        """Run ``work(commit time)`` in one ``BEGIN IMMEDIATE … COMMIT``; roll back on failure."""
         connection = self._connection
         connection.execute("BEGIN IMMEDIATE")
         try:
             # Never behind the previous transaction, so that commit times follow sequence order
             # even when the wall clock steps back (a time-range search must agree with the feed).
             committed_at_us = max(time.time_ns() // 1000, self._last_committed_us)
-            result = self._apply(groups, committed_at_us)
+            result = work(committed_at_us)
             connection.execute("COMMIT")
         except BaseException:
             # SQLite rolls back by itself after some errors (a full disk); ROLLBACK would fail.
@@ -115,6 +158,31 @@ class Transactions:
         self._last_committed_us = committed_at_us
         return result
 
+    def _ingest(
+        self, ingestion: Ingestion, committed_at_us: int
+    ) -> tuple[IngestOutcome, list[StoredRecord]]:
+        connection = self._connection
+        key = (ingestion.adapter, ingestion.payload_sha256)
+        row = connection.execute(_FIND_INGESTION, key).fetchone()
+        if row is not None:
+            ingestion_id, ingested_at_us = row
+            acks = tuple(
+                StoredVersion(record_id, version, sequence, committed_at, sha, duplicate=True)
+                for record_id, version, sequence, committed_at, sha in connection.execute(
+                    _INGESTION_ACKS, (ingestion_id,)
+                )
+            )
+            return IngestOutcome(acks, duplicate=True, ingested_at_us=ingested_at_us), []
+        result = self._apply([ingestion.items], committed_at_us)
+        [outcomes] = result.outcomes
+        acks = tuple(_acknowledged(outcome) for outcome in outcomes)
+        cursor = connection.execute(_INSERT_INGESTION, (*key, committed_at_us))
+        connection.executemany(
+            _INSERT_INGESTION_ACK,
+            [(cursor.lastrowid, position, ack.sequence) for position, ack in enumerate(acks)],
+        )
+        return IngestOutcome(acks, duplicate=False, ingested_at_us=committed_at_us), result.records
+
     def _apply(
         self, groups: Sequence[Sequence[WriteItem]], committed_at_us: int
     ) -> TransactionResult:
@@ -122,6 +190,8 @@ class Transactions:
         latest = dict(existing)
         # Versions written earlier in this transaction, by (record_id, hash), for duplicates.
         written: dict[tuple[str, bytes], tuple[int, int, int]] = {}
+        # (record_id, version) pairs written earlier in this transaction (replicas).
+        taken: set[tuple[str, int]] = set()
         new_versions: list[_NewVersion] = []
         sequence = self._last_sequence()
         outcomes: list[list[WriteOutcome]] = []
@@ -143,17 +213,30 @@ class Transactions:
                         VersionConflict(record_id, item.expected_version, current)
                     )
                     continue
+                version = item.replica_version or current + 1
+                if item.replica_version and (
+                    (record_id, version) in taken or self._version_exists(record_id, version)
+                ):
+                    # Other content already holds the origin's version number here.
+                    group_outcomes.append(VersionConflict(record_id, version, current))
+                    continue
                 sequence += 1
-                latest[record_id] = current + 1
-                written[(record_id, sha)] = (current + 1, sequence, committed_at_us)
-                new_versions.append(_NewVersion(item, current + 1, sequence))
+                taken.add((record_id, version))
+                latest[record_id] = max(current, version)
+                written[(record_id, sha)] = (version, sequence, committed_at_us)
+                new_versions.append(_NewVersion(item, version, sequence))
                 group_outcomes.append(
-                    StoredVersion(record_id, current + 1, sequence, committed_at_us, sha, False)
+                    StoredVersion(record_id, version, sequence, committed_at_us, sha, False)
                 )
             outcomes.append(group_outcomes)
         if new_versions:
             self._write_versions(new_versions, committed_at_us)
-            heads = _heads(new_versions)
+            # A replica older than the record's latest version is history, not the head.
+            heads = [
+                new
+                for new in _heads(new_versions)
+                if new.version >= existing.get(new.item.record_id, 0)
+            ]
             self._write_heads(heads, committed_at_us)
             self._write_index(heads, existing)
         records = [
@@ -192,6 +275,10 @@ class Transactions:
         # continue AUTOINCREMENT's guarantee: never reused.
         value: int = self._connection.execute(_LAST_SEQUENCE).fetchone()[0]
         return value
+
+    def _version_exists(self, record_id: str, version: int) -> bool:
+        row = self._connection.execute(_VERSION_EXISTS, (record_id, version)).fetchone()
+        return row is not None
 
     def _stored_duplicate(self, record_id: str, sha: bytes) -> tuple[int, int, int] | None:
         row: tuple[int, int, int] | None = self._connection.execute(
@@ -257,9 +344,22 @@ class Transactions:
             connection.executemany(_INSERT_NAME_KEY, names)
 
 
+def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
+    if isinstance(outcome, VersionConflict):
+        # The store refuses such items before queueing them; reaching this is a bug, and raising
+        # rolls the whole ingestion back.
+        raise TypeError("an ingested item carried an expected version")
+    return outcome
+
+
 def _heads(new_versions: list[_NewVersion]) -> list[_NewVersion]:
-    """The last new version of each record: the only one whose head and keys are kept."""
+    """The highest new version of each record: the only one whose head and keys are kept.
+
+    For submits that is the last one written; replicas may arrive in any version order.
+    """
     last: dict[str, _NewVersion] = {}
     for new in new_versions:
-        last[new.item.record_id] = new
+        kept = last.get(new.item.record_id)
+        if kept is None or new.version > kept.version:
+            last[new.item.record_id] = new
     return list(last.values())

@@ -4,7 +4,8 @@ Callers on the event loop enqueue :class:`WriteRequest` values. The thread block
 request, takes whatever else is already queued (up to the batch limit, never splitting one
 request), commits them all in one transaction and then hands the results back to the loop in a
 single ``call_soon_threadsafe``. Under load many callers share one fsync; when idle a lone
-caller is committed at once.
+caller is committed at once. An :class:`IngestRequest` (one payload's records) is always
+committed in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gateway.store.base import StoredRecord, StoreError, WriteItem, WriteOutcome
+from gateway.store.base import (
+    Ingestion,
+    IngestOutcome,
+    StoredRecord,
+    StoreError,
+    WriteItem,
+    WriteOutcome,
+)
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
 
-__all__ = ["WriteRequest", "Writer"]
+__all__ = ["IngestRequest", "WriteRequest", "Writer"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +45,15 @@ class WriteRequest:
 
     items: Sequence[WriteItem]
     future: asyncio.Future[list[WriteOutcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    """One payload's records, stored in a transaction of their own, and the future that receives
+    the outcome."""
+
+    ingestion: Ingestion
+    future: asyncio.Future[IngestOutcome]
 
 
 class Writer:
@@ -65,7 +82,7 @@ class Writer:
         self._max_batch_records = max_batch_records
         self._loop = loop
         self._publish = publish
-        self._queue: queue.SimpleQueue[WriteRequest | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[WriteRequest | IngestRequest | None] = queue.SimpleQueue()
         self._ready: asyncio.Future[None] = loop.create_future()
         self._stopped: asyncio.Future[None] = loop.create_future()
         self._thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=False)
@@ -93,7 +110,7 @@ class Writer:
             self._thread.join()
             raise
 
-    def submit(self, request: WriteRequest) -> None:
+    def submit(self, request: WriteRequest | IngestRequest) -> None:
         """Queue a request (event loop thread only; never blocks)."""
         self._queue.put(request)
 
@@ -120,13 +137,16 @@ class Writer:
             self._call_on_loop(_settle, self._stopped, None)
 
     def _serve(self, transactions: Transactions) -> None:
-        carried: WriteRequest | None = None
+        carried: WriteRequest | IngestRequest | None = None
         stopping = False
         while not stopping:
             first = carried if carried is not None else self._queue.get()
             carried = None
             if first is None:
                 return
+            if isinstance(first, IngestRequest):
+                self._commit_ingestion(transactions, first)
+                continue
             requests = [first]
             total = len(first.items)
             while total < self._max_batch_records:
@@ -136,6 +156,10 @@ class Writer:
                     break
                 if following is None:
                     stopping = True
+                    break
+                if isinstance(following, IngestRequest):
+                    # An ingestion never shares its transaction: it opens the next one.
+                    carried = following
                     break
                 if total + len(following.items) > self._max_batch_records:
                     # One caller's items always share a transaction: this one opens the next.
@@ -160,6 +184,30 @@ class Writer:
         self._transactions_committed += 1
         self._call_on_loop(self._resolve, requests, result)
 
+    def _commit_ingestion(self, transactions: Transactions, request: IngestRequest) -> None:
+        try:
+            outcome, records = transactions.ingest(request.ingestion)
+        except Exception as error:
+            reason = _describe(error)
+            logger.error(
+                "store transaction of an ingestion of %d record(s) failed and was rolled back: %s",
+                len(request.ingestion.items),
+                reason,
+            )
+            self._call_on_loop(self._fail, [request], reason)
+            return
+        self._transactions_committed += 1
+        self._call_on_loop(self._resolve_ingestion, request, outcome, records)
+
+    def _resolve_ingestion(
+        self, request: IngestRequest, outcome: IngestOutcome, records: list[StoredRecord]
+    ) -> None:
+        # On the loop; listeners first, as in _resolve.
+        if records:
+            self._publish(records)
+        if not request.future.done():
+            request.future.set_result(outcome)
+
     def _resolve(self, requests: list[WriteRequest], result: TransactionResult) -> None:
         # On the loop. Listeners first, so that a subscriber has the new versions queued before
         # the submitter's acknowledgement can make anyone look for them.
@@ -170,7 +218,7 @@ class Writer:
             if not request.future.done():
                 request.future.set_result(outcomes)
 
-    def _fail(self, requests: list[WriteRequest], reason: str) -> None:
+    def _fail(self, requests: Sequence[WriteRequest | IngestRequest], reason: str) -> None:
         for request in requests:
             if not request.future.done():
                 # A fresh exception per caller: raising one instance in many tasks would chain

@@ -10,11 +10,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway.server import Gateway
 from gateway.services.exchange import SERVICE_NAME
+from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
 
 
 async def test_health_reports_serving_overall_and_per_service(channel: aio.Channel) -> None:
     stub = health_pb2_grpc.HealthStub(channel)
-    for service in ("", SERVICE_NAME):
+    for service in ("", SERVICE_NAME, TRANSLATION_SERVICE):
         response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
         assert response.status == health_pb2.HealthCheckResponse.SERVING
 
@@ -41,6 +42,7 @@ async def test_reflection_lists_the_services(channel: aio.Channel) -> None:
     names = {service.name for service in responses[0].list_services_response.service}
     assert names == {
         "liaison.v1.RecordExchange",
+        "liaison.v1.Translation",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }

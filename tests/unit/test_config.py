@@ -41,6 +41,8 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
         max_records_per_stream = 5000
         max_page_size = 50
         default_page_size = 10
+        max_payload_bytes = 65536
+        max_export_records = 20
         """,
     )
     config = load_config(path)
@@ -51,6 +53,7 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
     assert (config.storage.synchronous, config.storage.max_batch_records) == ("normal", 100)
     assert config.limits.max_message_bytes == 1048576
     assert (config.limits.max_page_size, config.limits.default_page_size) == (50, 10)
+    assert (config.limits.max_payload_bytes, config.limits.max_export_records) == (65536, 20)
     assert config.source == path
 
 
@@ -59,12 +62,15 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
     [
         ("[centre]\nid = 'lyon'", "[centre] id must be"),
         ("[centre]\nname = 'x'", "unknown key(s) in [centre]: name"),
-        ("[peers]\n", "unknown section(s) peers"),
+        ("[pears]\n", "unknown section(s) pears"),
+        ("peers = 3\n", "[[peers]] must be an array of tables"),
         ("[server]\nlisten = 'nowhere'", "[server] listen must be host:port"),
         ("[server]\nlisten = 50051", "[server] listen must be str"),
         ("[storage]\nsynchronous = 'off'", "synchronous must be"),
         ("[limits]\nmax_page_size = 0", "max_page_size must be at least 1"),
         ("[limits]\nmax_page_size = true", "max_page_size must be int"),
+        ("[limits]\nmax_payload_bytes = 0", "max_payload_bytes must be at least 1"),
+        ("[limits]\nmax_export_records = -1", "max_export_records must be at least 1"),
         ("[limits]\ndefault_page_size = 500\nmax_page_size = 100", "default_page_size exceeds"),
         ("this is = = not toml", "not valid TOML"),
     ],

@@ -97,7 +97,8 @@ def test_without_tls_the_loopback_caller_may_do_everything() -> None:
     [
         ('[tls]\ncertificate = "a"', r"\[tls\] needs private_key, trusted_cas"),
         ('[tls]\ncertificate = "a"\nprivate_key = "b"\ntrusted_cas = "c"\nextra = 1', "unknown"),
-        ('[[peers]]\ncentre = "X"\naddress = "h:1"', "need \\[tls\\]"),
+        ('[[peers]]\ncentre = "X"\naddress = "gw.example:1"', "not on loopback"),
+        ('[[grants]]\nidentities = ["a"]\nmethods = ["*"]', "need \\[tls\\]"),
         ('[[peers]]\ncentre = "lower"\naddress = "h:1"', "not a centre id"),
         ('[[peers]]\ncentre = "X"\naddress = "nohost"', "host:port"),
         ('[[peers]]\ncentre = "WCO-I2C"\naddress = "h:1"', "this centre itself"),
@@ -141,3 +142,9 @@ def test_grants_need_identities_and_methods() -> None:
         _parse(f'{tls}[[grants]]\nidentities = []\nmethods = ["*"]')
     with pytest.raises(SettingsError, match="not a centre id"):
         _parse(f'{tls}[[grants]]\nidentities = ["a"]\nmethods = ["*"]\nacts_for = "x"')
+
+
+def test_peers_on_loopback_may_go_without_tls() -> None:
+    settings = _parse('[[peers]]\ncentre = "X"\naddress = "127.0.0.1:5"')
+    assert settings.tls is None
+    assert [p.centre for p in settings.peers] == ["X"]

@@ -29,14 +29,17 @@ def schema_names(connection: sqlite3.Connection, kind: str) -> set[str]:
 def test_shipped_migrations_are_numbered_from_one() -> None:
     migrations = load_migrations()
 
-    assert [(m.version, m.name) for m in migrations] == [(1, "0001_initial.sql")]
+    assert [(m.version, m.name) for m in migrations] == [
+        (1, "0001_initial.sql"),
+        (2, "0002_ingestions.sql"),
+    ]
 
 
 async def test_empty_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> None:
     async with open_store(db_path(tmp_path)):
         pass
 
-    assert user_version(db_path(tmp_path)) == 1
+    assert user_version(db_path(tmp_path)) == 2
     with closing(sqlite3.connect(db_path(tmp_path))) as connection:
         assert schema_names(connection, "table") == {
             "versions",
@@ -44,6 +47,8 @@ async def test_empty_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> No
             "document_keys",
             "name_keys",
             "sqlite_sequence",
+            "ingestions",
+            "ingestion_acks",
         }
         assert schema_names(connection, "index") >= {
             "versions_by_content",
@@ -67,7 +72,7 @@ async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> N
 
     assert stored is not None
     assert stored.sequence == 1
-    assert user_version(path) == 1
+    assert user_version(path) == 2
     with closing(sqlite3.connect(path)) as connection:
         assert connection.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall() == (
             schema_before
@@ -79,14 +84,14 @@ async def test_database_from_a_newer_liaison_is_refused(tmp_path: Path) -> None:
     async with open_store(path):
         pass
     with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA user_version = 2")
+        connection.execute("PRAGMA user_version = 3")
 
     store = SqliteRecordStore(path)
-    with pytest.raises(StoreError, match="schema version 2 is newer than this Liaison knows"):
+    with pytest.raises(StoreError, match="schema version 3 is newer than this Liaison knows"):
         await store.open()
 
     assert writer_threads() == []
-    assert user_version(path) == 2
+    assert user_version(path) == 3
     await store.close()
 
 

@@ -1,0 +1,290 @@
+"""Segments out of the text: pydifact's tokenizer, and the thin layer it needs to be sound.
+
+pydifact (``pydifact.tokenizer.Tokenizer``) turns EDIFACT text into content and separator tokens
+and honours the release character and any set of service characters it is given. What it does
+not do, and this layer does instead:
+
+- **positions**: tokens carry no offsets. The tokenizer counts the characters it has read
+  (``_message_index``, with ``isEscaped`` for a released look-ahead character); after each
+  segment terminator that count gives the start of the next segment. A test pins this.
+- **end of input**: text that ends inside a segment, or with a lone release character, makes
+  the tokenizer raise ``EDISyntaxError("Unexpected end of EDI messages.")`` without saying
+  where. Here the text is cut after its last unreleased terminator before tokenizing, and the
+  rest is reported as truncated (or as a release character at the end of the input).
+- **recovery**: a release character followed by a line feed raises ``EDISyntaxError`` and ends
+  the token stream. Here the error is reported and tokenizing resumes after the next unreleased
+  segment terminator, so one bad segment does not lose the rest of the interchange.
+- **UNA**: ``pydifact.parser.Parser`` looks for ``'UNA`` *anywhere* when the text does not start
+  with UNA, so a released apostrophe followed by ``UNA`` in data (``NAD+FL+++D?'UNAMUNO``)
+  silently discards everything before it. The UNA is read by ``syntax.read_prelude`` instead,
+  and only the tokenizer is used (the parser also emits warnings for every segment it cannot
+  validate against its directories, and raises ``IndexError`` on an empty segment).
+- **whitespace**: the tokenizer skips spaces and line breaks after a terminator, but not before
+  the first segment; that is skipped here.
+- **release character "space"**: a UNA may declare a space as release character, meaning none
+  is used; the tokenizer would treat every space as one. It gets a character that cannot occur
+  in decoded text instead.
+
+Segments keep each data element as a list of its components, released characters restored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import cast
+
+from pydifact.control.characters import Characters
+from pydifact.exceptions import EDISyntaxError
+from pydifact.token import Token
+from pydifact.tokenizer import Tokenizer
+
+from adapters.paxlst.syntax import ServiceCharacters
+
+__all__ = ["LexProblem", "Lexed", "Segment", "lex"]
+
+_CONTENT = Token.Type.CONTENT
+_COMPONENT = Token.Type.COMPONENT_SEPARATOR
+_DATA = Token.Type.DATA_SEPARATOR
+# A release character for "no release character": lone low surrogates U+DC80..U+DCFF are the
+# only surrogates decoded text can hold (from surrogateescape), so U+DFFF never occurs.
+_NO_RELEASE = "\udfff"
+
+
+@dataclass(slots=True)
+class Segment:
+    """One segment: its tag, data elements (each a list of components), and where it is."""
+
+    tag: str
+    elements: list[list[str]]
+    """The data elements after the tag; each holds at least one (possibly empty) component."""
+    index: int
+    """0-based position among the segments of the payload (a UNA is not a segment)."""
+    offset: int
+    """Offset of the segment's first character in the decoded text."""
+    end: int = 0
+    """Offset just after the segment (its terminator and the blanks after it)."""
+    charset_problem: str = ""
+    """Diagnostic code when the segment holds characters its character set does not allow."""
+    charset_problem_offset: int = 0
+    """Offset of the first such character."""
+
+    def value(self, element: int, component: int = 0) -> str:
+        """A component by position (0-based, after the tag); empty when absent."""
+        elements = self.elements
+        if element < len(elements):
+            parts = elements[element]
+            if component < len(parts):
+                return parts[component]
+        return ""
+
+    def components(self, element: int) -> list[str]:
+        """All components of a data element; empty when the element is absent."""
+        return self.elements[element] if element < len(self.elements) else []
+
+    def joined(self, element: int) -> str:
+        """A composite as one string ("UNOA:4"), trailing empty components dropped."""
+        components = self.components(element)
+        end = len(components)
+        while end and not components[end - 1]:
+            end -= 1
+        return ":".join(components[:end])
+
+
+@dataclass(frozen=True, slots=True)
+class LexProblem:
+    """Something wrong below the segment level."""
+
+    code: str
+    message: str
+    offset: int
+    """Offset in the decoded text."""
+    segment_index: int
+    """Index the next segment would have: the problem lies just before that segment."""
+
+
+@dataclass(slots=True)
+class Lexed:
+    """The segments of a text and the problems met on the way."""
+
+    segments: list[Segment] = field(default_factory=list)
+    problems: list[LexProblem] = field(default_factory=list)
+
+
+def lex(text: str, start: int, characters: ServiceCharacters) -> Lexed:
+    """Split ``text[start:]`` into segments. Never raises; problems are returned."""
+    lexer = _Lexer(text, characters)
+    end = lexer.end_of_segments(start)
+    position = lexer.skip_blanks(start, end)
+    # One iterator over the text for every run, so that resuming after an error costs only
+    # the characters skipped.
+    source = islice(text, position, end)
+    lexer.consumed = position
+    while position < end:
+        stopped = lexer.run(source, position, end)
+        if stopped >= end:
+            break
+        resume = lexer.skip_blanks(lexer.next_terminator(stopped + 1, end) + 1, end)
+        _advance(source, resume - lexer.consumed)
+        lexer.consumed = resume
+        position = resume
+    lexer.report_tail(end)
+    return lexer.out
+
+
+def _advance(iterator: Iterator[str], count: int) -> None:
+    if count > 0:
+        next(islice(iterator, count - 1, count), None)
+
+
+class _Lexer:
+    def __init__(self, text: str, characters: ServiceCharacters) -> None:
+        self.text = text
+        self.characters = characters
+        self.release = characters.release if characters.has_release else ""
+        self.pydifact_characters = Characters(  # type: ignore[no-untyped-call]
+            component_separator=characters.component,
+            data_separator=characters.data,
+            decimal_point=characters.decimal,
+            escape_character=self.release or _NO_RELEASE,
+            reserved=characters.repetition,
+            segment_terminator=characters.terminator,
+        )
+        self.out = Lexed()
+        self.consumed = 0
+        self.count = 0
+        self.tags: set[str] = set()
+        """Tags already found valid (a payload uses a dozen, over and over)."""
+
+    # --- scanning the raw text (release-aware), for cutting and resynchronising ---
+
+    def _is_released(self, position: int, floor: int) -> bool:
+        """True when an odd run of release characters precedes ``position`` (down to floor)."""
+        if not self.release:
+            return False
+        run = 0
+        text, release = self.text, self.release
+        while position - run - 1 >= floor and text[position - run - 1] == release:
+            run += 1
+        return run % 2 == 1
+
+    def end_of_segments(self, start: int) -> int:
+        """The offset just after the last unreleased segment terminator (``start`` if none)."""
+        terminator = self.characters.terminator
+        limit = len(self.text)
+        while True:
+            found = self.text.rfind(terminator, start, limit)
+            if found < 0:
+                return start
+            if not self._is_released(found, start):
+                return found + 1
+            limit = found
+
+    def next_terminator(self, position: int, end: int) -> int:
+        """The offset of the next unreleased terminator at or after ``position`` (before end)."""
+        terminator = self.characters.terminator
+        floor = position
+        while True:
+            found = self.text.find(terminator, position, end)
+            if found < 0:
+                return end - 1
+            if not self._is_released(found, floor):
+                return found
+            position = found + 1
+
+    def skip_blanks(self, position: int, end: int) -> int:
+        text = self.text
+        while position < end and text[position].isspace():
+            position += 1
+        return position
+
+    # --- tokenizing ---
+
+    def run(self, source: Iterator[str], base: int, end: int) -> int:
+        """Tokenize from ``base`` until the end or a syntax error; return where it stopped."""
+        tokenizer = Tokenizer()
+        elements: list[list[str]] = []
+        element = [""]
+        segment_start = base
+        tokens = tokenizer.get_tokens(cast(str, source), self.pydifact_characters)
+        try:
+            for token in tokens:
+                kind = token.type
+                if kind is _CONTENT:
+                    element[-1] = token.value
+                elif kind is _COMPONENT:
+                    element.append("")
+                elif kind is _DATA:
+                    elements.append(element)
+                    element = [""]
+                else:
+                    elements.append(element)
+                    if tokenizer._char is None:
+                        next_start = base + tokenizer._message_index
+                    else:
+                        next_start = base + tokenizer._message_index - 1 - int(tokenizer.isEscaped)
+                    self._segment(elements, segment_start, next_start)
+                    elements = []
+                    element = [""]
+                    segment_start = next_start
+        except EDISyntaxError:
+            offset = base + tokenizer._message_index - 1
+            self.consumed = base + tokenizer._message_index
+            self._problem(
+                "EDIFACT_SYNTAX",
+                "a release character is followed by a line break; the segment is skipped",
+                offset,
+            )
+            self.count += 1
+            return offset
+        self.consumed = end
+        return end
+
+    def _segment(self, elements: list[list[str]], start: int, end: int) -> None:
+        index = self.count
+        self.count += 1
+        head = elements[0]
+        tag = head[0] if len(head) == 1 else ""
+        if tag not in self.tags:
+            tag = tag.lstrip()
+            if len(tag) != 3 or not (tag.isascii() and tag.isalnum() and tag.isupper()):
+                empty = len(elements) == 1 and head == [""]
+                self.out.problems.append(
+                    LexProblem(
+                        "EDIFACT_EMPTY_SEGMENT" if empty else "EDIFACT_SEGMENT_TAG",
+                        "an empty segment (a terminator right after another); skipped"
+                        if empty
+                        else "a segment does not start with a three-letter upper-case tag; skipped",
+                        start,
+                        index,
+                    )
+                )
+                return
+            self.tags.add(tag)
+        del elements[0]
+        self.out.segments.append(Segment(tag, elements, index, start, end))
+
+    def _problem(self, code: str, message: str, offset: int) -> None:
+        self.out.problems.append(LexProblem(code, message, offset, self.count))
+
+    def report_tail(self, end: int) -> None:
+        """Report what follows the last complete segment, unless it is blank."""
+        text = self.text
+        rest = self.skip_blanks(end, len(text))
+        if rest >= len(text):
+            return
+        if self.release and text.endswith(self.release) and self._is_released(len(text), end):
+            self._problem(
+                "EDIFACT_RELEASE_AT_END",
+                "the input ends with a release character that releases nothing; "
+                "the last segment is incomplete and was skipped",
+                len(text) - 1,
+            )
+            return
+        self._problem(
+            "EDIFACT_TRUNCATED",
+            "the input ends inside a segment (no segment terminator); "
+            "the incomplete segment was skipped",
+            rest,
+        )

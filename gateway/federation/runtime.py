@@ -1,0 +1,169 @@
+"""Everything a centre runs for security and federation, built from its settings.
+
+The gateway owns one ``FederationRuntime``. It decides, from the centre's configuration:
+
+* how the listener binds: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is
+  refused unless the listen address is loopback;
+* which interceptors guard the services: authorisation (with TLS), the per-caller stream limit,
+  and the record guard (need-to-know filtering and audit) whenever the audit log is on;
+* the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
+  the plaintext loopback default of ``make run``;
+* federation: the Federation service (with TLS), and — when peers and routes are configured —
+  the outbox (``<store>.outbox.db``), the forwarder and the FederationAdmin service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from grpc import aio
+
+from gateway.audit.log import AuditLog
+from gateway.federation.forwarder import Forwarder, PeerLink
+from gateway.federation.outbox import Outbox
+from gateway.federation.peers import GrpcPeerLink
+from gateway.federation.settings import FederationSettings
+from gateway.feed import CommitFeed
+from gateway.security.authorization import AuthorizationInterceptor
+from gateway.security.guard import RecordGuardInterceptor
+from gateway.security.limits import StreamLimitInterceptor
+from gateway.security.tls import is_loopback, server_credentials
+from gateway.services.federation import (
+    ADMIN_SERVICE,
+    FEDERATION_SERVICE,
+    FederationAdminService,
+    FederationService,
+)
+from gateway.services.registration import add_service
+from gateway.store.base import RecordStore
+
+__all__ = ["FederationRuntime", "PlaintextRefusedError"]
+
+
+class PlaintextRefusedError(ValueError):
+    """Plaintext was asked for on a non-loopback address."""
+
+
+class FederationRuntime:
+    """Security and federation of one centre; see the module documentation."""
+
+    def __init__(
+        self,
+        *,
+        centre_id: str,
+        settings: FederationSettings,
+        store_path: Path,
+        max_streams_per_caller: int,
+        max_message_bytes: int,
+    ) -> None:
+        self.centre_id = centre_id
+        self.settings = settings
+        self._max_message_bytes = max_message_bytes
+        audit_on = settings.tls is not None or settings.audit_path is not None
+        audit_path = settings.audit_path or store_path.with_name(store_path.name + ".audit.db")
+        self.audit: AuditLog | None = AuditLog(audit_path) if audit_on else None
+        forwarding = bool(settings.peers and settings.routes)
+        outbox_path = store_path.with_name(store_path.name + ".outbox.db")
+        self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None
+        self.forwarder: Forwarder | None = None
+        self._links: dict[str, GrpcPeerLink] = {}
+        self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
+
+    async def open(self) -> None:
+        """Open the audit log and the outbox."""
+        if self.audit is not None:
+            await self.audit.open()
+        if self.outbox is not None:
+            try:
+                await self.outbox.open()
+            except BaseException:
+                await self._close_audit()
+                raise
+
+    def interceptors(self) -> list[Any]:
+        """The guards, outermost first (after telemetry, which the gateway puts first)."""
+        chain: list[Any] = []
+        if self.settings.tls is not None:
+            chain.append(
+                AuthorizationInterceptor(self.settings.policy(), self.centre_id, self.audit)
+            )
+        chain.append(self._stream_limit)
+        if self.audit is not None:
+            chain.append(RecordGuardInterceptor(self.audit, self.centre_id))
+        return chain
+
+    @property
+    def _federating(self) -> bool:
+        return self.settings.tls is not None or bool(self.settings.peers)
+
+    def service_names(self) -> list[str]:
+        names = []
+        if self._federating:
+            names.append(FEDERATION_SERVICE.full_name)
+        if self.outbox is not None:
+            names.append(ADMIN_SERVICE.full_name)
+        return names
+
+    def add_services(self, server: aio.Server, store: RecordStore) -> None:
+        if self._federating:
+            add_service(
+                server, FederationService(store, self.centre_id, self.audit), FEDERATION_SERVICE
+            )
+        if self.outbox is not None:
+            add_service(server, FederationAdminService(self.outbox, self._wake), ADMIN_SERVICE)
+
+    def bind(self, server: aio.Server, listen: str) -> int:
+        """Bind the listener; returns the port."""
+        if self.settings.tls is not None:
+            return server.add_secure_port(listen, server_credentials(self.settings.tls))
+        host = listen.rpartition(":")[0]
+        if not is_loopback(host):
+            raise PlaintextRefusedError(
+                f"plaintext is only served on loopback, not on {listen}: configure [tls]"
+            )
+        return server.add_insecure_port(listen)
+
+    async def start_forwarding(self, store: RecordStore, feed: CommitFeed) -> None:
+        """Start routing committed records to peers (when peers and routes are configured)."""
+        if self.outbox is None:
+            return
+        links: dict[str, PeerLink] = {}
+        for peer in self.settings.peers:
+            link = GrpcPeerLink(peer, self.settings.tls, max_message_bytes=self._max_message_bytes)
+            self._links[peer.centre] = link
+            links[peer.centre] = link
+        self.forwarder = Forwarder(
+            centre_id=self.centre_id,
+            store=store,
+            feed=feed,
+            outbox=self.outbox,
+            rules=self.settings.routes,
+            peers=links,
+            audit=self.audit,
+        )
+        await self.forwarder.start()
+
+    def _wake(self, peer: str | None) -> None:
+        if self.forwarder is not None:
+            self.forwarder.wake(peer)
+
+    async def stop_forwarding(self) -> None:
+        """Stop the forwarder and close the peer channels (before the store closes)."""
+        if self.forwarder is not None:
+            await self.forwarder.stop()
+            self.forwarder = None
+        for link in self._links.values():
+            await link.close()
+        self._links.clear()
+
+    async def close(self) -> None:
+        """Close the outbox and the audit log (after the server has stopped)."""
+        await self.stop_forwarding()
+        if self.outbox is not None:
+            await self.outbox.close()
+        await self._close_audit()
+
+    async def _close_audit(self) -> None:
+        if self.audit is not None:
+            await self.audit.close()

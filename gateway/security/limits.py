@@ -1,0 +1,99 @@
+"""At most N streaming calls at once per caller; more are refused with RESOURCE_EXHAUSTED.
+
+Streams (SubmitStream, Search, Subscribe) hold server resources for their whole life; one caller
+opening hundreds of them must not starve the others. Unary calls are not counted: they are
+bounded by their deadlines and the message size limit.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from gateway.security.authorization import current_caller
+from gateway.security.policy import LOCAL_IDENTITY
+
+__all__ = ["StreamLimitInterceptor"]
+
+
+class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Counts each caller's open streaming calls (runs after authorisation)."""
+
+    def __init__(self, max_streams_per_caller: int) -> None:
+        self._limit = max_streams_per_caller
+        self._open: collections.Counter[str] = collections.Counter()
+
+    def open_streams(self, identity: str) -> int:
+        return self._open[identity]
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or not (handler.request_streaming or handler.response_streaming):
+            return handler
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._counted_stream(handler.unary_stream),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._counted_unary(handler.stream_unary),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._counted_stream(handler.stream_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+    async def _enter(self, context: Any) -> str:
+        caller = current_caller()
+        identity = caller.identity if caller is not None else LOCAL_IDENTITY
+        if self._open[identity] >= self._limit:
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"at most {self._limit} streaming calls at once per caller; wait for one to end",
+            )
+        self._open[identity] += 1
+        return identity
+
+    def _leave(self, identity: str) -> None:
+        self._open[identity] -= 1
+        if self._open[identity] <= 0:
+            del self._open[identity]
+
+    def _counted_stream(self, inner: Any) -> Any:
+        if not inspect.isasyncgenfunction(inner):
+            # A streaming behaviour may also be a coroutine that writes with context.write
+            # (grpc_health's Watch does): count it the same way.
+            return self._counted_unary(inner)
+
+        async def behaviour(request: Any, context: Any) -> AsyncIterator[Any]:
+            identity = await self._enter(context)
+            try:
+                async for response in inner(request, context):
+                    yield response
+            finally:
+                self._leave(identity)
+
+        return behaviour
+
+    def _counted_unary(self, inner: Any) -> Any:
+        async def behaviour(requests: Any, context: Any) -> Any:
+            identity = await self._enter(context)
+            try:
+                return await inner(requests, context)
+            finally:
+                self._leave(identity)
+
+        return behaviour

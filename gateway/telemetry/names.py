@@ -1,0 +1,45 @@
+"""Names of Liaison's own spans and of its instrumentation scope.
+
+RPC spans are named after the gRPC method path (``/liaison.v1.RecordExchange/Submit``), as the
+official gRPC instrumentation names them; the spans below are Liaison's, nested under them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = [
+    "ADAPTER_DECODE_SPAN",
+    "ADAPTER_ENCODE_SPAN",
+    "SCOPE",
+    "SPAN_NAMES",
+    "STORE_WRITE_SPAN",
+    "SUBSCRIPTION_DELIVER_SPAN",
+    "VALIDATE_SPAN",
+]
+
+SCOPE: Final = "liaison.gateway"
+"""Instrumentation scope of every tracer and meter Liaison creates."""
+
+VALIDATE_SPAN: Final = "liaison.validate"
+"""Validation, canonicalisation and indexing of the records of one message."""
+STORE_WRITE_SPAN: Final = "liaison.store.write"
+"""One request's records handed to the store until their transaction committed (queue wait
+plus commit: the writer thread commits many requests in one transaction)."""
+SUBSCRIPTION_DELIVER_SPAN: Final = "liaison.subscription.deliver"
+"""One pass of a subscription delivering the versions committed since its last pass."""
+ADAPTER_DECODE_SPAN: Final = "liaison.adapter.decode"
+"""An adapter decoding a legacy payload into records and diagnostics."""
+ADAPTER_ENCODE_SPAN: Final = "liaison.adapter.encode"
+"""An adapter encoding records into a legacy payload."""
+
+SPAN_NAMES: Final = frozenset(
+    {
+        VALIDATE_SPAN,
+        STORE_WRITE_SPAN,
+        SUBSCRIPTION_DELIVER_SPAN,
+        ADAPTER_DECODE_SPAN,
+        ADAPTER_ENCODE_SPAN,
+    }
+)
+"""Every span name Liaison gives, besides RPC method paths."""

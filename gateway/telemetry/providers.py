@@ -1,0 +1,232 @@
+"""The process's telemetry: tracer and meter providers, exporters, and what hands them out.
+
+Nothing is installed globally: the :class:`Telemetry` object is built at the entry point and
+passed to the server (its interceptor and services) and to clients (their interceptors). With
+export off, :meth:`Telemetry.disabled` gives no interceptor at all and no-op instruments, so a
+gateway without telemetry pays nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.metrics import Meter, MeterProvider, NoOpMeterProvider
+from opentelemetry.propagate import get_global_textmap
+from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import Tracer
+
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.client import (
+    ClientTelemetry,
+    aio_client_interceptors,
+    client_interceptors,
+)
+from gateway.telemetry.metrics import GatewayMetrics
+from gateway.telemetry.names import SCOPE
+from gateway.telemetry.privacy import AllowlistSpanExporter, metric_views
+from gateway.telemetry.server import ServerTelemetryInterceptor
+from gateway.telemetry.settings import TelemetrySettings
+
+__all__ = ["Telemetry"]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("liaison-gateway")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class Telemetry:
+    """Tracer, meter and interceptors of one process.
+
+    Args:
+        tracer_provider: Where spans go; ``None``: no spans.
+        meter_provider: Where measurements go; ``None``: no metrics.
+        propagator: How trace context travels in metadata; the configured global propagator
+            (W3C trace context and baggage unless ``OTEL_PROPAGATORS`` says otherwise).
+        shutdown: Called by :meth:`shutdown` (flushes the providers this object created).
+    """
+
+    def __init__(
+        self,
+        tracer_provider: trace.TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        *,
+        propagator: TextMapPropagator | None = None,
+        shutdown: Callable[[], None] | None = None,
+    ) -> None:
+        version = _version()
+        self.tracer_provider = tracer_provider
+        """The provider spans are recorded with (``None`` when tracing is off)."""
+        self.tracing = tracer_provider is not None
+        """Whether spans are recorded."""
+        self.metering = meter_provider is not None
+        """Whether metrics are recorded."""
+        self.tracer: Tracer = (
+            tracer_provider.get_tracer(SCOPE, version)
+            if tracer_provider is not None
+            else trace.NoOpTracer()
+        )
+        """The tracer of Liaison's spans (a no-op one when tracing is off)."""
+        self.meter: Meter = (meter_provider or NoOpMeterProvider()).get_meter(SCOPE, version)
+        self.metrics = GatewayMetrics(self.meter)
+        """The gateway's instruments (no-op ones when metrics are off)."""
+        self.propagator = propagator if propagator is not None else get_global_textmap()
+        self._shutdown = shutdown
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is recorded at all."""
+        return self.tracing or self.metering
+
+    @classmethod
+    def disabled(cls) -> Telemetry:
+        """No spans, no metrics, no interceptors."""
+        return cls()
+
+    @classmethod
+    def from_settings(cls, settings: TelemetrySettings, centre_id: str) -> Telemetry:
+        """Build providers and exporters as ``settings`` say, for the gateway of ``centre_id``."""
+        if not settings.enabled:
+            return cls.disabled()
+        span_exporter: SpanExporter | None = None
+        if settings.traces_exporter == "otlp":
+            from gateway.telemetry.otlp import LiaisonOTLPSpanExporter
+
+            span_exporter = LiaisonOTLPSpanExporter(endpoint=settings.endpoint)
+        elif settings.traces_exporter == "console":
+            span_exporter = ConsoleSpanExporter()
+        metric_exporter: MetricExporter | None = None
+        if settings.metrics_exporter == "otlp":
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+                OTLPMetricExporter,
+            )
+
+            metric_exporter = OTLPMetricExporter(endpoint=settings.endpoint)
+        elif settings.metrics_exporter == "console":
+            metric_exporter = ConsoleMetricExporter()
+        reader = (
+            PeriodicExportingMetricReader(
+                metric_exporter,
+                export_interval_millis=settings.metrics_interval_seconds * 1000,
+            )
+            if metric_exporter is not None
+            else None
+        )
+        return cls.create(
+            centre_id,
+            span_exporter=span_exporter,
+            metric_reader=reader,
+            sampling_ratio=settings.sampling_ratio,
+            service_name=settings.service_name,
+        )
+
+    @classmethod
+    def create(
+        cls,
+        centre_id: str,
+        *,
+        span_exporter: SpanExporter | None = None,
+        metric_reader: MetricReader | None = None,
+        sampling_ratio: float = 1.0,
+        service_name: str = "liaison-gateway",
+        batch: bool = True,
+    ) -> Telemetry:
+        """Providers for ``centre_id`` exporting through ``span_exporter`` and ``metric_reader``.
+
+        Every span passes the privacy allowlist before the exporter sees it, and every metric
+        keeps only allowlisted attributes.
+
+        Args:
+            centre_id: Recorded in the resource as ``liaison.centre.id``.
+            span_exporter: Where spans go; ``None``: no tracing.
+            metric_reader: What collects metrics; ``None``: no metrics.
+            sampling_ratio: Parent-based ratio of new traces recorded.
+            service_name: The resource's ``service.name``.
+            batch: Export spans in batches from a background thread (``False``: as each ends,
+                for tests).
+        """
+        resource = Resource.create(
+            {SERVICE_NAME: service_name, SERVICE_VERSION: _version(), attr.CENTRE_ID: centre_id}
+        )
+        tracer_provider: TracerProvider | None = None
+        if span_exporter is not None:
+            tracer_provider = TracerProvider(
+                resource=resource, sampler=ParentBased(TraceIdRatioBased(sampling_ratio))
+            )
+            guarded = AllowlistSpanExporter(span_exporter)
+            processor: SpanProcessor = (
+                BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
+            )
+            tracer_provider.add_span_processor(processor)
+        meter_provider: SdkMeterProvider | None = None
+        if metric_reader is not None:
+            meter_provider = SdkMeterProvider(
+                metric_readers=[metric_reader], resource=resource, views=metric_views()
+            )
+
+        def shutdown() -> None:
+            if tracer_provider is not None:
+                tracer_provider.shutdown()
+            if meter_provider is not None:
+                meter_provider.shutdown()
+
+        return cls(tracer_provider, meter_provider, shutdown=shutdown)
+
+    def server_interceptors(
+        self, server_address: str = "", server_port: int = 0
+    ) -> list[ServerTelemetryInterceptor]:
+        """The interceptors a server needs: none when nothing is recorded."""
+        if not self.enabled:
+            return []
+        return [
+            ServerTelemetryInterceptor(
+                tracer=self.tracer if self.tracing else None,
+                metrics=self.metrics if self.metering else None,
+                propagator=self.propagator,
+                server_address=server_address,
+                server_port=server_port,
+            )
+        ]
+
+    def _client(self, target: str) -> ClientTelemetry:
+        return ClientTelemetry(
+            tracer=self.tracer if self.tracing else None,
+            metrics=self.metrics if self.metering else None,
+            propagator=self.propagator,
+            target=target,
+        )
+
+    def aio_client_interceptors(self, target: str = "") -> list[Any]:
+        """Interceptors for a grpc.aio channel to ``target`` (``AsyncLiaisonClient``)."""
+        return aio_client_interceptors(self._client(target)) if self.enabled else []
+
+    def client_interceptors(self, target: str = "") -> list[Any]:
+        """Interceptors for a blocking channel to ``target`` (``LiaisonClient``)."""
+        return list(client_interceptors(self._client(target))) if self.enabled else []
+
+    def shutdown(self) -> None:
+        """Export what is pending and stop the exporters (once; later calls do nothing)."""
+        shutdown, self._shutdown = self._shutdown, None
+        if shutdown is not None:
+            shutdown()

@@ -1,0 +1,108 @@
+"""Metrics read through an in-memory reader show exactly the calls and records of the test."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+from gateway.client import AsyncLiaisonClient
+from gateway.server import Gateway
+from gateway.telemetry import attributes as attr
+from liaison.v1 import exchange_pb2, record_pb2
+from tests.conftest import TEST_CENTRE
+from tests.factories import person
+from tests.rpc import ExchangeStub
+from tests.telemetry.conftest import Recorded
+from tests.telemetry.metric_points import points
+
+SERVICE = "liaison.v1.RecordExchange"
+
+
+@pytest.mark.parametrize("sampling_ratio", [0.0, 1.0])
+async def test_counts_and_latencies_of_submits(
+    gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
+) -> None:
+    # Metrics do not depend on sampling: the same counts with no trace recorded.
+    for record_id in ("TEST:m-1", "TEST:m-2", "TEST:m-1"):
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person(record_id)))
+    other = person("TEST:m-3", centre="INTERPOL-CCC-LYON")
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=other))
+    with pytest.raises(grpc.aio.AioRpcError):
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=record_pb2.Record(record_id="X")))
+
+    reader = recorded.metrics
+    ingested = {
+        a[attr.ORIGINATING_CENTRE]: p.value for a, p in points(reader, "liaison.records.ingested")
+    }
+    assert ingested == {TEST_CENTRE: 2, "INTERPOL-CCC-LYON": 1}
+    assert [(a, p.value) for a, p in points(reader, "liaison.records.rejected")] == [
+        (
+            {
+                attr.ADAPTER_NAME: "liaison.v1",
+                attr.ORIGINATING_CENTRE: TEST_CENTRE,
+                attr.REJECTION_REASON: "invalid",
+            },
+            1,
+        )
+    ]
+    # The server records a call's latency after its status has gone out: a refused call's record
+    # may land just after the client has seen the refusal.
+    for _ in range(200):
+        durations = {
+            a[attr.RPC_GRPC_STATUS_CODE]: p.count
+            for a, p in points(reader, "rpc.server.call.duration")
+            if a[attr.RPC_METHOD] == "Submit"
+        }
+        if durations.get(3):
+            break
+        await asyncio.sleep(0.01)
+    assert durations == {0: 4, 3: 1}
+    [(attributes, _)] = [
+        (a, p)
+        for a, p in points(reader, "rpc.server.call.duration")
+        if a[attr.RPC_METHOD] == "Submit"
+    ][:1]
+    assert attributes[attr.RPC_SYSTEM] == "grpc"
+    assert attributes[attr.RPC_SERVICE] == SERVICE
+    [(_, writes)] = points(reader, "liaison.store.write.duration")
+    assert writes.count == 4
+    assert writes.sum > 0
+
+
+async def test_version_conflicts_are_rejections(
+    gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
+) -> None:
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:m-conflict")))
+    stale = person("TEST:m-conflict", family="CHANGED")
+    stale.version = 7
+    with pytest.raises(grpc.aio.AioRpcError):
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
+
+    reasons = {
+        a[attr.REJECTION_REASON]: p.value
+        for a, p in points(recorded.metrics, "liaison.records.rejected")
+    }
+    assert reasons == {"conflict": 1}
+
+
+async def test_subscribers_and_their_lag(gateway: Gateway, recorded: Recorded) -> None:
+    async with AsyncLiaisonClient(gateway.address) as client:
+        for n in range(3):
+            await client.submit(person(f"TEST:m-sub-{n}"))
+        events = client.subscribe(after_sequence=0)
+        async for event in events:
+            if event.HasField("caught_up"):
+                break
+        [(_, active)] = points(recorded.metrics, "liaison.subscriptions.active")
+        assert active.value == 1
+        await events.aclose()
+    for _ in range(100):
+        [(_, active)] = points(recorded.metrics, "liaison.subscriptions.active")
+        if active.value == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert active.value == 0
+    [(_, lag)] = points(recorded.metrics, "liaison.subscription.lag")
+    assert (lag.count, lag.max) == (1, 3)

@@ -1,0 +1,93 @@
+"""A gateway process, started as operators start it, exports its spans to a real OTLP receiver."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.client import AsyncLiaisonClient
+from tests.factories import person
+from tests.processes import GatewayProcess
+from tests.telemetry.conftest import recording
+from tests.telemetry.otlp_receiver import OtlpReceiver
+
+pytestmark = pytest.mark.slow
+
+SUBMIT = "/liaison.v1.RecordExchange/Submit"
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[OtlpReceiver]:
+    """An OTLP receiver on loopback, in this test's event loop."""
+    found = OtlpReceiver()
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()
+
+
+async def _until(condition: object, what: str, seconds: float = 20.0) -> None:
+    assert callable(condition)
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_spans_and_metrics_reach_the_collector(
+    tmp_path: Path, receiver: OtlpReceiver
+) -> None:
+    process = GatewayProcess(
+        tmp_path / "gateway.db",
+        environment={
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_METRICS_EXPORTER": "otlp",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+            "OTEL_METRIC_EXPORT_INTERVAL": "200",
+        },
+    )
+    # Started from a thread: the receiver serves on this loop meanwhile.
+    address = await asyncio.to_thread(process.start)
+    caller = recording()
+    try:
+        interceptors = caller.telemetry.aio_client_interceptors(address)
+        async with AsyncLiaisonClient(address, interceptors=interceptors) as client:
+            await client.submit(person("TEST:otlp-1"))
+        [client_span] = caller.spans.get_finished_spans()
+        assert client_span.context is not None
+        trace_id = client_span.context.trace_id.to_bytes(16, "big")
+
+        def traced() -> bool:
+            names = {span.name for _, span in receiver.spans() if span.trace_id == trace_id}
+            return {SUBMIT, "liaison.validate", "liaison.store.write"} <= names
+
+        await _until(traced, "the Submit trace")
+        await _until(lambda: "liaison.records.ingested" in receiver.metric_names(), "metrics")
+    finally:
+        caller.telemetry.shutdown()
+        exit_code = await asyncio.to_thread(process.terminate)
+    assert exit_code == 0
+
+    spans = [(resource, span) for resource, span in receiver.spans() if span.trace_id == trace_id]
+    resource, server = next((r, s) for r, s in spans if s.name == SUBMIT)
+    assert resource["service.name"] == "liaison-gateway"
+    assert resource["liaison.centre.id"] == "TEST-CENTRE"
+    assert server.parent_span_id == client_span.context.span_id.to_bytes(8, "big")
+    attributes = {a.key: a.value for a in server.attributes}
+    assert attributes["rpc.method"].string_value == "Submit"
+    assert attributes["rpc.grpc.status_code"].int_value == 0
+    assert {"rpc.server.call.duration", "liaison.store.write.duration"} <= receiver.metric_names()
+
+    # Log lines are JSON with the trace fields; the startup line stays as the tools parse it.
+    logs = [json.loads(line) for line in process.output if line.startswith("{")]
+    assert any(line["message"].startswith("gateway started") for line in logs)
+    assert all({"trace_id", "span_id"} <= line.keys() for line in logs)
+    assert any("listening on" in line and not line.startswith("{") for line in process.output)

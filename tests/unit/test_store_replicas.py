@@ -1,0 +1,77 @@
+"""Replica writes: records forwarded by a peer keep their origin's version numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from gateway.intake import prepare_record
+from gateway.store import SqliteRecordStore, StoredVersion, VersionConflict, WriteItem
+from tests.factories import person
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
+    opened = SqliteRecordStore(tmp_path / "replica.db", synchronous="normal")
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def _replica(record_id: str, version: int, family: str) -> WriteItem:
+    record = person(record_id)
+    record.person.names[0].family = family
+    record.provenance.originating_centre = "WCO-I2C"
+    item = prepare_record(record, "INTERPOL-CCC-LYON")
+    return dataclasses.replace(item, replica_version=version)
+
+
+async def test_a_replica_keeps_its_version_and_a_resend_is_a_duplicate(
+    store: SqliteRecordStore,
+) -> None:
+    [stored] = await store.write([_replica("r1", 3, "ALPHA")])
+    assert isinstance(stored, StoredVersion)
+    assert (stored.version, stored.duplicate) == (3, False)
+    [again] = await store.write([_replica("r1", 3, "ALPHA")])
+    assert isinstance(again, StoredVersion)
+    assert (again.version, again.duplicate, again.sequence) == (3, True, stored.sequence)
+    latest = await store.get("r1")
+    assert latest is not None
+    assert latest.version == 3
+
+
+async def test_other_content_under_a_taken_version_is_a_conflict(
+    store: SqliteRecordStore,
+) -> None:
+    await store.write([_replica("r1", 2, "ALPHA")])
+    [conflict] = await store.write([_replica("r1", 2, "BETA")])
+    assert conflict == VersionConflict("r1", 2, 2)
+    # ... also within one transaction.
+    first, second = await store.write([_replica("r2", 1, "A"), _replica("r2", 1, "B")])
+    assert isinstance(first, StoredVersion)
+    assert second == VersionConflict("r2", 1, 1)
+
+
+async def test_an_older_replica_arriving_late_does_not_move_the_head(
+    store: SqliteRecordStore,
+) -> None:
+    await store.write([_replica("r1", 5, "NEWER")])
+    [older] = await store.write([_replica("r1", 4, "OLDER")])
+    assert isinstance(older, StoredVersion)
+    assert older.version == 4
+    head = await store.get("r1")
+    assert head is not None
+    assert head.version == 5
+    old = await store.get("r1", 4)
+    assert old is not None
+    assert old.version == 4
+    # Out of order inside one transaction: the highest version is the head.
+    await store.write([_replica("r3", 2, "TWO"), _replica("r3", 1, "ONE")])
+    head = await store.get("r3")
+    assert head is not None
+    assert head.version == 2
