@@ -59,7 +59,8 @@ from gateway.client import (
 )
 from gateway.config import CENTRE_ID_PATTERN, ConfigError, load_config
 from gateway.jsonio import RecordFileError, iter_records, record_to_json
-from liaison.v1 import common_pb2, exchange_pb2, record_pb2
+from gateway.security.tls import TlsConfig, TlsError, channel_credentials, peer_channel_options
+from liaison.v1 import common_pb2, exchange_pb2, federation_pb2, record_pb2
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -162,6 +163,27 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"deadline of each call (default: {DEFAULT_TIMEOUT:g} s; none for submit and "
         "subscribe)",
+    )
+    tls = parser.add_argument_group(
+        "mutual TLS (a centre with [tls] accepts nothing else; defaults from the environment)"
+    )
+    for flag, variable, what in (
+        ("--cert", "LIAISON_CERT", "this client's certificate (PEM)"),
+        ("--key", "LIAISON_KEY", "its private key (PEM)"),
+        ("--ca", "LIAISON_CA", "the CA certificates to trust (PEM)"),
+    ):
+        tls.add_argument(
+            flag,
+            type=Path,
+            default=os.environ.get(variable),
+            metavar="PATH",
+            help=f"${variable}: {what}",
+        )
+    tls.add_argument(
+        "--server-centre",
+        default=os.environ.get("LIAISON_SERVER_CENTRE"),
+        metavar="ID",
+        help="$LIAISON_SERVER_CENTRE: accept only this centre's certificate",
     )
     # The same options on every client command, so that they may also follow the command name;
     # SUPPRESS leaves the values given before the command alone when they are absent after it.
@@ -273,6 +295,25 @@ def build_parser() -> argparse.ArgumentParser:
     health = command("health", "print the serving status; exit code 0 only for SERVING")
     health.add_argument("--service", default="", metavar="NAME", help="default: the whole gateway")
     health.set_defaults(run=_health)
+
+    deliveries = command("deliveries", "list forwarded records' delivery states (metadata only)")
+    deliveries.add_argument("--record", default="", metavar="ID", help="only this record")
+    deliveries.add_argument("--peer", default="", metavar="CENTRE", help="only this peer")
+    deliveries.add_argument(
+        "--state",
+        action="append",
+        default=[],
+        choices=[name.lower() for name in _DELIVERY_STATES],
+        help="only this state (repeatable)",
+    )
+    deliveries.add_argument("--limit", type=_positive_int, default=1000, metavar="N")
+    deliveries.add_argument("--json", action="store_true", help="one JSON object per line")
+    deliveries.set_defaults(run=_deliveries)
+
+    replay = command("replay", "re-queue dead-lettered deliveries for another round of attempts")
+    replay.add_argument("--peer", default="", metavar="CENTRE", help="only this peer")
+    replay.add_argument("record_ids", nargs="*", metavar="ID", help="only these records")
+    replay.set_defaults(run=_replay)
     add_security_commands(commands)
     add_translation_commands(command, _client)
     return parser
@@ -316,7 +357,24 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> LiaisonClient:
-    return LiaisonClient(args.target, timeout=args.timeout or DEFAULT_TIMEOUT)
+    credentials = None
+    options: list[tuple[str, str]] = []
+    given = [args.cert, args.key, args.ca]
+    if any(given):
+        if not all(given):
+            raise _UsageError("mutual TLS needs --cert, --key and --ca together")
+        try:
+            credentials = channel_credentials(TlsConfig(args.cert, args.key, args.ca))
+        except TlsError as error:
+            raise _UsageError(str(error)) from None
+        if args.server_centre:
+            options = peer_channel_options(args.server_centre)
+    return LiaisonClient(
+        args.target,
+        timeout=args.timeout or DEFAULT_TIMEOUT,
+        credentials=credentials,
+        options=options,
+    )
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -444,6 +502,47 @@ def _health(args: argparse.Namespace) -> int:
         status = client.health(args.service, timeout=args.timeout)
     print(status)
     return EXIT_OK if status == "SERVING" else EXIT_REFUSED
+
+
+_DELIVERY_STATES = {
+    name.removeprefix("DELIVERY_STATE_"): number
+    for name, number in federation_pb2.DeliveryState.items()
+    if number
+}
+
+
+def _deliveries(args: argparse.Namespace) -> int:
+    states = [_DELIVERY_STATES[name.upper()] for name in args.state]
+    with _client(args) as client:
+        found = client.deliveries(
+            record_id=args.record,
+            peer=args.peer,
+            states=states,
+            limit=args.limit,
+            timeout=args.timeout,
+        )
+    for status in found:
+        if args.json:
+            print(record_to_json(status))
+            continue
+        state = federation_pb2.DeliveryState.Name(status.state).removeprefix("DELIVERY_STATE_")
+        why = status.last_error or status.reason
+        print(
+            f"{status.record_id} v{status.version} -> {status.peer}: {state.lower()} "
+            f"(attempts {status.attempts}){': ' + why if why else ''}"
+        )
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        requeued = client.replay_dead_letters(
+            peer=args.peer, record_ids=args.record_ids, timeout=args.timeout
+        )
+    print(f"re-queued {len(requeued)} dead-lettered deliveries")
+    for status in requeued:
+        print(f"{status.record_id} v{status.version} -> {status.peer}")
+    return EXIT_OK
 
 
 def _report(message: str, code: int, violations: Sequence[tuple[str, str]] = ()) -> int:

@@ -40,6 +40,8 @@ from grpc_status import rpc_status
 from liaison.v1 import (
     exchange_pb2,
     exchange_pb2_grpc,
+    federation_pb2,
+    federation_pb2_grpc,
     record_pb2,
     translation_pb2,
     translation_pb2_grpc,
@@ -390,6 +392,7 @@ class LiaisonClient:
         self._stub = exchange_pb2_grpc.RecordExchangeStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._translation = translation_pb2_grpc.TranslationStub(self._channel)
+        self._federation_admin = federation_pb2_grpc.FederationAdminStub(self._channel)
 
     def __enter__(self) -> Self:
         return self
@@ -576,6 +579,52 @@ class LiaisonClient:
             raise _error_from_rpc(error) from error
         finally:
             call.cancel()  # type: ignore[no-untyped-call]  # grpc-stubs leaves it untyped
+
+    def deliveries(
+        self,
+        *,
+        record_id: str = "",
+        peer: str = "",
+        states: Sequence[federation_pb2.DeliveryState.ValueType] = (),
+        limit: int = 0,
+        timeout: float | None = None,
+    ) -> list[federation_pb2.DeliveryStatus]:
+        """Delivery states of forwarded records (FederationAdmin), newest first.
+
+        Args:
+            record_id: Only this record.
+            peer: Only this peer centre.
+            states: Only these ``DeliveryState`` values.
+            limit: At most this many (0: the gateway's default).
+            timeout: Deadline in seconds.
+        """
+        request = federation_pb2.ListDeliveriesRequest(
+            record_id=record_id, peer=peer, states=states, limit=limit
+        )
+        try:
+            response = self._federation_admin.ListDeliveries(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return list(response.deliveries)
+
+    def replay_dead_letters(
+        self,
+        *,
+        peer: str = "",
+        record_ids: Sequence[str] = (),
+        timeout: float | None = None,
+    ) -> list[federation_pb2.DeliveryStatus]:
+        """Re-queue dead-lettered deliveries (of ``peer``, of ``record_ids``; all when empty)."""
+        request = federation_pb2.ReplayDeadLettersRequest(peer=peer, record_ids=record_ids)
+        try:
+            response = self._federation_admin.ReplayDeadLetters(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return list(response.requeued)
 
     def health(self, service: str = "", *, timeout: float | None = None) -> str:
         """The serving status of the gateway (``""``) or of one of its services.

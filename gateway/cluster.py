@@ -49,6 +49,8 @@ class CentrePlan:
     """Centre ids this centre forwards to and accepts deliveries from."""
     clients: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Client certificate name -> method patterns it is granted."""
+    acts_for: Mapping[str, str] = field(default_factory=dict)
+    """Client certificate name -> the centre it reads for (default: this centre)."""
     delivery: Mapping[str, float] = field(default_factory=dict)
     """``[delivery]`` settings (max_attempts, initial_backoff_seconds, ...)."""
 
@@ -140,6 +142,8 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
             f"identities = {_list(['urn:liaison:client:' + client])}",
             f"methods = {_list(methods)}",
         ]
+        if client in plan.acts_for:
+            lines.append(f"acts_for = {_q(plan.acts_for[client])}")
     return "\n".join(lines) + "\n"
 
 

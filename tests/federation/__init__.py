@@ -1,0 +1,1 @@
+"""Federation between real gateways in separate processes, over mutual TLS on loopback."""
