@@ -9,6 +9,7 @@ refuses or accepts each record on its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import grpc
@@ -22,6 +23,7 @@ from liaison.v1 import federation_pb2, federation_pb2_grpc
 __all__ = ["GrpcPeerLink"]
 
 DELIVER_TIMEOUT_SECONDS = 30.0
+CONNECT_TIMEOUT_SECONDS = 2.0
 
 
 class GrpcPeerLink:
@@ -38,6 +40,11 @@ class GrpcPeerLink:
         options: list[tuple[str, str | int]] = [
             ("grpc.max_send_message_length", max_message_bytes),
             ("grpc.max_receive_message_length", max_message_bytes),
+            # Retries are paced by the outbox's backoff; the channel's own reconnect backoff
+            # (up to 120 s by default) would otherwise keep a recovered peer unreachable.
+            ("grpc.initial_reconnect_backoff_ms", 100),
+            ("grpc.min_reconnect_backoff_ms", 100),
+            ("grpc.max_reconnect_backoff_ms", 1000),
         ]
         self.peer = peer
         self._timeout = timeout
@@ -60,6 +67,15 @@ class GrpcPeerLink:
         self, records: Sequence[federation_pb2.ForwardedRecord]
     ) -> Sequence[federation_pb2.DeliveryResult]:
         request = federation_pb2.DeliverRequest(records=records)
+        try:
+            # Wait (briefly) for a connection rather than failing fast while the channel is in
+            # its reconnect backoff: a peer that has just come back must not burn an attempt.
+            await asyncio.wait_for(self._channel.channel_ready(), CONNECT_TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise PeerUnavailableError(
+                f"UNAVAILABLE: no connection to {self.peer.address} within "
+                f"{CONNECT_TIMEOUT_SECONDS:g} s"
+            ) from None
         try:
             response: federation_pb2.DeliverResponse = await self._stub.Deliver(
                 request, timeout=self._timeout
