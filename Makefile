@@ -91,6 +91,10 @@ examples-test: $(VENV)/.example-installed ## Install and test the example adapte
 .PHONY: test
 test: lint typecheck protos-check pytest examples-test ## Every check: lint, type check, protos-check, tests
 
+.PHONY: demo
+demo: venv ## Four centres on loopback exchanging records over mutual TLS (examples/four-centres)
+	$(PY) examples/four-centres/run.py
+
 .PHONY: bench
 bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)
 	$(PY) -m bench

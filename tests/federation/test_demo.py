@@ -1,0 +1,37 @@
+"""``make demo`` runs the four-centre demo; it must pass on a fresh clone, so CI runs it too."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+
+
+def test_the_four_centre_demo_passes(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "four-centres" / "run.py"),
+            "--keep",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "== Demo passed" in out
+    assert "WRONG" not in out
+    assert out.count("chain intact") == 4
+    assert "H2 forbids onward dissemination" in out
+    assert "not releasable to this centre" in out
+    # Every gateway stopped cleanly on SIGTERM.
+    assert out.count("exited with 0") == 4
