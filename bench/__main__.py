@@ -298,7 +298,7 @@ async def _telemetry_round(
                 }
             )
             _say(
-                f"[round {round_number}/{plan.rounds}] telemetry {variant.name:<13} "
+                f"[round {round_number}/{plan.rounds}] telemetry {variant.name:<16} "
                 + _describe("telemetry", result)
                 + f", {spans:,} spans exported"
             )

@@ -53,6 +53,8 @@ class CentrePlan:
     """Client certificate name -> the centre it reads for (default: this centre)."""
     delivery: Mapping[str, float] = field(default_factory=dict)
     """``[delivery]`` settings (max_attempts, initial_backoff_seconds, ...)."""
+    tls: bool = True
+    """False: plaintext on loopback (no ``[tls]``, no grants) - for comparisons in benchmarks."""
 
 
 def free_port() -> int:
@@ -108,14 +110,17 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
         "[storage]",
         f"path = {_q('var/' + centre.lower() + '.db')}",
         "",
-        "[tls]",
-        f"certificate = {_q(pki / 'centres' / (centre + '.pem'))}",
-        f"private_key = {_q(pki / 'centres' / (centre + '-key.pem'))}",
-        f"trusted_cas = {_q(pki / 'ca.pem')}",
-        "",
         "[audit]",
         f"path = {_q('var/' + centre.lower() + '.audit.db')}",
     ]
+    if plan.tls:
+        lines += [
+            "",
+            "[tls]",
+            f"certificate = {_q(pki / 'centres' / (centre + '.pem'))}",
+            f"private_key = {_q(pki / 'centres' / (centre + '-key.pem'))}",
+            f"trusted_cas = {_q(pki / 'ca.pem')}",
+        ]
     for peer in plan.peers:
         lines += ["", "[[peers]]", f"centre = {_q(peer)}", f'address = "127.0.0.1:{ports[peer]}"']
     for route in plan.routes:
@@ -135,7 +140,7 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
         for key, value in plan.delivery.items():
             number = int(value) if key == "max_attempts" else float(value)
             lines.append(f"{key} = {number}")
-    for client, methods in plan.clients.items():
+    for client, methods in plan.clients.items() if plan.tls else ():
         lines += [
             "",
             "[[grants]]",
