@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection
 
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.feed import CommitFeed
+from gateway.preparation import MessagePreparer
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
 from gateway.services.registration import add_service
@@ -31,10 +32,29 @@ class ServeError(RuntimeError):
 class Gateway:
     """One centre's gateway. ``await start()``, serve, ``await stop()``."""
 
-    def __init__(self, config: CentreConfig, *, store: RecordStore | None = None) -> None:
+    def __init__(
+        self,
+        config: CentreConfig,
+        *,
+        store: RecordStore | None = None,
+        preparer: MessagePreparer | None = None,
+    ) -> None:
+        """Build the gateway; nothing runs before :meth:`start`.
+
+        Args:
+            config: The centre's configuration.
+            store: The store to use instead of the one ``config.storage`` describes.
+            preparer: Prepares SubmitStream messages, instead of one with
+                ``config.server.preparation_workers`` workers. The gateway closes it on stop.
+        """
         self.config = config
         self._store = store if store is not None else create_store(config.storage)
         self._feed = CommitFeed(self._store)
+        self._preparer = (
+            preparer
+            if preparer is not None
+            else MessagePreparer(config.centre_id, config.server.preparation_workers)
+        )
         self._server: aio.Server | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -44,6 +64,11 @@ class Gateway:
     def store(self) -> RecordStore:
         """The store the gateway writes to."""
         return self._store
+
+    @property
+    def preparer(self) -> MessagePreparer:
+        """Prepares SubmitStream messages (in worker processes when configured)."""
+        return self._preparer
 
     @property
     def feed(self) -> CommitFeed:
@@ -94,15 +119,19 @@ class Gateway:
                 ("grpc.so_reuseport", 0),
             ]
         )
+        exchange = RecordExchangeService(
+            store=self._store,
+            feed=self._feed,
+            centre_id=self.config.centre_id,
+            limits=limits,
+            preparer=self._preparer,
+        )
         add_service(
             server,
-            RecordExchangeService(
-                store=self._store,
-                feed=self._feed,
-                centre_id=self.config.centre_id,
-                limits=limits,
-            ),
+            exchange,
             exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
+            # SubmitStream's messages are parsed where they are prepared, off the event loop.
+            raw={"SubmitStream": exchange.submit_stream_bytes},
         )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -128,6 +157,7 @@ class Gateway:
         await self._health.enter_graceful_shutdown()
         self._feed.close()
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
+        await self._preparer.close()
         await self._store.close()
         _log.info("gateway stopped: centre %s", self.config.centre_id)
 
