@@ -253,7 +253,9 @@ async def _stream(
 
 @dataclass(frozen=True, slots=True)
 class StreamMeasurement:
-    """One client-streaming SubmitStream of many records, batched."""
+    """One client-streaming SubmitStream of many records, batched; for the baseline, also one
+    stream of the same length with one record per message (the issue's definition of the echo).
+    """
 
     records: int
     batch_size: int
@@ -262,6 +264,12 @@ class StreamMeasurement:
     """Records acknowledged per second, from the first write to the response."""
     server_cpu_us_per_record: float
     client_cpu_share: float
+    single_records: int
+    """Records acknowledged in the stream of one record per message (0: not measured)."""
+    single_records_per_s: float
+    """Records/s of that stream (NaN when not measured)."""
+    single_server_cpu_us_per_record: float
+    single_client_cpu_share: float
     errors: dict[str, int]
     error_examples: dict[str, str]
 
@@ -274,27 +282,54 @@ async def measure_stream(
     records: int,
     batch_size: int,
     warmup_records: int,
+    single_records: int = 0,
 ) -> StreamMeasurement:
-    """SubmitStream throughput: one stream of ``records`` records after a short warm-up stream."""
+    """SubmitStream throughput: one stream of ``records`` records in messages of ``batch_size``
+    after a short warm-up stream; then, when ``single_records`` is not 0, a stream of that many
+    records with one record per message (after its own warm-up)."""
     async with open_channel(server.address) as channel:
         await asyncio.wait_for(channel.channel_ready(), 30)
         call = _stream_callable(channel)
         await _stream(call, encoder, numbers.take(warmup_records), batch_size, _Errors())
         errors = _Errors()
-        cpu_before = read_cpu_seconds(server.pid)
-        outcome = await _stream(call, encoder, numbers.take(records), batch_size, errors)
-        server_cpu = read_cpu_seconds(server.pid) - cpu_before
+        batched, server_cpu = await _timed_stream(
+            server, call, encoder, numbers.take(records), batch_size, errors
+        )
+        single, single_cpu = _StreamOutcome(math.nan, math.nan, 0), math.nan
+        if single_records:
+            await _stream(call, encoder, numbers.take(warmup_records), 1, _Errors())
+            single, single_cpu = await _timed_stream(
+                server, call, encoder, numbers.take(single_records), 1, errors
+            )
     server.check_alive()
     return StreamMeasurement(
-        records=outcome.stored,
+        records=batched.stored,
         batch_size=batch_size,
-        elapsed_s=outcome.elapsed_s,
-        records_per_s=outcome.stored / outcome.elapsed_s,
-        server_cpu_us_per_record=server_cpu / max(outcome.stored, 1) * 1e6,
-        client_cpu_share=outcome.client_cpu_s / outcome.elapsed_s,
+        elapsed_s=batched.elapsed_s,
+        records_per_s=batched.stored / batched.elapsed_s,
+        server_cpu_us_per_record=server_cpu / max(batched.stored, 1) * 1e6,
+        client_cpu_share=batched.client_cpu_s / batched.elapsed_s,
+        single_records=single.stored,
+        single_records_per_s=single.stored / single.elapsed_s,
+        single_server_cpu_us_per_record=single_cpu / max(single.stored, 1) * 1e6,
+        single_client_cpu_share=single.client_cpu_s / single.elapsed_s,
         errors=dict(errors.counts),
         error_examples=errors.examples,
     )
+
+
+async def _timed_stream(
+    server: ServerProcess,
+    call: grpc.aio.StreamUnaryMultiCallable[bytes, bytes],
+    encoder: RecordEncoder,
+    numbers: range,
+    batch_size: int,
+    errors: _Errors,
+) -> tuple[_StreamOutcome, float]:
+    """One checked stream and the server CPU seconds it took."""
+    cpu_before = read_cpu_seconds(server.pid)
+    outcome = await _stream(call, encoder, numbers, batch_size, errors)
+    return outcome, read_cpu_seconds(server.pid) - cpu_before
 
 
 @dataclass(frozen=True, slots=True)

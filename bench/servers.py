@@ -206,24 +206,65 @@ def kill_leftovers() -> None:
 
 
 def read_rss_kib(pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) of process ``pid`` in KiB: resident memory now and its peak so far."""
-    values: dict[str, int] = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                values[key] = int(rest.split()[0])
-    return values["VmRSS"], values["VmHWM"]
+    """(VmRSS, VmHWM) in KiB of process ``pid`` and its descendants (the gateway's worker
+    processes), summed: resident memory now and the sum of each process's peak so far."""
+    rss = hwm = 0
+    for process in _with_descendants(pid):
+        values: dict[str, int] = {}
+        try:
+            with open(f"/proc/{process}/status", encoding="ascii") as status:
+                for line in status:
+                    key, _, rest = line.partition(":")
+                    if key in ("VmRSS", "VmHWM"):
+                        values[key] = int(rest.split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            if process == pid:
+                raise
+            continue  # a child that ended meanwhile
+        rss += values.get("VmRSS", 0)
+        hwm += values.get("VmHWM", 0)
+    return rss, hwm
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def read_cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of process ``pid`` (all its threads), in seconds."""
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of ``/proc/PID/stat`` from field 3 (state) on."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         text = stat.read()
     # The command name may contain spaces and parentheses; the fields after the last ")" are
-    # positional from field 3 (state), so utime (field 14) and stime (15) are at 11 and 12.
-    fields = text[text.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    # positional from field 3: ppid (field 4) is at 1, utime (14) and stime (15) at 11 and 12.
+    return text[text.rindex(")") + 2 :].split()
+
+
+def _with_descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it (the gateway's preparation workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            parent = int(_stat_fields(int(entry))[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    found = [pid]
+    for process in found:  # grows while iterating: a breadth-first walk
+        found += children.get(process, [])
+    return found
+
+
+def read_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` and its live descendants (all threads), in
+    seconds: the gateway's work includes its preparation worker processes."""
+    total = 0
+    for process in _with_descendants(pid):
+        try:
+            fields = _stat_fields(process)
+        except (FileNotFoundError, ProcessLookupError):
+            if process == pid:
+                raise
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / _CLOCK_TICKS

@@ -71,6 +71,9 @@ class ServerConfig:
     """``host:port`` to listen on; port 0 picks a free port (tests)."""
     grace_seconds: float = 5.0
     """On shutdown, how long in-flight calls may take to finish before they are cancelled."""
+    preparation_workers: int = 1
+    """Worker processes that parse, validate and index large SubmitStream messages beside the
+    event loop; 0 prepares them on the event loop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +254,8 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
         raise ConfigError(f"{path}: [server] listen must be host:port, got {server.listen!r}")
     if server.grace_seconds < 0:
         raise ConfigError(f"{path}: [server] grace_seconds must not be negative")
+    if server.preparation_workers < 0:
+        raise ConfigError(f"{path}: [server] preparation_workers must not be negative")
     if storage.synchronous not in ("full", "normal"):
         raise ConfigError(f'{path}: [storage] synchronous must be "full" or "normal"')
     if storage.max_batch_records < 1:

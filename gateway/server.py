@@ -16,6 +16,7 @@ from adapters import AdapterRegistry, default_registry
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.runtime import FederationRuntime, PlaintextRefusedError
 from gateway.feed import CommitFeed
+from gateway.preparation import MessagePreparer
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
 from gateway.services.registration import add_service
@@ -49,6 +50,7 @@ class Gateway:
         store: RecordStore | None = None,
         telemetry: Telemetry | None = None,
         registry: AdapterRegistry | None = None,
+        preparer: MessagePreparer | None = None,
     ) -> None:
         """Prepare the gateway; nothing is opened before :meth:`start`.
 
@@ -57,6 +59,8 @@ class Gateway:
             store: The record store; by default the one ``config.storage`` describes.
             telemetry: Traces and metrics; by default none.
             registry: The adapters Translation serves; by default every installed adapter.
+            preparer: Prepares SubmitStream messages, instead of one with
+                ``config.server.preparation_workers`` workers. The gateway closes it on stop.
         """
         self.config = config
         self._registry = registry if registry is not None else default_registry()
@@ -66,6 +70,11 @@ class Gateway:
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
         self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
+        self._preparer = (
+            preparer
+            if preparer is not None
+            else MessagePreparer(config.centre_id, config.server.preparation_workers)
+        )
         self._server: aio.Server | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -92,6 +101,11 @@ class Gateway:
     def registry(self) -> AdapterRegistry:
         """The adapters the Translation service serves."""
         return self._registry
+
+    @property
+    def preparer(self) -> MessagePreparer:
+        """Prepares SubmitStream messages (in worker processes when configured)."""
+        return self._preparer
 
     @property
     def feed(self) -> CommitFeed:
@@ -162,16 +176,20 @@ class Gateway:
                 ("grpc.so_reuseport", 0),
             ],
         )
+        exchange = RecordExchangeService(
+            store=self._store,
+            feed=self._feed,
+            centre_id=self.config.centre_id,
+            limits=limits,
+            telemetry=self._telemetry,
+            preparer=self._preparer,
+        )
         add_service(
             server,
-            RecordExchangeService(
-                store=self._store,
-                feed=self._feed,
-                centre_id=self.config.centre_id,
-                limits=limits,
-                telemetry=self._telemetry,
-            ),
+            exchange,
             exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
+            # SubmitStream's messages are parsed where they are prepared, off the event loop.
+            raw={"SubmitStream": exchange.submit_stream_bytes},
         )
         self._translation = TranslationService(
             registry=self._registry,
@@ -226,6 +244,7 @@ class Gateway:
         await self._federation.close()
         if self._translation is not None:
             await self._translation.close()
+        await self._preparer.close()
         await self._store.close()
         _log.info("gateway stopped: centre %s", self.config.centre_id)
 

@@ -6,27 +6,27 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import grpc
 from grpc import aio
+from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from gateway.config import CENTRE_ID_PATTERN, LimitsConfig
 from gateway.errors import (
-    ConflictError,
     FieldViolation,
     GatewayError,
     InvalidArgumentError,
-    LimitExceededError,
     NotFoundError,
     abort,
-    record_error,
 )
 from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.indexing import KIND_BY_BODY, body_of_kind
 from gateway.intake import prepare_record
+from gateway.preparation import MessagePreparer, PreparedEntry
 from gateway.search import decode_cursor, encode_cursor, query_from_request
+from gateway.services.streaming import StreamSubmission, conflict_error, fill_ack
 from gateway.store.base import (
     RecordStore,
     StoredRecord,
@@ -45,10 +45,6 @@ from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
 __all__ = ["SERVICE_NAME", "RecordExchangeService"]
 
 SERVICE_NAME: str = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
-
-_WRITES_IN_FLIGHT_PER_STREAM = 4
-"""SubmitStream pipelines this many batches into the store while it reads the next messages:
-enough to overlap validation with commits, few enough to keep a stream's memory bounded."""
 
 _KINDS = frozenset(KIND_BY_BODY.values())
 
@@ -87,7 +83,19 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         centre_id: str,
         limits: LimitsConfig,
         telemetry: Telemetry | None = None,
+        preparer: MessagePreparer | None = None,
     ) -> None:
+        """Serve on ``store`` and ``feed``.
+
+        Args:
+            store: The record store.
+            feed: Its commit feed, for Subscribe.
+            centre_id: This centre's id, stamped into records submitted without one.
+            limits: Input limits.
+            telemetry: Traces and metrics; none by default.
+            preparer: Prepares SubmitStream messages; the caller owns (and closes) it. Without
+                one, messages are prepared on the event loop.
+        """
         self._store = store
         self._feed = feed
         self._centre_id = centre_id
@@ -95,6 +103,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._tracer = self._telemetry.tracer
         self._metrics = self._telemetry.metrics
+        self._preparer = preparer if preparer is not None else MessagePreparer(centre_id, 0)
 
     def _centre_of(self, record: record_pb2.Record) -> str:
         return record.provenance.originating_centre or self._centre_id
@@ -141,6 +150,34 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 }
             )
 
+    def _trace_preparation(self, future: asyncio.Future[list[PreparedEntry]]) -> None:
+        """A validation span per stream message, from its submission until it is prepared
+        (possibly in a worker process), under the RPC span; refused records are counted."""
+        recording = trace.get_current_span().is_recording()
+        if not recording and not self._telemetry.metering:
+            return
+        span = self._tracer.start_span(VALIDATE_SPAN) if recording else None
+
+        def prepared(done: asyncio.Future[list[PreparedEntry]]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                entries = done.result()
+                # Refused records are serialized RecordErrors; their centre is not parsed out.
+                refused = sum(1 for entry in entries if isinstance(entry, bytes))
+                if refused:
+                    self._metrics.rejected(refused, "invalid", self._centre_id)
+                if span is not None:
+                    span.set_attributes(
+                        {attr.RECORDS_COUNT: len(entries), attr.RECORDS_REJECTED: refused}
+                    )
+            if span is not None:
+                span.end()
+
+        future.add_done_callback(prepared)
+
+    async def _write_stream_batch(self, items: list[WriteItem]) -> list[WriteOutcome]:
+        """One SubmitStream batch, written with its store span and metrics."""
+        return await self._write(items, [item.keys.originating_centre for item in items])
+
     async def Submit(
         self, request: exchange_pb2.SubmitRequest, context: Context
     ) -> exchange_pb2.SubmitResponse:
@@ -174,57 +211,37 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         request_iterator: AsyncIterator[exchange_pb2.SubmitStreamRequest],
         context: Context,
     ) -> exchange_pb2.SubmitStreamResponse:
-        response = exchange_pb2.SubmitStreamResponse()
-        in_flight: collections.deque[
-            tuple[asyncio.Future[list[WriteOutcome]], list[exchange_pb2.SubmitResult]]
-        ] = collections.deque()
+        """SubmitStream for callers that hold parsed messages; the gateway's own server registers
+        :meth:`submit_stream_bytes` instead, which avoids parsing on the event loop."""
+
+        async def serialized() -> AsyncIterator[bytes]:
+            async for message in request_iterator:
+                yield message.SerializeToString()
+
+        return await self.submit_stream_bytes(serialized(), context)
+
+    async def submit_stream_bytes(
+        self, request_iterator: AsyncIterator[bytes], context: Context
+    ) -> exchange_pb2.SubmitStreamResponse:
+        """SubmitStream on the serialized request messages, as received."""
+        submission = StreamSubmission(
+            store=self._store,
+            write=self._write_stream_batch,
+            on_prepare=self._trace_preparation,
+            preparer=self._preparer,
+            max_records=self._limits.max_records_per_stream,
+            store_failed=_store_failed(),
+        )
         async with _statuses(context):
             try:
-                received = 0
-                async for message in request_iterator:
-                    if received + len(message.records) > self._limits.max_records_per_stream:
-                        raise LimitExceededError(
-                            f"a SubmitStream call may carry at most "
-                            f"{self._limits.max_records_per_stream} records; the records before "
-                            f"number {received} were processed, split the rest over more streams"
-                        )
-                    items: list[WriteItem] = []
-                    centres: list[str] = []
-                    slots: list[exchange_pb2.SubmitResult] = []
-                    with ChildSpan(
-                        self._tracer, VALIDATE_SPAN, {attr.RECORDS_COUNT: len(message.records)}
-                    ) as span:
-                        refused = 0
-                        for record in message.records:
-                            slot = response.results.add(index=received)
-                            received += 1
-                            try:
-                                items.append(prepare_record(record, self._centre_id))
-                            except InvalidArgumentError as error:
-                                slot.error.CopyFrom(record_error(error))
-                                refused += 1
-                                self._metrics.rejected(1, "invalid", self._centre_of(record))
-                                continue
-                            centres.append(self._centre_of(record))
-                            slots.append(slot)
-                        response.rejected += refused
-                        if span is not None:
-                            span.set_attribute(attr.RECORDS_REJECTED, refused)
-                    if items:
-                        # The task copies this context: its store span is under the RPC span.
-                        write = asyncio.ensure_future(self._write(items, centres))
-                        in_flight.append((write, slots))
-                    while len(in_flight) > _WRITES_IN_FLIGHT_PER_STREAM:
-                        await _settle(*in_flight.popleft(), response)
-                while in_flight:
-                    await _settle(*in_flight.popleft(), response)
-                response.received = received
-                return response
+                messages = aiter(request_iterator)
+                while (data := await submission.next_message(messages)) is not None:
+                    await submission.add(data)
+                return await submission.finish()
             finally:
-                # On abort or cancellation the queued writes still commit (the store never drops
-                # queued work); only their outcomes go unobserved.
-                for future, _ in in_flight:
-                    future.add_done_callback(_consume_outcome)
+                # On a refusal, abort or cancellation the queued writes still commit (the store
+                # never drops queued work); only their outcomes go unobserved.
+                submission.close()
         raise AssertionError("unreachable: _statuses aborts the call")
 
     async def Get(
@@ -301,63 +318,15 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     )
 
 
-async def _settle(
-    future: asyncio.Future[list[WriteOutcome]],
-    slots: Sequence[exchange_pb2.SubmitResult],
-    response: exchange_pb2.SubmitStreamResponse,
-) -> None:
-    """Fill the result slots of one batch once its write has committed (or failed)."""
-    try:
-        outcomes = await future
-    except StoreError:
-        failure = record_error(_store_failed())
-        for slot in slots:
-            slot.error.CopyFrom(failure)
-        response.rejected += len(slots)
-        return
-    for slot, outcome in zip(slots, outcomes, strict=True):
-        if isinstance(outcome, VersionConflict):
-            slot.error.CopyFrom(record_error(_conflict(outcome)))
-            response.rejected += 1
-            continue
-        _fill_ack(slot.ack, outcome)
-        if outcome.duplicate:
-            response.duplicates += 1
-        else:
-            response.stored += 1
-
-
-def _consume_outcome(future: asyncio.Future[list[WriteOutcome]]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved, so asyncio does not warn about it
-
-
-def _conflict(conflict: VersionConflict) -> ConflictError:
-    return ConflictError(
-        f"record {conflict.record_id} is at version {conflict.latest_version}, "
-        f"the submit expected version {conflict.expected_version}; read it again and resubmit"
-    )
-
-
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
     if isinstance(outcome, VersionConflict):
-        raise _conflict(outcome)
+        raise conflict_error(outcome)
     return outcome
-
-
-def _fill_ack(ack: exchange_pb2.SubmitAck, stored: StoredVersion) -> None:
-    ack.record_id = stored.record_id
-    ack.version = stored.version
-    ack.sequence = stored.sequence
-    ack.duplicate = stored.duplicate
-    ack.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
-    ack.committed_at.nanos = micros * 1000
-    ack.content_sha256 = stored.content_sha256
 
 
 def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
     ack = exchange_pb2.SubmitAck()
-    _fill_ack(ack, stored)
+    fill_ack(ack, stored)
     return ack
 
 

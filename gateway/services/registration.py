@@ -10,7 +10,7 @@ bytes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import grpc
@@ -35,16 +35,34 @@ class MalformedRequest:
         return InvalidArgumentError(f"the request is not a valid {self.type_name} message")
 
 
-def add_service(server: grpc.aio.Server, servicer: object, service: Any) -> None:
-    """Register ``servicer``'s methods for the service descriptor ``service`` on ``server``."""
+def add_service(
+    server: grpc.aio.Server,
+    servicer: object,
+    service: Any,
+    raw: Mapping[str, Callable[..., Any]] | None = None,
+) -> None:
+    """Register ``servicer``'s methods for the service descriptor ``service`` on ``server``.
+
+    Args:
+        server: The server to register on.
+        servicer: Has one method per method of the service, named as in the descriptor.
+        service: The service descriptor.
+        raw: Methods served instead by the given behaviour, which receives the request bytes as
+            received and must refuse malformed ones itself (it may parse them elsewhere).
+    """
+    raw = raw or {}
     handlers = {}
     for method in service.methods:
         request_type = message_factory.GetMessageClass(method.input_type)
         response_type = message_factory.GetMessageClass(method.output_type)
-        behaviour = getattr(servicer, method.name)
         make_handler, wrapped = _HANDLERS[(method.client_streaming, method.server_streaming)]
+        if method.name in raw:
+            handlers[method.name] = make_handler(
+                raw[method.name], response_serializer=response_type.SerializeToString
+            )
+            continue
         handlers[method.name] = make_handler(
-            wrapped(behaviour),
+            wrapped(getattr(servicer, method.name)),
             request_deserializer=_lenient(request_type),
             response_serializer=response_type.SerializeToString,
         )

@@ -10,6 +10,7 @@ import pytest
 from grpc import aio
 
 from gateway.config import CentreConfig
+from gateway.preparation import MessagePreparer
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import make_config
@@ -29,6 +30,27 @@ def record_number(index: int) -> record_pb2.Record:
         else:
             record.person.birth_date.month = 14
     return record
+
+
+PREPARATION = {"on the loop": 0, "in a worker": 1}
+
+
+def preparer(config: CentreConfig, where: str) -> MessagePreparer:
+    """Every message, however small, prepared where the test says."""
+    return MessagePreparer(config.centre_id, PREPARATION[where], inline_below_bytes=0)
+
+
+@pytest.fixture(params=sorted(PREPARATION))
+async def gateway(
+    request: pytest.FixtureRequest, gateway_config: CentreConfig
+) -> AsyncIterator[Gateway]:
+    """The conftest gateway, once preparing stream messages on the loop, once in a worker."""
+    server = Gateway(gateway_config, preparer=preparer(gateway_config, request.param))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop(grace=0)
 
 
 async def batches(count: int, size: int) -> AsyncIterator[exchange_pb2.SubmitStreamRequest]:
@@ -84,9 +106,10 @@ async def test_an_empty_stream_is_fine(exchange: Stub) -> None:
     assert (response.received, len(response.results)) == (0, 0)
 
 
-async def test_a_stream_over_the_record_limit_is_refused(tmp_path: object) -> None:
+@pytest.mark.parametrize("where", sorted(PREPARATION))
+async def test_a_stream_over_the_record_limit_is_refused(tmp_path: object, where: str) -> None:
     config: CentreConfig = make_config(tmp_path, max_records_per_stream=100)  # type: ignore[arg-type]
-    server = Gateway(config)
+    server = Gateway(config, preparer=preparer(config, where))
     await server.start()
     try:
         async with aio.insecure_channel(server.address) as channel:

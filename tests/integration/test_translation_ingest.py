@@ -252,10 +252,15 @@ async def test_a_failed_store_transaction_leaves_nothing(
 async def test_a_deadline_passed_while_decoding_stores_nothing(
     translation: TranslationStub, slow: SlowAdapter, gateway: Gateway
 ) -> None:
-    with pytest.raises(aio.AioRpcError) as raised:
-        await translation.Ingest(
-            translation_pb2.IngestRequest(adapter="lines-slow", payload=PEOPLE), timeout=0.3
+    call = asyncio.ensure_future(
+        translation.Ingest(
+            translation_pb2.IngestRequest(adapter="lines-slow", payload=PEOPLE), timeout=2.0
         )
+    )
+    # The deadline must pass while decoding, not before (a loaded machine is slow to start).
+    assert await asyncio.to_thread(slow.started.wait, 10)
+    with pytest.raises(aio.AioRpcError) as raised:
+        await call
     slow.release.set()
     assert await asyncio.to_thread(slow.finished.wait, 10)
     # Once more round the loop, in case the cancelled call still had anything to do.

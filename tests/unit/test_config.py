@@ -32,6 +32,7 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
         [server]
         listen = "0.0.0.0:6000"
         grace_seconds = 2
+        preparation_workers = 0
         [storage]
         path = "data/i2c.db"
         synchronous = "normal"
@@ -49,6 +50,7 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
     assert config.centre_id == "WCO-I2C"
     assert config.server.listen == "0.0.0.0:6000"
     assert config.server.grace_seconds == 2.0
+    assert config.server.preparation_workers == 0
     assert config.storage.path == tmp_path / "data" / "i2c.db"
     assert (config.storage.synchronous, config.storage.max_batch_records) == ("normal", 100)
     assert config.limits.max_message_bytes == 1048576
@@ -66,6 +68,7 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
         ("peers = 3\n", "[[peers]] must be an array of tables"),
         ("[server]\nlisten = 'nowhere'", "[server] listen must be host:port"),
         ("[server]\nlisten = 50051", "[server] listen must be str"),
+        ("[server]\npreparation_workers = -1", "preparation_workers must not be negative"),
         ("[storage]\nsynchronous = 'off'", "synchronous must be"),
         ("[limits]\nmax_page_size = 0", "max_page_size must be at least 1"),
         ("[limits]\nmax_page_size = true", "max_page_size must be int"),
