@@ -290,7 +290,9 @@ async def _telemetry_round(
             async with running_server(
                 variant.server, scratch=scratch, environment=environment
             ) as server:
-                result = await _measure("telemetry", plan, server, encoder, numbers)
+                result = await _measure(
+                    "telemetry", plan, server, encoder, numbers, baseline=variant.ratio is None
+                )
             # Stopping the server flushed its last spans to the receiver.
             spans = receiver.spans - spans_before
             runs.append(

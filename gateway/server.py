@@ -144,7 +144,7 @@ class Gateway:
         try:
             await self._feed.start()
             self._server = await self._serve(limits)
-            await self._federation.start_forwarding(self._store, self._feed)
+            await self._federation.start_forwarding(self._store, self._feed, self._telemetry.tracer)
         except BaseException:
             # The store's writer thread keeps a process alive: never leave it open on failure.
             if self._server is not None:
@@ -183,6 +183,7 @@ class Gateway:
             limits=limits,
             telemetry=self._telemetry,
             preparer=self._preparer,
+            traces=self._federation.traces,
         )
         add_service(
             server,
@@ -203,7 +204,7 @@ class Gateway:
             self._translation,
             translation_pb2.DESCRIPTOR.services_by_name["Translation"],
         )
-        self._federation.add_services(server, self._store)
+        self._federation.add_services(server, self._store, self._telemetry.tracer)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(

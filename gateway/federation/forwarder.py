@@ -22,18 +22,26 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
 from gateway.audit.log import AuditLog
 from gateway.federation.outbox import Delivery, Outbox, PendingDelivery
 from gateway.federation.routing import RoutingRule, route
+from gateway.federation.traces import context_from
 from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.security.certs import centre_uri
 from gateway.store.base import RecordStore, StoredRecord
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.names import FEDERATION_FORWARD_SPAN
 from liaison.v1 import federation_pb2, record_pb2
 
 __all__ = ["Forwarder", "PeerLink", "PeerUnavailableError"]
 
 logger = logging.getLogger(__name__)
 
+_PROPAGATOR = TraceContextTextMapPropagator()
 _ROUTE_BATCH = 256
 _SEND_BATCH = 128
 
@@ -71,7 +79,9 @@ class Forwarder:
         audit: AuditLog | None = None,
         trace_context_of: TraceContextOf | None = None,
         clock: Callable[[], float] = time.time,
+        tracer: Tracer | None = None,
     ) -> None:
+        self._tracer = tracer
         self._centre_id = centre_id
         self._store = store
         self._feed = feed
@@ -170,6 +180,7 @@ class Forwarder:
 
     async def _send_batch(self, peer: str, link: PeerLink, due: list[PendingDelivery]) -> None:
         forwarded: list[federation_pb2.ForwardedRecord] = []
+        spans: list[Span | None] = []
         sendable: list[PendingDelivery] = []
         missing: list[tuple[PendingDelivery, str]] = []
         for delivery in due:
@@ -180,8 +191,15 @@ class Forwarder:
             record = record_pb2.Record.FromString(stored.blob)
             record.version = stored.version
             item = federation_pb2.ForwardedRecord(record=record)
-            if delivery.trace_context:
+            span = self._forward_span(delivery, peer)
+            if span is not None:
+                # The receiver's span becomes a child of this one: one trace across centres.
+                carrier: dict[str, str] = {}
+                _PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
+                item.trace_context.update(carrier)
+            elif delivery.trace_context:
                 item.trace_context["traceparent"] = delivery.trace_context
+            spans.append(span)
             forwarded.append(item)
             sendable.append(delivery)
         if missing:
@@ -192,12 +210,23 @@ class Forwarder:
             results = await link.deliver(forwarded)
         except PeerUnavailableError as error:
             logger.warning("peer %s unavailable: %s", peer, error)
+            _end(spans, ["unavailable"] * len(spans))
             await self._dead(peer, [(d, str(error)) for d in sendable], permanent=False)
             return
         if len(results) != len(sendable):
             reason = "INTERNAL: the peer answered a different number of results"
+            _end(spans, ["refused"] * len(spans))
             await self._dead(peer, [(d, reason) for d in sendable], permanent=False)
             return
+        _end(
+            spans,
+            [
+                ("duplicate" if r.ack.duplicate else "delivered")
+                if r.WhichOneof("result") == "ack"
+                else "refused"
+                for r in results
+            ],
+        )
         acked = []
         refused = []
         for delivery, result in zip(sendable, results, strict=True):
@@ -213,6 +242,18 @@ class Forwarder:
             )
         if refused:
             await self._dead(peer, refused, permanent=True)
+
+    def _forward_span(self, delivery: PendingDelivery, peer: str) -> Span | None:
+        """A forward span under the record's submission, when that was sampled."""
+        parent = context_from(delivery.trace_context)
+        if self._tracer is None or parent is None:
+            return None
+        return self._tracer.start_span(
+            FEDERATION_FORWARD_SPAN,
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={attr.PEER_CENTRE: peer},
+        )
 
     async def _dead(
         self, peer: str, failures: list[tuple[PendingDelivery, str]], *, permanent: bool
@@ -235,3 +276,10 @@ class Forwarder:
             record_ids=record_ids,
             detail=detail,
         )
+
+
+def _end(spans: list[Span | None], outcomes: list[str]) -> None:
+    for span, outcome in zip(spans, outcomes, strict=False):
+        if span is not None:
+            span.set_attribute(attr.DELIVERY_OUTCOME, outcome)
+            span.end()

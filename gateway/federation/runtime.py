@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from grpc import aio
+from opentelemetry.trace import Tracer
 
 from gateway.audit.log import AuditLog
 from gateway.federation.forwarder import Forwarder, PeerLink
 from gateway.federation.outbox import Outbox
 from gateway.federation.peers import GrpcPeerLink
 from gateway.federation.settings import FederationSettings
+from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CommitFeed
 from gateway.security.authorization import AuthorizationInterceptor
 from gateway.security.guard import RecordGuardInterceptor
@@ -69,6 +71,8 @@ class FederationRuntime:
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
         self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
+        self.traces = SubmissionTraces()
+        """Submission trace contexts, remembered by the exchange service for forwarding."""
 
     async def open(self) -> None:
         """Open the audit log and the outbox."""
@@ -105,11 +109,12 @@ class FederationRuntime:
             names.append(ADMIN_SERVICE.full_name)
         return names
 
-    def add_services(self, server: aio.Server, store: RecordStore) -> None:
+    def add_services(
+        self, server: aio.Server, store: RecordStore, tracer: Tracer | None = None
+    ) -> None:
         if self._federating:
-            add_service(
-                server, FederationService(store, self.centre_id, self.audit), FEDERATION_SERVICE
-            )
+            receiver = FederationService(store, self.centre_id, self.audit, tracer)
+            add_service(server, receiver, FEDERATION_SERVICE)
         if self.outbox is not None:
             add_service(server, FederationAdminService(self.outbox, self._wake), ADMIN_SERVICE)
 
@@ -124,7 +129,9 @@ class FederationRuntime:
             )
         return server.add_insecure_port(listen)
 
-    async def start_forwarding(self, store: RecordStore, feed: CommitFeed) -> None:
+    async def start_forwarding(
+        self, store: RecordStore, feed: CommitFeed, tracer: Tracer | None = None
+    ) -> None:
         """Start routing committed records to peers (when peers and routes are configured)."""
         if self.outbox is None:
             return
@@ -141,6 +148,8 @@ class FederationRuntime:
             rules=self.settings.routes,
             peers=links,
             audit=self.audit,
+            trace_context_of=lambda v: self.traces.traceparent(v.record_id, v.content_sha256),
+            tracer=tracer,
         )
         await self.forwarder.start()
 

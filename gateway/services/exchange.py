@@ -21,6 +21,7 @@ from gateway.errors import (
     NotFoundError,
     abort,
 )
+from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.indexing import KIND_BY_BODY, body_of_kind
 from gateway.intake import prepare_record
@@ -84,6 +85,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         limits: LimitsConfig,
         telemetry: Telemetry | None = None,
         preparer: MessagePreparer | None = None,
+        traces: SubmissionTraces | None = None,
     ) -> None:
         """Serve on ``store`` and ``feed``.
 
@@ -95,6 +97,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             telemetry: Traces and metrics; none by default.
             preparer: Prepares SubmitStream messages; the caller owns (and closes) it. Without
                 one, messages are prepared on the event loop.
+            traces: Where the trace context of stored versions is remembered for forwarding.
         """
         self._store = store
         self._feed = feed
@@ -103,6 +106,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._tracer = self._telemetry.tracer
         self._metrics = self._telemetry.metrics
+        self._traces = traces
         self._preparer = preparer if preparer is not None else MessagePreparer(centre_id, 0)
 
     def _centre_of(self, record: record_pb2.Record) -> str:
@@ -110,6 +114,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
 
     async def _write(self, items: list[WriteItem], centres: list[str]) -> list[WriteOutcome]:
         """Write ``items`` (from ``centres``, in the same order) with their span and metrics."""
+        if self._traces is not None and trace.get_current_span().is_recording():
+            # Forwarded later, these records carry the submission's trace to the peers.
+            for item in items:
+                self._traces.remember(item.record_id, item.content_sha256)
         started = time.perf_counter()
         with ChildSpan(self._tracer, STORE_WRITE_SPAN, {attr.RECORDS_COUNT: len(items)}) as span:
             try:

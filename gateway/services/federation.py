@@ -15,14 +15,19 @@ from collections.abc import Callable
 
 import grpc
 from grpc import aio
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
 from gateway.errors import GatewayError, InvalidArgumentError, abort, record_error
 from gateway.federation.outbox import Outbox
+from gateway.federation.traces import context_from
 from gateway.intake import prepare_record
 from gateway.security.authorization import current_caller
 from gateway.security.policy import may_see
-from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem
+from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
 from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc
 
 __all__ = ["FEDERATION_SERVICE", "FederationAdminService", "FederationService"]
@@ -50,7 +55,14 @@ class _UnavailableError(GatewayError):
 class FederationService(federation_pb2_grpc.FederationServicer):
     """Receives records forwarded by peer centres."""
 
-    def __init__(self, store: RecordStore, centre_id: str, audit: AuditLog | None) -> None:
+    def __init__(
+        self,
+        store: RecordStore,
+        centre_id: str,
+        audit: AuditLog | None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        self._tracer = tracer
         self._store = store
         self._centre_id = centre_id
         self._audit = audit
@@ -71,6 +83,7 @@ class FederationService(federation_pb2_grpc.FederationServicer):
             outcomes = await self._store.write([item for _, item in items]) if items else []
         except StoreError:
             await abort(context, _UnavailableError("the store could not commit; retry"))
+        self._trace_receipts(request, items, outcomes, sender)
         for (index, item), outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, StoredVersion):
                 results[index] = federation_pb2.DeliveryResult(ack=_ack(outcome))
@@ -83,6 +96,38 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         response = federation_pb2.DeliverResponse(results=[r for r in results if r is not None])
         await self._audit_receipt(sender, request, response)
         return response
+
+    def _trace_receipts(
+        self,
+        request: federation_pb2.DeliverRequest,
+        items: list[tuple[int, WriteItem]],
+        outcomes: list[WriteOutcome],
+        sender: str,
+    ) -> None:
+        """A receive span per stored record, under the sender's forward span when it was
+        sampled (the trace runs on from the submission at the originating centre)."""
+        if self._tracer is None:
+            return
+        delivery = trace.get_current_span()
+        links = [trace.Link(delivery.get_span_context())] if delivery.is_recording() else []
+        for (index, _), outcome in zip(items, outcomes, strict=True):
+            parent = context_from(request.records[index].trace_context.get("traceparent", ""))
+            if parent is None:
+                continue
+            span = self._tracer.start_span(
+                FEDERATION_RECEIVE_SPAN,
+                context=parent,
+                kind=SpanKind.CONSUMER,
+                links=links,
+                attributes={attr.PEER_CENTRE: sender.rpartition(":")[2]},
+            )
+            if isinstance(outcome, StoredVersion):
+                span.set_attribute(
+                    attr.DELIVERY_OUTCOME, "duplicate" if outcome.duplicate else "delivered"
+                )
+            else:
+                span.set_attribute(attr.DELIVERY_OUTCOME, "refused")
+            span.end()
 
     def _prepare(self, forwarded: federation_pb2.ForwardedRecord) -> WriteItem:
         record = forwarded.record

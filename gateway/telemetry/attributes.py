@@ -28,6 +28,7 @@ __all__ = [
     "ADAPTER_OPERATION",
     "ADAPTER_VERSION",
     "CENTRE_ID",
+    "DELIVERY_OUTCOME",
     "DIAGNOSTICS_ERROR",
     "DIAGNOSTICS_INFO",
     "DIAGNOSTICS_WARNING",
@@ -44,6 +45,7 @@ __all__ = [
     "NETWORK_PEER_PORT",
     "ORIGINATING_CENTRE",
     "PAYLOAD_SIZE",
+    "PEER_CENTRE",
     "RECORDS_COUNT",
     "RECORDS_DUPLICATE",
     "RECORDS_REJECTED",
@@ -111,4 +113,8 @@ LOCATION_JSON_POINTER: Final = "liaison.location.json_pointer"
 """RFC 6901 pointer into a JSON payload (its keys are structure, not values)."""
 
 SUBSCRIPTION_LAG: Final = "liaison.subscription.lag"
+PEER_CENTRE: Final = "liaison.peer.centre"
+"""The peer centre a record is forwarded to or received from (a centre id, not a person)."""
+DELIVERY_OUTCOME: Final = "liaison.delivery.outcome"
+"""``delivered``, ``duplicate``, ``refused`` or ``unavailable``."""
 """Versions committed but not yet delivered to a subscriber when a delivery starts."""

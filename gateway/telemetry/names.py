@@ -11,6 +11,8 @@ from typing import Final
 __all__ = [
     "ADAPTER_DECODE_SPAN",
     "ADAPTER_ENCODE_SPAN",
+    "FEDERATION_FORWARD_SPAN",
+    "FEDERATION_RECEIVE_SPAN",
     "SCOPE",
     "SPAN_NAMES",
     "STORE_WRITE_SPAN",
@@ -33,8 +35,16 @@ ADAPTER_DECODE_SPAN: Final = "liaison.adapter.decode"
 ADAPTER_ENCODE_SPAN: Final = "liaison.adapter.encode"
 """An adapter encoding records into a legacy payload."""
 
+FEDERATION_FORWARD_SPAN: Final = "liaison.federation.forward"
+"""A committed record sent to a peer centre; a child of the record's submission span."""
+FEDERATION_RECEIVE_SPAN: Final = "liaison.federation.receive"
+"""A record received from a peer centre and stored; a child of its submission at the sender,
+so one trace runs from one centre to the other."""
+
 SPAN_NAMES: Final = frozenset(
     {
+        FEDERATION_FORWARD_SPAN,
+        FEDERATION_RECEIVE_SPAN,
         VALIDATE_SPAN,
         STORE_WRITE_SPAN,
         SUBSCRIPTION_DELIVER_SPAN,

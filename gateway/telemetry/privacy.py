@@ -74,6 +74,8 @@ SPAN_ATTRIBUTES: Final = frozenset(
         attr.DIAGNOSTICS_WARNING,
         attr.DIAGNOSTICS_INFO,
         attr.SUBSCRIPTION_LAG,
+        attr.PEER_CENTRE,
+        attr.DELIVERY_OUTCOME,
     }
 )
 """Span (and link) attributes that may be exported."""

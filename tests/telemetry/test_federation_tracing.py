@@ -1,0 +1,94 @@
+"""One trace across two centres: a Submit at the sender, the forward to the peer, and the
+record's arrival there, with the sender's trace id in the receiver's spans."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from opentelemetry.trace import SpanKind
+
+from gateway.client import AsyncLiaisonClient
+from gateway.cluster import free_port
+from gateway.federation.outbox import Backoff
+from gateway.federation.routing import RoutingRule
+from gateway.federation.settings import FederationSettings, PeerConfig
+from gateway.server import Gateway
+from gateway.telemetry import attributes as attr
+from gateway.telemetry.names import FEDERATION_FORWARD_SPAN, FEDERATION_RECEIVE_SPAN
+from tests.conftest import make_config
+from tests.factories import person
+from tests.polling import until
+from tests.telemetry.conftest import Recorded, recording
+from tests.telemetry.spans import named
+
+SENDER, RECEIVER = "TRACE-SENDER", "TRACE-RECEIVER"
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[Gateway, Gateway, Recorded, Recorded]]:
+    ports = {SENDER: free_port(), RECEIVER: free_port()}
+    recordings = {SENDER: recording(), RECEIVER: recording()}
+    gateways = {}
+    for centre, peer in ((SENDER, RECEIVER), (RECEIVER, SENDER)):
+        base = make_config(tmp_path / centre)
+        routes = (RoutingRule(peers=(RECEIVER,)),) if centre == SENDER else ()
+        config = dataclasses.replace(
+            base,
+            centre_id=centre,
+            server=dataclasses.replace(base.server, listen=f"127.0.0.1:{ports[centre]}"),
+            federation=FederationSettings(
+                peers=(PeerConfig(peer, f"127.0.0.1:{ports[peer]}"),),
+                routes=routes,
+                backoff=Backoff(initial_seconds=0.02, max_seconds=0.1),
+            ),
+        )
+        gateways[centre] = Gateway(config, telemetry=recordings[centre].telemetry)
+    for gateway in gateways.values():
+        await gateway.start()
+    try:
+        yield gateways[SENDER], gateways[RECEIVER], recordings[SENDER], recordings[RECEIVER]
+    finally:
+        for gateway in gateways.values():
+            await gateway.stop(grace=0)
+        for recorded in recordings.values():
+            recorded.telemetry.shutdown()
+
+
+async def test_a_forwarded_record_continues_its_submission_trace(
+    pair: tuple[Gateway, Gateway, Recorded, Recorded],
+) -> None:
+    sender, _receiver, sent, received = pair
+    client = AsyncLiaisonClient(
+        sender.address, interceptors=sent.telemetry.aio_client_interceptors(sender.address)
+    )
+    async with client:
+        await client.submit(person("traced-1", family="TRACEDFAMILY"))
+        await client.submit(person("traced-2"))
+
+    def both_received() -> bool:
+        return len(named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)) == 2
+
+    await until(both_received)
+    client_spans = [
+        s
+        for s in sent.spans.get_finished_spans()
+        if s.kind is SpanKind.CLIENT and s.name.endswith("/Submit")
+    ]
+    forwards = named(sent.spans.get_finished_spans(), FEDERATION_FORWARD_SPAN)
+    receives = named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)
+    submit_traces = {s.context.trace_id for s in client_spans if s.context is not None}
+    assert len(submit_traces) == 2
+    assert {s.context.trace_id for s in forwards if s.context is not None} == submit_traces
+    assert {s.context.trace_id for s in receives if s.context is not None} == submit_traces
+    forward_ids = {s.context.span_id for s in forwards if s.context is not None}
+    assert {s.parent.span_id for s in receives if s.parent is not None} == forward_ids
+    assert all((s.attributes or {})[attr.PEER_CENTRE] == RECEIVER for s in forwards)
+    assert all((s.attributes or {})[attr.DELIVERY_OUTCOME] == "delivered" for s in receives)
+    assert all(s.kind is SpanKind.CONSUMER for s in receives)
+    # The receive span links to the Deliver call that carried it.
+    assert all(len(s.links) == 1 for s in receives)
+    for span in [*forwards, *receives]:
+        assert "TRACEDFAMILY" not in str(span.to_json())
