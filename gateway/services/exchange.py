@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import time
 from collections.abc import AsyncIterator
 
-import grpc
 from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import Span
@@ -16,10 +14,8 @@ from opentelemetry.trace import Span
 from gateway.config import CENTRE_ID_PATTERN, LimitsConfig
 from gateway.errors import (
     FieldViolation,
-    GatewayError,
     InvalidArgumentError,
     NotFoundError,
-    abort,
 )
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CaughtUpMarker, CommitFeed
@@ -27,7 +23,8 @@ from gateway.indexing import KIND_BY_BODY, body_of_kind
 from gateway.intake import prepare_record
 from gateway.preparation import MessagePreparer, PreparedEntry
 from gateway.search import decode_cursor, encode_cursor, query_from_request
-from gateway.services.streaming import StreamSubmission, conflict_error, fill_ack
+from gateway.services.statuses import ack_of, statuses, store_failed
+from gateway.services.streaming import StreamSubmission, conflict_error
 from gateway.store.base import (
     RecordStore,
     StoredRecord,
@@ -52,25 +49,6 @@ _KINDS = frozenset(KIND_BY_BODY.values())
 _ONE_RECORD = {attr.RECORDS_COUNT: 1}
 
 Context = aio.ServicerContext[object, object]
-
-
-class _StoreUnavailableError(GatewayError):
-    code = grpc.StatusCode.UNAVAILABLE
-
-
-@contextlib.asynccontextmanager
-async def _statuses(context: Context) -> AsyncIterator[None]:
-    """Turn the gateway's refusals into their gRPC statuses; anything else stays INTERNAL."""
-    try:
-        yield
-    except GatewayError as error:
-        await abort(context, error)
-    except StoreError:
-        await abort(context, _store_failed())
-
-
-def _store_failed() -> GatewayError:
-    return _StoreUnavailableError("the store could not commit; nothing was stored, retry")
 
 
 class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
@@ -189,7 +167,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
     async def Submit(
         self, request: exchange_pb2.SubmitRequest, context: Context
     ) -> exchange_pb2.SubmitResponse:
-        async with _statuses(context):
+        async with statuses(context):
             if not request.HasField("record"):
                 raise InvalidArgumentError(
                     "a record is required", [FieldViolation("record", "is required")]
@@ -211,8 +189,8 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     refusal.message, [violation.under("record") for violation in refusal.violations]
                 )
             [outcome] = await self._write([item], [centre])
-            return exchange_pb2.SubmitResponse(ack=_ack(_stored_or_raise(outcome)))
-        raise AssertionError("unreachable: _statuses aborts the call")
+            return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(outcome)))
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def SubmitStream(
         self,
@@ -238,9 +216,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             on_prepare=self._trace_preparation,
             preparer=self._preparer,
             max_records=self._limits.max_records_per_stream,
-            store_failed=_store_failed(),
+            store_failed=store_failed(),
         )
-        async with _statuses(context):
+        async with statuses(context):
             try:
                 messages = aiter(request_iterator)
                 while (data := await submission.next_message(messages)) is not None:
@@ -250,12 +228,12 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 # On a refusal, abort or cancellation the queued writes still commit (the store
                 # never drops queued work); only their outcomes go unobserved.
                 submission.close()
-        raise AssertionError("unreachable: _statuses aborts the call")
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def Get(
         self, request: exchange_pb2.GetRequest, context: Context
     ) -> exchange_pb2.GetResponse:
-        async with _statuses(context):
+        async with statuses(context):
             if not RECORD_ID_PATTERN.fullmatch(request.record_id):
                 raise InvalidArgumentError(
                     "invalid record id", [FieldViolation("record_id", "must be a valid record id")]
@@ -265,12 +243,12 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
             return exchange_pb2.GetResponse(record=_record(stored), metadata=_metadata(stored))
-        raise AssertionError("unreachable: _statuses aborts the call")
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def Search(
         self, request: exchange_pb2.SearchRequest, context: Context
     ) -> AsyncIterator[exchange_pb2.SearchResponse]:
-        async with _statuses(context):
+        async with statuses(context):
             query = query_from_request(request)
             position = decode_cursor(query, request.cursor)
             page_size = min(
@@ -295,7 +273,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
     async def Subscribe(
         self, request: exchange_pb2.SubscribeRequest, context: Context
     ) -> AsyncIterator[exchange_pb2.SubscribeResponse]:
-        async with _statuses(context):
+        async with statuses(context):
             violations = [
                 FieldViolation(f"kinds[{i}]", f"unknown record kind {kind}")
                 for i, kind in enumerate(request.kinds)
@@ -330,12 +308,6 @@ def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
     if isinstance(outcome, VersionConflict):
         raise conflict_error(outcome)
     return outcome
-
-
-def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
-    ack = exchange_pb2.SubmitAck()
-    fill_ack(ack, stored)
-    return ack
 
 
 def _record(stored: StoredRecord) -> record_pb2.Record:

@@ -25,10 +25,11 @@ from gateway.federation.traces import context_from
 from gateway.intake import prepare_record
 from gateway.security.authorization import current_caller
 from gateway.security.policy import may_see
+from gateway.services.statuses import ack_of
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
-from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc
+from liaison.v1 import federation_pb2, federation_pb2_grpc
 
 __all__ = ["FEDERATION_SERVICE", "FederationAdminService", "FederationService"]
 
@@ -86,7 +87,7 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         self._trace_receipts(request, items, outcomes, sender)
         for (index, item), outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, StoredVersion):
-                results[index] = federation_pb2.DeliveryResult(ack=_ack(outcome))
+                results[index] = federation_pb2.DeliveryResult(ack=ack_of(outcome))
             else:
                 conflict = _ConflictError(
                     f"record {item.record_id} already holds other content as version "
@@ -166,18 +167,6 @@ class FederationService(federation_pb2_grpc.FederationServicer):
             await self._audit.append(
                 actor=sender, action="receive", outcome="refused", record_ids=refused
             )
-
-
-def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
-    ack = exchange_pb2.SubmitAck(
-        record_id=stored.record_id,
-        version=stored.version,
-        sequence=stored.sequence,
-        duplicate=stored.duplicate,
-        content_sha256=stored.content_sha256,
-    )
-    ack.committed_at.FromMicroseconds(stored.committed_at_us)
-    return ack
 
 
 class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):

@@ -18,9 +18,9 @@ from typing import Any
 
 from gateway.errors import ConflictError, GatewayError, LimitExceededError, record_error
 from gateway.preparation import MessagePreparer, PreparedEntry, write_item
+from gateway.services.statuses import fill_ack
 from gateway.store.base import (
     RecordStore,
-    StoredVersion,
     StoreError,
     VersionConflict,
     WriteItem,
@@ -35,7 +35,6 @@ __all__ = [
     "WRITES_OUTSTANDING",
     "StreamSubmission",
     "conflict_error",
-    "fill_ack",
 ]
 
 _log = logging.getLogger(__name__)
@@ -290,17 +289,6 @@ def conflict_error(conflict: VersionConflict) -> GatewayError:
         f"record {conflict.record_id} is at version {conflict.latest_version}, "
         f"the submit expected version {conflict.expected_version}; read it again and resubmit"
     )
-
-
-def fill_ack(ack: exchange_pb2.SubmitAck, stored: StoredVersion) -> None:
-    """Set ``ack`` from a stored version."""
-    ack.record_id = stored.record_id
-    ack.version = stored.version
-    ack.sequence = stored.sequence
-    ack.duplicate = stored.duplicate
-    ack.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
-    ack.committed_at.nanos = micros * 1000
-    ack.content_sha256 = stored.content_sha256
 
 
 async def _read(messages: AsyncIterator[bytes]) -> bytes | None:

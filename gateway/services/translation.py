@@ -9,18 +9,16 @@ at once; the adapter's result is then dropped, and an Ingest stores nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import hashlib
 import logging
 import re
 import traceback
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-import grpc
 from grpc import aio
 
 from adapters import (
@@ -40,21 +38,19 @@ from gateway.errors import (
     InvalidArgumentError,
     LimitExceededError,
     NotFoundError,
-    abort,
 )
 from gateway.ingestion import PreparedIngestion, handling_violations, prepare_ingestion
+from gateway.services.statuses import ack_of, statuses
 from gateway.store.base import (
     IngestOutcome,
     RecordStore,
     StoredRecord,
-    StoredVersion,
-    StoreError,
 )
 from gateway.telemetry import ChildSpan, Telemetry, adapter_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_WRITE_SPAN
 from gateway.validation import RECORD_ID_PATTERN, validate_record
-from liaison.v1 import exchange_pb2, record_pb2, translation_pb2, translation_pb2_grpc
+from liaison.v1 import record_pb2, translation_pb2, translation_pb2_grpc
 
 __all__ = ["ADAPTER_THREADS", "MAX_SOURCE_REFERENCE_CHARS", "SERVICE_NAME", "TranslationService"]
 
@@ -77,23 +73,6 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 Context = aio.ServicerContext[object, object]
-
-
-class _StoreUnavailableError(GatewayError):
-    code = grpc.StatusCode.UNAVAILABLE
-
-
-@contextlib.asynccontextmanager
-async def _statuses(context: Context) -> AsyncIterator[None]:
-    """Turn the gateway's refusals into their gRPC statuses; anything else stays INTERNAL."""
-    try:
-        yield
-    except GatewayError as error:
-        await abort(context, error)
-    except StoreError:
-        await abort(
-            context, _StoreUnavailableError("the store could not commit; nothing was stored, retry")
-        )
 
 
 class TranslationService(translation_pb2_grpc.TranslationServicer):
@@ -136,7 +115,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
     async def Translate(
         self, request: translation_pb2.TranslateRequest, context: Context
     ) -> translation_pb2.TranslateResponse:
-        async with _statuses(context):
+        async with statuses(context):
             adapter = self._adapter(request.adapter)
             self._check_payload(request.payload, request.source_reference)
             with adapter_span(self._telemetry, adapter, "decode", len(request.payload)) as step:
@@ -147,12 +126,12 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
             return translation_pb2.TranslateResponse(
                 records=result.records, diagnostics=_protos(result.diagnostics)
             )
-        raise AssertionError("unreachable: _statuses aborts the call")
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def Ingest(
         self, request: translation_pb2.IngestRequest, context: Context
     ) -> translation_pb2.IngestResponse:
-        async with _statuses(context):
+        async with statuses(context):
             adapter = self._adapter(request.adapter)
             self._check_payload(request.payload, request.source_reference)
             handling = request.handling if request.HasField("handling") else None
@@ -174,18 +153,18 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 step.result(decoded, prepared.diagnostics)
             outcome = await self._ingest(adapter.name, prepared)
             return translation_pb2.IngestResponse(
-                acks=[_ack(stored) for stored in outcome.acks],
+                acks=[ack_of(stored) for stored in outcome.acks],
                 diagnostics=_protos(prepared.diagnostics),
                 duplicate=outcome.duplicate,
                 payload_sha256=payload_sha256,
                 skipped_record_ids=prepared.skipped_record_ids,
             )
-        raise AssertionError("unreachable: _statuses aborts the call")
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def Export(
         self, request: translation_pb2.ExportRequest, context: Context
     ) -> translation_pb2.ExportResponse:
-        async with _statuses(context):
+        async with statuses(context):
             adapter = self._adapter(request.adapter)
             if not adapter.can_encode():
                 raise FailedPreconditionError(
@@ -211,7 +190,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 media_type=adapter.media_types[0] if adapter.media_types else _DEFAULT_MEDIA_TYPE,
                 diagnostics=_protos(result.diagnostics),
             )
-        raise AssertionError("unreachable: _statuses aborts the call")
+        raise AssertionError("unreachable: statuses aborts the call")
 
     def _adapter(self, name: str) -> Adapter:
         try:
@@ -367,19 +346,6 @@ def _listed(names: Iterable[str]) -> str:
 
 def _protos(diagnostics: Sequence[Diagnostic]) -> list[translation_pb2.Diagnostic]:
     return [diagnostic.to_proto() for diagnostic in diagnostics]
-
-
-def _ack(stored: StoredVersion) -> exchange_pb2.SubmitAck:
-    ack = exchange_pb2.SubmitAck(
-        record_id=stored.record_id,
-        version=stored.version,
-        sequence=stored.sequence,
-        duplicate=stored.duplicate,
-        content_sha256=stored.content_sha256,
-    )
-    ack.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
-    ack.committed_at.nanos = micros * 1000
-    return ack
 
 
 def _record(stored: StoredRecord) -> record_pb2.Record:
