@@ -14,6 +14,7 @@ from grpc import aio
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc
 from tests.conftest import make_config
+from tests.rpc import ExchangeStub
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ async def limited(tmp_path: Path) -> AsyncIterator[Gateway]:
         await gateway.stop(grace=0)
 
 
-async def _open(stub: exchange_pb2_grpc.RecordExchangeStub) -> Any:
+async def _open(stub: ExchangeStub) -> Any:
     call = stub.Subscribe(exchange_pb2.SubscribeRequest(after_sequence=0))
     first = await call.read()  # the caught-up marker: the stream is open and counted
     assert isinstance(first, exchange_pb2.SubscribeResponse)
@@ -36,7 +37,7 @@ async def _open(stub: exchange_pb2_grpc.RecordExchangeStub) -> Any:
 
 async def test_a_caller_over_its_stream_limit_is_refused_until_one_ends(limited: Gateway) -> None:
     async with aio.insecure_channel(limited.address) as channel:
-        stub = exchange_pb2_grpc.RecordExchangeStub(channel)
+        stub: ExchangeStub = exchange_pb2_grpc.RecordExchangeStub(channel)
         first, second = await _open(stub), await _open(stub)
         with pytest.raises(aio.AioRpcError) as refused:
             await _open(stub)
