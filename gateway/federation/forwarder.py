@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _ROUTE_BATCH = 256
-_SEND_BATCH = 128
+_SEND_BATCH = 256
 
 
 class PeerUnavailableError(Exception):
@@ -183,8 +183,8 @@ class Forwarder:
         spans: list[Span | None] = []
         sendable: list[PendingDelivery] = []
         missing: list[tuple[PendingDelivery, str]] = []
-        for delivery in due:
-            stored = await self._store.get(delivery.record_id, delivery.version)
+        versions = await self._store.get_versions([(d.record_id, d.version) for d in due])
+        for delivery, stored in zip(due, versions, strict=True):
             if stored is None:
                 missing.append((delivery, "NOT_FOUND: the version is no longer in the store"))
                 continue

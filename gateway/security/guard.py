@@ -10,6 +10,8 @@ content, never search criteria, which are personal data), and the outcome.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
@@ -23,6 +25,8 @@ from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 
 __all__ = ["RecordGuardInterceptor"]
 
+_log = logging.getLogger(__name__)
+
 _EXCHANGE = "/liaison.v1.RecordExchange/"
 _TRANSLATION = "/liaison.v1.Translation/"
 
@@ -33,6 +37,7 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
     def __init__(self, audit: AuditLog | None, local_centre: str) -> None:
         self._audit = audit
         self._local_centre = local_centre
+        self._pending: set[asyncio.Future[Any]] = set()
 
     async def intercept_service(
         self,
@@ -78,6 +83,35 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 record_ids=record_ids,
                 detail=detail,
             )
+
+    def _log_soon(
+        self, action: str, outcome: str, record_ids: list[str], **detail: str | int
+    ) -> None:
+        """Queue an entry without waiting for its commit.
+
+        For Subscribe's events: waiting for each entry's commit before the next event would cap a
+        subscription at one audit commit per record, while the log group-commits entries queued
+        together. The entry is durable within a commit or two and is never dropped: closing the
+        log commits everything queued.
+        """
+        if self._audit is None:
+            return
+        task = asyncio.ensure_future(
+            self._audit.append(
+                actor=self._caller().identity,
+                action=action,
+                outcome=outcome,
+                record_ids=record_ids,
+                detail=detail,
+            )
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._appended)
+
+    def _appended(self, task: asyncio.Future[Any]) -> None:
+        self._pending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            _log.error("audit entry not written: %s", type(task.exception()).__name__)
 
     def _visible(self, record: record_pb2.Record) -> bool:
         return may_see(record, self._caller().centre)
@@ -209,7 +243,7 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 if response.HasField("record_event"):
                     record = response.record_event.record
                     if not self._visible(record):
-                        await self._log(
+                        self._log_soon(
                             "deny",
                             "denied",
                             [record.record_id],
@@ -217,7 +251,7 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                             reason="handling",
                         )
                         continue
-                    await self._log("read", "ok", [record.record_id], method="Subscribe")
+                    self._log_soon("read", "ok", [record.record_id], method="Subscribe")
                 yield response
 
         return grpc.unary_stream_rpc_method_handler(

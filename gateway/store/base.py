@@ -237,6 +237,13 @@ class RecordStore(abc.ABC):
     async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:
         """Return the version asked for (0: the latest), or ``None`` when absent."""
 
+    async def get_versions(self, keys: Sequence[tuple[str, int]]) -> list[StoredRecord | None]:
+        """The ``(record id, version)`` versions asked for, in order; ``None`` for absent ones.
+
+        Stores read them in one go where they can (the forwarder reads a batch at a time).
+        """
+        return [await self.get(record_id, version) for record_id, version in keys]
+
     @abc.abstractmethod
     async def search(
         self, query: SearchQuery, after_sequence: int, limit: int

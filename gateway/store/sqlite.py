@@ -173,6 +173,15 @@ class SqliteRecordStore(RecordStore):
         """
         return await self._read(self._get, record_id, version)
 
+    async def get_versions(self, keys: Sequence[tuple[str, int]]) -> list[StoredRecord | None]:
+        """The versions asked for, read in one hop to a reader thread.
+
+        Raises:
+            StoreClosedError: the store is not open.
+            StoreError: the database could not be read.
+        """
+        return await self._read(self._get_versions, list(keys))
+
     async def search(
         self, query: SearchQuery, after_sequence: int, limit: int
     ) -> list[StoredRecord]:
@@ -274,6 +283,10 @@ class SqliteRecordStore(RecordStore):
 
     def _get(self, record_id: str, version: int) -> StoredRecord | None:
         return reads.get(self._connection(), record_id, version)
+
+    def _get_versions(self, keys: Sequence[tuple[str, int]]) -> list[StoredRecord | None]:
+        connection = self._connection()
+        return [reads.get(connection, record_id, version) for record_id, version in keys]
 
     def _search(self, query: SearchQuery, after_sequence: int, limit: int) -> list[StoredRecord]:
         return reads.search(self._connection(), query, after_sequence, limit)

@@ -93,21 +93,21 @@ def test_a_sender_killed_while_forwarding_resumes_without_loss_or_duplicates(
 ) -> None:
     cluster.start()
     i2c = cluster.client(I2C)
-    assert i2c.submit_many(_people("burst", 600)).stored == 600
+    assert i2c.submit_many(_people("burst", 3000)).stored == 3000
     # Kill the sender as soon as forwarding has begun, before it can have finished.
     wait_for(lambda: len(_versions_at(cluster, LYON)) > 0, what="forwarding to begin")
     cluster.processes[I2C].kill()
     arrived = len(_versions_at(cluster, LYON))
-    assert arrived < 600, "forwarding finished before the kill; the test proves nothing"
+    assert arrived < 3000, "forwarding finished before the kill; the test proves nothing"
     cluster.start(I2C)
-    wait_for(lambda: len(_versions_at(cluster, LYON)) == 600, within=60, what="all 600 at Lyon")
+    wait_for(lambda: len(_versions_at(cluster, LYON)) == 3000, within=90, what="all 3000 at Lyon")
     versions = _versions_at(cluster, LYON)
     assert set(versions.values()) == {1}, "a record was stored twice as a new version"
     restarted = cluster.client(I2C)
     wait_for(
         lambda: (
-            len(restarted.deliveries(states=[federation_pb2.DELIVERY_STATE_DELIVERED], limit=1000))
-            == 600
+            len(restarted.deliveries(states=[federation_pb2.DELIVERY_STATE_DELIVERED], limit=5000))
+            == 3000
         ),
         what="all deliveries marked delivered",
     )
