@@ -44,3 +44,28 @@ async def test_stop_is_idempotent(tmp_path: Path) -> None:
     await server.stop(grace=0)
     await server.stop(grace=0)
     assert writer_threads() == 0
+
+
+async def test_plaintext_off_loopback_is_refused_and_nothing_is_left_open(tmp_path: Path) -> None:
+    before = writer_threads()
+    config = make_config(tmp_path)
+    config = dataclasses.replace(config, server=ServerConfig(listen="0.0.0.0:0"))
+    with pytest.raises(
+        ServeError, match=r"plaintext is only served on loopback.*configure \[tls\]"
+    ):
+        await Gateway(config).start()
+    assert writer_threads() == before
+
+
+async def test_unreadable_tls_material_is_refused(tmp_path: Path) -> None:
+    from gateway.federation.settings import FederationSettings
+    from gateway.security.tls import TlsConfig
+
+    missing = tmp_path / "missing.pem"
+    config = dataclasses.replace(
+        make_config(tmp_path),
+        federation=FederationSettings(tls=TlsConfig(missing, missing, missing)),
+    )
+    with pytest.raises(ServeError, match=r"cannot read .*missing\.pem"):
+        await Gateway(config).start()
+    assert writer_threads() == 0
