@@ -21,7 +21,14 @@ from pathlib import Path
 
 from gateway.security.certs import CertificateAuthority
 
-__all__ = ["CentrePlan", "CentreProcess", "Route", "free_port", "write_cluster"]
+__all__ = [
+    "CentrePlan",
+    "CentreProcess",
+    "Route",
+    "ServeProcess",
+    "free_port",
+    "write_cluster",
+]
 
 _LISTENING = re.compile(r"listening on (\S+:\d+)")
 
@@ -152,16 +159,24 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class CentreProcess:
-    """``python -m gateway.cli serve --config FILE`` as a child process.
+class ServeProcess:
+    """``python -m gateway.cli serve ARGS`` as a child process, started the way operators do.
 
-    Its stderr is drained by a thread for the life of the process (a full pipe would block the
+    Its output is drained by a thread for the life of the process (a full pipe would block the
     gateway) and kept in :attr:`output` for diagnosis.
     """
 
-    def __init__(self, centre_id: str, config: Path) -> None:
-        self.centre_id = centre_id
-        self.config = config
+    def __init__(
+        self,
+        name: str,
+        serve_args: Sequence[str],
+        *,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.serve_args = list(serve_args)
+        self.environment = dict(environment or {})
+        """Variables added to the process's environment (e.g. ``OTEL_*``)."""
         self.process: subprocess.Popen[str] | None = None
         self.address = ""
         self.output: list[str] = []
@@ -171,13 +186,13 @@ class CentreProcess:
     def start(self, timeout: float = 30.0) -> str:
         """Start and return ``host:port`` once it listens."""
         self._lines = queue.Queue()
-        # The command is this interpreter running our own module; only the config path varies.
+        # The command is this interpreter running our own module; only its arguments vary.
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "gateway.cli", "serve", "--config", str(self.config)],
+            [sys.executable, "-m", "gateway.cli", "serve", *self.serve_args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **self.environment, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,  # Ctrl-C in a terminal reaches the parent only
         )
         self._drain = threading.Thread(target=self._read, daemon=True)
@@ -189,9 +204,7 @@ class CentreProcess:
                 line = None
             if line is None:
                 self.kill()
-                raise RuntimeError(
-                    f"{self.centre_id} did not start:\n" + "".join(self.output[-40:])
-                )
+                raise RuntimeError(f"{self.name} did not start:\n" + "".join(self.output[-40:]))
             match = _LISTENING.search(line)
             if match:
                 self.address = match.group(1)
@@ -234,3 +247,12 @@ class CentreProcess:
     def _join(self) -> None:
         if self._drain is not None:
             self._drain.join(timeout=10)
+
+
+class CentreProcess(ServeProcess):
+    """A centre served from its TOML file (``serve --config FILE``)."""
+
+    def __init__(self, centre_id: str, config: Path) -> None:
+        super().__init__(centre_id, ["--config", str(config)])
+        self.centre_id = centre_id
+        self.config = config

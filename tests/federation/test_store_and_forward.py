@@ -17,7 +17,7 @@ from gateway.security.certs import CertificateAuthority
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, federation_pb2, record_pb2
 from tests.factories import person
-from tests.federation.cluster import ALL_METHODS, I2C, LYON, OPERATOR, Cluster, wait_for
+from tests.federation.cluster import ALL_METHODS, I2C, LYON, OPERATOR, Cluster, has, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -91,11 +91,13 @@ def _peer_down_then_back(cluster: Cluster) -> None:
 def test_a_sender_killed_while_forwarding_resumes_without_loss_or_duplicates(
     cluster: Cluster,
 ) -> None:
-    cluster.start()
+    cluster.start(I2C)
     i2c = cluster.client(I2C)
     assert i2c.submit_many(_people("burst", 3000)).stored == 3000
+    cluster.start(LYON)  # everything is queued now; forwarding starts
+    lyon = cluster.client(LYON)
     # Kill the sender as soon as forwarding has begun, before it can have finished.
-    wait_for(lambda: len(_versions_at(cluster, LYON)) > 0, what="forwarding to begin")
+    wait_for(lambda: has(lyon, "burst-0"), what="forwarding to begin")
     cluster.processes[I2C].kill()
     arrived = len(_versions_at(cluster, LYON))
     assert arrived < 3000, "forwarding finished before the kill; the test proves nothing"
