@@ -11,6 +11,7 @@ Messages name structure only (tags, qualifiers, element positions), never payloa
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -23,12 +24,12 @@ from liaison.v1 import record_pb2
 __all__ = ["Findings", "Subject", "Unmapped", "report_charset_problem"]
 
 
-class Subject:
+class Subject(abc.ABC):
     """Something a finding can be about, resolved to record ids when records are emitted."""
 
+    @abc.abstractmethod
     def records(self) -> Iterable[record_pb2.Record]:
         """The records this subject stands for."""
-        raise NotImplementedError
 
 
 @dataclass(slots=True)
