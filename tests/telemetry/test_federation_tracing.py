@@ -69,7 +69,10 @@ async def test_a_forwarded_record_continues_its_submission_trace(
         await client.submit(person("traced-2"))
 
     def both_received() -> bool:
-        return len(named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)) == 2
+        # The receiver's span ends before the sender's (which ends when the answer is back).
+        arrived = named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)
+        forwarded = named(sent.spans.get_finished_spans(), FEDERATION_FORWARD_SPAN)
+        return len(arrived) == 2 and len(forwarded) == 2
 
     await until(both_received)
     client_spans = [
