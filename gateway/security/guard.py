@@ -96,15 +96,8 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         """
         if self._audit is None:
             return
-        task = asyncio.ensure_future(
-            self._audit.append(
-                actor=self._caller().identity,
-                action=action,
-                outcome=outcome,
-                record_ids=record_ids,
-                detail=detail,
-            )
-        )
+        # The task copies this context, so the entry names the caller of this stream.
+        task = asyncio.ensure_future(self._log(action, outcome, record_ids, **detail))
         self._pending.add(task)
         task.add_done_callback(self._appended)
 
