@@ -92,6 +92,12 @@ class FailedPreconditionError(GatewayError):
     code = grpc.StatusCode.FAILED_PRECONDITION
 
 
+class DeadlineExceededError(GatewayError):
+    """The caller's deadline passed before the gateway could finish; nothing was kept."""
+
+    code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
 class LimitExceededError(GatewayError):
     """A configured input limit was exceeded."""
 

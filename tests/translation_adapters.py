@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import time
 from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
@@ -186,10 +187,13 @@ class SlowAdapter(LinesAdapter):
 
     def __init__(self) -> None:
         self.started = threading.Event()
+        self.started_at = 0.0
+        """``time.monotonic()`` when the decode began (after the gateway received the call)."""
         self.release = threading.Event()
         self.finished = threading.Event()
 
     def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+        self.started_at = time.monotonic()
         self.started.set()
         try:
             self.release.wait(timeout=30)

@@ -32,6 +32,7 @@ from adapters import (
 )
 from gateway.config import LimitsConfig
 from gateway.errors import (
+    DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
     GatewayError,
@@ -151,6 +152,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 )
                 decoded = len(prepared.ingestion.items) + len(prepared.skipped_record_ids)
                 step.result(decoded, prepared.diagnostics)
+            _check_still_wanted(context)
             outcome = await self._ingest(adapter.name, prepared)
             return translation_pb2.IngestResponse(
                 acks=[ack_of(stored) for stored in outcome.acks],
@@ -268,6 +270,20 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor, functools.partial(function, *args, **kwargs)
+        )
+
+
+def _check_still_wanted(context: Context) -> None:
+    """Refuse to store for a caller who has gone.
+
+    gRPC cancels a handler whose deadline passes, but the cancellation reaches the event loop
+    through the completion queue and can arrive after the decode's result does; checking here
+    makes "a deadline passed while decoding stores nothing" hold however loaded the machine is.
+    """
+    remaining = context.time_remaining()
+    if context.cancelled() or (remaining is not None and remaining <= 0):
+        raise DeadlineExceededError(
+            "the deadline passed while the adapter decoded the payload; nothing was stored"
         )
 
 
