@@ -16,6 +16,7 @@ _UNCARRIED_PERSON_FIELDS = (
     "mother_names",
     "father_names",
     "occupation",
+    "addresses",
 )
 _UNCARRIED_PLACE_FIELDS = ("name", "unlocode", "iata_code", "other_code")
 _RESERVED = frozenset({1, 2})
@@ -66,6 +67,8 @@ def _name_text(name: common_pb2.Name, record: record_pb2.Record, out: EncodeBuil
         lost.append("script and transliteration")
     if name.type in (common_pb2.NAME_TYPE_BIRTH, common_pb2.NAME_TYPE_FORMER):
         lost.append("name type (written as an alias)")
+    if name.qualification:
+        lost.append("the name's qualification")
     if name.family or name.given or name.middle:
         if name.full:
             lost.append("the unsplit form of a split name")

@@ -796,3 +796,88 @@ def test_builder_refuses_unsupported_well_known_types() -> None:
 def test_builder_refuses_negative_limits() -> None:
     with pytest.raises(ValueError, match="negative"):
         messages(record_pb2.Record, max_depth=-1)
+
+
+# -- fields the adapters' encoders account for ------------------------------------------------
+
+# The encoders write what their format can hold and report the rest (NOT_CARRIED warnings); the
+# ANSI/NIST writer, for one, lists the Person fields Type-2 has no place for. A field added to
+# one of these messages is silently dropped by every encoder that does not know it, so adding
+# one must be a deliberate step: check each adapter's encoder writes or reports the new field,
+# then add it here.
+_FIELDS_THE_ENCODERS_ACCOUNT_FOR: Final[dict[str, tuple[str, ...]]] = {
+    "liaison.v1.Person": (
+        "names",
+        "birth_date",
+        "alternative_birth_dates",
+        "birth_place",
+        "sex",
+        "nationalities",
+        "residence_country",
+        "languages",
+        "physical_description",
+        "identifiers",
+        "mother_names",
+        "father_names",
+        "occupation",
+        "addresses",
+    ),
+    "liaison.v1.Name": (
+        "type",
+        "family",
+        "given",
+        "middle",
+        "full",
+        "script",
+        "transliteration",
+        "qualification",
+    ),
+    "liaison.v1.Place": ("name", "country", "unlocode", "iata_code", "other_code"),
+    "liaison.v1.Notice": (
+        "notice_type",
+        "entity_id",
+        "subject",
+        "arrest_warrants",
+        "event_date",
+        "event_place",
+        "un_reference",
+        "un_reference_date",
+        "image_uris",
+        "source_uri",
+        "countries_likely_to_be_visited",
+        "un_resolution",
+        "summary",
+    ),
+    "liaison.v1.PassengerManifest": (
+        "manifest_type",
+        "carrier_code",
+        "flight_number",
+        "legs",
+        "reporting_party",
+        "travellers",
+        "declared_traveller_count",
+        "envelope",
+        "transmitted_at",
+        "final_destination",
+    ),
+    "liaison.v1.FlightLeg": (
+        "departure",
+        "scheduled_departure",
+        "arrival",
+        "scheduled_arrival",
+        "routing",
+        "carrier_code",
+        "flight_number",
+    ),
+}
+
+
+@pytest.mark.parametrize("full_name", sorted(_FIELDS_THE_ENCODERS_ACCOUNT_FOR))
+def test_a_field_added_where_encoders_enumerate_fields_is_deliberate(full_name: str) -> None:
+    # record_pb2 (imported above) loads every file whose messages a record can hold.
+    descriptor = descriptor_pool.Default().FindMessageTypeByName(full_name)
+    fields = tuple(field.name for field in descriptor.fields)
+    assert fields == _FIELDS_THE_ENCODERS_ACCOUNT_FOR[full_name], (
+        f"{full_name} changed: make sure every adapter's encoder writes or reports the new "
+        "field (NOT_CARRIED), then update _FIELDS_THE_ENCODERS_ACCOUNT_FOR"
+    )

@@ -116,6 +116,34 @@ def test_notices(changes: dict[str, object], refused: set[str]) -> None:
     assert fields_refused(record) == refused
 
 
+def test_country_codes_in_the_newer_fields_are_checked_like_the_others() -> None:
+    """Fields added to the contract later (countries likely to be visited, addresses, leg places)
+    are validated by the same descriptor-driven plans: a bad code is refused where it sits."""
+    notice = record_pb2.Record(record_id="N-1")
+    notice.notice.notice_type = notice_pb2.NOTICE_TYPE_YELLOW
+    notice.notice.subject.names.add(family="DOE")
+    notice.notice.countries_likely_to_be_visited.add(
+        code="CHL", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+    )
+    notice.notice.countries_likely_to_be_visited.add(
+        code="cl", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+    )
+    traveller = person("P-1")
+    traveller.person.addresses.add(city="LYON").country.CopyFrom(
+        common_pb2.CountryCode(system=common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED)
+    )
+    manifest = record_pb2.Record(record_id="M-1")
+    manifest.passenger_manifest.manifest_type = manifest_pb2.MANIFEST_TYPE_PASSENGER
+    manifest.passenger_manifest.flight_number = "XX123"
+    manifest.passenger_manifest.final_destination.country.CopyFrom(
+        common_pb2.CountryCode(code="FRA", system=common_pb2.COUNTRY_CODE_SYSTEM_ICAO9303)
+    )
+
+    assert fields_refused(notice) == {"notice.countries_likely_to_be_visited[1].code"}
+    assert fields_refused(traveller) == {"person.addresses[0].country.raw"}
+    assert fields_refused(manifest) == {"passenger_manifest.final_destination.country.system"}
+
+
 def test_a_notice_subject_needs_a_name() -> None:
     record = record_pb2.Record(record_id="N-1")
     record.notice.notice_type = notice_pb2.NOTICE_TYPE_YELLOW

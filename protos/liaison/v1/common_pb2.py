@@ -24,31 +24,33 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/common.proto\x12\nliaison.v1\"7\n\x0bPartialDate\x12\x0c\n\x04year\x18\x01 \x01(\r\x12\r\n\x05month\x18\x02 \x01(\r\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\r\"W\n\x0b\x43ountryCode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12-\n\x06system\x18\x02 \x01(\x0e\x32\x1d.liaison.v1.CountryCodeSystem\x12\x0b\n\x03raw\x18\x03 \x01(\t\"\xad\x01\n\x04Name\x12\"\n\x04type\x18\x01 \x01(\x0e\x32\x14.liaison.v1.NameType\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\r\n\x05given\x18\x03 \x01(\t\x12\x0e\n\x06middle\x18\x04 \x01(\t\x12\x0c\n\x04\x66ull\x18\x05 \x01(\t\x12\x0e\n\x06script\x18\x06 \x01(\t\x12\x34\n\x0ftransliteration\x18\x07 \x01(\x0b\x32\x1b.liaison.v1.Transliteration\"^\n\x0fTransliteration\x12\x0e\n\x06\x66\x61mily\x18\x01 \x01(\t\x12\r\n\x05given\x18\x02 \x01(\t\x12\x0e\n\x06middle\x18\x03 \x01(\t\x12\x0c\n\x04\x66ull\x18\x04 \x01(\t\x12\x0e\n\x06scheme\x18\x05 \x01(\t\"x\n\x05Place\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x07\x63ountry\x18\x02 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x10\n\x08unlocode\x18\x03 \x01(\t\x12\x11\n\tiata_code\x18\x04 \x01(\t\x12\x12\n\nother_code\x18\x05 \x01(\t\"(\n\x08Quantity\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\"T\n\nIdentifier\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\'\n\x06issuer\x18\x03 \x01(\x0b\x32\x17.liaison.v1.CountryCode*\xa4\x01\n\x11\x43ountryCodeSystem\x12#\n\x1f\x43OUNTRY_CODE_SYSTEM_UNSPECIFIED\x10\x00\x12&\n\"COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3\x10\x01\x12 \n\x1c\x43OUNTRY_CODE_SYSTEM_ICAO9303\x10\x02\x12 \n\x1c\x43OUNTRY_CODE_SYSTEM_UNMAPPED\x10\x03*|\n\x08NameType\x12\x19\n\x15NAME_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11NAME_TYPE_PRIMARY\x10\x01\x12\x13\n\x0fNAME_TYPE_ALIAS\x10\x02\x12\x13\n\x0fNAME_TYPE_BIRTH\x10\x03\x12\x14\n\x10NAME_TYPE_FORMER\x10\x04*C\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n\nSEX_FEMALE\x10\x01\x12\x0c\n\x08SEX_MALE\x10\x02\x12\t\n\x05SEX_X\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/common.proto\x12\nliaison.v1\"7\n\x0bPartialDate\x12\x0c\n\x04year\x18\x01 \x01(\r\x12\r\n\x05month\x18\x02 \x01(\r\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\r\"W\n\x0b\x43ountryCode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12-\n\x06system\x18\x02 \x01(\x0e\x32\x1d.liaison.v1.CountryCodeSystem\x12\x0b\n\x03raw\x18\x03 \x01(\t\"\xc4\x01\n\x04Name\x12\"\n\x04type\x18\x01 \x01(\x0e\x32\x14.liaison.v1.NameType\x12\x0e\n\x06\x66\x61mily\x18\x02 \x01(\t\x12\r\n\x05given\x18\x03 \x01(\t\x12\x0e\n\x06middle\x18\x04 \x01(\t\x12\x0c\n\x04\x66ull\x18\x05 \x01(\t\x12\x0e\n\x06script\x18\x06 \x01(\t\x12\x34\n\x0ftransliteration\x18\x07 \x01(\x0b\x32\x1b.liaison.v1.Transliteration\x12\x15\n\rqualification\x18\x08 \x01(\t\"\x89\x01\n\x07\x41\x64\x64ress\x12\x14\n\x0cstreet_lines\x18\x01 \x03(\t\x12\x0c\n\x04\x63ity\x18\x02 \x01(\t\x12\x1b\n\x13\x63ountry_subdivision\x18\x03 \x01(\t\x12\x13\n\x0bpostal_code\x18\x04 \x01(\t\x12(\n\x07\x63ountry\x18\x05 \x01(\x0b\x32\x17.liaison.v1.CountryCode\"^\n\x0fTransliteration\x12\x0e\n\x06\x66\x61mily\x18\x01 \x01(\t\x12\r\n\x05given\x18\x02 \x01(\t\x12\x0e\n\x06middle\x18\x03 \x01(\t\x12\x0c\n\x04\x66ull\x18\x04 \x01(\t\x12\x0e\n\x06scheme\x18\x05 \x01(\t\"x\n\x05Place\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x07\x63ountry\x18\x02 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x10\n\x08unlocode\x18\x03 \x01(\t\x12\x11\n\tiata_code\x18\x04 \x01(\t\x12\x12\n\nother_code\x18\x05 \x01(\t\"(\n\x08Quantity\x12\x0e\n\x06\x61mount\x18\x01 \x01(\t\x12\x0c\n\x04unit\x18\x02 \x01(\t\"T\n\nIdentifier\x12\x0e\n\x06scheme\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\'\n\x06issuer\x18\x03 \x01(\x0b\x32\x17.liaison.v1.CountryCode*\xa4\x01\n\x11\x43ountryCodeSystem\x12#\n\x1f\x43OUNTRY_CODE_SYSTEM_UNSPECIFIED\x10\x00\x12&\n\"COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3\x10\x01\x12 \n\x1c\x43OUNTRY_CODE_SYSTEM_ICAO9303\x10\x02\x12 \n\x1c\x43OUNTRY_CODE_SYSTEM_UNMAPPED\x10\x03*|\n\x08NameType\x12\x19\n\x15NAME_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11NAME_TYPE_PRIMARY\x10\x01\x12\x13\n\x0fNAME_TYPE_ALIAS\x10\x02\x12\x13\n\x0fNAME_TYPE_BIRTH\x10\x03\x12\x14\n\x10NAME_TYPE_FORMER\x10\x04*C\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n\nSEX_FEMALE\x10\x01\x12\x0c\n\x08SEX_MALE\x10\x02\x12\t\n\x05SEX_X\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.common_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_COUNTRYCODESYSTEM']._serialized_start=708
-  _globals['_COUNTRYCODESYSTEM']._serialized_end=872
-  _globals['_NAMETYPE']._serialized_start=874
-  _globals['_NAMETYPE']._serialized_end=998
-  _globals['_SEX']._serialized_start=1000
-  _globals['_SEX']._serialized_end=1067
+  _globals['_COUNTRYCODESYSTEM']._serialized_start=871
+  _globals['_COUNTRYCODESYSTEM']._serialized_end=1035
+  _globals['_NAMETYPE']._serialized_start=1037
+  _globals['_NAMETYPE']._serialized_end=1161
+  _globals['_SEX']._serialized_start=1163
+  _globals['_SEX']._serialized_end=1230
   _globals['_PARTIALDATE']._serialized_start=39
   _globals['_PARTIALDATE']._serialized_end=94
   _globals['_COUNTRYCODE']._serialized_start=96
   _globals['_COUNTRYCODE']._serialized_end=183
   _globals['_NAME']._serialized_start=186
-  _globals['_NAME']._serialized_end=359
-  _globals['_TRANSLITERATION']._serialized_start=361
-  _globals['_TRANSLITERATION']._serialized_end=455
-  _globals['_PLACE']._serialized_start=457
-  _globals['_PLACE']._serialized_end=577
-  _globals['_QUANTITY']._serialized_start=579
-  _globals['_QUANTITY']._serialized_end=619
-  _globals['_IDENTIFIER']._serialized_start=621
-  _globals['_IDENTIFIER']._serialized_end=705
+  _globals['_NAME']._serialized_end=382
+  _globals['_ADDRESS']._serialized_start=385
+  _globals['_ADDRESS']._serialized_end=522
+  _globals['_TRANSLITERATION']._serialized_start=524
+  _globals['_TRANSLITERATION']._serialized_end=618
+  _globals['_PLACE']._serialized_start=620
+  _globals['_PLACE']._serialized_end=740
+  _globals['_QUANTITY']._serialized_start=742
+  _globals['_QUANTITY']._serialized_end=782
+  _globals['_IDENTIFIER']._serialized_start=784
+  _globals['_IDENTIFIER']._serialized_end=868
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
@@ -193,6 +195,7 @@ class Name(_message.Message):
     FULL_FIELD_NUMBER: _builtins.int
     SCRIPT_FIELD_NUMBER: _builtins.int
     TRANSLITERATION_FIELD_NUMBER: _builtins.int
+    QUALIFICATION_FIELD_NUMBER: _builtins.int
     type: Global___NameType.ValueType
     """The role of this name."""
     family: _builtins.str
@@ -206,6 +209,10 @@ class Name(_message.Message):
     script: _builtins.str
     """ISO 15924 code of the script the parts above are written in ("Latn", "Cyrl", "Arab", ...).
     Empty means Latin or unknown.
+    """
+    qualification: _builtins.str
+    """How reliable the source judges this name, as it writes it (UN Security Council sanctions
+    lists qualify aliases as "Good quality a.k.a." or "Low quality a.k.a."). Empty when unstated.
     """
     @_builtins.property
     def transliteration(self) -> Global___Transliteration:
@@ -221,14 +228,57 @@ class Name(_message.Message):
         full: _builtins.str = ...,
         script: _builtins.str = ...,
         transliteration: Global___Transliteration | None = ...,
+        qualification: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["transliteration", b"transliteration"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["family", b"family", "full", b"full", "given", b"given", "middle", b"middle", "script", b"script", "transliteration", b"transliteration", "type", b"type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["family", b"family", "full", b"full", "given", b"given", "middle", b"middle", "qualification", b"qualification", "script", b"script", "transliteration", b"transliteration", "type", b"type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Name: _TypeAlias = Name  # noqa: Y015
+
+@_typing.final
+class Address(_message.Message):
+    """A postal address as a source gives it (UN/EDIFACT NAD C059 to 3207, INTERPOL notices)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STREET_LINES_FIELD_NUMBER: _builtins.int
+    CITY_FIELD_NUMBER: _builtins.int
+    COUNTRY_SUBDIVISION_FIELD_NUMBER: _builtins.int
+    POSTAL_CODE_FIELD_NUMBER: _builtins.int
+    COUNTRY_FIELD_NUMBER: _builtins.int
+    city: _builtins.str
+    """City or town (NAD 3164)."""
+    country_subdivision: _builtins.str
+    """State, province or other subdivision, as the source names or codes it (NAD C819 / 3229)."""
+    postal_code: _builtins.str
+    """Postal code (NAD 3251)."""
+    @_builtins.property
+    def street_lines(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Street and number, one entry per line the source gives (NAD C059: up to four)."""
+
+    @_builtins.property
+    def country(self) -> Global___CountryCode:
+        """Country (NAD 3207)."""
+
+    def __init__(
+        self,
+        *,
+        street_lines: _abc.Iterable[_builtins.str] | None = ...,
+        city: _builtins.str = ...,
+        country_subdivision: _builtins.str = ...,
+        postal_code: _builtins.str = ...,
+        country: Global___CountryCode | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["country", b"country"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["city", b"city", "country", b"country", "country_subdivision", b"country_subdivision", "postal_code", b"postal_code", "street_lines", b"street_lines"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Address: _TypeAlias = Address  # noqa: Y015
 
 @_typing.final
 class Transliteration(_message.Message):

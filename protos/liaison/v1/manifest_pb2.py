@@ -26,27 +26,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from liaison.v1 import common_pb2 as liaison_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19liaison/v1/manifest.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17liaison/v1/common.proto\"f\n\rLocalDateTime\x12%\n\x04\x64\x61te\x18\x01 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x10\n\x08has_time\x18\x02 \x01(\x08\x12\x0c\n\x04hour\x18\x03 \x01(\r\x12\x0e\n\x06minute\x18\x04 \x01(\r\"\xe7\x01\n\tFlightLeg\x12$\n\tdeparture\x18\x01 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x36\n\x13scheduled_departure\x18\x02 \x01(\x0b\x32\x19.liaison.v1.LocalDateTime\x12\"\n\x07\x61rrival\x18\x03 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x34\n\x11scheduled_arrival\x18\x04 \x01(\x0b\x32\x19.liaison.v1.LocalDateTime\x12\"\n\x07routing\x18\x05 \x03(\x0b\x32\x11.liaison.v1.Place\"M\n\x0eReportingParty\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttelephone\x18\x02 \x01(\t\x12\x0b\n\x03\x66\x61x\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"\xcf\x02\n\x0f\x45\x64ifactEnvelope\x12\x19\n\x11syntax_identifier\x18\x01 \x01(\t\x12\x0e\n\x06sender\x18\x02 \x01(\t\x12\x11\n\trecipient\x18\x03 \x01(\t\x12\x13\n\x0bprepared_at\x18\x04 \x01(\t\x12\x1d\n\x15interchange_reference\x18\x05 \x01(\t\x12\x19\n\x11message_reference\x18\x06 \x01(\t\x12\x1a\n\x12message_identifier\x18\x07 \x01(\t\x12\x1f\n\x17\x63ommon_access_reference\x18\x08 \x01(\t\x12\x13\n\x0bpart_number\x18\t \x01(\r\x12\x11\n\tlast_part\x18\n \x01(\x08\x12\x14\n\x0cgroup_sender\x18\x0b \x01(\t\x12\x17\n\x0fgroup_recipient\x18\x0c \x01(\t\x12\x1b\n\x13\x64ocument_identifier\x18\r \x01(\t\"\xa9\x02\n\x11ManifestTraveller\x12\'\n\x04role\x18\x01 \x01(\x0e\x32\x19.liaison.v1.TravellerRole\x12\x18\n\x10person_record_id\x18\x02 \x01(\t\x12\x1b\n\x13\x64ocument_record_ids\x18\x03 \x03(\t\x12&\n\x0b\x65mbarkation\x18\x04 \x01(\x0b\x32\x11.liaison.v1.Place\x12&\n\x0b\x64\x65\x62\x61rkation\x18\x05 \x01(\x0b\x32\x11.liaison.v1.Place\x12,\n\x11\x66inal_destination\x18\x06 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x13\n\x0bpnr_locator\x18\x07 \x01(\t\x12\x12\n\nreferences\x18\x08 \x03(\t\x12\r\n\x05notes\x18\t \x03(\t\"\x83\x03\n\x11PassengerManifest\x12/\n\rmanifest_type\x18\x01 \x01(\x0e\x32\x18.liaison.v1.ManifestType\x12\x14\n\x0c\x63\x61rrier_code\x18\x02 \x01(\t\x12\x15\n\rflight_number\x18\x03 \x01(\t\x12#\n\x04legs\x18\x04 \x03(\x0b\x32\x15.liaison.v1.FlightLeg\x12\x33\n\x0freporting_party\x18\x05 \x01(\x0b\x32\x1a.liaison.v1.ReportingParty\x12\x31\n\ntravellers\x18\x06 \x03(\x0b\x32\x1d.liaison.v1.ManifestTraveller\x12 \n\x18\x64\x65\x63lared_traveller_count\x18\x07 \x01(\r\x12-\n\x08\x65nvelope\x18\x08 \x01(\x0b\x32\x1b.liaison.v1.EdifactEnvelope\x12\x32\n\x0etransmitted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp*b\n\x0cManifestType\x12\x1d\n\x19MANIFEST_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17MANIFEST_TYPE_PASSENGER\x10\x01\x12\x16\n\x12MANIFEST_TYPE_CREW\x10\x02*\xb1\x01\n\rTravellerRole\x12\x1e\n\x1aTRAVELLER_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRAVELLER_ROLE_PASSENGER\x10\x01\x12\x17\n\x13TRAVELLER_ROLE_CREW\x10\x02\x12&\n\"TRAVELLER_ROLE_INTRANSIT_PASSENGER\x10\x03\x12!\n\x1dTRAVELLER_ROLE_INTRANSIT_CREW\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19liaison/v1/manifest.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17liaison/v1/common.proto\"f\n\rLocalDateTime\x12%\n\x04\x64\x61te\x18\x01 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x10\n\x08has_time\x18\x02 \x01(\x08\x12\x0c\n\x04hour\x18\x03 \x01(\r\x12\x0e\n\x06minute\x18\x04 \x01(\r\"\x94\x02\n\tFlightLeg\x12$\n\tdeparture\x18\x01 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x36\n\x13scheduled_departure\x18\x02 \x01(\x0b\x32\x19.liaison.v1.LocalDateTime\x12\"\n\x07\x61rrival\x18\x03 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x34\n\x11scheduled_arrival\x18\x04 \x01(\x0b\x32\x19.liaison.v1.LocalDateTime\x12\"\n\x07routing\x18\x05 \x03(\x0b\x32\x11.liaison.v1.Place\x12\x14\n\x0c\x63\x61rrier_code\x18\x06 \x01(\t\x12\x15\n\rflight_number\x18\x07 \x01(\t\"M\n\x0eReportingParty\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\ttelephone\x18\x02 \x01(\t\x12\x0b\n\x03\x66\x61x\x18\x03 \x01(\t\x12\r\n\x05\x65mail\x18\x04 \x01(\t\"\xcf\x02\n\x0f\x45\x64ifactEnvelope\x12\x19\n\x11syntax_identifier\x18\x01 \x01(\t\x12\x0e\n\x06sender\x18\x02 \x01(\t\x12\x11\n\trecipient\x18\x03 \x01(\t\x12\x13\n\x0bprepared_at\x18\x04 \x01(\t\x12\x1d\n\x15interchange_reference\x18\x05 \x01(\t\x12\x19\n\x11message_reference\x18\x06 \x01(\t\x12\x1a\n\x12message_identifier\x18\x07 \x01(\t\x12\x1f\n\x17\x63ommon_access_reference\x18\x08 \x01(\t\x12\x13\n\x0bpart_number\x18\t \x01(\r\x12\x11\n\tlast_part\x18\n \x01(\x08\x12\x14\n\x0cgroup_sender\x18\x0b \x01(\t\x12\x17\n\x0fgroup_recipient\x18\x0c \x01(\t\x12\x1b\n\x13\x64ocument_identifier\x18\r \x01(\t\"\xa9\x02\n\x11ManifestTraveller\x12\'\n\x04role\x18\x01 \x01(\x0e\x32\x19.liaison.v1.TravellerRole\x12\x18\n\x10person_record_id\x18\x02 \x01(\t\x12\x1b\n\x13\x64ocument_record_ids\x18\x03 \x03(\t\x12&\n\x0b\x65mbarkation\x18\x04 \x01(\x0b\x32\x11.liaison.v1.Place\x12&\n\x0b\x64\x65\x62\x61rkation\x18\x05 \x01(\x0b\x32\x11.liaison.v1.Place\x12,\n\x11\x66inal_destination\x18\x06 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x13\n\x0bpnr_locator\x18\x07 \x01(\t\x12\x12\n\nreferences\x18\x08 \x03(\t\x12\r\n\x05notes\x18\t \x03(\t\"\xb1\x03\n\x11PassengerManifest\x12/\n\rmanifest_type\x18\x01 \x01(\x0e\x32\x18.liaison.v1.ManifestType\x12\x14\n\x0c\x63\x61rrier_code\x18\x02 \x01(\t\x12\x15\n\rflight_number\x18\x03 \x01(\t\x12#\n\x04legs\x18\x04 \x03(\x0b\x32\x15.liaison.v1.FlightLeg\x12\x33\n\x0freporting_party\x18\x05 \x01(\x0b\x32\x1a.liaison.v1.ReportingParty\x12\x31\n\ntravellers\x18\x06 \x03(\x0b\x32\x1d.liaison.v1.ManifestTraveller\x12 \n\x18\x64\x65\x63lared_traveller_count\x18\x07 \x01(\r\x12-\n\x08\x65nvelope\x18\x08 \x01(\x0b\x32\x1b.liaison.v1.EdifactEnvelope\x12\x32\n\x0etransmitted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x11\x66inal_destination\x18\n \x01(\x0b\x32\x11.liaison.v1.Place*b\n\x0cManifestType\x12\x1d\n\x19MANIFEST_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17MANIFEST_TYPE_PASSENGER\x10\x01\x12\x16\n\x12MANIFEST_TYPE_CREW\x10\x02*\xb1\x01\n\rTravellerRole\x12\x1e\n\x1aTRAVELLER_ROLE_UNSPECIFIED\x10\x00\x12\x1c\n\x18TRAVELLER_ROLE_PASSENGER\x10\x01\x12\x17\n\x13TRAVELLER_ROLE_CREW\x10\x02\x12&\n\"TRAVELLER_ROLE_INTRANSIT_PASSENGER\x10\x03\x12!\n\x1dTRAVELLER_ROLE_INTRANSIT_CREW\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.manifest_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MANIFESTTYPE']._serialized_start=1544
-  _globals['_MANIFESTTYPE']._serialized_end=1642
-  _globals['_TRAVELLERROLE']._serialized_start=1645
-  _globals['_TRAVELLERROLE']._serialized_end=1822
+  _globals['_MANIFESTTYPE']._serialized_start=1635
+  _globals['_MANIFESTTYPE']._serialized_end=1733
+  _globals['_TRAVELLERROLE']._serialized_start=1736
+  _globals['_TRAVELLERROLE']._serialized_end=1913
   _globals['_LOCALDATETIME']._serialized_start=99
   _globals['_LOCALDATETIME']._serialized_end=201
   _globals['_FLIGHTLEG']._serialized_start=204
-  _globals['_FLIGHTLEG']._serialized_end=435
-  _globals['_REPORTINGPARTY']._serialized_start=437
-  _globals['_REPORTINGPARTY']._serialized_end=514
-  _globals['_EDIFACTENVELOPE']._serialized_start=517
-  _globals['_EDIFACTENVELOPE']._serialized_end=852
-  _globals['_MANIFESTTRAVELLER']._serialized_start=855
-  _globals['_MANIFESTTRAVELLER']._serialized_end=1152
-  _globals['_PASSENGERMANIFEST']._serialized_start=1155
-  _globals['_PASSENGERMANIFEST']._serialized_end=1542
+  _globals['_FLIGHTLEG']._serialized_end=480
+  _globals['_REPORTINGPARTY']._serialized_start=482
+  _globals['_REPORTINGPARTY']._serialized_end=559
+  _globals['_EDIFACTENVELOPE']._serialized_start=562
+  _globals['_EDIFACTENVELOPE']._serialized_end=897
+  _globals['_MANIFESTTRAVELLER']._serialized_start=900
+  _globals['_MANIFESTTRAVELLER']._serialized_end=1197
+  _globals['_PASSENGERMANIFEST']._serialized_start=1200
+  _globals['_PASSENGERMANIFEST']._serialized_end=1633
 # @@protoc_insertion_point(module_scope)

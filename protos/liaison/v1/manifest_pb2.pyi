@@ -122,6 +122,16 @@ class FlightLeg(_message.Message):
     ARRIVAL_FIELD_NUMBER: _builtins.int
     SCHEDULED_ARRIVAL_FIELD_NUMBER: _builtins.int
     ROUTING_FIELD_NUMBER: _builtins.int
+    CARRIER_CODE_FIELD_NUMBER: _builtins.int
+    FLIGHT_NUMBER_FIELD_NUMBER: _builtins.int
+    carrier_code: _builtins.str
+    """The carrier of this leg (TDT C040 3127), when a further TDT group gives this leg a flight of
+    its own; empty means the manifest's carrier_code.
+    """
+    flight_number: _builtins.str
+    """The flight of this leg (TDT 8028), when a further TDT group gives this leg a flight of its
+    own; empty means the manifest's flight_number.
+    """
     @_builtins.property
     def departure(self) -> _common_pb2.Place:
         """Departure airport (LOC+125, last place of call before arrival in the reporting state)."""
@@ -150,10 +160,12 @@ class FlightLeg(_message.Message):
         arrival: _common_pb2.Place | None = ...,
         scheduled_arrival: Global___LocalDateTime | None = ...,
         routing: _abc.Iterable[_common_pb2.Place] | None = ...,
+        carrier_code: _builtins.str = ...,
+        flight_number: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["arrival", b"arrival", "departure", b"departure", "scheduled_arrival", b"scheduled_arrival", "scheduled_departure", b"scheduled_departure"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrival", b"arrival", "departure", b"departure", "routing", b"routing", "scheduled_arrival", b"scheduled_arrival", "scheduled_departure", b"scheduled_departure"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrival", b"arrival", "carrier_code", b"carrier_code", "departure", b"departure", "flight_number", b"flight_number", "routing", b"routing", "scheduled_arrival", b"scheduled_arrival", "scheduled_departure", b"scheduled_departure"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -346,6 +358,7 @@ class PassengerManifest(_message.Message):
     DECLARED_TRAVELLER_COUNT_FIELD_NUMBER: _builtins.int
     ENVELOPE_FIELD_NUMBER: _builtins.int
     TRANSMITTED_AT_FIELD_NUMBER: _builtins.int
+    FINAL_DESTINATION_FIELD_NUMBER: _builtins.int
     manifest_type: Global___ManifestType.ValueType
     """Passenger or crew list."""
     carrier_code: _builtins.str
@@ -374,6 +387,10 @@ class PassengerManifest(_message.Message):
     def transmitted_at(self) -> _timestamp_pb2.Timestamp:
         """When the carrier transmitted the manifest, where the source says."""
 
+    @_builtins.property
+    def final_destination(self) -> _common_pb2.Place:
+        """The flight's final destination (LOC+130 in the flight group), when the message gives it."""
+
     def __init__(
         self,
         *,
@@ -386,10 +403,11 @@ class PassengerManifest(_message.Message):
         declared_traveller_count: _builtins.int = ...,
         envelope: Global___EdifactEnvelope | None = ...,
         transmitted_at: _timestamp_pb2.Timestamp | None = ...,
+        final_destination: _common_pb2.Place | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["envelope", b"envelope", "reporting_party", b"reporting_party", "transmitted_at", b"transmitted_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["envelope", b"envelope", "final_destination", b"final_destination", "reporting_party", b"reporting_party", "transmitted_at", b"transmitted_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["carrier_code", b"carrier_code", "declared_traveller_count", b"declared_traveller_count", "envelope", b"envelope", "flight_number", b"flight_number", "legs", b"legs", "manifest_type", b"manifest_type", "reporting_party", b"reporting_party", "transmitted_at", b"transmitted_at", "travellers", b"travellers"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carrier_code", b"carrier_code", "declared_traveller_count", b"declared_traveller_count", "envelope", b"envelope", "final_destination", b"final_destination", "flight_number", b"flight_number", "legs", b"legs", "manifest_type", b"manifest_type", "reporting_party", b"reporting_party", "transmitted_at", b"transmitted_at", "travellers", b"travellers"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -26,17 +26,17 @@ from liaison.v1 import common_pb2 as liaison_dot_v1_dot_common__pb2
 from liaison.v1 import person_pb2 as liaison_dot_v1_dot_person__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/notice.proto\x12\nliaison.v1\x1a\x17liaison/v1/common.proto\x1a\x17liaison/v1/person.proto\"\x89\x01\n\rArrestWarrant\x12\x30\n\x0fissuing_country\x18\x01 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x0e\n\x06\x63harge\x18\x02 \x01(\t\x12\x1f\n\x12\x63harge_translation\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x15\n\x13_charge_translation\"\xe8\x02\n\x06Notice\x12+\n\x0bnotice_type\x18\x01 \x01(\x0e\x32\x16.liaison.v1.NoticeType\x12\x11\n\tentity_id\x18\x02 \x01(\t\x12#\n\x07subject\x18\x03 \x01(\x0b\x32\x12.liaison.v1.Person\x12\x32\n\x0f\x61rrest_warrants\x18\x04 \x03(\x0b\x32\x19.liaison.v1.ArrestWarrant\x12+\n\nevent_date\x18\x05 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12&\n\x0b\x65vent_place\x18\x06 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x14\n\x0cun_reference\x18\x07 \x01(\t\x12\x32\n\x11un_reference_date\x18\x08 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x12\n\nimage_uris\x18\t \x03(\t\x12\x12\n\nsource_uri\x18\n \x01(\t*\xde\x01\n\nNoticeType\x12\x1b\n\x17NOTICE_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fNOTICE_TYPE_RED\x10\x01\x12\x16\n\x12NOTICE_TYPE_YELLOW\x10\x02\x12\x12\n\x0eNOTICE_TYPE_UN\x10\x03\x12\x14\n\x10NOTICE_TYPE_BLUE\x10\x04\x12\x15\n\x11NOTICE_TYPE_BLACK\x10\x05\x12\x15\n\x11NOTICE_TYPE_GREEN\x10\x06\x12\x16\n\x12NOTICE_TYPE_ORANGE\x10\x07\x12\x16\n\x12NOTICE_TYPE_PURPLE\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/notice.proto\x12\nliaison.v1\x1a\x17liaison/v1/common.proto\x1a\x17liaison/v1/person.proto\"\x89\x01\n\rArrestWarrant\x12\x30\n\x0fissuing_country\x18\x01 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x0e\n\x06\x63harge\x18\x02 \x01(\t\x12\x1f\n\x12\x63harge_translation\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x15\n\x13_charge_translation\"\xd1\x03\n\x06Notice\x12+\n\x0bnotice_type\x18\x01 \x01(\x0e\x32\x16.liaison.v1.NoticeType\x12\x11\n\tentity_id\x18\x02 \x01(\t\x12#\n\x07subject\x18\x03 \x01(\x0b\x32\x12.liaison.v1.Person\x12\x32\n\x0f\x61rrest_warrants\x18\x04 \x03(\x0b\x32\x19.liaison.v1.ArrestWarrant\x12+\n\nevent_date\x18\x05 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12&\n\x0b\x65vent_place\x18\x06 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x14\n\x0cun_reference\x18\x07 \x01(\t\x12\x32\n\x11un_reference_date\x18\x08 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x12\n\nimage_uris\x18\t \x03(\t\x12\x12\n\nsource_uri\x18\n \x01(\t\x12?\n\x1e\x63ountries_likely_to_be_visited\x18\x0b \x03(\x0b\x32\x17.liaison.v1.CountryCode\x12\x15\n\run_resolution\x18\x0c \x01(\t\x12\x0f\n\x07summary\x18\r \x01(\t*\xde\x01\n\nNoticeType\x12\x1b\n\x17NOTICE_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0fNOTICE_TYPE_RED\x10\x01\x12\x16\n\x12NOTICE_TYPE_YELLOW\x10\x02\x12\x12\n\x0eNOTICE_TYPE_UN\x10\x03\x12\x14\n\x10NOTICE_TYPE_BLUE\x10\x04\x12\x15\n\x11NOTICE_TYPE_BLACK\x10\x05\x12\x15\n\x11NOTICE_TYPE_GREEN\x10\x06\x12\x16\n\x12NOTICE_TYPE_ORANGE\x10\x07\x12\x16\n\x12NOTICE_TYPE_PURPLE\x10\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.notice_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_NOTICETYPE']._serialized_start=593
-  _globals['_NOTICETYPE']._serialized_end=815
+  _globals['_NOTICETYPE']._serialized_start=698
+  _globals['_NOTICETYPE']._serialized_end=920
   _globals['_ARRESTWARRANT']._serialized_start=90
   _globals['_ARRESTWARRANT']._serialized_end=227
   _globals['_NOTICE']._serialized_start=230
-  _globals['_NOTICE']._serialized_end=590
+  _globals['_NOTICE']._serialized_end=695
 # @@protoc_insertion_point(module_scope)

@@ -107,6 +107,9 @@ class Notice(_message.Message):
     UN_REFERENCE_DATE_FIELD_NUMBER: _builtins.int
     IMAGE_URIS_FIELD_NUMBER: _builtins.int
     SOURCE_URI_FIELD_NUMBER: _builtins.int
+    COUNTRIES_LIKELY_TO_BE_VISITED_FIELD_NUMBER: _builtins.int
+    UN_RESOLUTION_FIELD_NUMBER: _builtins.int
+    SUMMARY_FIELD_NUMBER: _builtins.int
     notice_type: Global___NoticeType.ValueType
     """Kind of notice."""
     entity_id: _builtins.str
@@ -115,6 +118,12 @@ class Notice(_message.Message):
     """UN notices: the UN Security Council reference ("QDi.001")."""
     source_uri: _builtins.str
     """The notice's own URI at its publisher."""
+    un_resolution: _builtins.str
+    """UN notices: the Security Council resolution the listing is made under, as written
+    ("1267 (1999)"). Empty when the notice gives none.
+    """
+    summary: _builtins.str
+    """UN notices: the narrative summary of the reasons for the listing, as written."""
     @_builtins.property
     def subject(self) -> _person_pb2.Person:
         """The person the notice is about, as the notice describes them."""
@@ -139,6 +148,10 @@ class Notice(_message.Message):
     def image_uris(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """URIs of the notice's images."""
 
+    @_builtins.property
+    def countries_likely_to_be_visited(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.CountryCode]:
+        """Yellow notices: countries the missing person is likely to visit, in source order."""
+
     def __init__(
         self,
         *,
@@ -152,10 +165,13 @@ class Notice(_message.Message):
         un_reference_date: _common_pb2.PartialDate | None = ...,
         image_uris: _abc.Iterable[_builtins.str] | None = ...,
         source_uri: _builtins.str = ...,
+        countries_likely_to_be_visited: _abc.Iterable[_common_pb2.CountryCode] | None = ...,
+        un_resolution: _builtins.str = ...,
+        summary: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["event_date", b"event_date", "event_place", b"event_place", "subject", b"subject", "un_reference_date", b"un_reference_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrest_warrants", b"arrest_warrants", "entity_id", b"entity_id", "event_date", b"event_date", "event_place", b"event_place", "image_uris", b"image_uris", "notice_type", b"notice_type", "source_uri", b"source_uri", "subject", b"subject", "un_reference", b"un_reference", "un_reference_date", b"un_reference_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrest_warrants", b"arrest_warrants", "countries_likely_to_be_visited", b"countries_likely_to_be_visited", "entity_id", b"entity_id", "event_date", b"event_date", "event_place", b"event_place", "image_uris", b"image_uris", "notice_type", b"notice_type", "source_uri", b"source_uri", "subject", b"subject", "summary", b"summary", "un_reference", b"un_reference", "un_reference_date", b"un_reference_date", "un_resolution", b"un_resolution"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from liaison.v1 import common_pb2 as liaison_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/person.proto\x12\nliaison.v1\x1a\x17liaison/v1/common.proto\"\x9d\x04\n\x06Person\x12\x1f\n\x05names\x18\x01 \x03(\x0b\x32\x10.liaison.v1.Name\x12+\n\nbirth_date\x18\x02 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x38\n\x17\x61lternative_birth_dates\x18\x03 \x03(\x0b\x32\x17.liaison.v1.PartialDate\x12&\n\x0b\x62irth_place\x18\x04 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x1c\n\x03sex\x18\x05 \x01(\x0e\x32\x0f.liaison.v1.Sex\x12.\n\rnationalities\x18\x06 \x03(\x0b\x32\x17.liaison.v1.CountryCode\x12\x32\n\x11residence_country\x18\x07 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x11\n\tlanguages\x18\x08 \x03(\t\x12=\n\x14physical_description\x18\t \x01(\x0b\x32\x1f.liaison.v1.PhysicalDescription\x12+\n\x0bidentifiers\x18\n \x03(\x0b\x32\x16.liaison.v1.Identifier\x12&\n\x0cmother_names\x18\x0b \x03(\x0b\x32\x10.liaison.v1.Name\x12&\n\x0c\x66\x61ther_names\x18\x0c \x03(\x0b\x32\x10.liaison.v1.Name\x12\x12\n\noccupation\x18\r \x01(\t\"\x92\x01\n\x13PhysicalDescription\x12\x10\n\x08height_m\x18\x01 \x01(\x01\x12\x11\n\tweight_kg\x18\x02 \x01(\x01\x12\x13\n\x0b\x65ye_colours\x18\x03 \x03(\t\x12\x14\n\x0chair_colours\x18\x04 \x03(\t\x12\x1c\n\x14\x64istinguishing_marks\x18\x05 \x01(\t\x12\r\n\x05other\x18\x06 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/person.proto\x12\nliaison.v1\x1a\x17liaison/v1/common.proto\"\xc5\x04\n\x06Person\x12\x1f\n\x05names\x18\x01 \x03(\x0b\x32\x10.liaison.v1.Name\x12+\n\nbirth_date\x18\x02 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12\x38\n\x17\x61lternative_birth_dates\x18\x03 \x03(\x0b\x32\x17.liaison.v1.PartialDate\x12&\n\x0b\x62irth_place\x18\x04 \x01(\x0b\x32\x11.liaison.v1.Place\x12\x1c\n\x03sex\x18\x05 \x01(\x0e\x32\x0f.liaison.v1.Sex\x12.\n\rnationalities\x18\x06 \x03(\x0b\x32\x17.liaison.v1.CountryCode\x12\x32\n\x11residence_country\x18\x07 \x01(\x0b\x32\x17.liaison.v1.CountryCode\x12\x11\n\tlanguages\x18\x08 \x03(\t\x12=\n\x14physical_description\x18\t \x01(\x0b\x32\x1f.liaison.v1.PhysicalDescription\x12+\n\x0bidentifiers\x18\n \x03(\x0b\x32\x16.liaison.v1.Identifier\x12&\n\x0cmother_names\x18\x0b \x03(\x0b\x32\x10.liaison.v1.Name\x12&\n\x0c\x66\x61ther_names\x18\x0c \x03(\x0b\x32\x10.liaison.v1.Name\x12\x12\n\noccupation\x18\r \x01(\t\x12&\n\taddresses\x18\x0e \x03(\x0b\x32\x13.liaison.v1.Address\"\x92\x01\n\x13PhysicalDescription\x12\x10\n\x08height_m\x18\x01 \x01(\x01\x12\x11\n\tweight_kg\x18\x02 \x01(\x01\x12\x13\n\x0b\x65ye_colours\x18\x03 \x03(\t\x12\x14\n\x0chair_colours\x18\x04 \x03(\t\x12\x1c\n\x14\x64istinguishing_marks\x18\x05 \x01(\t\x12\r\n\x05other\x18\x06 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,7 +33,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.person_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PERSON']._serialized_start=65
-  _globals['_PERSON']._serialized_end=606
-  _globals['_PHYSICALDESCRIPTION']._serialized_start=609
-  _globals['_PHYSICALDESCRIPTION']._serialized_end=755
+  _globals['_PERSON']._serialized_end=646
+  _globals['_PHYSICALDESCRIPTION']._serialized_start=649
+  _globals['_PHYSICALDESCRIPTION']._serialized_end=795
 # @@protoc_insertion_point(module_scope)

@@ -38,6 +38,7 @@ class Person(_message.Message):
     MOTHER_NAMES_FIELD_NUMBER: _builtins.int
     FATHER_NAMES_FIELD_NUMBER: _builtins.int
     OCCUPATION_FIELD_NUMBER: _builtins.int
+    ADDRESSES_FIELD_NUMBER: _builtins.int
     sex: _common_pb2.Sex.ValueType
     """Sex."""
     occupation: _builtins.str
@@ -86,6 +87,10 @@ class Person(_message.Message):
     def father_names(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Name]:
         """Father's names."""
 
+    @_builtins.property
+    def addresses(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Address]:
+        """Addresses the source gives for the person (PAXLST traveller NAD), in source order."""
+
     def __init__(
         self,
         *,
@@ -102,10 +107,11 @@ class Person(_message.Message):
         mother_names: _abc.Iterable[_common_pb2.Name] | None = ...,
         father_names: _abc.Iterable[_common_pb2.Name] | None = ...,
         occupation: _builtins.str = ...,
+        addresses: _abc.Iterable[_common_pb2.Address] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["birth_date", b"birth_date", "birth_place", b"birth_place", "physical_description", b"physical_description", "residence_country", b"residence_country"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["alternative_birth_dates", b"alternative_birth_dates", "birth_date", b"birth_date", "birth_place", b"birth_place", "father_names", b"father_names", "identifiers", b"identifiers", "languages", b"languages", "mother_names", b"mother_names", "names", b"names", "nationalities", b"nationalities", "occupation", b"occupation", "physical_description", b"physical_description", "residence_country", b"residence_country", "sex", b"sex"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addresses", b"addresses", "alternative_birth_dates", b"alternative_birth_dates", "birth_date", b"birth_date", "birth_place", b"birth_place", "father_names", b"father_names", "identifiers", b"identifiers", "languages", b"languages", "mother_names", b"mother_names", "names", b"names", "nationalities", b"nationalities", "occupation", b"occupation", "physical_description", b"physical_description", "residence_country", b"residence_country", "sex", b"sex"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

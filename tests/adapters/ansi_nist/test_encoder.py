@@ -261,11 +261,27 @@ def test_person_fields_without_a_type2_place_are_reported() -> None:
     person.person.identifiers.add(scheme="FBI_NUMBER", value="1")
     person.person.residence_country.code = "FRA"
     person.person.birth_place.name = "LYON"
+    person.person.addresses.add(city="LYON")
     person.handling.code = record_pb2.HANDLING_CODE_H1
     encoded = ADAPTER.encode([person])
     warning = only(encoded, "NIST_NOT_CARRIED")
-    for name in ("occupation", "identifiers", "residence_country", "birth_place.name", "handling"):
+    for name in (
+        "occupation",
+        "identifiers",
+        "residence_country",
+        "birth_place.name",
+        "addresses",
+        "handling",
+    ):
         assert name in warning.message
+
+
+def test_a_name_qualification_is_reported_not_written() -> None:
+    person = person_record()
+    person.person.names[0].qualification = "Good quality a.k.a."
+    encoded, decoded = round_trip(person)
+    assert "qualification" in only(encoded, "NIST_NOT_CARRIED").message
+    assert decoded.records[0].person.names[0].qualification == ""
 
 
 def test_an_invalid_birth_date_is_not_written() -> None:
