@@ -146,6 +146,7 @@ class _Mapper:
         if item.get("arrest_warrants") is not None:
             self.warrants(item, base, notice)
         self.event(item, base, notice)
+        self.destinations(item, base, notice)
         self.un_listing(item, base, notice)
         if item.get("_embedded") is not None:
             self.embedded(item["_embedded"], base)
@@ -317,8 +318,15 @@ class _Mapper:
                 continue
             at = f"{base}/aliases/{index}"
             name = self.name(alias, at, _ALIAS, "name", "forename", _SCRIPT_NAME_KEYS)
+            # "Good quality a.k.a." and the like, kept as written on the alias it qualifies.
+            qualification = self.text(alias, at, "qualification")
             if name is not None:
+                if qualification:
+                    name.qualification = qualification
                 person.names.append(name)
+            elif qualification:
+                message = "a qualification of an alias without a name is not kept"
+                self.info("NOTICE_FIELD_NOT_CARRIED", message, at, "qualification")
             date = self.date(alias, at, "date_of_birth", "NOTICE_DATE_OF_BIRTH", "date of birth")
             if date is not None:
                 _set_date(person.alternative_birth_dates.add(), date)
@@ -363,10 +371,23 @@ class _Mapper:
         if country is not None:
             notice.event_place.country.CopyFrom(country)
 
+    def destinations(self, item: dict[str, Any], base: str, notice: notice_pb2.Notice) -> None:
+        """Yellow notices: the countries the person is likely to visit, mapped as nationalities."""
+        countries = self.countries(item, base, "countries_likely_to_be_visited")
+        if countries:
+            notice.countries_likely_to_be_visited.extend(countries)
+
     def un_listing(self, item: dict[str, Any], base: str, notice: notice_pb2.Notice) -> None:
+        # Free text kept exactly as written; null and "" both mean the notice gives none.
         reference = self.text(item, base, "un_reference")
         if reference is not None:
             notice.un_reference = reference
+        resolution = self.text(item, base, "un_resolution")
+        if resolution is not None:
+            notice.un_resolution = resolution
+        summary = self.text(item, base, "summary")
+        if summary is not None:
+            notice.summary = summary
         date = self.date(
             item, base, "un_reference_date", "NOTICE_UN_REFERENCE_DATE", "UN listing date"
         )

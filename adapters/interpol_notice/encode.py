@@ -147,6 +147,7 @@ class _Writer:
             self.aliases(aliases, person.alternative_birth_dates)
         for parent, names in (("father", person.father_names), ("mother", person.mother_names)):
             if names:
+                self.unqualified(names[0], f"{parent}_name")
                 family, given = self.latin_parts(names[0], f"{parent}_name")
                 self.values[f"{parent}_name"] = family
                 self.values[f"{parent}_forename"] = given
@@ -160,6 +161,7 @@ class _Writer:
             return
         if len(names) > 1:
             self.warning("a notice holds one primary name; the others are not written", "name")
+        self.unqualified(names[0], "name")
         family, given, family_script, given_script = self.name_parts(names[0], "name")
         self.values["name"] = family
         self.values["forename"] = given
@@ -172,10 +174,12 @@ class _Writer:
         aliases: list[dict[str, Any]] = []
         for index, name in enumerate(names):
             parts = self.name_parts(name, "aliases", index)
-            aliases.append(_alias(*parts, None))
+            aliases.append(_alias(*parts, None, name.qualification or None))
         # The contract keeps other dates of birth apart from the aliases that gave them; each is
         # written as an alias of its own rather than attached to a name it may not belong to.
-        aliases.extend(_alias(None, None, None, None, partial_date_text(date)) for date in dates)
+        aliases.extend(
+            _alias(None, None, None, None, partial_date_text(date), None) for date in dates
+        )
         self.values["aliases"] = aliases
 
     def name_parts(
@@ -205,10 +209,16 @@ class _Writer:
 
     def single_part(self, name: common_pb2.Name, where: str) -> str | None:
         """A name written as one string (names at birth): its family part."""
+        self.unqualified(name, where)
         family, given = self.latin_parts(name, where)
         if given:
             self.warning("a name at birth is one string; the given names are not written", where)
         return family
+
+    def unqualified(self, name: common_pb2.Name, *where: str | int) -> None:
+        """Warns of a qualification on a name other than an alias: only aliases have one."""
+        if name.qualification:
+            self.warning("only aliases are qualified in a notice; not written", *where)
 
     def unwritten_parts(self, name: common_pb2.Name, *where: str | int) -> None:
         if name.middle:
@@ -235,6 +245,10 @@ class _Writer:
             self.warning("identifiers have no place in a notice; not written", "entity_id")
         if person.HasField("residence_country"):
             self.warning("the country of residence has no place in a notice", "entity_id")
+        if person.addresses:
+            # UN notices list "adresses", in a shape no public source documents: not written
+            # rather than written in a guessed shape.
+            self.warning("addresses have no place in a notice; not written", "entity_id")
 
     def physical(self, physical: person_pb2.PhysicalDescription) -> None:
         values = self.values
@@ -281,9 +295,15 @@ class _Writer:
         if notice.HasField("event_place"):
             values["place"] = notice.event_place.name or None
             values["country"] = self.place_country(notice.event_place, "country")
+        values["countries_likely_to_be_visited"] = [
+            self.country(country, "countries_likely_to_be_visited", index)
+            for index, country in enumerate(notice.countries_likely_to_be_visited)
+        ] or None
         values["un_reference"] = notice.un_reference or None
         if notice.HasField("un_reference_date"):
             values["un_reference_date"] = partial_date_text(notice.un_reference_date)
+        values["un_resolution"] = notice.un_resolution or None
+        values["summary"] = notice.summary or None
 
     def links(self, notice: notice_pb2.Notice) -> None:
         own = notice.source_uri
@@ -344,6 +364,7 @@ def _alias(
     family_script: str | None,
     given_script: str | None,
     birth_date: str | None,
+    qualification: str | None,
 ) -> dict[str, Any]:
     return {
         "name": family,
@@ -351,4 +372,5 @@ def _alias(
         "date_of_birth": birth_date,
         "name_in_original_script": family_script,
         "forename_in_original_script": given_script,
+        "qualification": qualification,
     }

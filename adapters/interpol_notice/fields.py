@@ -48,8 +48,17 @@ _UN_FIELDS = (
     *_PARENT_FIELDS,
     "aliases",
     "profession",
+    "un_resolution",
+    "summary",
 )
-_YELLOW_FIELDS = ("date_of_event", "place", "country", "birth_name", *_PARENT_FIELDS)
+_YELLOW_FIELDS = (
+    "date_of_event",
+    "place",
+    "country",
+    "birth_name",
+    *_PARENT_FIELDS,
+    "countries_likely_to_be_visited",
+)
 
 BASE_FIELDS: dict[int, tuple[str, ...]] = {
     notice_pb2.NOTICE_TYPE_RED: (*SUMMARY_FIELDS, *_PERSON_FIELDS, "arrest_warrants", "_embedded"),
@@ -66,12 +75,9 @@ NOTICE_FIELDS = frozenset(
 NOTICE_FIELDS_NOT_CARRIED = frozenset(
     {
         # Yellow notices.
-        "countries_likely_to_be_visited",
         "issuing_country",
         "issuing_entity",
         # UN notices.
-        "un_resolution",
-        "summary",
         "main_activity",
         "associates",
         "adresses",
@@ -84,9 +90,16 @@ NOTICE_FIELDS_NOT_CARRIED = frozenset(
 
 WARRANT_FIELDS = frozenset({"charge", "issuing_country_id", "charge_translation"})
 ALIAS_FIELDS = frozenset(
-    {"name", "forename", "date_of_birth", "name_in_original_script", "forename_in_original_script"}
+    {
+        "name",
+        "forename",
+        "date_of_birth",
+        "name_in_original_script",
+        "forename_in_original_script",
+        "qualification",
+    }
 )
-ALIAS_FIELDS_NOT_CARRIED = frozenset({"qualification", "country_of_birth_id", "place_of_birth"})
+ALIAS_FIELDS_NOT_CARRIED = frozenset({"country_of_birth_id", "place_of_birth"})
 LINK_FIELDS = frozenset({"self", "images", "thumbnail"})
 EMBEDDED_FIELDS = frozenset({"links"})
 PAGE_FIELDS = frozenset({"total", "query", "_embedded", "_links"})

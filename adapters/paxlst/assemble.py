@@ -69,6 +69,7 @@ def _header(message: ParsedMessage) -> tuple[object, ...]:
         manifest.flight_number,
         manifest.carrier_code,
         tuple(leg.SerializeToString(deterministic=True) for leg in manifest.legs),
+        manifest.final_destination.SerializeToString(deterministic=True),
         manifest.reporting_party.SerializeToString(deterministic=True),
         manifest.envelope.message_identifier,
         manifest.envelope.document_identifier,

@@ -42,6 +42,9 @@ _OTHER_DOCUMENT = travel_document_pb2.DOCUMENT_TYPE_OTHER
 _CREW_ROLES = (manifest_pb2.TRAVELLER_ROLE_CREW, manifest_pb2.TRAVELLER_ROLE_INTRANSIT_CREW)
 _MAX_REFERENCE = 14  # UNH 0062 is an..14
 _MAX_PARTS = 99  # UNH S010 0070 is n..2
+_MAX_STREET_LINES = 4  # NAD C059 has four 3042 components
+_MAX_SUBDIVISION_CODE = 9  # NAD C819 3229 is an..9; a longer subdivision goes in 3228 (an..70)
+_MANIFEST_FLIGHT = ("", "")
 
 
 def encode_records(
@@ -383,22 +386,50 @@ class _Encoder:
                 "the manifest has no flight number, which TDT requires",
                 f"{pointer}/flightNumber",
             )
-        carrier = manifest.carrier_code
-        header.append(
-            (
-                "TDT",
-                [
-                    codes.TDT_MAIN_CARRIAGE,
-                    manifest.flight_number,
-                    "",
-                    "",
-                    (carrier,),
-                ],
-            )
-        )
+        header.append(_tdt(manifest.flight_number, manifest.carrier_code))
+        # A leg with a flight of its own is written in a further TDT group (Gr. 2) naming it;
+        # consecutive legs of one flight share a group, and a leg of the manifest's flight after
+        # them opens a group naming the manifest's flight again. The flight's final destination
+        # (LOC+130) closes the first group.
+        group = _MANIFEST_FLIGHT
+        destination_written = False
         for number, leg in enumerate(manifest.legs):
-            self._leg(header, leg, f"{pointer}/legs/{number}")
+            leg_pointer = f"{pointer}/legs/{number}"
+            flight = self._leg_flight(manifest, leg, leg_pointer)
+            if flight != group:
+                if not destination_written:
+                    self._final_destination(header, manifest, pointer)
+                    destination_written = True
+                header.append(
+                    _tdt(*flight)
+                    if flight[0]
+                    else _tdt(manifest.flight_number, manifest.carrier_code)
+                )
+                group = flight
+            self._leg(header, leg, leg_pointer)
+        if not destination_written:
+            self._final_destination(header, manifest, pointer)
         return header
+
+    def _leg_flight(
+        self, manifest: manifest_pb2.PassengerManifest, leg: manifest_pb2.FlightLeg, pointer: str
+    ) -> tuple[str, str]:
+        """(flight, carrier) of a leg with a flight of its own; empty for the manifest's."""
+        if leg.flight_number and leg.flight_number != manifest.flight_number:
+            return leg.flight_number, leg.carrier_code
+        if leg.carrier_code and leg.carrier_code != manifest.carrier_code:
+            self._lost("a leg's carrier without a flight of its own", f"{pointer}/carrierCode")
+        return _MANIFEST_FLIGHT
+
+    def _final_destination(
+        self,
+        header: list[tuple[str, list[Element]]],
+        manifest: manifest_pb2.PassengerManifest,
+        pointer: str,
+    ) -> None:
+        if manifest.HasField("final_destination"):
+            place = self._airport(manifest.final_destination, f"{pointer}/finalDestination")
+            header.append(("LOC", [codes.LOC_FINAL_DESTINATION, place]))
 
     def _leg(
         self, header: list[tuple[str, list[Element]]], leg: manifest_pb2.FlightLeg, pointer: str
@@ -519,7 +550,7 @@ class _Encoder:
             )
         name = person.names[0]
         family, given, middle = _name_parts(name)
-        writer.add("NAD", role, "", "", (family, given, middle))
+        writer.add("NAD", role, "", "", (family, given, middle), *self._address(person, pointer))
         writer.add("ATT", codes.ATT_SEX, "", (codes.ATT_BY_SEX.get(person.sex, "U"),))
         if person.HasField("birth_date"):
             birth = self._date(person.birth_date, YearRule.PAST, f"{pointer}/person/birthDate")
@@ -559,6 +590,28 @@ class _Encoder:
         for document, document_pointer in traveller.documents:
             self._document(writer, document, person, document_pointer)
 
+    def _address(self, person: person_pb2.Person, pointer: str) -> list[Element]:
+        """NAD C059, 3164, C819, 3251 and 3207 of the person's first address (IG 4.11)."""
+        if not person.addresses:
+            return []
+        if len(person.addresses) > 1:
+            self._lost("more than one address per person", f"{pointer}/person/addresses/1")
+        address = person.addresses[0]
+        lines = list(address.street_lines)
+        if len(lines) > _MAX_STREET_LINES:
+            self._lost(
+                "more than four street lines of an address",
+                f"{pointer}/person/addresses/0/streetLines",
+            )
+        subdivision = address.country_subdivision
+        region = (
+            (subdivision,)
+            if len(subdivision) <= _MAX_SUBDIVISION_CODE
+            else ("", "", "", subdivision)
+        )
+        country = country_text(address.country) if address.HasField("country") else ""
+        return [lines[:_MAX_STREET_LINES], address.city, region, address.postal_code, country]
+
     def _person_losses(self, person: person_pb2.Person, pointer: str) -> None:
         if len(person.names) > 1:
             self._lost("more than one name per person (aliases)", f"{pointer}/person/names/1")
@@ -567,6 +620,8 @@ class _Encoder:
             self._lost("a full name beside its parts", f"{pointer}/person/names/0/full")
         if name.script or name.HasField("transliteration"):
             self._lost("name scripts and transliterations", f"{pointer}/person/names/0")
+        if name.qualification:
+            self._lost("name qualifications", f"{pointer}/person/names/0/qualification")
         for label, present in (
             ("alternative dates of birth", bool(person.alternative_birth_dates)),
             ("languages", bool(person.languages)),
@@ -665,6 +720,11 @@ def _interchange_fields(record: record_pb2.Record) -> tuple[str, ...]:
         envelope.group_sender,
         envelope.group_recipient,
     )
+
+
+def _tdt(flight: str, carrier: str) -> tuple[str, list[Element]]:
+    """TDT+20 (IG 4.8): the flight (8028) and its carrier (C040 3127)."""
+    return ("TDT", [codes.TDT_MAIN_CARRIAGE, flight, "", "", (carrier,)])
 
 
 def _name_parts(name: common_pb2.Name) -> tuple[str, str, str]:

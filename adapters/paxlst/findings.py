@@ -111,10 +111,10 @@ class Findings:
 class Unmapped:
     """Data the contract has no field for, counted per kind and reported once per message.
 
-    PAXLST carries some data (traveller addresses, baggage measurements, contact numbers of
-    travellers...) that ``liaison.v1`` does not model. Reporting each occurrence would bury the
-    real findings of a 500-traveller list, so each kind is reported once with its first
-    location and a count.
+    PAXLST carries some data (the reporting party's address, baggage measurements, contact
+    numbers of travellers...) that ``liaison.v1`` does not model. Reporting each occurrence
+    would bury the real findings of a 500-traveller list, so each kind is reported once with
+    its first location and a count.
     """
 
     _kinds: dict[str, _Unmapped] = field(default_factory=dict)

@@ -4,9 +4,12 @@ The message follows the segment groups of the WCO/IATA/ICAO PAXLST implementatio
 (section 3, message structure; section 4, segment details):
 
 - header: BGM (4.5), then Gr. 1 NAD+MS with COM (4.6, 4.7), the reporting party;
-- Gr. 2 TDT (4.8), the flight, with Gr. 3 LOC + DTM (4.9, 4.10), its itinerary;
-- Gr. 4 NAD+FL/FM/DDU/DDT (4.11), one traveller each, with ATT, DTM, FTX, LOC, NAT, RFF
-  (4.12-4.20), and Gr. 5 DOC + DTM + LOC (4.21-4.23), the traveller's documents;
+- Gr. 2 TDT (4.8), the flight, with Gr. 3 LOC + DTM (4.9, 4.10), its itinerary and final
+  destination; a further TDT naming another flight gives that flight to the legs its group
+  builds;
+- Gr. 4 NAD+FL/FM/DDU/DDT (4.11), one traveller each with its name and address, with ATT, DTM,
+  FTX, LOC, NAT, RFF (4.12-4.20), and Gr. 5 DOC + DTM + LOC (4.21-4.23), the traveller's
+  documents;
 - CNT (4.24), the declared number of travellers.
 
 Each traveller becomes a ``Person`` record and each DOC a ``TravelDocument`` record; the message
@@ -27,7 +30,7 @@ from adapters.paxlst.findings import Findings, Subject, Unmapped, report_charset
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.parsed import ParsedMessage, ParsedTraveller, TravellerOf
 from adapters.paxlst.values import number, set_country, set_location
-from liaison.v1 import common_pb2, manifest_pb2, record_pb2, travel_document_pb2
+from liaison.v1 import common_pb2, manifest_pb2, person_pb2, record_pb2, travel_document_pb2
 
 __all__ = ["MessageParser", "carrier_of_flight"]
 
@@ -36,6 +39,7 @@ _PRIMARY = common_pb2.NAME_TYPE_PRIMARY
 _OTHER_DOCUMENT = travel_document_pb2.DOCUMENT_TYPE_OTHER
 _UNSPECIFIED_SEX = common_pb2.SEX_UNSPECIFIED
 _MAX_PARTS = 99  # UNH S010 0070 is n..2
+_NO_FLIGHT = ("", "")
 
 # IATA airline designator (two characters, letters or digits) or ICAO three-letter designator,
 # then one to four digits and an optional operational suffix: "UA123", "9W1234", "EZY12A".
@@ -83,6 +87,9 @@ class MessageParser:
         self.seen_tdt = False
         self.reporting_party = False
         self.leg: manifest_pb2.FlightLeg | None = None
+        # (flight, carrier) of the TDT group being read when it names another flight than the
+        # manifest's: the legs it builds carry them. Empty for the manifest's own flight.
+        self.group_flight = _NO_FLIGHT
         self.traveller: ParsedTraveller | None = None
         self.document: record_pb2.Record | None = None
         self.handlers: dict[str, Callable[[list[Segment], int], None]] = {
@@ -315,9 +322,18 @@ class MessageParser:
         flight = segment.value(1)
         self.section = _TRANSPORT
         self.leg = None
+        self.group_flight = _NO_FLIGHT
         if self.seen_tdt:
-            if flight != self.manifest.flight_number:
-                self._note(segment, "the flight number of a further TDT group")
+            if flight and flight != self.manifest.flight_number:
+                self.group_flight = (flight, segment.value(4) or carrier_of_flight(flight))
+            elif not flight:
+                # Its legs are then taken as the manifest's flight's.
+                self.findings.warning(
+                    "PAXLST_MISSING_DATA",
+                    "TDT: a further flight group without a conveyance reference number (8028); "
+                    "its legs are read as the manifest's flight",
+                    segment,
+                )
             return
         self.seen_tdt = True
         if not flight:
@@ -332,7 +348,8 @@ class MessageParser:
         self.manifest.carrier_code = segment.value(4) or carrier_of_flight(flight)
 
     def _new_leg(self) -> manifest_pb2.FlightLeg:
-        self.leg = self.manifest.legs.add()
+        flight, carrier = self.group_flight
+        self.leg = self.manifest.legs.add(flight_number=flight, carrier_code=carrier)
         return self.leg
 
     def _flight_loc(self, segments: list[Segment], position: int) -> None:
@@ -361,10 +378,13 @@ class MessageParser:
                 leg = self._new_leg()
             place = leg.routing.add()
         elif qualifier == codes.LOC_FINAL_DESTINATION:
-            self._note(segment, "the flight's final destination (LOC+130 in Gr. 3)")
-            return
+            # The flight's, not a leg's: it may come anywhere in the itinerary.
+            place = self.manifest.final_destination
+            if place.ListFields():
+                self._duplicate(segment, "the flight's final destination (LOC+130)")
+                return
         else:
-            self._code(segment, "the location function code (3227) is not 125, 87 or 92")
+            self._code(segment, "the location function code (3227) is not 125, 87, 92 or 130")
             return
         if not _fill_place(place, segment):
             self.findings.warning(
@@ -421,8 +441,23 @@ class MessageParser:
                 )
         if segment.value(1):
             self._note(segment, "traveller party identification (NAD C082)")
-        if any(segment.value(element) for element in range(4, 9)):
-            self._note(segment, "traveller address (NAD C059 to 3207)")
+        self._address(segment, person)
+
+    def _address(self, segment: Segment, person: person_pb2.Person) -> None:
+        """NAD C059 street, 3164 city, C819 subdivision, 3251 postal code, 3207 country."""
+        street = [line for line in segment.components(4) if line]
+        city, postal, country = segment.value(5), segment.value(7), segment.value(8)
+        # C819: the subdivision's code (3229), or its name (3228) when no code is given.
+        code, name = segment.value(6), segment.value(6, 3)
+        if not (street or city or code or name or postal or country):
+            return
+        address = person.addresses.add(
+            street_lines=street, city=city, country_subdivision=code or name, postal_code=postal
+        )
+        if code and name:
+            self._note(segment, "a country subdivision name beside its code (NAD C819 3228)")
+        if country:
+            self._mapped(segment, set_country(address.country, country))
 
     def _att(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]

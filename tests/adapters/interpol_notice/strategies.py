@@ -149,7 +149,9 @@ def notice_record(draw: st.DrawFn, entity: str) -> record_pb2.Record:
     person.names.extend(
         draw(st.lists(latin_names(common_pb2.NAME_TYPE_BIRTH, with_given=False), max_size=2))
     )
-    person.names.extend(draw(st.lists(any_name(common_pb2.NAME_TYPE_ALIAS), max_size=2)))
+    for alias in draw(st.lists(any_name(common_pb2.NAME_TYPE_ALIAS), max_size=2)):
+        alias.qualification = draw(texts)  # only aliases are qualified in a notice
+        person.names.append(alias)
     person.alternative_birth_dates.extend(draw(st.lists(partial_dates(), max_size=2)))
     birth_date = draw(st.none() | partial_dates())
     if birth_date is not None:
@@ -173,7 +175,10 @@ def notice_record(draw: st.DrawFn, entity: str) -> record_pb2.Record:
     event_place = draw(places())
     if event_place is not None:
         notice.event_place.CopyFrom(event_place)
+    notice.countries_likely_to_be_visited.extend(draw(st.lists(countries, max_size=3)))
     notice.un_reference = draw(texts)
+    notice.un_resolution = draw(texts)
+    notice.summary = draw(texts)
     un_date = draw(st.none() | partial_dates())
     if un_date is not None:
         notice.un_reference_date.CopyFrom(un_date)

@@ -20,6 +20,8 @@ from liaison.v1 import common_pb2, notice_pb2, record_pb2
 
 SAMPLES = Path(__file__).parent / "samples"
 RED = "https://ws-public.interpol.int/notices/v1/red"
+YELLOW_LINKS = {"self": {"href": "https://ws-public.interpol.int/notices/v1/yellow/2019-12345"}}
+UN_LINKS = {"self": {"href": "https://ws-public.interpol.int/notices/v1/un/persons/2019-12345"}}
 
 
 def decode(document: Any, reference: str = "test.json") -> DecodeResult:
@@ -140,7 +142,38 @@ def test_yellow_detail_event_parents_and_birth_name() -> None:
     assert not person.father_names  # "-" and null: no father's name at all
     assert (person.birth_date.year, person.birth_date.month, person.birth_date.day) == (2004, 7, 0)
     assert person.physical_description.weight_kg == 0  # the API's 0 means unknown
-    assert codes(result) == [("NOTICE_FIELD_NOT_CARRIED", "/countries_likely_to_be_visited")]
+    assert result.diagnostics == ()
+
+
+def test_yellow_detail_countries_likely_to_be_visited() -> None:
+    notice = only(sample("yellow-detail.json")).notice
+    assert [(c.code, c.system, c.raw) for c in notice.countries_likely_to_be_visited] == [
+        ("CHL", common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3, "CL"),
+        ("URY", common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3, "UY"),
+    ]
+
+
+def test_countries_likely_to_be_visited_are_mapped_like_nationalities() -> None:
+    """[YELLOW] ISO alpha-2 codes; INTERPOL's own codes (914) kept raw, empty entries skipped."""
+    result = decode(
+        red(_links=YELLOW_LINKS, countries_likely_to_be_visited=["CL", "914", "", "UY"])
+    )
+    countries = only(result).notice.countries_likely_to_be_visited
+    assert [(c.code, c.system, c.raw) for c in countries] == [
+        ("CHL", common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3, "CL"),
+        ("", common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED, "914"),
+        ("URY", common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3, "UY"),
+    ]
+    assert codes(result) == [("NOTICE_COUNTRY_UNMAPPED", "/countries_likely_to_be_visited/1")]
+    assert not result.has_errors
+    assert validate_record(only(result)) == []
+
+
+@pytest.mark.parametrize("value", [None, [], [""]])
+def test_no_countries_likely_to_be_visited(value: Any) -> None:
+    result = decode(red(_links=YELLOW_LINKS, sex_id="F", countries_likely_to_be_visited=value))
+    assert not only(result).notice.countries_likely_to_be_visited
+    assert result.diagnostics == ()
 
 
 # -- UN notice ([UN]) ----------------------------------------------------------------------
@@ -166,11 +199,84 @@ def test_un_detail_names_in_original_script_with_their_latin_form() -> None:
     assert (father.family, father.given) == ("", "MOHAMED")
 
 
-def test_un_detail_reports_what_the_contract_cannot_carry() -> None:
-    assert codes(sample("un-detail.json")) == [
-        ("NOTICE_FIELD_NOT_CARRIED", "/aliases/0/qualification"),
-        ("NOTICE_FIELD_NOT_CARRIED", "/aliases/1/qualification"),
-        ("NOTICE_FIELD_NOT_CARRIED", "/summary"),
+def test_un_detail_summary_resolution_and_alias_qualifications() -> None:
+    result = sample("un-detail.json")
+    assert result.diagnostics == ()  # its other UN fields (associates, adresses...) are empty
+    notice = only(result).notice
+    assert notice.summary == (
+        "Listed for financing and supporting the activities of a listed group."
+    )
+    assert notice.un_resolution == ""  # null in the sample
+    names = notice.subject.names
+    assert [(n.type, n.qualification) for n in names] == [
+        (common_pb2.NAME_TYPE_PRIMARY, ""),
+        (common_pb2.NAME_TYPE_ALIAS, "Good quality a.k.a."),
+        (common_pb2.NAME_TYPE_ALIAS, "Low quality a.k.a."),
+    ]
+
+
+def test_un_resolution_and_summary_are_kept_exactly_as_written() -> None:
+    """[UN] ``un_resolution`` and ``summary`` are strings or null; free text is never trimmed."""
+    summary = " Listed for supplying arms.\r\nAlso: financing. "
+    result = decode(red(_links=UN_LINKS, un_resolution="1267 (1999)", summary=summary))
+    notice = only(result).notice
+    assert (notice.un_resolution, notice.summary) == ("1267 (1999)", summary)
+    assert result.diagnostics == ()
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_null_or_empty_un_resolution_and_summary_are_absent(value: str | None) -> None:
+    result = decode(red(_links=UN_LINKS, un_resolution=value, summary=value))
+    notice = only(result).notice
+    assert (notice.un_resolution, notice.summary) == ("", "")
+    assert result.diagnostics == ()
+
+
+def test_alias_qualification_is_kept_on_its_alias_name() -> None:
+    aliases = [
+        {"name": "ONE", "qualification": "Good quality a.k.a."},
+        {"forename": "TWO", "qualification": None},
+        {"name": "THREE", "qualification": ""},
+        {"forename_in_original_script": "أبو حمزة", "qualification": " Low quality a.k.a."},
+    ]
+    result = decode(red(_links=UN_LINKS, aliases=aliases))
+    assert result.diagnostics == ()
+    alias_names = only(result).notice.subject.names[1:]
+    assert [n.qualification for n in alias_names] == [
+        "Good quality a.k.a.",
+        "",
+        "",
+        " Low quality a.k.a.",  # as written
+    ]
+    assert only(result).notice.subject.names[0].qualification == ""
+
+
+def test_qualification_of_an_alias_without_a_name_is_reported_not_kept() -> None:
+    aliases = [{"name": None, "date_of_birth": "1969", "qualification": "Low quality a.k.a."}]
+    result = decode(red(_links=UN_LINKS, aliases=aliases))
+    person = only(result).notice.subject
+    assert [n.type for n in person.names] == [common_pb2.NAME_TYPE_PRIMARY]
+    assert [d.year for d in person.alternative_birth_dates] == [1969]
+    assert codes(result) == [("NOTICE_FIELD_NOT_CARRIED", "/aliases/0/qualification")]
+    assert result.diagnostics[0].severity is Severity.INFO
+
+
+def test_fields_the_contract_still_has_no_place_for_are_reported() -> None:
+    result = decode(
+        red(
+            _links=UN_LINKS,
+            issuing_country="FR",
+            main_activity="Financing",
+            associates=[{"name": "X"}],
+            aliases=[{"name": "ALIAS", "country_of_birth_id": "MR", "place_of_birth": "Atar"}],
+        )
+    )
+    assert codes(result) == [
+        ("NOTICE_FIELD_NOT_CARRIED", "/aliases/0/country_of_birth_id"),
+        ("NOTICE_FIELD_NOT_CARRIED", "/aliases/0/place_of_birth"),
+        ("NOTICE_FIELD_NOT_CARRIED", "/issuing_country"),
+        ("NOTICE_FIELD_NOT_CARRIED", "/main_activity"),
+        ("NOTICE_FIELD_NOT_CARRIED", "/associates"),
     ]
 
 
@@ -393,6 +499,11 @@ def test_wrong_types_are_errors_at_their_pointer_and_decoding_goes_on() -> None:
         ({"aliases": {}}, "/aliases"),
         ({"aliases": [1]}, "/aliases/0"),
         ({"aliases": [{"name": True}]}, "/aliases/0/name"),
+        ({"aliases": [{"name": "A", "qualification": 1}]}, "/aliases/0/qualification"),
+        ({"countries_likely_to_be_visited": "CL"}, "/countries_likely_to_be_visited"),
+        ({"countries_likely_to_be_visited": ["CL", 1]}, "/countries_likely_to_be_visited/1"),
+        ({"un_resolution": 1267}, "/un_resolution"),
+        ({"summary": ["text"]}, "/summary"),
         ({"_embedded": []}, "/_embedded"),
         ({"place_of_birth": 3}, "/place_of_birth"),
         ({"sex_id": False}, "/sex_id"),

@@ -172,11 +172,134 @@ def test_alternative_birth_dates_become_aliases_of_their_own() -> None:
     record.notice.subject.alternative_birth_dates.add(year=1969)
     document, _ = encode(record)
     keys = ("name", "forename", "date_of_birth", "name_in_original_script")
-    empty = dict.fromkeys((*keys, "forename_in_original_script"))
+    empty = dict.fromkeys((*keys, "forename_in_original_script", "qualification"))
     assert document["aliases"] == [
         {**empty, "forename": "ALIAS"},
         {**empty, "date_of_birth": "1969"},
     ]
+
+
+def test_yellow_detail_writes_countries_likely_to_be_visited_as_nationalities_are() -> None:
+    record = notice_record(
+        countries_likely_to_be_visited=[
+            common_pb2.CountryCode(
+                code="CHL", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3, raw="CL"
+            ),
+            common_pb2.CountryCode(raw="914", system=common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED),
+        ]
+    )
+    record.notice.notice_type = notice_pb2.NOTICE_TYPE_YELLOW
+    document, result = encode(record)
+    assert result.diagnostics == ()
+    assert document["countries_likely_to_be_visited"] == ["CL", "914"]
+
+
+def test_un_detail_writes_resolution_summary_and_alias_qualifications() -> None:
+    record = notice_record(un_resolution="1267 (1999)", summary=" Listed.\r\nReasons. ")
+    record.notice.notice_type = notice_pb2.NOTICE_TYPE_UN
+    person = record.notice.subject
+    person.names.add(
+        type=common_pb2.NAME_TYPE_ALIAS, family="ALIAS", qualification="Good quality a.k.a."
+    )
+    person.names.add(type=common_pb2.NAME_TYPE_ALIAS, given="OTHER")
+    person.alternative_birth_dates.add(year=1969)
+    document, result = encode(record)
+    assert result.diagnostics == ()
+    assert (document["un_resolution"], document["summary"]) == (
+        "1267 (1999)",
+        " Listed.\r\nReasons. ",
+    )
+    assert [alias["qualification"] for alias in document["aliases"]] == [
+        "Good quality a.k.a.",
+        None,  # unstated
+        None,  # the alias that carries another date of birth qualifies no name
+    ]
+
+
+@pytest.mark.parametrize(
+    ("notice_type", "always"),
+    [
+        (notice_pb2.NOTICE_TYPE_YELLOW, {"countries_likely_to_be_visited"}),
+        (notice_pb2.NOTICE_TYPE_UN, {"un_resolution", "summary"}),
+        (notice_pb2.NOTICE_TYPE_RED, set()),
+    ],
+)
+def test_detail_documents_have_the_new_fields_of_their_kind_null_when_unknown(
+    notice_type: int, always: set[str]
+) -> None:
+    """[YELLOW], [UN]: a detail document has every field of its kind; the others when set."""
+    record = notice_record()
+    record.notice.notice_type = notice_type  # type: ignore[assignment]
+    document, result = encode(record)
+    assert result.diagnostics == ()
+    new_fields = {"countries_likely_to_be_visited", "un_resolution", "summary"}
+    assert new_fields & document.keys() == always
+    assert all(document[key] is None for key in always)
+
+
+def test_page_items_carry_the_new_fields_only_when_set() -> None:
+    first = notice_record("2019/1")
+    second = notice_record("2019/2", un_resolution="1267 (1999)", summary="S")
+    second.notice.countries_likely_to_be_visited.add(
+        code="URY", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+    )
+    document, result = encode(first, second)
+    assert result.diagnostics == ()
+    items = document["_embedded"]["notices"]
+    new_fields = {"countries_likely_to_be_visited", "un_resolution", "summary"}
+    assert not new_fields & items[0].keys()
+    assert {key: items[1][key] for key in new_fields} == {
+        "countries_likely_to_be_visited": ["UY"],
+        "un_resolution": "1267 (1999)",
+        "summary": "S",
+    }
+
+
+def test_a_qualification_on_a_name_other_than_an_alias_is_a_warning() -> None:
+    record = notice_record()
+    record.notice.notice_type = notice_pb2.NOTICE_TYPE_UN
+    person = record.notice.subject
+    person.names[0].qualification = "Good quality a.k.a."
+    person.names.add(type=common_pb2.NAME_TYPE_BIRTH, family="BIRTH", qualification="Q")
+    person.mother_names.add(family="MOTHER", qualification="Q")
+    document, result = encode(record)
+    assert warnings(result) == [
+        ("NOTICE_ENCODE_NOT_CARRIED", "/name"),
+        ("NOTICE_ENCODE_NOT_CARRIED", "/name_at_birth"),
+        ("NOTICE_ENCODE_NOT_CARRIED", "/mother_name"),
+    ]
+    assert (document["name"], document["name_at_birth"]) == ("EXAMPLE", "BIRTH")
+
+
+def test_new_fields_survive_decode_encode_decode() -> None:
+    """Decode -> encode -> decode keeps them, a non-ISO country and null ones included."""
+    source = {
+        "entity_id": "2019/12345",
+        "name": "EXAMPLE",
+        "nationalities": ["FR"],
+        "countries_likely_to_be_visited": ["CL", "914"],
+        "un_resolution": "1267 (1999)",
+        "summary": " As written.\n",
+        "aliases": [
+            {"name": "ALIAS", "qualification": "Low quality a.k.a.", "date_of_birth": "1969"},
+            {"forename": "OTHER", "qualification": None},
+        ],
+        "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/un/persons/2019-1"}},
+    }
+    adapter = InterpolNoticeAdapter()
+    first = adapter.decode(json.dumps(source).encode())
+    encoded = adapter.encode(first.records)
+    assert encoded.diagnostics == ()
+    second = adapter.decode(encoded.payload)
+    assert not second.has_errors
+    (before,), (after,) = first.records, second.records
+    before.ClearField("provenance")
+    after.ClearField("provenance")
+    assert after == before
+    notice = after.notice
+    assert [c.raw for c in notice.countries_likely_to_be_visited] == ["CL", "914"]
+    assert (notice.un_resolution, notice.summary) == ("1267 (1999)", " As written.\n")
+    assert [n.qualification for n in notice.subject.names] == ["", "Low quality a.k.a.", ""]
 
 
 def test_what_a_notice_cannot_carry_is_a_warning_naming_the_record() -> None:
@@ -189,6 +312,7 @@ def test_what_a_notice_cannot_carry_is_a_warning_naming_the_record() -> None:
     person.names.add(type=common_pb2.NAME_TYPE_PRIMARY, family="SECOND")
     person.identifiers.add(scheme="NATIONAL_ID", value="X")
     person.residence_country.code = "FRA"
+    person.addresses.add(city="LYON")
     person.sex = common_pb2.SEX_X
     person.physical_description.other = "tall"
     person.physical_description.height_m = float("nan")
@@ -210,6 +334,7 @@ def test_what_a_notice_cannot_carry_is_a_warning_naming_the_record() -> None:
             "/father_name",
             "/entity_id",  # identifiers
             "/entity_id",  # residence country
+            "/entity_id",  # addresses
             "/sex_id",
             "/distinguishing_marks",
             "/height",
@@ -264,22 +389,23 @@ def test_encoding_is_deterministic_and_utf8() -> None:
 
 @pytest.mark.parametrize("name", ["red-detail.json", "yellow-detail.json", "un-detail.json"])
 def test_detail_samples_are_written_back_with_the_same_fields(name: str) -> None:
-    """What was read is written back; fields the contract does not carry are left out."""
+    """What was read is written back; fields the contract does not carry are left out.
+
+    Aliases are written in the contract's shape (another date of birth is an alias of its own,
+    without the alias fields it does not carry); they are tested on their own.
+    """
     source = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
     adapter = InterpolNoticeAdapter()
     written = json.loads(
         adapter.encode(adapter.decode(json.dumps(source).encode()).records).payload
     )
     not_carried = {
-        "countries_likely_to_be_visited",
         "issuing_country",
-        "summary",
         "purposes",
         "identity_documents",
-        "un_resolution",
         "associates",
         "adresses",
-        "aliases",  # alias qualification is not carried; aliases are tested on their own
+        "aliases",
     }
     for key, value in source.items():
         if key in not_carried:

@@ -1,9 +1,10 @@
 """Hypothesis strategies: PAXLST records in the form the adapter decodes them to.
 
 A generated interchange holds one or two manifests (passenger or crew lists, possibly sent as a
-multi-part message) with their travellers' persons and documents, ids from ``adapters.paxlst.
-ids``, links and the documents' holder data filled as decode fills them. Text values include
-the service characters (``'``, ``+``, ``:``, ``?``) so that release escaping is exercised.
+multi-part message, with legs of further flights and a final destination) with their
+travellers' persons (with addresses) and documents, ids from ``adapters.paxlst.ids``, links
+and the documents' holder data filled as decode fills them. Text values include the service
+characters (``'``, ``+``, ``:``, ``?``) so that release escaping is exercised.
 ``passenger_list_payload`` builds the 500-traveller list of the throughput measurement.
 """
 
@@ -97,8 +98,12 @@ def _local(draw: st.DrawFn) -> manifest_pb2.LocalDateTime:
 
 
 @st.composite
-def _leg(draw: st.DrawFn, syntax: str) -> manifest_pb2.FlightLeg:
+def _leg(draw: st.DrawFn, syntax: str, manifest_flight: str) -> manifest_pb2.FlightLeg:
     leg = manifest_pb2.FlightLeg(departure=draw(_airport(syntax)), arrival=draw(_airport(syntax)))
+    if draw(st.booleans()):
+        # A flight of its own (a further TDT group), with the carrier TDT C040 names.
+        leg.flight_number = draw(_code(3, 8).filter(lambda flight: flight != manifest_flight))
+        leg.carrier_code = draw(_code(2, 3))
     if draw(st.booleans()):
         leg.scheduled_departure.CopyFrom(draw(_local()))
     if draw(st.booleans()):
@@ -145,6 +150,17 @@ def _traveller(
         if not place.HasField("country") or draw(st.booleans()):
             place.name = draw(_nonblank(syntax))
     person.nationalities.extend(draw(st.lists(_country(), max_size=2)))
+    if draw(st.booleans()):
+        address = common_pb2.Address(
+            street_lines=draw(st.lists(_nonblank(syntax), max_size=4)),
+            city=draw(_text(syntax)),
+            country_subdivision=draw(_text(syntax, 0, 20)),
+            postal_code=draw(_text(syntax, 0, 9)),
+        )
+        if draw(st.booleans()):
+            address.country.CopyFrom(draw(_country()))
+        if address.ListFields():
+            person.addresses.append(address)
     if draw(st.booleans()):
         person.residence_country.CopyFrom(draw(_country()))
     documents = []
@@ -207,7 +223,9 @@ def manifest_records(draw: st.DrawFn) -> list[record_pb2.Record]:
         )
         manifest.flight_number = draw(_code(3, 8))
         manifest.carrier_code = draw(_code(2, 3))
-        manifest.legs.extend(draw(st.lists(_leg(syntax), max_size=2)))
+        manifest.legs.extend(draw(st.lists(_leg(syntax, manifest.flight_number), max_size=3)))
+        if draw(st.booleans()):
+            manifest.final_destination.CopyFrom(draw(_airport(syntax)))
         party = manifest.reporting_party
         party.name = draw(_text(syntax))
         party.telephone = draw(_text(syntax))

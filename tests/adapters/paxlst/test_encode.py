@@ -177,6 +177,7 @@ def test_what_paxlst_cannot_carry_is_reported_once_per_kind() -> None:
         if record.HasField("person"):
             record.person.names.add(type=common_pb2.NAME_TYPE_ALIAS, family="ALIAS")
             record.person.physical_description.height_m = 1.8
+            record.person.names[0].qualification = "Good quality a.k.a."
         else:
             record.travel_document.mrz.lines.append("P<IRL...")
     records[1].person.birth_date.day = 0
@@ -187,6 +188,7 @@ def test_what_paxlst_cannot_carry_is_reported_once_per_kind() -> None:
     assert "aliases" in messages
     assert "(2 times)" in messages
     assert "machine readable zones" in messages
+    assert "name qualifications" in messages
     assert "partial dates" in messages
     assert all(d.location.json_pointer.startswith("/") for d in lost)
     assert not result.has_errors
@@ -273,3 +275,122 @@ def test_an_impossible_number_of_parts_is_written_as_one_message() -> None:
     result = encode_records(records, now=lambda: NOW)
     assert [d.code for d in result.diagnostics] == ["PAXLST_ENCODE_VALUE"]
     assert result.payload.count(b"UNH+") == 1
+
+
+def _address(records: list[record_pb2.Record]) -> common_pb2.Address:
+    return records[1].person.addresses.add(
+        street_lines=["FLAT 2", "10 HIGH ST'S LANE"],
+        city="SAMPLE+TOWN",
+        country_subdivision="NY",
+        postal_code="10001",
+        country=common_pb2.CountryCode(code="USA"),
+    )
+
+
+def test_traveller_address_on_the_nad() -> None:
+    """IG 4.11: NAD C059 (street lines as components), 3164, C819 3229, 3251, 3207 after the
+    name, service characters released."""
+    records = _records()
+    _address(records)
+    text = _text(records)
+    assert (
+        "NAD+FL+++O?'BRIEN?+:JO?:HN??:Q+FLAT 2:10 HIGH ST?'S LANE+SAMPLE?+TOWN+NY+10001+USA'"
+        in text
+    )
+    (address,) = persons(decode(text.encode()))[0].addresses
+    assert list(address.street_lines) == ["FLAT 2", "10 HIGH ST'S LANE"]
+    assert (address.city, address.country.code) == ("SAMPLE+TOWN", "USA")
+
+
+def test_address_subdivision_code_or_name_and_raw_country() -> None:
+    """C819 3229 is an..9: a longer subdivision is written as its name (3228); a country that
+    is not ISO is written as it came."""
+    records = _records()
+    address = records[1].person.addresses.add(
+        city="TOWN",
+        country_subdivision="NORTHERN DISTRICT",
+        country=common_pb2.CountryCode(raw="UK", system=common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED),
+    )
+    text = _text(records)
+    assert ":Q++TOWN+:::NORTHERN DISTRICT++UK'" in text
+    (decoded,) = persons(decode(text.encode()))[0].addresses
+    assert decoded == address
+
+
+def test_what_an_address_cannot_carry_is_reported() -> None:
+    records = _records()
+    _address(records).street_lines.extend(["A", "B", "C"])
+    records[1].person.addresses.add(city="SECOND")
+    result = encode_records(records, now=lambda: NOW)
+    lost = {
+        d.location.json_pointer: d.message
+        for d in result.diagnostics
+        if d.code == "PAXLST_NOT_ENCODED"
+    }
+    assert set(lost) == {"/1/person/addresses/1", "/1/person/addresses/0/streetLines"}
+    assert not result.has_errors
+    (address,) = persons(decode(result.payload))[0].addresses
+    assert list(address.street_lines) == ["FLAT 2", "10 HIGH ST'S LANE", "A", "B"]
+
+
+def _two_flights() -> list[record_pb2.Record]:
+    """AB123 CDG-YUL, then XY45 YUL-ORD and YUL-ORD again, then AB123 ORD-CDG."""
+    records = _records(with_document=False)
+    body = records[0].passenger_manifest
+    for departure, arrival, flight in (("YUL", "ORD", "XY45"), ("ORD", "YUL", "XY45")):
+        body.legs.add(flight_number=flight, carrier_code="XY").departure.iata_code = departure
+        body.legs[-1].arrival.iata_code = arrival
+    body.legs.add(flight_number="AB123", carrier_code="AB").departure.iata_code = "ORD"
+    body.final_destination.iata_code = "ORD"
+    return records
+
+
+def test_legs_of_another_flight_get_a_further_tdt_group() -> None:
+    """IG 4.8: the legs of another flight follow a TDT naming it; a leg of the manifest's
+    flight after them follows a TDT naming the manifest's flight again. LOC+130 (4.9) closes
+    the first flight group."""
+    text = _text(_two_flights())
+    header = text[text.index("TDT+") : text.index("NAD+FL")]
+    assert header == (
+        "TDT+20+AB123+++AB'"
+        "LOC+125+CDG'"
+        "DTM+189:2511271000:201'"
+        "LOC+87+YUL'"
+        "LOC+130+ORD'"
+        "TDT+20+XY45+++XY'"
+        "LOC+125+YUL'"
+        "LOC+87+ORD'"
+        "LOC+125+ORD'"
+        "LOC+87+YUL'"
+        "TDT+20+AB123+++AB'"
+        "LOC+125+ORD'"
+    )
+    result = decode(text.encode())
+    assert result.diagnostics == ()
+    body = manifest(result)
+    assert body.final_destination.iata_code == "ORD"
+    assert [(leg.flight_number, leg.carrier_code) for leg in body.legs] == [
+        ("", ""),
+        ("XY45", "XY"),
+        ("XY45", "XY"),
+        ("", ""),
+    ]
+
+
+def test_a_single_flight_is_written_in_one_tdt_group() -> None:
+    records = _records()
+    body = records[0].passenger_manifest
+    body.legs.add().departure.iata_code = "YUL"
+    text = _text(records)
+    assert text.count("TDT+") == 1
+    assert "LOC+130" not in text
+    assert "LOC+87+YUL'LOC+125+YUL'NAD+FL" in text
+
+
+def test_a_leg_carrier_without_a_flight_of_its_own_is_reported() -> None:
+    records = _records()
+    records[0].passenger_manifest.legs[0].carrier_code = "ZZ"
+    result = encode_records(records, now=lambda: NOW)
+    (lost,) = [d for d in result.diagnostics if d.code == "PAXLST_NOT_ENCODED"]
+    assert lost.location.json_pointer == "/0/passengerManifest/legs/0/carrierCode"
+    assert result.payload.count(b"TDT+") == 1

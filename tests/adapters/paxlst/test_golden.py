@@ -222,3 +222,46 @@ def test_release_at_end_and_transport_header() -> None:
     header = _decode("transport-header.edi")
     assert codes(header) == ["EDIFACT_LEADING_DATA"]
     assert manifest(header).flight_number == "A92707"
+
+
+def test_traveller_address() -> None:
+    """IG 4.11 NAD Gr. 4 C059 to 3207 into ``Person.addresses``; NAD+MS's stays not mapped."""
+    result = _decode("traveller-address.edi")
+    assert codes(result) == ["PAXLST_COUNTRY", "PAXLST_NOT_MAPPED"]
+    assert "NAD+MS address" in result.diagnostics[1].message
+    assert not result.has_errors
+    doe, roe, poe = (person.addresses[0] for person in persons(result))
+    assert (list(doe.street_lines), doe.city, doe.country_subdivision, doe.postal_code) == (
+        ["20 MAIN ST"],
+        "ANYCITY",
+        "VA",
+        "10053",
+    )
+    assert doe.country.code == "USA"
+    assert list(roe.street_lines) == ["FLAT 2", "10 HIGH ST'S LANE"]
+    assert (roe.country.code, roe.country.raw, roe.postal_code) == ("GBR", "GB", "AB1 2CD")
+    assert (poe.country_subdivision, poe.country.code, poe.country.raw) == (
+        "WESTERN PROVINCE",
+        "",
+        "UK",
+    )
+    assert poe.country.system == common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED
+
+
+def test_two_flights() -> None:
+    """IG 4.8 / 4.9: a further TDT names the flight of its legs; LOC+130 in Gr. 3."""
+    result = _decode("two-flights.edi")
+    assert result.diagnostics == ()
+    body = manifest(result)
+    assert (body.flight_number, body.carrier_code) == ("AB321", "AB")
+    assert body.final_destination.iata_code == "MIA"
+    first, second = body.legs
+    assert (first.flight_number, first.departure.iata_code, first.arrival.iata_code) == (
+        "",
+        "CDG",
+        "JFK",
+    )
+    assert (second.flight_number, second.carrier_code) == ("XY4567", "XY")
+    assert (second.departure.iata_code, second.arrival.iata_code) == ("JFK", "MIA")
+    assert (second.scheduled_departure.hour, second.scheduled_arrival.hour) == (14, 17)
+    assert body.travellers[0].final_destination.iata_code == "MIA"

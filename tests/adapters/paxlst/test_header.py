@@ -116,10 +116,9 @@ def test_one_leg_with_local_times() -> None:
     assert leg.scheduled_arrival.minute == 30
 
 
-def test_loc_92_with_times_are_a_further_leg_and_without_a_routing_point() -> None:
-    """The guide's multi-leg example: after 125/87, LOC+92 with DTM+189 departs and LOC+92
-    with DTM+232 arrives; a LOC+92 without DTM is a routing point of its leg."""
-    header = [
+def _multi_leg(second_flight: str) -> list[str]:
+    """The guide's multi-leg example, its second TDT group naming ``second_flight``."""
+    return [
         "BGM+745",
         "TDT+20+UA123+++UA",
         "LOC+125+YVR",
@@ -127,21 +126,101 @@ def test_loc_92_with_times_are_a_further_leg_and_without_a_routing_point() -> No
         "LOC+92+SEA",
         "LOC+87+JFK",
         "DTM+232:0704291600:201",
-        "TDT+20+UA124+++UA",
+        f"TDT+20+{second_flight}",
         "LOC+92+JFK",
         "DTM+189:0704291730:201",
         "LOC+92+ATL",
         "DTM+232:0704291945:201",
     ]
-    result = decode(passenger_list(header=header))
+
+
+def test_loc_92_with_times_are_a_further_leg_and_without_a_routing_point() -> None:
+    """The guide's multi-leg example: after 125/87, LOC+92 with DTM+189 departs and LOC+92
+    with DTM+232 arrives; a LOC+92 without DTM is a routing point of its leg. With one flight
+    (the second TDT repeats it), the legs carry no flight of their own."""
+    result = decode(passenger_list(header=_multi_leg("UA123+++UA")))
+    assert result.diagnostics == ()
     first, second = manifest(result).legs
     assert [p.iata_code for p in first.routing] == ["SEA"]
     assert (first.departure.iata_code, first.arrival.iata_code) == ("YVR", "JFK")
     assert (second.departure.iata_code, second.arrival.iata_code) == ("JFK", "ATL")
     assert second.scheduled_departure.hour == 17
     assert second.scheduled_arrival.minute == 45
-    # The second TDT repeats nothing the contract could not carry: same flight? No: UA124.
-    assert only(result, "PAXLST_NOT_MAPPED").severity is Severity.INFO
+    for leg in (first, second):
+        assert (leg.flight_number, leg.carrier_code) == ("", "")
+    assert not manifest(result).HasField("final_destination")
+
+
+def test_a_further_tdt_naming_another_flight_gives_it_to_its_legs() -> None:
+    """IG 4.8: a further TDT group (8028, C040 3127) names the flight of the legs its LOC/DTM
+    build; the manifest keeps the first flight."""
+    result = decode(passenger_list(header=_multi_leg("XY124+++ZZ")))
+    assert result.diagnostics == ()
+    body = manifest(result)
+    assert (body.flight_number, body.carrier_code) == ("UA123", "UA")
+    first, second = body.legs
+    assert (first.flight_number, first.carrier_code) == ("", "")
+    assert (second.flight_number, second.carrier_code) == ("XY124", "ZZ")
+    assert (second.departure.iata_code, second.arrival.iata_code) == ("JFK", "ATL")
+
+
+def test_the_carrier_of_a_further_flight_comes_from_the_flight_without_c040() -> None:
+    (_, second) = manifest(decode(passenger_list(header=_multi_leg("9W1234")))).legs
+    assert (second.flight_number, second.carrier_code) == ("9W1234", "9W")
+
+
+def test_a_tdt_back_to_the_manifest_flight_ends_the_further_flight() -> None:
+    header = [
+        *_multi_leg("XY124"),
+        "LOC+92+MIA",
+        "DTM+189:0704292030:201",
+        "TDT+20+UA123+++UA",
+        "LOC+125+ATL",
+        "LOC+87+YVR",
+    ]
+    legs = manifest(decode(passenger_list(header=header))).legs
+    assert [(leg.flight_number, leg.carrier_code) for leg in legs] == [
+        ("", ""),
+        ("XY124", "XY"),
+        ("XY124", "XY"),
+        ("", ""),
+    ]
+    assert [leg.departure.iata_code for leg in legs] == ["YVR", "JFK", "MIA", "ATL"]
+
+
+def test_a_further_tdt_without_flight_number_is_missing_data() -> None:
+    header = [*FLIGHT, "TDT+20", "LOC+125+YUL", "LOC+87+CDG"]
+    result = decode(passenger_list(header=header))
+    finding = only(result, "PAXLST_MISSING_DATA")
+    assert finding.severity is Severity.WARNING
+    assert "8028" in finding.message
+    assert [leg.flight_number for leg in manifest(result).legs] == ["", ""]
+
+
+def test_flight_final_destination_loc_130() -> None:
+    """LOC+130 in Gr. 3: the flight's final destination, a place as LOC+125/87 give it."""
+    header = [*ITINERARY[:-2], "LOC+130+MIA", *ITINERARY[-2:]]
+    result = decode(passenger_list(*TRAVELLER, header=["BGM+745", *header]))
+    assert result.diagnostics == ()
+    body = manifest(result)
+    assert body.final_destination.iata_code == "MIA"
+    (leg,) = body.legs
+    assert (leg.departure.iata_code, leg.arrival.iata_code) == ("CDG", "YUL")
+    assert not body.travellers[0].HasField("final_destination")
+    named = manifest(decode(passenger_list(header=[*FLIGHT, "LOC+130+USMIA:::MIAMI"])))
+    assert (named.final_destination.unlocode, named.final_destination.name) == (
+        "USMIA",
+        "MIAMI",
+    )
+
+
+def test_flight_final_destination_twice_or_empty() -> None:
+    twice = decode(passenger_list(header=[*FLIGHT, "LOC+130+MIA", "LOC+130+ATL"]))
+    assert codes(twice) == ["PAXLST_DUPLICATE"]
+    assert manifest(twice).final_destination.iata_code == "MIA"
+    empty = decode(passenger_list(header=[*FLIGHT, "LOC+130"]))
+    assert codes(empty) == ["PAXLST_MISSING_DATA"]
+    assert not manifest(empty).HasField("final_destination")
 
 
 def test_location_codes_and_names() -> None:

@@ -88,6 +88,19 @@ def test_parts_that_disagree_on_the_header() -> None:
     assert manifest(result).flight_number == "AB123"
 
 
+def test_parts_that_disagree_on_the_final_destination() -> None:
+    """LOC+130 in Gr. 3 is part of the header each part repeats."""
+    first = [*FLIGHT, "LOC+130+MIA"]
+    other = [*FLIGHT, "LOC+130+ATL"]
+    result = decode(
+        interchange(
+            _part("P1", "01:C", ["A"], 1, header=first), _part("P2", "02:F", ["B"], 1, header=other)
+        )
+    )
+    assert codes(result) == ["PAXLST_PART_MISMATCH"]
+    assert manifest(result).final_destination.iata_code == "MIA"
+
+
 def test_a_later_part_marked_first() -> None:
     result = decode(interchange(_part("P1", "01:C", ["A"], 1), _part("P2", "02:C", ["B"], 1)))
     assert codes(result) == ["PAXLST_PART_SEQUENCE", "PAXLST_PART_INCOMPLETE"]

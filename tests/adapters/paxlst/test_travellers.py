@@ -64,12 +64,77 @@ def test_a_traveller_without_name_is_an_error_about_the_traveller() -> None:
     assert "NAD" in diagnostic.message
 
 
-def test_address_is_not_mapped_once_per_message() -> None:
-    address = "NAD+FL+++DOE:JOHN+20 MAIN ST+ANYCITY+VA+10053+USA"
-    result = decode(passenger_list(address, address))
+def test_address_into_the_person() -> None:
+    """IG 4.11 / CBP example: NAD C059 street, 3164 city, C819 3229 subdivision, 3251 postal
+    code, 3207 country (ISO alpha-3) become the traveller's ``Person.addresses``."""
+    result = decode(passenger_list("NAD+FL+++DOE:JOHN:WAYNE+20 MAIN ST+ANYCITY+VA+10053+USA"))
+    assert result.diagnostics == ()
+    (person,) = persons(result)
+    (address,) = person.addresses
+    assert list(address.street_lines) == ["20 MAIN ST"]
+    assert (address.city, address.country_subdivision, address.postal_code) == (
+        "ANYCITY",
+        "VA",
+        "10053",
+    )
+    assert (address.country.code, address.country.system) == (
+        "USA",
+        common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3,
+    )
+    assert person.names[0].middle == "WAYNE"
+
+
+def test_address_lines_subdivision_name_and_alpha2_country() -> None:
+    """C059 holds up to four lines (empty ones skipped); C819 3228 names the subdivision when
+    3229 gives no code; an ISO alpha-2 country maps as in NAT and LOC, keeping what was
+    written."""
+    nad = "NAD+FL+++ROE:JANE+FLAT 2::10 HIGH ST+TOWN+:::NORTH DISTRICT++GB"
+    result = decode(passenger_list(nad))
+    assert result.diagnostics == ()
+    (address,) = persons(result)[0].addresses
+    assert list(address.street_lines) == ["FLAT 2", "10 HIGH ST"]
+    assert address.country_subdivision == "NORTH DISTRICT"
+    assert (address.country.code, address.country.raw) == ("GBR", "GB")
+    assert address.postal_code == ""
+
+
+def test_address_country_that_is_not_iso_is_kept_raw() -> None:
+    payload = passenger_list("NAD+FL+++DOE+1 QUAY ST+HARBOURTOWN+++UK", "ATT+2++F")
+    result = decode(payload)
+    diagnostic = only(result, "PAXLST_COUNTRY")
+    assert diagnostic.severity is Severity.WARNING
+    assert diagnostic.location.byte_offset == payload.index(b"NAD+FL")
+    assert "UK" not in diagnostic.message
+    (address,) = persons(result)[0].addresses
+    assert (address.country.code, address.country.raw, address.country.system) == (
+        "",
+        "UK",
+        common_pb2.COUNTRY_CODE_SYSTEM_UNMAPPED,
+    )
+    assert (address.city, list(address.street_lines)) == ("HARBOURTOWN", ["1 QUAY ST"])
+
+
+def test_no_address_without_address_elements() -> None:
+    """A NAD with name only, or with C819 code list qualifiers and nothing else, has none."""
+    result = decode(passenger_list("NAD+FL+++DOE", "NAD+FL+++ROE+++:ISO"))
+    assert result.diagnostics == ()
+    assert [list(person.addresses) for person in persons(result)] == [[], []]
+
+
+def test_subdivision_name_beside_its_code_is_not_mapped() -> None:
+    result = decode(passenger_list("NAD+FL+++DOE++TOWN+ON:::ONTARIO"))
     diagnostic = only(result, "PAXLST_NOT_MAPPED")
-    assert "2 times" in diagnostic.message
-    assert "MAIN" not in diagnostic.message
+    assert "C819 3228" in diagnostic.message
+    assert "ONTARIO" not in diagnostic.message
+    assert persons(result)[0].addresses[0].country_subdivision == "ON"
+
+
+def test_reporting_party_address_is_still_not_mapped() -> None:
+    header = ["BGM+745", "NAD+MS+++DESK+1 AIRPORT RD+ANYCITY+VA+10053+USA", "TDT+20+AB1"]
+    result = decode(passenger_list("NAD+FL+++DOE", header=header))
+    diagnostic = only(result, "PAXLST_NOT_MAPPED")
+    assert "NAD+MS address" in diagnostic.message
+    assert persons(result)[0].addresses == []
 
 
 @pytest.mark.parametrize(
