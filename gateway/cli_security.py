@@ -1,4 +1,5 @@
-"""``liaison certs`` and ``liaison audit verify``: local commands that need no running gateway."""
+"""``liaison certs`` and ``liaison audit verify | keygen``: local commands that need no running
+gateway."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from pathlib import Path
 
 from gateway.audit.chain import ChainHead
+from gateway.audit.keys import AuditKeyError, create_key_file, read_key_file
 from gateway.audit.log import AuditLogError, verify_file
 from gateway.security.certs import CertificateAuthority
 
@@ -58,7 +60,23 @@ def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type
         metavar="SEQUENCE:HASH",
         help="a head printed by an earlier verify: also detects entries cut off the end",
     )
+    verify.add_argument(
+        "--key-file",
+        type=Path,
+        metavar="FILE",
+        help="the log's key ([audit] key_file), to verify a keyed log",
+    )
     verify.set_defaults(run=_audit_verify)
+    keygen = audit_commands.add_parser(
+        "keygen",
+        help="create a key file for a keyed (HMAC-SHA256) audit log",
+        description=(
+            "Write 32 random bytes, as hex, to a new file readable by its owner only; name it in "
+            "the centre's [audit] key_file. An existing file is never overwritten."
+        ),
+    )
+    keygen.add_argument("path", type=Path, metavar="FILE", help="the key file to create")
+    keygen.set_defaults(run=_audit_keygen)
 
 
 def _certs(args: argparse.Namespace) -> int:
@@ -94,14 +112,17 @@ def _audit_verify(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         expect = ChainHead(int(match.group(1)), match.group(2))
     try:
-        report = verify_file(args.path, expect_head=expect)
-    except AuditLogError as error:
+        key = read_key_file(args.key_file) if args.key_file is not None else None
+        report = verify_file(args.path, expect_head=expect, key=key)
+    except (AuditLogError, AuditKeyError) as error:
         print(f"liaison audit verify: {error}", file=sys.stderr)
         return EXIT_USAGE
     if report.first_break is None:
         head = report.head
+        keyed = ", every MAC checked with the key" if args.key_file is not None else ""
         print(
-            f"{args.path}: {report.checked} entries, chain intact; head {head.sequence}:{head.hash}"
+            f"{args.path}: {report.checked} entries, chain intact{keyed}; "
+            f"head {head.sequence}:{head.hash}"
         )
         return EXIT_OK
     broken = report.first_break
@@ -111,3 +132,13 @@ def _audit_verify(args: argparse.Namespace) -> int:
         f"the {report.head.sequence} entries before it are intact"
     )
     return EXIT_FAILED
+
+
+def _audit_keygen(args: argparse.Namespace) -> int:
+    try:
+        create_key_file(args.path)
+    except AuditKeyError as error:
+        print(f"liaison audit keygen: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"created audit key {args.path} (mode 0600); name it in [audit] key_file")
+    return EXIT_OK

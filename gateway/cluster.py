@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.audit.keys import create_key_file
 from gateway.security.certs import CertificateAuthority
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "CentreProcess",
     "Route",
     "ServeProcess",
+    "audit_key_path",
     "free_port",
     "write_cluster",
 ]
@@ -89,10 +91,18 @@ def write_cluster(directory: Path, plans: Sequence[CentrePlan]) -> dict[str, Pat
                 authority.issue_client(client)
         home = directory / plan.centre_id
         home.mkdir(parents=True, exist_ok=True)
+        if plan.tls and not audit_key_path(directory, plan.centre_id).exists():
+            create_key_file(audit_key_path(directory, plan.centre_id))
         path = home / "centre.toml"
         path.write_text(_toml(plan, pki, ports), encoding="utf-8")
         configs[plan.centre_id] = path
     return configs
+
+
+def audit_key_path(directory: Path, centre_id: str) -> Path:
+    """The key of a centre's audit log in a cluster written by :func:`write_cluster` (centres with
+    TLS keep keyed logs, as production centres should)."""
+    return directory / centre_id / "secrets" / "audit.key"
 
 
 def _q(value: str | Path) -> str:
@@ -121,6 +131,7 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
         f"path = {_q('var/' + centre.lower() + '.audit.db')}",
     ]
     if plan.tls:
+        lines.append("key_file = " + _q("secrets/audit.key"))
         lines += [
             "",
             "[tls]",

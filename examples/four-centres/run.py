@@ -25,9 +25,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gateway.audit.keys import read_key_file
 from gateway.audit.log import verify_file
 from gateway.client import LiaisonClient, RecordNotFoundError
-from gateway.cluster import CentrePlan, CentreProcess, Route, free_port, write_cluster
+from gateway.cluster import (
+    CentrePlan,
+    CentreProcess,
+    Route,
+    audit_key_path,
+    free_port,
+    write_cluster,
+)
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import federation_pb2, record_pb2
 
@@ -225,8 +233,8 @@ def verify_audit_logs(directory: Path) -> bool:
     ok = True
     for centre in CENTRES:
         path = directory / centre / "var" / f"{centre.lower()}.audit.db"
-        report = verify_file(path)
-        verdict = "chain intact" if report.ok else f"BROKEN: {report.first_break}"
+        report = verify_file(path, key=read_key_file(audit_key_path(directory, centre)))
+        verdict = "chain intact, MACs checked" if report.ok else f"BROKEN: {report.first_break}"
         print(f"   {centre:<24} {report.checked:>4} entries, {verdict}")
         ok = ok and report.ok and report.checked > 0
     return ok

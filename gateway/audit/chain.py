@@ -12,6 +12,13 @@ position and why. Cutting entries off the end leaves a valid shorter chain: that
 against a head (sequence and hash) recorded elsewhere, which ``verify`` accepts as ``expect_head``
 and which ``liaison audit verify`` prints for operators to keep.
 
+A plain SHA-256 chain proves only that nobody edited the log *without rewriting everything after
+the edit*: whoever can write the file can recompute every hash. With a key (``[audit] key_file``)
+each entry's hash is an HMAC-SHA256 under that key instead, and marks itself so (``"mac"``): a
+forger now needs the key as well, and verification with the key refuses any entry without it. A
+log is keyed from its first entry or not at all (:class:`~gateway.audit.log.AuditLog` refuses to
+mix), so an unkeyed entry in a keyed log is always a forgery.
+
 Entries hold identities, actions, record ids and outcomes — never personal data.
 """
 
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +34,7 @@ from typing import Any
 
 __all__ = [
     "GENESIS_HASH",
+    "KEYED_MAC",
     "AuditEntry",
     "ChainBreak",
     "ChainHead",
@@ -37,6 +46,9 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 """The previous-hash of the first entry."""
+
+KEYED_MAC = "hmac-sha256"
+"""The ``mac`` of a keyed entry: its hash is HMAC-SHA256 over its canonical bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +73,15 @@ class AuditEntry:
     """Non-personal metadata: RPC method, status code, peer centre, version numbers."""
     previous_hash: str = GENESIS_HASH
     """Hash of the entry before (hex)."""
+    mac: str = ""
+    """``KEYED_MAC`` for an entry hashed under the log's key; empty for a plain SHA-256 hash."""
     hash: str = ""
     """This entry's hash (hex) over ``canonical_bytes``."""
 
     def body(self) -> dict[str, Any]:
-        """Every field but ``hash``, as plain JSON values."""
-        return {
+        """Every field but ``hash``, as plain JSON values (``mac`` only when keyed, so that the
+        entries of unkeyed logs hash as they always have)."""
+        body: dict[str, Any] = {
             "sequence": self.sequence,
             "time": self.time,
             "actor": self.actor,
@@ -76,6 +91,9 @@ class AuditEntry:
             "detail": dict(self.detail),
             "previous_hash": self.previous_hash,
         }
+        if self.mac:
+            body["mac"] = self.mac
+        return body
 
     def canonical_bytes(self) -> bytes:
         """Sorted keys, no insignificant whitespace, ASCII: one byte string per content."""
@@ -92,6 +110,11 @@ class AuditEntry:
         """Parse a stored entry. Raises ``ValueError`` when it is not an entry at all."""
         try:
             value = json.loads(text)
+            if not isinstance(value, dict):
+                raise TypeError("not an object")
+            mac = str(value.get("mac", ""))
+            if mac not in ("", KEYED_MAC):
+                raise ValueError("unknown mac")
             return cls(
                 sequence=_int(value["sequence"]),
                 time=str(value["time"]),
@@ -101,6 +124,7 @@ class AuditEntry:
                 record_ids=tuple(str(v) for v in value["record_ids"]),
                 detail={str(k): v for k, v in dict(value["detail"]).items()},
                 previous_hash=str(value["previous_hash"]),
+                mac=mac,
                 hash=str(value["hash"]),
             )
         except (ValueError, KeyError, TypeError) as error:
@@ -113,7 +137,17 @@ def _int(value: Any) -> int:
     return value
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: AuditEntry, key: bytes | None = None) -> str:
+    """The hash ``entry`` should carry: HMAC-SHA256 under ``key`` for a keyed entry, SHA-256
+    otherwise.
+
+    Raises:
+        ValueError: a keyed entry without a key.
+    """
+    if entry.mac:
+        if key is None:
+            raise ValueError("a keyed entry's hash needs the key")
+        return hmac.new(key, entry.canonical_bytes(), hashlib.sha256).hexdigest()
     return hashlib.sha256(entry.canonical_bytes()).hexdigest()
 
 
@@ -134,8 +168,9 @@ def next_entry(
     record_ids: Iterable[str] = (),
     detail: Mapping[str, str | int] | None = None,
     now: dt.datetime | None = None,
+    key: bytes | None = None,
 ) -> AuditEntry:
-    """The entry that follows ``head``, hashed."""
+    """The entry that follows ``head``, hashed (under ``key`` when given)."""
     moment = now if now is not None else dt.datetime.now(dt.UTC)
     unhashed = AuditEntry(
         sequence=head.sequence + 1,
@@ -146,8 +181,9 @@ def next_entry(
         record_ids=tuple(record_ids),
         detail=dict(detail or {}),
         previous_hash=head.hash,
+        mac=KEYED_MAC if key is not None else "",
     )
-    return AuditEntry(**{**_fields(unhashed), "hash": entry_hash(unhashed)})
+    return AuditEntry(**{**_fields(unhashed), "hash": entry_hash(unhashed, key)})
 
 
 def _fields(entry: AuditEntry) -> dict[str, Any]:
@@ -180,12 +216,18 @@ class VerifyReport:
         return self.first_break is None
 
 
-def verify(stored: Iterable[str], *, expect_head: ChainHead | None = None) -> VerifyReport:
-    """Verify stored entries (their JSON form, in stored order); stop at the first break."""
+def verify(
+    stored: Iterable[str], *, expect_head: ChainHead | None = None, key: bytes | None = None
+) -> VerifyReport:
+    """Verify stored entries (their JSON form, in stored order); stop at the first break.
+
+    With ``key`` every entry must be keyed and its MAC right; without, every entry must be
+    unkeyed (a keyed one cannot be checked, and is reported as such).
+    """
     head = ChainHead()
     position = 0
     for position, text in enumerate(stored, start=1):
-        problem = _check(text, head, position)
+        problem = _check(text, head, position, key)
         if isinstance(problem, ChainBreak):
             return VerifyReport(position, head, problem)
         head = problem
@@ -201,13 +243,29 @@ def verify(stored: Iterable[str], *, expect_head: ChainHead | None = None) -> Ve
     return VerifyReport(position, head)
 
 
-def _check(text: str, head: ChainHead, position: int) -> ChainHead | ChainBreak:
+def _check(text: str, head: ChainHead, position: int, key: bytes | None) -> ChainHead | ChainBreak:
     try:
         entry = AuditEntry.from_json(text)
     except ValueError as error:
         return ChainBreak(position, None, f"unreadable entry: {error}")
-    if entry_hash(entry) != entry.hash:
-        return ChainBreak(position, entry.sequence, "content does not match its hash (edited)")
+    if entry.mac and key is None:
+        return ChainBreak(
+            position, entry.sequence, "the entry is keyed (HMAC-SHA256): give the key to verify it"
+        )
+    if not entry.mac and key is not None:
+        return ChainBreak(
+            position,
+            entry.sequence,
+            "the entry is not keyed, but the log is verified with a key: keyed logs are keyed "
+            "from their first entry, so this one was forged or the log is not the keyed one",
+        )
+    if not hmac.compare_digest(entry_hash(entry, key), entry.hash):
+        why = (
+            "content does not match its MAC (edited, or not this key)"
+            if key
+            else ("content does not match its hash (edited)")
+        )
+        return ChainBreak(position, entry.sequence, why)
     expected = head.sequence + 1
     if entry.sequence != expected:
         if entry.sequence > expected:

@@ -7,7 +7,9 @@ the event loop await their entry, the writer thread chains every entry queued so
 them in one transaction with ``synchronous = FULL`` and resolves the callers together.
 
 Each row keeps the entry's JSON exactly as hashed; ``verify_file`` reads the rows in stored order
-and checks the chain (see :mod:`gateway.audit.chain`).
+and checks the chain (see :mod:`gateway.audit.chain`). With a key file the entries are keyed
+(HMAC-SHA256); a log is keyed from its first entry or not at all, so opening an existing log
+with the other setting is refused rather than mixing the two.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gateway.audit.chain import AuditEntry, ChainHead, VerifyReport, next_entry, verify
+from gateway.audit.keys import AuditKeyError, read_key_file
 
 __all__ = ["AuditLog", "AuditLogError", "iter_stored", "verify_file"]
 
@@ -55,8 +58,11 @@ class _Append:
 class AuditLog:
     """Append-only, hash-chained, durable. Open with :meth:`open`, close with :meth:`close`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key_path: Path | None = None) -> None:
+        """A log at ``path``, keyed with the key in ``key_path`` when given (read at open)."""
         self.path = path
+        self.key_path = key_path
+        self._key: bytes | None = None
         self._queue: queue.SimpleQueue[_Append | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -69,7 +75,17 @@ class AuditLog:
         return self._head
 
     async def open(self) -> None:
-        """Open (creating if needed) and start the writer thread."""
+        """Open (creating if needed) and start the writer thread.
+
+        Raises:
+            AuditLogError: the log or its key cannot be read, or the log's entries are keyed and
+                no key is configured, or the other way round.
+        """
+        if self.key_path is not None:
+            try:
+                self._key = read_key_file(self.key_path)
+            except AuditKeyError as error:
+                raise AuditLogError(str(error)) from None
         self._loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = self._loop.create_future()
         self._thread = threading.Thread(
@@ -110,8 +126,14 @@ class AuditLog:
         try:
             connection = _connect(self.path)
             self._head = _last_head(connection)
+            mismatch = _keying_mismatch(connection, keyed=self._key is not None)
         except (sqlite3.Error, OSError, ValueError) as error:
             failure = AuditLogError(f"cannot open the audit log {self.path}: {error}")
+            self._loop.call_soon_threadsafe(_fail_future, ready, failure)
+            return
+        if mismatch:
+            connection.close()
+            failure = AuditLogError(f"the audit log {self.path} {mismatch}")
             self._loop.call_soon_threadsafe(_fail_future, ready, failure)
             return
         self._loop.call_soon_threadsafe(_resolve_future, ready, None)
@@ -153,6 +175,7 @@ class AuditLog:
                 outcome=item.outcome,
                 record_ids=item.record_ids,
                 detail=item.detail,
+                key=self._key,
             )
             entries.append(entry)
             head = ChainHead(entry.sequence, entry.hash)
@@ -201,6 +224,22 @@ def _last_head(connection: sqlite3.Connection) -> ChainHead:
     return ChainHead(entry.sequence, entry.hash)
 
 
+def _keying_mismatch(connection: sqlite3.Connection, *, keyed: bool) -> str:
+    """Why the log cannot be continued with (``keyed``) or without a key; empty when it can."""
+    row = connection.execute("SELECT entry FROM audit ORDER BY position LIMIT 1").fetchone()
+    if row is None:
+        return ""
+    first_keyed = bool(AuditEntry.from_json(row[0]).mac)
+    if first_keyed and not keyed:
+        return "is keyed (HMAC-SHA256) but no [audit] key_file is configured"
+    if keyed and not first_keyed:
+        return (
+            "was started without a key; a log is keyed from its first entry: archive it and "
+            "start a new one, or remove [audit] key_file"
+        )
+    return ""
+
+
 def _resolve_future(future: asyncio.Future[None], value: None) -> None:
     if not future.done():
         future.set_result(value)
@@ -231,6 +270,8 @@ def iter_stored(path: Path) -> Iterator[str]:
         connection.close()
 
 
-def verify_file(path: Path, *, expect_head: ChainHead | None = None) -> VerifyReport:
-    """Verify the log at ``path``."""
-    return verify(iter_stored(path), expect_head=expect_head)
+def verify_file(
+    path: Path, *, expect_head: ChainHead | None = None, key: bytes | None = None
+) -> VerifyReport:
+    """Verify the log at ``path`` (a keyed log with its ``key``)."""
+    return verify(iter_stored(path), expect_head=expect_head, key=key)

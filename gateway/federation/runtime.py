@@ -62,9 +62,15 @@ class FederationRuntime:
         self.centre_id = centre_id
         self.settings = settings
         self._max_message_bytes = max_message_bytes
-        audit_on = settings.tls is not None or settings.audit_path is not None
+        audit_on = (
+            settings.tls is not None
+            or settings.audit_path is not None
+            or settings.audit_key_path is not None
+        )
         audit_path = settings.audit_path or store_path.with_name(store_path.name + ".audit.db")
-        self.audit: AuditLog | None = AuditLog(audit_path) if audit_on else None
+        self.audit: AuditLog | None = (
+            AuditLog(audit_path, settings.audit_key_path) if audit_on else None
+        )
         forwarding = bool(settings.peers and settings.routes)
         outbox_path = store_path.with_name(store_path.name + ".outbox.db")
         self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None

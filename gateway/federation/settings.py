@@ -33,6 +33,7 @@
 
     [audit]
     path = "var/audit.db"
+    key_file = "secrets/audit.key"           # HMAC-SHA256 key: `liaison audit keygen`
 
 Parsing raises ``SettingsError`` naming the section and key; ``gateway.config`` adds the file.
 Relative paths are relative to the file's folder.
@@ -103,6 +104,8 @@ class FederationSettings:
     grants: tuple[Grant, ...] = ()
     audit_path: Path | None = None
     """The audit log file; ``None``: next to the store (``<store>.audit.db``)."""
+    audit_key_path: Path | None = None
+    """The audit log's key file; ``None``: entries are hashed without a key."""
 
     def policy(self) -> Policy:
         """The authorisation policy.
@@ -143,13 +146,15 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
                 f"peers {', '.join(remote)} are not on loopback: centres talk over mutual TLS, "
                 "configure [tls]"
             )
+    audit_path, audit_key_path = _audit(document.get("audit", {}), base)
     return FederationSettings(
         tls=tls,
         peers=peers,
         routes=routes,
         backoff=_backoff(document.get("delivery", {})),
         grants=grants,
-        audit_path=_audit(document.get("audit", {}), base),
+        audit_path=audit_path,
+        audit_key_path=audit_key_path,
     )
 
 
@@ -302,7 +307,9 @@ def _backoff(value: Any) -> Backoff:
     )
 
 
-def _audit(value: Any, base: Path) -> Path | None:
+def _audit(value: Any, base: Path) -> tuple[Path | None, Path | None]:
     table = _table(value, "[audit]")
-    _keys(table, {"path"}, set(), "[audit]")
-    return _path(table, "path", "[audit]", base) if "path" in table else None
+    _keys(table, {"path", "key_file"}, set(), "[audit]")
+    path = _path(table, "path", "[audit]", base) if "path" in table else None
+    key = _path(table, "key_file", "[audit]", base) if "key_file" in table else None
+    return path, key

@@ -10,9 +10,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from gateway.audit.keys import read_key_file
 from gateway.audit.log import iter_stored, verify_file
 from gateway.client import LiaisonError, RecordNotFoundError
-from gateway.cluster import CentrePlan, Route, free_port
+from gateway.cluster import CentrePlan, Route, audit_key_path, free_port
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
 from tests.factories import person, travel_document
 from tests.federation.cluster import (
@@ -151,7 +152,8 @@ def test_every_action_is_audited_and_the_chains_verify(cluster: Cluster) -> None
         for personal in ("ALPHA", "BRAVO", "CHARLIE", "X1234567"):
             assert personal not in text
     for centre in (I2C, LYON, SINGAPORE):
-        report = verify_file(cluster.audit_log(centre))
+        key = read_key_file(audit_key_path(cluster.directory, centre))
+        report = verify_file(cluster.audit_log(centre), key=key)
         assert report.ok, (centre, report.first_break)
         assert report.checked > 0
 

@@ -38,9 +38,9 @@ def test_certs_needs_something_to_issue(tmp_path: Path, capsys: pytest.CaptureFi
     assert "plain identifier" in capsys.readouterr().err
 
 
-def _write_log(path: Path, count: int) -> None:
+def _write_log(path: Path, count: int, key_path: Path | None = None) -> None:
     async def fill() -> None:
-        log = AuditLog(path)
+        log = AuditLog(path, key_path)
         await log.open()
         for index in range(count):
             await log.append(actor="local", action="read", outcome="ok", record_ids=[f"r{index}"])
@@ -101,3 +101,30 @@ def test_audit_verify_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "no audit log" in capsys.readouterr().err
     _write_log(tmp_path / "a.db", 1)
     assert main(["audit", "verify", str(tmp_path / "a.db"), "--expect-head", "x"]) == 2
+
+
+def test_audit_keygen_and_a_keyed_log_verified_with_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = tmp_path / "secrets" / "audit.key"
+    assert main(["audit", "keygen", str(key)]) == 0
+    assert "created audit key" in capsys.readouterr().out
+    assert main(["audit", "keygen", str(key)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    path = tmp_path / "audit.db"
+    _write_log(path, 3, key)
+
+    assert main(["audit", "verify", str(path), "--key-file", str(key)]) == 0
+    assert "3 entries, chain intact" in capsys.readouterr().out
+    assert main(["audit", "verify", str(path)]) == 1
+    assert "give the key" in capsys.readouterr().out
+
+    other = tmp_path / "other.key"
+    assert main(["audit", "keygen", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "verify", str(path), "--key-file", str(other)]) == 1
+    assert "not this key" in capsys.readouterr().out
+
+    key.chmod(0o644)
+    assert main(["audit", "verify", str(path), "--key-file", str(key)]) == 2
+    assert "accessible by other users" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pytest
 
 from gateway.audit.chain import (
     GENESIS_HASH,
+    KEYED_MAC,
     AuditEntry,
     ChainHead,
     entry_hash,
@@ -141,3 +142,103 @@ def test_unreadable_entries_are_reported_not_raised(garbage: str) -> None:
     assert report.first_break.position == 2
     assert report.first_break.sequence is None
     assert report.first_break.reason.startswith("unreadable entry")
+
+
+# -- keyed chains ---------------------------------------------------------------------------------
+
+_KEY = bytes(range(32))
+
+
+def _keyed_log(count: int, key: bytes = _KEY) -> list[str]:
+    head = ChainHead()
+    stored = []
+    for index in range(count):
+        entry = next_entry(
+            head,
+            actor="urn:liaison:centre:INTERPOL-CCC-LYON",
+            action="receive",
+            outcome="ok",
+            record_ids=[f"rec-{index}"],
+            now=_T0 + dt.timedelta(seconds=index),
+            key=key,
+        )
+        head = ChainHead(entry.sequence, entry.hash)
+        stored.append(entry.to_json())
+    return stored
+
+
+def _rehashed_without_key(stored: list[str], edit: dict[str, object]) -> list[str]:
+    """What a forger without the key can do: edit, drop the MAC marker, recompute every
+    SHA-256 hash and previous-hash link from the edit on."""
+    head = ChainHead()
+    forged = []
+    for position, text in enumerate(stored):
+        entry = AuditEntry.from_json(text)
+        fields = {f: getattr(entry, f) for f in entry.__dataclass_fields__}
+        if position == 1:
+            fields.update(edit)
+        fields.update(mac="", previous_hash=head.hash, hash="")
+        rehashed = AuditEntry(**{**fields, "hash": entry_hash(AuditEntry(**fields))})
+        head = ChainHead(rehashed.sequence, rehashed.hash)
+        forged.append(rehashed.to_json())
+    return forged
+
+
+def test_a_keyed_log_verifies_with_its_key_only() -> None:
+    stored = _keyed_log(4)
+    assert all(json.loads(text)["mac"] == KEYED_MAC for text in stored)
+    assert verify(stored, key=_KEY).ok
+
+    without = verify(stored)
+    assert without.first_break is not None
+    assert without.first_break.position == 1
+    assert "give the key" in without.first_break.reason
+
+    other = verify(stored, key=bytes(32))
+    assert other.first_break is not None
+    assert other.first_break.position == 1
+    assert "not this key" in other.first_break.reason
+
+
+def test_an_unkeyed_entry_hashes_as_before_keys_existed() -> None:
+    """Logs written before keyed chains existed keep verifying: no ``mac`` in their bytes."""
+    [text] = _log(1)
+    assert "mac" not in json.loads(text)
+    assert entry_hash(AuditEntry.from_json(text)) == json.loads(text)["hash"]
+
+
+def test_an_edit_with_every_hash_recomputed_is_caught_with_the_key() -> None:
+    forged = _rehashed_without_key(_keyed_log(4), {"outcome": "denied"})
+    # Without the key the forgery is a consistent unkeyed chain...
+    assert verify(forged).ok
+    # ...which verification with the key refuses from its first entry on.
+    report = verify(forged, key=_KEY)
+    assert report.first_break is not None
+    assert report.first_break.position == 1
+    assert "not keyed" in report.first_break.reason
+
+
+def test_an_edited_keyed_entry_is_reported_at_its_position() -> None:
+    stored = _keyed_log(4)
+    edited = json.loads(stored[2])
+    edited["record_ids"] = ["rec-99"]
+    stored[2] = json.dumps(edited)
+    report = verify(stored, key=_KEY)
+    assert report.first_break is not None
+    assert (report.first_break.position, report.head.sequence) == (3, 2)
+    assert "edited" in report.first_break.reason
+
+
+def test_an_unknown_mac_is_an_unreadable_entry() -> None:
+    [text] = _keyed_log(1)
+    altered = json.loads(text)
+    altered["mac"] = "md5"
+    report = verify([json.dumps(altered)], key=_KEY)
+    assert report.first_break is not None
+    assert "unreadable" in report.first_break.reason
+
+
+def test_hashing_a_keyed_entry_needs_the_key() -> None:
+    entry = AuditEntry.from_json(_keyed_log(1)[0])
+    with pytest.raises(ValueError, match="needs the key"):
+        entry_hash(entry)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.audit.chain import ChainHead
+from gateway.audit.chain import KEYED_MAC, ChainHead
+from gateway.audit.keys import create_key_file, read_key_file
 from gateway.audit.log import AuditLog, AuditLogError, iter_stored, verify_file
 
 
@@ -123,3 +124,46 @@ async def test_tampering_with_the_file_is_found(tmp_path: Path) -> None:
 def test_verifying_a_missing_log_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(AuditLogError, match="no audit log"):
         verify_file(tmp_path / "nothing.db")
+
+
+async def _append_one(log: AuditLog) -> None:
+    await log.open()
+    await log.append(actor="local", action="read", outcome="ok", record_ids=["r1"])
+    await log.close()
+
+
+async def test_a_keyed_log_chains_macs_under_its_key(tmp_path: Path) -> None:
+    path, key_path = tmp_path / "audit.db", tmp_path / "audit.key"
+    create_key_file(key_path)
+    await _append_one(AuditLog(path, key_path))
+    await _append_one(AuditLog(path, key_path))  # the chain continues after a restart
+
+    assert [json.loads(text)["mac"] for text in iter_stored(path)] == [KEYED_MAC] * 2
+    report = verify_file(path, key=read_key_file(key_path))
+    assert (report.ok, report.checked) == (True, 2)
+    assert not verify_file(path).ok
+
+
+async def test_a_log_is_keyed_from_its_first_entry_or_not_at_all(tmp_path: Path) -> None:
+    key_path = tmp_path / "audit.key"
+    create_key_file(key_path)
+    unkeyed, keyed = tmp_path / "unkeyed.db", tmp_path / "keyed.db"
+    await _append_one(AuditLog(unkeyed))
+    await _append_one(AuditLog(keyed, key_path))
+
+    with pytest.raises(AuditLogError, match="started without a key"):
+        await AuditLog(unkeyed, key_path).open()
+    with pytest.raises(AuditLogError, match=r"is keyed .* no \[audit\] key_file"):
+        await AuditLog(keyed).open()
+    # Refusing left both logs as they were.
+    assert [len(list(iter_stored(p))) for p in (unkeyed, keyed)] == [1, 1]
+
+
+async def test_an_unusable_key_file_fails_at_open(tmp_path: Path) -> None:
+    key_path = tmp_path / "audit.key"
+    key_path.write_text("00" * 32)
+    key_path.chmod(0o644)
+    log = AuditLog(tmp_path / "audit.db", key_path)
+    with pytest.raises(AuditLogError, match="accessible by other users"):
+        await log.open()
+    assert not (tmp_path / "audit.db").exists()

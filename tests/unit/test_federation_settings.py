@@ -50,6 +50,7 @@ acts_for = "WCO-I2C"
 
 [audit]
 path = "audit/i2c.db"
+key_file = "secrets/audit.key"
 """
 
 
@@ -76,6 +77,7 @@ def test_a_full_configuration() -> None:
     assert settings.backoff.initial_seconds == pytest.approx(0.1)
     assert settings.backoff.max_seconds == 60.0  # default kept
     assert settings.audit_path == BASE / "audit/i2c.db"
+    assert settings.audit_key_path == BASE / "secrets/audit.key"
     policy = settings.policy()
     assert policy.allows("urn:liaison:client:customs-be", "/liaison.v1.RecordExchange/Get")
     assert policy.allows("urn:liaison:centre:INTERPOL-CCC-LYON", "/liaison.v1.Federation/Deliver")
@@ -90,6 +92,7 @@ def test_without_tls_the_loopback_caller_may_do_everything() -> None:
     assert settings.tls is None
     assert settings.policy().allows(LOCAL_IDENTITY, "/liaison.v1.RecordExchange/Submit")
     assert settings.audit_path is None
+    assert settings.audit_key_path is None
 
 
 @pytest.mark.parametrize(
@@ -112,6 +115,8 @@ def test_without_tls_the_loopback_caller_may_do_everything() -> None:
         ("[delivery]\nmax_attempts = 1.5", "integer"),
         ("[delivery]\nretries = 1", "unknown key"),
         ("[audit]\npath = 3", "string"),
+        ("[audit]\nkey_file = 3", "string"),
+        ("[audit]\nkey = 'x'", "unknown key.*known: key_file, path"),
         ("peers = 3", "array of tables"),
     ],
 )
