@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,13 @@ from adapters.testing.mutations import (
     huge_payloads,
 )
 from adapters.testing.samples import GoldenSample, find_golden_samples, samples_directory_problems
-from tests.adapters.testing.toy import ToyAdapter, toy_record, toy_records
+from tests.adapters.testing.toy import (
+    TOY_ENTRY_POINT,
+    ToyAdapter,
+    install_entry_points,
+    toy_record,
+    toy_records,
+)
 
 SAMPLES = Path(__file__).parent / "samples"
 PAYLOAD = b"2019|Ivory carvings\n2020|Live parrots\n"
@@ -83,28 +88,18 @@ def test_not_semantic_versions(version: str) -> None:
 # Registration through entry points
 
 
-def _install(monkeypatch: pytest.MonkeyPatch, *installed: tuple[str, str]) -> None:
-    """Make ``installed`` (name, "module:attribute") the entry points of the adapters group."""
-    points = [EntryPoint(name, value, "liaison.adapters") for name, value in installed]
-    monkeypatch.setattr(identity, "entry_points", lambda group: points)
-    monkeypatch.setattr("adapters.registry.entry_points", lambda group: points)
-
-
-TOY = "tests.adapters.testing.toy:ToyAdapter"
-
-
 def test_not_installed(monkeypatch: pytest.MonkeyPatch) -> None:
-    _install(monkeypatch)
+    install_entry_points(monkeypatch)
     assert identity.registration_problems(ToyAdapter) is None
 
 
 def test_installed_under_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    _install(monkeypatch, ("toy-seizures", TOY))
+    install_entry_points(monkeypatch, ("toy-seizures", TOY_ENTRY_POINT))
     assert identity.registration_problems(ToyAdapter) == []
 
 
 def test_installed_under_another_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    _install(monkeypatch, ("toys", TOY))
+    install_entry_points(monkeypatch, ("toys", TOY_ENTRY_POINT))
     problems = identity.registration_problems(ToyAdapter)
     assert problems is not None
     assert any("is not named 'toy-seizures'" in p for p in problems)
@@ -114,7 +109,7 @@ def test_name_taken_by_another_class(monkeypatch: pytest.MonkeyPatch) -> None:
     class OtherToy(ToyAdapter):
         pass
 
-    _install(monkeypatch, ("toy-seizures", TOY))
+    install_entry_points(monkeypatch, ("toy-seizures", TOY_ENTRY_POINT))
     problems = identity.registration_problems(OtherToy)
     assert problems is not None
     assert any(
@@ -124,7 +119,9 @@ def test_name_taken_by_another_class(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_entry_point_that_does_not_import(monkeypatch: pytest.MonkeyPatch) -> None:
-    _install(monkeypatch, ("toy-seizures", "tests.adapters.testing.no_such_module:ToyAdapter"))
+    install_entry_points(
+        monkeypatch, ("toy-seizures", "tests.adapters.testing.no_such_module:ToyAdapter")
+    )
     problems = identity.registration_problems(ToyAdapter)
     assert problems is not None
     assert any("import failed" in p for p in problems)

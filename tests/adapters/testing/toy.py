@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from importlib.metadata import EntryPoint
 
+import pytest
 from hypothesis import strategies as st
 
 from adapters.base import Adapter, DecodeResult, EncodeBuilder, EncodeResult, stable_record_id
 from adapters.diagnostics import Location
+from adapters.testing import identity
 from liaison.v1 import record_pb2, seizure_pb2
 
-__all__ = ["ToyAdapter", "toy_record", "toy_records"]
+__all__ = ["TOY_ENTRY_POINT", "ToyAdapter", "install_entry_points", "toy_record", "toy_records"]
+
+TOY_ENTRY_POINT = "tests.adapters.testing.toy:ToyAdapter"
+
+
+def install_entry_points(monkeypatch: pytest.MonkeyPatch, *installed: tuple[str, str]) -> None:
+    """Make ``installed`` (name, "module:attribute") the entry points of the adapters group, as
+    the kit and the registry would find them for installed distributions."""
+    points = [EntryPoint(name, value, "liaison.adapters") for name, value in installed]
+    monkeypatch.setattr(identity, "entry_points", lambda group: points)
+    monkeypatch.setattr("adapters.registry.entry_points", lambda group: points)
+
 
 _YEAR = re.compile(r"[0-9]{4}")
 
