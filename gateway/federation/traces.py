@@ -2,9 +2,11 @@
 
 So that one trace shows a record's submission at one centre and its arrival at another, the
 forwarder carries the submission's W3C ``traceparent`` with the record (``ForwardedRecord``),
-and the receiver starts its span under it. The context is remembered in memory, bounded, at
-commit time: after a restart, records still queued are forwarded without it (their arrival then
-starts a trace of its own, linked to nothing) - trace continuity is best effort, delivery is not.
+and the receiver starts its span under it. The context is remembered here, in memory and
+bounded, from the submission until the router reads the committed version; the router stores it
+with each delivery in the outbox, so queued records keep it across restarts. Only a version
+committed but not yet routed when the gateway stops loses it (its arrival then starts a trace of
+its own): trace continuity is best effort, delivery is not.
 """
 
 from __future__ import annotations

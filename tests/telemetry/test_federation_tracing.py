@@ -3,7 +3,9 @@ record's arrival there, with the sender's trace id in the receiver's spans."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from opentelemetry.trace import SpanKind
 
 from gateway.client import AsyncLiaisonClient
 from gateway.cluster import free_port
+from gateway.config import CentreConfig
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule
 from gateway.federation.settings import FederationSettings, PeerConfig
@@ -95,3 +98,79 @@ async def test_a_forwarded_record_continues_its_submission_trace(
     assert all(len(s.links) == 1 for s in receives)
     for span in [*forwards, *receives]:
         assert "TRACEDFAMILY" not in str(span.to_json())
+
+
+def _sender_config(tmp_path: Path, ports: dict[str, int]) -> CentreConfig:
+    base = make_config(tmp_path / SENDER)
+    return dataclasses.replace(
+        base,
+        centre_id=SENDER,
+        server=dataclasses.replace(base.server, listen=f"127.0.0.1:{ports[SENDER]}"),
+        federation=FederationSettings(
+            peers=(PeerConfig(RECEIVER, f"127.0.0.1:{ports[RECEIVER]}"),),
+            routes=(RoutingRule(peers=(RECEIVER,)),),
+            backoff=Backoff(initial_seconds=0.02, max_seconds=0.1),
+        ),
+    )
+
+
+def _queued_trace_contexts(config: CentreConfig) -> list[str]:
+    outbox = config.storage.path.with_name(config.storage.path.name + ".outbox.db")
+    if not outbox.exists():
+        return []
+    with contextlib.closing(sqlite3.connect(outbox)) as connection:
+        return [row[0] for row in connection.execute("SELECT trace_context FROM deliveries")]
+
+
+async def test_the_trace_survives_a_restart_of_the_sender_while_the_record_is_queued(
+    tmp_path: Path,
+) -> None:
+    """The submission's context is kept with the queued delivery, not only in memory: a record
+    forwarded after the sender restarted still continues its submission's trace."""
+    ports = {SENDER: free_port(), RECEIVER: free_port()}
+    config = _sender_config(tmp_path, ports)
+    before, after, received = recording(), recording(), recording()
+    first = Gateway(config, telemetry=before.telemetry)
+    await first.start()
+    try:
+        client = AsyncLiaisonClient(
+            first.address, interceptors=before.telemetry.aio_client_interceptors(first.address)
+        )
+        async with client:
+            await client.submit(person("queued-1"))
+        # Routed while the receiver is down: queued with the submission's context.
+        await until(lambda: len(_queued_trace_contexts(config)) == 1)
+    finally:
+        await first.stop(grace=0)
+    [submit_span] = [s for s in before.spans.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert submit_span.context is not None
+    [queued_context] = _queued_trace_contexts(config)
+    assert f"{submit_span.context.trace_id:032x}" in queued_context
+
+    receiver_base = make_config(tmp_path / RECEIVER)
+    receiver = Gateway(
+        dataclasses.replace(
+            receiver_base,
+            centre_id=RECEIVER,
+            server=dataclasses.replace(receiver_base.server, listen=f"127.0.0.1:{ports[RECEIVER]}"),
+            federation=FederationSettings(
+                peers=(PeerConfig(SENDER, f"127.0.0.1:{ports[SENDER]}"),)
+            ),
+        ),
+        telemetry=received.telemetry,
+    )
+    restarted = Gateway(config, telemetry=after.telemetry)
+    await receiver.start()
+    await restarted.start()
+    try:
+        await until(
+            lambda: len(named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)) == 1
+        )
+    finally:
+        await restarted.stop(grace=0)
+        await receiver.stop(grace=0)
+        for recorded in (before, after, received):
+            recorded.telemetry.shutdown()
+    [arrival] = named(received.spans.get_finished_spans(), FEDERATION_RECEIVE_SPAN)
+    assert arrival.context is not None
+    assert arrival.context.trace_id == submit_span.context.trace_id
