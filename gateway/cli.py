@@ -57,9 +57,11 @@ from gateway.client import (
     LiaisonClient,
     LiaisonError,
 )
-from gateway.config import CENTRE_ID_PATTERN, ConfigError, load_config
+from gateway.config import CENTRE_ID_PATTERN, ConfigError, TelemetryConfig, load_config
 from gateway.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.security.tls import TlsConfig, TlsError, channel_credentials, peer_channel_options
+from gateway.telemetry import Telemetry
+from gateway.telemetry.settings import resolve_settings
 from liaison.v1 import common_pb2, exchange_pb2, federation_pb2, record_pb2
 
 __all__ = [
@@ -106,6 +108,35 @@ class _UsageError(Exception):
     """A problem with what the user asked for, found after argument parsing (exit code 2)."""
 
 
+CLI_SERVICE_NAME = "liaison-cli"
+"""``service.name`` of the client commands' spans."""
+
+
+class _ClientTelemetry:
+    """The client commands' telemetry, made on first use from the ``OTEL_*`` variables alone.
+
+    Off unless they ask for an exporter (``OTEL_TRACES_EXPORTER=otlp`` or ``console``): then the
+    command's calls are traced as client spans, and the gateway's spans continue the same trace.
+    Only client commands build it, so ``liaison serve`` keeps to its own ``[telemetry]``.
+    """
+
+    def __init__(self) -> None:
+        self._telemetry: Telemetry | None = None
+
+    def get(self) -> Telemetry:
+        if self._telemetry is None:
+            settings = resolve_settings(
+                TelemetryConfig(exporter="none", service_name=CLI_SERVICE_NAME), os.environ
+            )
+            self._telemetry = Telemetry.from_settings(settings, centre_id="")
+        return self._telemetry
+
+    def shutdown(self) -> None:
+        """Export what the command's spans left pending (a short-lived process must flush)."""
+        if self._telemetry is not None:
+            self._telemetry.shutdown()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``liaison`` command.
 
@@ -122,6 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # argparse exits by itself for --help (0) and usage errors (2); return the code instead
         # so that main() can be called in-process.
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    args.client_telemetry = _ClientTelemetry()
     try:
         code: int = args.run(args)
     except (_UsageError, ConfigError) as error:
@@ -138,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        args.client_telemetry.shutdown()
     return code
 
 
@@ -369,11 +403,13 @@ def _client(args: argparse.Namespace) -> LiaisonClient:
             raise _UsageError(str(error)) from None
         if args.server_centre:
             options = peer_channel_options(args.server_centre)
+    telemetry: Telemetry = args.client_telemetry.get()
     return LiaisonClient(
         args.target,
         timeout=args.timeout or DEFAULT_TIMEOUT,
         credentials=credentials,
         options=options,
+        interceptors=telemetry.client_interceptors(args.target),
     )
 
 
