@@ -36,7 +36,7 @@ from gateway.store.base import (
 )
 from gateway.telemetry import ChildSpan, Telemetry
 from gateway.telemetry import attributes as attr
-from gateway.telemetry.names import STORE_WRITE_SPAN, VALIDATE_SPAN
+from gateway.telemetry.names import STORE_READ_SPAN, STORE_WRITE_SPAN, VALIDATE_SPAN
 from gateway.validation import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
 
@@ -238,7 +238,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 raise InvalidArgumentError(
                     "invalid record id", [FieldViolation("record_id", "must be a valid record id")]
                 )
-            stored = await self._store.get(request.record_id, request.version)
+            with ChildSpan(self._tracer, STORE_READ_SPAN) as span:
+                stored = await self._store.get(request.record_id, request.version)
+                if span is not None:
+                    span.set_attribute(attr.RECORDS_COUNT, int(stored is not None))
             if stored is None:
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
@@ -254,7 +257,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             page_size = min(
                 request.page_size or self._limits.default_page_size, self._limits.max_page_size
             )
-            matches = await self._store.search(query, position, page_size + 1)
+            with ChildSpan(self._tracer, STORE_READ_SPAN) as span:
+                matches = await self._store.search(query, position, page_size + 1)
+                if span is not None:
+                    span.set_attribute(attr.RECORDS_COUNT, min(len(matches), page_size))
             for stored in matches[:page_size]:
                 position = stored.sequence
                 yield exchange_pb2.SearchResponse(

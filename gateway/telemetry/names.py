@@ -15,6 +15,7 @@ __all__ = [
     "FEDERATION_RECEIVE_SPAN",
     "SCOPE",
     "SPAN_NAMES",
+    "STORE_READ_SPAN",
     "STORE_WRITE_SPAN",
     "SUBSCRIPTION_DELIVER_SPAN",
     "VALIDATE_SPAN",
@@ -28,6 +29,9 @@ VALIDATE_SPAN: Final = "liaison.validate"
 STORE_WRITE_SPAN: Final = "liaison.store.write"
 """One request's records handed to the store until their transaction committed (queue wait
 plus commit: the writer thread commits many requests in one transaction)."""
+STORE_READ_SPAN: Final = "liaison.store.read"
+"""One query of the store: Get's lookup, or the rows of one Search page (reader pool wait plus
+the query); ``liaison.records.count`` is the number of rows it returned."""
 SUBSCRIPTION_DELIVER_SPAN: Final = "liaison.subscription.deliver"
 """One pass of a subscription delivering the versions committed since its last pass."""
 ADAPTER_DECODE_SPAN: Final = "liaison.adapter.decode"
@@ -46,6 +50,7 @@ SPAN_NAMES: Final = frozenset(
         FEDERATION_FORWARD_SPAN,
         FEDERATION_RECEIVE_SPAN,
         VALIDATE_SPAN,
+        STORE_READ_SPAN,
         STORE_WRITE_SPAN,
         SUBSCRIPTION_DELIVER_SPAN,
         ADAPTER_DECODE_SPAN,

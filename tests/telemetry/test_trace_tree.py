@@ -34,7 +34,11 @@ async def test_the_documented_trees(tmp_path: Path) -> None:
         (2, "liaison.validate"),
         (2, "liaison.store.write"),
     ]
-    assert [depth for depth, _ in _shape(sections["# Search"])] == [0, 1]
+    assert _shape(sections["# Search"]) == [
+        (0, "/liaison.v1.RecordExchange/Search"),
+        (1, "/liaison.v1.RecordExchange/Search"),
+        (2, "liaison.store.read"),
+    ]
     assert _shape(sections["# Ingest (one record refused by its diagnostics)"])[2:] == [
         (2, "liaison.adapter.decode"),
         (3, "event"),

@@ -10,10 +10,20 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
-from gateway.client import AsyncLiaisonClient, InvalidRecordError, LiaisonClient
+from gateway.client import (
+    AsyncLiaisonClient,
+    InvalidRecordError,
+    LiaisonClient,
+    RecordNotFoundError,
+)
 from gateway.server import Gateway
 from gateway.telemetry import attributes as attr
-from gateway.telemetry.names import STORE_WRITE_SPAN, SUBSCRIPTION_DELIVER_SPAN, VALIDATE_SPAN
+from gateway.telemetry.names import (
+    STORE_READ_SPAN,
+    STORE_WRITE_SPAN,
+    SUBSCRIPTION_DELIVER_SPAN,
+    VALIDATE_SPAN,
+)
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person
 from tests.rpc import ExchangeStub
@@ -25,6 +35,7 @@ SUBMIT = f"/{SERVICE}/Submit"
 SUBMIT_STREAM = f"/{SERVICE}/SubmitStream"
 SEARCH = f"/{SERVICE}/Search"
 SUBSCRIBE = f"/{SERVICE}/Subscribe"
+GET = f"/{SERVICE}/Get"
 
 
 async def _finished(
@@ -217,6 +228,41 @@ async def test_search_is_one_server_streaming_span(gateway: Gateway, recorded: R
     assert server.context is not None
     assert client_span.context is not None
     assert server.context.trace_id == client_span.context.trace_id
+
+
+async def test_reads_have_a_store_span_counting_rows(gateway: Gateway, recorded: Recorded) -> None:
+    async with _client(gateway, recorded) as client:
+        for n in range(3):
+            await client.submit(person(f"TEST:read-{n}", family="READABLE"))
+        recorded.spans.clear()
+        await client.get("TEST:read-0")
+        with pytest.raises(RecordNotFoundError):
+            await client.get("TEST:absent")
+        hits = [
+            hit
+            async for hit in client.search_all(
+                exchange_pb2.SearchRequest(family_name="READABLE", page_size=2)
+            )
+        ]
+    assert len(hits) == 3
+
+    def ended(spans: Sequence[ReadableSpan]) -> bool:
+        servers = [
+            s for s in [*named(spans, GET), *named(spans, SEARCH)] if s.kind is SpanKind.SERVER
+        ]
+        return len(servers) == 4
+
+    spans = await _finished(recorded, ended)
+    counts = []
+    for server in sorted(
+        (s for s in [*named(spans, GET), *named(spans, SEARCH)] if s.kind is SpanKind.SERVER),
+        key=lambda s: s.start_time or 0,
+    ):
+        [read] = _children(spans, server)
+        assert read.name == STORE_READ_SPAN
+        counts.append((server.name, (read.attributes or {})[attr.RECORDS_COUNT]))
+    # Get found, Get absent, then Search's two pages of at most two rows.
+    assert counts == [(GET, 1), (GET, 0), (SEARCH, 2), (SEARCH, 1)]
 
 
 async def test_subscribe_delivers_under_its_span(gateway: Gateway, recorded: Recorded) -> None:
