@@ -6,9 +6,12 @@ import asyncio
 
 import grpc
 import pytest
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
+from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
@@ -106,3 +109,25 @@ async def test_subscribers_and_their_lag(gateway: Gateway, recorded: Recorded) -
     assert active.value == 0
     [(_, lag)] = points(recorded.metrics, "liaison.subscription.lag")
     assert (lag.count, lag.max) == (1, 3)
+
+
+@pytest.mark.parametrize(("variable", "exemplars"), [(None, 0), ("trace_based", 1)])
+def test_exemplars_are_off_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch, variable: str | None, exemplars: int
+) -> None:
+    """Exemplars cost a third of each histogram record; the SDK's own variable turns them on."""
+    if variable is None:
+        monkeypatch.delenv("OTEL_METRICS_EXEMPLAR_FILTER", raising=False)
+    else:
+        monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", variable)
+    reader = InMemoryMetricReader()
+    telemetry = Telemetry.create(
+        TEST_CENTRE, span_exporter=InMemorySpanExporter(), metric_reader=reader, batch=False
+    )
+    try:
+        with telemetry.tracer.start_as_current_span("sampled"):
+            telemetry.metrics.store_write_duration.record(0.002)
+        [(_, point)] = points(reader, "liaison.store.write.duration")
+        assert len(point.exemplars) == exemplars
+    finally:
+        telemetry.shutdown()
