@@ -13,6 +13,7 @@ from gateway.config import CentreConfig
 from gateway.server import Gateway
 from gateway.telemetry import Telemetry
 from tests.conftest import TEST_CENTRE
+from tests.telemetry.otlp_receiver import OtlpReceiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +64,14 @@ async def gateway(gateway_config: CentreConfig, recorded: Recorded) -> AsyncIter
         yield server
     finally:
         await server.stop(grace=0)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[OtlpReceiver]:
+    """An OTLP receiver on loopback, in this test's event loop."""
+    found = OtlpReceiver()
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()

@@ -4,43 +4,29 @@ gateway's spans continue the command's trace; without it they record nothing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from gateway.cli import main
 from gateway.jsonio import record_to_json
 from gateway.server import Gateway
-from tests.conftest import make_config
 from tests.factories import person
-from tests.telemetry.conftest import Recorded, recording
+from tests.telemetry.conftest import Recorded
 from tests.telemetry.otlp_receiver import OtlpReceiver
 
 _SERVER_METHOD = "liaison.v1.RecordExchange/SubmitStream"
 
 
-@pytest.fixture
-async def traced_gateway(tmp_path: Path) -> AsyncIterator[tuple[Gateway, Recorded]]:
-    recorded = recording()
-    gateway = Gateway(make_config(tmp_path), telemetry=recorded.telemetry)
-    await gateway.start()
-    try:
-        yield gateway, recorded
-    finally:
-        await gateway.stop(grace=0)
-        recorded.telemetry.shutdown()
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[OtlpReceiver]:
-    found = OtlpReceiver()
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
+def _server_span(recorded: Recorded) -> ReadableSpan:
+    [span] = [
+        s
+        for s in recorded.spans.get_finished_spans()
+        if s.kind is SpanKind.SERVER and s.name.endswith(_SERVER_METHOD)
+    ]
+    return span
 
 
 def _records_file(tmp_path: Path) -> Path:
@@ -50,13 +36,13 @@ def _records_file(tmp_path: Path) -> Path:
 
 
 async def test_a_command_is_traced_and_the_gateway_continues_its_trace(
-    traced_gateway: tuple[Gateway, Recorded],
+    gateway: Gateway,
+    recorded: Recorded,
     receiver: OtlpReceiver,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    gateway, recorded = traced_gateway
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
     monkeypatch.setenv("OTEL_METRICS_EXPORTER", "none")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint)
@@ -76,24 +62,20 @@ async def test_a_command_is_traced_and_the_gateway_continues_its_trace(
     assert len(client_spans) == 1
     resource, client_span = client_spans[0]
     assert resource["service.name"] == "liaison-cli"
-    [server_span] = [
-        s
-        for s in recorded.spans.get_finished_spans()
-        if s.kind is SpanKind.SERVER and s.name.endswith(_SERVER_METHOD)
-    ]
+    server_span = _server_span(recorded)
     assert server_span.context is not None
     assert client_span.trace_id == server_span.context.trace_id.to_bytes(16, "big")
     assert "CLIFAMILY" not in str(receiver.traces)
 
 
 async def test_without_otel_variables_a_command_records_nothing(
-    traced_gateway: tuple[Gateway, Recorded],
+    gateway: Gateway,
+    recorded: Recorded,
     receiver: OtlpReceiver,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    gateway, recorded = traced_gateway
     for name in ("OTEL_TRACES_EXPORTER", "OTEL_METRICS_EXPORTER", "OTEL_TRACES_SAMPLER"):
         monkeypatch.delenv(name, raising=False)
     # An endpoint alone asks for nothing: the exporter stays "none".
@@ -106,21 +88,16 @@ async def test_without_otel_variables_a_command_records_nothing(
     capsys.readouterr()
     assert receiver.traces == []
     # The gateway still traces its side, as a trace of its own.
-    [server_span] = [
-        s
-        for s in recorded.spans.get_finished_spans()
-        if s.kind is SpanKind.SERVER and s.name.endswith(_SERVER_METHOD)
-    ]
+    server_span = _server_span(recorded)
     assert server_span.parent is None
 
 
 async def test_an_unsupported_otel_value_is_a_usage_error(
-    traced_gateway: tuple[Gateway, Recorded],
+    gateway: Gateway,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    gateway, _ = traced_gateway
     monkeypatch.setenv("OTEL_TRACES_EXPORTER", "zipkin")
     path = _records_file(tmp_path)
 

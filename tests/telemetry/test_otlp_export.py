@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,6 @@ from tests.telemetry.otlp_receiver import OtlpReceiver
 pytestmark = pytest.mark.slow
 
 SUBMIT = "/liaison.v1.RecordExchange/Submit"
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[OtlpReceiver]:
-    """An OTLP receiver on loopback, in this test's event loop."""
-    found = OtlpReceiver()
-    await found.start()
-    try:
-        yield found
-    finally:
-        await found.stop()
 
 
 async def _until(condition: object, what: str, seconds: float = 20.0) -> None:
