@@ -7,14 +7,16 @@ rejection reasons and centre ids (a value that is not a well-formed centre id is
 
 from __future__ import annotations
 
+import collections
 import re
 from collections.abc import Callable, Iterable
 
-from opentelemetry.metrics import CallbackOptions, Meter, Observation
+from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
 from opentelemetry.semconv._incubating.metrics.rpc_metrics import (
     create_rpc_client_call_duration,
     create_rpc_server_call_duration,
 )
+from opentelemetry.util.types import Attributes
 
 from gateway.telemetry import attributes as attr
 
@@ -33,10 +35,6 @@ _CODE = re.compile(r"[A-Z][A-Z0-9_.]{0,63}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
-def _bounded(value: str, pattern: re.Pattern[str]) -> str:
-    return value if pattern.fullmatch(value) else "other"
-
-
 class _Tally:
     """A counter kept in a dict and reported at export time through an observable counter.
 
@@ -46,15 +44,33 @@ class _Tally:
     taken by the exporting thread is atomic under the GIL.
     """
 
-    def __init__(self, meter: Meter, name: str, unit: str, description: str, keys: tuple[str, ...]):
-        self._keys = keys
+    def __init__(
+        self,
+        meter: Meter,
+        name: str,
+        unit: str,
+        description: str,
+        keys: tuple[tuple[str, re.Pattern[str]], ...],
+    ):
+        self._keys = tuple(key for key, _ in keys)
+        self._patterns = tuple(pattern for _, pattern in keys)
         self._totals: dict[tuple[str, ...], int] = {}
         meter.create_observable_counter(
             name, callbacks=[self._observe], unit=unit, description=description
         )
 
     def add(self, count: int, *values: str) -> None:
+        """Add ``count`` to the series of ``values``; a value its key's pattern does not accept
+        is counted as ``other``, so attribute values stay bounded and free of text."""
         totals = self._totals
+        if values in totals:
+            # Only accepted values (or "other") are ever stored: no need to check them again.
+            totals[values] += count
+            return
+        values = tuple(
+            value if pattern.fullmatch(value) else "other"
+            for value, pattern in zip(values, self._patterns, strict=True)
+        )
         if values not in totals and len(totals) >= _MAX_SERIES:
             # Past the limit, new combinations share one ``other`` series.
             values = _OVERFLOW[: len(values)]
@@ -65,6 +81,42 @@ class _Tally:
             Observation(total, dict(zip(self._keys, values, strict=True)))
             for values, total in self._totals.copy().items()
         ]
+
+
+_MAX_PENDING = 100_000
+"""Most measurements a deferred histogram holds between exports; beyond, it records at once."""
+
+
+class _DeferredHistogram:
+    """A histogram whose measurements reach the SDK when the metrics are collected.
+
+    ``Histogram.record`` costs 10-30 µs on the event loop (attribute hashing, locks, bucket
+    search), twice for every Submit. Here a measurement is appended to a deque (thread-safe, well
+    under 1 µs) and handed to the SDK histogram by the metric reader's thread just before each
+    collection (see :meth:`GatewayMetrics._flush`), so the values land in the export they belong
+    to. Only their timestamps move, which histograms do not export.
+    """
+
+    __slots__ = ("_histogram", "_pending")
+
+    def __init__(self, histogram: Histogram) -> None:
+        self._histogram = histogram
+        self._pending: collections.deque[tuple[float, Attributes]] = collections.deque()
+
+    def record(self, amount: float, attributes: Attributes = None) -> None:
+        """Record ``amount`` with ``attributes`` (at the next collection)."""
+        if len(self._pending) >= _MAX_PENDING:
+            # Nothing is collecting (an export interval far longer than the load): stay bounded.
+            self._histogram.record(amount, attributes)
+            return
+        self._pending.append((amount, attributes))
+
+    def flush(self) -> None:
+        """Hand every pending measurement to the SDK histogram (the reader's thread)."""
+        pending = self._pending
+        for _ in range(len(pending)):
+            amount, attributes = pending.popleft()
+            self._histogram.record(amount, attributes)
 
 
 class GatewayMetrics:
@@ -85,40 +137,50 @@ class GatewayMetrics:
 
     def __init__(self, meter: Meter) -> None:
         """Create the instruments on ``meter``."""
-        self.rpc_server_duration = create_rpc_server_call_duration(meter)
-        self.rpc_client_duration = create_rpc_client_call_duration(meter)
+        self.rpc_server_duration = _DeferredHistogram(create_rpc_server_call_duration(meter))
+        self.rpc_client_duration = _DeferredHistogram(create_rpc_client_call_duration(meter))
         self._ingested = _Tally(
             meter,
             "liaison.records.ingested",
             "{record}",
             "New record versions stored.",
-            (attr.ADAPTER_NAME, attr.ORIGINATING_CENTRE),
+            ((attr.ADAPTER_NAME, _NAME), (attr.ORIGINATING_CENTRE, _CENTRE)),
         )
         self._translated = _Tally(
             meter,
             "liaison.records.translated",
             "{record}",
             "Records decoded or encoded by an adapter.",
-            (attr.ADAPTER_NAME, attr.ADAPTER_OPERATION),
+            ((attr.ADAPTER_NAME, _NAME), (attr.ADAPTER_OPERATION, _NAME)),
         )
         self._rejected = _Tally(
             meter,
             "liaison.records.rejected",
             "{record}",
             "Records refused.",
-            (attr.ADAPTER_NAME, attr.ORIGINATING_CENTRE, attr.REJECTION_REASON),
+            (
+                (attr.ADAPTER_NAME, _NAME),
+                (attr.ORIGINATING_CENTRE, _CENTRE),
+                (attr.REJECTION_REASON, _NAME),
+            ),
         )
         self._diagnostics = _Tally(
             meter,
             "liaison.diagnostics",
             "{diagnostic}",
             "Adapter diagnostics.",
-            (attr.ADAPTER_NAME, attr.DIAGNOSTIC_CODE, attr.DIAGNOSTIC_SEVERITY),
+            (
+                (attr.ADAPTER_NAME, _NAME),
+                (attr.DIAGNOSTIC_CODE, _CODE),
+                (attr.DIAGNOSTIC_SEVERITY, _NAME),
+            ),
         )
-        self.store_write_duration = meter.create_histogram(
-            "liaison.store.write.duration",
-            unit="s",
-            description="Records handed to the store until their transaction committed.",
+        self.store_write_duration = _DeferredHistogram(
+            meter.create_histogram(
+                "liaison.store.write.duration",
+                unit="s",
+                description="Records handed to the store until their transaction committed.",
+            )
         )
         self._lag = meter.create_histogram(
             "liaison.subscription.lag",
@@ -126,6 +188,23 @@ class GatewayMetrics:
             description="Versions a subscriber was behind when a delivery started.",
         )
         self._meter = meter
+        self._deferred = (
+            self.rpc_server_duration,
+            self.rpc_client_duration,
+            self.store_write_duration,
+        )
+        # The SDK runs observable callbacks first when it collects: this one reports nothing and
+        # flushes the deferred histograms, so their values are in the same collection.
+        meter.create_observable_gauge(
+            "liaison.telemetry.flush",
+            callbacks=[self._flush],
+            description="Internal: flushes deferred histograms; never reports a value.",
+        )
+
+    def _flush(self, options: CallbackOptions) -> Iterable[Observation]:
+        for histogram in self._deferred:
+            histogram.flush()
+        return ()
 
     def observe_subscribers(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as ``liaison.subscriptions.active`` at every export."""
@@ -143,25 +222,21 @@ class GatewayMetrics:
     def ingested(self, count: int, centre: str, adapter: str = NATIVE_ADAPTER) -> None:
         """Count ``count`` new versions from ``centre`` stored through ``adapter``."""
         if count:
-            self._ingested.add(count, _bounded(adapter, _NAME), _bounded(centre, _CENTRE))
+            self._ingested.add(count, adapter, centre)
 
     def rejected(self, count: int, reason: str, centre: str, adapter: str = NATIVE_ADAPTER) -> None:
         """Count ``count`` records refused for ``reason``."""
         if count:
-            self._rejected.add(
-                count, _bounded(adapter, _NAME), _bounded(centre, _CENTRE), _bounded(reason, _NAME)
-            )
+            self._rejected.add(count, adapter, centre, reason)
 
     def translated(self, count: int, adapter: str, operation: str) -> None:
         """Count ``count`` records decoded or encoded (``operation``) by ``adapter``."""
         if count:
-            self._translated.add(count, _bounded(adapter, _NAME), _bounded(operation, _NAME))
+            self._translated.add(count, adapter, operation)
 
     def diagnostic(self, adapter: str, code: str, severity: str) -> None:
         """Count one diagnostic."""
-        self._diagnostics.add(
-            1, _bounded(adapter, _NAME), _bounded(code, _CODE), _bounded(severity, _NAME)
-        )
+        self._diagnostics.add(1, adapter, code, severity)
 
     def subscription_lag(self, versions: int) -> None:
         """Record how far behind a subscriber was when a delivery started."""

@@ -125,9 +125,29 @@ def test_exemplars_are_off_unless_asked_for(
         TEST_CENTRE, span_exporter=InMemorySpanExporter(), metric_reader=reader, batch=False
     )
     try:
+        histogram = telemetry.meter.create_histogram("test.exemplars")
         with telemetry.tracer.start_as_current_span("sampled"):
-            telemetry.metrics.store_write_duration.record(0.002)
-        [(_, point)] = points(reader, "liaison.store.write.duration")
+            histogram.record(0.002)
+        [(_, point)] = points(reader, "test.exemplars")
         assert len(point.exemplars) == exemplars
+    finally:
+        telemetry.shutdown()
+
+
+def test_deferred_histograms_reach_the_export_they_belong_to() -> None:
+    """Latency histograms are recorded on the event loop as a deque append and handed to the SDK
+    when the reader collects: every value is in the next collection, none twice, and the
+    flushing instrument itself exports nothing."""
+    reader = InMemoryMetricReader()
+    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=reader)
+    try:
+        for value in (0.001, 0.002, 0.003):
+            telemetry.metrics.store_write_duration.record(value)
+        [(_, first)] = points(reader, "liaison.store.write.duration")
+        assert (first.count, round(first.sum, 6)) == (3, 0.006)
+        telemetry.metrics.store_write_duration.record(0.004)
+        [(_, second)] = points(reader, "liaison.store.write.duration")
+        assert (second.count, round(second.sum, 6)) == (4, 0.01)  # cumulative: 3 + 1
+        assert points(reader, "liaison.telemetry.flush") == []
     finally:
         telemetry.shutdown()
