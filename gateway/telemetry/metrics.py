@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import re
+import time
 from collections.abc import Callable, Iterable
 
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
@@ -85,6 +86,8 @@ class _Tally:
 
 _MAX_PENDING = 100_000
 """Most measurements a deferred histogram holds between exports; beyond, it records at once."""
+_FLUSH_SLICE = 64
+"""Measurements flushed (about 1 ms of work) before the flushing thread yields the GIL."""
 
 
 class _DeferredHistogram:
@@ -114,7 +117,11 @@ class _DeferredHistogram:
     def flush(self) -> None:
         """Hand every pending measurement to the SDK histogram (the reader's thread)."""
         pending = self._pending
-        for _ in range(len(pending)):
+        for index in range(len(pending)):
+            if index % _FLUSH_SLICE == _FLUSH_SLICE - 1:
+                # Let the event loop have the GIL between slices: a flush of a whole export
+                # interval's values in one go would hold it for tens of milliseconds.
+                time.sleep(0)
             amount, attributes = pending.popleft()
             self._histogram.record(amount, attributes)
 
