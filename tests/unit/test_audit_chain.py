@@ -21,7 +21,7 @@ from gateway.audit.chain import (
 _T0 = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
 
-def _log(count: int) -> list[str]:
+def _log(count: int, key: bytes | None = None) -> list[str]:
     head = ChainHead()
     stored = []
     for index in range(count):
@@ -33,6 +33,7 @@ def _log(count: int) -> list[str]:
             record_ids=[f"rec-{index}"],
             detail={"version": 1, "method": "Submit"},
             now=_T0 + dt.timedelta(seconds=index),
+            key=key,
         )
         head = ChainHead(entry.sequence, entry.hash)
         stored.append(entry.to_json())
@@ -150,21 +151,7 @@ _KEY = bytes(range(32))
 
 
 def _keyed_log(count: int, key: bytes = _KEY) -> list[str]:
-    head = ChainHead()
-    stored = []
-    for index in range(count):
-        entry = next_entry(
-            head,
-            actor="urn:liaison:centre:INTERPOL-CCC-LYON",
-            action="receive",
-            outcome="ok",
-            record_ids=[f"rec-{index}"],
-            now=_T0 + dt.timedelta(seconds=index),
-            key=key,
-        )
-        head = ChainHead(entry.sequence, entry.hash)
-        stored.append(entry.to_json())
-    return stored
+    return _log(count, key)
 
 
 def _rehashed_without_key(stored: list[str], edit: dict[str, object]) -> list[str]:
