@@ -13,6 +13,7 @@ from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
+from gateway.telemetry import metrics as telemetry_metrics
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
 from tests.factories import person
@@ -149,5 +150,21 @@ def test_deferred_histograms_reach_the_export_they_belong_to() -> None:
         [(_, second)] = points(reader, "liaison.store.write.duration")
         assert (second.count, round(second.sum, 6)) == (4, 0.01)  # cumulative: 3 + 1
         assert points(reader, "liaison.telemetry.flush") == []
+    finally:
+        telemetry.shutdown()
+
+
+def test_a_full_deferred_histogram_records_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing collecting for a long time, the pending deque stays bounded: past the bound
+    measurements go to the SDK directly, and none is lost or counted twice."""
+    monkeypatch.setattr(telemetry_metrics, "_MAX_PENDING", 2)
+    monkeypatch.setattr(telemetry_metrics, "_FLUSH_SLICE", 1)  # the yielding path too
+    reader = InMemoryMetricReader()
+    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=reader)
+    try:
+        for value in (0.001, 0.002, 0.003, 0.004):
+            telemetry.metrics.store_write_duration.record(value)
+        [(_, point)] = points(reader, "liaison.store.write.duration")
+        assert (point.count, round(point.sum, 6)) == (4, 0.01)
     finally:
         telemetry.shutdown()
