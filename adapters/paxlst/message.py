@@ -116,6 +116,17 @@ class MessageParser:
             return [TravellerOf(self.traveller)]
         return [self.message.manifest_subject]
 
+    def _traveller_for(
+        self, segment: Segment, belongs: str = "a traveller (NAD)"
+    ) -> ParsedTraveller | None:
+        """The traveller a traveller segment belongs to; ``None`` (reported unless the group is
+        being skipped) when no traveller group is open."""
+        if self.traveller is not None and self.section in (_TRAVELLER, _DOCUMENT):
+            return self.traveller
+        if self.section != _SKIPPED:
+            self._unexpected(segment, f"does not belong to {belongs}")
+        return None
+
     def _unexpected(self, segment: Segment, why: str) -> None:
         self.findings.warning("PAXLST_UNEXPECTED_SEGMENT", f"{segment.tag} {why}; ignored", segment)
 
@@ -461,10 +472,8 @@ class MessageParser:
 
     def _att(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]
-        traveller = self.traveller
-        if traveller is None or self.section not in (_TRAVELLER, _DOCUMENT):
-            if self.section != _SKIPPED:
-                self._unexpected(segment, "does not belong to a traveller (NAD)")
+        traveller = self._traveller_for(segment)
+        if traveller is None:
             return
         if segment.value(0) != codes.ATT_SEX:
             self._note(segment, "ATT attributes other than gender")
@@ -488,10 +497,8 @@ class MessageParser:
         if section == _HEADER:
             self._note(segment, "DTM in the message header")
             return
-        traveller = self.traveller
-        if traveller is None or section not in (_TRAVELLER, _DOCUMENT):
-            if section != _SKIPPED:
-                self._unexpected(segment, "does not belong to the flight or a traveller")
+        traveller = self._traveller_for(segment, "the flight or a traveller")
+        if traveller is None:
             return
         qualifier = segment.value(0)
         document = self.document
@@ -528,10 +535,8 @@ class MessageParser:
         if section == _HEADER:
             self._note(segment, "LOC in the message header")
             return
-        traveller = self.traveller
-        if traveller is None or section not in (_TRAVELLER, _DOCUMENT):
-            if section != _SKIPPED:
-                self._unexpected(segment, "does not belong to the flight or a traveller")
+        traveller = self._traveller_for(segment, "the flight or a traveller")
+        if traveller is None:
             return
         qualifier = segment.value(0)
         entry = traveller.entry
@@ -611,10 +616,8 @@ class MessageParser:
 
     def _nat(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]
-        traveller = self.traveller
-        if traveller is None or self.section not in (_TRAVELLER, _DOCUMENT):
-            if self.section != _SKIPPED:
-                self._unexpected(segment, "does not belong to a traveller (NAD)")
+        traveller = self._traveller_for(segment)
+        if traveller is None:
             return
         code = segment.value(1)
         if not code:
@@ -624,13 +627,11 @@ class MessageParser:
 
     def _rff(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]
-        traveller = self.traveller
         if self.section == _HEADER:
             self._note(segment, "RFF in the message header (transaction reference)")
             return
-        if traveller is None or self.section not in (_TRAVELLER, _DOCUMENT):
-            if self.section != _SKIPPED:
-                self._unexpected(segment, "does not belong to a traveller (NAD)")
+        traveller = self._traveller_for(segment)
+        if traveller is None:
             return
         qualifier, reference = segment.value(0, 0), segment.value(0, 1)
         if not qualifier or not reference:
@@ -648,12 +649,11 @@ class MessageParser:
 
     def _ftx(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]
-        traveller = self.traveller
-        if traveller is None or self.section not in (_TRAVELLER, _DOCUMENT):
-            if self.section == _HEADER:
-                self._note(segment, "FTX in the message header")
-            elif self.section != _SKIPPED:
-                self._unexpected(segment, "does not belong to a traveller (NAD)")
+        if self.section == _HEADER:
+            self._note(segment, "FTX in the message header")
+            return
+        traveller = self._traveller_for(segment)
+        if traveller is None:
             return
         text = segment.components(3)
         while text and not text[-1]:
@@ -672,10 +672,8 @@ class MessageParser:
 
     def _doc(self, segments: list[Segment], position: int) -> None:
         segment = segments[position]
-        traveller = self.traveller
-        if traveller is None or self.section not in (_TRAVELLER, _DOCUMENT):
-            if self.section != _SKIPPED:
-                self._unexpected(segment, "does not belong to a traveller (NAD)")
+        traveller = self._traveller_for(segment)
+        if traveller is None:
             return
         record = record_pb2.Record()
         document = record.travel_document
