@@ -100,16 +100,20 @@ class _DeferredHistogram:
     to. Only their timestamps move, which histograms do not export.
     """
 
-    __slots__ = ("_histogram", "_pending")
+    __slots__ = ("_direct", "_histogram", "_pending")
 
-    def __init__(self, histogram: Histogram) -> None:
+    def __init__(self, histogram: Histogram, *, defer: bool) -> None:
+        """Wrap ``histogram``; ``defer=False`` records at once (no-op instruments, which no
+        collection would ever flush)."""
         self._histogram = histogram
+        self._direct = not defer
         self._pending: collections.deque[tuple[float, Attributes]] = collections.deque()
 
     def record(self, amount: float, attributes: Attributes = None) -> None:
         """Record ``amount`` with ``attributes`` (at the next collection)."""
-        if len(self._pending) >= _MAX_PENDING:
-            # Nothing is collecting (an export interval far longer than the load): stay bounded.
+        if self._direct or len(self._pending) >= _MAX_PENDING:
+            # Past the bound nothing is collecting (an export interval far longer than the
+            # load): stay bounded.
             self._histogram.record(amount, attributes)
             return
         self._pending.append((amount, attributes))
@@ -142,10 +146,15 @@ class GatewayMetrics:
         ``liaison.subscription.lag``: versions a subscriber was behind when a delivery started.
     """
 
-    def __init__(self, meter: Meter) -> None:
-        """Create the instruments on ``meter``."""
-        self.rpc_server_duration = _DeferredHistogram(create_rpc_server_call_duration(meter))
-        self.rpc_client_duration = _DeferredHistogram(create_rpc_client_call_duration(meter))
+    def __init__(self, meter: Meter, *, collected: bool = True) -> None:
+        """Create the instruments on ``meter``; ``collected=False`` for a no-op meter, whose
+        latency histograms then record at once rather than wait for a collection."""
+        self.rpc_server_duration = _DeferredHistogram(
+            create_rpc_server_call_duration(meter), defer=collected
+        )
+        self.rpc_client_duration = _DeferredHistogram(
+            create_rpc_client_call_duration(meter), defer=collected
+        )
         self._ingested = _Tally(
             meter,
             "liaison.records.ingested",
@@ -187,7 +196,8 @@ class GatewayMetrics:
                 "liaison.store.write.duration",
                 unit="s",
                 description="Records handed to the store until their transaction committed.",
-            )
+            ),
+            defer=collected,
         )
         self._lag = meter.create_histogram(
             "liaison.subscription.lag",

@@ -91,7 +91,7 @@ class Telemetry:
         )
         """The tracer of Liaison's spans (a no-op one when tracing is off)."""
         self.meter: Meter = (meter_provider or NoOpMeterProvider()).get_meter(SCOPE, version)
-        self.metrics = GatewayMetrics(self.meter)
+        self.metrics = GatewayMetrics(self.meter, collected=self.metering)
         """The gateway's instruments (no-op ones when metrics are off)."""
         self.propagator = propagator if propagator is not None else get_global_textmap()
         self._shutdown = shutdown

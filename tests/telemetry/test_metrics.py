@@ -168,3 +168,14 @@ def test_a_full_deferred_histogram_records_at_once(monkeypatch: pytest.MonkeyPat
         assert (point.count, round(point.sum, 6)) == (4, 0.01)
     finally:
         telemetry.shutdown()
+
+
+def test_with_metrics_off_nothing_waits_for_a_collection() -> None:
+    """A gateway without metrics has no-op instruments that nothing ever collects: latency
+    values must not pile up waiting for one."""
+    metrics = Telemetry.disabled().metrics
+    for _ in range(10):
+        metrics.store_write_duration.record(0.001)
+        metrics.rpc_server_duration.record(0.001)
+    assert len(metrics.store_write_duration._pending) == 0
+    assert len(metrics.rpc_server_duration._pending) == 0
