@@ -91,8 +91,9 @@ def write_cluster(directory: Path, plans: Sequence[CentrePlan]) -> dict[str, Pat
                 authority.issue_client(client)
         home = directory / plan.centre_id
         home.mkdir(parents=True, exist_ok=True)
-        if plan.tls and not audit_key_path(directory, plan.centre_id).exists():
-            create_key_file(audit_key_path(directory, plan.centre_id))
+        key = audit_key_path(directory, plan.centre_id)
+        if plan.tls and not key.exists():
+            create_key_file(key)
         path = home / "centre.toml"
         path.write_text(_toml(plan, pki, ports), encoding="utf-8")
         configs[plan.centre_id] = path

@@ -260,11 +260,8 @@ def _check(text: str, head: ChainHead, position: int, key: bytes | None) -> Chai
             "from their first entry, so this one was forged or the log is not the keyed one",
         )
     if not hmac.compare_digest(entry_hash(entry, key), entry.hash):
-        why = (
-            "content does not match its MAC (edited, or not this key)"
-            if key
-            else ("content does not match its hash (edited)")
-        )
+        what = "MAC (edited, or not this key)" if key is not None else "hash (edited)"
+        why = f"content does not match its {what}"
         return ChainBreak(position, entry.sequence, why)
     expected = head.sequence + 1
     if entry.sequence != expected:
