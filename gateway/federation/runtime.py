@@ -77,8 +77,9 @@ class FederationRuntime:
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
         self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
-        self.traces = SubmissionTraces()
-        """Submission trace contexts, remembered by the exchange service for forwarding."""
+        self.traces = SubmissionTraces() if forwarding else None
+        """Submission trace contexts, remembered by the exchange service for forwarding (only
+        when this gateway forwards: otherwise nothing would ever read them)."""
 
     async def open(self) -> None:
         """Open the audit log and the outbox."""
@@ -139,7 +140,8 @@ class FederationRuntime:
         self, store: RecordStore, feed: CommitFeed, tracer: Tracer | None = None
     ) -> None:
         """Start routing committed records to peers (when peers and routes are configured)."""
-        if self.outbox is None:
+        traces = self.traces
+        if self.outbox is None or traces is None:
             return
         links: dict[str, PeerLink] = {}
         for peer in self.settings.peers:
@@ -154,7 +156,7 @@ class FederationRuntime:
             rules=self.settings.routes,
             peers=links,
             audit=self.audit,
-            trace_context_of=lambda v: self.traces.traceparent(v.record_id, v.content_sha256),
+            trace_context_of=lambda v: traces.traceparent(v.record_id, v.content_sha256),
             tracer=tracer,
         )
         await self.forwarder.start()
