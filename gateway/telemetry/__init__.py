@@ -8,7 +8,8 @@ installed globally::
     client = AsyncLiaisonClient(target, interceptors=telemetry.aio_client_interceptors(target))
 
 Modules: :mod:`~gateway.telemetry.settings` (``[telemetry]`` and ``OTEL_*``),
-:mod:`~gateway.telemetry.providers` (providers and exporters), :mod:`~gateway.telemetry.server`
+:mod:`~gateway.telemetry.providers` (providers and exporters), :mod:`~gateway.telemetry.tracer`
+(the SDK's span pipeline with lighter span objects), :mod:`~gateway.telemetry.server`
 and :mod:`~gateway.telemetry.client` (interceptors), :mod:`~gateway.telemetry.spans` (Liaison's
 own spans), :mod:`~gateway.telemetry.privacy` (the allowlist), :mod:`~gateway.telemetry.metrics`,
 :mod:`~gateway.telemetry.logs` (JSON log lines with trace ids), and the names in

@@ -33,7 +33,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource as ResourceMes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope as Scope
-from opentelemetry.trace import Link, SpanContext, SpanKind
+from opentelemetry.trace import Link, SpanContext, SpanKind, StatusCode
 from opentelemetry.util.types import Attributes
 
 __all__ = ["LiaisonOTLPSpanExporter", "encode_spans"]
@@ -51,9 +51,16 @@ _CACHE_LIMIT = 8192
 
 _fixed64 = struct.Struct("<Q").pack
 _fixed32 = struct.Struct("<I").pack
+_TIMES = struct.Struct("<BQBQ").pack
+"""Start and end time fields (tag, fixed64) in one pack."""
+
+
+_SMALL_VARINTS = tuple(bytes((n,)) for n in range(128))
 
 
 def _varint(value: int) -> bytes:
+    if 0 <= value < 128:
+        return _SMALL_VARINTS[value]
     value &= 0xFFFFFFFFFFFFFFFF
     out = bytearray()
     while value > 0x7F:
@@ -65,6 +72,16 @@ def _varint(value: int) -> bytes:
 
 def _length_delimited(tag: bytes, data: bytes) -> bytes:
     return tag + _varint(len(data)) + data
+
+
+# Span fields that take one of a few values, encoded once.
+_KIND_FIELD = {kind: b"\x30" + _varint(number) for kind, number in _KIND.items()}
+_STATUS_FIELD = {
+    code: _length_delimited(b"\x7a", b"\x18" + _varint(code.value) if code.value else b"")
+    for code in StatusCode
+}
+_LOCAL_PARENT_FLAGS = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE)
+_REMOTE_PARENT_FLAGS = b"\x85\x01" + _fixed32(_HAS_IS_REMOTE | _IS_REMOTE)
 
 
 def _any_value(value: Any) -> AnyValue:
@@ -93,19 +110,24 @@ class _Encoder:
     """Caches what repeats between spans: attributes, resources and scopes."""
 
     def __init__(self) -> None:
-        self._attributes: dict[tuple[str, type, Any], bytes] = {}
+        self._attributes: dict[tuple[bytes, str, type, Any], bytes] = {}
+        self._names: dict[str, bytes] = {}
         self._resources: dict[int, tuple[Resource, bytes]] = {}
         self._scopes: dict[int, tuple[Scope | None, bytes]] = {}
 
-    def attribute(self, key: str, value: Any) -> bytes:
-        """One ``KeyValue`` encoded (without its field tag)."""
+    def attribute(self, tag: bytes, key: str, value: Any) -> bytes:
+        """One ``KeyValue`` encoded as the field ``tag`` (tag, length and message)."""
         try:
-            cache_key = (key, type(value), value)
+            cache_key = (tag, key, type(value), value)
             cached = self._attributes.get(cache_key)
         except TypeError:  # an unhashable value (a mapping): not cached
-            return KeyValue(key=key, value=_any_value(value)).SerializeToString()
+            return _length_delimited(
+                tag, KeyValue(key=key, value=_any_value(value)).SerializeToString()
+            )
         if cached is None:
-            cached = KeyValue(key=key, value=_any_value(value)).SerializeToString()
+            cached = _length_delimited(
+                tag, KeyValue(key=key, value=_any_value(value)).SerializeToString()
+            )
             if len(self._attributes) >= _CACHE_LIMIT:
                 self._attributes.clear()
             self._attributes[cache_key] = cached
@@ -114,7 +136,18 @@ class _Encoder:
     def attributes(self, tag: bytes, attributes: Attributes) -> list[bytes]:
         if not attributes:
             return []
-        return [_length_delimited(tag, self.attribute(k, v)) for k, v in attributes.items()]
+        attribute = self.attribute
+        return [attribute(tag, k, v) for k, v in attributes.items()]
+
+    def name(self, name: str) -> bytes:
+        """The span name field (span names repeat: they are cached)."""
+        cached = self._names.get(name)
+        if cached is None:
+            cached = _length_delimited(b"\x2a", name.encode())
+            if len(self._names) >= _CACHE_LIMIT:
+                self._names.clear()
+            self._names[name] = cached
+        return cached
 
     def resource(self, resource: Resource) -> bytes:
         cached = self._resources.get(id(resource))
@@ -180,27 +213,32 @@ class _Encoder:
         if span.parent is not None:
             parts.append(b"\x22\x08" + span.parent.span_id.to_bytes(8, "big"))
         if span.name:
-            parts.append(_length_delimited(b"\x2a", span.name.encode()))
-        parts.append(b"\x30" + _varint(_KIND[span.kind]))
-        parts.append(b"\x39" + _fixed64(span.start_time or 0))
-        parts.append(b"\x41" + _fixed64(span.end_time or 0))
+            parts.append(self.name(span.name))
+        parts.append(_KIND_FIELD[span.kind])
+        parts.append(_TIMES(0x39, span.start_time or 0, 0x41, span.end_time or 0))
         parts += self.attributes(b"\x4a", span.attributes)
         if span.dropped_attributes:
             parts.append(b"\x50" + _varint(span.dropped_attributes))
-        parts += [_length_delimited(b"\x5a", self.event(event)) for event in span.events]
+        events = span.events
+        if events:
+            parts += [_length_delimited(b"\x5a", self.event(event)) for event in events]
         if span.dropped_events:
             parts.append(b"\x60" + _varint(span.dropped_events))
-        parts += [_length_delimited(b"\x6a", self.link(link)) for link in span.links]
+        links = span.links
+        if links:
+            parts += [_length_delimited(b"\x6a", self.link(link)) for link in links]
         if span.dropped_links:
             parts.append(b"\x70" + _varint(span.dropped_links))
-        status = b""
-        if span.status.description:
-            status += _length_delimited(b"\x12", span.status.description.encode())
-        if span.status.status_code.value:
-            status += b"\x18" + _varint(span.status.status_code.value)
-        parts.append(_length_delimited(b"\x7a", status))
-        flags = _HAS_IS_REMOTE | (_IS_REMOTE if span.parent and span.parent.is_remote else 0)
-        parts.append(b"\x85\x01" + _fixed32(flags))
+        status = span.status
+        if status.description:
+            encoded = _length_delimited(b"\x12", status.description.encode())
+            if status.status_code.value:
+                encoded += b"\x18" + _varint(status.status_code.value)
+            parts.append(_length_delimited(b"\x7a", encoded))
+        else:
+            parts.append(_STATUS_FIELD[status.status_code])
+        parent = span.parent
+        parts.append(_REMOTE_PARENT_FLAGS if parent and parent.is_remote else _LOCAL_PARENT_FLAGS)
         return b"".join(parts)
 
     def request(self, spans: Sequence[ReadableSpan]) -> bytes:

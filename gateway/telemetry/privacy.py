@@ -141,27 +141,44 @@ def _link(link: Link) -> Link:
     return link if kept is None else Link(link.context, kept)
 
 
+_names_allowed: dict[str, bool] = {}
+
+
+def _name_allowed(name: str) -> bool:
+    allowed = _names_allowed.get(name)
+    if allowed is None:
+        allowed = name in SPAN_NAMES or _RPC_PATH.fullmatch(name) is not None
+        if len(_names_allowed) >= 1024:  # names are few; a flood of odd ones must not grow it
+            _names_allowed.clear()
+        _names_allowed[name] = allowed
+    return allowed
+
+
 def redact_span(span: ReadableSpan) -> ReadableSpan:
     """``span`` reduced to the allowlist (the same object when nothing had to go)."""
     attributes = _allowed(span.attributes, SPAN_ATTRIBUTES)
-    # Most spans have no events and no links: skip building lists for them.
+    name_ok = _name_allowed(span.name)
     events = span.events
-    kept_events = (
-        [kept for event in events if (kept := _event(event)) is not None] if events else []
-    )
     links = span.links
-    kept_links = [_link(link) for link in links] if links else []
-    name_ok = span.name in SPAN_NAMES or _RPC_PATH.fullmatch(span.name) is not None
-    unchanged = (
-        attributes is None
-        and name_ok
-        and span.status.description is None
-        and len(kept_events) == len(events)
-        and all(a is b for a, b in zip(kept_events, events, strict=True))
-        and all(a is b for a, b in zip(kept_links, links, strict=True))
-    )
-    if unchanged:
-        return span
+    if not events and not links:
+        # Most spans have no events and no links: the common case is decided here.
+        if attributes is None and name_ok and span.status.description is None:
+            return span
+        kept_events: list[Event] = []
+        kept_links: list[Link] = []
+    else:
+        kept_events = [kept for event in events if (kept := _event(event)) is not None]
+        kept_links = [_link(link) for link in links]
+        unchanged = (
+            attributes is None
+            and name_ok
+            and span.status.description is None
+            and len(kept_events) == len(events)
+            and all(a is b for a, b in zip(kept_events, events, strict=True))
+            and all(a is b for a, b in zip(kept_links, links, strict=True))
+        )
+        if unchanged:
+            return span
     return ReadableSpan(
         name=span.name if name_ok else REDACTED_SPAN_NAME,
         context=span.context,

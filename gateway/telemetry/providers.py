@@ -47,6 +47,7 @@ from gateway.telemetry.names import SCOPE
 from gateway.telemetry.privacy import AllowlistSpanExporter, metric_views
 from gateway.telemetry.server import ServerTelemetryInterceptor
 from gateway.telemetry.settings import TelemetrySettings
+from gateway.telemetry.tracer import LiaisonTracerProvider
 
 __all__ = ["Telemetry"]
 
@@ -173,7 +174,8 @@ class Telemetry:
         )
         tracer_provider: TracerProvider | None = None
         if span_exporter is not None:
-            tracer_provider = TracerProvider(
+            # The SDK's pipeline with lighter span objects (gateway/telemetry/tracer.py).
+            tracer_provider = LiaisonTracerProvider(
                 resource=resource, sampler=ParentBased(TraceIdRatioBased(sampling_ratio))
             )
             guarded = AllowlistSpanExporter(span_exporter)

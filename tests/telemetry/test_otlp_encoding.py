@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as official
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
@@ -13,11 +14,12 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.trace.span import TraceState
 
 from gateway.telemetry.otlp import LiaisonOTLPSpanExporter, encode_spans
+from gateway.telemetry.tracer import LiaisonTracerProvider
 
 
-def _spans() -> tuple[ReadableSpan, ...]:
+def _spans(provider_type: type[TracerProvider] = TracerProvider) -> tuple[ReadableSpan, ...]:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "test", "n": 3}))
+    provider = provider_type(resource=Resource.create({"service.name": "test", "n": 3}))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     first = provider.get_tracer("liaison.gateway", "0.1.0", schema_url="https://schema/1")
     second = provider.get_tracer("other")
@@ -61,8 +63,9 @@ def _spans() -> tuple[ReadableSpan, ...]:
     return exporter.get_finished_spans()
 
 
-def test_same_request_as_the_official_encoder() -> None:
-    spans = _spans()
+@pytest.mark.parametrize("provider_type", [TracerProvider, LiaisonTracerProvider])
+def test_same_request_as_the_official_encoder(provider_type: type[TracerProvider]) -> None:
+    spans = _spans(provider_type)
     ours = ExportTraceServiceRequest.FromString(encode_spans(spans))
     assert ours == official(spans)
     # Twice: the second run comes from the caches.

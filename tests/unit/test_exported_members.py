@@ -144,6 +144,14 @@ PUBLIC = {
         "redact_span",
         "resolve_settings",
     },
+    "gateway.telemetry.tracer": {
+        "MAX_ATTRIBUTES",
+        "MAX_EVENTS",
+        "MAX_LINKS",
+        "LiaisonSpan",
+        "LiaisonTracer",
+        "LiaisonTracerProvider",
+    },
     "gateway.store": {
         "CommitListener",
         "DocumentKey",
