@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,7 +19,6 @@ from grpc import aio
 from gateway.config import CentreConfig
 from gateway.ingestion import RECORD_INVALID
 from gateway.server import Gateway
-from gateway.store.transaction import Transactions
 from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 from tests.conftest import TEST_CENTRE
 from tests.rpc import ExchangeStub, TranslationStub, violations_of
@@ -229,12 +229,16 @@ async def test_a_refusal_lists_a_bounded_number_of_errors(translation: Translati
 
 
 async def test_a_failed_store_transaction_leaves_nothing(
-    translation: TranslationStub, gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    translation: TranslationStub, gateway: Gateway, gateway_config: CentreConfig
 ) -> None:
-    def fail(transactions: Transactions, *args: Any) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(Transactions, "_write_index", fail)
+    # A trigger in the database file fails the transaction inside SQLite, late (after the
+    # versions and heads rows), wherever the gateway's writer runs.
+    database = sqlite3.connect(gateway_config.storage.path)
+    database.execute(
+        "CREATE TRIGGER fail_name_keys BEFORE INSERT ON name_keys "
+        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    )
+    database.close()
 
     with pytest.raises(aio.AioRpcError) as raised:
         await ingest(translation, PEOPLE)
@@ -244,7 +248,9 @@ async def test_a_failed_store_transaction_leaves_nothing(
     assert await gateway.store.last_sequence() == 0
 
     # Nothing of the payload was remembered either: the retry stores it, as new.
-    monkeypatch.undo()
+    database = sqlite3.connect(gateway_config.storage.path)
+    database.execute("DROP TRIGGER fail_name_keys")
+    database.close()
     retried = await ingest(translation, PEOPLE)
     assert not retried.duplicate
     assert [ack.sequence for ack in retried.acks] == [1, 2, 3]
