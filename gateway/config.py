@@ -87,6 +87,9 @@ class StorageConfig:
     process crashes only (and commits faster)."""
     max_batch_records: int = 2048
     """Group commit: the most records one transaction takes from the queue."""
+    writer: Literal["process", "thread"] = "process"
+    """Where the group commit runs: a writer process of its own (the default, decision 0013) or
+    a thread of the gateway process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +263,8 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
         raise ConfigError(f'{path}: [storage] synchronous must be "full" or "normal"')
     if storage.max_batch_records < 1:
         raise ConfigError(f"{path}: [storage] max_batch_records must be at least 1")
+    if storage.writer not in ("process", "thread"):
+        raise ConfigError(f'{path}: [storage] writer must be "process" or "thread"')
     for key in (
         "max_message_bytes",
         "max_records_per_stream",

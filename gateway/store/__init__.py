@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.config import StorageConfig
+from typing import TYPE_CHECKING
+
 from gateway.store.base import (
     CommitListener,
     DocumentKey,
@@ -21,6 +22,11 @@ from gateway.store.base import (
     WriteOutcome,
 )
 from gateway.store.sqlite import SqliteRecordStore
+
+if TYPE_CHECKING:
+    # Only for the annotation: the store writer process imports this package and must not pay
+    # for the whole configuration module (and what it imports) at every start.
+    from gateway.config import StorageConfig
 
 __all__ = [
     "CommitListener",
@@ -56,4 +62,5 @@ def create_store(storage: StorageConfig) -> RecordStore:
         storage.path,
         synchronous=storage.synchronous,
         max_batch_records=storage.max_batch_records,
+        writer=storage.writer,
     )

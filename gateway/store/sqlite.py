@@ -29,6 +29,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.process_writer import ProcessWriter
 from gateway.store.schema import open_reader
 from gateway.store.writer import IngestRequest, Writer, WriteRequest
 
@@ -56,6 +57,7 @@ class SqliteRecordStore(RecordStore):
         *,
         synchronous: Literal["full", "normal"] = "full",
         max_batch_records: int = 2048,
+        writer: Literal["process", "thread"] = "process",
     ) -> None:
         """Configure the store; nothing is opened before :meth:`open`.
 
@@ -64,6 +66,9 @@ class SqliteRecordStore(RecordStore):
             synchronous: ``"full"`` survives power loss, ``"normal"`` only process crashes.
             max_batch_records: Most records one transaction takes from the queue; a single
                 write with more items is committed alone, never split.
+            writer: Where the group commit runs: ``"process"``, a writer process of its own
+                (the default: the event loop never waits for the interpreter lock held by the
+                writer; decision 0013), or ``"thread"``, a thread of this process.
 
         Raises:
             ValueError: ``synchronous`` or ``max_batch_records`` is out of range.
@@ -72,11 +77,14 @@ class SqliteRecordStore(RecordStore):
             raise ValueError(f'synchronous must be "full" or "normal", got {synchronous!r}')
         if max_batch_records < 1:
             raise ValueError(f"max_batch_records must be at least 1, got {max_batch_records}")
+        if writer not in ("process", "thread"):
+            raise ValueError(f'writer must be "process" or "thread", got {writer!r}')
+        self._writer_kind: Literal["process", "thread"] = writer
         self._path = path
         self._synchronous: Literal["full", "normal"] = synchronous
         self._max_batch_records = max_batch_records
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._writer: Writer | None = None
+        self._writer: Writer | ProcessWriter | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._reader_local = threading.local()
         self._reader_connections: list[sqlite3.Connection] = []
@@ -90,6 +98,12 @@ class SqliteRecordStore(RecordStore):
     def path(self) -> Path:
         """The database file."""
         return self._path
+
+    @property
+    def writer_process_id(self) -> int | None:
+        """The writer process's id while open with ``writer="process"`` (for monitoring)."""
+        writer = self._writer
+        return writer.pid if isinstance(writer, ProcessWriter) else None
 
     @property
     def transactions_committed(self) -> int:
@@ -110,7 +124,8 @@ class SqliteRecordStore(RecordStore):
             raise StoreClosedError("a store can be opened only once")
         self._opened = True
         loop = asyncio.get_running_loop()
-        writer = Writer(self._path, self._synchronous, self._max_batch_records, loop, self._publish)
+        kind = ProcessWriter if self._writer_kind == "process" else Writer
+        writer = kind(self._path, self._synchronous, self._max_batch_records, loop, self._publish)
         await writer.start()
         self._loop = loop
         self._writer = writer

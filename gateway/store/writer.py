@@ -32,7 +32,7 @@ from gateway.store.base import (
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
 
-__all__ = ["IngestRequest", "WriteRequest", "Writer"]
+__all__ = ["IngestRequest", "WriteRequest", "Writer", "describe_failure"]
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ class Writer:
         try:
             result = transactions.run([request.items for request in requests])
         except Exception as error:
-            reason = _describe(error)
+            reason = describe_failure(error)
             logger.error(
                 "store transaction of %d write(s) failed and was rolled back: %s",
                 len(requests),
@@ -188,7 +188,7 @@ class Writer:
         try:
             outcome, records = transactions.ingest(request.ingestion)
         except Exception as error:
-            reason = _describe(error)
+            reason = describe_failure(error)
             logger.error(
                 "store transaction of an ingestion of %d record(s) failed and was rolled back: %s",
                 len(request.ingestion.items),
@@ -253,7 +253,7 @@ def _as_store_error(error: BaseException, path: Path) -> BaseException:
     return error
 
 
-def _describe(error: Exception) -> str:
+def describe_failure(error: Exception) -> str:
     """Why a transaction failed, without anything that could carry record content.
 
     SQLite's messages name tables, columns and constraints, never bound values; any other

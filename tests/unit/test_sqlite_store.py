@@ -68,9 +68,17 @@ async def open_store(
     *,
     synchronous: Literal["full", "normal"] = "normal",
     max_batch_records: int = 2048,
+    writer: Literal["process", "thread"] = "thread",
 ) -> AsyncIterator[SqliteRecordStore]:
-    """An opened store on ``path``, closed on exit."""
-    store = SqliteRecordStore(path, synchronous=synchronous, max_batch_records=max_batch_records)
+    """An opened store on ``path``, closed on exit.
+
+    The writer is a thread by default: several tests here stop or break the writer's
+    transactions in this process (:class:`WriterGate`); the write semantics are the same code
+    in the writer process, whose tests run the semantic ones again (``writer="process"``).
+    """
+    store = SqliteRecordStore(
+        path, synchronous=synchronous, max_batch_records=max_batch_records, writer=writer
+    )
     await store.open()
     try:
         yield store
@@ -557,7 +565,7 @@ async def test_close_commits_queued_writes_and_refuses_new_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = WriterGate(monkeypatch)
-    store = SqliteRecordStore(db_path(tmp_path))
+    store = SqliteRecordStore(db_path(tmp_path), writer="thread")
     await store.open()
     held = asyncio.create_task(store.write([make_item("held")]))
     await gate.entered()
@@ -592,7 +600,7 @@ async def test_close_commits_queued_writes_and_refuses_new_ones(
 
 
 async def test_concurrent_closes_all_wait_for_the_end(tmp_path: Path) -> None:
-    store = SqliteRecordStore(db_path(tmp_path))
+    store = SqliteRecordStore(db_path(tmp_path), writer="thread")
     await store.open()
     await store.get("warm-up")  # a reader connection to close as well
 
@@ -602,7 +610,7 @@ async def test_concurrent_closes_all_wait_for_the_end(tmp_path: Path) -> None:
 
 
 async def test_unopened_store_refuses_work(tmp_path: Path) -> None:
-    store = SqliteRecordStore(db_path(tmp_path))
+    store = SqliteRecordStore(db_path(tmp_path), writer="thread")
 
     with pytest.raises(StoreClosedError):
         await store.write([make_item("rec-1")])

@@ -15,7 +15,7 @@ from tests.factories import person
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
-    opened = SqliteRecordStore(tmp_path / "replica.db", synchronous="normal")
+    opened = SqliteRecordStore(tmp_path / "replica.db", synchronous="normal", writer="process")
     await opened.open()
     try:
         yield opened

@@ -1,0 +1,197 @@
+"""What the gateway and its store writer process say to each other over a pipe.
+
+Frames are a 4-byte little-endian length followed by a ``marshal``-encoded tuple of plain values
+(``marshal`` is the cheapest serializer of tuples, strings, bytes and ints in CPython, and both
+ends are the same interpreter: the writer process is started from ``sys.executable``). The
+store's dataclasses are turned into tuples here and back, field by field, so that nothing but
+plain data crosses the pipe.
+
+Requests (gateway → writer): ``(WRITE, call, items)`` and ``(INGEST, call, adapter,
+payload_sha256, items)``. Answers (writer → gateway): ``(READY,)`` or ``(OPEN_FAILED,
+message)`` once at the start; then per transaction ``(COMMITTED, records, calls, outcomes)``,
+``(INGESTED, call, outcome, records)`` or ``(FAILED, calls, reason)``, in commit order.
+"""
+
+from __future__ import annotations
+
+import marshal
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from gateway.store.base import (
+    DocumentKey,
+    IndexKeys,
+    IngestOutcome,
+    NameKey,
+    StoredRecord,
+    StoredVersion,
+    VersionConflict,
+    WriteItem,
+    WriteOutcome,
+)
+
+__all__ = [
+    "COMMITTED",
+    "FAILED",
+    "INGEST",
+    "INGESTED",
+    "OPEN_FAILED",
+    "READY",
+    "WRITE",
+    "frame",
+    "ingest_outcome_from_wire",
+    "ingest_outcome_to_wire",
+    "items_from_wire",
+    "items_to_wire",
+    "outcomes_from_wire",
+    "outcomes_to_wire",
+    "records_from_wire",
+    "records_to_wire",
+    "take_messages",
+]
+
+WRITE, INGEST = "write", "ingest"
+READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", "ingested", "failed"
+
+_LENGTH = struct.Struct("<I")
+_VERSION, _CONFLICT = 0, 1
+
+
+def frame(message: tuple[Any, ...]) -> bytes:
+    """``message`` as one length-prefixed frame."""
+    body = marshal.dumps(message)
+    return _LENGTH.pack(len(body)) + body
+
+
+def take_messages(buffer: bytearray) -> list[tuple[Any, ...]]:
+    """Remove every whole message from the front of ``buffer`` and return them, in order; an
+    incomplete one stays for the bytes still to come."""
+    messages = []
+    start = 0
+    while len(buffer) - start >= _LENGTH.size:
+        (size,) = _LENGTH.unpack_from(buffer, start)
+        end = start + _LENGTH.size + size
+        if end > len(buffer):
+            break
+        # Only ever the other end of a private pipe to a process this gateway started.
+        messages.append(marshal.loads(buffer[start + _LENGTH.size : end]))  # noqa: S302
+        start = end
+    del buffer[:start]
+    return messages
+
+
+def items_to_wire(items: Sequence[WriteItem]) -> list[tuple[Any, ...]]:
+    """Write items as plain tuples."""
+    return [
+        (
+            item.record_id,
+            item.content_sha256,
+            item.blob,
+            item.keys.kind,
+            item.keys.originating_centre,
+            tuple((key.number, key.issuing_state) for key in item.keys.documents),
+            tuple(
+                (key.family, key.birth_year, key.birth_month, key.birth_day)
+                for key in item.keys.names
+            ),
+            item.expected_version,
+            item.replica_version,
+        )
+        for item in items
+    ]
+
+
+def items_from_wire(wire: Sequence[tuple[Any, ...]]) -> tuple[WriteItem, ...]:
+    """The write items :func:`items_to_wire` encoded."""
+    return tuple(
+        WriteItem(
+            record_id,
+            sha,
+            blob,
+            IndexKeys(
+                kind,
+                centre,
+                tuple(DocumentKey(*key) for key in documents),
+                tuple(NameKey(*key) for key in names),
+            ),
+            expected_version,
+            replica_version,
+        )
+        for (
+            record_id,
+            sha,
+            blob,
+            kind,
+            centre,
+            documents,
+            names,
+            expected_version,
+            replica_version,
+        ) in wire
+    )
+
+
+def outcomes_to_wire(outcomes: Sequence[WriteOutcome]) -> list[tuple[Any, ...]]:
+    """Write outcomes as plain tuples."""
+    return [
+        (
+            _VERSION,
+            outcome.record_id,
+            outcome.version,
+            outcome.sequence,
+            outcome.committed_at_us,
+            outcome.content_sha256,
+            outcome.duplicate,
+        )
+        if isinstance(outcome, StoredVersion)
+        else (_CONFLICT, outcome.record_id, outcome.expected_version, outcome.latest_version)
+        for outcome in outcomes
+    ]
+
+
+def outcomes_from_wire(wire: Sequence[tuple[Any, ...]]) -> list[WriteOutcome]:
+    """The outcomes :func:`outcomes_to_wire` encoded."""
+    return [
+        StoredVersion(*fields) if tag == _VERSION else VersionConflict(*fields)
+        for tag, *fields in wire
+    ]
+
+
+def records_to_wire(records: Sequence[StoredRecord]) -> list[tuple[Any, ...]]:
+    """Stored records (a transaction's new versions) as plain tuples."""
+    return [
+        (
+            record.record_id,
+            record.version,
+            record.sequence,
+            record.committed_at_us,
+            record.content_sha256,
+            record.kind,
+            record.originating_centre,
+            record.blob,
+            record.latest_version,
+        )
+        for record in records
+    ]
+
+
+def records_from_wire(wire: Sequence[tuple[Any, ...]]) -> list[StoredRecord]:
+    """The stored records :func:`records_to_wire` encoded."""
+    return [StoredRecord(*fields) for fields in wire]
+
+
+def ingest_outcome_to_wire(outcome: IngestOutcome) -> tuple[Any, ...]:
+    """An ingestion's outcome as a plain tuple."""
+    return (outcomes_to_wire(outcome.acks), outcome.duplicate, outcome.ingested_at_us)
+
+
+def ingest_outcome_from_wire(wire: tuple[Any, ...]) -> IngestOutcome:
+    """The outcome :func:`ingest_outcome_to_wire` encoded."""
+    acks, duplicate, ingested_at_us = wire
+    stored = outcomes_from_wire(acks)
+    return IngestOutcome(
+        tuple(ack for ack in stored if isinstance(ack, StoredVersion)),
+        duplicate,
+        ingested_at_us,
+    )

@@ -1,0 +1,203 @@
+"""The store's writer process: the group-commit writer, outside the gateway's interpreter.
+
+Run as ``python -m gateway.store.writer_process DATABASE SYNCHRONOUS MAX_BATCH_RECORDS`` by
+:class:`gateway.store.process_writer.ProcessWriter`, which talks to it over its standard input
+and output in the frames of :mod:`gateway.store.wire`. Inside, one thread does everything, with
+the writer thread's rules: it blocks for the first request, takes whatever else has arrived (up
+to the batch limit, never splitting one request; an ingestion alone), runs the same
+:class:`Transactions`, and answers each transaction with one frame.
+
+Why a process (``docs/decisions/0013-store-writer-process.md``): a writer *thread* shares the
+gateway's interpreter lock with the event loop, which then waits for the lock after every poll
+while the writer runs its Python between SQLite steps.
+
+The process ends when its input ends (the gateway closed it, or died): it commits every request
+already received, answers them, and exits. It ignores SIGINT and SIGTERM, which a terminal or a
+service manager sends to the whole process group: the gateway decides when the store stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import select
+import signal
+import sqlite3
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from gateway.store.base import Ingestion, StoreError
+from gateway.store.schema import open_writer
+from gateway.store.transaction import Transactions
+from gateway.store.wire import (
+    COMMITTED,
+    FAILED,
+    INGEST,
+    INGESTED,
+    OPEN_FAILED,
+    READY,
+    WRITE,
+    frame,
+    ingest_outcome_to_wire,
+    items_from_wire,
+    outcomes_to_wire,
+    records_to_wire,
+    take_messages,
+)
+from gateway.store.writer import describe_failure
+
+__all__ = ["main"]
+
+logger = logging.getLogger(__name__)
+
+_READ_SIZE = 1 << 20
+_COMMIT_DELAY = 0.002
+"""How long the writer waits for more requests before committing, under concurrent load.
+
+A commit's fixed cost (the ``fsync`` above all: a few hundred µs of CPU on a virtual disk) is
+shared by the requests it takes. A writer that commits whatever has arrived the moment it is free
+makes transactions of one or two requests under load and spends more CPU on them than the
+gateway's event loop can spare on a two-core machine (``docs/decisions/0013``). PostgreSQL's
+``commit_delay`` / ``commit_siblings`` do the same."""
+_CONCURRENT_CALLERS = 4
+"""The delay applies only after a transaction that took at least this many requests: a lone
+caller, or a few, are committed at once."""
+
+
+class _Pipe:
+    """Request frames in (standard input), answer frames out."""
+
+    def __init__(self, requests: int, answers: int) -> None:
+        self._requests = requests
+        self._answers = answers
+        self._buffer = bytearray()
+        self.ended = False
+        """The gateway closed its end (or died): no request will come any more."""
+
+    def receive(self, *, wait: bool, linger: float = 0.0) -> list[tuple[Any, ...]]:
+        """The requests that have arrived. With ``wait``, block until at least one (or the end),
+        then keep taking what arrives for ``linger`` seconds more."""
+        received: list[tuple[Any, ...]] = []
+        deadline: float | None = None
+        while not self.ended:
+            if received or not wait:
+                if wait and linger and deadline is None:
+                    deadline = time.monotonic() + linger
+                timeout = 0.0 if deadline is None else max(0.0, deadline - time.monotonic())
+                if not select.select([self._requests], [], [], timeout)[0]:
+                    break
+            data = os.read(self._requests, _READ_SIZE)
+            if not data:
+                self.ended = True
+                break
+            self._buffer += data
+            received += take_messages(self._buffer)
+        return received
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        data = memoryview(frame(message))
+        while data:
+            written = os.write(self._answers, data)
+            data = data[written:]
+
+
+def _size(request: tuple[Any, ...]) -> int:
+    return len(request[2])
+
+
+def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> None:
+    queued: deque[tuple[Any, ...]] = deque()
+    previous_requests = 0
+    while True:
+        busy = previous_requests >= _CONCURRENT_CALLERS
+        queued += pipe.receive(wait=not queued, linger=_COMMIT_DELAY if busy else 0.0)
+        if not queued:
+            return  # ended, and everything received is answered
+        first = queued.popleft()
+        if first[0] == INGEST:
+            _ingest(pipe, transactions, first)
+            continue
+        batch = [first]
+        total = _size(first)
+        # One caller's items always share a transaction; an ingestion opens the next one.
+        while queued and queued[0][0] == WRITE and total + _size(queued[0]) <= max_batch_records:
+            request = queued.popleft()
+            batch.append(request)
+            total += _size(request)
+        previous_requests = len(batch)
+        _write(pipe, transactions, batch)
+
+
+def _write(pipe: _Pipe, transactions: Transactions, batch: list[tuple[Any, ...]]) -> None:
+    calls = [request[1] for request in batch]
+    try:
+        result = transactions.run([items_from_wire(request[2]) for request in batch])
+    except Exception as error:
+        pipe.send((FAILED, calls, describe_failure(error)))
+        return
+    pipe.send(
+        (
+            COMMITTED,
+            records_to_wire(result.records),
+            calls,
+            [outcomes_to_wire(outcomes) for outcomes in result.outcomes],
+        )
+    )
+
+
+def _ingest(pipe: _Pipe, transactions: Transactions, request: tuple[Any, ...]) -> None:
+    _, call, adapter, payload_sha256, items = request
+    try:
+        outcome, records = transactions.ingest(
+            Ingestion(adapter, payload_sha256, items_from_wire(items))
+        )
+    except Exception as error:
+        pipe.send((FAILED, [call], describe_failure(error)))
+        return
+    pipe.send((INGESTED, call, ingest_outcome_to_wire(outcome), records_to_wire(records)))
+
+
+def _run(path: Path, synchronous: Literal["full", "normal"], max_batch_records: int) -> None:
+    # Frames go to a copy of stdout; stdout itself then points at stderr, so that a stray print
+    # (a library's warning) cannot corrupt the stream of frames.
+    pipe = _Pipe(0, os.dup(1))
+    os.dup2(2, 1)
+    try:
+        connection = open_writer(path, synchronous)
+    except (StoreError, sqlite3.Error, OSError) as error:
+        described = isinstance(error, StoreError)  # already says which file and why
+        pipe.send((OPEN_FAILED, str(error) if described else f"store {path}: cannot open: {error}"))
+        return
+    try:
+        transactions = Transactions(connection)
+        pipe.send((READY,))
+        _serve(pipe, transactions, max_batch_records)
+    finally:
+        connection.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``DATABASE SYNCHRONOUS MAX_BATCH_RECORDS``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[1] not in ("full", "normal") or not args[2].isdigit():
+        print(
+            "usage: python -m gateway.store.writer_process DATABASE full|normal MAX_BATCH_RECORDS",
+            file=sys.stderr,
+        )
+        return 2
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    synchronous = cast(Literal["full", "normal"], args[1])
+    try:
+        _run(Path(args[0]), synchronous, int(args[2]))
+    except BrokenPipeError:
+        # The gateway is gone: what was committed stays committed; nobody is left to answer.
+        logger.warning("store writer process: the gateway closed the pipe; ending")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
