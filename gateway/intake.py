@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import time
 
+from google.protobuf.message import DecodeError
+
 from gateway.errors import InvalidArgumentError
 from gateway.indexing import index_keys
 from gateway.store.base import WriteItem
 from gateway.validation import RECORD_ID_PATTERN, validate_record
 from liaison.v1 import record_pb2
 
-__all__ = ["prepare_record"]
+__all__ = ["prepare_record", "prepare_serialized"]
 
 
 def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
@@ -59,3 +61,17 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
         keys=index_keys(record),
         expected_version=expected_version,
     )
+
+
+def prepare_serialized(record: bytes, centre_id: str) -> WriteItem:
+    """:func:`prepare_record` for a serialized record (the store's writer process runs it).
+
+    Raises:
+        InvalidArgumentError: with one violation per refused field, or for bytes that are not
+            a record.
+    """
+    try:
+        message = record_pb2.Record.FromString(record)
+    except DecodeError as error:
+        raise InvalidArgumentError("the record is not a valid liaison.v1.Record message") from error
+    return prepare_record(message, centre_id)

@@ -26,6 +26,7 @@ from gateway.search import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
 from gateway.store.base import (
+    PreparationRefused,
     RecordStore,
     StoredRecord,
     StoredVersion,
@@ -174,6 +175,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 raise InvalidArgumentError(
                     "a record is required", [FieldViolation("record", "is required")]
                 )
+            if self._store.prepares_records and self._traces is None:
+                # The store's writer process validates and indexes (decision 0013). Not when
+                # forwarding: the submission's trace must be remembered before the commit.
+                return await self._submit_prepared_by_store(request.record)
             refusal: InvalidArgumentError | None = None
             with ChildSpan(self._tracer, VALIDATE_SPAN, _ONE_RECORD) as span:
                 try:
@@ -193,6 +198,58 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             [outcome] = await self._write([item], [centre])
             return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(outcome)))
         raise AssertionError("unreachable: statuses aborts the call")
+
+    async def _submit_prepared_by_store(
+        self, record: record_pb2.Record
+    ) -> exchange_pb2.SubmitResponse:
+        """Submit with the record prepared where it is written: the same checks, refusals,
+        spans and metrics as preparing it here, the validation span timed by the store."""
+        centre = self._centre_of(record)
+        recording = trace.get_current_span().is_recording()
+        try:
+            result = await self._store.prepare_and_write(
+                record.SerializeToString(), self._centre_id
+            )
+        except StoreError:
+            self._metrics.rejected(1, "store", centre)
+            raise
+        prepared_at, validated_at = result.prepared_ns
+        if isinstance(result, PreparationRefused):
+            if recording:
+                span = self._tracer.start_span(
+                    VALIDATE_SPAN,
+                    attributes={
+                        **_ONE_RECORD,
+                        attr.RECORDS_REJECTED: 1,
+                        attr.VIOLATIONS_COUNT: len(result.violations),
+                    },
+                    start_time=prepared_at,
+                )
+                span.end(end_time=validated_at)
+            self._metrics.rejected(1, "invalid", centre)
+            raise InvalidArgumentError(
+                result.message,
+                [FieldViolation(field, why).under("record") for field, why in result.violations],
+            )
+        if recording:
+            self._tracer.start_span(
+                VALIDATE_SPAN, attributes=_ONE_RECORD, start_time=prepared_at
+            ).end(end_time=validated_at)
+        outcomes = [result.outcome]
+        # The write's share: from the end of the preparation to the commit.
+        self._metrics.store_write_duration.record(max(0, time.time_ns() - validated_at) / 1e9)
+        write_span: Span | None = (
+            self._tracer.start_span(
+                STORE_WRITE_SPAN, attributes=_ONE_RECORD, start_time=validated_at
+            )
+            if recording
+            else None
+        )
+        if write_span is not None or self._telemetry.metering:
+            self._count_outcomes(outcomes, [centre], write_span)
+        if write_span is not None:
+            write_span.end()
+        return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(result.outcome)))
 
     async def SubmitStream(
         self,

@@ -22,6 +22,8 @@ __all__ = [
     "IngestOutcome",
     "Ingestion",
     "NameKey",
+    "PreparationRefused",
+    "PreparedWrite",
     "RecordStore",
     "SearchQuery",
     "StoreClosedError",
@@ -194,6 +196,25 @@ class SearchQuery:
     """Only versions committed before this time (microseconds), 0 for no bound."""
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedWrite:
+    """A record prepared and written by :meth:`RecordStore.prepare_and_write`."""
+
+    outcome: WriteOutcome
+    prepared_ns: tuple[int, int]
+    """When its preparation started and ended (``time.time_ns()``), for the validation span."""
+
+
+@dataclass(frozen=True, slots=True)
+class PreparationRefused:
+    """A record the preparation refused; nothing was written."""
+
+    message: str
+    violations: tuple[tuple[str, str], ...]
+    """``(field path, why)`` of each refused field."""
+    prepared_ns: tuple[int, int]
+
+
 CommitListener = Callable[[Sequence[StoredRecord]], None]
 """Called on the event loop after each commit with the new versions, in sequence order."""
 
@@ -232,6 +253,25 @@ class RecordStore(abc.ABC):
             ValueError: an item carries an ``expected_version`` (decoded records never do).
             StoreError: the transaction failed; nothing of it was stored.
         """
+
+    @property
+    def prepares_records(self) -> bool:
+        """Whether :meth:`prepare_and_write` prepares records where the store writes them
+        (a writer process): callers then hand over serialized records instead of preparing
+        them on the event loop."""
+        return False
+
+    async def prepare_and_write(
+        self, record: bytes, centre_id: str
+    ) -> PreparedWrite | PreparationRefused:
+        """Prepare one serialized ``liaison.v1.Record`` with the store's preparer (validate,
+        stamp, hash, index; see :func:`gateway.intake.prepare_serialized`) and write it.
+
+        Raises:
+            NotImplementedError: the store does not prepare records (:attr:`prepares_records`).
+            StoreError: the transaction failed; nothing of it was stored.
+        """
+        raise NotImplementedError("this store does not prepare records")
 
     @abc.abstractmethod
     async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:

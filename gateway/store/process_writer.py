@@ -21,14 +21,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from gateway.store.base import StoredRecord, StoreError
+from gateway.store.base import PreparationRefused, PreparedWrite, StoredRecord, StoreError
 from gateway.store.wire import (
     COMMITTED,
     FAILED,
     INGEST,
     INGESTED,
     OPEN_FAILED,
+    PREPARE,
     READY,
+    REFUSED,
     WRITE,
     frame,
     ingest_outcome_from_wire,
@@ -37,7 +39,9 @@ from gateway.store.wire import (
     records_from_wire,
     take_messages,
 )
-from gateway.store.writer import IngestRequest, WriteRequest
+from gateway.store.writer import IngestRequest, PrepareRequest, WriteRequest
+
+_Request = WriteRequest | IngestRequest | PrepareRequest
 
 __all__ = ["ProcessWriter"]
 
@@ -66,7 +70,7 @@ class ProcessWriter:
         self._ready: asyncio.Future[None] = loop.create_future()
         self._exited: asyncio.Future[None] = loop.create_future()
         self._answered: asyncio.Future[None] = loop.create_future()
-        self._waiting: dict[int, WriteRequest | IngestRequest] = {}
+        self._waiting: dict[int, _Request] = {}
         self._next_call = 0
         self._outgoing: list[bytes] = []
         self._ended: str | None = None
@@ -115,7 +119,7 @@ class ProcessWriter:
             await self._kill()
             raise
 
-    def submit(self, request: WriteRequest | IngestRequest) -> None:
+    def submit(self, request: _Request) -> None:
         """Queue a request (event loop thread only; never blocks)."""
         if self._ended is not None:
             _fail(request, self._ended)
@@ -124,6 +128,8 @@ class ProcessWriter:
         self._waiting[call] = request
         if isinstance(request, WriteRequest):
             message: tuple[Any, ...] = (WRITE, call, items_to_wire(request.items))
+        elif isinstance(request, PrepareRequest):
+            message = (PREPARE, call, request.centre_id, request.record)
         else:
             ingestion = request.ingestion
             message = (
@@ -163,16 +169,30 @@ class ProcessWriter:
     def _answer(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == COMMITTED:
-            _, records, calls, outcomes = message
+            _, records, calls, outcomes, prepared = message
             self._transactions_committed += 1
             # Listeners first, as the writer thread does: a subscriber has the new versions
             # queued before an acknowledgement can make anyone look for them.
             if records:
                 self._publish(records_from_wire(records))
-            for call, wire in zip(calls, outcomes, strict=True):
+            for call, wire, when in zip(calls, outcomes, prepared, strict=True):
                 request = self._waiting.pop(call)
-                if isinstance(request, WriteRequest) and not request.future.done():
+                if request.future.done():
+                    continue
+                if isinstance(request, WriteRequest):
                     request.future.set_result(outcomes_from_wire(wire))
+                elif isinstance(request, PrepareRequest):
+                    [outcome] = outcomes_from_wire(wire)
+                    request.future.set_result(PreparedWrite(outcome, tuple(when)))
+        elif kind == REFUSED:
+            _, call, refusal, violations, when = message
+            request = self._waiting.pop(call)
+            if isinstance(request, PrepareRequest) and not request.future.done():
+                request.future.set_result(
+                    PreparationRefused(
+                        refusal, tuple((field, why) for field, why in violations), tuple(when)
+                    )
+                )
         elif kind == INGESTED:
             _, call, outcome, records = message
             self._transactions_committed += 1
@@ -271,6 +291,6 @@ def _settle(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _fail(request: WriteRequest | IngestRequest, reason: str) -> None:
+def _fail(request: _Request, reason: str) -> None:
     if not request.future.done():
         request.future.set_exception(StoreError(reason))

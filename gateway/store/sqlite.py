@@ -21,6 +21,8 @@ from gateway.store.base import (
     CommitListener,
     Ingestion,
     IngestOutcome,
+    PreparationRefused,
+    PreparedWrite,
     RecordStore,
     SearchQuery,
     StoreClosedError,
@@ -31,7 +33,7 @@ from gateway.store.base import (
 )
 from gateway.store.process_writer import ProcessWriter
 from gateway.store.schema import open_reader
-from gateway.store.writer import IngestRequest, Writer, WriteRequest
+from gateway.store.writer import IngestRequest, PrepareRequest, Writer, WriteRequest
 
 __all__ = ["SqliteRecordStore"]
 
@@ -160,6 +162,32 @@ class SqliteRecordStore(RecordStore):
             return []
         future: asyncio.Future[list[WriteOutcome]] = self._loop.create_future()
         writer.submit(WriteRequest(tuple(items), future))
+        return await future
+
+    @property
+    def prepares_records(self) -> bool:
+        """True with a writer process, which prepares Submit's records itself."""
+        return self._writer_kind == "process"
+
+    async def prepare_and_write(
+        self, record: bytes, centre_id: str
+    ) -> PreparedWrite | PreparationRefused:
+        """Prepare and write one serialized record in the writer process; see
+        :meth:`RecordStore.prepare_and_write`.
+
+        Raises:
+            NotImplementedError: the writer is a thread.
+            StoreClosedError: the store is not open, or is closing.
+            StoreError: the transaction failed; nothing of it was stored.
+        """
+        writer = self._writer
+        if not self.prepares_records:
+            raise NotImplementedError("only a store with a writer process prepares records")
+        if not self._accepting or writer is None or self._loop is None:
+            raise StoreClosedError("the store is closed")
+        future: asyncio.Future[PreparedWrite | PreparationRefused] = self._loop.create_future()
+        assert isinstance(writer, ProcessWriter)  # prepares_records
+        writer.submit(PrepareRequest(record, centre_id, future))
         return await future
 
     async def ingest(self, ingestion: Ingestion) -> IngestOutcome:

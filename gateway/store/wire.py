@@ -6,9 +6,12 @@ ends are the same interpreter: the writer process is started from ``sys.executab
 store's dataclasses are turned into tuples here and back, field by field, so that nothing but
 plain data crosses the pipe.
 
-Requests (gateway → writer): ``(WRITE, call, items)`` and ``(INGEST, call, adapter,
+Requests (gateway → writer): ``(WRITE, call, items)``, ``(PREPARE, call, centre_id,
+record_bytes)`` (one record the writer prepares itself) and ``(INGEST, call, adapter,
 payload_sha256, items)``. Answers (writer → gateway): ``(READY,)`` or ``(OPEN_FAILED,
-message)`` once at the start; then per transaction ``(COMMITTED, records, calls, outcomes)``,
+message)`` once at the start; ``(REFUSED, call, message, violations, prepared_ns)`` for a
+record its preparation refused; then per transaction ``(COMMITTED, records, calls, outcomes,
+prepared_ns)`` (``prepared_ns`` per call: ``None``, or when its preparation started and ended),
 ``(INGESTED, call, outcome, records)`` or ``(FAILED, calls, reason)``, in commit order.
 """
 
@@ -37,7 +40,9 @@ __all__ = [
     "INGEST",
     "INGESTED",
     "OPEN_FAILED",
+    "PREPARE",
     "READY",
+    "REFUSED",
     "WRITE",
     "frame",
     "ingest_outcome_from_wire",
@@ -51,8 +56,9 @@ __all__ = [
     "take_messages",
 ]
 
-WRITE, INGEST = "write", "ingest"
+WRITE, INGEST, PREPARE = "write", "ingest", "prepare"
 READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", "ingested", "failed"
+REFUSED = "refused"
 
 _LENGTH = struct.Struct("<I")
 _VERSION, _CONFLICT = 0, 1

@@ -24,6 +24,8 @@ from typing import Any, Literal
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
+    PreparationRefused,
+    PreparedWrite,
     StoredRecord,
     StoreError,
     WriteItem,
@@ -32,7 +34,7 @@ from gateway.store.base import (
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
 
-__all__ = ["IngestRequest", "WriteRequest", "Writer", "describe_failure"]
+__all__ = ["IngestRequest", "PrepareRequest", "WriteRequest", "Writer", "describe_failure"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,16 @@ class WriteRequest:
 
     items: Sequence[WriteItem]
     future: asyncio.Future[list[WriteOutcome]]
+
+
+@dataclass(frozen=True, slots=True)
+class PrepareRequest:
+    """One serialized record for a writer that prepares records itself (the writer process),
+    and the future that receives what became of it."""
+
+    record: bytes
+    centre_id: str
+    future: asyncio.Future[PreparedWrite | PreparationRefused]
 
 
 @dataclass(frozen=True, slots=True)

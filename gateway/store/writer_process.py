@@ -5,7 +5,9 @@ Run as ``python -m gateway.store.writer_process DATABASE SYNCHRONOUS MAX_BATCH_R
 and output in the frames of :mod:`gateway.store.wire`. Inside, one thread does everything, with
 the writer thread's rules: it blocks for the first request, takes whatever else has arrived (up
 to the batch limit, never splitting one request; an ingestion alone), runs the same
-:class:`Transactions`, and answers each transaction with one frame.
+:class:`Transactions`, and answers each transaction with one frame. Records handed over
+serialized (``PREPARE``: Submit's) are validated, stamped, hashed and indexed here, with the
+gateway's own ``gateway.intake``, so that the gateway's event loop does not.
 
 Why a process (``docs/decisions/0013-store-writer-process.md``): a writer *thread* shares the
 gateway's interpreter lock with the event loop, which then waits for the lock after every poll
@@ -29,7 +31,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from gateway.store.base import Ingestion, StoreError
+from gateway.store.base import Ingestion, StoreError, WriteItem
 from gateway.store.schema import open_writer
 from gateway.store.transaction import Transactions
 from gateway.store.wire import (
@@ -38,8 +40,9 @@ from gateway.store.wire import (
     INGEST,
     INGESTED,
     OPEN_FAILED,
+    PREPARE,
     READY,
-    WRITE,
+    REFUSED,
     frame,
     ingest_outcome_to_wire,
     items_from_wire,
@@ -105,10 +108,42 @@ class _Pipe:
 
 
 def _size(request: tuple[Any, ...]) -> int:
-    return len(request[2])
+    return 1 if request[0] == PREPARE else len(request[2])
 
 
-def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> None:
+class _Preparer:
+    """Prepares serialized records as the gateway's event loop would (``gateway.intake``).
+
+    Made (and its modules imported) once the process has said it is ready: the gateway's start
+    need not wait for the validation modules (and gRPC, which their errors use); a Submit
+    arriving meanwhile waits in the pipe.
+    """
+
+    def __init__(self) -> None:
+        from gateway.errors import InvalidArgumentError
+        from gateway.intake import prepare_serialized
+
+        self._prepare = prepare_serialized
+        self._refusal = InvalidArgumentError
+
+    def __call__(
+        self, pipe: _Pipe, request: tuple[Any, ...]
+    ) -> tuple[tuple[WriteItem, ...], tuple[int, int]] | None:
+        """The request's one item and when it was prepared; ``None`` once refused (answered)."""
+        _, call, centre_id, record = request
+        started = time.time_ns()
+        try:
+            item = self._prepare(record, centre_id)
+        except self._refusal as refusal:
+            violations = [(v.field, v.description) for v in refusal.violations]
+            pipe.send((REFUSED, call, refusal.message, violations, (started, time.time_ns())))
+            return None
+        return (item,), (started, time.time_ns())
+
+
+def _serve(
+    pipe: _Pipe, transactions: Transactions, max_batch_records: int, prepare: _Preparer
+) -> None:
     queued: deque[tuple[Any, ...]] = deque()
     previous_requests = 0
     while True:
@@ -123,18 +158,38 @@ def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> N
         batch = [first]
         total = _size(first)
         # One caller's items always share a transaction; an ingestion opens the next one.
-        while queued and queued[0][0] == WRITE and total + _size(queued[0]) <= max_batch_records:
+        while queued and queued[0][0] != INGEST and total + _size(queued[0]) <= max_batch_records:
             request = queued.popleft()
             batch.append(request)
             total += _size(request)
         previous_requests = len(batch)
-        _write(pipe, transactions, batch)
+        _write(pipe, transactions, batch, prepare)
 
 
-def _write(pipe: _Pipe, transactions: Transactions, batch: list[tuple[Any, ...]]) -> None:
-    calls = [request[1] for request in batch]
+def _write(
+    pipe: _Pipe,
+    transactions: Transactions,
+    batch: list[tuple[Any, ...]],
+    prepare: _Preparer,
+) -> None:
+    calls: list[int] = []
+    groups: list[tuple[WriteItem, ...]] = []
+    prepared: list[tuple[int, int] | None] = []
+    for request in batch:
+        if request[0] == PREPARE:
+            done = prepare(pipe, request)
+            if done is None:
+                continue
+            items, when = done
+        else:
+            items, when = items_from_wire(request[2]), None
+        calls.append(request[1])
+        groups.append(items)
+        prepared.append(when)
+    if not calls:
+        return  # every record of the batch was refused
     try:
-        result = transactions.run([items_from_wire(request[2]) for request in batch])
+        result = transactions.run(groups)
     except Exception as error:
         pipe.send((FAILED, calls, describe_failure(error)))
         return
@@ -144,6 +199,7 @@ def _write(pipe: _Pipe, transactions: Transactions, batch: list[tuple[Any, ...]]
             records_to_wire(result.records),
             calls,
             [outcomes_to_wire(outcomes) for outcomes in result.outcomes],
+            prepared,
         )
     )
 
@@ -174,7 +230,7 @@ def _run(path: Path, synchronous: Literal["full", "normal"], max_batch_records: 
     try:
         transactions = Transactions(connection)
         pipe.send((READY,))
-        _serve(pipe, transactions, max_batch_records)
+        _serve(pipe, transactions, max_batch_records, _Preparer())
     finally:
         connection.close()
 

@@ -159,6 +159,8 @@ PUBLIC = {
         "IngestOutcome",
         "Ingestion",
         "NameKey",
+        "PreparationRefused",
+        "PreparedWrite",
         "RecordStore",
         "SearchQuery",
         "SqliteRecordStore",

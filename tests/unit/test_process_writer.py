@@ -22,6 +22,8 @@ from gateway.store import (
     Ingestion,
     IngestOutcome,
     NameKey,
+    PreparationRefused,
+    PreparedWrite,
     SqliteRecordStore,
     StoredRecord,
     StoredVersion,
@@ -41,6 +43,8 @@ from gateway.store.wire import (
     records_to_wire,
     take_messages,
 )
+from liaison.v1 import record_pb2
+from tests.factories import person
 from tests.unit.test_sqlite_store import count_rows, db_path, make_item, open_store
 
 
@@ -233,3 +237,53 @@ async def test_a_file_that_is_not_a_database_is_refused_at_open(tmp_path: Path) 
     with pytest.raises(StoreError, match="cannot open"):
         await store.open()
     assert store.writer_process_id is None
+
+
+# --- Records prepared in the writer process (Submit) -----------------------------------------
+
+
+async def test_a_record_is_prepared_and_written_in_the_process(store: SqliteRecordStore) -> None:
+    assert store.prepares_records
+    record = person("TEST:p1")
+    result = await store.prepare_and_write(record.SerializeToString(), "LOCAL-CENTRE")
+    assert isinstance(result, PreparedWrite)
+    started, ended = result.prepared_ns
+    assert 0 < started <= ended
+    assert isinstance(result.outcome, StoredVersion)
+    assert (result.outcome.record_id, result.outcome.version) == ("TEST:p1", 1)
+    stored = await store.get("TEST:p1")
+    assert stored is not None
+    kept = record_pb2.Record.FromString(stored.blob)
+    assert kept.provenance.originating_centre == "LOCAL-CENTRE"  # stamped as on the loop
+    assert kept.provenance.HasField("received_at")
+    # The same record again, prepared again: recognised as a duplicate.
+    again = await store.prepare_and_write(record.SerializeToString(), "LOCAL-CENTRE")
+    assert isinstance(again, PreparedWrite)
+    assert isinstance(again.outcome, StoredVersion)
+    assert again.outcome.duplicate
+
+
+async def test_refused_records_are_answered_and_nothing_is_written(
+    store: SqliteRecordStore,
+) -> None:
+    bad = person("TEST:bad", birth=(1975, 13, 1))
+    results = await asyncio.gather(
+        store.prepare_and_write(bad.SerializeToString(), "LOCAL"),
+        store.prepare_and_write(person("TEST:good").SerializeToString(), "LOCAL"),
+        store.prepare_and_write(b"\xff\xff not a record", "LOCAL"),
+    )
+    refused, accepted, garbled = results
+    assert isinstance(refused, PreparationRefused)
+    assert refused.message == "record TEST:bad is invalid: 1 field violation(s)"
+    assert [field for field, _ in refused.violations] == ["person.birth_date.month"]
+    assert isinstance(accepted, PreparedWrite)
+    assert isinstance(garbled, PreparationRefused)
+    assert garbled.message == "the record is not a valid liaison.v1.Record message"
+    assert count_rows(store.path, "versions") == 1
+
+
+async def test_a_store_with_a_writer_thread_does_not_prepare(tmp_path: Path) -> None:
+    async with open_store(db_path(tmp_path), writer="thread") as threaded:
+        assert not threaded.prepares_records
+        with pytest.raises(NotImplementedError):
+            await threaded.prepare_and_write(person("TEST:p1").SerializeToString(), "LOCAL")

@@ -1,0 +1,136 @@
+"""Submit answers the same whether the store's writer process prepares the record (the default)
+or the event loop does (a writer thread): acknowledgements, refusals, field violations, spans."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Literal
+
+import grpc
+import pytest
+from grpc import aio
+
+from gateway.server import Gateway
+from liaison.v1 import exchange_pb2, record_pb2
+from tests.conftest import make_config
+from tests.factories import person, travel_document
+from tests.rpc import ExchangeStub, violations_of
+from tests.telemetry.conftest import recording
+
+Writer = Literal["process", "thread"]
+
+
+def _bad_person() -> record_pb2.Record:
+    record = person("TEST:bad", birth=(1975, 13, 40))
+    record.person.sex = 42  # type: ignore[assignment]  # an enum number the contract lacks
+    record.person.nationalities[0].code = "ZZZ"
+    return record
+
+
+def _no_body() -> record_pb2.Record:
+    return record_pb2.Record(record_id="TEST:empty")
+
+
+async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
+    """What a gateway with ``writer`` answers to a fixed series of Submits, times left out."""
+    config = make_config(tmp_path / writer)
+    config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, writer=writer))
+    gateway = Gateway(config)
+    await gateway.start()
+    answers: list[Any] = []
+    try:
+        async with aio.insecure_channel(gateway.address) as channel:
+            exchange = ExchangeStub(channel)
+            changed = person("TEST:p1", family="SMITH")
+            for record in (
+                person("TEST:p1"),
+                person("TEST:p1"),  # duplicate
+                changed,  # new version
+                travel_document("TEST:d1"),
+                _bad_person(),
+                _no_body(),
+                person("TEST:p2", centre="BE-I2C"),
+            ):
+                try:
+                    response = await exchange.Submit(exchange_pb2.SubmitRequest(record=record))
+                except aio.AioRpcError as error:
+                    answers.append((error.code(), error.details(), violations_of(error)))
+                    continue
+                ack = response.ack
+                answers.append(
+                    (ack.record_id, ack.version, ack.sequence, ack.duplicate, ack.content_sha256)
+                )
+            stale = person("TEST:p1", family="JONES")
+            stale.version = 1
+            with pytest.raises(aio.AioRpcError) as raised:
+                await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
+            answers.append((raised.value.code(), raised.value.details()))
+            stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:p2"))
+            answers.append(stored.record.provenance.originating_centre)
+    finally:
+        await gateway.stop(grace=0)
+    return answers
+
+
+async def test_both_writers_answer_alike(tmp_path: Path) -> None:
+    thread = await _answers(tmp_path, "thread")
+    process = await _answers(tmp_path, "process")
+    assert process == thread
+    # The series exercised what it should: two refusals with field violations, a conflict.
+    refusals = [answer for answer in thread if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
+    assert len(refusals) == 2
+    assert refusals[0][2]["record.person.birth_date.month"]
+    assert "record.person.sex" in refusals[0][2]
+    assert thread[-2][0] == grpc.StatusCode.ABORTED
+    assert thread[-1] == "BE-I2C"
+
+
+@pytest.fixture(params=["process", "thread"])
+async def traced(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Gateway, Any]]:
+    recorded = recording()
+    config = make_config(tmp_path)
+    config = dataclasses.replace(
+        config, storage=dataclasses.replace(config.storage, writer=request.param)
+    )
+    gateway = Gateway(config, telemetry=recorded.telemetry)
+    await gateway.start()
+    try:
+        yield gateway, recorded
+    finally:
+        await gateway.stop(grace=0)
+        recorded.telemetry.shutdown()
+
+
+async def test_spans_of_a_submit_are_the_same_shape(traced: tuple[Gateway, Any]) -> None:
+    gateway, recorded = traced
+    interceptors = recorded.telemetry.aio_client_interceptors(gateway.address)
+    async with aio.insecure_channel(gateway.address, interceptors=interceptors) as channel:
+        exchange = ExchangeStub(channel)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p1")))
+        with pytest.raises(aio.AioRpcError):
+            await exchange.Submit(exchange_pb2.SubmitRequest(record=_bad_person()))
+    spans = recorded.spans.get_finished_spans()
+    by_name: dict[str, list[Any]] = {}
+    for span in spans:
+        by_name.setdefault(span.name, []).append(span)
+    servers = [s for s in by_name["/liaison.v1.RecordExchange/Submit"] if s.kind.name == "SERVER"]
+    assert len(servers) == 2
+    accepted, refused = sorted(by_name["liaison.validate"], key=lambda s: s.start_time)
+    assert dict(accepted.attributes) == {"liaison.records.count": 1}
+    assert dict(refused.attributes)["liaison.records.rejected"] == 1
+    assert dict(refused.attributes)["liaison.validation.violations"] >= 3
+    [write] = by_name["liaison.store.write"]
+    assert dict(write.attributes)["liaison.records.stored"] == 1
+    for span in (accepted, refused, write):
+        assert span.parent is not None
+        assert span.parent.span_id in {server.context.span_id for server in servers}
+        assert span.start_time <= span.end_time
+    # Validation ends before the write's span begins, within the server span.
+    assert accepted.end_time <= write.start_time
+    server = next(s for s in servers if s.context.span_id == write.parent.span_id)
+    assert server.start_time <= accepted.start_time
+    assert write.end_time <= server.end_time
