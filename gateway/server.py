@@ -70,6 +70,7 @@ class Gateway:
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
         self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
+        self._store.add_commit_timer(self._telemetry.metrics.store_committed)
         self._preparer = (
             preparer
             if preparer is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import time
 from collections.abc import AsyncIterator
 
 from grpc import aio
@@ -97,7 +96,6 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             # Forwarded later, these records carry the submission's trace to the peers.
             for item in items:
                 self._traces.remember(item.record_id, item.content_sha256)
-        started = time.perf_counter()
         with ChildSpan(self._tracer, STORE_WRITE_SPAN, {attr.RECORDS_COUNT: len(items)}) as span:
             try:
                 outcomes = await self._store.write(items)
@@ -105,8 +103,6 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 for centre, count in collections.Counter(centres).items():
                     self._metrics.rejected(count, "store", centre)
                 raise
-            finally:
-                self._metrics.store_write_duration.record(time.perf_counter() - started)
             if span is not None or self._telemetry.metering:
                 self._count_outcomes(outcomes, centres, span)
         return outcomes
@@ -236,8 +232,6 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 VALIDATE_SPAN, attributes=_ONE_RECORD, start_time=prepared_at
             ).end(end_time=validated_at)
         outcomes = [result.outcome]
-        # The write's share: from the end of the preparation to the commit.
-        self._metrics.store_write_duration.record(max(0, time.time_ns() - validated_at) / 1e9)
         write_span: Span | None = (
             self._tracer.start_span(
                 STORE_WRITE_SPAN, attributes=_ONE_RECORD, start_time=validated_at

@@ -306,6 +306,12 @@ class RecordStore(abc.ABC):
     async def last_sequence(self) -> int:
         """The highest committed sequence number (0 when empty)."""
 
+    def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
+        """Register ``timer``, called with each committed transaction's duration in seconds;
+        returns a function that unregisters it. A store that does not time its transactions
+        (this default) never calls it."""
+        return lambda: None
+
     @abc.abstractmethod
     def add_commit_listener(self, listener: CommitListener) -> Callable[[], None]:
         """Register ``listener`` for new versions; returns a function that unregisters it."""

@@ -57,7 +57,7 @@ class ProcessWriter:
         synchronous: Literal["full", "normal"],
         max_batch_records: int,
         loop: asyncio.AbstractEventLoop,
-        publish: Callable[[list[StoredRecord]], None],
+        publish: Callable[[list[StoredRecord], float], None],
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``)."""
         self._path = path
@@ -169,12 +169,11 @@ class ProcessWriter:
     def _answer(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == COMMITTED:
-            _, records, calls, outcomes, prepared = message
+            _, records, calls, outcomes, prepared, seconds = message
             self._transactions_committed += 1
             # Listeners first, as the writer thread does: a subscriber has the new versions
             # queued before an acknowledgement can make anyone look for them.
-            if records:
-                self._publish(records_from_wire(records))
+            self._publish(records_from_wire(records), seconds)
             for call, wire, when in zip(calls, outcomes, prepared, strict=True):
                 request = self._waiting.pop(call)
                 if request.future.done():
@@ -194,10 +193,9 @@ class ProcessWriter:
                     )
                 )
         elif kind == INGESTED:
-            _, call, outcome, records = message
+            _, call, outcome, records, seconds = message
             self._transactions_committed += 1
-            if records:
-                self._publish(records_from_wire(records))
+            self._publish(records_from_wire(records), seconds)
             request = self._waiting.pop(call)
             if isinstance(request, IngestRequest) and not request.future.done():
                 request.future.set_result(ingest_outcome_from_wire(outcome))

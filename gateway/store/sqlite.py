@@ -92,6 +92,7 @@ class SqliteRecordStore(RecordStore):
         self._reader_connections: list[sqlite3.Connection] = []
         self._reader_connections_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
+        self._timers: list[Callable[[float], None]] = []
         self._accepting = False
         self._opened = False
         self._closing: asyncio.Future[None] | None = None
@@ -279,7 +280,29 @@ class SqliteRecordStore(RecordStore):
 
         return unregister
 
-    def _publish(self, records: list[StoredRecord]) -> None:
+    def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
+        """Call ``timer`` on the event loop with each committed transaction's duration in
+        seconds (``BEGIN`` to ``COMMIT``; many writes share a transaction).
+
+        Returns:
+            A function that unregisters the timer (calling it again does nothing).
+        """
+        self._timers.append(timer)
+
+        def unregister() -> None:
+            if timer in self._timers:
+                self._timers.remove(timer)
+
+        return unregister
+
+    def _publish(self, records: list[StoredRecord], seconds: float) -> None:
+        for timer in tuple(self._timers):
+            try:
+                timer(seconds)
+            except Exception:
+                logger.exception("store commit timer %r failed", timer)
+        if not records:
+            return
         # A copy: a listener may unregister itself (or another) while being called.
         for listener in tuple(self._listeners):
             try:

@@ -16,6 +16,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from time import perf_counter
 from typing import TypeVar
 
 from gateway.store.base import (
@@ -114,6 +115,8 @@ class Transactions:
         self._connection = connection
         row = connection.execute(_LAST_COMMITTED_AT).fetchone()
         self._last_committed_us: int = 0 if row is None else row[0]
+        self.last_seconds = 0.0
+        """How long the last committed transaction took, from ``BEGIN`` to ``COMMIT``."""
 
     def run(self, groups: Sequence[Sequence[WriteItem]]) -> TransactionResult:
         """Apply every group's items, in order, in one ``BEGIN IMMEDIATE … COMMIT``.
@@ -141,6 +144,7 @@ class Transactions:
     def _in_transaction(self, work: Callable[[int], _T]) -> _T:
         """Run ``work(commit time)`` in one ``BEGIN IMMEDIATE … COMMIT``; roll back on failure."""
         connection = self._connection
+        started = perf_counter()
         connection.execute("BEGIN IMMEDIATE")
         try:
             # Never behind the previous transaction, so that commit times follow sequence order
@@ -156,6 +160,7 @@ class Transactions:
                     connection.execute("ROLLBACK")
             raise
         self._last_committed_us = committed_at_us
+        self.last_seconds = perf_counter() - started
         return result
 
     def _ingest(

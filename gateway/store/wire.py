@@ -11,8 +11,9 @@ record_bytes)`` (one record the writer prepares itself) and ``(INGEST, call, ada
 payload_sha256, items)``. Answers (writer → gateway): ``(READY,)`` or ``(OPEN_FAILED,
 message)`` once at the start; ``(REFUSED, call, message, violations, prepared_ns)`` for a
 record its preparation refused; then per transaction ``(COMMITTED, records, calls, outcomes,
-prepared_ns)`` (``prepared_ns`` per call: ``None``, or when its preparation started and ended),
-``(INGESTED, call, outcome, records)`` or ``(FAILED, calls, reason)``, in commit order.
+prepared_ns, seconds)`` (``prepared_ns`` per call: ``None``, or when its preparation started and
+ended; ``seconds``: the transaction's duration), ``(INGESTED, call, outcome, records, seconds)``
+or ``(FAILED, calls, reason)``, in commit order.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class Writer:
         synchronous: Literal["full", "normal"],
         max_batch_records: int,
         loop: asyncio.AbstractEventLoop,
-        publish: Callable[[list[StoredRecord]], None],
+        publish: Callable[[list[StoredRecord], float], None],
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start`.
 
@@ -86,8 +86,8 @@ class Writer:
             synchronous: SQLite ``synchronous`` level.
             max_batch_records: Most records per transaction (a larger request goes alone).
             loop: The event loop that owns the callers' futures.
-            publish: Called on ``loop`` with each transaction's new versions, before the
-                callers are resolved.
+            publish: Called on ``loop`` after each transaction with its new versions (maybe
+                none) and how long it took in seconds, before the callers are resolved.
         """
         self._path = path
         self._synchronous: Literal["full", "normal"] = synchronous
@@ -194,7 +194,7 @@ class Writer:
             self._call_on_loop(self._fail, requests, reason)
             return
         self._transactions_committed += 1
-        self._call_on_loop(self._resolve, requests, result)
+        self._call_on_loop(self._resolve, requests, result, transactions.last_seconds)
 
     def _commit_ingestion(self, transactions: Transactions, request: IngestRequest) -> None:
         try:
@@ -209,22 +209,27 @@ class Writer:
             self._call_on_loop(self._fail, [request], reason)
             return
         self._transactions_committed += 1
-        self._call_on_loop(self._resolve_ingestion, request, outcome, records)
+        seconds = transactions.last_seconds
+        self._call_on_loop(self._resolve_ingestion, request, outcome, records, seconds)
 
     def _resolve_ingestion(
-        self, request: IngestRequest, outcome: IngestOutcome, records: list[StoredRecord]
+        self,
+        request: IngestRequest,
+        outcome: IngestOutcome,
+        records: list[StoredRecord],
+        seconds: float,
     ) -> None:
         # On the loop; listeners first, as in _resolve.
-        if records:
-            self._publish(records)
+        self._publish(records, seconds)
         if not request.future.done():
             request.future.set_result(outcome)
 
-    def _resolve(self, requests: list[WriteRequest], result: TransactionResult) -> None:
+    def _resolve(
+        self, requests: list[WriteRequest], result: TransactionResult, seconds: float
+    ) -> None:
         # On the loop. Listeners first, so that a subscriber has the new versions queued before
         # the submitter's acknowledgement can make anyone look for them.
-        if result.records:
-            self._publish(result.records)
+        self._publish(result.records, seconds)
         for request, outcomes in zip(requests, result.outcomes, strict=True):
             # A cancelled caller's items are committed all the same; only the answer is dropped.
             if not request.future.done():

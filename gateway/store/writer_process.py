@@ -200,6 +200,7 @@ def _write(
             calls,
             [outcomes_to_wire(outcomes) for outcomes in result.outcomes],
             prepared,
+            transactions.last_seconds,
         )
     )
 
@@ -213,7 +214,15 @@ def _ingest(pipe: _Pipe, transactions: Transactions, request: tuple[Any, ...]) -
     except Exception as error:
         pipe.send((FAILED, [call], describe_failure(error)))
         return
-    pipe.send((INGESTED, call, ingest_outcome_to_wire(outcome), records_to_wire(records)))
+    pipe.send(
+        (
+            INGESTED,
+            call,
+            ingest_outcome_to_wire(outcome),
+            records_to_wire(records),
+            transactions.last_seconds,
+        )
+    )
 
 
 def _run(path: Path, synchronous: Literal["full", "normal"], max_batch_records: int) -> None:

@@ -140,8 +140,8 @@ class GatewayMetrics:
         ``liaison.records.translated``: records decoded or encoded by an adapter.
         ``liaison.records.rejected``: records refused, by adapter, originating centre and reason.
         ``liaison.diagnostics``: adapter diagnostics, by adapter, code and severity.
-        ``liaison.store.write.duration`` (s): a request's records handed to the store until
-            their transaction committed.
+        ``liaison.store.commit.duration`` (s): one store transaction, from its start to its
+            commit (many requests share one: group commit).
         ``liaison.subscriptions.active``: subscription streams open now.
         ``liaison.subscription.lag``: versions a subscriber was behind when a delivery started.
     """
@@ -191,13 +191,11 @@ class GatewayMetrics:
                 (attr.DIAGNOSTIC_SEVERITY, _NAME),
             ),
         )
-        self.store_write_duration = _DeferredHistogram(
-            meter.create_histogram(
-                "liaison.store.write.duration",
-                unit="s",
-                description="Records handed to the store until their transaction committed.",
-            ),
-            defer=collected,
+        # Recorded at once, on the event loop: one measurement per transaction, not per call.
+        self._commit_duration = meter.create_histogram(
+            "liaison.store.commit.duration",
+            unit="s",
+            description="One store transaction, from its start to its commit.",
         )
         self._lag = meter.create_histogram(
             "liaison.subscription.lag",
@@ -205,11 +203,7 @@ class GatewayMetrics:
             description="Versions a subscriber was behind when a delivery started.",
         )
         self._meter = meter
-        self._deferred = (
-            self.rpc_server_duration,
-            self.rpc_client_duration,
-            self.store_write_duration,
-        )
+        self._deferred = (self.rpc_server_duration, self.rpc_client_duration)
         # The SDK runs observable callbacks first when it collects: this one reports nothing and
         # flushes the deferred histograms, so their values are in the same collection.
         meter.create_observable_gauge(
@@ -254,6 +248,10 @@ class GatewayMetrics:
     def diagnostic(self, adapter: str, code: str, severity: str) -> None:
         """Count one diagnostic."""
         self._diagnostics.add(1, adapter, code, severity)
+
+    def store_committed(self, seconds: float) -> None:
+        """Record one store transaction's duration (a store's commit timer)."""
+        self._commit_duration.record(seconds)
 
     def subscription_lag(self, versions: int) -> None:
         """Record how far behind a subscriber was when a delivery started."""

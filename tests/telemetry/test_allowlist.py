@@ -61,10 +61,10 @@ def test_metric_attributes_outside_the_allowlist_are_dropped() -> None:
     reader = InMemoryMetricReader()
     telemetry = Telemetry.create("TEST", metric_reader=reader)
     try:
-        telemetry.metrics.store_write_duration.record(
+        telemetry.metrics.rpc_client_duration.record(
             0.01, {attr.RPC_METHOD: "Submit", "person.family_name": "DOE"}
         )
-        assert [a for a, _ in points(reader, "liaison.store.write.duration")] == [
+        assert [a for a, _ in points(reader, "rpc.client.call.duration")] == [
             {attr.RPC_METHOD: "Submit"}
         ]
     finally:

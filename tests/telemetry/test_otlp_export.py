@@ -72,7 +72,7 @@ async def test_spans_and_metrics_reach_the_collector(
     attributes = {a.key: a.value for a in server.attributes}
     assert attributes["rpc.method"].string_value == "Submit"
     assert attributes["rpc.grpc.status_code"].int_value == 0
-    assert {"rpc.server.call.duration", "liaison.store.write.duration"} <= receiver.metric_names()
+    assert {"rpc.server.call.duration", "liaison.store.commit.duration"} <= receiver.metric_names()
 
     # Log lines are JSON with the trace fields; the startup line stays as the tools parse it.
     logs = [json.loads(line) for line in process.output if line.startswith("{")]

@@ -287,3 +287,20 @@ async def test_a_store_with_a_writer_thread_does_not_prepare(tmp_path: Path) -> 
         assert not threaded.prepares_records
         with pytest.raises(NotImplementedError):
             await threaded.prepare_and_write(person("TEST:p1").SerializeToString(), "LOCAL")
+
+
+@pytest.mark.parametrize("writer", ["process", "thread"])
+async def test_commit_timers_hear_of_every_transaction(tmp_path: Path, writer: str) -> None:
+    async with open_store(db_path(tmp_path), writer=writer) as timed:  # type: ignore[arg-type]
+        durations: list[float] = []
+        unregister = timed.add_commit_timer(durations.append)
+        before = timed.transactions_committed
+        await asyncio.gather(*(timed.write([make_item(f"WCO:{n}")]) for n in range(20)))
+        items = (make_item("WCO:ingested"),)
+        await timed.ingest(Ingestion("lines", hashlib.sha256(b"p").digest(), items))
+        assert len(durations) == timed.transactions_committed - before
+        assert all(0 < seconds < 60 for seconds in durations)
+        unregister()
+        unregister()  # twice is harmless
+        await timed.write([make_item("WCO:after")])
+        assert len(durations) == timed.transactions_committed - before - 1
