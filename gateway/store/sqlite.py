@@ -272,13 +272,7 @@ class SqliteRecordStore(RecordStore):
         Returns:
             A function that unregisters the listener (calling it again does nothing).
         """
-        self._listeners.append(listener)
-
-        def unregister() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
-
-        return unregister
+        return _register(self._listeners, listener)
 
     def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
         """Call ``timer`` on the event loop with each committed transaction's duration in
@@ -287,13 +281,7 @@ class SqliteRecordStore(RecordStore):
         Returns:
             A function that unregisters the timer (calling it again does nothing).
         """
-        self._timers.append(timer)
-
-        def unregister() -> None:
-            if timer in self._timers:
-                self._timers.remove(timer)
-
-        return unregister
+        return _register(self._timers, timer)
 
     def _publish(self, records: list[StoredRecord], seconds: float) -> None:
         for timer in tuple(self._timers):
@@ -376,3 +364,14 @@ def _check_limit(limit: int) -> None:
     # SQLite reads a negative LIMIT as "no limit": refuse it rather than return everything.
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
+
+
+def _register(registry: list[_T], item: _T) -> Callable[[], None]:
+    """Add ``item`` to ``registry``; return the function that takes it out (once)."""
+    registry.append(item)
+
+    def unregister() -> None:
+        if item in registry:
+            registry.remove(item)
+
+    return unregister
