@@ -71,12 +71,14 @@ class Gateway:
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
         self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
         self._store.add_commit_timer(self._telemetry.metrics.store_committed)
+        self._store.add_unavailable_listener(self._store_unavailable)
         self._preparer = (
             preparer
             if preparer is not None
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
         self._server: aio.Server | None = None
+        self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._port = 0
@@ -160,6 +162,17 @@ class Gateway:
         for problem in self._registry.problems:
             _log.warning("adapter plugin not loaded: %s: %s", problem.entry_point, problem.reason)
         _log.info("gateway started: centre %s on port %d", self.config.centre_id, self._port)
+
+    def _store_unavailable(self, reason: str) -> None:
+        """The store can no longer write: say so, and stop advertising the gateway as SERVING
+        (reads still work, but a load balancer must send submissions elsewhere)."""
+        _log.error("store writes unavailable (%s): health is NOT_SERVING until a restart", reason)
+
+        async def not_serving() -> None:
+            for service in ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE):
+                await self._health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+        self._unhealthy = asyncio.ensure_future(not_serving())
 
     async def _serve(self, limits: LimitsConfig) -> aio.Server:
         """Build, bind and start the gRPC server with every service."""

@@ -306,6 +306,12 @@ class RecordStore(abc.ABC):
     async def last_sequence(self) -> int:
         """The highest committed sequence number (0 when empty)."""
 
+    def add_unavailable_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Register ``listener``, called on the event loop with the reason if the store stops
+        accepting writes on its own (not when closed); returns a function that unregisters it.
+        A store that cannot fail that way (this default) never calls it."""
+        return lambda: None
+
     def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
         """Register ``timer``, called with each committed transaction's duration in seconds;
         returns a function that unregisters it. A store that does not time its transactions

@@ -58,8 +58,10 @@ class ProcessWriter:
         max_batch_records: int,
         loop: asyncio.AbstractEventLoop,
         publish: Callable[[list[StoredRecord], float], None],
+        ended: Callable[[str], None] = lambda reason: None,
     ) -> None:
-        """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``)."""
+        """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``;
+        ``ended`` is called with the reason if the process ends before :meth:`stop`)."""
         self._path = path
         self._synchronous = synchronous
         self._max_batch_records = max_batch_records
@@ -74,6 +76,8 @@ class ProcessWriter:
         self._next_call = 0
         self._outgoing: list[bytes] = []
         self._ended: str | None = None
+        self._on_ended = ended
+        self._stopping = False
         self._transactions_committed = 0
 
     @property
@@ -148,6 +152,7 @@ class ProcessWriter:
         """Commit every request queued so far, then end the process."""
         if self._transport is None:
             return
+        self._stopping = True
         self._flush()
         if self._requests is not None:
             # The end of its input tells the process to commit what it has, answer and exit.
@@ -224,6 +229,7 @@ class ProcessWriter:
         if self._ended is not None:
             return
         self._ended = reason
+        was_serving = self._ready.done()
         if not self._ready.done():
             self._ready.set_exception(
                 StoreError(f"store {self._path}: the writer process ended while starting")
@@ -237,6 +243,8 @@ class ProcessWriter:
             )
         for request in waiting.values():
             _fail(request, reason)
+        if was_serving and not self._stopping:
+            self._on_ended(reason)
 
     def _abandon(self) -> None:
         transport = self._transport

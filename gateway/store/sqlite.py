@@ -93,6 +93,7 @@ class SqliteRecordStore(RecordStore):
         self._reader_connections_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
         self._timers: list[Callable[[float], None]] = []
+        self._unavailable: list[Callable[[str], None]] = []
         self._accepting = False
         self._opened = False
         self._closing: asyncio.Future[None] | None = None
@@ -127,8 +128,12 @@ class SqliteRecordStore(RecordStore):
             raise StoreClosedError("a store can be opened only once")
         self._opened = True
         loop = asyncio.get_running_loop()
-        kind = ProcessWriter if self._writer_kind == "process" else Writer
-        writer = kind(self._path, self._synchronous, self._max_batch_records, loop, self._publish)
+        arguments = (self._path, self._synchronous, self._max_batch_records, loop, self._publish)
+        writer = (
+            ProcessWriter(*arguments, ended=self._writes_lost)
+            if self._writer_kind == "process"
+            else Writer(*arguments)
+        )
         await writer.start()
         self._loop = loop
         self._writer = writer
@@ -273,6 +278,22 @@ class SqliteRecordStore(RecordStore):
             A function that unregisters the listener (calling it again does nothing).
         """
         return _register(self._listeners, listener)
+
+    def add_unavailable_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener`` on the event loop with the reason if the writer process ends while
+        the store is open (every write then fails; reads go on).
+
+        Returns:
+            A function that unregisters the listener (calling it again does nothing).
+        """
+        return _register(self._unavailable, listener)
+
+    def _writes_lost(self, reason: str) -> None:
+        for listener in tuple(self._unavailable):
+            try:
+                listener(reason)
+            except Exception:
+                logger.exception("store unavailable listener %r failed", listener)
 
     def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
         """Call ``timer`` on the event loop with each committed transaction's duration in

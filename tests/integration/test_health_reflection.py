@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 
+import grpc
+import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -11,6 +16,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from gateway.server import Gateway
 from gateway.services.exchange import SERVICE_NAME
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
+from liaison.v1 import exchange_pb2
+from tests.factories import person
+from tests.rpc import ExchangeStub
 
 
 async def test_health_reports_serving_overall_and_per_service(channel: aio.Channel) -> None:
@@ -47,3 +55,27 @@ async def test_reflection_lists_the_services(channel: aio.Channel) -> None:
         "grpc.reflection.v1alpha.ServerReflection",
     }
     assert responses[1].file_descriptor_response.file_descriptor_proto, "descriptors are served"
+
+
+async def test_health_turns_not_serving_when_the_store_writer_dies(gateway: Gateway) -> None:
+    pid = gateway.store.writer_process_id  # type: ignore[attr-defined]
+    assert pid is not None
+    async with aio.insecure_channel(gateway.address) as channel:
+        health_stub = health_pb2_grpc.HealthStub(channel)
+        exchange = ExchangeStub(channel)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p1")))
+        watch = health_stub.Watch(health_pb2.HealthCheckRequest(service=""))
+        assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+        os.kill(pid, signal.SIGKILL)
+        changed = await asyncio.wait_for(watch.read(), 30)
+        assert changed.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        for service in (SERVICE_NAME, TRANSLATION_SERVICE):
+            response = await health_stub.Check(health_pb2.HealthCheckRequest(service=service))
+            assert response.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        with pytest.raises(aio.AioRpcError) as refused:
+            await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p2")))
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        # Reads go on.
+        found = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:p1"))
+        assert found.record.record_id == "TEST:p1"
+        watch.cancel()

@@ -304,3 +304,21 @@ async def test_commit_timers_hear_of_every_transaction(tmp_path: Path, writer: s
         unregister()  # twice is harmless
         await timed.write([make_item("WCO:after")])
         assert len(durations) == timed.transactions_committed - before - 1
+
+
+async def test_unavailable_listeners_hear_of_a_dead_writer_not_of_a_close(tmp_path: Path) -> None:
+    reasons: list[str] = []
+    async with open_store(db_path(tmp_path / "closed"), writer="process") as closed:
+        closed.add_unavailable_listener(reasons.append)
+        await closed.write([make_item("WCO:1")])
+    assert reasons == []
+    async with open_store(db_path(tmp_path / "killed"), writer="process") as killed:
+        killed.add_unavailable_listener(reasons.append)
+        pid = killed.writer_process_id
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(300):
+            if reasons:
+                break
+            await asyncio.sleep(0.01)
+    assert reasons == ["the store writer process ended"]
