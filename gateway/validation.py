@@ -36,6 +36,7 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 _ENTITY_ID = re.compile(r"^[0-9]{4}/[0-9]+$")
 _UNLOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 _IATA = re.compile(r"^[A-Z]{3}$")
+_LIST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 _TIMESTAMP_MIN, _TIMESTAMP_MAX = -62135596800, 253402300799
 
@@ -69,7 +70,7 @@ def validate_record(record: record_pb2.Record) -> Violations:
                 "body",
                 "exactly one body (person, travel_document, "
                 "vehicle, seizure, notice, passenger_manifest, "
-                "cultural_object) is required",
+                "cultural_object, screening_hit) is required",
             )
         )
     _walk(record, "", violations)
@@ -353,6 +354,31 @@ def _cultural_object(item: Any, path: str, violations: Violations) -> None:
     )
 
 
+def _screening_hit(hit: Any, path: str, violations: Violations) -> None:
+    for name in ("subject_record_id", "entry_record_id"):
+        value = getattr(hit, name)
+        if not RECORD_ID_PATTERN.fullmatch(value):
+            violations.append(FieldViolation(f"{path}.{name}", "must be a valid record id"))
+    if hit.manifest_record_id and not RECORD_ID_PATTERN.fullmatch(hit.manifest_record_id):
+        violations.append(FieldViolation(f"{path}.manifest_record_id", "must be a valid record id"))
+    for name in ("subject_version", "entry_version"):
+        _required(violations, f"{path}.{name}", getattr(hit, name), "must be 1 or more")
+    if not _LIST_NAME.fullmatch(hit.list):
+        violations.append(
+            FieldViolation(f"{path}.list", "must be a list name: lower-case letters, digits, '-'")
+        )
+    if not 0.0 <= hit.score <= 1.0:  # NaN fails both comparisons
+        violations.append(FieldViolation(f"{path}.score", "must be between 0 and 1"))
+    _required(violations, f"{path}.band", hit.band)
+    if not CENTRE_ID_PATTERN.fullmatch(hit.entry_centre):
+        violations.append(FieldViolation(f"{path}.entry_centre", "must be a centre id"))
+    for index, evidence in enumerate(hit.explanation):
+        if evidence.weight != evidence.weight:
+            violations.append(
+                FieldViolation(f"{path}.explanation[{index}].weight", "must be a number")
+            )
+
+
 _BODY_RULES: dict[str, _TypeCheck] = {
     "person": _person,
     "travel_document": _travel_document,
@@ -361,4 +387,5 @@ _BODY_RULES: dict[str, _TypeCheck] = {
     "notice": _notice,
     "passenger_manifest": _passenger_manifest,
     "cultural_object": _cultural_object,
+    "screening_hit": _screening_hit,
 }

@@ -74,6 +74,7 @@ def test_kind_names_cover_every_record_kind() -> None:
         "notice": record_pb2.RECORD_KIND_NOTICE,
         "passenger_manifest": record_pb2.RECORD_KIND_PASSENGER_MANIFEST,
         "cultural_object": record_pb2.RECORD_KIND_CULTURAL_OBJECT,
+        "screening_hit": record_pb2.RECORD_KIND_SCREENING_HIT,
     }
 
 

@@ -238,6 +238,7 @@ BODIES: Final = (
     ("notice", "liaison.v1.Notice"),
     ("passenger_manifest", "liaison.v1.PassengerManifest"),
     ("cultural_object", "liaison.v1.CulturalObject"),
+    ("screening_hit", "liaison.v1.ScreeningHit"),
 )
 
 
@@ -281,6 +282,7 @@ SERVICES: Final = {
     },
     "Federation": {
         "Deliver": ("DeliverRequest", "DeliverResponse", False, False),
+        "KeepCheckpoint": ("KeepCheckpointRequest", "KeepCheckpointResponse", False, False),
     },
     "FederationAdmin": {
         "ListDeliveries": ("ListDeliveriesRequest", "ListDeliveriesResponse", False, False),
@@ -290,6 +292,12 @@ SERVICES: Final = {
             False,
             False,
         ),
+        "ListCheckpoints": ("ListCheckpointsRequest", "ListCheckpointsResponse", False, False),
+    },
+    "Screening": {
+        "Screen": ("ScreenRequest", "ScreenResponse", False, False),
+        "Decide": ("DecideRequest", "DecideResponse", False, False),
+        "ListHits": ("ListHitsRequest", "ListHitsResponse", False, False),
     },
 }
 

@@ -27,7 +27,7 @@ from liaison.v1 import exchange_pb2 as liaison_dot_v1_dot_exchange__pb2
 from liaison.v1 import record_pb2 as liaison_dot_v1_dot_record__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bliaison/v1/federation.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19liaison/v1/exchange.proto\x1a\x17liaison/v1/record.proto\"\xb0\x01\n\x0f\x46orwardedRecord\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12\x44\n\rtrace_context\x18\x02 \x03(\x0b\x32-.liaison.v1.ForwardedRecord.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x0e\x44\x65liverRequest\x12,\n\x07records\x18\x01 \x03(\x0b\x32\x1b.liaison.v1.ForwardedRecord\"j\n\x0e\x44\x65liveryResult\x12$\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SubmitAckH\x00\x12(\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x17.liaison.v1.RecordErrorH\x00\x42\x08\n\x06result\">\n\x0f\x44\x65liverResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryResult\"\xe3\x02\n\x0e\x44\x65liveryStatus\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0c\n\x04peer\x18\x03 \x01(\t\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.liaison.v1.DeliveryState\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\r\x12\x12\n\nlast_error\x18\x06 \x01(\t\x12+\n\x0creceiver_ack\x18\x07 \x01(\x0b\x32\x15.liaison.v1.SubmitAck\x12-\n\tqueued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x0b \x01(\t\"r\n\x15ListDeliveriesRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0c\n\x04peer\x18\x02 \x01(\t\x12)\n\x06states\x18\x03 \x03(\x0e\x32\x19.liaison.v1.DeliveryState\x12\r\n\x05limit\x18\x04 \x01(\r\"H\n\x16ListDeliveriesResponse\x12.\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryStatus\"<\n\x18ReplayDeadLettersRequest\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x12\n\nrecord_ids\x18\x02 \x03(\t\"I\n\x19ReplayDeadLettersResponse\x12,\n\x08requeued\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryStatus*\xc2\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_STATE_QUEUED\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x12 \n\x1c\x44\x45LIVERY_STATE_DEAD_LETTERED\x10\x04\x12\x1b\n\x17\x44\x45LIVERY_STATE_WITHHELD\x10\x05\x32P\n\nFederation\x12\x42\n\x07\x44\x65liver\x12\x1a.liaison.v1.DeliverRequest\x1a\x1b.liaison.v1.DeliverResponse2\xcc\x01\n\x0f\x46\x65\x64\x65rationAdmin\x12W\n\x0eListDeliveries\x12!.liaison.v1.ListDeliveriesRequest\x1a\".liaison.v1.ListDeliveriesResponse\x12`\n\x11ReplayDeadLetters\x12$.liaison.v1.ReplayDeadLettersRequest\x1a%.liaison.v1.ReplayDeadLettersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bliaison/v1/federation.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19liaison/v1/exchange.proto\x1a\x17liaison/v1/record.proto\"\xb0\x01\n\x0f\x46orwardedRecord\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12\x44\n\rtrace_context\x18\x02 \x03(\x0b\x32-.liaison.v1.ForwardedRecord.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\">\n\x0e\x44\x65liverRequest\x12,\n\x07records\x18\x01 \x03(\x0b\x32\x1b.liaison.v1.ForwardedRecord\"j\n\x0e\x44\x65liveryResult\x12$\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SubmitAckH\x00\x12(\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x17.liaison.v1.RecordErrorH\x00\x42\x08\n\x06result\">\n\x0f\x44\x65liverResponse\x12+\n\x07results\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryResult\"\xe3\x02\n\x0e\x44\x65liveryStatus\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x0c\n\x04peer\x18\x03 \x01(\t\x12(\n\x05state\x18\x04 \x01(\x0e\x32\x19.liaison.v1.DeliveryState\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\r\x12\x12\n\nlast_error\x18\x06 \x01(\t\x12+\n\x0creceiver_ack\x18\x07 \x01(\x0b\x32\x15.liaison.v1.SubmitAck\x12-\n\tqueued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_attempt_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x0b \x01(\t\"r\n\x15ListDeliveriesRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0c\n\x04peer\x18\x02 \x01(\t\x12)\n\x06states\x18\x03 \x03(\x0e\x32\x19.liaison.v1.DeliveryState\x12\r\n\x05limit\x18\x04 \x01(\r\"H\n\x16ListDeliveriesResponse\x12.\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryStatus\"<\n\x18ReplayDeadLettersRequest\x12\x0c\n\x04peer\x18\x01 \x01(\t\x12\x12\n\nrecord_ids\x18\x02 \x03(\t\"I\n\x19ReplayDeadLettersResponse\x12,\n\x08requeued\x18\x01 \x03(\x0b\x32\x1a.liaison.v1.DeliveryStatus\"\x92\x01\n\x0f\x41uditCheckpoint\x12\x0e\n\x06\x63\x65ntre\x18\x01 \x01(\t\x12\x0f\n\x07\x65ntries\x18\x02 \x01(\x04\x12\x11\n\thead_hash\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\x11\n\tsignature\x18\x06 \x01(\x0c\"H\n\x15KeepCheckpointRequest\x12/\n\ncheckpoint\x18\x01 \x01(\x0b\x32\x1b.liaison.v1.AuditCheckpoint\"&\n\x16KeepCheckpointResponse\x12\x0c\n\x04kept\x18\x01 \x01(\x04\"7\n\x16ListCheckpointsRequest\x12\x0e\n\x06\x63\x65ntre\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\r\"K\n\x17ListCheckpointsResponse\x12\x30\n\x0b\x63heckpoints\x18\x01 \x03(\x0b\x32\x1b.liaison.v1.AuditCheckpoint*\xc2\x01\n\rDeliveryState\x12\x1e\n\x1a\x44\x45LIVERY_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44\x45LIVERY_STATE_QUEUED\x10\x01\x12\x1c\n\x18\x44\x45LIVERY_STATE_DELIVERED\x10\x02\x12\x19\n\x15\x44\x45LIVERY_STATE_FAILED\x10\x03\x12 \n\x1c\x44\x45LIVERY_STATE_DEAD_LETTERED\x10\x04\x12\x1b\n\x17\x44\x45LIVERY_STATE_WITHHELD\x10\x05\x32\xa9\x01\n\nFederation\x12\x42\n\x07\x44\x65liver\x12\x1a.liaison.v1.DeliverRequest\x1a\x1b.liaison.v1.DeliverResponse\x12W\n\x0eKeepCheckpoint\x12!.liaison.v1.KeepCheckpointRequest\x1a\".liaison.v1.KeepCheckpointResponse2\xa8\x02\n\x0f\x46\x65\x64\x65rationAdmin\x12W\n\x0eListDeliveries\x12!.liaison.v1.ListDeliveriesRequest\x1a\".liaison.v1.ListDeliveriesResponse\x12`\n\x11ReplayDeadLetters\x12$.liaison.v1.ReplayDeadLettersRequest\x1a%.liaison.v1.ReplayDeadLettersResponse\x12Z\n\x0fListCheckpoints\x12\".liaison.v1.ListCheckpointsRequest\x1a#.liaison.v1.ListCheckpointsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,8 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FORWARDEDRECORD_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_FORWARDEDRECORD_TRACECONTEXTENTRY']._serialized_options = b'8\001'
-  _globals['_DELIVERYSTATE']._serialized_start=1229
-  _globals['_DELIVERYSTATE']._serialized_end=1423
+  _globals['_DELIVERYSTATE']._serialized_start=1626
+  _globals['_DELIVERYSTATE']._serialized_end=1820
   _globals['_FORWARDEDRECORD']._serialized_start=129
   _globals['_FORWARDEDRECORD']._serialized_end=305
   _globals['_FORWARDEDRECORD_TRACECONTEXTENTRY']._serialized_start=254
@@ -58,8 +58,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REPLAYDEADLETTERSREQUEST']._serialized_end=1151
   _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_start=1153
   _globals['_REPLAYDEADLETTERSRESPONSE']._serialized_end=1226
-  _globals['_FEDERATION']._serialized_start=1425
-  _globals['_FEDERATION']._serialized_end=1505
-  _globals['_FEDERATIONADMIN']._serialized_start=1508
-  _globals['_FEDERATIONADMIN']._serialized_end=1712
+  _globals['_AUDITCHECKPOINT']._serialized_start=1229
+  _globals['_AUDITCHECKPOINT']._serialized_end=1375
+  _globals['_KEEPCHECKPOINTREQUEST']._serialized_start=1377
+  _globals['_KEEPCHECKPOINTREQUEST']._serialized_end=1449
+  _globals['_KEEPCHECKPOINTRESPONSE']._serialized_start=1451
+  _globals['_KEEPCHECKPOINTRESPONSE']._serialized_end=1489
+  _globals['_LISTCHECKPOINTSREQUEST']._serialized_start=1491
+  _globals['_LISTCHECKPOINTSREQUEST']._serialized_end=1546
+  _globals['_LISTCHECKPOINTSRESPONSE']._serialized_start=1548
+  _globals['_LISTCHECKPOINTSRESPONSE']._serialized_end=1623
+  _globals['_FEDERATION']._serialized_start=1823
+  _globals['_FEDERATION']._serialized_end=1992
+  _globals['_FEDERATIONADMIN']._serialized_start=1995
+  _globals['_FEDERATIONADMIN']._serialized_end=2291
 # @@protoc_insertion_point(module_scope)

@@ -41,6 +41,11 @@ class FederationStub:
                 request_serializer=liaison_dot_v1_dot_federation__pb2.DeliverRequest.SerializeToString,
                 response_deserializer=liaison_dot_v1_dot_federation__pb2.DeliverResponse.FromString,
                 _registered_method=True)
+        self.KeepCheckpoint = channel.unary_unary(
+                '/liaison.v1.Federation/KeepCheckpoint',
+                request_serializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -58,6 +63,15 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def KeepCheckpoint(self, request, context):
+        """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
+        checked for truncation against a copy its own operators cannot alter. Only the centre the
+        checkpoint names may deposit it, and only when its signature verifies.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -65,6 +79,11 @@ def add_FederationServicer_to_server(servicer, server):
                     servicer.Deliver,
                     request_deserializer=liaison_dot_v1_dot_federation__pb2.DeliverRequest.FromString,
                     response_serializer=liaison_dot_v1_dot_federation__pb2.DeliverResponse.SerializeToString,
+            ),
+            'KeepCheckpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.KeepCheckpoint,
+                    request_deserializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -106,6 +125,33 @@ class Federation:
             metadata,
             _registered_method=True)
 
+    @staticmethod
+    def KeepCheckpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.Federation/KeepCheckpoint',
+            liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.SerializeToString,
+            liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
 
 class FederationAdminStub:
     """Operators' view of forwarding: delivery status per record and peer, and dead letters.
@@ -127,6 +173,11 @@ class FederationAdminStub:
                 request_serializer=liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersRequest.SerializeToString,
                 response_deserializer=liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersResponse.FromString,
                 _registered_method=True)
+        self.ListCheckpoints = channel.unary_unary(
+                '/liaison.v1.FederationAdmin/ListCheckpoints',
+                request_serializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.FromString,
+                _registered_method=True)
 
 
 class FederationAdminServicer:
@@ -147,6 +198,14 @@ class FederationAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCheckpoints(self, request, context):
+        """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
+        a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +218,11 @@ def add_FederationAdminServicer_to_server(servicer, server):
                     servicer.ReplayDeadLetters,
                     request_deserializer=liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersRequest.FromString,
                     response_serializer=liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersResponse.SerializeToString,
+            ),
+            'ListCheckpoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCheckpoints,
+                    request_deserializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -216,6 +280,33 @@ class FederationAdmin:
             '/liaison.v1.FederationAdmin/ReplayDeadLetters',
             liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersRequest.SerializeToString,
             liaison_dot_v1_dot_federation__pb2.ReplayDeadLettersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCheckpoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.FederationAdmin/ListCheckpoints',
+            liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.SerializeToString,
+            liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,6 +41,11 @@ class FederationStub:
     acknowledged as a duplicate, so a sender may retry freely (at-least-once on the wire,
     exactly-once in effect).
     """
+    KeepCheckpoint: _grpc.UnaryUnaryMultiCallable[_federation_pb2.KeepCheckpointRequest, _federation_pb2.KeepCheckpointResponse]
+    """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
+    checked for truncation against a copy its own operators cannot alter. Only the centre the
+    checkpoint names may deposit it, and only when its signature verifies.
+    """
 
 @_typing.type_check_only
 class FederationAsyncStub(FederationStub):
@@ -54,6 +59,11 @@ class FederationAsyncStub(FederationStub):
     Idempotent by record id and version: a record already stored with the same content is
     acknowledged as a duplicate, so a sender may retry freely (at-least-once on the wire,
     exactly-once in effect).
+    """
+    KeepCheckpoint: _aio.UnaryUnaryMultiCallable[_federation_pb2.KeepCheckpointRequest, _federation_pb2.KeepCheckpointResponse]  # type: ignore[assignment]
+    """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
+    checked for truncation against a copy its own operators cannot alter. Only the centre the
+    checkpoint names may deposit it, and only when its signature verifies.
     """
 
 class FederationServicer(metaclass=_abc_1.ABCMeta):
@@ -73,6 +83,17 @@ class FederationServicer(metaclass=_abc_1.ABCMeta):
         exactly-once in effect).
         """
 
+    @_abc_1.abstractmethod
+    def KeepCheckpoint(
+        self,
+        request: _federation_pb2.KeepCheckpointRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_federation_pb2.KeepCheckpointResponse, _abc.Awaitable[_federation_pb2.KeepCheckpointResponse]]:
+        """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
+        checked for truncation against a copy its own operators cannot alter. Only the centre the
+        checkpoint names may deposit it, and only when its signature verifies.
+        """
+
 def add_FederationServicer_to_server(servicer: FederationServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
 
 class FederationAdminStub:
@@ -86,6 +107,10 @@ class FederationAdminStub:
     """Lists delivery states, newest first, filtered by the request."""
     ReplayDeadLetters: _grpc.UnaryUnaryMultiCallable[_federation_pb2.ReplayDeadLettersRequest, _federation_pb2.ReplayDeadLettersResponse]
     """Re-queues dead-lettered deliveries for another round of attempts."""
+    ListCheckpoints: _grpc.UnaryUnaryMultiCallable[_federation_pb2.ListCheckpointsRequest, _federation_pb2.ListCheckpointsResponse]
+    """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
+    a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+    """
 
 @_typing.type_check_only
 class FederationAdminAsyncStub(FederationAdminStub):
@@ -96,6 +121,10 @@ class FederationAdminAsyncStub(FederationAdminStub):
     """Lists delivery states, newest first, filtered by the request."""
     ReplayDeadLetters: _aio.UnaryUnaryMultiCallable[_federation_pb2.ReplayDeadLettersRequest, _federation_pb2.ReplayDeadLettersResponse]  # type: ignore[assignment]
     """Re-queues dead-lettered deliveries for another round of attempts."""
+    ListCheckpoints: _aio.UnaryUnaryMultiCallable[_federation_pb2.ListCheckpointsRequest, _federation_pb2.ListCheckpointsResponse]  # type: ignore[assignment]
+    """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
+    a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+    """
 
 class FederationAdminServicer(metaclass=_abc_1.ABCMeta):
     """Operators' view of forwarding: delivery status per record and peer, and dead letters."""
@@ -115,5 +144,15 @@ class FederationAdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_federation_pb2.ReplayDeadLettersResponse, _abc.Awaitable[_federation_pb2.ReplayDeadLettersResponse]]:
         """Re-queues dead-lettered deliveries for another round of attempts."""
+
+    @_abc_1.abstractmethod
+    def ListCheckpoints(
+        self,
+        request: _federation_pb2.ListCheckpointsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_federation_pb2.ListCheckpointsResponse, _abc.Awaitable[_federation_pb2.ListCheckpointsResponse]]:
+        """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
+        a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+        """
 
 def add_FederationAdminServicer_to_server(servicer: FederationAdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -28,34 +28,37 @@ from liaison.v1 import manifest_pb2 as liaison_dot_v1_dot_manifest__pb2
 from liaison.v1 import nist_pb2 as liaison_dot_v1_dot_nist__pb2
 from liaison.v1 import notice_pb2 as liaison_dot_v1_dot_notice__pb2
 from liaison.v1 import person_pb2 as liaison_dot_v1_dot_person__pb2
+from liaison.v1 import screening_hit_pb2 as liaison_dot_v1_dot_screening__hit__pb2
 from liaison.v1 import seizure_pb2 as liaison_dot_v1_dot_seizure__pb2
 from liaison.v1 import travel_document_pb2 as liaison_dot_v1_dot_travel__document__pb2
 from liaison.v1 import vehicle_pb2 as liaison_dot_v1_dot_vehicle__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/record.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a liaison/v1/cultural_object.proto\x1a\x19liaison/v1/manifest.proto\x1a\x15liaison/v1/nist.proto\x1a\x17liaison/v1/notice.proto\x1a\x17liaison/v1/person.proto\x1a\x18liaison/v1/seizure.proto\x1a liaison/v1/travel_document.proto\x1a\x18liaison/v1/vehicle.proto\"\xf0\x03\n\x06Record\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12*\n\nprovenance\x18\x03 \x01(\x0b\x32\x16.liaison.v1.Provenance\x12&\n\x08handling\x18\x04 \x01(\x0b\x32\x14.liaison.v1.Handling\x12\x1f\n\x05links\x18\x05 \x03(\x0b\x32\x10.liaison.v1.Link\x12$\n\x06person\x18\n \x01(\x0b\x32\x12.liaison.v1.PersonH\x00\x12\x35\n\x0ftravel_document\x18\x0b \x01(\x0b\x32\x1a.liaison.v1.TravelDocumentH\x00\x12&\n\x07vehicle\x18\x0c \x01(\x0b\x32\x13.liaison.v1.VehicleH\x00\x12&\n\x07seizure\x18\r \x01(\x0b\x32\x13.liaison.v1.SeizureH\x00\x12$\n\x06notice\x18\x0e \x01(\x0b\x32\x12.liaison.v1.NoticeH\x00\x12;\n\x12passenger_manifest\x18\x0f \x01(\x0b\x32\x1d.liaison.v1.PassengerManifestH\x00\x12\x35\n\x0f\x63ultural_object\x18\x10 \x01(\x0b\x32\x1a.liaison.v1.CulturalObjectH\x00\x42\x06\n\x04\x62ody\"\x8a\x02\n\nProvenance\x12\x1a\n\x12originating_centre\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x64\x61pter_name\x18\x02 \x01(\t\x12\x17\n\x0f\x61\x64\x61pter_version\x18\x03 \x01(\t\x12\x15\n\rsource_format\x18\x04 \x01(\t\x12\x18\n\x10source_reference\x18\x05 \x01(\t\x12\x16\n\x0epayload_sha256\x18\x06 \x01(\x0c\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x04nist\x18\x14 \x01(\x0b\x32\x16.liaison.v1.NistSourceH\x00\x42\x0f\n\rsource_detail\"\xea\x01\n\x08Handling\x12&\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x18.liaison.v1.HandlingCode\x12\x39\n\x12source_reliability\x18\x02 \x01(\x0e\x32\x1d.liaison.v1.SourceReliability\x12=\n\x14information_accuracy\x18\x03 \x01(\x0e\x32\x1f.liaison.v1.InformationAccuracy\x12\x15\n\rreleasable_to\x18\x04 \x03(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x14\n\x0crestrictions\x18\x06 \x01(\t\"q\n\x04Link\x12\"\n\x04type\x18\x01 \x01(\x0e\x32\x14.liaison.v1.LinkType\x12\x18\n\x10target_record_id\x18\x02 \x01(\t\x12\x16\n\x0etarget_version\x18\x03 \x01(\x04\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t*\xf1\x01\n\nRecordKind\x12\x1b\n\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12RECORD_KIND_PERSON\x10\x01\x12\x1f\n\x1bRECORD_KIND_TRAVEL_DOCUMENT\x10\x02\x12\x17\n\x13RECORD_KIND_VEHICLE\x10\x03\x12\x17\n\x13RECORD_KIND_SEIZURE\x10\x04\x12\x16\n\x12RECORD_KIND_NOTICE\x10\x05\x12\"\n\x1eRECORD_KIND_PASSENGER_MANIFEST\x10\x06\x12\x1f\n\x1bRECORD_KIND_CULTURAL_OBJECT\x10\x07*\x85\x01\n\x0cHandlingCode\x12\x1d\n\x19HANDLING_CODE_UNSPECIFIED\x10\x00\x12\x14\n\x10HANDLING_CODE_H0\x10\x01\x12\x14\n\x10HANDLING_CODE_H1\x10\x02\x12\x14\n\x10HANDLING_CODE_H2\x10\x03\x12\x14\n\x10HANDLING_CODE_H3\x10\x04*\x9f\x01\n\x11SourceReliability\x12\"\n\x1eSOURCE_RELIABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14SOURCE_RELIABILITY_A\x10\x01\x12\x18\n\x14SOURCE_RELIABILITY_B\x10\x02\x12\x18\n\x14SOURCE_RELIABILITY_C\x10\x03\x12\x18\n\x14SOURCE_RELIABILITY_X\x10\x04*\xab\x01\n\x13InformationAccuracy\x12$\n INFORMATION_ACCURACY_UNSPECIFIED\x10\x00\x12\x1a\n\x16INFORMATION_ACCURACY_1\x10\x01\x12\x1a\n\x16INFORMATION_ACCURACY_2\x10\x02\x12\x1a\n\x16INFORMATION_ACCURACY_3\x10\x03\x12\x1a\n\x16INFORMATION_ACCURACY_4\x10\x04*\xde\x01\n\x08LinkType\x12\x19\n\x15LINK_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10LINK_TYPE_HOLDER\x10\x01\x12\x15\n\x11LINK_TYPE_SUBJECT\x10\x02\x12\x17\n\x13LINK_TYPE_TRAVELLER\x10\x03\x12\x16\n\x12LINK_TYPE_DOCUMENT\x10\x04\x12\x13\n\x0fLINK_TYPE_OWNER\x10\x05\x12\x16\n\x12LINK_TYPE_INVOLVED\x10\x06\x12\x15\n\x11LINK_TYPE_SAME_AS\x10\x07\x12\x15\n\x11LINK_TYPE_RELATED\x10\x08\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/record.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a liaison/v1/cultural_object.proto\x1a\x19liaison/v1/manifest.proto\x1a\x15liaison/v1/nist.proto\x1a\x17liaison/v1/notice.proto\x1a\x17liaison/v1/person.proto\x1a\x1eliaison/v1/screening_hit.proto\x1a\x18liaison/v1/seizure.proto\x1a liaison/v1/travel_document.proto\x1a\x18liaison/v1/vehicle.proto\"\xa3\x04\n\x06Record\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12*\n\nprovenance\x18\x03 \x01(\x0b\x32\x16.liaison.v1.Provenance\x12&\n\x08handling\x18\x04 \x01(\x0b\x32\x14.liaison.v1.Handling\x12\x1f\n\x05links\x18\x05 \x03(\x0b\x32\x10.liaison.v1.Link\x12$\n\x06person\x18\n \x01(\x0b\x32\x12.liaison.v1.PersonH\x00\x12\x35\n\x0ftravel_document\x18\x0b \x01(\x0b\x32\x1a.liaison.v1.TravelDocumentH\x00\x12&\n\x07vehicle\x18\x0c \x01(\x0b\x32\x13.liaison.v1.VehicleH\x00\x12&\n\x07seizure\x18\r \x01(\x0b\x32\x13.liaison.v1.SeizureH\x00\x12$\n\x06notice\x18\x0e \x01(\x0b\x32\x12.liaison.v1.NoticeH\x00\x12;\n\x12passenger_manifest\x18\x0f \x01(\x0b\x32\x1d.liaison.v1.PassengerManifestH\x00\x12\x35\n\x0f\x63ultural_object\x18\x10 \x01(\x0b\x32\x1a.liaison.v1.CulturalObjectH\x00\x12\x31\n\rscreening_hit\x18\x11 \x01(\x0b\x32\x18.liaison.v1.ScreeningHitH\x00\x42\x06\n\x04\x62ody\"\xba\x02\n\nProvenance\x12\x1a\n\x12originating_centre\x18\x01 \x01(\t\x12\x14\n\x0c\x61\x64\x61pter_name\x18\x02 \x01(\t\x12\x17\n\x0f\x61\x64\x61pter_version\x18\x03 \x01(\t\x12\x15\n\rsource_format\x18\x04 \x01(\t\x12\x18\n\x10source_reference\x18\x05 \x01(\t\x12\x16\n\x0epayload_sha256\x18\x06 \x01(\x0c\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\tsignature\x18\x08 \x01(\x0b\x32\x1b.liaison.v1.RecordSignature\x12&\n\x04nist\x18\x14 \x01(\x0b\x32\x16.liaison.v1.NistSourceH\x00\x42\x0f\n\rsource_detail\"c\n\x0fRecordSignature\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12-\n\tsigned_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\xea\x01\n\x08Handling\x12&\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x18.liaison.v1.HandlingCode\x12\x39\n\x12source_reliability\x18\x02 \x01(\x0e\x32\x1d.liaison.v1.SourceReliability\x12=\n\x14information_accuracy\x18\x03 \x01(\x0e\x32\x1f.liaison.v1.InformationAccuracy\x12\x15\n\rreleasable_to\x18\x04 \x03(\t\x12\x0f\n\x07purpose\x18\x05 \x01(\t\x12\x14\n\x0crestrictions\x18\x06 \x01(\t\"q\n\x04Link\x12\"\n\x04type\x18\x01 \x01(\x0e\x32\x14.liaison.v1.LinkType\x12\x18\n\x10target_record_id\x18\x02 \x01(\t\x12\x16\n\x0etarget_version\x18\x03 \x01(\x04\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t*\x90\x02\n\nRecordKind\x12\x1b\n\x17RECORD_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12RECORD_KIND_PERSON\x10\x01\x12\x1f\n\x1bRECORD_KIND_TRAVEL_DOCUMENT\x10\x02\x12\x17\n\x13RECORD_KIND_VEHICLE\x10\x03\x12\x17\n\x13RECORD_KIND_SEIZURE\x10\x04\x12\x16\n\x12RECORD_KIND_NOTICE\x10\x05\x12\"\n\x1eRECORD_KIND_PASSENGER_MANIFEST\x10\x06\x12\x1f\n\x1bRECORD_KIND_CULTURAL_OBJECT\x10\x07\x12\x1d\n\x19RECORD_KIND_SCREENING_HIT\x10\x08*\x85\x01\n\x0cHandlingCode\x12\x1d\n\x19HANDLING_CODE_UNSPECIFIED\x10\x00\x12\x14\n\x10HANDLING_CODE_H0\x10\x01\x12\x14\n\x10HANDLING_CODE_H1\x10\x02\x12\x14\n\x10HANDLING_CODE_H2\x10\x03\x12\x14\n\x10HANDLING_CODE_H3\x10\x04*\x9f\x01\n\x11SourceReliability\x12\"\n\x1eSOURCE_RELIABILITY_UNSPECIFIED\x10\x00\x12\x18\n\x14SOURCE_RELIABILITY_A\x10\x01\x12\x18\n\x14SOURCE_RELIABILITY_B\x10\x02\x12\x18\n\x14SOURCE_RELIABILITY_C\x10\x03\x12\x18\n\x14SOURCE_RELIABILITY_X\x10\x04*\xab\x01\n\x13InformationAccuracy\x12$\n INFORMATION_ACCURACY_UNSPECIFIED\x10\x00\x12\x1a\n\x16INFORMATION_ACCURACY_1\x10\x01\x12\x1a\n\x16INFORMATION_ACCURACY_2\x10\x02\x12\x1a\n\x16INFORMATION_ACCURACY_3\x10\x03\x12\x1a\n\x16INFORMATION_ACCURACY_4\x10\x04*\xde\x01\n\x08LinkType\x12\x19\n\x15LINK_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10LINK_TYPE_HOLDER\x10\x01\x12\x15\n\x11LINK_TYPE_SUBJECT\x10\x02\x12\x17\n\x13LINK_TYPE_TRAVELLER\x10\x03\x12\x16\n\x12LINK_TYPE_DOCUMENT\x10\x04\x12\x13\n\x0fLINK_TYPE_OWNER\x10\x05\x12\x16\n\x12LINK_TYPE_INVOLVED\x10\x06\x12\x15\n\x11LINK_TYPE_SAME_AS\x10\x07\x12\x15\n\x11LINK_TYPE_RELATED\x10\x08\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.record_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECORDKIND']._serialized_start=1413
-  _globals['_RECORDKIND']._serialized_end=1654
-  _globals['_HANDLINGCODE']._serialized_start=1657
-  _globals['_HANDLINGCODE']._serialized_end=1790
-  _globals['_SOURCERELIABILITY']._serialized_start=1793
-  _globals['_SOURCERELIABILITY']._serialized_end=1952
-  _globals['_INFORMATIONACCURACY']._serialized_start=1955
-  _globals['_INFORMATIONACCURACY']._serialized_end=2126
-  _globals['_LINKTYPE']._serialized_start=2129
-  _globals['_LINKTYPE']._serialized_end=2351
-  _globals['_RECORD']._serialized_start=293
-  _globals['_RECORD']._serialized_end=789
-  _globals['_PROVENANCE']._serialized_start=792
-  _globals['_PROVENANCE']._serialized_end=1058
-  _globals['_HANDLING']._serialized_start=1061
-  _globals['_HANDLING']._serialized_end=1295
-  _globals['_LINK']._serialized_start=1297
-  _globals['_LINK']._serialized_end=1410
+  _globals['_RECORDKIND']._serialized_start=1645
+  _globals['_RECORDKIND']._serialized_end=1917
+  _globals['_HANDLINGCODE']._serialized_start=1920
+  _globals['_HANDLINGCODE']._serialized_end=2053
+  _globals['_SOURCERELIABILITY']._serialized_start=2056
+  _globals['_SOURCERELIABILITY']._serialized_end=2215
+  _globals['_INFORMATIONACCURACY']._serialized_start=2218
+  _globals['_INFORMATIONACCURACY']._serialized_end=2389
+  _globals['_LINKTYPE']._serialized_start=2392
+  _globals['_LINKTYPE']._serialized_end=2614
+  _globals['_RECORD']._serialized_start=325
+  _globals['_RECORD']._serialized_end=872
+  _globals['_PROVENANCE']._serialized_start=875
+  _globals['_PROVENANCE']._serialized_end=1189
+  _globals['_RECORDSIGNATURE']._serialized_start=1191
+  _globals['_RECORDSIGNATURE']._serialized_end=1290
+  _globals['_HANDLING']._serialized_start=1293
+  _globals['_HANDLING']._serialized_end=1527
+  _globals['_LINK']._serialized_start=1529
+  _globals['_LINK']._serialized_end=1642
 # @@protoc_insertion_point(module_scope)

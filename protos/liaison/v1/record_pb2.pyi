@@ -14,6 +14,7 @@ from liaison.v1 import manifest_pb2 as _manifest_pb2
 from liaison.v1 import nist_pb2 as _nist_pb2
 from liaison.v1 import notice_pb2 as _notice_pb2
 from liaison.v1 import person_pb2 as _person_pb2
+from liaison.v1 import screening_hit_pb2 as _screening_hit_pb2
 from liaison.v1 import seizure_pb2 as _seizure_pb2
 from liaison.v1 import travel_document_pb2 as _travel_document_pb2
 from liaison.v1 import vehicle_pb2 as _vehicle_pb2
@@ -42,6 +43,7 @@ class _RecordKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecordKind
     RECORD_KIND_NOTICE: _RecordKind.ValueType  # 5
     RECORD_KIND_PASSENGER_MANIFEST: _RecordKind.ValueType  # 6
     RECORD_KIND_CULTURAL_OBJECT: _RecordKind.ValueType  # 7
+    RECORD_KIND_SCREENING_HIT: _RecordKind.ValueType  # 8
 
 class RecordKind(_RecordKind, metaclass=_RecordKindEnumTypeWrapper):
     """The kind of a record, i.e. which body it carries. Used to filter searches and subscriptions."""
@@ -54,6 +56,7 @@ RECORD_KIND_SEIZURE: RecordKind.ValueType  # 4
 RECORD_KIND_NOTICE: RecordKind.ValueType  # 5
 RECORD_KIND_PASSENGER_MANIFEST: RecordKind.ValueType  # 6
 RECORD_KIND_CULTURAL_OBJECT: RecordKind.ValueType  # 7
+RECORD_KIND_SCREENING_HIT: RecordKind.ValueType  # 8
 Global___RecordKind: _TypeAlias = RecordKind  # noqa: Y015
 
 class _HandlingCode:
@@ -212,6 +215,7 @@ class Record(_message.Message):
     NOTICE_FIELD_NUMBER: _builtins.int
     PASSENGER_MANIFEST_FIELD_NUMBER: _builtins.int
     CULTURAL_OBJECT_FIELD_NUMBER: _builtins.int
+    SCREENING_HIT_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
     """Stable identifier assigned by the originating centre: 1 to 128 characters of ASCII letters,
     digits and `.`, `_`, `:`, `-`, starting and ending with a letter or digit
@@ -249,6 +253,8 @@ class Record(_message.Message):
     def passenger_manifest(self) -> _manifest_pb2.PassengerManifest: ...
     @_builtins.property
     def cultural_object(self) -> _cultural_object_pb2.CulturalObject: ...
+    @_builtins.property
+    def screening_hit(self) -> _screening_hit_pb2.ScreeningHit: ...
     def __init__(
         self,
         *,
@@ -264,12 +270,13 @@ class Record(_message.Message):
         notice: _notice_pb2.Notice | None = ...,
         passenger_manifest: _manifest_pb2.PassengerManifest | None = ...,
         cultural_object: _cultural_object_pb2.CulturalObject | None = ...,
+        screening_hit: _screening_hit_pb2.ScreeningHit | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "record_id", b"record_id", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "record_id", b"record_id", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object"]  # noqa: Y015
+    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object", "screening_hit"]  # noqa: Y015
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_body) -> _WhichOneofReturnType_body | None: ...
 
@@ -288,6 +295,7 @@ class Provenance(_message.Message):
     SOURCE_REFERENCE_FIELD_NUMBER: _builtins.int
     PAYLOAD_SHA256_FIELD_NUMBER: _builtins.int
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
     NIST_FIELD_NUMBER: _builtins.int
     originating_centre: _builtins.str
     """Centre id of the centre that first received the record ("WCO-I2C", "INTERPOL-CCC-LYON").
@@ -310,6 +318,14 @@ class Provenance(_message.Message):
         """When the originating gateway received the record. Stamped by the gateway when unset."""
 
     @_builtins.property
+    def signature(self) -> Global___RecordSignature:
+        """The originating centre's signature over this version (see `RecordSignature`). Set by the
+        originating gateway when it stores a version; carried unchanged by every relay; verified by
+        every receiving gateway before it stores the version. Not part of the record's content: the
+        content hash and the signed statement leave it out.
+        """
+
+    @_builtins.property
     def nist(self) -> _nist_pb2.NistSource:
         """ANSI/NIST-ITL transaction data."""
 
@@ -323,17 +339,61 @@ class Provenance(_message.Message):
         source_reference: _builtins.str = ...,
         payload_sha256: _builtins.bytes = ...,
         received_at: _timestamp_pb2.Timestamp | None = ...,
+        signature: Global___RecordSignature | None = ...,
         nist: _nist_pb2.NistSource | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["nist", b"nist", "received_at", b"received_at", "source_detail", b"source_detail"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["nist", b"nist", "received_at", b"received_at", "signature", b"signature", "source_detail", b"source_detail"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_name", b"adapter_name", "adapter_version", b"adapter_version", "nist", b"nist", "originating_centre", b"originating_centre", "payload_sha256", b"payload_sha256", "received_at", b"received_at", "source_detail", b"source_detail", "source_format", b"source_format", "source_reference", b"source_reference"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapter_name", b"adapter_name", "adapter_version", b"adapter_version", "nist", b"nist", "originating_centre", b"originating_centre", "payload_sha256", b"payload_sha256", "received_at", b"received_at", "signature", b"signature", "source_detail", b"source_detail", "source_format", b"source_format", "source_reference", b"source_reference"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_source_detail: _TypeAlias = _typing.Literal["nist"]  # noqa: Y015
     _WhichOneofArgType_source_detail: _TypeAlias = _typing.Literal["source_detail", b"source_detail"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_source_detail) -> _WhichOneofReturnType_source_detail | None: ...
 
 Global___Provenance: _TypeAlias = Provenance  # noqa: Y015
+
+@_typing.final
+class RecordSignature(_message.Message):
+    """An originating centre's signature over one version of one of its records.
+
+    What is signed is the version statement, not the serialized record: the bytes
+    `"liaison.v1 record-version" 0x00`, then `record_id`, `originating_centre` and `key_id` each
+    as UTF-8 preceded by its byte length (4 bytes, big-endian), then `version` (8 bytes,
+    big-endian), the 32-byte SHA-256 content hash (the one `SubmitAck.content_sha256` reports:
+    the deterministic serialization of the record with `version`, `provenance.received_at` and
+    `provenance.signature` cleared), and `signed_at` as seconds and nanos (8 and 4 bytes,
+    big-endian). A relay can therefore neither alter the content nor renumber the version.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    SIGNED_AT_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """The id of the signing key, as listed under the centre's `[[signing.keys]]` and its peers'
+    `[[peers.signing_keys]]` (e.g. "WCO-I2C/2026-12").
+    """
+    signature: _builtins.bytes
+    """The Ed25519 signature (64 bytes) over the version statement."""
+    @_builtins.property
+    def signed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the version was signed; it must fall within the key's validity period."""
+
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        signed_at: _timestamp_pb2.Timestamp | None = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signed_at", b"signed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_id", b"key_id", "signature", b"signature", "signed_at", b"signed_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordSignature: _TypeAlias = RecordSignature  # noqa: Y015
 
 @_typing.final
 class Handling(_message.Message):

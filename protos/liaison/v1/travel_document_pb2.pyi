@@ -100,6 +100,42 @@ MRZ_FORMAT_MRV_B: MrzFormat.ValueType  # 5
 """MRV-B: machine readable visa, two lines of 36 characters."""
 Global___MrzFormat: _TypeAlias = MrzFormat  # noqa: Y015
 
+class _DocumentStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _DocumentStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DocumentStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    DOCUMENT_STATUS_UNSPECIFIED: _DocumentStatus.ValueType  # 0
+    """Not stated by the source."""
+    DOCUMENT_STATUS_VALID: _DocumentStatus.ValueType  # 1
+    """Known to be valid."""
+    DOCUMENT_STATUS_STOLEN: _DocumentStatus.ValueType  # 2
+    """Reported stolen (blank or issued)."""
+    DOCUMENT_STATUS_LOST: _DocumentStatus.ValueType  # 3
+    """Reported lost."""
+    DOCUMENT_STATUS_REVOKED: _DocumentStatus.ValueType  # 4
+    """Revoked by its issuer."""
+    DOCUMENT_STATUS_INVALIDATED: _DocumentStatus.ValueType  # 5
+    """Invalidated (cancelled, declared invalid on renewal, ...)."""
+
+class DocumentStatus(_DocumentStatus, metaclass=_DocumentStatusEnumTypeWrapper):
+    """What is known of a travel document's validity."""
+
+DOCUMENT_STATUS_UNSPECIFIED: DocumentStatus.ValueType  # 0
+"""Not stated by the source."""
+DOCUMENT_STATUS_VALID: DocumentStatus.ValueType  # 1
+"""Known to be valid."""
+DOCUMENT_STATUS_STOLEN: DocumentStatus.ValueType  # 2
+"""Reported stolen (blank or issued)."""
+DOCUMENT_STATUS_LOST: DocumentStatus.ValueType  # 3
+"""Reported lost."""
+DOCUMENT_STATUS_REVOKED: DocumentStatus.ValueType  # 4
+"""Revoked by its issuer."""
+DOCUMENT_STATUS_INVALIDATED: DocumentStatus.ValueType  # 5
+"""Invalidated (cancelled, declared invalid on renewal, ...)."""
+Global___DocumentStatus: _TypeAlias = DocumentStatus  # noqa: Y015
+
 @_typing.final
 class TravelDocument(_message.Message):
     """A travel or identity document, with the holder's data as printed on it."""
@@ -123,6 +159,9 @@ class TravelDocument(_message.Message):
     VISA_ENTRIES_FIELD_NUMBER: _builtins.int
     VISA_MULTIPLE_ENTRIES_FIELD_NUMBER: _builtins.int
     VISA_DURATION_DAYS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    STATUS_REPORTED_ON_FIELD_NUMBER: _builtins.int
+    STATUS_REPORTED_BY_FIELD_NUMBER: _builtins.int
     document_type: Global___DocumentType.ValueType
     """The kind of document."""
     document_code: _builtins.str
@@ -141,6 +180,13 @@ class TravelDocument(_message.Message):
     """Visa only: multiple entries allowed."""
     visa_duration_days: _builtins.int
     """Visa only: duration of stay in days, as printed."""
+    status: Global___DocumentStatus.ValueType
+    """Whether the document is valid, or was reported stolen, lost, revoked or invalidated. A
+    document reported stolen, lost, revoked or invalidated is an entry of the `sltd` screening
+    list (stolen and lost travel documents).
+    """
+    status_reported_by: _builtins.str
+    """The authority that reported the status ("BKA WIESBADEN", "DGPN"), as free text."""
     @_builtins.property
     def issuing_state(self) -> _common_pb2.CountryCode:
         """Issuing state or organisation."""
@@ -173,6 +219,10 @@ class TravelDocument(_message.Message):
     def mrz(self) -> Global___MachineReadableZone:
         """The machine readable zone, when the document has one."""
 
+    @_builtins.property
+    def status_reported_on(self) -> _common_pb2.PartialDate:
+        """When the status was reported (with `status` other than valid or unspecified)."""
+
     def __init__(
         self,
         *,
@@ -193,10 +243,13 @@ class TravelDocument(_message.Message):
         visa_entries: _builtins.int = ...,
         visa_multiple_entries: _builtins.bool = ...,
         visa_duration_days: _builtins.int = ...,
+        status: Global___DocumentStatus.ValueType = ...,
+        status_reported_on: _common_pb2.PartialDate | None = ...,
+        status_reported_by: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["expiry_date", b"expiry_date", "holder_birth_date", b"holder_birth_date", "holder_name", b"holder_name", "holder_nationality", b"holder_nationality", "issue_date", b"issue_date", "issue_place", b"issue_place", "issuing_state", b"issuing_state", "mrz", b"mrz"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expiry_date", b"expiry_date", "holder_birth_date", b"holder_birth_date", "holder_name", b"holder_name", "holder_nationality", b"holder_nationality", "issue_date", b"issue_date", "issue_place", b"issue_place", "issuing_state", b"issuing_state", "mrz", b"mrz", "status_reported_on", b"status_reported_on"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_code", b"document_code", "document_number", b"document_number", "document_type", b"document_type", "expiry_date", b"expiry_date", "holder_birth_date", b"holder_birth_date", "holder_name", b"holder_name", "holder_nationality", b"holder_nationality", "holder_sex", b"holder_sex", "issue_date", b"issue_date", "issue_place", b"issue_place", "issuing_authority", b"issuing_authority", "issuing_state", b"issuing_state", "mrz", b"mrz", "personal_number", b"personal_number", "visa_duration_days", b"visa_duration_days", "visa_entries", b"visa_entries", "visa_multiple_entries", b"visa_multiple_entries"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["document_code", b"document_code", "document_number", b"document_number", "document_type", b"document_type", "expiry_date", b"expiry_date", "holder_birth_date", b"holder_birth_date", "holder_name", b"holder_name", "holder_nationality", b"holder_nationality", "holder_sex", b"holder_sex", "issue_date", b"issue_date", "issue_place", b"issue_place", "issuing_authority", b"issuing_authority", "issuing_state", b"issuing_state", "mrz", b"mrz", "personal_number", b"personal_number", "status", b"status", "status_reported_by", b"status_reported_by", "status_reported_on", b"status_reported_on", "visa_duration_days", b"visa_duration_days", "visa_entries", b"visa_entries", "visa_multiple_entries", b"visa_multiple_entries"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
