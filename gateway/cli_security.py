@@ -12,6 +12,7 @@ from gateway.audit.chain import ChainHead
 from gateway.audit.keys import AuditKeyError, create_key_file, read_key_file
 from gateway.audit.log import AuditLogError, verify_file
 from gateway.security.certs import CertificateAuthority
+from gateway.security.signing import SigningKeyError, SigningKeySpec, create_centre_signing_key
 
 __all__ = ["add_security_commands"]
 
@@ -26,7 +27,8 @@ def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type
         help="create a development CA and certificates for centres and clients",
         description=(
             "Create (once) a development certificate authority in DIR and issue certificates: "
-            "centres get server+client certificates naming urn:liaison:centre:<ID>, clients get "
+            "centres get server+client certificates naming urn:liaison:centre:<ID> and a new "
+            "Ed25519 record-signing key in DIR/signing (with the TOML to list it), clients get "
             "client certificates naming urn:liaison:client:<NAME>. For demos and tests; "
             "production centres use their own PKI with the same names."
         ),
@@ -94,13 +96,33 @@ def _certs(args: argparse.Namespace) -> int:
         for centre in args.centre:
             issued = authority.issue_centre(centre, hosts=hosts)
             print(f"centre {centre}: {issued.certificate} {issued.private_key}")
+            spec, private = create_centre_signing_key(directory / "signing", centre)
+            print(f"centre {centre} signing key {spec.key_id}: {private} {spec.public_key}")
+            print(_signing_toml(spec, private))
         for client in args.client:
             issued = authority.issue_client(client)
             print(f"client {client}: {issued.certificate} {issued.private_key}")
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, SigningKeyError) as error:
         print(f"liaison certs: {error}", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _signing_toml(spec: SigningKeySpec, private: Path) -> str:
+    """What the centre's own file and its peers' files list for the new key."""
+    validity = (
+        f'public_key = "{spec.public_key}"\n'
+        f"not_before = {spec.not_before.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+        f"not_after = {spec.not_after.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    )
+    return (
+        "  # in the centre's own file:\n"
+        f'  [signing]\n  key_id = "{spec.key_id}"\n  private_key = "{private}"\n'
+        f'  [[signing.keys]]\n  id = "{spec.key_id}"\n  '
+        + validity.replace("\n", "\n  ")
+        + "\n  # in each peer's file, under that centre's [[peers]] entry:\n"
+        f'  [[peers.signing_keys]]\n  id = "{spec.key_id}"\n  ' + validity.replace("\n", "\n  ")
+    )
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
