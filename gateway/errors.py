@@ -5,6 +5,8 @@ The hierarchy::
     GatewayError                      any refusal the gateway explains to its caller
     ├── InvalidArgumentError          INVALID_ARGUMENT, with google.rpc.BadRequest field violations
     ├── NotFoundError                 NOT_FOUND (also for a record the caller may not read)
+    ├── PermissionDeniedError         PERMISSION_DENIED: the caller may not do this (publish
+    │                                 another centre's records, write while acting for another)
     ├── ConflictError                 ABORTED: a version precondition no longer holds
     ├── FailedPreconditionError       FAILED_PRECONDITION: not possible in the current setup
     │                                 (e.g. exporting through an adapter that cannot encode)
@@ -35,6 +37,7 @@ __all__ = [
     "InvalidArgumentError",
     "LimitExceededError",
     "NotFoundError",
+    "PermissionDeniedError",
     "abort",
     "record_error",
     "to_status",
@@ -77,6 +80,12 @@ class NotFoundError(GatewayError):
     """The record (or version) does not exist, or the caller may not know that it does."""
 
     code = grpc.StatusCode.NOT_FOUND
+
+
+class PermissionDeniedError(GatewayError):
+    """The caller may not do this, whatever the request says."""
+
+    code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class ConflictError(GatewayError):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import collections
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -29,7 +29,9 @@ _STORE_BATCH = 512
 
 @dataclass(frozen=True, slots=True)
 class CaughtUpMarker:
-    """Yielded once per stream, when it has delivered everything committed up to ``sequence``."""
+    """Yielded once per stream, when it has delivered its backlog: ``sequence`` is that of the
+    last version delivered (the starting point when none was), so that it never counts versions
+    the subscriber may not see."""
 
     sequence: int
 
@@ -74,13 +76,17 @@ class CommitFeed:
 
     async def stream(
         self,
-        after_sequence: int | None,
+        after_sequence: int,
         kinds: frozenset[str] = frozenset(),
         originating_centres: frozenset[str] = frozenset(),
+        *,
+        visible: Callable[[StoredRecord], bool],
     ) -> AsyncIterator[StoredRecord | CaughtUpMarker]:
-        """Versions committed after ``after_sequence`` (``None``: from now on), filtered, in order;
-        a :class:`CaughtUpMarker` once the backlog is delivered. Ends when the feed closes."""
-        position = self._last_sequence if after_sequence is None else after_sequence
+        """Versions committed after ``after_sequence`` that the subscriber may see
+        (``visible``, from the visibility gate) and that match the filters, in order; a
+        :class:`CaughtUpMarker` once the backlog is delivered. Ends when the feed closes."""
+        position = after_sequence
+        delivered_up_to = after_sequence
         caught_up = False
         self.subscribers += 1
         try:
@@ -104,7 +110,10 @@ class CommitFeed:
                             position, target, kinds, originating_centres
                         )
                         for record in batch:
+                            if not visible(record):
+                                continue
                             delivered += 1
+                            delivered_up_to = record.sequence
                             yield record
                 finally:
                     if span is not None:
@@ -112,7 +121,7 @@ class CommitFeed:
                         span.end()
                 if not caught_up:
                     caught_up = True
-                    yield CaughtUpMarker(position)
+                    yield CaughtUpMarker(delivered_up_to)
                 if self._last_sequence <= position:
                     await changed.wait()
         finally:

@@ -84,6 +84,8 @@ def index_keys(record: record_pb2.Record) -> IndexKeys:
         originating_centre=record.provenance.originating_centre,
         documents=documents,
         names=tuple(dict.fromkeys(names)),  # same key twice (name and transliteration) once
+        handling_code=record.handling.code,
+        releasable_to=tuple(record.handling.releasable_to),
     )
 
 

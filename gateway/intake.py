@@ -1,8 +1,14 @@
 """From a submitted record to what the store writes: validate, hash, stamp, serialize, index.
 
 The content hash is taken over the canonically re-serialized record with ``version`` zeroed and
-``provenance.received_at`` left out, so that resubmitting the same record - as first sent, or as
-read back from the gateway with its stamps - is recognised as a duplicate.
+``provenance.received_at`` and ``provenance.signature`` left out, so that resubmitting the same
+record - as first sent, or as read back from the gateway with its stamps and signature - is
+recognised as a duplicate. The same hash is what the originating centre signs for each version
+(:mod:`gateway.security.signing`).
+
+Two intakes share these steps: a centre's own records (:func:`prepare_record`: Submit,
+SubmitStream, Ingest), which must originate at this centre, and other centres' versions
+forwarded by a peer (:func:`prepare_replica`), which keep their origin, version and signature.
 """
 
 from __future__ import annotations
@@ -12,25 +18,77 @@ import time
 
 from google.protobuf.message import DecodeError
 
-from gateway.errors import InvalidArgumentError
+from gateway.errors import FieldViolation, InvalidArgumentError
 from gateway.indexing import index_keys
 from gateway.store.base import WriteItem
 from gateway.validation import RECORD_ID_PATTERN, validate_record
 from liaison.v1 import record_pb2
 
-__all__ = ["prepare_record", "prepare_serialized"]
+__all__ = ["prepare_record", "prepare_replica", "prepare_serialized"]
 
 
 def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
-    """Turn ``record`` into a :class:`WriteItem`, stamping provenance the gateway owns.
+    """Turn one of this centre's records into a :class:`WriteItem`, stamping provenance the
+    gateway owns (the originating centre when empty, the receipt time).
 
     ``record`` is modified in place (its version is cleared and provenance stamped): callers pass
-    the request's own message, which is not used afterwards.
+    the request's own message, which is not used afterwards. A signature it carries (a record read
+    back and resubmitted) is dropped: the store signs each new version itself.
 
     Raises:
-        InvalidArgumentError: with one violation per refused field.
+        InvalidArgumentError: with one violation per refused field, including an originating
+            centre other than ``centre_id`` (a centre publishes only its own records; other
+            centres' records arrive by federation).
     """
     violations = validate_record(record)
+    origin = record.provenance.originating_centre
+    if origin and origin != centre_id:
+        violations.append(
+            FieldViolation(
+                "provenance.originating_centre",
+                f"must be this centre ({centre_id}) or empty: a centre publishes only its own "
+                "records, and other centres' records arrive by federation",
+            )
+        )
+    _refuse(record, violations)
+    expected_version = record.version
+    record.version = 0
+    provenance = record.provenance
+    if not provenance.originating_centre:
+        provenance.originating_centre = centre_id
+    provenance.ClearField("signature")
+    return _item(record, expected_version=expected_version)
+
+
+def prepare_replica(record: record_pb2.Record) -> WriteItem:
+    """Turn a version forwarded by a peer into a :class:`WriteItem` that stores it as exactly
+    the version its originating centre gave it, with that centre's signature (serialized in
+    ``WriteItem.signature``, for the caller to verify against the item's content hash before
+    writing it).
+
+    ``record`` is modified in place (version and signature are moved into the item).
+
+    Raises:
+        InvalidArgumentError: the record is invalid, or names no version or originating centre.
+    """
+    violations = validate_record(record)
+    if record.version < 1:
+        violations.append(
+            FieldViolation("version", "a forwarded record carries the version its origin stored")
+        )
+    if not record.provenance.originating_centre:
+        violations.append(
+            FieldViolation("provenance.originating_centre", "a forwarded record names its origin")
+        )
+    _refuse(record, violations)
+    version = record.version
+    record.version = 0
+    signature = record.provenance.signature.SerializeToString(deterministic=True)
+    record.provenance.ClearField("signature")
+    return _item(record, replica_version=version, signature=signature)
+
+
+def _refuse(record: record_pb2.Record, violations: list[FieldViolation]) -> None:
     if violations:
         # Only a well-formed id is echoed: a malformed one could be huge, or anything at all.
         well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id)
@@ -38,11 +96,18 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
         raise InvalidArgumentError(
             f"record {shown} is invalid: {len(violations)} field violation(s)", violations
         )
-    expected_version = record.version
-    record.version = 0
+
+
+def _item(
+    record: record_pb2.Record,
+    *,
+    expected_version: int = 0,
+    replica_version: int = 0,
+    signature: bytes = b"",
+) -> WriteItem:
+    """Hash, stamp the receipt time when unset, serialize and index a checked record whose
+    version and signature are cleared."""
     provenance = record.provenance
-    if not provenance.originating_centre:
-        provenance.originating_centre = centre_id
     # received_at is receipt metadata, not content: a record read back from the gateway (stamped)
     # and resubmitted unchanged must hash like the original submission (unstamped).
     received_at = None
@@ -60,6 +125,8 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
         blob=blob,
         keys=index_keys(record),
         expected_version=expected_version,
+        replica_version=replica_version,
+        signature=signature,
     )
 
 

@@ -56,9 +56,12 @@ ItemRow = tuple[
     str,
     tuple[tuple[str, str], ...],
     tuple[tuple[str, int, int, int], ...],
+    int,
+    tuple[str, ...],
 ]
 """A prepared record: id, content hash, blob, expected version, kind, originating centre,
-document keys (number, issuing state) and name keys (family, birth year, month, day)."""
+document keys (number, issuing state), name keys (family, birth year, month, day), handling
+code and releasable-to centres."""
 
 PreparedEntry = bytes | ItemRow
 """One record of a message: its :data:`ItemRow`, or its serialized ``RecordError`` (bytes)."""
@@ -105,6 +108,8 @@ def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
                         for key in keys.names
                     ]
                 ),
+                keys.handling_code,
+                keys.releasable_to,
             )
         )
     return entries
@@ -112,12 +117,14 @@ def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
 
 def write_item(row: ItemRow) -> WriteItem:
     """The store's :class:`WriteItem` for a prepared record."""
-    record_id, sha, blob, expected_version, kind, centre, documents, names = row
+    record_id, sha, blob, expected_version, kind, centre, documents, names, code, releasable = row
     keys = IndexKeys(
         kind,
         centre,
         tuple([DocumentKey(number, state) for number, state in documents]),
         tuple([NameKey(family, year, month, day) for family, year, month, day in names]),
+        code,
+        releasable,
     )
     return WriteItem(record_id, sha, blob, keys, expected_version)
 

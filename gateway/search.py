@@ -103,7 +103,8 @@ def decode_cursor(query: SearchQuery, cursor: str) -> int:
         return 0
     version, _, rest = cursor.partition(".")
     position, _, fingerprint = rest.partition(".")
-    if version != "v1" or not position.isdigit():
+    # isascii: str.isdigit() accepts other scripts' digits, which int() would then refuse.
+    if version != "v1" or not (position.isascii() and position.isdigit()) or len(position) > 19:
         raise InvalidArgumentError(
             "invalid cursor", [FieldViolation("cursor", "is not a cursor issued by this gateway")]
         )

@@ -14,9 +14,13 @@ from grpc_reflection.v1alpha import reflection
 
 from adapters import AdapterRegistry, default_registry
 from gateway.config import CentreConfig, LimitsConfig
+from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime, PlaintextRefusedError
 from gateway.feed import CommitFeed
 from gateway.preparation import MessagePreparer
+from gateway.security.gate import RecordGate
+from gateway.security.signing import SigningKeyError
+from gateway.security.visibility import NeedToKnow
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
 from gateway.services.registration import add_service
@@ -65,7 +69,24 @@ class Gateway:
         self.config = config
         self._registry = registry if registry is not None else default_registry()
         self._translation: TranslationService | None = None
-        self._store = store if store is not None else create_store(config.storage)
+        self._federation = FederationRuntime(
+            centre_id=config.centre_id,
+            settings=config.federation,
+            store_path=config.storage.path,
+            max_streams_per_caller=config.limits.max_streams_per_caller,
+            max_message_bytes=config.limits.max_message_bytes,
+        )
+        self._store = (
+            store
+            if store is not None
+            else create_store(config.storage, self._federation.signing_key)
+        )
+        # Need-to-know for every reader, and forwarding, obeys the same H2 permissions.
+        self._gate = RecordGate(
+            self._store,
+            NeedToKnow(config.centre_id, h2_permission(config.federation.routes)),
+        )
+        self._gate.on_hidden = self._federation.guard.denied
         # The caller owns the telemetry (and shuts it down); by default there is none.
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
@@ -82,13 +103,6 @@ class Gateway:
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         self._port = 0
-        self._federation = FederationRuntime(
-            centre_id=config.centre_id,
-            settings=config.federation,
-            store_path=config.storage.path,
-            max_streams_per_caller=config.limits.max_streams_per_caller,
-            max_message_bytes=config.limits.max_message_bytes,
-        )
 
     @property
     def federation(self) -> FederationRuntime:
@@ -99,6 +113,11 @@ class Gateway:
     def store(self) -> RecordStore:
         """The store the gateway writes to."""
         return self._store
+
+    @property
+    def gate(self) -> RecordGate:
+        """The visibility gate every read passes."""
+        return self._gate
 
     @property
     def registry(self) -> AdapterRegistry:
@@ -134,6 +153,10 @@ class Gateway:
         """
         limits = self.config.limits
         try:
+            self._federation.load_keys()
+        except SigningKeyError as error:
+            raise ServeError(f"cannot use the signing keys: {error}") from error
+        try:
             await self._store.open()
         except Exception as error:
             raise ServeError(
@@ -147,7 +170,7 @@ class Gateway:
         try:
             await self._feed.start()
             self._server = await self._serve(limits)
-            await self._federation.start_forwarding(self._store, self._feed, self._telemetry.tracer)
+            await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
         except BaseException:
             # The store's writer thread keeps a process alive: never leave it open on failure.
             if self._server is not None:
@@ -192,6 +215,7 @@ class Gateway:
         )
         exchange = RecordExchangeService(
             store=self._store,
+            gate=self._gate,
             feed=self._feed,
             centre_id=self.config.centre_id,
             limits=limits,
@@ -209,6 +233,7 @@ class Gateway:
         self._translation = TranslationService(
             registry=self._registry,
             store=self._store,
+            gate=self._gate,
             centre_id=self.config.centre_id,
             limits=limits,
             telemetry=self._telemetry,

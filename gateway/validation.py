@@ -23,7 +23,10 @@ from gateway.errors import FieldViolation
 from liaison.codes import ICAO_CODES, ISO_ALPHA3
 from liaison.v1 import common_pb2, record_pb2
 
-__all__ = ["RECORD_ID_PATTERN", "validate_partial_date", "validate_record"]
+__all__ = ["MAX_VERSION", "RECORD_ID_PATTERN", "validate_partial_date", "validate_record"]
+
+MAX_VERSION = 2**63 - 1
+"""The highest version number: stores keep versions as signed 64-bit integers."""
 
 RECORD_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._:\-]{0,126}[A-Za-z0-9])?$")
 """Record ids: 1-128 letters, digits, ``.``, ``_``, ``:``, ``-``; alphanumeric at both ends."""
@@ -63,6 +66,8 @@ def validate_record(record: record_pb2.Record) -> Violations:
                 "starting and ending with a letter or digit",
             )
         )
+    if record.version > MAX_VERSION:
+        violations.append(FieldViolation("version", f"must be at most {MAX_VERSION}"))
     body = record.WhichOneof("body")
     if body is None:
         violations.append(

@@ -32,10 +32,11 @@ from gateway.federation.routing import RoutingRule, route
 from gateway.federation.traces import context_from
 from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.security.certs import centre_uri
-from gateway.store.base import RecordStore, StoredRecord
+from gateway.security.gate import RecordGate
+from gateway.store.base import StoredRecord
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN
-from liaison.v1 import federation_pb2, record_pb2
+from liaison.v1 import federation_pb2
 
 __all__ = ["Forwarder", "PeerLink", "PeerUnavailableError"]
 
@@ -71,7 +72,7 @@ class Forwarder:
         self,
         *,
         centre_id: str,
-        store: RecordStore,
+        gate: RecordGate,
         feed: CommitFeed,
         outbox: Outbox,
         rules: Sequence[RoutingRule],
@@ -83,7 +84,7 @@ class Forwarder:
     ) -> None:
         self._tracer = tracer
         self._centre_id = centre_id
-        self._store = store
+        self._gate = gate
         self._feed = feed
         self._outbox = outbox
         self._rules = tuple(rules)
@@ -120,7 +121,9 @@ class Forwarder:
 
     async def _route(self) -> None:
         pending: list[StoredRecord] = []
-        async for item in self._feed.stream(self.routed_through):
+        # Everything this centre holds is routed; each peer's own view is applied at sending.
+        holder = self._gate.feed_filter(self._centre_id)
+        async for item in self._feed.stream(self.routed_through, visible=holder):
             if isinstance(item, CaughtUpMarker):
                 if pending:
                     await self._record(pending)
@@ -137,10 +140,10 @@ class Forwarder:
 
     async def _record(self, stored: list[StoredRecord]) -> None:
         deliveries: list[Delivery] = []
+        need_to_know = self._gate.need_to_know
         for version in stored:
-            record = record_pb2.Record.FromString(version.blob)
             trace = self._trace_context_of(version)
-            for decision in route(record, self._rules, local_centre=self._centre_id):
+            for decision in route(version, self._rules, need_to_know=need_to_know):
                 deliveries.append(
                     Delivery(decision, version.record_id, version.version, version.sequence, trace)
                 )
@@ -183,14 +186,31 @@ class Forwarder:
         spans: list[Span | None] = []
         sendable: list[PendingDelivery] = []
         missing: list[tuple[PendingDelivery, str]] = []
-        versions = await self._store.get_versions([(d.record_id, d.version) for d in due])
+        # Read as the peer: a version whose (current) handling no longer lets the peer see it is
+        # not sent, whatever was decided when it was routed.
+        versions = await self._gate.get_versions(
+            [(d.record_id, d.version) for d in due], reader=peer
+        )
         for delivery, stored in zip(due, versions, strict=True):
             if stored is None:
-                missing.append((delivery, "NOT_FOUND: the version is no longer in the store"))
+                missing.append(
+                    (
+                        delivery,
+                        "NOT_FOUND: the version is no longer in the store, or its handling no "
+                        "longer lets this peer see it",
+                    )
+                )
                 continue
-            record = record_pb2.Record.FromString(stored.blob)
-            record.version = stored.version
-            item = federation_pb2.ForwardedRecord(record=record)
+            if not stored.signature:
+                missing.append(
+                    (
+                        delivery,
+                        "FAILED_PRECONDITION: the version is unsigned (stored before [signing] "
+                        "was configured); peers refuse unsigned versions",
+                    )
+                )
+                continue
+            item = federation_pb2.ForwardedRecord(record=stored.to_message())
             span = self._forward_span(delivery, peer)
             if span is not None:
                 # The receiver's span becomes a child of this one: one trace across centres.

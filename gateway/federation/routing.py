@@ -1,12 +1,13 @@
 """Which peers a committed record goes to, and which peers its handling forbids.
 
 A centre's routing rules say which records (by kind, handling code and originating centre) go
-to which peers. A rule *matching* a record is not enough to send it: the record's handling has
-the last word —
+to which peers. A rule *matching* a record is not enough to send it: need-to-know
+(:mod:`gateway.security.visibility`) has the last word, the same rule every reader obeys —
 
 * ``Handling.releasable_to``, when not empty, lists the only centres that may receive it;
-* handling code H2 ("not to be disseminated without the permission of the provider") stops
-  forwarding unless the matching rule carries an explicit ``allow_h2`` permission.
+* H2 ("not to be disseminated without the permission of the provider") goes only where a rule
+  records the provider's permission (``allow_h2``, on a rule that matches it and names the peer);
+* H3 (restrictions stated as free text) is never forwarded automatically.
 
 Records never go back to the centre they came from or to the centre itself. Every refusal is
 returned as a decision (not silently dropped) so that it can be audited.
@@ -14,14 +15,15 @@ returned as a decision (not silently dropped) so that it can be audited.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from gateway.security.visibility import HandlingFacts, NeedToKnow
 from liaison.v1 import record_pb2
 
-__all__ = ["HANDLING_LABELS", "RouteDecision", "RoutingRule", "route"]
+__all__ = ["HANDLING_LABELS", "RouteDecision", "RoutingRule", "h2_permission", "route"]
 
-HANDLING_LABELS = {
+HANDLING_LABELS: dict[int, str] = {
     record_pb2.HANDLING_CODE_UNSPECIFIED: "unspecified",
     record_pb2.HANDLING_CODE_H0: "H0",
     record_pb2.HANDLING_CODE_H1: "H1",
@@ -66,47 +68,49 @@ class RouteDecision:
     """The rule that sends it, or what forbids it."""
 
 
+def h2_permission(rules: Sequence[RoutingRule]) -> Callable[[str, str, str], bool]:
+    """The provider permissions to pass H2 records on that the rules record (``allow_h2``):
+    what :class:`~gateway.security.visibility.NeedToKnow` consults, so that readers and
+    forwarding obey one rule."""
+    permitting = tuple(rule for rule in rules if rule.allow_h2)
+
+    def permitted(kind: str, origin: str, centre: str) -> bool:
+        return any(centre in rule.peers and rule.matches(kind, "H2", origin) for rule in permitting)
+
+    return permitted
+
+
 def route(
-    record: record_pb2.Record,
+    facts: HandlingFacts,
     rules: Sequence[RoutingRule],
     *,
-    local_centre: str,
+    need_to_know: NeedToKnow,
     received_from: str = "",
 ) -> list[RouteDecision]:
     """The decisions for every peer some rule matches, in the order peers first appear.
 
-    A peer allowed by any matching rule is allowed; a peer every matching rule was refused for
-    gets one refusal with the first reason.
+    ``facts`` are the version's kind, origin and handling (a stored version carries them, so
+    routing never parses a record). A matched peer is sent the version only when need-to-know
+    lets that centre see it; otherwise it gets one refusal saying which handling forbids it.
     """
-    kind = record.WhichOneof("body") or ""
-    handling = record.handling
-    code = HANDLING_LABELS.get(handling.code, "unspecified")
-    origin = record.provenance.originating_centre
-    releasable = frozenset(handling.releasable_to)
-    excluded = {local_centre, origin, received_from} - {""}
+    code = HANDLING_LABELS.get(facts.handling_code, "unspecified")
+    origin = facts.originating_centre
+    excluded = {need_to_know.local_centre, origin, received_from} - {""}
     decisions: dict[str, RouteDecision] = {}
     for rule in rules:
-        if not rule.matches(kind, code, origin):
+        if not rule.matches(facts.kind, code, origin):
             continue
         for peer in _unique(rule.peers):
-            if peer in excluded:
+            if peer in excluded or peer in decisions:
                 continue
-            decision = _decide(peer, rule, code, releasable)
-            current = decisions.get(peer)
-            if current is None or (decision.allowed and not current.allowed):
-                decisions[peer] = decision
+            refusal = need_to_know.refusal(facts, peer)
+            label = rule.name or "a routing rule"
+            decisions[peer] = (
+                RouteDecision(peer, True, f"matched {label}")
+                if refusal is None
+                else RouteDecision(peer, False, f"handling: {refusal}")
+            )
     return list(decisions.values())
-
-
-def _decide(peer: str, rule: RoutingRule, code: str, releasable: frozenset[str]) -> RouteDecision:
-    label = rule.name or "a routing rule"
-    if releasable and peer not in releasable:
-        return RouteDecision(peer, False, "handling: not releasable to this centre")
-    if code == "H2" and not rule.allow_h2:
-        return RouteDecision(
-            peer, False, f"handling: H2 forbids onward dissemination ({label} has no allow_h2)"
-        )
-    return RouteDecision(peer, True, f"matched {label}")
 
 
 def _unique(peers: Iterable[str]) -> list[str]:

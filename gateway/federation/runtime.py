@@ -28,8 +28,16 @@ from gateway.federation.settings import FederationSettings
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CommitFeed
 from gateway.security.authorization import AuthorizationInterceptor
+from gateway.security.gate import RecordGate
 from gateway.security.guard import RecordGuardInterceptor
 from gateway.security.limits import StreamLimitInterceptor
+from gateway.security.signing import (
+    KeyRing,
+    RecordSigner,
+    SigningKeySource,
+    load_key_ring,
+    load_signer,
+)
 from gateway.security.tls import is_loopback, server_credentials
 from gateway.services.federation import (
     ADMIN_SERVICE,
@@ -77,9 +85,37 @@ class FederationRuntime:
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
         self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
+        self.guard = RecordGuardInterceptor(self.audit)
+        """Refuses undeclared RPCs and audits every call (when the audit log is on)."""
         self.traces = SubmissionTraces() if forwarding else None
         """Submission trace contexts, remembered by the exchange service for forwarding (only
         when this gateway forwards: otherwise nothing would ever read them)."""
+        signing = settings.signing
+        self.signing_key: SigningKeySource | None = (
+            None
+            if signing is None
+            else SigningKeySource(centre_id, signing.key_id, signing.private_key)
+        )
+        """Where this centre's signing key is (the store signs with it); ``None``: unsigned."""
+        self.signer: RecordSigner | None = None
+        """This centre's signer, once :meth:`load_keys` has checked it."""
+        self.key_ring = KeyRing()
+        """The public keys of this centre and its peers, once :meth:`load_keys` has read them."""
+
+    def load_keys(self) -> None:
+        """Read the signing key and every listed public key; check that they belong together.
+
+        Raises:
+            SigningKeyError: a key file is unusable, or the private key is not the listed one.
+        """
+        signing = self.settings.signing
+        keys = {peer.centre: peer.signing_keys for peer in self.settings.peers}
+        if signing is not None:
+            keys[self.centre_id] = signing.keys
+            self.signer = load_signer(
+                self.centre_id, signing.key_id, signing.private_key, signing.keys
+            )
+        self.key_ring = load_key_ring(keys)
 
     async def open(self) -> None:
         """Open the audit log and the outbox."""
@@ -100,8 +136,7 @@ class FederationRuntime:
                 AuthorizationInterceptor(self.settings.policy(), self.centre_id, self.audit)
             )
         chain.append(self._stream_limit)
-        if self.audit is not None:
-            chain.append(RecordGuardInterceptor(self.audit, self.centre_id))
+        chain.append(self.guard)
         return chain
 
     @property
@@ -120,7 +155,7 @@ class FederationRuntime:
         self, server: aio.Server, store: RecordStore, tracer: Tracer | None = None
     ) -> None:
         if self._federating:
-            receiver = FederationService(store, self.centre_id, self.audit, tracer)
+            receiver = FederationService(store, self.centre_id, self.audit, self.key_ring, tracer)
             add_service(server, receiver, FEDERATION_SERVICE)
         if self.outbox is not None:
             add_service(server, FederationAdminService(self.outbox, self._wake), ADMIN_SERVICE)
@@ -137,7 +172,7 @@ class FederationRuntime:
         return server.add_insecure_port(listen)
 
     async def start_forwarding(
-        self, store: RecordStore, feed: CommitFeed, tracer: Tracer | None = None
+        self, gate: RecordGate, feed: CommitFeed, tracer: Tracer | None = None
     ) -> None:
         """Start routing committed records to peers (when peers and routes are configured)."""
         traces = self.traces
@@ -150,7 +185,7 @@ class FederationRuntime:
             links[peer.centre] = link
         self.forwarder = Forwarder(
             centre_id=self.centre_id,
-            store=store,
+            gate=gate,
             feed=feed,
             outbox=self.outbox,
             rules=self.settings.routes,

@@ -7,10 +7,26 @@
     private_key = "pki/centres/WCO-I2C-key.pem"
     trusted_cas = "pki/ca.pem"
 
+    [signing]                               # this centre signs every version it publishes
+    key_id = "WCO-I2C/2026-12"              # the key it signs with now
+    private_key = "pki/signing/WCO-I2C-2026-12.key"
+
+    [[signing.keys]]                        # its public keys, current and past, with validity
+    id = "WCO-I2C/2026-12"
+    public_key = "pki/signing/WCO-I2C-2026-12.pub"
+    not_before = 2026-12-01T00:00:00Z
+    not_after = 2028-12-01T00:00:00Z
+
     [[peers]]
     centre = "INTERPOL-CCC-LYON"
     address = "127.0.0.1:50052"
     trusted_cas = "pki/ca.pem"              # optional: who may sign this peer's certificate
+
+    [[peers.signing_keys]]                  # the peer's public keys (required for every peer)
+    id = "INTERPOL-CCC-LYON/2026-12"
+    public_key = "pki/signing/INTERPOL-CCC-LYON-2026-12.pub"
+    not_before = 2026-12-01T00:00:00Z
+    not_after = 2028-12-01T00:00:00Z
 
     [[routes]]                               # which records go where (every criterion optional)
     name = "notices-to-interpol"
@@ -41,6 +57,7 @@ Relative paths are relative to the file's folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +66,7 @@ from typing import Any
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import HANDLING_LABELS, RoutingRule
 from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy
+from gateway.security.signing import SigningKeySpec
 from gateway.security.tls import TlsConfig, is_loopback
 
 __all__ = [
@@ -56,10 +74,13 @@ __all__ = [
     "FederationSettings",
     "PeerConfig",
     "SettingsError",
+    "SigningSettings",
     "parse_settings",
 ]
 
-FEDERATION_SECTIONS = frozenset({"tls", "peers", "routes", "delivery", "grants", "audit"})
+FEDERATION_SECTIONS = frozenset(
+    {"tls", "signing", "peers", "routes", "delivery", "grants", "audit"}
+)
 _CENTRE_ID = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?$")
 _KINDS = frozenset(
     {
@@ -81,6 +102,18 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class SigningSettings:
+    """How this centre signs the record versions it publishes (and its audit checkpoints)."""
+
+    key_id: str
+    """The key it signs with now: one of ``keys``."""
+    private_key: Path
+    """That key's private half (PEM, PKCS#8, mode 0600)."""
+    keys: tuple[SigningKeySpec, ...]
+    """Every public key of this centre, current and past; peers list the same."""
+
+
+@dataclass(frozen=True, slots=True)
 class PeerConfig:
     """A peer centre this centre forwards to and accepts deliveries from."""
 
@@ -90,6 +123,8 @@ class PeerConfig:
     """``host:port`` of its listener."""
     trusted_cas: Path | None = None
     """CA bundle that signs its certificate; ``None``: the centre's own ``[tls] trusted_cas``."""
+    signing_keys: tuple[SigningKeySpec, ...] = ()
+    """The peer's public signing keys: what its record versions and checkpoints verify with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +133,8 @@ class FederationSettings:
 
     tls: TlsConfig | None = None
     """Mutual TLS; ``None`` serves plaintext, which is allowed on loopback only."""
+    signing: SigningSettings | None = None
+    """This centre's signing keys; required when it has peers."""
     peers: tuple[PeerConfig, ...] = ()
     routes: tuple[RoutingRule, ...] = ()
     backoff: Backoff = field(default_factory=Backoff)
@@ -133,6 +170,17 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
         raise SettingsError(f"[[peers]] lists {', '.join(duplicates)} more than once")
     if centre_id in names:
         raise SettingsError(f"[[peers]] lists this centre itself ({centre_id})")
+    signing = _signing(document.get("signing"), base)
+    if peers and signing is None:
+        raise SettingsError(
+            "a centre with [[peers]] signs the records it publishes: configure [signing] "
+            "(`liaison certs` makes signing keys)"
+        )
+    key_ids = [key.key_id for key in signing.keys] if signing is not None else []
+    key_ids += [key.key_id for peer in peers for key in peer.signing_keys]
+    repeated = sorted({key for key in key_ids if key_ids.count(key) > 1})
+    if repeated:
+        raise SettingsError(f"signing key id(s) listed more than once: {', '.join(repeated)}")
     routes = tuple(
         _route(item, i, frozenset(names)) for i, item in enumerate(_array(document, "routes"))
     )
@@ -149,6 +197,7 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
     audit_path, audit_key_path = _audit(document.get("audit", {}), base)
     return FederationSettings(
         tls=tls,
+        signing=signing,
         peers=peers,
         routes=routes,
         backoff=_backoff(document.get("delivery", {})),
@@ -222,16 +271,76 @@ def _centre(value: str, where: str) -> str:
 
 def _peer(table: dict[str, Any], index: int, base: Path) -> PeerConfig:
     name = f"[[peers]] #{index + 1}"
-    _keys(table, {"centre", "address", "trusted_cas"}, {"centre", "address"}, name)
+    known = {"centre", "address", "trusted_cas", "signing_keys"}
+    _keys(table, known, {"centre", "address", "signing_keys"}, name)
     address = _string(table, "address", name)
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) <= 65535:
         raise SettingsError(f"{name} address must be host:port, got {address!r}")
+    centre = _centre(_string(table, "centre", name), name)
+    keys = _signing_keys(table, "signing_keys", f"{name} ({centre})", base)
+    if not keys:
+        raise SettingsError(f"{name} ({centre}) needs at least one [[peers.signing_keys]]")
     return PeerConfig(
-        centre=_centre(_string(table, "centre", name), name),
+        centre=centre,
         address=address,
         trusted_cas=_path(table, "trusted_cas", name, base) if "trusted_cas" in table else None,
+        signing_keys=keys,
     )
+
+
+def _signing(value: Any, base: Path) -> SigningSettings | None:
+    if value is None:
+        return None
+    table = _table(value, "[signing]")
+    _keys(table, {"key_id", "private_key", "keys"}, {"key_id", "private_key", "keys"}, "[signing]")
+    keys = _signing_keys(table, "keys", "[signing]", base)
+    key_id = _string(table, "key_id", "[signing]")
+    if key_id not in {key.key_id for key in keys}:
+        raise SettingsError(f"[signing] key_id {key_id!r} must be one of its [[signing.keys]]")
+    return SigningSettings(
+        key_id=key_id,
+        private_key=_path(table, "private_key", "[signing]", base),
+        keys=keys,
+    )
+
+
+def _signing_keys(
+    table: dict[str, Any], key: str, owner: str, base: Path
+) -> tuple[SigningKeySpec, ...]:
+    entries = table.get(key, [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise SettingsError(f"{owner} {key} must be an array of tables")
+    specs: list[SigningKeySpec] = []
+    for index, entry in enumerate(entries):
+        where = f"{owner} {key} #{index + 1}"
+        fields = {"id", "public_key", "not_before", "not_after"}
+        _keys(entry, fields, fields, where)
+        key_id = _string(entry, "id", where)
+        if not key_id or not key_id.isprintable() or len(key_id) > 128:
+            raise SettingsError(f"{where} id must be 1 to 128 printable characters")
+        not_before = _instant(entry, "not_before", where)
+        not_after = _instant(entry, "not_after", where)
+        if not_after <= not_before:
+            raise SettingsError(f"{where} not_after must be later than not_before")
+        specs.append(
+            SigningKeySpec(
+                key_id=key_id,
+                public_key=_path(entry, "public_key", where, base),
+                not_before=not_before,
+                not_after=not_after,
+            )
+        )
+    return tuple(specs)
+
+
+def _instant(table: dict[str, Any], key: str, where: str) -> dt.datetime:
+    value = table[key]
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise SettingsError(
+            f"{where} {key} must be a TOML date-time with a time zone, e.g. 2026-12-01T00:00:00Z"
+        )
+    return value
 
 
 def _route(table: dict[str, Any], index: int, peers: frozenset[str]) -> RoutingRule:

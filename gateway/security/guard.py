@@ -1,42 +1,51 @@
-"""Need-to-know and audit around the record services, without touching them.
+"""The record guard: every RPC declared, every call audited with the outcome it really had.
 
 ``RecordGuardInterceptor`` runs after ``AuthorizationInterceptor`` (which establishes the
-caller). For the record-reading RPCs it enforces each record's handling against the caller's
-centre — a record the caller may not see behaves as if it did not exist: ``Get`` answers
-NOT_FOUND, ``Search`` and ``Subscribe`` leave it out — and every denial is audited. For every
-RPC it appends what was done to the audit log: who, which action, which record ids (never their
-content, never search criteria, which are personal data), and the outcome.
+caller). It
+
+* refuses a call to a method that :mod:`gateway.security.access` does not declare (a new RPC
+  must say whether it reads through the visibility gate before it can be served);
+* appends what was done to the audit log, under the declared action: who, which record ids
+  (never content, never search criteria, which are personal data), and the outcome as the
+  caller saw it - ``ok``, ``duplicate``, or the status the call ended with (``invalid-argument``,
+  ``not-found``, ``cancelled``, ...);
+* audits each record the visibility gate kept from the caller (``deny``/``denied``), through
+  :meth:`denied`, which the gate calls.
+
+Need-to-know itself is not applied here: the services read through
+:class:`gateway.security.gate.RecordGate`, so that a hidden record is absent in every detail of
+an answer (cursors, counts, messages), which filtering answers afterwards cannot achieve.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
 
 from gateway.audit.log import AuditLog
-from gateway.security.authorization import Caller, current_caller
-from gateway.security.policy import may_see
+from gateway.security.access import access_of
+from gateway.security.authorization import current_caller
+from gateway.security.policy import LOCAL_IDENTITY
 from gateway.validation import RECORD_ID_PATTERN
-from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
+from liaison.v1 import exchange_pb2, translation_pb2
 
 __all__ = ["RecordGuardInterceptor"]
 
 _log = logging.getLogger(__name__)
 
-_EXCHANGE = "/liaison.v1.RecordExchange/"
-_TRANSLATION = "/liaison.v1.Translation/"
+IdsOf = Callable[[Any], list[str]]
 
 
 class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Filters what callers may not see and audits every record RPC."""
+    """Refuses undeclared methods and audits every declared one."""
 
-    def __init__(self, audit: AuditLog | None, local_centre: str) -> None:
+    def __init__(self, audit: AuditLog | None) -> None:
         self._audit = audit
-        self._local_centre = local_centre
         self._pending: set[asyncio.Future[Any]] = set()
 
     async def intercept_service(
@@ -48,25 +57,18 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         method: str = handler_call_details.method
         if handler is None:
             return handler
-        name = method.rsplit("/", 1)[-1]
-        if method.startswith(_EXCHANGE):
-            wrap = {
-                "Submit": self._submit,
-                "SubmitStream": self._submit_stream,
-                "Get": self._get,
-                "Search": self._search,
-                "Subscribe": self._subscribe,
-            }.get(name)
-        elif method.startswith(_TRANSLATION):
-            wrap = {"Ingest": self._ingest, "Export": self._export}.get(name)
-        else:
-            wrap = None
-        return handler if wrap is None else wrap(handler)
+        access = access_of(method)
+        if access is None:
+            return _refusing(handler, self, method)
+        if access.audit_action is None or self._audit is None:
+            return handler
+        return self._audited(handler, access.audit_action, method)
 
-    # -- helpers ---------------------------------------------------------------------------
+    def denied(self, record_ids: Sequence[str]) -> None:
+        """Audit records the visibility gate kept from the current caller (queued)."""
+        self._log_soon("deny", "denied", list(record_ids), reason="handling")
 
-    def _caller(self) -> Caller:
-        return current_caller() or Caller("local", self._local_centre)
+    # -- audit -----------------------------------------------------------------------------
 
     async def _log(
         self,
@@ -76,8 +78,9 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         **detail: str | int,
     ) -> None:
         if self._audit is not None:
+            caller = current_caller()
             await self._audit.append(
-                actor=self._caller().identity,
+                actor=caller.identity if caller is not None else LOCAL_IDENTITY,
                 action=action,
                 outcome=outcome,
                 record_ids=record_ids,
@@ -89,10 +92,10 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
     ) -> None:
         """Queue an entry without waiting for its commit.
 
-        For Subscribe's events: waiting for each entry's commit before the next event would cap a
+        For streams: waiting for each entry's commit before the next event would cap a
         subscription at one audit commit per record, while the log group-commits entries queued
-        together. The entry is durable within a commit or two and is never dropped: closing the
-        log commits everything queued.
+        together; and a cancelled stream cannot await. The entry is durable within a commit or
+        two and is never dropped: closing the log commits everything queued.
         """
         if self._audit is None:
             return
@@ -106,171 +109,169 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         if not task.cancelled() and task.exception() is not None:
             _log.error("audit entry not written: %s", type(task.exception()).__name__)
 
-    def _visible(self, record: record_pb2.Record) -> bool:
-        return may_see(record, self._caller().centre)
+    # -- wrapping --------------------------------------------------------------------------
 
-    # -- unary -----------------------------------------------------------------------------
+    def _audited(self, handler: Any, action: str, method: str) -> Any:
+        name = method.rsplit("/", 1)[-1]
+        request_ids = _REQUEST_IDS.get(method, _none)
+        response_ids = _RESPONSE_IDS.get(method, _none)
+        outcome_of = _OUTCOMES.get(method, _ok)
+        if handler.unary_unary:
+            inner_uu = handler.unary_unary
 
-    def _submit(self, handler: Any) -> Any:
-        inner = handler.unary_unary
+            async def unary_unary(request: Any, context: Any) -> Any:
+                try:
+                    response = await inner_uu(request, context)
+                except BaseException as error:
+                    await self._log(action, _failure(context, error), request_ids(request))
+                    raise
+                ids = response_ids(response) or request_ids(request)
+                await self._log(action, outcome_of(response), ids)
+                return response
 
-        async def submit(request: Any, context: Any) -> Any:
-            record_id = _record_id(request)
-            try:
-                response: exchange_pb2.SubmitResponse = await inner(request, context)
-            except BaseException:
-                await self._log("submit", _failure(context), _ids(record_id))
-                raise
-            ack = response.ack
-            await self._log(
-                "submit",
-                "duplicate" if ack.duplicate else "ok",
-                [ack.record_id],
-                version=ack.version,
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary, handler.request_deserializer, handler.response_serializer
             )
-            return response
+        if handler.stream_unary:
+            inner_su = handler.stream_unary
 
-        return _unary(submit, handler)
+            async def stream_unary(requests: Any, context: Any) -> Any:
+                try:
+                    response = await inner_su(requests, context)
+                except BaseException as error:
+                    await self._log(action, _failure(context, error))
+                    raise
+                await self._log(action, outcome_of(response), response_ids(response))
+                return response
 
-    def _get(self, handler: Any) -> Any:
-        inner = handler.unary_unary
-
-        async def get(request: Any, context: Any) -> Any:
-            record_id = request.record_id if isinstance(request, exchange_pb2.GetRequest) else ""
-            try:
-                response: exchange_pb2.GetResponse = await inner(request, context)
-            except BaseException:
-                await self._log("read", _failure(context), _ids(record_id))
-                raise
-            if not self._visible(response.record):
-                await self._log("deny", "denied", [record_id], method="Get", reason="handling")
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"record {record_id} not found")
-            await self._log("read", "ok", [record_id], version=response.record.version)
-            return response
-
-        return _unary(get, handler)
-
-    def _ingest(self, handler: Any) -> Any:
-        inner = handler.unary_unary
-
-        async def ingest(request: Any, context: Any) -> Any:
-            try:
-                response: translation_pb2.IngestResponse = await inner(request, context)
-            except BaseException:
-                await self._log("ingest", _failure(context))
-                raise
-            ids = [ack.record_id for ack in response.acks]
-            await self._log("ingest", "duplicate" if response.duplicate else "ok", ids)
-            return response
-
-        return _unary(ingest, handler)
-
-    def _export(self, handler: Any) -> Any:
-        inner = handler.unary_unary
-
-        async def export(request: Any, context: Any) -> Any:
-            ids: list[str] = []
-            if isinstance(request, translation_pb2.ExportRequest):
-                ids = [ref.record_id for ref in request.record_refs]
-            try:
-                response = await inner(request, context)
-            except BaseException:
-                await self._log("export", _failure(context), ids)
-                raise
-            await self._log("export", "ok", ids)
-            return response
-
-        return _unary(export, handler)
-
-    # -- streaming -------------------------------------------------------------------------
-
-    def _submit_stream(self, handler: Any) -> Any:
-        inner = handler.stream_unary
-
-        async def submit_stream(requests: Any, context: Any) -> Any:
-            try:
-                response: exchange_pb2.SubmitStreamResponse = await inner(requests, context)
-            except BaseException:
-                await self._log("submit", _failure(context))
-                raise
-            stored = [r.ack.record_id for r in response.results if r.HasField("ack")]
-            await self._log(
-                "submit", "ok", stored, received=response.received, rejected=response.rejected
+            return grpc.stream_unary_rpc_method_handler(
+                stream_unary, handler.request_deserializer, handler.response_serializer
             )
-            return response
+        if handler.unary_stream and inspect.isasyncgenfunction(handler.unary_stream):
+            inner_us = handler.unary_stream
+            per_event = name == "Subscribe"
 
+            async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
+                shown: list[str] = []
+                outcome = "ok"
+                try:
+                    async for response in inner_us(request, context):
+                        ids = response_ids(response)
+                        if per_event and ids:
+                            self._log_soon("read", "ok", ids, method=name)
+                        shown += ids
+                        yield response
+                except BaseException as error:
+                    outcome = _failure(context, error)
+                    raise
+                finally:
+                    # One entry per stream, also when it delivered nothing (events were logged
+                    # one by one as they went out).
+                    if per_event:
+                        self._log_soon(action, outcome, [], delivered=len(shown))
+                    else:
+                        self._log_soon(action, outcome, shown)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream, handler.request_deserializer, handler.response_serializer
+            )
+        # Streams of other shapes (none of ours): audited when they end.
+        return handler
+
+
+def _refusing(handler: Any, guard: RecordGuardInterceptor, method: str) -> Any:
+    """A handler of the same shape that refuses the undeclared ``method``, audited."""
+    shown = method if len(method) <= 200 and method.isprintable() else "(unprintable)"
+
+    async def refuse(context: Any) -> None:
+        await guard._log("deny", "undeclared-method", [], method=shown)
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED,
+            f"{shown} is not declared in the gateway's access table",
+        )
+
+    async def unary(request: Any, context: Any) -> Any:
+        await refuse(context)
+
+    async def streaming(request: Any, context: Any) -> AsyncIterator[Any]:
+        await refuse(context)
+        yield  # pragma: no cover - abort raises
+
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            unary, handler.request_deserializer, handler.response_serializer
+        )
+    if handler.stream_unary:
         return grpc.stream_unary_rpc_method_handler(
-            submit_stream, handler.request_deserializer, handler.response_serializer
+            unary, handler.request_deserializer, handler.response_serializer
         )
-
-    def _search(self, handler: Any) -> Any:
-        inner = handler.unary_stream
-
-        async def search(request: Any, context: Any) -> AsyncIterator[Any]:
-            shown: list[str] = []
-            hidden: list[str] = []
-            try:
-                async for response in inner(request, context):
-                    if response.HasField("hit"):
-                        record = response.hit.record
-                        if not self._visible(record):
-                            hidden.append(record.record_id)
-                            continue
-                        shown.append(record.record_id)
-                    yield response
-            finally:
-                # Criteria are never logged: names and document numbers are personal data.
-                await self._log("search", "ok", shown)
-                if hidden:
-                    await self._log("deny", "denied", hidden, method="Search", reason="handling")
-
+    if handler.unary_stream:
         return grpc.unary_stream_rpc_method_handler(
-            search, handler.request_deserializer, handler.response_serializer
+            streaming, handler.request_deserializer, handler.response_serializer
         )
-
-    def _subscribe(self, handler: Any) -> Any:
-        inner = handler.unary_stream
-
-        async def subscribe(request: Any, context: Any) -> AsyncIterator[Any]:
-            async for response in inner(request, context):
-                if response.HasField("record_event"):
-                    record = response.record_event.record
-                    if not self._visible(record):
-                        self._log_soon(
-                            "deny",
-                            "denied",
-                            [record.record_id],
-                            method="Subscribe",
-                            reason="handling",
-                        )
-                        continue
-                    self._log_soon("read", "ok", [record.record_id], method="Subscribe")
-                yield response
-
-        return grpc.unary_stream_rpc_method_handler(
-            subscribe, handler.request_deserializer, handler.response_serializer
-        )
-
-
-def _unary(behaviour: Any, handler: Any) -> Any:
-    return grpc.unary_unary_rpc_method_handler(
-        behaviour, handler.request_deserializer, handler.response_serializer
+    return grpc.stream_stream_rpc_method_handler(
+        streaming, handler.request_deserializer, handler.response_serializer
     )
 
 
-def _record_id(request: Any) -> str:
-    if isinstance(request, exchange_pb2.SubmitRequest):
-        return request.record.record_id
-    return ""
+def _failure(context: Any, error: BaseException) -> str:
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled"
+    code = context.code()
+    if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
+        return code.name.lower().replace("_", "-")
+    return "failed"
 
 
-def _ids(record_id: str) -> list[str]:
+def _well_formed(record_id: str) -> list[str]:
     # Ids of refused requests are echoed only when well-formed: they could be anything.
     return [record_id] if record_id and RECORD_ID_PATTERN.fullmatch(record_id) else []
 
 
-def _failure(context: Any) -> str:
-    code = context.code()
-    if isinstance(code, grpc.StatusCode):
-        return code.name.lower().replace("_", "-")
-    return "failed"
+def _none(_: Any) -> list[str]:
+    return []
+
+
+def _ok(_: Any) -> str:
+    return "ok"
+
+
+_REQUEST_IDS: dict[str, IdsOf] = {
+    "/liaison.v1.RecordExchange/Submit": lambda r: _well_formed(r.record.record_id),
+    "/liaison.v1.RecordExchange/Get": lambda r: _well_formed(r.record_id),
+    "/liaison.v1.Translation/Export": lambda r: [
+        i for ref in r.record_refs for i in _well_formed(ref.record_id)
+    ],
+}
+"""The record ids a refused call named (for its audit entry)."""
+
+_RESPONSE_IDS: dict[str, IdsOf] = {
+    "/liaison.v1.RecordExchange/Submit": lambda r: [r.ack.record_id],
+    "/liaison.v1.RecordExchange/SubmitStream": lambda r: [
+        x.ack.record_id for x in r.results if x.HasField("ack")
+    ],
+    "/liaison.v1.RecordExchange/Get": lambda r: [r.record.record_id],
+    "/liaison.v1.RecordExchange/Search": lambda r: (
+        [r.hit.record.record_id] if r.HasField("hit") else []
+    ),
+    "/liaison.v1.RecordExchange/Subscribe": lambda r: (
+        [r.record_event.record.record_id] if r.HasField("record_event") else []
+    ),
+    "/liaison.v1.Translation/Ingest": lambda r: [ack.record_id for ack in r.acks],
+}
+"""The record ids an answered call concerned."""
+
+
+def _submit_outcome(response: exchange_pb2.SubmitResponse) -> str:
+    return "duplicate" if response.ack.duplicate else "ok"
+
+
+def _ingest_outcome(response: translation_pb2.IngestResponse) -> str:
+    return "duplicate" if response.duplicate else "ok"
+
+
+_OUTCOMES: dict[str, Callable[[Any], str]] = {
+    "/liaison.v1.RecordExchange/Submit": _submit_outcome,
+    "/liaison.v1.Translation/Ingest": _ingest_outcome,
+}
+"""How an answered call's outcome is named (``ok`` by default)."""

@@ -34,6 +34,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from google.protobuf.message import DecodeError
 
 from liaison.v1 import record_pb2
 
@@ -215,37 +216,49 @@ class KeyRing:
         except InvalidSignature:
             raise SignatureError("the signature does not verify") from None
 
-    def verify_record(
+    def verify_version(
         self,
-        record: record_pb2.Record,
         *,
+        record_id: str,
+        originating_centre: str,
         version: int,
         content_sha256: bytes,
+        signature: bytes,
         now: dt.datetime | None = None,
     ) -> None:
         """Check the originating centre's signature on one record version.
 
+        Args:
+            record_id: The record's id.
+            originating_centre: Its originating centre.
+            version: The version number signed.
+            content_sha256: The version's content hash, as computed by the receiver.
+            signature: The serialized ``RecordSignature`` that came with it.
+            now: The current time (for tests).
+
         Raises:
             SignatureError: the version is unsigned or its signature does not verify.
         """
-        provenance = record.provenance
-        if not provenance.HasField("signature"):
+        if not signature:
             raise SignatureError("the version is not signed by its originating centre")
-        signature = provenance.signature
-        signed_at = (signature.signed_at.seconds, signature.signed_at.nanos)
+        try:
+            parsed = record_pb2.RecordSignature.FromString(signature)
+        except DecodeError:
+            raise SignatureError("the signature is not a RecordSignature") from None
+        signed_at = (parsed.signed_at.seconds, parsed.signed_at.nanos)
         statement = record_statement(
-            record_id=record.record_id,
-            originating_centre=provenance.originating_centre,
-            key_id=signature.key_id,
+            record_id=record_id,
+            originating_centre=originating_centre,
+            key_id=parsed.key_id,
             version=version,
             content_sha256=content_sha256,
             signed_at=signed_at,
         )
         self.verify(
-            centre=provenance.originating_centre,
-            key_id=signature.key_id,
+            centre=originating_centre,
+            key_id=parsed.key_id,
             statement=statement,
-            signature=signature.signature,
+            signature=parsed.signature,
             signed_at=signed_at,
             now=now,
         )

@@ -15,6 +15,7 @@ from gateway.errors import (
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CaughtUpMarker, CommitFeed
@@ -22,6 +23,7 @@ from gateway.indexing import KIND_BY_BODY, body_of_kind
 from gateway.intake import prepare_record
 from gateway.preparation import MessagePreparer, PreparedEntry
 from gateway.search import decode_cursor, encode_cursor, query_from_request
+from gateway.security.gate import RecordGate
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
 from gateway.store.base import (
@@ -30,7 +32,6 @@ from gateway.store.base import (
     StoredRecord,
     StoredVersion,
     StoreError,
-    VersionConflict,
     WriteItem,
     WriteOutcome,
 )
@@ -40,7 +41,7 @@ from gateway.telemetry.names import STORE_READ_SPAN, STORE_WRITE_SPAN, VALIDATE_
 from gateway.validation import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
 
-__all__ = ["SERVICE_NAME", "RecordExchangeService"]
+__all__ = ["SERVICE_NAME", "RecordExchangeService", "require_publisher"]
 
 SERVICE_NAME: str = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
 
@@ -58,6 +59,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self,
         *,
         store: RecordStore,
+        gate: RecordGate,
         feed: CommitFeed,
         centre_id: str,
         limits: LimitsConfig,
@@ -68,7 +70,8 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         """Serve on ``store`` and ``feed``.
 
         Args:
-            store: The record store.
+            store: The record store, written to (every read goes through ``gate``).
+            gate: The visibility gate every read passes.
             feed: Its commit feed, for Subscribe.
             centre_id: This centre's id, stamped into records submitted without one.
             limits: Input limits.
@@ -78,6 +81,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             traces: Where the trace context of stored versions is remembered for forwarding.
         """
         self._store = store
+        self._gate = gate
         self._feed = feed
         self._centre_id = centre_id
         self._limits = limits
@@ -116,7 +120,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         conflicts: dict[str, int] = {}
         duplicates = 0
         for centre, outcome in zip(centres, outcomes, strict=True):
-            if isinstance(outcome, VersionConflict):
+            if not isinstance(outcome, StoredVersion):
                 conflicts[centre] = conflicts.get(centre, 0) + 1
             elif outcome.duplicate:
                 duplicates += 1
@@ -167,6 +171,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self, request: exchange_pb2.SubmitRequest, context: Context
     ) -> exchange_pb2.SubmitResponse:
         async with statuses(context):
+            require_publisher(self._gate)
             if not request.HasField("record"):
                 raise InvalidArgumentError(
                     "a record is required", [FieldViolation("record", "is required")]
@@ -272,6 +277,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             store_failed=store_failed(),
         )
         async with statuses(context):
+            require_publisher(self._gate)
             try:
                 messages = aiter(request_iterator)
                 while (data := await submission.next_message(messages)) is not None:
@@ -292,13 +298,14 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     "invalid record id", [FieldViolation("record_id", "must be a valid record id")]
                 )
             with ChildSpan(self._tracer, STORE_READ_SPAN) as span:
-                stored = await self._store.get(request.record_id, request.version)
+                # A record the caller may not see is absent to it: same status, same message.
+                stored = await self._gate.get(request.record_id, request.version)
                 if span is not None:
                     span.set_attribute(attr.RECORDS_COUNT, int(stored is not None))
             if stored is None:
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
-            return exchange_pb2.GetResponse(record=_record(stored), metadata=_metadata(stored))
+            return exchange_pb2.GetResponse(record=stored.to_message(), metadata=_metadata(stored))
         raise AssertionError("unreachable: statuses aborts the call")
 
     async def Search(
@@ -311,21 +318,21 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 request.page_size or self._limits.default_page_size, self._limits.max_page_size
             )
             with ChildSpan(self._tracer, STORE_READ_SPAN) as span:
-                matches = await self._store.search(query, position, page_size + 1)
+                page = await self._gate.search(query, position, page_size)
                 if span is not None:
-                    span.set_attribute(attr.RECORDS_COUNT, min(len(matches), page_size))
-            for stored in matches[:page_size]:
+                    span.set_attribute(attr.RECORDS_COUNT, len(page.records))
+            for stored in page.records:
                 position = stored.sequence
                 yield exchange_pb2.SearchResponse(
                     hit=exchange_pb2.SearchHit(
-                        record=_record(stored),
+                        record=stored.to_message(),
                         metadata=_metadata(stored),
                         cursor=encode_cursor(query, position),
                     )
                 )
             yield exchange_pb2.SearchResponse(
                 page_end=exchange_pb2.SearchPageEnd(
-                    next_cursor=encode_cursor(query, position), has_more=len(matches) > page_size
+                    next_cursor=encode_cursor(query, position), has_more=page.has_more
                 )
             )
 
@@ -344,11 +351,17 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             ]
             if violations:
                 raise InvalidArgumentError("invalid subscription", violations)
-            after = request.after_sequence if request.HasField("after_sequence") else None
+            visible = self._gate.feed_filter()
+            if request.HasField("after_sequence"):
+                after = request.after_sequence
+            else:
+                # "From now on", counted in what this caller may see.
+                after = await self._gate.last_visible_sequence()
             stream = self._feed.stream(
                 after,
                 frozenset(body_of_kind(kind) for kind in request.kinds),
                 frozenset(request.originating_centres),
+                visible=visible,
             )
             async for item in stream:
                 if isinstance(item, CaughtUpMarker):
@@ -358,21 +371,32 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 else:
                     yield exchange_pb2.SubscribeResponse(
                         record_event=exchange_pb2.RecordEvent(
-                            record=_record(item), metadata=_metadata(item)
+                            record=item.to_message(), metadata=_metadata(item)
                         )
                     )
 
 
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
-    if isinstance(outcome, VersionConflict):
+    if not isinstance(outcome, StoredVersion):
         raise conflict_error(outcome)
     return outcome
 
 
-def _record(stored: StoredRecord) -> record_pb2.Record:
-    record = record_pb2.Record.FromString(stored.blob)
-    record.version = stored.version
-    return record
+def require_publisher(gate: RecordGate) -> None:
+    """Refuse a write by a caller acting for another centre than this one.
+
+    A centre publishes its own records only, signed by its own key; a caller reading here for
+    another centre publishes at that centre's gateway.
+
+    Raises:
+        PermissionDeniedError: the caller acts for another centre.
+    """
+    reader = gate.reader()
+    if reader != gate.local_centre:
+        raise PermissionDeniedError(
+            f"a caller acting for {reader} may read here but not publish: {gate.local_centre} "
+            f"publishes only its own records; publish at {reader}'s gateway"
+        )
 
 
 def _metadata(stored: StoredRecord) -> exchange_pb2.RecordMetadata:

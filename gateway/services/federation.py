@@ -3,13 +3,14 @@
 Deliver stores each forwarded record under the version its originating centre gave it
 (a replica write), so a resend is recognised by record id and version and acknowledged as a
 duplicate: the sender may retry freely. A record is refused, per record, when it is invalid,
-when this centre holds other content under that version, or when its handling does not release
-it to this centre — a sender must never have sent it, and this centre will not keep it.
+when its originating centre's signature of that version does not verify (whoever relays it, only
+the originating centre speaks for its records), when this centre holds other content under that
+version or the record under another origin, or when its handling does not release it to this
+centre — a sender must never have sent it, and this centre will not keep it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 
@@ -19,13 +20,14 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
-from gateway.errors import GatewayError, InvalidArgumentError, abort, record_error
+from gateway.errors import GatewayError, PermissionDeniedError, abort, record_error
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
-from gateway.intake import prepare_record
+from gateway.intake import prepare_replica
 from gateway.security.authorization import current_caller
-from gateway.security.policy import may_see
+from gateway.security.signing import KeyRing, SignatureError
 from gateway.services.statuses import ack_of
+from gateway.services.streaming import conflict_error
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
@@ -41,14 +43,6 @@ _MAX_LIST = 10_000
 Context = aio.ServicerContext[object, object]
 
 
-class _RefusedError(GatewayError):
-    code = grpc.StatusCode.PERMISSION_DENIED
-
-
-class _ConflictError(GatewayError):
-    code = grpc.StatusCode.ABORTED
-
-
 class _UnavailableError(GatewayError):
     code = grpc.StatusCode.UNAVAILABLE
 
@@ -61,12 +55,14 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         store: RecordStore,
         centre_id: str,
         audit: AuditLog | None,
+        key_ring: KeyRing,
         tracer: Tracer | None = None,
     ) -> None:
         self._tracer = tracer
         self._store = store
         self._centre_id = centre_id
         self._audit = audit
+        self._key_ring = key_ring
 
     async def Deliver(
         self, request: federation_pb2.DeliverRequest, context: Context
@@ -85,18 +81,21 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         except StoreError:
             await abort(context, _UnavailableError("the store could not commit; retry"))
         self._trace_receipts(request, items, outcomes, sender)
-        for (index, item), outcome in zip(items, outcomes, strict=True):
+        for (index, _), outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, StoredVersion):
                 results[index] = federation_pb2.DeliveryResult(ack=ack_of(outcome))
             else:
-                conflict = _ConflictError(
-                    f"record {item.record_id} already holds other content as version "
-                    f"{outcome.expected_version}"
-                )
-                results[index] = federation_pb2.DeliveryResult(error=record_error(conflict))
+                refusal = record_error(conflict_error(outcome))
+                results[index] = federation_pb2.DeliveryResult(error=refusal)
         response = federation_pb2.DeliverResponse(results=[r for r in results if r is not None])
         await self._audit_receipt(sender, request, response)
         return response
+
+    async def KeepCheckpoint(
+        self, request: federation_pb2.KeepCheckpointRequest, context: Context
+    ) -> federation_pb2.KeepCheckpointResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "INTERIM: audit branch pending")
+        raise AssertionError("unreachable")
 
     def _trace_receipts(
         self,
@@ -132,18 +131,26 @@ class FederationService(federation_pb2_grpc.FederationServicer):
 
     def _prepare(self, forwarded: federation_pb2.ForwardedRecord) -> WriteItem:
         record = forwarded.record
-        version = record.version
-        if version < 1:
-            raise InvalidArgumentError(
-                "a forwarded record must carry the version its originating centre stored"
+        releasable = record.handling.releasable_to
+        if releasable and self._centre_id not in releasable:
+            raise PermissionDeniedError(
+                f"record {record.record_id} is not releasable to {self._centre_id}"
             )
-        if not record.provenance.originating_centre:
-            raise InvalidArgumentError("a forwarded record must name its originating centre")
-        if not may_see(record, self._centre_id):
-            raise _RefusedError(f"record {record.record_id} is not releasable to {self._centre_id}")
-        record.version = 0
-        item = prepare_record(record, self._centre_id)
-        return dataclasses.replace(item, replica_version=version)
+        item = prepare_replica(record)
+        try:
+            self._key_ring.verify_version(
+                record_id=item.record_id,
+                originating_centre=item.keys.originating_centre,
+                version=item.replica_version,
+                content_sha256=item.content_sha256,
+                signature=item.signature,
+            )
+        except SignatureError as error:
+            raise PermissionDeniedError(
+                f"version {item.replica_version} of record {item.record_id} is refused: {error} "
+                f"(only {item.keys.originating_centre} speaks for its records)"
+            ) from None
+        return item
 
     async def _audit_receipt(
         self,
@@ -193,6 +200,12 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
             limit=limit,
         )
         return federation_pb2.ListDeliveriesResponse(deliveries=statuses)
+
+    async def ListCheckpoints(
+        self, request: federation_pb2.ListCheckpointsRequest, context: Context
+    ) -> federation_pb2.ListCheckpointsResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "INTERIM: audit branch pending")
+        raise AssertionError("unreachable")
 
     async def ReplayDeadLetters(
         self, request: federation_pb2.ReplayDeadLettersRequest, context: Context

@@ -16,11 +16,19 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from gateway.errors import ConflictError, GatewayError, LimitExceededError, record_error
+from gateway.errors import (
+    ConflictError,
+    GatewayError,
+    LimitExceededError,
+    PermissionDeniedError,
+    record_error,
+)
 from gateway.preparation import MessagePreparer, PreparedEntry, write_item
 from gateway.services.statuses import fill_ack
 from gateway.store.base import (
+    OriginConflict,
     RecordStore,
+    StoredVersion,
     StoreError,
     VersionConflict,
     WriteItem,
@@ -269,7 +277,7 @@ def _fill_results(
 ) -> None:
     stored = duplicates = rejected = 0
     for slot, outcome in zip(slots, outcomes, strict=True):
-        if isinstance(outcome, VersionConflict):
+        if not isinstance(outcome, StoredVersion):
             slot.error.CopyFrom(record_error(conflict_error(outcome)))
             rejected += 1
             continue
@@ -283,8 +291,14 @@ def _fill_results(
     response.rejected += rejected
 
 
-def conflict_error(conflict: VersionConflict) -> GatewayError:
-    """The refusal of a write whose expected version was not the latest."""
+def conflict_error(conflict: VersionConflict | OriginConflict) -> GatewayError:
+    """The refusal of a write whose expected version was not the latest, or that names another
+    originating centre than the record's stored versions."""
+    if isinstance(conflict, OriginConflict):
+        return PermissionDeniedError(
+            f"record {conflict.record_id} originates at {conflict.originating_centre}: only that "
+            "centre publishes its versions"
+        )
     return ConflictError(
         f"record {conflict.record_id} is at version {conflict.latest_version}, "
         f"the submit expected version {conflict.expected_version}; read it again and resubmit"

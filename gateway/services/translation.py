@@ -39,13 +39,15 @@ from gateway.errors import (
     InvalidArgumentError,
     LimitExceededError,
     NotFoundError,
+    PermissionDeniedError,
 )
 from gateway.ingestion import PreparedIngestion, handling_violations, prepare_ingestion
+from gateway.security.gate import RecordGate
+from gateway.services.exchange import require_publisher
 from gateway.services.statuses import ack_of, statuses
 from gateway.store.base import (
     IngestOutcome,
     RecordStore,
-    StoredRecord,
 )
 from gateway.telemetry import ChildSpan, Telemetry, adapter_span
 from gateway.telemetry import attributes as attr
@@ -87,12 +89,14 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
         *,
         registry: AdapterRegistry,
         store: RecordStore,
+        gate: RecordGate,
         centre_id: str,
         limits: LimitsConfig,
         telemetry: Telemetry | None = None,
     ) -> None:
         self._registry = registry
         self._store = store
+        self._gate = gate
         self._centre_id = centre_id
         self._limits = limits
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
@@ -133,6 +137,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
         self, request: translation_pb2.IngestRequest, context: Context
     ) -> translation_pb2.IngestResponse:
         async with statuses(context):
+            require_publisher(self._gate)
             adapter = self._adapter(request.adapter)
             self._check_payload(request.payload, request.source_reference)
             handling = request.handling if request.HasField("handling") else None
@@ -154,6 +159,12 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 step.result(decoded, prepared.diagnostics)
             _check_still_wanted(context)
             outcome = await self._ingest(adapter.name, prepared)
+            conflict = outcome.origin_conflict
+            if conflict is not None:
+                raise PermissionDeniedError(
+                    f"record {conflict.record_id} originates at {conflict.originating_centre}: "
+                    "only that centre publishes its versions; nothing of the payload was stored"
+                )
             return translation_pb2.IngestResponse(
                 acks=[ack_of(stored) for stored in outcome.acks],
                 diagnostics=_protos(prepared.diagnostics),
@@ -240,13 +251,14 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
             )
 
     async def _stored(self, refs: Sequence[translation_pb2.RecordRef]) -> list[record_pb2.Record]:
-        found = await asyncio.gather(*(self._store.get(ref.record_id, ref.version) for ref in refs))
+        # Through the gate: a record the caller may not see is not found, exactly as an absent one.
+        found = await self._gate.get_versions([(ref.record_id, ref.version) for ref in refs])
         records = []
         for ref, stored in zip(refs, found, strict=True):
             if stored is None:
                 what = f"version {ref.version} of " if ref.version else ""
                 raise NotFoundError(f"{what}record {ref.record_id} not found")
-            records.append(_record(stored))
+            records.append(stored.to_message())
         return records
 
     async def _ingest(self, adapter: str, prepared: PreparedIngestion) -> IngestOutcome:
@@ -362,9 +374,3 @@ def _listed(names: Iterable[str]) -> str:
 
 def _protos(diagnostics: Sequence[Diagnostic]) -> list[translation_pb2.Diagnostic]:
     return [diagnostic.to_proto() for diagnostic in diagnostics]
-
-
-def _record(stored: StoredRecord) -> record_pb2.Record:
-    record = record_pb2.Record.FromString(stored.blob)
-    record.version = stored.version
-    return record

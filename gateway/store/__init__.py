@@ -11,6 +11,7 @@ from gateway.store.base import (
     Ingestion,
     IngestOutcome,
     NameKey,
+    OriginConflict,
     PreparationRefused,
     PreparedWrite,
     RecordStore,
@@ -20,6 +21,7 @@ from gateway.store.base import (
     StoredVersion,
     StoreError,
     VersionConflict,
+    VersionSigner,
     WriteItem,
     WriteOutcome,
 )
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     # Only for the annotation: the store writer process imports this package and must not pay
     # for the whole configuration module (and what it imports) at every start.
     from gateway.config import StorageConfig
+    from gateway.security.signing import SigningKeySource
 
 __all__ = [
     "CommitListener",
@@ -37,6 +40,7 @@ __all__ = [
     "IngestOutcome",
     "Ingestion",
     "NameKey",
+    "OriginConflict",
     "PreparationRefused",
     "PreparedWrite",
     "RecordStore",
@@ -47,17 +51,21 @@ __all__ = [
     "StoredRecord",
     "StoredVersion",
     "VersionConflict",
+    "VersionSigner",
     "WriteItem",
     "WriteOutcome",
     "create_store",
 ]
 
 
-def create_store(storage: StorageConfig) -> RecordStore:
+def create_store(
+    storage: StorageConfig, signing_key: SigningKeySource | None = None
+) -> RecordStore:
     """Build the store a centre's configuration asks for (not opened yet).
 
     Args:
         storage: The ``[storage]`` section of the centre configuration.
+        signing_key: The centre's current signing key (``[signing]``), if it signs.
 
     Returns:
         An unopened :class:`SqliteRecordStore`; await :meth:`RecordStore.open` before use.
@@ -67,4 +75,5 @@ def create_store(storage: StorageConfig) -> RecordStore:
         synchronous=storage.synchronous,
         max_batch_records=storage.max_batch_records,
         writer=storage.writer,
+        signing_key=signing_key,
     )

@@ -14,6 +14,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
+
+from liaison.v1 import record_pb2
 
 __all__ = [
     "CommitListener",
@@ -22,6 +25,7 @@ __all__ = [
     "IngestOutcome",
     "Ingestion",
     "NameKey",
+    "OriginConflict",
     "PreparationRefused",
     "PreparedWrite",
     "RecordStore",
@@ -31,6 +35,7 @@ __all__ = [
     "StoredRecord",
     "StoredVersion",
     "VersionConflict",
+    "VersionSigner",
     "WriteItem",
     "WriteOutcome",
 ]
@@ -80,6 +85,11 @@ class IndexKeys:
     """Document keys (travel documents)."""
     names: tuple[NameKey, ...] = ()
     """Family-name keys (persons, document holders, notice subjects)."""
+    handling_code: int = 0
+    """``Handling.code`` (a ``HandlingCode`` number): need-to-know and routing read it from
+    the store without parsing the record."""
+    releasable_to: tuple[str, ...] = ()
+    """``Handling.releasable_to``, in record order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +110,10 @@ class WriteItem:
     """Non-zero: store the content as exactly this version, as its originating centre numbered
     it (federation). A duplicate when the content is stored already; a conflict when the record
     holds other content under that version. The head moves only forward."""
+    signature: bytes = b""
+    """With ``replica_version``: the originating centre's serialized ``RecordSignature`` of
+    that version, verified by the caller, stored as received. Empty for this centre's own
+    records, which the store signs as it numbers them (when it has a signer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +141,17 @@ class VersionConflict:
     """The latest stored version (0 when the record does not exist)."""
 
 
-WriteOutcome = StoredVersion | VersionConflict
+@dataclass(frozen=True, slots=True)
+class OriginConflict:
+    """The outcome of a write that names another originating centre than the record's stored
+    versions: a record's originating centre never changes, and only it publishes versions."""
+
+    record_id: str
+    originating_centre: str
+    """The centre the stored versions originate at."""
+
+
+WriteOutcome = StoredVersion | VersionConflict | OriginConflict
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +177,9 @@ class IngestOutcome:
     first ingestion's, each marked ``duplicate``."""
     ingested_at_us: int
     """When the payload was first ingested (commit time, microseconds since the Unix epoch)."""
+    origin_conflict: OriginConflict | None = None
+    """Set when a decoded record names another originating centre than its stored versions:
+    then nothing was stored and ``acks`` is empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,9 +194,29 @@ class StoredRecord:
     kind: str
     originating_centre: str
     blob: bytes
-    """The serialized ``liaison.v1.Record`` with ``version`` zero."""
+    """The serialized ``liaison.v1.Record`` with ``version`` zero and no signature."""
     latest_version: int
     """The latest version of the record at the time of reading."""
+    handling_code: int = 0
+    """``Handling.code`` of this version."""
+    releasable_to: tuple[str, ...] = ()
+    """``Handling.releasable_to`` of this version."""
+    signature: bytes = b""
+    """The originating centre's serialized ``RecordSignature`` of this version; empty when the
+    version was stored unsigned (before signing was configured)."""
+    latest_handling_code: int = 0
+    """``Handling.code`` of the latest version: an old version obeys the current handling too."""
+    latest_releasable_to: tuple[str, ...] = ()
+    """``Handling.releasable_to`` of the latest version."""
+
+    def to_message(self) -> record_pb2.Record:
+        """The record message of this version, with its version number and its originating
+        centre's signature."""
+        record = record_pb2.Record.FromString(self.blob)
+        record.version = self.version
+        if self.signature:
+            record.provenance.signature.ParseFromString(self.signature)
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +260,20 @@ class PreparationRefused:
     violations: tuple[tuple[str, str], ...]
     """``(field path, why)`` of each refused field."""
     prepared_ns: tuple[int, int]
+
+
+class VersionSigner(Protocol):
+    """Signs the versions the store numbers for this centre's own records
+    (:class:`gateway.security.signing.RecordSigner` is one)."""
+
+    @property
+    def centre(self) -> str:
+        """The centre whose records it signs."""
+
+    def sign_version(
+        self, record_id: str, version: int, content_sha256: bytes, signed_at: tuple[int, int]
+    ) -> bytes:
+        """A serialized ``RecordSignature`` of one version."""
 
 
 CommitListener = Callable[[Sequence[StoredRecord]], None]
@@ -301,6 +362,11 @@ class RecordStore(abc.ABC):
     ) -> list[StoredRecord]:
         """Return up to ``limit`` versions (every version, not only the latest) committed with a
         sequence greater than ``after_sequence``, in sequence order, optionally filtered."""
+
+    @abc.abstractmethod
+    async def read_before(self, before_sequence: int, limit: int) -> list[StoredRecord]:
+        """Return up to ``limit`` versions committed with a sequence below ``before_sequence``,
+        newest first."""
 
     @abc.abstractmethod
     async def last_sequence(self) -> int:

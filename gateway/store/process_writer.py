@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.security.signing import SigningKeySource
 from gateway.store.base import PreparationRefused, PreparedWrite, StoredRecord, StoreError
 from gateway.store.wire import (
     COMMITTED,
@@ -58,11 +59,13 @@ class ProcessWriter:
         max_batch_records: int,
         loop: asyncio.AbstractEventLoop,
         publish: Callable[[list[StoredRecord], float], None],
+        signing_key: SigningKeySource | None = None,
         ended: Callable[[str], None] = lambda reason: None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``;
         ``ended`` is called with the reason if the process ends before :meth:`stop`)."""
         self._path = path
+        self._signing_key = signing_key
         self._synchronous = synchronous
         self._max_batch_records = max_batch_records
         self._loop = loop
@@ -105,6 +108,7 @@ class ProcessWriter:
                 str(self._path),
                 self._synchronous,
                 str(self._max_batch_records),
+                *_signing_arguments(self._signing_key),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=None,
@@ -300,3 +304,10 @@ def _settle(future: asyncio.Future[None]) -> None:
 def _fail(request: _Request, reason: str) -> None:
     if not request.future.done():
         request.future.set_exception(StoreError(reason))
+
+
+def _signing_arguments(source: SigningKeySource | None) -> tuple[str, ...]:
+    """The writer process's optional ``CENTRE KEY_ID PRIVATE_KEY`` arguments."""
+    if source is None:
+        return ()
+    return (source.centre, source.key_id, str(source.private_key))

@@ -12,26 +12,31 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from gateway.store.base import SearchQuery, StoredRecord
+from gateway.store.schema import split_releasable
 
-__all__ = ["get", "last_sequence", "read_since", "search"]
+__all__ = ["get", "last_sequence", "read_before", "read_since", "search"]
 
 _MAX_INT64 = 2**63 - 1
 """Cursors and versions arrive as uint64 from the wire; SQLite integers are signed 64-bit."""
 
 # Column order is StoredRecord's field order, so a row unpacks straight into it.
+# hv is the latest version's row, whose handling every older version obeys too.
 _COLUMNS = (
     "v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256, v.kind, "
-    "v.originating_centre, v.blob, h.version"
+    "v.originating_centre, v.blob, h.version, v.handling_code, v.releasable_to, v.signature, "
+    "hv.handling_code, hv.releasable_to"
 )
+_LATEST = "JOIN versions AS hv ON hv.sequence = h.sequence"
 _GET_LATEST = (
     f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
-    "WHERE h.record_id = ?"
+    f"{_LATEST} WHERE h.record_id = ?"
 )
 _GET_VERSION = (
     f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
-    "WHERE v.record_id = ? AND v.version = ?"
+    f"{_LATEST} WHERE v.record_id = ? AND v.version = ?"
 )
 _LAST_SEQUENCE = "SELECT coalesce(max(sequence), 0) FROM versions"
 
@@ -44,7 +49,7 @@ def get(connection: sqlite3.Connection, record_id: str, version: int) -> StoredR
         row = connection.execute(_GET_VERSION, (record_id, version)).fetchone()
     else:
         return None
-    return None if row is None else StoredRecord(*row)
+    return None if row is None else _stored(row)
 
 
 def last_sequence(connection: sqlite3.Connection) -> int:
@@ -87,9 +92,9 @@ def search(
     parameters.append(limit)
     sql = (
         f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
-        f"WHERE {' AND '.join(conditions)} ORDER BY h.sequence LIMIT ?"
+        f"{_LATEST} WHERE {' AND '.join(conditions)} ORDER BY h.sequence LIMIT ?"
     )
-    return [StoredRecord(*row) for row in connection.execute(sql, parameters)]
+    return [_stored(row) for row in connection.execute(sql, parameters)]
 
 
 def read_since(
@@ -111,9 +116,42 @@ def read_since(
     parameters.append(limit)
     sql = (
         f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
-        f"WHERE {' AND '.join(conditions)} ORDER BY v.sequence LIMIT ?"
+        f"{_LATEST} WHERE {' AND '.join(conditions)} ORDER BY v.sequence LIMIT ?"
     )
-    return [StoredRecord(*row) for row in connection.execute(sql, parameters)]
+    return [_stored(row) for row in connection.execute(sql, parameters)]
+
+
+def read_before(
+    connection: sqlite3.Connection, before_sequence: int, limit: int
+) -> list[StoredRecord]:
+    """Every version below a sequence, newest first."""
+    sql = (
+        f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
+        f"{_LATEST} WHERE v.sequence < ? ORDER BY v.sequence DESC LIMIT ?"
+    )
+    rows = connection.execute(sql, (min(before_sequence, _MAX_INT64), limit))
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: tuple[Any, ...]) -> StoredRecord:
+    (record_id, version, sequence, committed_at_us, sha, kind, centre, blob, latest) = row[:9]
+    handling_code, releasable_to, signature, latest_code, latest_releasable = row[9:]
+    return StoredRecord(
+        record_id,
+        version,
+        sequence,
+        committed_at_us,
+        sha,
+        kind,
+        centre,
+        blob,
+        latest,
+        handling_code,
+        split_releasable(releasable_to),
+        signature,
+        latest_code,
+        split_releasable(latest_releasable),
+    )
 
 
 def _name_condition(query: SearchQuery) -> tuple[str, list[object]]:

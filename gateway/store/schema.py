@@ -15,15 +15,20 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from google.protobuf.message import DecodeError
+
 from gateway.store.base import StoreError
+from liaison.v1 import record_pb2
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "Migration",
+    "join_releasable",
     "load_migrations",
     "migrate",
     "open_reader",
     "open_writer",
+    "split_releasable",
     "split_statements",
 ]
 
@@ -156,6 +161,7 @@ def open_writer(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.C
             raise StoreError(f"store {path}: cannot switch to WAL mode (got {mode})")
         # Not a bound parameter either; `synchronous` is one of two literals.
         connection.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+        _register_record_functions(connection)
         migrate(connection, load_migrations())
     except sqlite3.Error as error:
         connection.close()
@@ -188,6 +194,40 @@ def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
     )
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
     return connection
+
+
+def join_releasable(centres: tuple[str, ...] | list[str]) -> str:
+    """``Handling.releasable_to`` as stored: centre ids (which never hold spaces), space-joined."""
+    return " ".join(centres)
+
+
+def split_releasable(stored: str) -> tuple[str, ...]:
+    """The centre ids :func:`join_releasable` stored."""
+    return tuple(stored.split())
+
+
+def _register_record_functions(connection: sqlite3.Connection) -> None:
+    """SQL functions over a stored record blob, for migrations that derive columns from it.
+
+    A blob that cannot be read as a record (it never should) is given H3, the handling that
+    keeps it at this centre: a migration must not make anything more visible than it was meant
+    to be.
+    """
+
+    def handling(blob: bytes) -> record_pb2.Handling:
+        try:
+            return record_pb2.Record.FromString(blob).handling
+        except DecodeError:
+            return record_pb2.Handling(code=record_pb2.HANDLING_CODE_H3)
+
+    def handling_code(blob: bytes) -> int:
+        return handling(blob).code
+
+    def releasable_to(blob: bytes) -> str:
+        return join_releasable(list(handling(blob).releasable_to))
+
+    connection.create_function("liaison_handling_code", 1, handling_code, deterministic=True)
+    connection.create_function("liaison_releasable_to", 1, releasable_to, deterministic=True)
 
 
 def _user_version(connection: sqlite3.Connection) -> int:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
+from gateway.security.signing import SigningKeySource
 from gateway.store import reads
 from gateway.store.base import (
     CommitListener,
@@ -60,6 +61,7 @@ class SqliteRecordStore(RecordStore):
         synchronous: Literal["full", "normal"] = "full",
         max_batch_records: int = 2048,
         writer: Literal["process", "thread"] = "process",
+        signing_key: SigningKeySource | None = None,
     ) -> None:
         """Configure the store; nothing is opened before :meth:`open`.
 
@@ -82,6 +84,7 @@ class SqliteRecordStore(RecordStore):
         if writer not in ("process", "thread"):
             raise ValueError(f'writer must be "process" or "thread", got {writer!r}')
         self._writer_kind: Literal["process", "thread"] = writer
+        self._signing_key = signing_key
         self._path = path
         self._synchronous: Literal["full", "normal"] = synchronous
         self._max_batch_records = max_batch_records
@@ -130,9 +133,9 @@ class SqliteRecordStore(RecordStore):
         loop = asyncio.get_running_loop()
         arguments = (self._path, self._synchronous, self._max_batch_records, loop, self._publish)
         writer = (
-            ProcessWriter(*arguments, ended=self._writes_lost)
+            ProcessWriter(*arguments, self._signing_key, ended=self._writes_lost)
             if self._writer_kind == "process"
-            else Writer(*arguments)
+            else Writer(*arguments, self._signing_key)
         )
         await writer.start()
         self._loop = loop
@@ -262,6 +265,17 @@ class SqliteRecordStore(RecordStore):
         _check_limit(limit)
         return await self._read(self._read_since, after_sequence, limit, kinds, originating_centres)
 
+    async def read_before(self, before_sequence: int, limit: int) -> list[StoredRecord]:
+        """Up to ``limit`` versions with a sequence below ``before_sequence``, newest first.
+
+        Raises:
+            ValueError: ``limit`` is less than 1.
+            StoreClosedError: the store is not open.
+            StoreError: the database could not be read.
+        """
+        _check_limit(limit)
+        return await self._read(self._read_before, before_sequence, limit)
+
     async def last_sequence(self) -> int:
         """The highest committed sequence number (0 when empty).
 
@@ -376,6 +390,9 @@ class SqliteRecordStore(RecordStore):
         return reads.read_since(
             self._connection(), after_sequence, limit, kinds, originating_centres
         )
+
+    def _read_before(self, before_sequence: int, limit: int) -> list[StoredRecord]:
+        return reads.read_before(self._connection(), before_sequence, limit)
 
     def _last_sequence(self) -> int:
         return reads.last_sequence(self._connection())

@@ -22,14 +22,17 @@ from typing import TypeVar
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
+    OriginConflict,
     StoredRecord,
     StoredVersion,
     VersionConflict,
+    VersionSigner,
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.schema import join_releasable, split_releasable
 
-__all__ = ["TransactionResult", "Transactions"]
+__all__ = ["OriginConflictError", "TransactionResult", "Transactions"]
 
 # Keeps each IN (...) list far below SQLite's bound-parameter limit (32766 since 3.32).
 _LOOKUP_CHUNK = 500
@@ -48,8 +51,9 @@ WHERE record_id = ? AND content_sha256 = ?
 _VERSION_EXISTS = "SELECT 1 FROM versions WHERE record_id = ? AND version = ?"
 _INSERT_VERSION = """
 INSERT INTO versions (
-    sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob,
+    handling_code, releasable_to, signature
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _UPSERT_HEAD = """
 INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
@@ -101,18 +105,33 @@ class TransactionResult:
 
 
 @dataclass(frozen=True, slots=True)
+class _Head:
+    version: int
+    originating_centre: str
+    handling_code: int
+    releasable_to: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _NewVersion:
     item: WriteItem
     version: int
     sequence: int
+    signature: bytes
 
 
 class Transactions:
     """Runs group-commit transactions on the writer connection."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        """Wrap the writer connection (autocommit mode, owned by the calling thread)."""
+    def __init__(self, connection: sqlite3.Connection, signer: VersionSigner | None = None) -> None:
+        """Wrap the writer connection (autocommit mode, owned by the calling thread).
+
+        With ``signer``, every new version of a record of the signer's centre is signed as it
+        is numbered, in the same transaction; other centres' versions (replicas) keep the
+        signature they arrived with.
+        """
         self._connection = connection
+        self._signer = signer
         row = connection.execute(_LAST_COMMITTED_AT).fetchone()
         self._last_committed_us: int = 0 if row is None else row[0]
         self.last_seconds = 0.0
@@ -137,9 +156,12 @@ class Transactions:
         Raises:
             Exception: whatever failed; the transaction is rolled back and nothing is kept.
         """
-        return self._in_transaction(
-            lambda committed_at_us: self._ingest(ingestion, committed_at_us)
-        )
+        try:
+            return self._in_transaction(
+                lambda committed_at_us: self._ingest(ingestion, committed_at_us)
+            )
+        except OriginConflictError as error:
+            return IngestOutcome((), False, 0, error.conflict), []
 
     def _in_transaction(self, work: Callable[[int], _T]) -> _T:
         """Run ``work(commit time)`` in one ``BEGIN IMMEDIATE … COMMIT``; roll back on failure."""
@@ -191,7 +213,9 @@ class Transactions:
     def _apply(
         self, groups: Sequence[Sequence[WriteItem]], committed_at_us: int
     ) -> TransactionResult:
-        existing = self._load_heads({item.record_id for group in groups for item in group})
+        stored = self._load_heads({item.record_id for group in groups for item in group})
+        existing = {record_id: head.version for record_id, head in stored.items()}
+        origins = {record_id: head.originating_centre for record_id, head in stored.items()}
         latest = dict(existing)
         # Versions written earlier in this transaction, by (record_id, hash), for duplicates.
         written: dict[tuple[str, bytes], tuple[int, int, int]] = {}
@@ -205,6 +229,12 @@ class Transactions:
             for item in group:
                 record_id = item.record_id
                 sha = item.content_sha256
+                origin = origins.setdefault(record_id, item.keys.originating_centre)
+                if origin != item.keys.originating_centre:
+                    # Checked before duplicates: the answer must not depend on content the
+                    # caller may not know.
+                    group_outcomes.append(OriginConflict(record_id, origin))
+                    continue
                 previous = written.get((record_id, sha))
                 if previous is None and record_id in existing:
                     previous = self._stored_duplicate(record_id, sha)
@@ -229,7 +259,9 @@ class Transactions:
                 taken.add((record_id, version))
                 latest[record_id] = max(current, version)
                 written[(record_id, sha)] = (version, sequence, committed_at_us)
-                new_versions.append(_NewVersion(item, version, sequence))
+                new_versions.append(
+                    _NewVersion(item, version, sequence, self._sign(item, version, committed_at_us))
+                )
                 group_outcomes.append(
                     StoredVersion(record_id, version, sequence, committed_at_us, sha, False)
                 )
@@ -244,6 +276,16 @@ class Transactions:
             ]
             self._write_heads(heads, committed_at_us)
             self._write_index(heads, existing)
+        # The handling every new version obeys: its record's latest version's, after this
+        # transaction (a replica older than the head obeys the head's).
+        latest_handling = {
+            record_id: (head.handling_code, head.releasable_to)
+            for record_id, head in stored.items()
+        }
+        for new in _heads(new_versions):
+            if new.version >= existing.get(new.item.record_id, 0):
+                keys = new.item.keys
+                latest_handling[new.item.record_id] = (keys.handling_code, keys.releasable_to)
         records = [
             StoredRecord(
                 new.item.record_id,
@@ -255,24 +297,40 @@ class Transactions:
                 new.item.keys.originating_centre,
                 new.item.blob,
                 latest[new.item.record_id],
+                new.item.keys.handling_code,
+                new.item.keys.releasable_to,
+                new.signature,
+                *latest_handling[new.item.record_id],
             )
             for new in new_versions
         ]
         return TransactionResult(outcomes, records)
 
-    def _load_heads(self, record_ids: set[str]) -> dict[str, int]:
-        """Latest stored version of each record that exists, before this transaction."""
-        found: dict[str, int] = {}
+    def _sign(self, item: WriteItem, version: int, committed_at_us: int) -> bytes:
+        signer = self._signer
+        if item.replica_version or signer is None or item.keys.originating_centre != signer.centre:
+            return item.signature
+        seconds, micros = divmod(committed_at_us, 1_000_000)
+        return signer.sign_version(
+            item.record_id, version, item.content_sha256, (seconds, micros * 1000)
+        )
+
+    def _load_heads(self, record_ids: set[str]) -> dict[str, _Head]:
+        """The latest stored version of each record that exists, before this transaction."""
+        found: dict[str, _Head] = {}
         ids = list(record_ids)
         for start in range(0, len(ids), _LOOKUP_CHUNK):
             chunk = ids[start : start + _LOOKUP_CHUNK]
             placeholders = ",".join("?" * len(chunk))
             # Only the placeholder count varies, so SQLite's statement cache keeps working.
             rows = self._connection.execute(
-                f"SELECT record_id, version FROM heads WHERE record_id IN ({placeholders})",  # noqa: S608
+                "SELECT h.record_id, h.version, h.originating_centre, v.handling_code, "  # noqa: S608
+                "v.releasable_to FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
+                f"WHERE h.record_id IN ({placeholders})",
                 chunk,
             )
-            found.update(rows)
+            for record_id, version, origin, code, releasable in rows:
+                found[record_id] = _Head(version, origin, code, split_releasable(releasable))
         return found
 
     def _last_sequence(self) -> int:
@@ -304,6 +362,9 @@ class Transactions:
                     committed_at_us,
                     new.item.content_sha256,
                     new.item.blob,
+                    new.item.keys.handling_code,
+                    join_releasable(new.item.keys.releasable_to),
+                    new.signature,
                 )
                 for new in new_versions
             ],
@@ -354,7 +415,21 @@ def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
         # The store refuses such items before queueing them; reaching this is a bug, and raising
         # rolls the whole ingestion back.
         raise TypeError("an ingested item carried an expected version")
+    if isinstance(outcome, OriginConflict):
+        raise OriginConflictError(outcome)
     return outcome
+
+
+class OriginConflictError(Exception):
+    """An ingested record names another originating centre than its stored versions: the whole
+    ingestion is rolled back (decoded records are stored all or nothing)."""
+
+    def __init__(self, conflict: OriginConflict) -> None:
+        super().__init__(
+            f"record {conflict.record_id} originates at another centre "
+            f"({conflict.originating_centre}); nothing of the payload was stored"
+        )
+        self.conflict = conflict
 
 
 def _heads(new_versions: list[_NewVersion]) -> list[_NewVersion]:

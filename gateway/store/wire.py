@@ -28,6 +28,7 @@ from gateway.store.base import (
     IndexKeys,
     IngestOutcome,
     NameKey,
+    OriginConflict,
     StoredRecord,
     StoredVersion,
     VersionConflict,
@@ -62,7 +63,7 @@ READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", 
 REFUSED = "refused"
 
 _LENGTH = struct.Struct("<I")
-_VERSION, _CONFLICT = 0, 1
+_VERSION, _CONFLICT, _ORIGIN_CONFLICT = 0, 1, 2
 
 
 def frame(message: tuple[Any, ...]) -> bytes:
@@ -104,6 +105,9 @@ def items_to_wire(items: Sequence[WriteItem]) -> list[tuple[Any, ...]]:
             ),
             item.expected_version,
             item.replica_version,
+            item.keys.handling_code,
+            item.keys.releasable_to,
+            item.signature,
         )
         for item in items
     ]
@@ -121,9 +125,12 @@ def items_from_wire(wire: Sequence[tuple[Any, ...]]) -> tuple[WriteItem, ...]:
                 centre,
                 tuple(DocumentKey(*key) for key in documents),
                 tuple(NameKey(*key) for key in names),
+                handling_code,
+                releasable_to,
             ),
             expected_version,
             replica_version,
+            signature,
         )
         for (
             record_id,
@@ -135,14 +142,21 @@ def items_from_wire(wire: Sequence[tuple[Any, ...]]) -> tuple[WriteItem, ...]:
             names,
             expected_version,
             replica_version,
+            handling_code,
+            releasable_to,
+            signature,
         ) in wire
     )
 
 
 def outcomes_to_wire(outcomes: Sequence[WriteOutcome]) -> list[tuple[Any, ...]]:
     """Write outcomes as plain tuples."""
-    return [
-        (
+    return [_outcome_to_wire(outcome) for outcome in outcomes]
+
+
+def _outcome_to_wire(outcome: WriteOutcome) -> tuple[Any, ...]:
+    if isinstance(outcome, StoredVersion):
+        return (
             _VERSION,
             outcome.record_id,
             outcome.version,
@@ -151,18 +165,19 @@ def outcomes_to_wire(outcomes: Sequence[WriteOutcome]) -> list[tuple[Any, ...]]:
             outcome.content_sha256,
             outcome.duplicate,
         )
-        if isinstance(outcome, StoredVersion)
-        else (_CONFLICT, outcome.record_id, outcome.expected_version, outcome.latest_version)
-        for outcome in outcomes
-    ]
+    if isinstance(outcome, VersionConflict):
+        return (_CONFLICT, outcome.record_id, outcome.expected_version, outcome.latest_version)
+    return (_ORIGIN_CONFLICT, outcome.record_id, outcome.originating_centre)
 
 
 def outcomes_from_wire(wire: Sequence[tuple[Any, ...]]) -> list[WriteOutcome]:
     """The outcomes :func:`outcomes_to_wire` encoded."""
-    return [
-        StoredVersion(*fields) if tag == _VERSION else VersionConflict(*fields)
-        for tag, *fields in wire
-    ]
+    kinds: dict[int, type[WriteOutcome]] = {
+        _VERSION: StoredVersion,
+        _CONFLICT: VersionConflict,
+        _ORIGIN_CONFLICT: OriginConflict,
+    }
+    return [kinds[tag](*fields) for tag, *fields in wire]
 
 
 def records_to_wire(records: Sequence[StoredRecord]) -> list[tuple[Any, ...]]:
@@ -178,6 +193,11 @@ def records_to_wire(records: Sequence[StoredRecord]) -> list[tuple[Any, ...]]:
             record.originating_centre,
             record.blob,
             record.latest_version,
+            record.handling_code,
+            record.releasable_to,
+            record.signature,
+            record.latest_handling_code,
+            record.latest_releasable_to,
         )
         for record in records
     ]
@@ -190,15 +210,24 @@ def records_from_wire(wire: Sequence[tuple[Any, ...]]) -> list[StoredRecord]:
 
 def ingest_outcome_to_wire(outcome: IngestOutcome) -> tuple[Any, ...]:
     """An ingestion's outcome as a plain tuple."""
-    return (outcomes_to_wire(outcome.acks), outcome.duplicate, outcome.ingested_at_us)
+    conflict = outcome.origin_conflict
+    return (
+        outcomes_to_wire(outcome.acks),
+        outcome.duplicate,
+        outcome.ingested_at_us,
+        None if conflict is None else _outcome_to_wire(conflict),
+    )
 
 
 def ingest_outcome_from_wire(wire: tuple[Any, ...]) -> IngestOutcome:
     """The outcome :func:`ingest_outcome_to_wire` encoded."""
-    acks, duplicate, ingested_at_us = wire
+    acks, duplicate, ingested_at_us, conflict = wire
     stored = outcomes_from_wire(acks)
+    [origin_conflict] = outcomes_from_wire([conflict]) if conflict is not None else [None]
+    assert origin_conflict is None or isinstance(origin_conflict, OriginConflict)
     return IngestOutcome(
         tuple(ack for ack in stored if isinstance(ack, StoredVersion)),
         duplicate,
         ingested_at_us,
+        origin_conflict,
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from gateway.security.signing import SigningKeyError, SigningKeySource
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
@@ -78,6 +79,7 @@ class Writer:
         max_batch_records: int,
         loop: asyncio.AbstractEventLoop,
         publish: Callable[[list[StoredRecord], float], None],
+        signing_key: SigningKeySource | None = None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start`.
 
@@ -88,8 +90,10 @@ class Writer:
             loop: The event loop that owns the callers' futures.
             publish: Called on ``loop`` after each transaction with its new versions (maybe
                 none) and how long it took in seconds, before the callers are resolved.
+            signing_key: The key the centre's own new versions are signed with.
         """
         self._path = path
+        self._signing_key = signing_key
         self._synchronous: Literal["full", "normal"] = synchronous
         self._max_batch_records = max_batch_records
         self._loop = loop
@@ -135,8 +139,9 @@ class Writer:
 
     def _main(self) -> None:
         try:
+            signer = None if self._signing_key is None else self._signing_key.load()
             connection = open_writer(self._path, self._synchronous)
-            transactions = Transactions(connection)
+            transactions = Transactions(connection, signer)
         except BaseException as error:
             self._call_on_loop(_settle, self._ready, _as_store_error(error, self._path))
             self._call_on_loop(_settle, self._stopped, None)
@@ -265,7 +270,7 @@ def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
 
 
 def _as_store_error(error: BaseException, path: Path) -> BaseException:
-    if isinstance(error, sqlite3.Error | OSError):
+    if isinstance(error, sqlite3.Error | OSError | SigningKeyError):
         return StoreError(f"store {path}: cannot open: {error}")
     return error
 

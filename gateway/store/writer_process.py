@@ -1,6 +1,7 @@
 """The store's writer process: the group-commit writer, outside the gateway's interpreter.
 
-Run as ``python -m gateway.store.writer_process DATABASE SYNCHRONOUS MAX_BATCH_RECORDS`` by
+Run as ``python -m gateway.store.writer_process DATABASE SYNCHRONOUS MAX_BATCH_RECORDS
+[CENTRE KEY_ID PRIVATE_KEY]`` (the last three when the centre signs its versions) by
 :class:`gateway.store.process_writer.ProcessWriter`, which talks to it over its standard input
 and output in the frames of :mod:`gateway.store.wire`. Inside, one thread does everything, with
 the writer thread's rules: it blocks for the first request, takes whatever else has arrived (up
@@ -31,6 +32,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, Literal, cast
 
+from gateway.security.signing import SigningKeyError, SigningKeySource
 from gateway.store.base import Ingestion, StoreError, WriteItem
 from gateway.store.schema import open_writer
 from gateway.store.transaction import Transactions
@@ -225,19 +227,25 @@ def _ingest(pipe: _Pipe, transactions: Transactions, request: tuple[Any, ...]) -
     )
 
 
-def _run(path: Path, synchronous: Literal["full", "normal"], max_batch_records: int) -> None:
+def _run(
+    path: Path,
+    synchronous: Literal["full", "normal"],
+    max_batch_records: int,
+    signing_key: SigningKeySource | None,
+) -> None:
     # Frames go to a copy of stdout; stdout itself then points at stderr, so that a stray print
     # (a library's warning) cannot corrupt the stream of frames.
     pipe = _Pipe(0, os.dup(1))
     os.dup2(2, 1)
     try:
+        signer = None if signing_key is None else signing_key.load()
         connection = open_writer(path, synchronous)
-    except (StoreError, sqlite3.Error, OSError) as error:
+    except (StoreError, sqlite3.Error, OSError, SigningKeyError) as error:
         described = isinstance(error, StoreError)  # already says which file and why
         pipe.send((OPEN_FAILED, str(error) if described else f"store {path}: cannot open: {error}"))
         return
     try:
-        transactions = Transactions(connection)
+        transactions = Transactions(connection, signer)
         pipe.send((READY,))
         _serve(pipe, transactions, max_batch_records, _Preparer())
     finally:
@@ -245,19 +253,21 @@ def _run(path: Path, synchronous: Literal["full", "normal"], max_batch_records: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``DATABASE SYNCHRONOUS MAX_BATCH_RECORDS``."""
+    """Entry point: ``DATABASE SYNCHRONOUS MAX_BATCH_RECORDS [CENTRE KEY_ID PRIVATE_KEY]``."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3 or args[1] not in ("full", "normal") or not args[2].isdigit():
+    if len(args) not in (3, 6) or args[1] not in ("full", "normal") or not args[2].isdigit():
         print(
-            "usage: python -m gateway.store.writer_process DATABASE full|normal MAX_BATCH_RECORDS",
+            "usage: python -m gateway.store.writer_process DATABASE full|normal MAX_BATCH_RECORDS "
+            "[CENTRE KEY_ID PRIVATE_KEY]",
             file=sys.stderr,
         )
         return 2
+    signing_key = SigningKeySource(args[3], args[4], Path(args[5])) if len(args) == 6 else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     synchronous = cast(Literal["full", "normal"], args[1])
     try:
-        _run(Path(args[0]), synchronous, int(args[2]))
+        _run(Path(args[0]), synchronous, int(args[2]), signing_key)
     except BrokenPipeError:
         # The gateway is gone: what was committed stays committed; nobody is left to answer.
         logger.warning("store writer process: the gateway closed the pipe; ending")

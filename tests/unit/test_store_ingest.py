@@ -22,6 +22,7 @@ from gateway.store import (
     WriteItem,
 )
 from gateway.store import transaction as transaction_module
+from gateway.store.schema import load_migrations, migrate
 from gateway.store.transaction import Transactions
 from tests.unit.test_sqlite_store import (
     WriterGate,
@@ -230,13 +231,21 @@ async def test_queued_ingestions_are_committed_on_close(
 
 async def test_the_ingestion_tables_are_added_to_a_version_one_store(tmp_path: Path) -> None:
     path = db_path(tmp_path)
-    async with open_store(path) as opened:
-        await opened.write([make_item("old")])
+    path.parent.mkdir(parents=True)
+    old = make_item("old")
     with closing(sqlite3.connect(path, isolation_level=None)) as connection:
         # What a store written by the first release looks like: schema 1, no ingestion tables.
-        connection.execute("DROP TABLE ingestion_acks")
-        connection.execute("DROP TABLE ingestions")
-        connection.execute("PRAGMA user_version = 1")
+        migrate(connection, load_migrations()[:1])
+        connection.execute(
+            "INSERT INTO versions (sequence, record_id, version, kind, originating_centre, "
+            "committed_at_us, content_sha256, blob) VALUES (1, ?, 1, 'person', ?, 1, ?, ?)",
+            (old.record_id, old.keys.originating_centre, old.content_sha256, old.blob),
+        )
+        connection.execute(
+            "INSERT INTO heads (record_id, version, sequence, kind, originating_centre, "
+            "committed_at_us) VALUES (?, 1, 1, 'person', ?, 1)",
+            (old.record_id, old.keys.originating_centre),
+        )
 
     async with open_store(path) as reopened:
         outcome = await reopened.ingest(ingestion(make_item("old"), make_item("new")))
@@ -245,4 +254,4 @@ async def test_the_ingestion_tables_are_added_to_a_version_one_store(tmp_path: P
     assert acks_of(outcome) == [("old", 1, 1, True), ("new", 1, 2, False)]
     assert kept is not None
     with closing(sqlite3.connect(path)) as connection:
-        assert connection.execute("PRAGMA user_version").fetchone() == (2,)
+        assert connection.execute("PRAGMA user_version").fetchone() == (len(load_migrations()),)

@@ -12,6 +12,8 @@ from gateway.store import SqliteRecordStore, StoreError
 from gateway.store.schema import Migration, load_migrations, migrate, split_statements
 from tests.unit.test_sqlite_store import db_path, make_item, open_store, writer_threads
 
+LATEST = len(load_migrations())
+
 
 def user_version(path: Path) -> int:
     """The schema version recorded in the file."""
@@ -32,6 +34,7 @@ def test_shipped_migrations_are_numbered_from_one() -> None:
     assert [(m.version, m.name) for m in migrations] == [
         (1, "0001_initial.sql"),
         (2, "0002_ingestions.sql"),
+        (3, "0003_handling_and_signatures.sql"),
     ]
 
 
@@ -39,7 +42,7 @@ async def test_empty_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> No
     async with open_store(db_path(tmp_path)):
         pass
 
-    assert user_version(db_path(tmp_path)) == 2
+    assert user_version(db_path(tmp_path)) == LATEST
     with closing(sqlite3.connect(db_path(tmp_path))) as connection:
         assert schema_names(connection, "table") == {
             "versions",
@@ -72,7 +75,7 @@ async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> N
 
     assert stored is not None
     assert stored.sequence == 1
-    assert user_version(path) == 2
+    assert user_version(path) == LATEST
     with closing(sqlite3.connect(path)) as connection:
         assert connection.execute("SELECT * FROM sqlite_master ORDER BY name").fetchall() == (
             schema_before
@@ -84,14 +87,16 @@ async def test_database_from_a_newer_liaison_is_refused(tmp_path: Path) -> None:
     async with open_store(path):
         pass
     with closing(sqlite3.connect(path)) as connection:
-        connection.execute("PRAGMA user_version = 3")
+        connection.execute(f"PRAGMA user_version = {LATEST + 1}")
 
     store = SqliteRecordStore(path)
-    with pytest.raises(StoreError, match="schema version 3 is newer than this Liaison knows"):
+    with pytest.raises(
+        StoreError, match=f"schema version {LATEST + 1} is newer than this Liaison knows"
+    ):
         await store.open()
 
     assert writer_threads() == []
-    assert user_version(path) == 3
+    assert user_version(path) == LATEST + 1
     await store.close()
 
 
