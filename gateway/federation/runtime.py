@@ -4,8 +4,10 @@ The gateway owns one ``FederationRuntime``. It decides, from the centre's config
 
 * how the listener binds: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is
   refused unless the listen address is loopback;
-* which interceptors guard the services: authorisation (with TLS), the per-caller stream limit,
-  and the record guard (need-to-know filtering and audit) whenever the audit log is on;
+* which interceptors guard the services: authorisation whenever TLS or the audit log is on (it
+  identifies every caller, and audits refused identities, calls and unknown methods), the
+  per-caller stream limit (audited), and the record guard (need-to-know filtering and audit)
+  whenever the audit log is on;
 * the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
   the plaintext loopback default of ``make run``;
 * federation: the Federation service (with TLS), and — when peers and routes are configured —
@@ -76,7 +78,7 @@ class FederationRuntime:
         self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
-        self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
+        self._stream_limit = StreamLimitInterceptor(max_streams_per_caller, self.audit)
         self.traces = SubmissionTraces() if forwarding else None
         """Submission trace contexts, remembered by the exchange service for forwarding (only
         when this gateway forwards: otherwise nothing would ever read them)."""
@@ -95,7 +97,7 @@ class FederationRuntime:
     def interceptors(self) -> list[Any]:
         """The guards, outermost first (after telemetry, which the gateway puts first)."""
         chain: list[Any] = []
-        if self.settings.tls is not None:
+        if self.settings.tls is not None or self.audit is not None:
             chain.append(
                 AuthorizationInterceptor(self.settings.policy(), self.centre_id, self.audit)
             )
