@@ -5,7 +5,8 @@ The gateway owns one ``FederationRuntime``. It decides, from the centre's config
 * how the listener binds: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is
   refused unless the listen address is loopback;
 * which interceptors guard the services: authorisation whenever TLS or the audit log is on (it
-  identifies every caller, and audits refused identities, calls and unknown methods), the
+  identifies every caller, and audits refused identities and calls; the refusal of unknown
+  methods goes outside telemetry, see ``outer_interceptors``), the
   per-caller stream limit (audited), and the record guard (need-to-know filtering and audit)
   whenever the audit log is on;
 * the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
@@ -29,7 +30,7 @@ from gateway.federation.peers import GrpcPeerLink
 from gateway.federation.settings import FederationSettings
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CommitFeed
-from gateway.security.authorization import AuthorizationInterceptor
+from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.guard import RecordGuardInterceptor
 from gateway.security.limits import StreamLimitInterceptor
 from gateway.security.tls import is_loopback, server_credentials
@@ -93,6 +94,13 @@ class FederationRuntime:
             except BaseException:
                 await self._close_audit()
                 raise
+
+    def outer_interceptors(self) -> list[Any]:
+        """The interceptors that go outside telemetry: the audited refusal of unknown methods
+        (telemetry must not see a handler per unknown method name), with TLS or an audit log."""
+        if self.settings.tls is None and self.audit is None:
+            return []
+        return [UnknownMethodInterceptor(self.audit)]
 
     def interceptors(self) -> list[Any]:
         """The guards, outermost first (after telemetry, which the gateway puts first)."""

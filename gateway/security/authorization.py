@@ -9,8 +9,11 @@ audited:
   cannot be refused from Python, see :mod:`gateway.security.tls`);
 * a call the policy does not allow: PERMISSION_DENIED (the Federation service only for peer
   centres, see :mod:`gateway.security.policy`);
-* a method the server does not have: UNIMPLEMENTED, audited with the method name made printable
-  and truncated, since the caller chose it.
+* a method the server does not have: UNIMPLEMENTED (``UnknownMethodInterceptor``, which goes
+  outside every other interceptor), audited with the method name made printable and truncated,
+  since the caller chose it.
+
+Refusals are appended through :class:`~gateway.security.refusals.Refusals`.
 
 Health checks and reflection need no grant - they reveal no records and monitoring must reach
 them - but their callers are identified like any other (so the stream limit counts them per
@@ -29,19 +32,15 @@ from typing import Any
 import grpc
 
 from gateway.audit.log import AuditLog
-from gateway.security.identity import Identity, IdentityError, IdentityKind, parse_identity
+from gateway.security.identity import IdentityKind, parse_identity
 from gateway.security.policy import FEDERATION_SERVICE_NAME, Policy
-from gateway.security.tls import caller_identity
+from gateway.security.refusals import Refusals, audit_text
 
-__all__ = ["AuthorizationInterceptor", "Caller", "audit_text", "current_caller"]
+__all__ = ["AuthorizationInterceptor", "Caller", "UnknownMethodInterceptor", "current_caller"]
 
 OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 """Methods callable without a grant (by any caller with a valid identity)."""
 
-NO_IDENTITY_ACTOR = "(no identity)"
-"""The audit actor of a caller whose certificate names no valid identity."""
-
-_MAX_AUDITED_TEXT = 128
 _FEDERATION_PREFIX = f"/{FEDERATION_SERVICE_NAME}/"
 
 
@@ -76,20 +75,13 @@ def current_caller() -> Caller | None:
     return _CALLER.get()
 
 
-def audit_text(text: str) -> str:
-    """``text`` that a caller chose, made fit for an audit entry or a log line: printable ASCII
-    only (anything else becomes ``?``), at most 128 characters (then ``...``)."""
-    shown = "".join(c if " " <= c <= "~" else "?" for c in text[:_MAX_AUDITED_TEXT])
-    return shown + "..." if len(text) > _MAX_AUDITED_TEXT else shown
-
-
 class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Refuses calls the policy does not grant; records who called for the services."""
 
     def __init__(self, policy: Policy, local_centre: str, audit: AuditLog | None = None) -> None:
         self._policy = policy
         self._local_centre = local_centre
-        self._audit = audit
+        self._refusals = Refusals(audit)
 
     async def intercept_service(
         self,
@@ -99,15 +91,17 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
         if handler is None:
-            return self._unknown(method)
+            return None  # UnknownMethodInterceptor, outermost, answers it
         return _wrap(handler, lambda context: self._admit(context, method))
 
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> None:
-        identity = await self._identify(context, method)
+        identity = await self._refusals.identify(context, method)
         admission = self._policy.admit(identity.uri, method)
         if admission is None and not method.startswith(OPEN_PREFIXES):
             federation = method.startswith(_FEDERATION_PREFIX) and identity.kind != "local"
-            await self._refused(identity.uri, method, "not-a-peer" if federation else "policy")
+            await self._refusals.record(
+                identity.uri, method, "not-a-peer" if federation else "policy"
+            )
             reason = ": only peer centres call the Federation service" if federation else ""
             await context.abort(
                 grpc.StatusCode.PERMISSION_DENIED, f"{identity.uri} may not call {method}{reason}"
@@ -120,38 +114,39 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
             centre = self._local_centre
         _CALLER.set(Caller(identity.uri, centre))
 
-    async def _identify(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> Identity:
-        try:
-            return caller_identity(context)
-        except IdentityError as error:
-            # The fingerprint tells the operator which certificate to revoke or reissue; the
-            # names it carries are not echoed (they are what was wrong).
-            seen = {"certificate_sha256": error.certificate_sha256, "peer": context.peer()}
-            await self._refused(
-                NO_IDENTITY_ACTOR, method, error.reason, **{k: v for k, v in seen.items() if v}
-            )
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"{error}: call refused")
-            raise  # context.abort raises; this keeps the type checker and readers sure of it
 
-    def _unknown(self, method: str) -> Any:
+class UnknownMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Answers a method the server does not have with UNIMPLEMENTED, audited with the caller's
+    identity (a caller without one is refused as such).
+
+    It must be the outermost interceptor: the refusal handler is made for each call (it names
+    the method), and an interceptor outside it - telemetry - would otherwise see, and keep, a new
+    handler and an attacker-chosen method name per call.
+    """
+
+    def __init__(self, audit: AuditLog | None) -> None:
+        self._refusals = Refusals(audit)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is not None:
+            return handler
+        method: str = handler_call_details.method
+        refusals = self._refusals
+
         async def refuse(requests: Any, context: Any) -> None:
-            identity = await self._identify(context, method)
-            await self._refused(identity.uri, method, "unknown-method")
+            identity = await refusals.identify(context, method)
+            await refusals.record(identity.uri, method, "unknown-method")
             await context.abort(
                 grpc.StatusCode.UNIMPLEMENTED, f"unknown method {audit_text(method)}"
             )
 
         # Whatever shape the caller meant, the refusal is the same: no request is read.
         return grpc.stream_stream_rpc_method_handler(refuse)
-
-    async def _refused(self, actor: str, method: str, reason: str, **extra: str) -> None:
-        if self._audit is not None:
-            await self._audit.append(
-                actor=actor,
-                action="deny",
-                outcome="denied",
-                detail={"method": audit_text(method), "reason": reason, **extra},
-            )
 
 
 Admit = Callable[[Any], Awaitable[None]]

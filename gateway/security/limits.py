@@ -18,8 +18,9 @@ from typing import Any
 import grpc
 
 from gateway.audit.log import AuditLog
-from gateway.security.authorization import audit_text, current_caller
+from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
+from gateway.security.refusals import Refusals
 
 __all__ = ["StreamLimitInterceptor"]
 
@@ -29,7 +30,7 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
 
     def __init__(self, max_streams_per_caller: int, audit: AuditLog | None = None) -> None:
         self._limit = max_streams_per_caller
-        self._audit = audit
+        self._refusals = Refusals(audit)
         self._open: collections.Counter[str] = collections.Counter()
 
     def open_streams(self, identity: str) -> int:
@@ -67,17 +68,7 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         caller = current_caller()
         identity = caller.identity if caller is not None else LOCAL_IDENTITY
         if self._open[identity] >= self._limit:
-            if self._audit is not None:
-                await self._audit.append(
-                    actor=identity,
-                    action="deny",
-                    outcome="denied",
-                    detail={
-                        "method": audit_text(method),
-                        "reason": "stream-limit",
-                        "limit": self._limit,
-                    },
-                )
+            await self._refusals.record(identity, method, "stream-limit", limit=self._limit)
             await context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"at most {self._limit} streaming calls at once per caller; wait for one to end",

@@ -65,7 +65,9 @@ async def test_an_identity_without_grants_exhausts_only_its_own_streams(
             assert "grpc.health.v1.Health" in await _list_services(opened)
             exchange = exchange_pb2_grpc.RecordExchangeStub(opened)
             subscription = exchange.Subscribe(exchange_pb2.SubscribeRequest(after_sequence=0))
-            assert (await subscription.read()).HasField("caught_up")
+            first = await subscription.read()
+            assert isinstance(first, exchange_pb2.SubscribeResponse)
+            assert first.HasField("caught_up")
             subscription.cancel()
             watch.cancel()
         async with channel(gateway, pki, pki.lyon) as peer:
@@ -75,6 +77,9 @@ async def test_an_identity_without_grants_exhausts_only_its_own_streams(
     refusals = denials(gateway, "stream-limit")
     assert [(e["actor"], e["detail"]["method"]) for e in refusals] == [
         ("urn:liaison:client:idle", "/grpc.health.v1.Health/Watch"),
-        ("urn:liaison:client:idle", "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"),
+        (
+            "urn:liaison:client:idle",
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        ),
     ]
     assert all(e["detail"]["limit"] == LIMIT for e in refusals)

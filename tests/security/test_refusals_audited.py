@@ -23,7 +23,9 @@ from gateway.security.policy import Grant
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc
 from tests.conftest import make_config
+from tests.polling import until
 from tests.security.support import Pki, channel, denials, tls_gateway
+from tests.telemetry.conftest import recording
 
 OPERATOR = "urn:liaison:client:operator"
 
@@ -42,7 +44,8 @@ def _same(data: bytes) -> bytes:
 async def _call_unknown(opened: aio.Channel, method: str, shape: str) -> aio.AioRpcError:
     factory = getattr(opened, shape)
     call = factory(method, request_serializer=_same, response_deserializer=_same)
-    with pytest.raises(aio.AioRpcError) as caught:
+
+    async def attempt() -> None:
         if shape == "unary_unary":
             await call(b"", timeout=10)
         elif shape == "unary_stream":
@@ -53,6 +56,9 @@ async def _call_unknown(opened: aio.Channel, method: str, shape: str) -> aio.Aio
         else:
             async for _ in call(iter([b""]), timeout=10):
                 pass
+
+    with pytest.raises(aio.AioRpcError) as caught:
+        await attempt()
     return caught.value
 
 
@@ -82,7 +88,8 @@ async def test_the_audited_method_name_is_printable_and_truncated(
     audited = entry["detail"]["method"]
     assert audited.endswith("...")
     assert len(audited) == 128 + len("...")
-    assert audited.isascii() and audited.isprintable()
+    assert audited.isascii()
+    assert audited.isprintable()
     assert audited.startswith("/liaison.v1.Probe/")
     assert "é" not in audited
 
@@ -103,7 +110,9 @@ async def test_a_stream_limit_refusal_is_audited(gateway: Gateway, pki: Pki) -> 
     async with channel(gateway, pki, pki.client("operator")) as opened:
         exchange = exchange_pb2_grpc.RecordExchangeStub(opened)
         held = exchange.Subscribe(exchange_pb2.SubscribeRequest(after_sequence=0))
-        assert (await held.read()).HasField("caught_up")
+        first = await held.read()
+        assert isinstance(first, exchange_pb2.SubscribeResponse)
+        assert first.HasField("caught_up")
         with pytest.raises(aio.AioRpcError) as refused:
             await exchange.Search(exchange_pb2.SearchRequest(), timeout=10).read()
         held.cancel()
@@ -124,13 +133,26 @@ async def test_plaintext_loopback_with_an_audit_log_audits_unknown_methods_as_lo
     config = dataclasses.replace(
         config, federation=FederationSettings(audit_path=tmp_path / "audit.db")
     )
-    started = Gateway(config)
+    recorded = recording()
+    started = Gateway(config, telemetry=recorded.telemetry)
     await started.start()
     try:
         async with aio.insecure_channel(started.address) as opened:
-            error = await _call_unknown(opened, "/liaison.v1.Nothing/Here", "stream_stream")
-        assert error.code() == grpc.StatusCode.UNIMPLEMENTED
-        (entry,) = denials(started, "unknown-method")
-        assert entry["actor"] == "local"
+            for name in ("One", "Two", "Three"):
+                error = await _call_unknown(opened, f"/liaison.v1.Nothing/{name}", "stream_stream")
+                assert error.code() == grpc.StatusCode.UNIMPLEMENTED
+            with pytest.raises(aio.AioRpcError):
+                await exchange_pb2_grpc.RecordExchangeStub(opened).Get(
+                    exchange_pb2.GetRequest(record_id="absent"), timeout=10
+                )
+        assert [e["actor"] for e in denials(started, "unknown-method")] == ["local"] * 3
+
+        # Invented method names make no spans (nor metric series): telemetry never sees them.
+        def names() -> set[str]:
+            return {span.name for span in recorded.spans.get_finished_spans()}
+
+        await until(lambda: "/liaison.v1.RecordExchange/Get" in names())  # its span ends late
+        assert not [name for name in names() if "Nothing" in name]
     finally:
         await started.stop(grace=0)
+        recorded.telemetry.shutdown()

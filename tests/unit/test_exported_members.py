@@ -83,9 +83,10 @@ PUBLIC = {
     "gateway.security.authorization": {
         "AuthorizationInterceptor",
         "Caller",
-        "audit_text",
+        "UnknownMethodInterceptor",
         "current_caller",
     },
+    "gateway.security.refusals": {"NO_IDENTITY_ACTOR", "Refusals", "audit_text"},
     "gateway.security.guard": {"RecordGuardInterceptor"},
     "gateway.security.limits": {"StreamLimitInterceptor"},
     "gateway.services.statuses": {
