@@ -5,10 +5,10 @@ The gateway owns one ``FederationRuntime``. It decides, from the centre's config
 * how the listener binds: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is
   refused unless the listen address is loopback;
 * which interceptors guard the services: authorisation whenever TLS or the audit log is on (it
-  identifies every caller, and audits refused identities and calls; the refusal of unknown
-  methods goes outside telemetry, see ``outer_interceptors``), the
-  per-caller stream limit (audited), and the record guard (need-to-know filtering and audit)
-  whenever the audit log is on;
+  identifies every caller and audits refused identities and calls; the refusal of unknown
+  methods goes outside telemetry, see ``outer_interceptors``), the per-caller stream limit
+  (audited), and the record guard (need-to-know filtering and audit) whenever the audit log is
+  on;
 * the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
   the plaintext loopback default of ``make run``;
 * federation: the Federation service (with TLS), and — when peers and routes are configured —

@@ -31,14 +31,14 @@
     methods = ["liaison.v1.RecordExchange/*"]
     acts_for = ""                            # the centre these clients read for
 
+    [audit]
+    path = "var/audit.db"
+    key_file = "secrets/audit.key"           # HMAC-SHA256 key: `liaison audit keygen`
+
 Only the ``[[peers]]`` may call the Federation service, whatever the grants say. Grants that could
 give one client the same method while acting for different centres are refused (see
 ``gateway.security.policy.grant_conflicts``), and so is an identity pattern that no Liaison
 identity can match.
-
-    [audit]
-    path = "var/audit.db"
-    key_file = "secrets/audit.key"           # HMAC-SHA256 key: `liaison audit keygen`
 
 Parsing raises ``SettingsError`` naming the section and key; ``gateway.config`` adds the file.
 Relative paths are relative to the file's folder.

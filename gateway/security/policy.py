@@ -133,12 +133,10 @@ class Policy:
         Without a method, the client's grants must all agree.
 
         Raises:
+            IdentityError: ``identity`` is no valid identity.
             ValueError: no method was given and the client's grants name different centres.
         """
-        try:
-            caller = parse_identity(identity)
-        except IdentityError:
-            return local_centre
+        caller = parse_identity(identity)
         if caller.kind == "centre":
             return caller.name
         if method is not None:

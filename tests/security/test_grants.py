@@ -177,6 +177,8 @@ def test_a_centre_reads_for_itself_whatever_acts_for_says() -> None:
     policy = Policy((Grant(("urn:liaison:*",), ("*",), acts_for=I2C),))
     assert policy.centre_of(f"urn:liaison:centre:{LYON}", I2C, "/x.Y/Z") == LYON
     assert policy.centre_of(OPERATOR, "LOCAL", "/x.Y/Z") == I2C
+    with pytest.raises(ValueError, match="control characters"):
+        policy.centre_of(OPERATOR + "\0", "LOCAL", "/x.Y/Z")
 
 
 # -- the pattern intersection the conflict rule rests on -----------------------------------------
