@@ -139,7 +139,9 @@ def identity_of_certificate(pem: bytes) -> Identity:
     """
     found = _identity_of_certificate(pem)
     if isinstance(found, IdentityError):
-        raise found
+        # The cached error is raised again on every call: start each raise without the
+        # traceback of the previous one, which would otherwise keep growing.
+        raise found.with_traceback(None)
     return found
 
 
