@@ -200,8 +200,10 @@ class Gateway:
     async def _serve(self, limits: LimitsConfig) -> aio.Server:
         """Build, bind and start the gRPC server with every service."""
         host = self.config.server.listen.rpartition(":")[0]
-        # Telemetry first, so that the RPC span covers authorisation and the guards.
+        # Telemetry before the guards, so that the RPC span covers authorisation and the guards;
+        # only the refusal of unknown methods goes outside it (no span per invented method).
         interceptors = [
+            *self._federation.outer_interceptors(),
             *self._telemetry.server_interceptors(host),
             *self._federation.interceptors(),
         ]

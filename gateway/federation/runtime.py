@@ -4,8 +4,11 @@ The gateway owns one ``FederationRuntime``. It decides, from the centre's config
 
 * how the listener binds: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is
   refused unless the listen address is loopback;
-* which interceptors guard the services: authorisation (with TLS), the per-caller stream limit,
-  and the record guard (need-to-know filtering and audit) whenever the audit log is on;
+* which interceptors guard the services: authorisation whenever TLS or the audit log is on (it
+  identifies every caller and audits refused identities and calls; the refusal of unknown
+  methods goes outside telemetry, see ``outer_interceptors``), the per-caller stream limit
+  (audited), and the record guard (need-to-know filtering and audit) whenever the audit log is
+  on;
 * the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
   the plaintext loopback default of ``make run``;
 * federation: the Federation service (with TLS), and — when peers and routes are configured —
@@ -27,7 +30,7 @@ from gateway.federation.peers import GrpcPeerLink
 from gateway.federation.settings import FederationSettings
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CommitFeed
-from gateway.security.authorization import AuthorizationInterceptor
+from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.gate import RecordGate
 from gateway.security.guard import RecordGuardInterceptor
 from gateway.security.limits import StreamLimitInterceptor
@@ -84,7 +87,7 @@ class FederationRuntime:
         self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
-        self._stream_limit = StreamLimitInterceptor(max_streams_per_caller)
+        self._stream_limit = StreamLimitInterceptor(max_streams_per_caller, self.audit)
         self.guard = RecordGuardInterceptor(self.audit)
         """Refuses undeclared RPCs and audits every call (when the audit log is on)."""
         self.traces = SubmissionTraces() if forwarding else None
@@ -128,10 +131,17 @@ class FederationRuntime:
                 await self._close_audit()
                 raise
 
+    def outer_interceptors(self) -> list[Any]:
+        """The interceptors that go outside telemetry: the audited refusal of unknown methods
+        (telemetry must not see a handler per unknown method name), with TLS or an audit log."""
+        if self.settings.tls is None and self.audit is None:
+            return []
+        return [UnknownMethodInterceptor(self.audit)]
+
     def interceptors(self) -> list[Any]:
         """The guards, outermost first (after telemetry, which the gateway puts first)."""
         chain: list[Any] = []
-        if self.settings.tls is not None:
+        if self.settings.tls is not None or self.audit is not None:
             chain.append(
                 AuthorizationInterceptor(self.settings.policy(), self.centre_id, self.audit)
             )

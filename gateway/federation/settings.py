@@ -51,6 +51,11 @@
     path = "var/audit.db"
     key_file = "secrets/audit.key"           # HMAC-SHA256 key: `liaison audit keygen`
 
+Only the ``[[peers]]`` may call the Federation service, whatever the grants say. Grants that could
+give one client the same method while acting for different centres are refused (see
+``gateway.security.policy.grant_conflicts``), and so is an identity pattern that no Liaison
+identity can match.
+
 Parsing raises ``SettingsError`` naming the section and key; ``gateway.config`` adds the file.
 Relative paths are relative to the file's folder.
 """
@@ -58,14 +63,16 @@ Relative paths are relative to the file's folder.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import HANDLING_LABELS, RoutingRule
-from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy
+from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
+from gateway.security.globs import common_match
+from gateway.security.identity import CENTRE_ID_PATTERN
+from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy, grant_conflicts
 from gateway.security.signing import SigningKeySpec
 from gateway.security.tls import TlsConfig, is_loopback
 
@@ -81,7 +88,6 @@ __all__ = [
 FEDERATION_SECTIONS = frozenset(
     {"tls", "signing", "peers", "routes", "delivery", "grants", "audit"}
 )
-_CENTRE_ID = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?$")
 _KINDS = frozenset(
     {
         "person",
@@ -93,8 +99,8 @@ _KINDS = frozenset(
         "cultural_object",
     }
 )
-FEDERATION_METHODS = ("liaison.v1.Federation/*",)
-"""What every configured peer centre is granted."""
+# What an identity pattern must be able to match: some centre or client identity.
+_ANY_IDENTITY = (CENTRE_URI_PREFIX + "[A-Z0-9]*", CLIENT_URI_PREFIX + "[A-Za-z0-9]*")
 
 
 class SettingsError(ValueError):
@@ -148,13 +154,13 @@ class FederationSettings:
         """The authorisation policy.
 
         Without TLS every caller is the loopback ``local`` identity and may call everything.
-        With TLS, the configured grants apply, and every peer may call the Federation service.
+        With TLS, the configured grants apply, and the peers - they alone - may call the
+        Federation service.
         """
+        peers = frozenset(peer.centre for peer in self.peers)
         if self.tls is None:
-            return Policy((Grant((LOCAL_IDENTITY,), ("*",)),))
-        peers = tuple(f"urn:liaison:centre:{peer.centre}" for peer in self.peers)
-        implicit = (Grant(peers, FEDERATION_METHODS),) if peers else ()
-        return Policy(self.grants + implicit)
+            return Policy((Grant((LOCAL_IDENTITY,), ("*",)),), peers)
+        return Policy(self.grants, peers)
 
     def peer(self, centre: str) -> PeerConfig | None:
         return next((p for p in self.peers if p.centre == centre), None)
@@ -187,6 +193,7 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
     grants = tuple(_grant(item, i) for i, item in enumerate(_array(document, "grants")))
     if grants and tls is None:
         raise SettingsError("[[grants]] need [tls]: identities come from verified certificates")
+    _check_grants(grants)
     if tls is None:
         remote = [p.centre for p in peers if not is_loopback(p.address.rpartition(":")[0])]
         if remote:
@@ -264,7 +271,7 @@ def _tls(value: Any, base: Path) -> TlsConfig | None:
 
 
 def _centre(value: str, where: str) -> str:
-    if not _CENTRE_ID.fullmatch(value):
+    if not CENTRE_ID_PATTERN.fullmatch(value):
         raise SettingsError(f"{where}: {value!r} is not a centre id")
     return value
 
@@ -386,6 +393,19 @@ def _grant(table: dict[str, Any], index: int) -> Grant:
     if not identities or not methods:
         raise SettingsError(f"{name} identities and methods must not be empty")
     return Grant(identities, methods, acts_for)
+
+
+def _check_grants(grants: tuple[Grant, ...]) -> None:
+    for index, grant in enumerate(grants, start=1):
+        for pattern in grant.identities:
+            if all(common_match((pattern, anyone)) is None for anyone in _ANY_IDENTITY):
+                raise SettingsError(
+                    f"[[grants]] #{index} identity {pattern!r} matches no identity: identities "
+                    f"are {CENTRE_URI_PREFIX}<ID> and {CLIENT_URI_PREFIX}<name>"
+                )
+    conflicts = grant_conflicts(grants)
+    if conflicts:
+        raise SettingsError("[[grants]] " + "; ".join(conflicts))
 
 
 def _backoff(value: Any) -> Backoff:

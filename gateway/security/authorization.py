@@ -2,9 +2,23 @@
 
 ``AuthorizationInterceptor`` wraps each method handler so that, before the service code runs, the
 caller's identity is read from the verified TLS session, checked against the ``Policy``, and
-either made available to the service (``current_caller()``) or refused with PERMISSION_DENIED
-and an audit entry. Health checks and reflection are exempt: they reveal no records, and
-monitoring must reach them (TLS still applies to them).
+either made available to the service (``current_caller()``) or refused - and every refusal is
+audited:
+
+* a certificate that names no valid identity: UNAUTHENTICATED, on every call (a TLS handshake
+  cannot be refused from Python, see :mod:`gateway.security.tls`);
+* a call the policy does not allow: PERMISSION_DENIED (the Federation service only for peer
+  centres, see :mod:`gateway.security.policy`);
+* a method the server does not have: UNIMPLEMENTED (``UnknownMethodInterceptor``, which goes
+  outside every other interceptor), audited with the method name made printable and truncated,
+  since the caller chose it.
+
+Refusals are appended through :class:`~gateway.security.refusals.Refusals`.
+
+Health checks and reflection need no grant - they reveal no records and monitoring must reach
+them - but their callers are identified like any other (so the stream limit counts them per
+identity, :mod:`gateway.security.limits`), and a certificate without an identity is refused there
+too.
 """
 
 from __future__ import annotations
@@ -12,28 +26,42 @@ from __future__ import annotations
 import contextvars
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
 
 from gateway.audit.log import AuditLog
-from gateway.security.policy import LOCAL_IDENTITY, Policy
-from gateway.security.tls import caller_identity
+from gateway.security.identity import IdentityKind, parse_identity
+from gateway.security.policy import FEDERATION_SERVICE_NAME, Policy
+from gateway.security.refusals import Refusals, audit_text
 
-__all__ = ["AuthorizationInterceptor", "Caller", "current_caller"]
+__all__ = ["AuthorizationInterceptor", "Caller", "UnknownMethodInterceptor", "current_caller"]
 
-EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+OPEN_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+"""Methods callable without a grant (by any caller with a valid identity)."""
+
+_FEDERATION_PREFIX = f"/{FEDERATION_SERVICE_NAME}/"
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is calling, as verified."""
+    """Who is calling, as verified.
+
+    Raises:
+        ValueError: ``identity`` is not a valid identity.
+    """
 
     identity: str
     """``urn:liaison:client:...``, ``urn:liaison:centre:...`` or ``local``."""
     centre: str
-    """The centre the caller reads for (releasability is checked against it)."""
+    """The centre the caller reads for in this call (releasability is checked against it)."""
+    kind: IdentityKind = field(init=False)
+    """``centre`` (a peer centre), ``client`` (an agency service) or ``local`` (plaintext on
+    loopback), from ``identity``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", parse_identity(self.identity).kind)
 
 
 _CALLER: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
@@ -42,7 +70,8 @@ _CALLER: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 
 
 def current_caller() -> Caller | None:
-    """The caller of the RPC being served; ``None`` when no policy is configured."""
+    """The caller of the RPC being served; ``None`` when no authorisation runs (plaintext on
+    loopback without an audit log: every caller is then ``local``)."""
     return _CALLER.get()
 
 
@@ -52,7 +81,7 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
     def __init__(self, policy: Policy, local_centre: str, audit: AuditLog | None = None) -> None:
         self._policy = policy
         self._local_centre = local_centre
-        self._audit = audit
+        self._refusals = Refusals(audit)
 
     async def intercept_service(
         self,
@@ -61,28 +90,63 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
     ) -> Any:
         handler = await continuation(handler_call_details)
         method: str = handler_call_details.method
-        if handler is None or method.startswith(EXEMPT_PREFIXES):
-            return handler
+        if handler is None:
+            return None  # UnknownMethodInterceptor, outermost, answers it
         return _wrap(handler, lambda context: self._admit(context, method))
 
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> None:
-        identity = caller_identity(context)
-        if not self._policy.allows(identity, method):
-            if self._audit is not None:
-                await self._audit.append(
-                    actor=identity or "(no identity)",
-                    action="deny",
-                    outcome="denied",
-                    detail={"method": method, "reason": "policy"},
-                )
-            shown = identity or "a certificate without a Liaison identity"
-            await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"{shown} may not call {method}")
-        centre = (
-            self._local_centre
-            if identity == LOCAL_IDENTITY
-            else self._policy.centre_of(identity, self._local_centre)
-        )
-        _CALLER.set(Caller(identity, centre))
+        identity = await self._refusals.identify(context, method)
+        admission = self._policy.admit(identity.uri, method)
+        if admission is None and not method.startswith(OPEN_PREFIXES):
+            federation = method.startswith(_FEDERATION_PREFIX) and identity.kind != "local"
+            await self._refusals.record(
+                identity.uri, method, "not-a-peer" if federation else "policy"
+            )
+            reason = ": only peer centres call the Federation service" if federation else ""
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED, f"{identity.uri} may not call {method}{reason}"
+            )
+        if identity.kind == "centre":
+            centre = identity.name
+        elif admission is not None and admission.acts_for:
+            centre = admission.acts_for
+        else:
+            centre = self._local_centre
+        _CALLER.set(Caller(identity.uri, centre))
+
+
+class UnknownMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Answers a method the server does not have with UNIMPLEMENTED, audited with the caller's
+    identity (a caller without one is refused as such).
+
+    It must be the outermost interceptor: the refusal handler is made for each call (it names
+    the method), and an interceptor outside it - telemetry - would otherwise see, and keep, a new
+    handler and an attacker-chosen method name per call.
+    """
+
+    def __init__(self, audit: AuditLog | None) -> None:
+        self._refusals = Refusals(audit)
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is not None:
+            return handler
+        method: str = handler_call_details.method
+        refusals = self._refusals
+
+        async def refuse(requests: Any, context: Any) -> None:
+            identity = await refusals.identify(context, method)
+            await refusals.record(identity.uri, method, "unknown-method")
+            await context.abort(
+                grpc.StatusCode.UNIMPLEMENTED, f"unknown method {audit_text(method)}"
+            )
+
+        # Whatever shape the caller meant, the refusal is the same: no request is read.
+        return grpc.stream_stream_rpc_method_handler(refuse)
 
 
 Admit = Callable[[Any], Awaitable[None]]

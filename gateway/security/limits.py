@@ -1,7 +1,10 @@
 """At most N streaming calls at once per caller; more are refused with RESOURCE_EXHAUSTED.
 
-Streams (SubmitStream, Search, Subscribe) hold server resources for their whole life; one caller
-opening hundreds of them must not starve the others. Unary calls are not counted: they are
+Streams (SubmitStream, Search, Subscribe, and also Health/Watch and reflection) hold server
+resources for their whole life; one caller opening hundreds of them must not starve the others.
+Each verified identity has a count of its own, health and reflection included (authorisation
+identifies their callers too); plaintext loopback callers, who have no identity to tell them
+apart, share the ``local`` count. A refusal is audited. Unary calls are not counted: they are
 bounded by their deadlines and the message size limit.
 """
 
@@ -14,8 +17,10 @@ from typing import Any
 
 import grpc
 
+from gateway.audit.log import AuditLog
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
+from gateway.security.refusals import Refusals
 
 __all__ = ["StreamLimitInterceptor"]
 
@@ -23,11 +28,13 @@ __all__ = ["StreamLimitInterceptor"]
 class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Counts each caller's open streaming calls (runs after authorisation)."""
 
-    def __init__(self, max_streams_per_caller: int) -> None:
+    def __init__(self, max_streams_per_caller: int, audit: AuditLog | None = None) -> None:
         self._limit = max_streams_per_caller
+        self._refusals = Refusals(audit)
         self._open: collections.Counter[str] = collections.Counter()
 
     def open_streams(self, identity: str) -> int:
+        """How many streaming calls ``identity`` has open now."""
         return self._open[identity]
 
     async def intercept_service(
@@ -38,28 +45,30 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         handler = await continuation(handler_call_details)
         if handler is None or not (handler.request_streaming or handler.response_streaming):
             return handler
+        method: str = handler_call_details.method
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._counted_stream(handler.unary_stream),
+                self._counted_stream(handler.unary_stream, method),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._counted_unary(handler.stream_unary),
+                self._counted_unary(handler.stream_unary, method),
                 handler.request_deserializer,
                 handler.response_serializer,
             )
         return grpc.stream_stream_rpc_method_handler(
-            self._counted_stream(handler.stream_stream),
+            self._counted_stream(handler.stream_stream, method),
             handler.request_deserializer,
             handler.response_serializer,
         )
 
-    async def _enter(self, context: Any) -> str:
+    async def _enter(self, context: Any, method: str) -> str:
         caller = current_caller()
         identity = caller.identity if caller is not None else LOCAL_IDENTITY
         if self._open[identity] >= self._limit:
+            await self._refusals.record(identity, method, "stream-limit", limit=self._limit)
             await context.abort(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 f"at most {self._limit} streaming calls at once per caller; wait for one to end",
@@ -72,14 +81,14 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         if self._open[identity] <= 0:
             del self._open[identity]
 
-    def _counted_stream(self, inner: Any) -> Any:
+    def _counted_stream(self, inner: Any, method: str) -> Any:
         if not inspect.isasyncgenfunction(inner):
             # A streaming behaviour may also be a coroutine that writes with context.write
             # (grpc_health's Watch does): count it the same way.
-            return self._counted_unary(inner)
+            return self._counted_unary(inner, method)
 
         async def behaviour(request: Any, context: Any) -> AsyncIterator[Any]:
-            identity = await self._enter(context)
+            identity = await self._enter(context, method)
             try:
                 async for response in inner(request, context):
                     yield response
@@ -88,9 +97,9 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
 
         return behaviour
 
-    def _counted_unary(self, inner: Any) -> Any:
+    def _counted_unary(self, inner: Any, method: str) -> Any:
         async def behaviour(requests: Any, context: Any) -> Any:
-            identity = await self._enter(context)
+            identity = await self._enter(context, method)
             try:
                 return await inner(requests, context)
             finally:

@@ -3,6 +3,11 @@
 A listener with TLS configured always requires and verifies a client certificate (mutual TLS)
 against the centre's trust bundle; a listener without TLS is allowed only on loopback, where its
 callers are the ``local`` identity (``make run``, tests, the CLI on the same machine).
+
+A TLS handshake that fails (untrusted or expired certificate, plaintext on a TLS port) never
+reaches Python: grpcio 1.85 offers no server-side hook, and channelz counts neither the
+connection nor a call. gRPC's core logs it on standard error
+(``ssl_transport_security.cc ... Handshake failed with error ...``); see the operator guide.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 import grpc
 
 from gateway.security.certs import centre_host
-from gateway.security.policy import LOCAL_IDENTITY
+from gateway.security.identity import LOCAL, Identity, IdentityError, identity_of_certificate
 
 __all__ = [
     "TlsConfig",
@@ -76,23 +81,25 @@ def peer_channel_options(centre_id: str) -> list[tuple[str, str]]:
     return [("grpc.ssl_target_name_override", centre_host(centre_id))]
 
 
-def caller_identity(context: grpc.aio.ServicerContext) -> str:  # type: ignore[type-arg]
-    """The verified identity of the caller: its certificate's URI SAN, or ``local``.
+def caller_identity(context: grpc.aio.ServicerContext) -> Identity:  # type: ignore[type-arg]
+    """The verified identity of the caller: the one its certificate names, or ``local``.
 
-    Only a URI that the TLS handshake verified is used (``peer_uri``, else a URI among the
-    subject alternative names); a TLS caller with no URI SAN has the empty identity, which no
-    grant matches.
+    The certificate is the one the TLS handshake verified (``x509_pem_cert`` of the auth
+    context), read here with ``cryptography``: gRPC's flattened properties
+    (``x509_subject_alternative_name``, ``peer_uri``) mix SAN types and cut a name at a NUL, so
+    they are not used. A caller without TLS is ``local`` (plaintext is served on loopback only).
+
+    Raises:
+        IdentityError: the certificate names no valid identity (see
+            :mod:`gateway.security.identity`).
     """
     auth = context.auth_context()
     if b"ssl" not in list(auth.get("transport_security_type", [])):
-        return LOCAL_IDENTITY
-    for value in auth.get("peer_uri", []):
-        return value.decode("utf-8", "replace")
-    for value in auth.get("x509_subject_alternative_name", []):
-        text = value.decode("utf-8", "replace")
-        if text.startswith("urn:"):
-            return text
-    return ""
+        return LOCAL
+    certificates = list(auth.get("x509_pem_cert", []))
+    if len(certificates) != 1:
+        raise IdentityError("no-identity", "the TLS session carries no client certificate")
+    return identity_of_certificate(certificates[0])
 
 
 def is_loopback(host: str) -> bool:

@@ -1,0 +1,1 @@
+"""Identities, grants, per-identity limits and audited refusals, attacked over mutual TLS."""
