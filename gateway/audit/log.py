@@ -341,13 +341,27 @@ def _resolve_all(pairs: list[tuple[asyncio.Future[AuditEntry], AuditEntry]]) -> 
             future.set_result(entry)
 
 
-def iter_stored(path: Path) -> Iterator[object]:
-    """The stored entries of the log at ``path``, in stored order, read-only (as SQLite returns
-    them: text, unless someone stored something else)."""
+def iter_stored(path: Path) -> Iterator[str]:
+    """The stored entries of the log at ``path``, in stored order, read-only.
+
+    Raises:
+        AuditLogError: the file is not a readable audit log, or holds an entry that is not text.
+    """
+    for position, value in _rows(path):
+        if not isinstance(value, str):
+            raise AuditLogError(
+                f"the entry at position {position} of {path} is stored as "
+                f"{type(value).__name__}, not as text"
+            )
+        yield value
+
+
+def _rows(path: Path) -> Iterator[tuple[int, object]]:
+    """Positions and stored values as SQLite returns them (text, unless someone stored
+    something else: verification reports that instead of failing on it)."""
     connection = _read_only(path)
     try:
-        for (text,) in connection.execute("SELECT entry FROM audit ORDER BY position"):
-            yield text
+        yield from connection.execute("SELECT position, entry FROM audit ORDER BY position")
     except sqlite3.Error as error:
         raise AuditLogError(f"cannot read the audit log {path}: {error}") from None
     finally:
@@ -387,4 +401,5 @@ def verify_file(
 ) -> VerifyReport:
     """Verify the log at ``path`` (a keyed log with its ``key``), and that it reaches every
     anchor with the anchor's hash (see :func:`gateway.audit.chain.verify`)."""
-    return verify(iter_stored(path), expect_head=expect_head, key=key, anchors=anchors)
+    stored = (value for _, value in _rows(path))
+    return verify(stored, expect_head=expect_head, key=key, anchors=anchors)

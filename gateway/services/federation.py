@@ -20,12 +20,13 @@ from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
 from gateway.errors import GatewayError, InvalidArgumentError, abort, record_error
+from gateway.federation.checkpoints import CheckpointDesk, required_desk
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
 from gateway.intake import prepare_record
 from gateway.security.authorization import current_caller
 from gateway.security.policy import may_see
-from gateway.services.statuses import ack_of
+from gateway.services.statuses import ack_of, statuses
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
@@ -168,6 +169,18 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 actor=sender, action="receive", outcome="refused", record_ids=refused
             )
 
+    checkpoints: CheckpointDesk | None = None
+    """Keeps peers' audit checkpoints; set by the runtime when this centre has the keys to
+    verify them (``None``: KeepCheckpoint is refused with FAILED_PRECONDITION)."""
+
+    async def KeepCheckpoint(
+        self, request: federation_pb2.KeepCheckpointRequest, context: Context
+    ) -> federation_pb2.KeepCheckpointResponse:
+        async with statuses(context):
+            desk = required_desk(self.checkpoints)
+            kept = await desk.keep(request.checkpoint, current_caller())
+        return federation_pb2.KeepCheckpointResponse(kept=kept)
+
 
 class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
     """Delivery status and dead-letter replay, for operators (metadata only)."""
@@ -200,3 +213,15 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
         requeued = await self._outbox.replay(request.peer, list(request.record_ids), self._clock())
         self._wake(request.peer or None)
         return federation_pb2.ReplayDeadLettersResponse(requeued=requeued)
+
+    checkpoints: CheckpointDesk | None = None
+    """The audit checkpoints this centre keeps; set by the runtime (``None``: ListCheckpoints is
+    refused with FAILED_PRECONDITION)."""
+
+    async def ListCheckpoints(
+        self, request: federation_pb2.ListCheckpointsRequest, context: Context
+    ) -> federation_pb2.ListCheckpointsResponse:
+        async with statuses(context):
+            desk = required_desk(self.checkpoints)
+            found = await desk.newest(request.centre, request.limit)
+        return federation_pb2.ListCheckpointsResponse(checkpoints=found)
