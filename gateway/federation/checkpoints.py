@@ -51,6 +51,7 @@ from liaison.v1 import federation_pb2
 
 __all__ = [
     "DEFAULT_LIST_LIMIT",
+    "AuditCheckpoints",
     "CheckpointDesk",
     "CheckpointPeer",
     "CheckpointRefusedError",
@@ -351,6 +352,75 @@ class CheckpointDesk:
         """The kept checkpoints (this centre's own too), newest first, at most ``limit`` per
         centre (0: ``DEFAULT_LIST_LIMIT``), of ``centre`` only when given."""
         return await self._book.newest(centre, min(limit or DEFAULT_LIST_LIMIT, _MAX_LIST_LIMIT))
+
+
+class AuditCheckpoints:
+    """A centre's checkpoint duties in one piece, as the gateway runs them: the book in the
+    audit log's file, the desk that keeps peers' checkpoints, and - when the centre has a
+    signing key - the checkpointer that takes and deposits its own.
+
+    Open after the audit log, close before it; give :attr:`desk` to the Federation and
+    FederationAdmin services (their ``checkpoints`` attribute).
+    """
+
+    def __init__(
+        self,
+        *,
+        centre: str,
+        audit: AuditLog,
+        key_ring: KeyRing,
+        signer: RecordSigner | None,
+        peers: Mapping[str, CheckpointPeer],
+        policy: CheckpointPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Args:
+        centre: This centre's id.
+        audit: Its audit log.
+        key_ring: Its own and its peers' signing keys.
+        signer: Its signing key; ``None``: it keeps peers' checkpoints but takes none.
+        peers: Peer centre id -> where to deposit this centre's checkpoints.
+        policy: When to take them (``[audit]``).
+        clock: Wall-clock seconds.
+        """
+        self.book = CheckpointBook(audit.path)
+        self.desk = CheckpointDesk(
+            centre=centre, book=self.book, key_ring=key_ring, audit=audit, clock=clock
+        )
+        self.checkpointer = (
+            Checkpointer(
+                audit=audit,
+                book=self.book,
+                signer=signer,
+                key_ring=key_ring,
+                peers=peers,
+                policy=policy,
+                clock=clock,
+            )
+            if signer is not None
+            else None
+        )
+
+    async def open(self) -> None:
+        """Open the book and start checkpointing.
+
+        Raises:
+            CheckpointBookError: the book cannot be opened.
+            CheckpointStartError: the log does not reach this centre's last checkpoint.
+        """
+        await self.book.open()
+        if self.checkpointer is not None:
+            try:
+                await self.checkpointer.start()
+            except BaseException:
+                await self.book.close()
+                raise
+
+    async def close(self) -> None:
+        """Take a last checkpoint, stop, and close the book."""
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
+        await self.book.close()
 
 
 def required_desk(desk: CheckpointDesk | None) -> CheckpointDesk:

@@ -1,0 +1,1 @@
+"""Security findings reproduced as attacks, and the defences that stop them."""
