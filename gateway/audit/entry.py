@@ -163,19 +163,16 @@ def parse_entry(text: object) -> AuditEntry:
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constants)
     except _DuplicateKeyError as duplicate:
-        raise EntryFormatError(f"duplicate key {duplicate.key!r}") from None
+        raise EntryFormatError(
+            f"duplicate key {duplicate.key!r}", _lenient_sequence(text)
+        ) from None
     except json.JSONDecodeError as error:
         raise EntryFormatError(f"not JSON ({error.msg} at character {error.pos})") from None
     except (ValueError, RecursionError) as error:
         raise EntryFormatError(f"not JSON ({error})") from None
     if not isinstance(value, dict):
         raise EntryFormatError(f"not a JSON object but {type(value).__name__}")
-    sequence = value.get("sequence")
-    claimed = (
-        sequence
-        if isinstance(sequence, int) and _is_int(sequence) and 1 <= sequence <= _MAX_SEQUENCE
-        else None
-    )
+    claimed = _sequence_in(value)
     entry = _entry(value, claimed)
     if entry.to_json() != text:
         raise EntryFormatError(
@@ -184,6 +181,22 @@ def parse_entry(text: object) -> AuditEntry:
             claimed,
         )
     return entry
+
+
+def _sequence_in(value: dict[str, Any]) -> int | None:
+    sequence = value.get("sequence")
+    if isinstance(sequence, int) and _is_int(sequence) and 1 <= sequence <= _MAX_SEQUENCE:
+        return sequence
+    return None
+
+
+def _lenient_sequence(text: str) -> int | None:
+    """The sequence a refused entry claims, for the report only (never to accept it)."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return _sequence_in(value) if isinstance(value, dict) else None
 
 
 def _entry(value: dict[str, Any], sequence: int | None) -> AuditEntry:
