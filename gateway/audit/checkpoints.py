@@ -58,7 +58,8 @@ class CheckpointError(ValueError):
     """A checkpoint is malformed or its signature does not verify.
 
     Attributes:
-        field: The offending field of ``AuditCheckpoint`` (empty for the signature as a whole).
+        field: The malformed field of ``AuditCheckpoint``; empty when the checkpoint is well
+            formed but its signature does not verify.
     """
 
     def __init__(self, message: str, field: str = "") -> None:
@@ -143,7 +144,7 @@ def verify_checkpoint(
             now=now,
         )
     except SignatureError as error:
-        raise CheckpointError(str(error), "signature") from None
+        raise CheckpointError(str(error)) from None
 
 
 def verify_checkpoint_with(
@@ -163,7 +164,7 @@ def verify_checkpoint_with(
         except InvalidSignature:
             continue
         return
-    raise CheckpointError("the signature does not verify under any of the given keys", "signature")
+    raise CheckpointError("the signature does not verify under any of the given keys")
 
 
 def describe(checkpoint: federation_pb2.AuditCheckpoint) -> str:

@@ -306,7 +306,7 @@ class CheckpointDesk:
         try:
             verify_checkpoint(checkpoint, self._key_ring, now=now)
         except CheckpointError as error:
-            if error.field == "signature":
+            if not error.field:
                 await self._refused(depositor, "signature")
                 raise CheckpointRefusedError(f"checkpoint refused: {error}") from None
             raise InvalidArgumentError(

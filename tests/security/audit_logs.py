@@ -62,9 +62,13 @@ def stored_text(path: Path, position: int) -> str:
 class SigningCentre:
     """A centre's record-signing key pair, made in the test, and a key ring that trusts it."""
 
-    def __init__(self, directory: Path, centre: str = CENTRE) -> None:
+    def __init__(
+        self, directory: Path, centre: str = CENTRE, *, made: dt.datetime | None = None
+    ) -> None:
+        """A key pair in ``directory``; ``made`` sets its id (``CENTRE/<made>``) apart from
+        another key of the same centre made in the same second."""
         self.centre = centre
-        self.spec, private = create_centre_signing_key(directory / "signing", centre)
+        self.spec, private = create_centre_signing_key(directory / "signing", centre, now=made)
         self.public_key_path = self.spec.public_key
         self.signer = RecordSigner(centre, self.spec.key_id, load_private_key(private))
 
