@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--peer", default="", metavar="CENTRE", help="only this peer")
     replay.add_argument("record_ids", nargs="*", metavar="ID", help="only these records")
     replay.set_defaults(run=_replay)
-    add_security_commands(commands)
+    add_security_commands(commands, _client)
     add_translation_commands(command, _client)
     return parser
 

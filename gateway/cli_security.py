@@ -1,18 +1,36 @@
-"""``liaison certs`` and ``liaison audit verify | keygen``: local commands that need no running
-gateway."""
+"""``liaison certs`` and ``liaison audit verify | keygen | checkpoints``: the first three are
+local commands that need no running gateway; ``checkpoints`` fetches what a peer keeps."""
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from gateway.audit.chain import ChainHead
+from gateway.audit.chain import ChainHead, VerifyReport
+from gateway.audit.checkpoints import (
+    CheckpointError,
+    CheckpointFileError,
+    anchor_of,
+    checkpoints_document,
+    describe,
+    read_checkpoint_file,
+    verify_checkpoint_with,
+)
 from gateway.audit.keys import AuditKeyError, create_key_file, read_key_file
 from gateway.audit.log import AuditLogError, verify_file
+from gateway.client import LiaisonClient
 from gateway.security.certs import CertificateAuthority
-from gateway.security.signing import SigningKeyError, SigningKeySpec, create_centre_signing_key
+from gateway.security.signing import (
+    SigningKeyError,
+    SigningKeySpec,
+    create_centre_signing_key,
+    load_public_key,
+)
+from liaison.v1 import federation_pb2
 
 __all__ = ["add_security_commands"]
 
@@ -20,8 +38,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
-def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register the commands on the ``liaison`` parser's subcommands."""
+def add_security_commands(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    client: Callable[[argparse.Namespace], LiaisonClient],
+) -> None:
+    """Register the commands on the ``liaison`` parser's subcommands; ``client`` makes the
+    client of a command that calls a gateway (from ``--target`` and the TLS options)."""
     certs = commands.add_parser(
         "certs",
         help="create a development CA and certificates for centres and clients",
@@ -49,18 +71,38 @@ def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type
     audit_commands = audit.add_subparsers(title="audit commands", metavar="COMMAND", required=True)
     verify = audit_commands.add_parser(
         "verify",
-        help="check the audit log's hash chain; report the first bad entry",
+        help="check the audit log's hash chain (and that it reaches peers' checkpoints)",
         description=(
-            "Verify the audit log's hash chain: exit 0 when intact (and print its head, to be "
-            "kept elsewhere), 1 at the first edited, deleted or reordered entry, 2 when the file "
-            "cannot be read."
+            "Verify the audit log's hash chain, entry by entry (each must be in canonical form), "
+            "and that the log reaches every checkpoint given with the hash the checkpoint "
+            "records: exit 0 when intact (and print its head), 1 at the first edited, deleted, "
+            "reordered or malformed entry or when entries were cut off the end, 2 when a file "
+            "cannot be read or a checkpoint does not verify under the given keys."
         ),
     )
     verify.add_argument("path", type=Path, metavar="PATH", help="the audit log file")
     verify.add_argument(
+        "--checkpoint",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="checkpoints of this log kept by a peer (`liaison audit checkpoints`); repeatable",
+    )
+    verify.add_argument(
+        "--keys",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="PEM",
+        help="the centre's public signing key(s) ([[signing.keys]] public_key) that sign its "
+        "checkpoints",
+    )
+    verify.add_argument(
         "--expect-head",
         metavar="SEQUENCE:HASH",
-        help="a head printed by an earlier verify: also detects entries cut off the end",
+        help="a head printed by an earlier verify: the log must still reach it",
     )
     verify.add_argument(
         "--key-file",
@@ -69,6 +111,30 @@ def add_security_commands(commands: argparse._SubParsersAction) -> None:  # type
         help="the log's key ([audit] key_file), to verify a keyed log",
     )
     verify.set_defaults(run=_audit_verify)
+    checkpoints = audit_commands.add_parser(
+        "checkpoints",
+        help="fetch the audit checkpoints a gateway keeps for a centre, as a checkpoint file",
+        description=(
+            "Ask a gateway (usually a peer's: it keeps this centre's checkpoints) for the audit "
+            "checkpoints it keeps (FederationAdmin.ListCheckpoints) and write them as JSON, "
+            "for `liaison audit verify --checkpoint`. TLS options go before `audit`."
+        ),
+    )
+    checkpoints.add_argument(
+        "--gateway",
+        dest="target",
+        default=argparse.SUPPRESS,
+        metavar="HOST:PORT",
+        help="the gateway to ask (default: --target)",
+    )
+    checkpoints.add_argument("--centre", default="", metavar="ID", help="only this centre's")
+    checkpoints.add_argument(
+        "--limit", type=int, default=0, metavar="N", help="at most N per centre (default 100)"
+    )
+    checkpoints.add_argument(
+        "--output", "-o", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
+    checkpoints.set_defaults(run=functools.partial(_audit_checkpoints, client=client))
     keygen = audit_commands.add_parser(
         "keygen",
         help="create a key file for a keyed (HMAC-SHA256) audit log",
@@ -130,22 +196,65 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if args.expect_head:
         match = _HEAD.fullmatch(args.expect_head)
         if match is None:
-            print("liaison audit verify: --expect-head must be SEQUENCE:HASH", file=sys.stderr)
-            return EXIT_USAGE
+            return _usage("--expect-head must be SEQUENCE:HASH")
         expect = ChainHead(int(match.group(1)), match.group(2))
+    if args.checkpoint and not args.keys:
+        return _usage(
+            "--checkpoint needs --keys: the public signing key(s) of the centre whose log this is"
+        )
     try:
         key = read_key_file(args.key_file) if args.key_file is not None else None
-        report = verify_file(args.path, expect_head=expect, key=key)
-    except (AuditLogError, AuditKeyError) as error:
-        print(f"liaison audit verify: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        checkpoints = [found for path in args.checkpoint for found in read_checkpoint_file(path)]
+        public_keys = [load_public_key(path) for path in args.keys]
+    except (AuditKeyError, CheckpointFileError, SigningKeyError) as error:
+        return _usage(str(error))
+    centres = sorted({checkpoint.centre for checkpoint in checkpoints})
+    if len(centres) > 1:
+        return _usage(
+            f"the checkpoints are of several centres ({', '.join(centres)}): give only those of "
+            "the centre whose log this is"
+        )
+    for checkpoint in checkpoints:
+        try:
+            verify_checkpoint_with(checkpoint, public_keys)
+        except CheckpointError as error:
+            return _usage(f"{describe(checkpoint)} ({checkpoint.entries} entries): {error}")
+    try:
+        report = verify_file(
+            args.path, expect_head=expect, key=key, anchors=[anchor_of(c) for c in checkpoints]
+        )
+    except AuditLogError as error:
+        return _usage(str(error))
+    return _print_report(args, report, checkpoints, anchored=bool(checkpoints or expect))
+
+
+def _print_report(
+    args: argparse.Namespace,
+    report: VerifyReport,
+    checkpoints: list[federation_pb2.AuditCheckpoint],
+    *,
+    anchored: bool,
+) -> int:
     if report.first_break is None:
         head = report.head
         keyed = ", every MAC checked with the key" if args.key_file is not None else ""
+        reached = ""
+        if checkpoints:
+            furthest = max(checkpoints, key=lambda c: c.entries)
+            reached = (
+                f", reaches {len(checkpoints)} checkpoint(s) (furthest: {describe(furthest)}, "
+                f"{furthest.entries} entries)"
+            )
         print(
-            f"{args.path}: {report.checked} entries, chain intact{keyed}; "
+            f"{args.path}: {report.checked} entries, chain intact{keyed}{reached}; "
             f"head {head.sequence}:{head.hash}"
         )
+        if not anchored:
+            print(
+                "liaison audit verify: note: without --checkpoint (or --expect-head), entries "
+                "cut off the end cannot be detected",
+                file=sys.stderr,
+            )
         return EXIT_OK
     broken = report.first_break
     claimed = "" if broken.sequence is None else f" (sequence {broken.sequence})"
@@ -154,6 +263,37 @@ def _audit_verify(args: argparse.Namespace) -> int:
         f"the {report.head.sequence} entries before it are intact"
     )
     return EXIT_FAILED
+
+
+def _usage(message: str) -> int:
+    print(f"liaison audit verify: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _audit_checkpoints(
+    args: argparse.Namespace, client: Callable[[argparse.Namespace], LiaisonClient]
+) -> int:
+    if args.limit < 0:
+        print("liaison audit checkpoints: --limit must not be negative", file=sys.stderr)
+        return EXIT_USAGE
+    with client(args) as connection:
+        found = connection.checkpoints(centre=args.centre, limit=args.limit, timeout=args.timeout)
+    document = checkpoints_document(found)
+    if args.output is None:
+        sys.stdout.write(document)
+    else:
+        try:
+            args.output.write_text(document, encoding="utf-8")
+        except OSError as error:
+            print(
+                f"liaison audit checkpoints: cannot write {args.output}: {error.strerror or error}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    whose = f" of {args.centre}" if args.centre else ""
+    where = f" to {args.output}" if args.output is not None else ""
+    print(f"{len(found)} checkpoint(s){whose} from {args.target}{where}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _audit_keygen(args: argparse.Namespace) -> int:

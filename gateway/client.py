@@ -393,6 +393,7 @@ class LiaisonClient:
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._translation = translation_pb2_grpc.TranslationStub(self._channel)
         self._federation_admin = federation_pb2_grpc.FederationAdminStub(self._channel)
+        self._federation = federation_pb2_grpc.FederationStub(self._channel)
 
     def __enter__(self) -> Self:
         return self
@@ -626,6 +627,45 @@ class LiaisonClient:
             raise _error_from_rpc(error) from error
         return list(response.requeued)
 
+    def checkpoints(
+        self, *, centre: str = "", limit: int = 0, timeout: float | None = None
+    ) -> list[federation_pb2.AuditCheckpoint]:
+        """The audit checkpoints the gateway keeps for its peers (and its own), newest first
+        (FederationAdmin.ListCheckpoints); write them with
+        ``gateway.audit.checkpoints.checkpoints_document`` for ``liaison audit verify``.
+
+        Args:
+            centre: Only this centre's checkpoints (all centres when empty).
+            limit: At most this many per centre (0: the gateway's default, 100).
+            timeout: Deadline in seconds.
+        """
+        request = federation_pb2.ListCheckpointsRequest(centre=centre, limit=limit)
+        try:
+            response = self._federation_admin.ListCheckpoints(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return list(response.checkpoints)
+
+    def keep_checkpoint(
+        self, checkpoint: federation_pb2.AuditCheckpoint, *, timeout: float | None = None
+    ) -> int:
+        """Deposit a signed audit checkpoint of the calling centre (Federation.KeepCheckpoint;
+        the channel must present that centre's certificate).
+
+        Returns:
+            How many of the calling centre's checkpoints the gateway keeps now.
+        """
+        request = federation_pb2.KeepCheckpointRequest(checkpoint=checkpoint)
+        try:
+            response = self._federation.KeepCheckpoint(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return response.kept
+
     def health(self, service: str = "", *, timeout: float | None = None) -> str:
         """The serving status of the gateway (``""``) or of one of its services.
 
@@ -812,6 +852,8 @@ class AsyncLiaisonClient:
         self._stub = exchange_pb2_grpc.RecordExchangeStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._translation = translation_pb2_grpc.TranslationStub(self._channel)
+        self._federation_admin = federation_pb2_grpc.FederationAdminStub(self._channel)
+        self._federation = federation_pb2_grpc.FederationStub(self._channel)
 
     async def __aenter__(self) -> Self:
         return self
@@ -1026,3 +1068,36 @@ class AsyncLiaisonClient:
             )
         except grpc.RpcError as error:
             raise _error_from_rpc(error, _TRANSLATION_ERROR_CLASSES) from error
+
+    async def checkpoints(
+        self,
+        *,
+        centre: str = "",
+        limit: int = 0,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[federation_pb2.AuditCheckpoint]:
+        """The audit checkpoints the gateway keeps; see :meth:`LiaisonClient.checkpoints`."""
+        request = federation_pb2.ListCheckpointsRequest(centre=centre, limit=limit)
+        try:
+            response = await self._federation_admin.ListCheckpoints(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return list(response.checkpoints)
+
+    async def keep_checkpoint(
+        self,
+        checkpoint: federation_pb2.AuditCheckpoint,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> int:
+        """Deposit a signed audit checkpoint; see :meth:`LiaisonClient.keep_checkpoint`."""
+        request = federation_pb2.KeepCheckpointRequest(checkpoint=checkpoint)
+        try:
+            response = await self._federation.KeepCheckpoint(
+                request, timeout=_or_default(timeout, self._timeout)
+            )
+        except grpc.RpcError as error:
+            raise _error_from_rpc(error) from error
+        return response.kept

@@ -1,16 +1,20 @@
-"""The audit log's hash chain: entries, their canonical bytes, and verification.
+"""The audit log's hash chain: hashing entries, chaining them, and verification.
 
 Each entry carries the hash of the entry before it, and its own hash over its canonical bytes
 (which include that previous hash and its sequence number). So:
 
 * an **edited** entry no longer matches its own hash;
 * a **deleted** entry leaves a gap in the sequence and a previous-hash that points at nothing;
-* **reordered** entries break the sequence and the previous-hash links.
+* **reordered** entries break the sequence and the previous-hash links;
+* an entry stored in any form but its canonical JSON (a duplicate key, an extra field, other
+  spacing) is refused before its hash is even computed (see :mod:`gateway.audit.entry`).
 
 ``verify`` walks the log once and reports the *first* entry where the chain breaks, with its
-position and why. Cutting entries off the end leaves a valid shorter chain: that is caught only
-against a head (sequence and hash) recorded elsewhere, which ``verify`` accepts as ``expect_head``
-and which ``liaison audit verify`` prints for operators to keep.
+position and why. Cutting entries off the end (or deleting them all) leaves a valid shorter
+chain: that is caught only against an **anchor**, a sequence number and the hash the entry there
+had, recorded outside the log - a head the operator kept (``--expect-head``), or a checkpoint the
+centre signed and a peer centre keeps (:mod:`gateway.audit.checkpoints`). The log may have grown
+since an anchor was recorded; it must still reach it, with the same hash.
 
 A plain SHA-256 chain proves only that nobody edited the log *without rewriting everything after
 the edit*: whoever can write the file can recompute every hash. With a key (``[audit] key_file``)
@@ -19,7 +23,7 @@ forger now needs the key as well, and verification with the key refuses any entr
 log is keyed from its first entry or not at all (:class:`~gateway.audit.log.AuditLog` refuses to
 mix), so an unkeyed entry in a keyed log is always a forgery.
 
-Entries hold identities, actions, record ids and outcomes — never personal data.
+Entries hold identities, actions, record ids and outcomes - never personal data.
 """
 
 from __future__ import annotations
@@ -27,14 +31,23 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from gateway.audit.entry import (
+    GENESIS_HASH,
+    KEYED_MAC,
+    TIME_FORMAT,
+    AuditEntry,
+    EntryFormatError,
+    parse_entry,
+)
 
 __all__ = [
     "GENESIS_HASH",
     "KEYED_MAC",
+    "Anchor",
     "AuditEntry",
     "ChainBreak",
     "ChainHead",
@@ -43,98 +56,6 @@ __all__ = [
     "next_entry",
     "verify",
 ]
-
-GENESIS_HASH = "0" * 64
-"""The previous-hash of the first entry."""
-
-KEYED_MAC = "hmac-sha256"
-"""The ``mac`` of a keyed entry: its hash is HMAC-SHA256 over its canonical bytes."""
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One audited action."""
-
-    sequence: int
-    """1 for the first entry, then +1 each."""
-    time: str
-    """When, RFC 3339 UTC with microseconds."""
-    actor: str
-    """Who: the caller's verified identity (``urn:liaison:client:...``), a peer centre, or
-    ``local`` for an unauthenticated loopback caller."""
-    action: str
-    """What: ``submit``, ``read``, ``search``, ``subscribe``, ``ingest``, ``export``, ``forward``,
-    ``receive``, ``deny``, ``dead-letter``, ``replay``."""
-    outcome: str
-    """``ok``, ``duplicate``, ``denied``, ``not-found``, ``failed`` ..."""
-    record_ids: tuple[str, ...] = ()
-    """The records concerned (ids only)."""
-    detail: Mapping[str, str | int] = field(default_factory=dict)
-    """Non-personal metadata: RPC method, status code, peer centre, version numbers."""
-    previous_hash: str = GENESIS_HASH
-    """Hash of the entry before (hex)."""
-    mac: str = ""
-    """``KEYED_MAC`` for an entry hashed under the log's key; empty for a plain SHA-256 hash."""
-    hash: str = ""
-    """This entry's hash (hex) over ``canonical_bytes``."""
-
-    def body(self) -> dict[str, Any]:
-        """Every field but ``hash``, as plain JSON values (``mac`` only when keyed, so that the
-        entries of unkeyed logs hash as they always have)."""
-        body: dict[str, Any] = {
-            "sequence": self.sequence,
-            "time": self.time,
-            "actor": self.actor,
-            "action": self.action,
-            "outcome": self.outcome,
-            "record_ids": list(self.record_ids),
-            "detail": dict(self.detail),
-            "previous_hash": self.previous_hash,
-        }
-        if self.mac:
-            body["mac"] = self.mac
-        return body
-
-    def canonical_bytes(self) -> bytes:
-        """Sorted keys, no insignificant whitespace, ASCII: one byte string per content."""
-        return json.dumps(
-            self.body(), sort_keys=True, separators=(",", ":"), ensure_ascii=True
-        ).encode("ascii")
-
-    def to_json(self) -> str:
-        """The stored form: the body plus the hash."""
-        return json.dumps({**self.body(), "hash": self.hash}, sort_keys=True, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> AuditEntry:
-        """Parse a stored entry. Raises ``ValueError`` when it is not an entry at all."""
-        try:
-            value = json.loads(text)
-            if not isinstance(value, dict):
-                raise TypeError("not an object")
-            mac = str(value.get("mac", ""))
-            if mac not in ("", KEYED_MAC):
-                raise ValueError("unknown mac")
-            return cls(
-                sequence=_int(value["sequence"]),
-                time=str(value["time"]),
-                actor=str(value["actor"]),
-                action=str(value["action"]),
-                outcome=str(value["outcome"]),
-                record_ids=tuple(str(v) for v in value["record_ids"]),
-                detail={str(k): v for k, v in dict(value["detail"]).items()},
-                previous_hash=str(value["previous_hash"]),
-                mac=mac,
-                hash=str(value["hash"]),
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"not an audit entry ({type(error).__name__})") from None
-
-
-def _int(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError("sequence is not an integer")
-    return value
 
 
 def entry_hash(entry: AuditEntry, key: bytes | None = None) -> str:
@@ -174,7 +95,7 @@ def next_entry(
     moment = now if now is not None else dt.datetime.now(dt.UTC)
     unhashed = AuditEntry(
         sequence=head.sequence + 1,
-        time=moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        time=moment.astimezone(dt.UTC).strftime(TIME_FORMAT),
         actor=actor,
         action=action,
         outcome=outcome,
@@ -191,11 +112,23 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
+class Anchor:
+    """A point the log must reach with a given hash, recorded outside the log."""
+
+    head: ChainHead
+    """The sequence number and the hash the entry there had."""
+    source: str
+    """Where it comes from, for messages: ``"the recorded head"``, ``"the checkpoint signed by
+    WCO-I2C at 2026-11-27T12:00:00Z"``."""
+
+
+@dataclass(frozen=True, slots=True)
 class ChainBreak:
     """Where the chain breaks first."""
 
     position: int
-    """1-based position of the offending entry in the log as stored."""
+    """1-based position of the offending entry in the log as stored (for entries cut off the
+    end: the position the first missing entry would have)."""
     sequence: int | None
     """The sequence number that entry claims, when it could be read."""
     reason: str
@@ -210,6 +143,8 @@ class VerifyReport:
     head: ChainHead
     """The last good entry."""
     first_break: ChainBreak | None = None
+    anchored: int = 0
+    """Anchors the log was found to reach with the recorded hash."""
 
     @property
     def ok(self) -> bool:
@@ -217,37 +152,65 @@ class VerifyReport:
 
 
 def verify(
-    stored: Iterable[str], *, expect_head: ChainHead | None = None, key: bytes | None = None
+    stored: Iterable[object],
+    *,
+    expect_head: ChainHead | None = None,
+    key: bytes | None = None,
+    anchors: Iterable[Anchor] = (),
 ) -> VerifyReport:
     """Verify stored entries (their JSON form, in stored order); stop at the first break.
 
     With ``key`` every entry must be keyed and its MAC right; without, every entry must be
-    unkeyed (a keyed one cannot be checked, and is reported as such).
+    unkeyed (a keyed one cannot be checked, and is reported as such). The entry at each anchor's
+    sequence (``expect_head`` is one more anchor) must carry the anchor's hash, and the log must
+    be long enough to have one.
     """
+    pending: dict[int, list[Anchor]] = {}
+    every = [*anchors]
+    if expect_head is not None:
+        every.append(Anchor(expect_head, "the recorded head"))
+    for anchor in every:
+        pending.setdefault(anchor.head.sequence, []).append(anchor)
     head = ChainHead()
     position = 0
+    anchored = 0
+    for anchor in pending.pop(0, []):
+        if anchor.head.hash != GENESIS_HASH:
+            why = f"{anchor.source} records 0 entries with a head hash other than the genesis hash"
+            return VerifyReport(0, head, ChainBreak(1, None, why))
+        anchored += 1
     for position, text in enumerate(stored, start=1):
         problem = _check(text, head, position, key)
         if isinstance(problem, ChainBreak):
-            return VerifyReport(position, head, problem)
+            return VerifyReport(position, head, problem, anchored)
+        for anchor in pending.pop(problem.sequence, []):
+            if not hmac.compare_digest(anchor.head.hash, problem.hash):
+                why = (
+                    f"the entry's hash differs from the one {anchor.source} records for "
+                    f"sequence {problem.sequence}: the log was rewritten up to here"
+                )
+                broken = ChainBreak(position, problem.sequence, why)
+                return VerifyReport(position, head, broken, anchored)
+            anchored += 1
         head = problem
-    if expect_head is not None and expect_head != head:
-        if expect_head.sequence > head.sequence:
-            reason = (
-                f"the log ends at sequence {head.sequence}, but the recorded head is at "
-                f"{expect_head.sequence}: entries were cut off the end"
-            )
-        else:
-            reason = f"the entry at sequence {expect_head.sequence} differs from the recorded head"
-        return VerifyReport(position, head, ChainBreak(position, head.sequence, reason))
-    return VerifyReport(position, head)
+    if pending:
+        furthest = max(pending)
+        source = pending[furthest][0].source
+        why = (
+            f"the log ends at sequence {head.sequence}, but {source} records {furthest} entries: "
+            "entries were cut off the end"
+        )
+        return VerifyReport(position, head, ChainBreak(position + 1, None, why), anchored)
+    return VerifyReport(position, head, None, anchored)
 
 
-def _check(text: str, head: ChainHead, position: int, key: bytes | None) -> ChainHead | ChainBreak:
+def _check(
+    text: object, head: ChainHead, position: int, key: bytes | None
+) -> ChainHead | ChainBreak:
     try:
-        entry = AuditEntry.from_json(text)
-    except ValueError as error:
-        return ChainBreak(position, None, f"unreadable entry: {error}")
+        entry = parse_entry(text)
+    except EntryFormatError as error:
+        return ChainBreak(position, error.sequence, f"malformed entry: {error}")
     if entry.mac and key is None:
         return ChainBreak(
             position, entry.sequence, "the entry is keyed (HMAC-SHA256): give the key to verify it"

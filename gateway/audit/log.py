@@ -10,6 +10,12 @@ Each row keeps the entry's JSON exactly as hashed; ``verify_file`` reads the row
 and checks the chain (see :mod:`gateway.audit.chain`). With a key file the entries are keyed
 (HMAC-SHA256); a log is keyed from its first entry or not at all, so opening an existing log
 with the other setting is refused rather than mixing the two.
+
+Opening an existing log also checks that its last entry is well-formed and verifies - under the
+configured key, for a keyed log - before anything is appended: a gateway started with another
+key file (or on a log whose tail was edited) would otherwise chain new entries onto an entry it
+cannot vouch for, and the log would then fail verification under either key. The error names the
+key file and the log and says what to do.
 """
 
 from __future__ import annotations
@@ -19,15 +25,24 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.audit.chain import AuditEntry, ChainHead, VerifyReport, next_entry, verify
+from gateway.audit.chain import (
+    Anchor,
+    AuditEntry,
+    ChainHead,
+    VerifyReport,
+    entry_hash,
+    next_entry,
+    verify,
+)
+from gateway.audit.entry import EntryFormatError, parse_entry
 from gateway.audit.keys import AuditKeyError, read_key_file
 
-__all__ = ["AuditLog", "AuditLogError", "iter_stored", "verify_file"]
+__all__ = ["AuditLog", "AuditLogError", "iter_stored", "read_entry", "verify_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,11 +83,17 @@ class AuditLog:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._head = ChainHead()
+        self._listeners: list[Callable[[ChainHead], None]] = []
 
     @property
     def head(self) -> ChainHead:
         """The last committed entry's sequence and hash."""
         return self._head
+
+    def add_commit_listener(self, listener: Callable[[ChainHead], None]) -> None:
+        """Call ``listener`` with the new head, on the event loop, after each commit (e.g. to
+        take a checkpoint every N entries). It must not block."""
+        self._listeners.append(listener)
 
     async def open(self) -> None:
         """Open (creating if needed) and start the writer thread.
@@ -125,15 +146,19 @@ class AuditLog:
         assert self._loop is not None
         try:
             connection = _connect(self.path)
-            self._head = _last_head(connection)
-            mismatch = _keying_mismatch(connection, keyed=self._key is not None)
-        except (sqlite3.Error, OSError, ValueError) as error:
+        except (sqlite3.Error, OSError) as error:
             failure = AuditLogError(f"cannot open the audit log {self.path}: {error}")
             self._loop.call_soon_threadsafe(_fail_future, ready, failure)
             return
-        if mismatch:
+        try:
+            self._head = self._continuable_head(connection)
+        except (sqlite3.Error, AuditLogError) as error:
             connection.close()
-            failure = AuditLogError(f"the audit log {self.path} {mismatch}")
+            failure = (
+                error
+                if isinstance(error, AuditLogError)
+                else AuditLogError(f"cannot read the audit log {self.path}: {error}")
+            )
             self._loop.call_soon_threadsafe(_fail_future, ready, failure)
             return
         self._loop.call_soon_threadsafe(_resolve_future, ready, None)
@@ -141,6 +166,58 @@ class AuditLog:
             self._serve(connection)
         finally:
             connection.close()
+
+    def _continuable_head(self, connection: sqlite3.Connection) -> ChainHead:
+        """The head new entries chain onto, once the existing log is shown to be continuable
+        with this log's key (or without one).
+
+        Raises:
+            AuditLogError: keyed and unkeyed mixed, or the last entry is malformed or does not
+                verify (under another key, or edited).
+        """
+        first = _row(connection, "SELECT position, entry FROM audit ORDER BY position LIMIT 1")
+        if first is None:
+            return ChainHead()
+        mismatch = _keying_mismatch(self._parsed(first), keyed=self._key is not None)
+        if mismatch:
+            raise AuditLogError(f"the audit log {self.path} {mismatch}")
+        last = self._parsed(
+            _row(connection, "SELECT position, entry FROM audit ORDER BY position DESC LIMIT 1")
+            or first
+        )
+        if bool(last.mac) != (self._key is not None):
+            raise AuditLogError(
+                f"the audit log {self.path} mixes keyed and unkeyed entries (its last entry, "
+                f"sequence {last.sequence}, is {'' if last.mac else 'not '}keyed): it was "
+                f"tampered with. Run `liaison audit verify {self.path}`, archive the log for the "
+                "auditors and start a new one."
+            )
+        if last.mac and not _verifies(last, self._key):
+            raise AuditLogError(
+                f"the audit key file {self.key_path} does not verify the audit log {self.path}: "
+                f"its last entry (sequence {last.sequence}) was written under another key, or "
+                "edited. Start the gateway with the key file the log was written with; if that "
+                f"key is lost, archive {self.path} for the auditors and start a new log. "
+                f"`liaison audit verify {self.path} --key-file FILE` tells whether a key fits."
+            )
+        if not _verifies(last, self._key):
+            raise AuditLogError(
+                f"the last entry (sequence {last.sequence}) of the audit log {self.path} does "
+                f"not match its hash: the log was edited. Run `liaison audit verify {self.path}`, "
+                "archive the log for the auditors and start a new one."
+            )
+        return ChainHead(last.sequence, last.hash)
+
+    def _parsed(self, row: tuple[int, object]) -> AuditEntry:
+        position, text = row
+        try:
+            return parse_entry(text)
+        except EntryFormatError as error:
+            raise AuditLogError(
+                f"the audit log {self.path} has a malformed entry at position {position} "
+                f"({error}): run `liaison audit verify {self.path}`, archive the log for the "
+                "auditors and start a new one"
+            ) from None
 
     def _serve(self, connection: sqlite3.Connection) -> None:
         assert self._loop is not None
@@ -194,6 +271,16 @@ class AuditLog:
         self._head = head
         pairs = [(item.future, entry) for item, entry in zip(batch, entries, strict=True)]
         self._loop.call_soon_threadsafe(_resolve_all, pairs)
+        if self._listeners:
+            self._loop.call_soon_threadsafe(self._notify, head)
+
+    def _notify(self, head: ChainHead) -> None:
+        for listener in self._listeners:
+            try:
+                listener(head)
+            except Exception:
+                # A listener's bug must not stop the log; the entries are committed already.
+                logger.exception("audit commit listener failed")
 
     def _drain_refused(self) -> None:
         assert self._loop is not None
@@ -216,23 +303,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _last_head(connection: sqlite3.Connection) -> ChainHead:
-    row = connection.execute("SELECT entry FROM audit ORDER BY position DESC LIMIT 1").fetchone()
-    if row is None:
-        return ChainHead()
-    entry = AuditEntry.from_json(row[0])
-    return ChainHead(entry.sequence, entry.hash)
+def _row(connection: sqlite3.Connection, query: str) -> tuple[int, object] | None:
+    row = connection.execute(query).fetchone()
+    return None if row is None else (row[0], row[1])
 
 
-def _keying_mismatch(connection: sqlite3.Connection, *, keyed: bool) -> str:
-    """Why the log cannot be continued with (``keyed``) or without a key; empty when it can."""
-    row = connection.execute("SELECT entry FROM audit ORDER BY position LIMIT 1").fetchone()
-    if row is None:
-        return ""
-    first_keyed = bool(AuditEntry.from_json(row[0]).mac)
-    if first_keyed and not keyed:
+def _verifies(entry: AuditEntry, key: bytes | None) -> bool:
+    return entry_hash(entry, key) == entry.hash
+
+
+def _keying_mismatch(first: AuditEntry, *, keyed: bool) -> str:
+    """Why a log starting with ``first`` cannot be continued with (``keyed``) or without a key;
+    empty when it can."""
+    if first.mac and not keyed:
         return "is keyed (HMAC-SHA256) but no [audit] key_file is configured"
-    if keyed and not first_keyed:
+    if keyed and not first.mac:
         return (
             "was started without a key; a log is keyed from its first entry: archive it and "
             "start a new one, or remove [audit] key_file"
@@ -257,21 +342,64 @@ def _resolve_all(pairs: list[tuple[asyncio.Future[AuditEntry], AuditEntry]]) -> 
 
 
 def iter_stored(path: Path) -> Iterator[str]:
-    """The stored entries of the log at ``path``, in stored order, read-only."""
-    if not path.exists():
-        raise AuditLogError(f"no audit log at {path}")
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    """The stored entries of the log at ``path``, in stored order, read-only.
+
+    Raises:
+        AuditLogError: the file is not a readable audit log, or holds an entry that is not text.
+    """
+    for position, value in _rows(path):
+        if not isinstance(value, str):
+            raise AuditLogError(
+                f"the entry at position {position} of {path} is stored as "
+                f"{type(value).__name__}, not as text"
+            )
+        yield value
+
+
+def _rows(path: Path) -> Iterator[tuple[int, object]]:
+    """Positions and stored values as SQLite returns them (text, unless someone stored
+    something else: verification reports that instead of failing on it)."""
+    connection = _read_only(path)
     try:
-        for (text,) in connection.execute("SELECT entry FROM audit ORDER BY position"):
-            yield text
+        yield from connection.execute("SELECT position, entry FROM audit ORDER BY position")
     except sqlite3.Error as error:
         raise AuditLogError(f"cannot read the audit log {path}: {error}") from None
     finally:
         connection.close()
 
 
+def read_entry(path: Path, sequence: int) -> object | None:
+    """The stored entry at ``sequence`` (its position) in the log at ``path``; ``None`` when
+    there is none."""
+    connection = _read_only(path)
+    try:
+        row = connection.execute(
+            "SELECT entry FROM audit WHERE position = ?", (sequence,)
+        ).fetchone()
+    except sqlite3.Error as error:
+        raise AuditLogError(f"cannot read the audit log {path}: {error}") from None
+    finally:
+        connection.close()
+    return None if row is None else row[0]
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise AuditLogError(f"no audit log at {path}")
+    try:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise AuditLogError(f"cannot read the audit log {path}: {error}") from None
+
+
 def verify_file(
-    path: Path, *, expect_head: ChainHead | None = None, key: bytes | None = None
+    path: Path,
+    *,
+    expect_head: ChainHead | None = None,
+    key: bytes | None = None,
+    anchors: Iterable[Anchor] = (),
 ) -> VerifyReport:
-    """Verify the log at ``path`` (a keyed log with its ``key``)."""
-    return verify(iter_stored(path), expect_head=expect_head, key=key)
+    """Verify the log at ``path`` (a keyed log with its ``key``), and that it reaches every
+    anchor with the anchor's hash (see :func:`gateway.audit.chain.verify`)."""
+    stored = (value for _, value in _rows(path))
+    return verify(stored, expect_head=expect_head, key=key, anchors=anchors)

@@ -1,4 +1,4 @@
-"""The gRPC link to a peer centre: ``Federation.Deliver`` over mutual TLS.
+"""The gRPC link to a peer centre: ``Federation.Deliver`` (and ``KeepCheckpoint``) over mutual TLS.
 
 The channel verifies that the server's certificate is the peer centre's own (its centre host
 name, see ``gateway.security.certs.centre_host``) and presents this centre's certificate. Any
@@ -83,6 +83,24 @@ class GrpcPeerLink:
         except grpc.aio.AioRpcError as error:
             raise PeerUnavailableError(f"{error.code().name}: {error.details()}") from None
         return list(response.results)
+
+    async def keep_checkpoint(self, checkpoint: federation_pb2.AuditCheckpoint) -> int:
+        """Deposit this centre's audit checkpoint with the peer.
+
+        Returns:
+            How many of this centre's checkpoints the peer keeps.
+
+        Raises:
+            PeerUnavailableError: no answer, or a refusal (the status says which).
+        """
+        request = federation_pb2.KeepCheckpointRequest(checkpoint=checkpoint)
+        try:
+            response: federation_pb2.KeepCheckpointResponse = await self._stub.KeepCheckpoint(
+                request, timeout=self._timeout
+            )
+        except grpc.aio.AioRpcError as error:
+            raise PeerUnavailableError(f"{error.code().name}: {error.details()}") from None
+        return response.kept
 
     async def close(self) -> None:
         await self._channel.close(None)

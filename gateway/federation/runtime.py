@@ -24,6 +24,7 @@ from grpc import aio
 from opentelemetry.trace import Tracer
 
 from gateway.audit.log import AuditLog
+from gateway.federation.checkpoints import AuditCheckpoints
 from gateway.federation.forwarder import Forwarder, PeerLink
 from gateway.federation.outbox import Outbox
 from gateway.federation.peers import GrpcPeerLink
@@ -104,6 +105,8 @@ class FederationRuntime:
         """This centre's signer, once :meth:`load_keys` has checked it."""
         self.key_ring = KeyRing()
         """The public keys of this centre and its peers, once :meth:`load_keys` has read them."""
+        self.checkpoints: AuditCheckpoints | None = None
+        """Signed audit checkpoints, taken and deposited with peers, and peers' kept here."""
 
     def load_keys(self) -> None:
         """Read the signing key and every listed public key; check that they belong together.
@@ -121,9 +124,28 @@ class FederationRuntime:
         self.key_ring = load_key_ring(keys)
 
     async def open(self) -> None:
-        """Open the audit log and the outbox."""
+        """Open the audit log (with its checkpoints) and the outbox; call :meth:`load_keys`
+        first."""
+        for peer in self.settings.peers:
+            self._links[peer.centre] = GrpcPeerLink(
+                peer, self.settings.tls, max_message_bytes=self._max_message_bytes
+            )
         if self.audit is not None:
             await self.audit.open()
+            self.checkpoints = AuditCheckpoints(
+                centre=self.centre_id,
+                audit=self.audit,
+                key_ring=self.key_ring,
+                signer=self.signer,
+                peers=self._links,
+                policy=self.settings.audit_checkpoints,
+            )
+            try:
+                await self.checkpoints.open()
+            except BaseException:
+                self.checkpoints = None
+                await self._close_audit()
+                raise
         if self.outbox is not None:
             try:
                 await self.outbox.open()
@@ -157,18 +179,22 @@ class FederationRuntime:
         names = []
         if self._federating:
             names.append(FEDERATION_SERVICE.full_name)
-        if self.outbox is not None:
+        if self._federating or self.outbox is not None:
             names.append(ADMIN_SERVICE.full_name)
         return names
 
     def add_services(
         self, server: aio.Server, store: RecordStore, tracer: Tracer | None = None
     ) -> None:
+        desk = self.checkpoints.desk if self.checkpoints is not None else None
         if self._federating:
             receiver = FederationService(store, self.centre_id, self.audit, self.key_ring, tracer)
+            receiver.checkpoints = desk
             add_service(server, receiver, FEDERATION_SERVICE)
-        if self.outbox is not None:
-            add_service(server, FederationAdminService(self.outbox, self._wake), ADMIN_SERVICE)
+        if self._federating or self.outbox is not None:
+            admin = FederationAdminService(self.outbox, self._wake)
+            admin.checkpoints = desk
+            add_service(server, admin, ADMIN_SERVICE)
 
     def bind(self, server: aio.Server, listen: str) -> int:
         """Bind the listener; returns the port."""
@@ -188,11 +214,7 @@ class FederationRuntime:
         traces = self.traces
         if self.outbox is None or traces is None:
             return
-        links: dict[str, PeerLink] = {}
-        for peer in self.settings.peers:
-            link = GrpcPeerLink(peer, self.settings.tls, max_message_bytes=self._max_message_bytes)
-            self._links[peer.centre] = link
-            links[peer.centre] = link
+        links: dict[str, PeerLink] = dict(self._links)
         self.forwarder = Forwarder(
             centre_id=self.centre_id,
             gate=gate,
@@ -211,21 +233,25 @@ class FederationRuntime:
             self.forwarder.wake(peer)
 
     async def stop_forwarding(self) -> None:
-        """Stop the forwarder and close the peer channels (before the store closes)."""
+        """Stop the forwarder (before the store closes)."""
         if self.forwarder is not None:
             await self.forwarder.stop()
             self.forwarder = None
-        for link in self._links.values():
-            await link.close()
-        self._links.clear()
 
     async def close(self) -> None:
-        """Close the outbox and the audit log (after the server has stopped)."""
+        """Close the outbox, the checkpoints (a last one is taken and deposited), the peer
+        channels and the audit log (after the server has stopped)."""
         await self.stop_forwarding()
         if self.outbox is not None:
             await self.outbox.close()
         await self._close_audit()
 
     async def _close_audit(self) -> None:
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
+            self.checkpoints = None
+        for link in self._links.values():
+            await link.close()
+        self._links.clear()
         if self.audit is not None:
             await self.audit.close()

@@ -50,6 +50,8 @@
     [audit]
     path = "var/audit.db"
     key_file = "secrets/audit.key"           # HMAC-SHA256 key: `liaison audit keygen`
+    checkpoint_entries = 1000                # signed checkpoints for peers: gateway.audit.settings
+    checkpoint_seconds = 300
 
 Only the ``[[peers]]`` may call the Federation service, whatever the grants say. Grants that could
 give one client the same method while acting for different centres are refused (see
@@ -67,6 +69,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.audit.settings import CHECKPOINT_KEYS, CheckpointPolicy, parse_checkpoint_policy
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import HANDLING_LABELS, RoutingRule
 from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
@@ -149,6 +152,8 @@ class FederationSettings:
     """The audit log file; ``None``: next to the store (``<store>.audit.db``)."""
     audit_key_path: Path | None = None
     """The audit log's key file; ``None``: entries are hashed without a key."""
+    audit_checkpoints: CheckpointPolicy = field(default_factory=CheckpointPolicy)
+    """When the audit log's head is signed and deposited with the peers."""
 
     def policy(self) -> Policy:
         """The authorisation policy.
@@ -201,7 +206,7 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
                 f"peers {', '.join(remote)} are not on loopback: centres talk over mutual TLS, "
                 "configure [tls]"
             )
-    audit_path, audit_key_path = _audit(document.get("audit", {}), base)
+    audit_path, audit_key_path, audit_checkpoints = _audit(document.get("audit", {}), base)
     return FederationSettings(
         tls=tls,
         signing=signing,
@@ -211,6 +216,7 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
         grants=grants,
         audit_path=audit_path,
         audit_key_path=audit_key_path,
+        audit_checkpoints=audit_checkpoints,
     )
 
 
@@ -436,9 +442,13 @@ def _backoff(value: Any) -> Backoff:
     )
 
 
-def _audit(value: Any, base: Path) -> tuple[Path | None, Path | None]:
+def _audit(value: Any, base: Path) -> tuple[Path | None, Path | None, CheckpointPolicy]:
     table = _table(value, "[audit]")
-    _keys(table, {"path", "key_file"}, set(), "[audit]")
+    _keys(table, {"path", "key_file", *CHECKPOINT_KEYS}, set(), "[audit]")
     path = _path(table, "path", "[audit]", base) if "path" in table else None
     key = _path(table, "key_file", "[audit]", base) if "key_file" in table else None
-    return path, key
+    try:
+        checkpoints = parse_checkpoint_policy(table)
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    return path, key, checkpoints

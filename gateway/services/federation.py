@@ -21,12 +21,13 @@ from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
 from gateway.errors import GatewayError, PermissionDeniedError, abort, record_error
+from gateway.federation.checkpoints import CheckpointDesk, required_desk
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
 from gateway.intake import prepare_replica
 from gateway.security.authorization import current_caller
 from gateway.security.signing import KeyRing, SignatureError
-from gateway.services.statuses import ack_of
+from gateway.services.statuses import ack_of, statuses
 from gateway.services.streaming import conflict_error
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
@@ -90,12 +91,6 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         response = federation_pb2.DeliverResponse(results=[r for r in results if r is not None])
         await self._audit_receipt(sender, request, response)
         return response
-
-    async def KeepCheckpoint(
-        self, request: federation_pb2.KeepCheckpointRequest, context: Context
-    ) -> federation_pb2.KeepCheckpointResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "INTERIM: audit branch pending")
-        raise AssertionError("unreachable")
 
     def _trace_receipts(
         self,
@@ -175,13 +170,25 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 actor=sender, action="receive", outcome="refused", record_ids=refused
             )
 
+    checkpoints: CheckpointDesk | None = None
+    """Keeps peers' audit checkpoints; set by the runtime when this centre has the keys to
+    verify them (``None``: KeepCheckpoint is refused with FAILED_PRECONDITION)."""
+
+    async def KeepCheckpoint(
+        self, request: federation_pb2.KeepCheckpointRequest, context: Context
+    ) -> federation_pb2.KeepCheckpointResponse:
+        async with statuses(context):
+            desk = required_desk(self.checkpoints)
+            kept = await desk.keep(request.checkpoint, current_caller())
+        return federation_pb2.KeepCheckpointResponse(kept=kept)
+
 
 class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
     """Delivery status and dead-letter replay, for operators (metadata only)."""
 
     def __init__(
         self,
-        outbox: Outbox,
+        outbox: Outbox | None,
         wake: Callable[[str | None], None],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -193,6 +200,9 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
         self, request: federation_pb2.ListDeliveriesRequest, context: Context
     ) -> federation_pb2.ListDeliveriesResponse:
         limit = min(request.limit or 1000, _MAX_LIST)
+        if self._outbox is None:
+            # This centre forwards nothing (no routes): there is no delivery to list.
+            return federation_pb2.ListDeliveriesResponse()
         statuses = await self._outbox.statuses(
             peer=request.peer,
             record_id=request.record_id,
@@ -201,15 +211,23 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
         )
         return federation_pb2.ListDeliveriesResponse(deliveries=statuses)
 
-    async def ListCheckpoints(
-        self, request: federation_pb2.ListCheckpointsRequest, context: Context
-    ) -> federation_pb2.ListCheckpointsResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "INTERIM: audit branch pending")
-        raise AssertionError("unreachable")
-
     async def ReplayDeadLetters(
         self, request: federation_pb2.ReplayDeadLettersRequest, context: Context
     ) -> federation_pb2.ReplayDeadLettersResponse:
+        if self._outbox is None:
+            return federation_pb2.ReplayDeadLettersResponse()
         requeued = await self._outbox.replay(request.peer, list(request.record_ids), self._clock())
         self._wake(request.peer or None)
         return federation_pb2.ReplayDeadLettersResponse(requeued=requeued)
+
+    checkpoints: CheckpointDesk | None = None
+    """The audit checkpoints this centre keeps; set by the runtime (``None``: ListCheckpoints is
+    refused with FAILED_PRECONDITION)."""
+
+    async def ListCheckpoints(
+        self, request: federation_pb2.ListCheckpointsRequest, context: Context
+    ) -> federation_pb2.ListCheckpointsResponse:
+        async with statuses(context):
+            desk = required_desk(self.checkpoints)
+            found = await desk.newest(request.centre, request.limit)
+        return federation_pb2.ListCheckpointsResponse(checkpoints=found)

@@ -1,1 +1,1 @@
-"""Identities, grants, per-identity limits and audited refusals, attacked over mutual TLS."""
+"""Security findings reproduced as attacks over mutual TLS, and the defences that stop them."""

@@ -1,5 +1,5 @@
 """The audit hash chain: an untouched log verifies; edits, deletions, reorderings and truncation
-are reported at the first bad entry."""
+are reported at the first bad entry; anchors (recorded heads, checkpoints) catch truncation."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from gateway.audit.chain import (
     GENESIS_HASH,
     KEYED_MAC,
+    Anchor,
     AuditEntry,
     ChainHead,
     entry_hash,
@@ -40,6 +41,11 @@ def _log(count: int, key: bytes | None = None) -> list[str]:
     return stored
 
 
+def _canonical(value: dict[str, object]) -> str:
+    """An edit stored the way the writer stores entries, so that only its hash can betray it."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def test_entries_link_to_their_predecessor() -> None:
     stored = [AuditEntry.from_json(text) for text in _log(3)]
     assert [e.sequence for e in stored] == [1, 2, 3]
@@ -64,7 +70,7 @@ def test_an_edited_entry_is_reported() -> None:
     stored = _log(5)
     edited = json.loads(stored[2])
     edited["outcome"] = "denied"
-    stored[2] = json.dumps(edited)
+    stored[2] = _canonical(edited)
     report = verify(stored)
     assert not report.ok
     assert report.first_break is not None
@@ -131,7 +137,69 @@ def test_truncation_is_caught_against_a_recorded_head() -> None:
     assert verify(stored, expect_head=recorded).ok
     report = verify(stored[:3], expect_head=recorded)
     assert report.first_break is not None
-    assert "cut off the end" in report.first_break.reason
+    assert (report.first_break.position, report.head.sequence) == (4, 3)
+    assert "the recorded head records 5 entries: entries were cut off the end" in (
+        report.first_break.reason
+    )
+
+
+def test_a_log_that_grew_past_a_recorded_head_still_reaches_it() -> None:
+    stored = _log(8)
+    recorded = verify(stored[:5]).head
+    report = verify(stored, expect_head=recorded)
+    assert (report.ok, report.checked, report.anchored) == (True, 8, 1)
+
+
+def test_a_log_rewritten_below_an_anchor_is_reported_at_the_anchor() -> None:
+    original = _log(6)
+    anchor = Anchor(verify(original[:4]).head, "the checkpoint of test")
+    rewritten = original[:3] + _log_from(original[:3], 3, actor="urn:liaison:client:forger")
+    assert verify(rewritten).ok  # a consistent chain on its own ...
+    report = verify(rewritten, anchors=[anchor])  # ... but not the one the checkpoint saw
+    assert report.first_break is not None
+    assert (report.first_break.position, report.first_break.sequence) == (4, 4)
+    assert "differs from the one the checkpoint of test records for sequence 4" in (
+        report.first_break.reason
+    )
+
+
+def test_every_anchor_counts_and_the_furthest_missing_one_is_named() -> None:
+    stored = _log(6)
+    heads = [verify(stored[:n]).head for n in (2, 4, 6)]
+    anchors = [Anchor(head, f"checkpoint {head.sequence}") for head in heads]
+    assert verify(stored, anchors=anchors).anchored == 3
+    report = verify(stored[:3], anchors=anchors)
+    assert report.first_break is not None
+    assert "checkpoint 6 records 6 entries" in report.first_break.reason
+    emptied = verify([], anchors=anchors)
+    assert emptied.first_break is not None
+    assert emptied.first_break.position == 1
+    assert "the log ends at sequence 0" in emptied.first_break.reason
+
+
+def test_an_anchor_at_zero_entries_must_name_the_genesis_hash() -> None:
+    assert verify(_log(2), anchors=[Anchor(ChainHead(), "zero")]).ok
+    report = verify(_log(2), anchors=[Anchor(ChainHead(0, "ab" * 32), "zero")])
+    assert report.first_break is not None
+    assert "other than the genesis hash" in report.first_break.reason
+
+
+def _log_from(prefix: list[str], count: int, *, actor: str) -> list[str]:
+    """``count`` entries chained after ``prefix`` (a forger continuing a shortened log)."""
+    last = AuditEntry.from_json(prefix[-1])
+    head = ChainHead(last.sequence, last.hash)
+    stored = []
+    for index in range(count):
+        entry = next_entry(
+            head,
+            actor=actor,
+            action="read",
+            outcome="ok",
+            now=_T0 + dt.timedelta(hours=1, seconds=index),
+        )
+        head = ChainHead(entry.sequence, entry.hash)
+        stored.append(entry.to_json())
+    return stored
 
 
 @pytest.mark.parametrize("garbage", ["", "{}", "[1]", '{"sequence": "1"}', "not json"])
@@ -142,7 +210,7 @@ def test_unreadable_entries_are_reported_not_raised(garbage: str) -> None:
     assert report.first_break is not None
     assert report.first_break.position == 2
     assert report.first_break.sequence is None
-    assert report.first_break.reason.startswith("unreadable entry")
+    assert report.first_break.reason.startswith("malformed entry")
 
 
 # -- keyed chains ---------------------------------------------------------------------------------
@@ -209,7 +277,7 @@ def test_an_edited_keyed_entry_is_reported_at_its_position() -> None:
     stored = _keyed_log(4)
     edited = json.loads(stored[2])
     edited["record_ids"] = ["rec-99"]
-    stored[2] = json.dumps(edited)
+    stored[2] = _canonical(edited)
     report = verify(stored, key=_KEY)
     assert report.first_break is not None
     assert (report.first_break.position, report.head.sequence) == (3, 2)
@@ -220,9 +288,9 @@ def test_an_unknown_mac_is_an_unreadable_entry() -> None:
     [text] = _keyed_log(1)
     altered = json.loads(text)
     altered["mac"] = "md5"
-    report = verify([json.dumps(altered)], key=_KEY)
+    report = verify([_canonical(altered)], key=_KEY)
     assert report.first_break is not None
-    assert "unreadable" in report.first_break.reason
+    assert "malformed entry: mac must be 'hmac-sha256'" in report.first_break.reason
 
 
 def test_hashing_a_keyed_entry_needs_the_key() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from gateway.audit.chain import KEYED_MAC, ChainHead
 from gateway.audit.keys import create_key_file, read_key_file
-from gateway.audit.log import AuditLog, AuditLogError, iter_stored, verify_file
+from gateway.audit.log import AuditLog, AuditLogError, iter_stored, read_entry, verify_file
 
 
 async def _fill(path: Path, count: int) -> AuditLog:
@@ -167,3 +167,25 @@ async def test_an_unusable_key_file_fails_at_open(tmp_path: Path) -> None:
     with pytest.raises(AuditLogError, match="accessible by other users"):
         await log.open()
     assert not (tmp_path / "audit.db").exists()
+
+
+async def test_commit_listeners_see_each_new_head_and_a_failing_one_stops_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = AuditLog(tmp_path / "audit.db")
+    seen: list[ChainHead] = []
+
+    def broken(head: ChainHead) -> None:
+        raise RuntimeError("listener bug")
+
+    log.add_commit_listener(broken)
+    log.add_commit_listener(seen.append)
+    await log.open()
+    first = await log.append(actor="local", action="read", outcome="ok")
+    second = await log.append(actor="local", action="read", outcome="ok")
+    await asyncio.sleep(0)  # listeners run on the loop after the futures resolve
+    await log.close()
+    assert seen == [ChainHead(1, first.hash), ChainHead(2, second.hash)]
+    assert "audit commit listener failed" in caplog.text
+    assert read_entry(log.path, 2) == second.to_json()
+    assert read_entry(log.path, 3) is None
