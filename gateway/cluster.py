@@ -6,6 +6,7 @@ processes talking mutual TLS over loopback, started exactly as operators start t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import queue
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from gateway.audit.keys import create_key_file
 from gateway.security.certs import CertificateAuthority
+from gateway.security.signing import SigningKeySpec, create_centre_signing_key
 
 __all__ = [
     "CentrePlan",
@@ -83,6 +85,7 @@ def write_cluster(directory: Path, plans: Sequence[CentrePlan]) -> dict[str, Pat
         else CertificateAuthority.create(pki)
     )
     ports = {plan.centre_id: plan.port for plan in plans}
+    keys = {plan.centre_id: _signing_key(pki / "signing", plan.centre_id) for plan in plans}
     configs: dict[str, Path] = {}
     for plan in plans:
         authority.issue_centre(plan.centre_id)
@@ -95,9 +98,49 @@ def write_cluster(directory: Path, plans: Sequence[CentrePlan]) -> dict[str, Pat
         if plan.tls and not key.exists():
             create_key_file(key)
         path = home / "centre.toml"
-        path.write_text(_toml(plan, pki, ports), encoding="utf-8")
+        path.write_text(_toml(plan, pki, ports, keys), encoding="utf-8")
         configs[plan.centre_id] = path
     return configs
+
+
+def _signing_key(directory: Path, centre_id: str) -> tuple[SigningKeySpec, Path]:
+    """The centre's signing key in a cluster directory, made on first use (its id and validity
+    kept beside it, so that a cluster written again keeps its keys)."""
+    sidecar = directory / f"{centre_id}.json"
+    if sidecar.exists():
+        kept = json.loads(sidecar.read_text(encoding="utf-8"))
+        spec = SigningKeySpec(
+            key_id=kept["id"],
+            public_key=Path(kept["public_key"]),
+            not_before=dt.datetime.fromisoformat(kept["not_before"]),
+            not_after=dt.datetime.fromisoformat(kept["not_after"]),
+        )
+        return spec, Path(kept["private_key"])
+    spec, private = create_centre_signing_key(directory, centre_id)
+    sidecar.write_text(
+        json.dumps(
+            {
+                "id": spec.key_id,
+                "public_key": str(spec.public_key),
+                "private_key": str(private),
+                "not_before": spec.not_before.isoformat(),
+                "not_after": spec.not_after.isoformat(),
+            }
+        ),
+        encoding="utf-8",
+    )
+    return spec, private
+
+
+def _key_lines(table: str, spec: SigningKeySpec) -> list[str]:
+    return [
+        "",
+        f"[[{table}]]",
+        f"id = {_q(spec.key_id)}",
+        f"public_key = {_q(spec.public_key)}",
+        f"not_before = {spec.not_before.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"not_after = {spec.not_after.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+    ]
 
 
 def audit_key_path(directory: Path, centre_id: str) -> Path:
@@ -115,7 +158,12 @@ def _list(values: Sequence[str]) -> str:
     return "[" + ", ".join(_q(v) for v in values) + "]"
 
 
-def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
+def _toml(
+    plan: CentrePlan,
+    pki: Path,
+    ports: Mapping[str, int],
+    keys: Mapping[str, tuple[SigningKeySpec, Path]],
+) -> str:
     centre = plan.centre_id
     lines = [
         "[centre]",
@@ -140,8 +188,12 @@ def _toml(plan: CentrePlan, pki: Path, ports: Mapping[str, int]) -> str:
             f"private_key = {_q(pki / 'centres' / (centre + '-key.pem'))}",
             f"trusted_cas = {_q(pki / 'ca.pem')}",
         ]
+    own, private = keys[centre]
+    lines += ["", "[signing]", f"key_id = {_q(own.key_id)}", f"private_key = {_q(private)}"]
+    lines += _key_lines("signing.keys", own)
     for peer in plan.peers:
         lines += ["", "[[peers]]", f"centre = {_q(peer)}", f'address = "127.0.0.1:{ports[peer]}"']
+        lines += _key_lines("peers.signing_keys", keys[peer][0])
     for route in plan.routes:
         lines += ["", "[[routes]]", f"peers = {_list(route.peers)}"]
         if route.name:

@@ -181,17 +181,6 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
         raise SettingsError(f"[[peers]] lists {', '.join(duplicates)} more than once")
     if centre_id in names:
         raise SettingsError(f"[[peers]] lists this centre itself ({centre_id})")
-    signing = _signing(document.get("signing"), base)
-    if peers and signing is None:
-        raise SettingsError(
-            "a centre with [[peers]] signs the records it publishes: configure [signing] "
-            "(`liaison certs` makes signing keys)"
-        )
-    key_ids = [key.key_id for key in signing.keys] if signing is not None else []
-    key_ids += [key.key_id for peer in peers for key in peer.signing_keys]
-    repeated = sorted({key for key in key_ids if key_ids.count(key) > 1})
-    if repeated:
-        raise SettingsError(f"signing key id(s) listed more than once: {', '.join(repeated)}")
     routes = tuple(
         _route(item, i, frozenset(names)) for i, item in enumerate(_array(document, "routes"))
     )
@@ -206,6 +195,7 @@ def parse_settings(document: dict[str, Any], base: Path, centre_id: str) -> Fede
                 f"peers {', '.join(remote)} are not on loopback: centres talk over mutual TLS, "
                 "configure [tls]"
             )
+    signing = _signing_settings(document.get("signing"), base, peers)
     audit_path, audit_key_path, audit_checkpoints = _audit(document.get("audit", {}), base)
     return FederationSettings(
         tls=tls,
@@ -285,21 +275,44 @@ def _centre(value: str, where: str) -> str:
 def _peer(table: dict[str, Any], index: int, base: Path) -> PeerConfig:
     name = f"[[peers]] #{index + 1}"
     known = {"centre", "address", "trusted_cas", "signing_keys"}
-    _keys(table, known, {"centre", "address", "signing_keys"}, name)
+    _keys(table, known, {"centre", "address"}, name)
     address = _string(table, "address", name)
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) <= 65535:
         raise SettingsError(f"{name} address must be host:port, got {address!r}")
     centre = _centre(_string(table, "centre", name), name)
     keys = _signing_keys(table, "signing_keys", f"{name} ({centre})", base)
-    if not keys:
-        raise SettingsError(f"{name} ({centre}) needs at least one [[peers.signing_keys]]")
     return PeerConfig(
         centre=centre,
         address=address,
         trusted_cas=_path(table, "trusted_cas", name, base) if "trusted_cas" in table else None,
         signing_keys=keys,
     )
+
+
+def _signing_settings(
+    value: Any, base: Path, peers: tuple[PeerConfig, ...]
+) -> SigningSettings | None:
+    """``[signing]``, required (with every peer's keys) as soon as the centre has peers: peers
+    verify every version it publishes, and it verifies theirs."""
+    signing = _signing(value, base)
+    if peers and signing is None:
+        raise SettingsError(
+            "a centre with [[peers]] signs the records it publishes: configure [signing] "
+            "(`liaison certs` makes signing keys)"
+        )
+    unkeyed = [peer.centre for peer in peers if not peer.signing_keys]
+    if unkeyed:
+        raise SettingsError(
+            f"[[peers]] {', '.join(unkeyed)} need their [[peers.signing_keys]]: every version a "
+            "peer sends is verified with its keys"
+        )
+    key_ids = [key.key_id for key in signing.keys] if signing is not None else []
+    key_ids += [key.key_id for peer in peers for key in peer.signing_keys]
+    repeated = sorted({key for key in key_ids if key_ids.count(key) > 1})
+    if repeated:
+        raise SettingsError(f"signing key id(s) listed more than once: {', '.join(repeated)}")
+    return signing
 
 
 def _signing(value: Any, base: Path) -> SigningSettings | None:

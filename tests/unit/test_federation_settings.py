@@ -18,14 +18,36 @@ certificate = "pki/i2c.pem"
 private_key = "pki/i2c-key.pem"
 trusted_cas = "/pki/ca.pem"
 
+[signing]
+key_id = "WCO-I2C/1"
+private_key = "keys/i2c-1.key"
+
+[[signing.keys]]
+id = "WCO-I2C/1"
+public_key = "keys/i2c-1.pub"
+not_before = 2026-01-01T00:00:00Z
+not_after = 2028-01-01T00:00:00Z
+
 [[peers]]
 centre = "INTERPOL-CCC-LYON"
 address = "127.0.0.1:50052"
+
+[[peers.signing_keys]]
+id = "LYON/1"
+public_key = "keys/lyon-1.pub"
+not_before = 2026-01-01T00:00:00Z
+not_after = 2028-01-01T00:00:00Z
 
 [[peers]]
 centre = "INTERPOL-IGCI-SINGAPORE"
 address = "[::1]:50053"
 trusted_cas = "other-ca.pem"
+
+[[peers.signing_keys]]
+id = "SINGAPORE/1"
+public_key = "keys/sg-1.pub"
+not_before = 2026-01-01T00:00:00Z
+not_after = 2028-01-01T00:00:00Z
 
 [[routes]]
 name = "notices"
@@ -152,7 +174,70 @@ def test_grants_need_identities_and_methods() -> None:
         _parse(f'{tls}[[grants]]\nidentities = ["a"]\nmethods = ["*"]\nacts_for = "x"')
 
 
+SIGNING = """
+[signing]
+key_id = "WCO-I2C/1"
+private_key = "keys/i2c-1.key"
+
+[[signing.keys]]
+id = "WCO-I2C/1"
+public_key = "keys/i2c-1.pub"
+not_before = 2026-01-01T00:00:00Z
+not_after = 2028-01-01T00:00:00Z
+"""
+PEER_X = """
+[[peers]]
+centre = "X"
+address = "127.0.0.1:5"
+"""
+PEER_X_KEY = """
+[[peers.signing_keys]]
+id = "X/1"
+public_key = "keys/x-1.pub"
+not_before = 2026-01-01T00:00:00Z
+not_after = 2028-01-01T00:00:00Z
+"""
+
+
 def test_peers_on_loopback_may_go_without_tls() -> None:
-    settings = _parse('[[peers]]\ncentre = "X"\naddress = "127.0.0.1:5"')
+    settings = _parse(SIGNING + PEER_X + PEER_X_KEY)
     assert settings.tls is None
     assert [p.centre for p in settings.peers] == ["X"]
+    [key] = settings.peers[0].signing_keys
+    assert key.key_id == "X/1"
+    assert key.public_key == BASE / "keys/x-1.pub"
+    assert settings.signing is not None
+    assert settings.signing.private_key == BASE / "keys/i2c-1.key"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (PEER_X + PEER_X_KEY, r"configure \[signing\]"),
+        (SIGNING + PEER_X, r"X need their \[\[peers.signing_keys\]\]"),
+        (
+            SIGNING.replace('key_id = "WCO-I2C/1"', 'key_id = "WCO-I2C/2"'),
+            "must be one of its",
+        ),
+        (SIGNING + PEER_X + PEER_X_KEY.replace("X/1", "WCO-I2C/1"), "listed more than once"),
+        (
+            SIGNING.replace("not_after = 2028-01-01T00:00:00Z", "not_after = 2025-01-01T00:00:00Z"),
+            "later than not_before",
+        ),
+        (
+            SIGNING.replace("not_before = 2026-01-01T00:00:00Z", "not_before = 2026-01-01"),
+            "with a time zone",
+        ),
+        (
+            SIGNING.replace(
+                "not_before = 2026-01-01T00:00:00Z", "not_before = 2026-01-01T00:00:00"
+            ),
+            "with a time zone",
+        ),
+        (SIGNING.replace('private_key = "keys/i2c-1.key"\n', ""), "needs private_key"),
+        (SIGNING + "extra = 1\n", "unknown key"),
+    ],
+)
+def test_bad_signing_settings_are_named(text: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        _parse(text)

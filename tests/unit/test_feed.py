@@ -24,6 +24,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
         await opened.close()
 
 
+def everything(_: StoredRecord) -> bool:
+    return True
+
+
 async def write_people(store: SqliteRecordStore, start: int, count: int) -> None:
     items = [prepare_record(person(f"P-{i}"), "LOCAL") for i in range(start, start + count)]
     await store.write(items)
@@ -52,7 +56,7 @@ async def test_a_subscriber_behind_the_window_catches_up_from_the_store(
     await feed.start()
     await write_people(store, 10, 10)  # the window keeps only the last 4 of these
     await asyncio.sleep(0)  # let the commit callbacks run
-    sequences, markers = await collect(feed.stream(0), 20)
+    sequences, markers = await collect(feed.stream(0, visible=everything), 20)
     assert sequences == list(range(1, 21))
     assert markers == []  # 20 records arrived before the stream caught up
 
@@ -61,7 +65,7 @@ async def test_marker_then_live_records_from_the_window(store: SqliteRecordStore
     feed = CommitFeed(store, window=100)
     await feed.start()
     await write_people(store, 0, 3)
-    stream = feed.stream(0)
+    stream = feed.stream(0, visible=everything)
     sequences, markers = await collect(stream, 3)
     assert sequences == [1, 2, 3]
 
@@ -83,9 +87,28 @@ async def test_filters_do_not_stall_the_position(store: SqliteRecordStore) -> No
     await write_people(store, 0, 600)  # more than one store batch, none matching the filter
     feed = CommitFeed(store, window=8)
     await feed.start()
-    stream = feed.stream(0, kinds=frozenset({"vehicle"}))
+    stream = feed.stream(0, kinds=frozenset({"vehicle"}), visible=everything)
     first = await anext(stream)
-    assert first == CaughtUpMarker(600)
+    # Caught up without stalling; at the last version delivered (none), counting nothing else.
+    assert first == CaughtUpMarker(0)
+    await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def test_hidden_versions_are_skipped_and_not_counted(store: SqliteRecordStore) -> None:
+    await write_people(store, 0, 6)
+    feed = CommitFeed(store, window=4)  # the first versions come from the store, the rest not
+    await feed.start()
+    await write_people(store, 6, 4)
+    await asyncio.sleep(0)
+
+    def odd_only(record: StoredRecord) -> bool:
+        return record.sequence % 2 == 1
+
+    stream = feed.stream(0, visible=odd_only)
+    sequences, markers = await collect(stream, 5)
+    assert sequences == [1, 3, 5, 7, 9]
+    assert markers == []
+    assert await anext(stream) == CaughtUpMarker(9)  # not 10: the last one is hidden
     await stream.aclose()  # type: ignore[attr-defined]
 
 
@@ -94,7 +117,7 @@ async def test_closing_the_feed_ends_every_stream(store: SqliteRecordStore) -> N
     await feed.start()
 
     async def drain() -> list[object]:
-        return [item async for item in feed.stream(None)]
+        return [item async for item in feed.stream(0, visible=everything)]
 
     task = asyncio.create_task(drain())
     await asyncio.sleep(0.05)

@@ -12,13 +12,16 @@ import pytest
 from gateway.audit.log import AuditLog, iter_stored, verify_file
 from gateway.federation.forwarder import Forwarder, PeerUnavailableError
 from gateway.federation.outbox import Backoff, Outbox
-from gateway.federation.routing import RoutingRule
+from gateway.federation.routing import RoutingRule, h2_permission
 from gateway.feed import CommitFeed
 from gateway.intake import prepare_record
+from gateway.security.gate import RecordGate
+from gateway.security.visibility import NeedToKnow
 from gateway.store import SqliteRecordStore
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
 from tests.factories import person
 from tests.polling import until
+from tests.signing import centre_key
 
 I2C, LYON, SINGAPORE = "WCO-I2C", "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
 S = federation_pb2
@@ -59,7 +62,8 @@ class FakePeer:
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
-    opened = SqliteRecordStore(tmp_path / "i2c.db", synchronous="normal")
+    key = centre_key(tmp_path, I2C)
+    opened = SqliteRecordStore(tmp_path / "i2c.db", synchronous="normal", signing_key=key.source)
     await opened.open()
     try:
         yield opened
@@ -97,7 +101,7 @@ class Harness:
         await self.audit.open()
         self.forwarder = Forwarder(
             centre_id=I2C,
-            store=self.store,
+            gate=RecordGate(self.store, NeedToKnow(I2C, h2_permission(self.rules))),
             feed=self.feed,
             outbox=self.outbox,
             rules=self.rules,

@@ -6,7 +6,7 @@ import pytest
 
 from gateway.errors import InvalidArgumentError
 from gateway.indexing import index_keys, normalize_document_number, normalize_name
-from gateway.intake import prepare_record
+from gateway.intake import prepare_record, prepare_replica
 from gateway.store.base import DocumentKey, NameKey
 from liaison.v1 import record_pb2
 from tests.factories import person, set_path, travel_document
@@ -46,8 +46,48 @@ def test_hash_ignores_version_and_receipt_stamps_but_not_content() -> None:
 
 def test_the_originating_centre_is_part_of_the_content() -> None:
     own = prepare_record(person("P-1"), "LOCAL")
-    forwarded = prepare_record(person("P-1", centre="WCO-I2C"), "LOCAL")
-    assert own.content_sha256 != forwarded.content_sha256
+    forwarded = person("P-1", centre="WCO-I2C")
+    forwarded.version = 1
+    assert own.content_sha256 != prepare_replica(forwarded).content_sha256
+
+
+def test_a_centre_publishes_only_its_own_records() -> None:
+    with pytest.raises(InvalidArgumentError) as refused:
+        prepare_record(person("P-1", centre="WCO-I2C"), "LOCAL")
+    [violation] = refused.value.violations
+    assert violation.field == "provenance.originating_centre"
+    assert "only its own records" in violation.description
+
+
+def test_signature_and_receipt_time_are_not_content() -> None:
+    plain = prepare_record(person("P-1"), "LOCAL")
+    signed = person("P-1")
+    signed.provenance.signature.key_id = "LOCAL/1"
+    signed.provenance.signature.signature = b"x" * 64
+    signed.provenance.received_at.seconds = 1_000_000_000
+    item = prepare_record(signed, "LOCAL")
+    assert item.content_sha256 == plain.content_sha256
+    # A client's signature is never stored: the store signs each new version itself.
+    assert not record_pb2.Record.FromString(item.blob).provenance.HasField("signature")
+    assert item.signature == b""
+
+
+def test_a_replica_keeps_its_signature_apart_from_its_content() -> None:
+    forwarded = person("P-1", centre="WCO-I2C")
+    forwarded.version = 7
+    forwarded.provenance.signature.key_id = "WCO-I2C/1"
+    item = prepare_replica(forwarded)
+    assert item.replica_version == 7
+    assert record_pb2.RecordSignature.FromString(item.signature).key_id == "WCO-I2C/1"
+    assert not record_pb2.Record.FromString(item.blob).provenance.HasField("signature")
+
+
+def test_versions_beyond_a_signed_64_bit_integer_are_refused() -> None:
+    record = person("P-1")
+    record.version = 2**63
+    with pytest.raises(InvalidArgumentError) as refused:
+        prepare_record(record, "LOCAL")
+    assert [v.field for v in refused.value.violations] == ["version"]
 
 
 def test_stamps_are_written_into_the_stored_blob() -> None:

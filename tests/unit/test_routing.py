@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from gateway.federation.routing import RouteDecision, RoutingRule, route
+from collections.abc import Sequence
+
+from gateway.federation.routing import RouteDecision, RoutingRule, h2_permission
+from gateway.federation.routing import route as route_facts
+from gateway.security.visibility import NeedToKnow, facts_of
 from liaison.v1 import record_pb2
 
 LYON, SINGAPORE, BUENOS_AIRES, I2C = (
@@ -25,6 +29,20 @@ def _record(
     record.handling.releasable_to.extend(releasable)
     record.provenance.originating_centre = origin
     return record
+
+
+def route(
+    record: record_pb2.Record,
+    rules: Sequence[RoutingRule],
+    *,
+    local_centre: str,
+    received_from: str = "",
+) -> list[RouteDecision]:
+    """Route a record's facts with the need-to-know the rules imply (as the gateway does)."""
+    need_to_know = NeedToKnow(local_centre, h2_permission(rules))
+    return route_facts(
+        facts_of(record), rules, need_to_know=need_to_know, received_from=received_from
+    )
 
 
 def _allowed(decisions: list[RouteDecision]) -> set[str]:
@@ -69,9 +87,29 @@ def test_h2_needs_an_explicit_permission_rule() -> None:
     assert not refusal.allowed
     assert "H2 forbids onward dissemination" in refusal.reason
     permitted = [*plain, RoutingRule(peers=(LYON,), allow_h2=True, name="h2-to-lyon")]
-    assert route(h2, permitted, local_centre=I2C) == [
-        RouteDecision(LYON, True, "matched h2-to-lyon")
+    # The permission recorded on one rule lets every matching rule send to that peer.
+    assert route(h2, permitted, local_centre=I2C) == [RouteDecision(LYON, True, "matched all")]
+
+
+def test_h2_permission_names_the_peer_and_matches_the_record() -> None:
+    h2_notice = _record("notice", code=record_pb2.HANDLING_CODE_H2)
+    rules = [
+        RoutingRule(peers=(LYON, SINGAPORE), name="all"),
+        RoutingRule(
+            peers=(LYON,), kinds=frozenset({"person"}), allow_h2=True, name="h2-persons-to-lyon"
+        ),
+        RoutingRule(peers=(SINGAPORE,), allow_h2=True, name="h2-to-singapore"),
     ]
+    # Lyon's permission covers persons only; Singapore's covers every kind.
+    assert _allowed(route(h2_notice, rules, local_centre=I2C)) == {SINGAPORE}
+
+
+def test_h3_is_never_forwarded_automatically() -> None:
+    h3 = _record(code=record_pb2.HANDLING_CODE_H3)
+    rules = [RoutingRule(peers=(LYON,), handling_codes=frozenset({"H3"}), name="h3")]
+    (refusal,) = route(h3, rules, local_centre=I2C)
+    assert not refusal.allowed
+    assert "H3" in refusal.reason
 
 
 def test_a_peer_listed_twice_gets_one_decision() -> None:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from gateway.intake import prepare_record
-from gateway.store import SqliteRecordStore, StoredVersion, VersionConflict, WriteItem
+from gateway.intake import prepare_record, prepare_replica
+from gateway.store import (
+    OriginConflict,
+    SqliteRecordStore,
+    StoredVersion,
+    VersionConflict,
+    WriteItem,
+)
 from tests.factories import person
 
 
@@ -23,12 +28,12 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
         await opened.close()
 
 
-def _replica(record_id: str, version: int, family: str) -> WriteItem:
+def _replica(record_id: str, version: int, family: str, origin: str = "WCO-I2C") -> WriteItem:
     record = person(record_id)
     record.person.names[0].family = family
-    record.provenance.originating_centre = "WCO-I2C"
-    item = prepare_record(record, "INTERPOL-CCC-LYON")
-    return dataclasses.replace(item, replica_version=version)
+    record.provenance.originating_centre = origin
+    record.version = version
+    return prepare_replica(record)
 
 
 async def test_a_replica_keeps_its_version_and_a_resend_is_a_duplicate(
@@ -75,3 +80,24 @@ async def test_an_older_replica_arriving_late_does_not_move_the_head(
     head = await store.get("r3")
     assert head is not None
     assert head.version == 2
+
+
+async def test_a_record_never_changes_its_originating_centre(store: SqliteRecordStore) -> None:
+    await store.write([_replica("r1", 1, "ALPHA")])
+    # Another centre claims the record: as a replica, or as its own new record.
+    [claimed] = await store.write([_replica("r1", 2, "FORGED", origin="INTERPOL-CCC-LYON")])
+    assert claimed == OriginConflict("r1", "WCO-I2C")
+    [own] = await store.write([prepare_record(person("r1"), "INTERPOL-CCC-LYON")])
+    assert own == OriginConflict("r1", "WCO-I2C")
+    # Refused before duplicates are looked at: the answer does not depend on stored content.
+    [same_content] = await store.write([_replica("r1", 1, "ALPHA", origin="INTERPOL-CCC-LYON")])
+    assert same_content == OriginConflict("r1", "WCO-I2C")
+    head = await store.get("r1")
+    assert head is not None
+    assert (head.version, head.originating_centre) == (1, "WCO-I2C")
+    # ... also within one transaction: the first origin named wins.
+    first, second = await store.write(
+        [_replica("r2", 1, "A"), _replica("r2", 2, "B", origin="INTERPOL-CCC-LYON")]
+    )
+    assert isinstance(first, StoredVersion)
+    assert second == OriginConflict("r2", "WCO-I2C")

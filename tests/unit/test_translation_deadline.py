@@ -15,6 +15,8 @@ import grpc
 import pytest
 
 from gateway.config import LimitsConfig
+from gateway.security.gate import RecordGate
+from gateway.security.visibility import NeedToKnow
 from gateway.services.translation import TranslationService
 from gateway.store import SqliteRecordStore
 from liaison.v1 import translation_pb2
@@ -59,7 +61,11 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
 @pytest.fixture
 async def service(store: SqliteRecordStore) -> AsyncIterator[TranslationService]:
     translation = TranslationService(
-        registry=lines_registry(), store=store, centre_id="TEST-CENTRE", limits=LimitsConfig()
+        registry=lines_registry(),
+        store=store,
+        gate=RecordGate(store, NeedToKnow("TEST-CENTRE")),
+        centre_id="TEST-CENTRE",
+        limits=LimitsConfig(),
     )
     yield translation
     await translation.close()
