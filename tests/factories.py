@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from google.protobuf.message import Message
 
+from gateway.intake import prepare_replica
+from gateway.store.base import StoredVersion
 from liaison.v1 import common_pb2, record_pb2, travel_document_pb2
+
+if TYPE_CHECKING:
+    from gateway.server import Gateway
 
 
 def person(
@@ -73,3 +80,11 @@ def set_path(message: Message, path: str, value: object) -> None:
         target.ClearField(name)
     else:
         setattr(target, name, value)
+
+
+async def store_replica(gateway: Gateway, record: record_pb2.Record, version: int = 1) -> None:
+    """Store ``record`` at ``gateway`` as a version forwarded from its originating centre (as
+    ``Federation.Deliver`` does once the origin's signature has verified)."""
+    record.version = version
+    [outcome] = await gateway.store.write([prepare_replica(record)])
+    assert isinstance(outcome, StoredVersion), outcome

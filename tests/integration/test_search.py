@@ -9,8 +9,9 @@ import pytest
 from google.protobuf import timestamp_pb2
 from grpc import aio
 
+from gateway.server import Gateway
 from liaison.v1 import common_pb2, exchange_pb2, record_pb2
-from tests.factories import person, travel_document
+from tests.factories import person, store_replica, travel_document
 from tests.rpc import ExchangeStub as Stub
 from tests.rpc import violations_of
 
@@ -94,13 +95,9 @@ async def test_names_of_document_holders_and_transliterations_are_found(exchange
     assert ids == ["CYR"]
 
 
-async def test_by_kind_and_by_originating_centre(exchange: Stub) -> None:
-    await submit(
-        exchange,
-        person("P-1"),
-        travel_document("D-1"),
-        person("P-2", centre="INTERPOL-CCC-LYON"),
-    )
+async def test_by_kind_and_by_originating_centre(exchange: Stub, gateway: Gateway) -> None:
+    await submit(exchange, person("P-1"), travel_document("D-1"))
+    await store_replica(gateway, person("P-2", centre="INTERPOL-CCC-LYON"))
     ids, _ = await search(
         exchange, exchange_pb2.SearchRequest(kinds=[record_pb2.RECORD_KIND_TRAVEL_DOCUMENT])
     )

@@ -16,6 +16,8 @@ from grpc import aio
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.feed import CommitFeed
 from gateway.preparation import MessagePreparer, PreparedEntry
+from gateway.security.gate import RecordGate
+from gateway.security.visibility import NeedToKnow
 from gateway.server import Gateway
 from gateway.services.exchange import RecordExchangeService
 from gateway.store import SqliteRecordStore
@@ -211,7 +213,11 @@ async def test_the_servicer_also_serves_parsed_messages(tmp_path: Path) -> None:
     feed = CommitFeed(store)
     server = aio.server()
     service = RecordExchangeService(
-        store=store, feed=feed, centre_id="TEST-CENTRE", limits=LimitsConfig()
+        store=store,
+        gate=RecordGate(store, NeedToKnow("TEST-CENTRE")),
+        feed=feed,
+        centre_id="TEST-CENTRE",
+        limits=LimitsConfig(),
     )
     exchange_pb2_grpc.add_RecordExchangeServicer_to_server(service, server)
     port = server.add_insecure_port("127.0.0.1:0")

@@ -68,13 +68,17 @@ async def test_a_record_read_back_and_resubmitted_unchanged_is_a_duplicate(excha
     assert (ack.version, ack.duplicate) == (1, True)
 
 
-async def test_gateway_stamps_its_centre_and_keeps_a_given_one(exchange: Stub) -> None:
+async def test_gateway_stamps_its_centre_and_refuses_another(exchange: Stub) -> None:
     await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-1")))
-    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-2", centre="WCO-I2C")))
     own = (await exchange.Get(exchange_pb2.GetRequest(record_id="P-1"))).record
-    forwarded = (await exchange.Get(exchange_pb2.GetRequest(record_id="P-2"))).record
     assert own.provenance.originating_centre == TEST_CENTRE
-    assert forwarded.provenance.originating_centre == "WCO-I2C"
+    named = person("P-3", centre=TEST_CENTRE)
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=named))
+    # Another centre's records arrive by federation, signed by that centre; never by Submit.
+    with pytest.raises(aio.AioRpcError) as refused:
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-2", centre="WCO-I2C")))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert list(violations_of(refused.value)) == ["record.provenance.originating_centre"]
 
 
 async def test_expected_version_guards_against_lost_updates(exchange: Stub) -> None:

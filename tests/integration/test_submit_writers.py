@@ -14,7 +14,7 @@ from grpc import aio
 
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.conftest import make_config
+from tests.conftest import TEST_CENTRE, make_config
 from tests.factories import person, travel_document
 from tests.rpc import ExchangeStub, violations_of
 from tests.telemetry.conftest import recording
@@ -67,7 +67,7 @@ async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
             with pytest.raises(aio.AioRpcError) as raised:
                 await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
             answers.append((raised.value.code(), raised.value.details()))
-            stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:p2"))
+            stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:d1"))
             answers.append(stored.record.provenance.originating_centre)
     finally:
         await gateway.stop(grace=0)
@@ -78,13 +78,15 @@ async def test_both_writers_answer_alike(tmp_path: Path) -> None:
     thread = await _answers(tmp_path, "thread")
     process = await _answers(tmp_path, "process")
     assert process == thread
-    # The series exercised what it should: two refusals with field violations, a conflict.
+    # The series exercised what it should: three refusals with field violations (one of them
+    # another centre's record), a conflict.
     refusals = [answer for answer in thread if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
-    assert len(refusals) == 2
+    assert len(refusals) == 3
     assert refusals[0][2]["record.person.birth_date.month"]
     assert "record.person.sex" in refusals[0][2]
+    assert list(refusals[2][2]) == ["record.provenance.originating_centre"]
     assert thread[-2][0] == grpc.StatusCode.ABORTED
-    assert thread[-1] == "BE-I2C"
+    assert thread[-1] == TEST_CENTRE
 
 
 @pytest.fixture(params=["process", "thread"])

@@ -8,8 +8,9 @@ import grpc
 import pytest
 from grpc import aio
 
+from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.factories import person, travel_document
+from tests.factories import person, store_replica, travel_document
 from tests.rpc import ExchangeStub as Stub
 
 
@@ -92,7 +93,7 @@ async def test_subscribing_while_commits_race_in_sees_each_exactly_once(exchange
     assert len(caught_up) == 1
 
 
-async def test_filters_by_kind_and_centre(exchange: Stub) -> None:
+async def test_filters_by_kind_and_centre(exchange: Stub, gateway: Gateway) -> None:
     call = exchange.Subscribe(
         exchange_pb2.SubscribeRequest(
             after_sequence=0,
@@ -100,14 +101,11 @@ async def test_filters_by_kind_and_centre(exchange: Stub) -> None:
             originating_centres=["INTERPOL-CCC-LYON"],
         )
     )
-    for record in (
-        person("P-LOCAL"),
-        travel_document("D-LYON"),
-        person("P-LYON", centre="INTERPOL-CCC-LYON"),
-    ):
-        if record.record_id == "D-LYON":
-            record.provenance.originating_centre = "INTERPOL-CCC-LYON"
-        await exchange.Submit(exchange_pb2.SubmitRequest(record=record))
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-LOCAL")))
+    document = travel_document("D-LYON")
+    document.provenance.originating_centre = "INTERPOL-CCC-LYON"
+    await store_replica(gateway, document)
+    await store_replica(gateway, person("P-LYON", centre="INTERPOL-CCC-LYON"))
     events, _ = await take(call, 1)
     call.cancel()
     assert [e.record.record_id for e in events] == ["P-LYON"]

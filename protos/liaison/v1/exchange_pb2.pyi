@@ -571,15 +571,18 @@ Global___RecordEvent: _TypeAlias = RecordEvent  # noqa: Y015
 
 @_typing.final
 class CaughtUp(_message.Message):
-    """Sent once, when the stream has delivered everything stored up to `sequence` and switches to
-    records as they are committed.
+    """Sent once, when the stream has delivered everything stored so far that it selects and the
+    caller may see, and switches to records as they are committed.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     SEQUENCE_FIELD_NUMBER: _builtins.int
     sequence: _builtins.int
-    """The highest sequence number committed when the stream caught up."""
+    """The sequence number of the last version delivered (the `after_sequence` asked for when none
+    was, or, from now on, of the last version the caller may see): resuming after it misses
+    nothing. It never counts versions the caller may not see.
+    """
     def __init__(
         self,
         *,
