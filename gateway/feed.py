@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import collections
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,7 +45,11 @@ class CommitFeed:
     ) -> None:
         self._store = store
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
-        self._window: collections.deque[StoredRecord] = collections.deque(maxlen=window)
+        self._window: collections.deque[StoredRecord] = collections.deque()
+        self._window_size = window
+        self._newest: dict[str, StoredRecord] = {}
+        """The newest version in the window of each record it holds: what an older window
+        entry's latest version (and the handling it obeys) is now."""
         self._last_sequence = 0
         self._changed = asyncio.Event()
         self._closed = False
@@ -69,7 +74,14 @@ class CommitFeed:
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
         if not records:
             return
-        self._window.extend(records)
+        window, newest = self._window, self._newest
+        for record in records:
+            window.append(record)
+            newest[record.record_id] = record
+        while len(window) > self._window_size:
+            evicted = window.popleft()
+            if newest.get(evicted.record_id) is evicted:
+                del newest[evicted.record_id]
         self._last_sequence = max(self._last_sequence, records[-1].sequence)
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
@@ -142,13 +154,26 @@ class CommitFeed:
             records = [window[i] for i in range(start, min(len(window), start + _STORE_BATCH))]
             records = [r for r in records if r.sequence <= target]
             new_position = records[-1].sequence if records else target
-            return [r for r in records if _matches(r, kinds, centres)], new_position
+            return [self._current(r) for r in records if _matches(r, kinds, centres)], new_position
         read = await self._store.read_since(position, _STORE_BATCH, kinds, centres)
         records = [r for r in read if r.sequence <= target]
         if len(read) < _STORE_BATCH or len(records) < len(read):
             # Every match up to the target has been read (fewer than asked, or past the target).
             return records, target
         return records, records[-1].sequence
+
+    def _current(self, record: StoredRecord) -> StoredRecord:
+        """``record`` as read now: with its record's current latest version and handling (a
+        version committed after it may have restricted it)."""
+        newest = self._newest.get(record.record_id)
+        if newest is None or newest is record or newest.latest_version == record.latest_version:
+            return record
+        return dataclasses.replace(
+            record,
+            latest_version=newest.latest_version,
+            latest_handling_code=newest.latest_handling_code,
+            latest_releasable_to=newest.latest_releasable_to,
+        )
 
 
 def _matches(record: StoredRecord, kinds: frozenset[str], centres: frozenset[str]) -> bool:

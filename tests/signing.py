@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.federation.settings import PeerConfig, SigningSettings
 from gateway.security.signing import (
     KeyRing,
     RecordSigner,
@@ -36,3 +37,15 @@ def centre_key(directory: Path, centre: str) -> CentreKey:
 def ring(*keys: CentreKey) -> KeyRing:
     """The key ring that verifies these centres' versions."""
     return load_key_ring({key.centre: [key.spec] for key in keys})
+
+
+def signing_settings(key: CentreKey) -> SigningSettings:
+    """The ``[signing]`` section of the centre that owns ``key``."""
+    return SigningSettings(
+        key_id=key.spec.key_id, private_key=key.source.private_key, keys=(key.spec,)
+    )
+
+
+def peer(key: CentreKey, address: str) -> PeerConfig:
+    """A ``[[peers]]`` entry for the centre that owns ``key``, with its public key."""
+    return PeerConfig(key.centre, address, signing_keys=(key.spec,))

@@ -23,11 +23,13 @@ from grpc import aio
 
 from gateway.audit.log import iter_stored
 from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
-from gateway.federation.settings import FederationSettings, PeerConfig
+from gateway.federation.routing import RoutingRule
+from gateway.federation.settings import FederationSettings
 from gateway.security.certs import CertificateAuthority, IssuedCertificate
 from gateway.security.policy import Grant
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from gateway.server import Gateway
+from tests.signing import centre_key, peer, signing_settings
 
 I2C, LYON, SINGAPORE = "WCO-I2C", "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
 """The gateway under test is the i2c; Lyon is its peer; Singapore is a centre it does not peer
@@ -42,6 +44,8 @@ class Pki:
         self.i2c = self.ca.issue_centre(I2C)
         self.lyon = self.ca.issue_centre(LYON)
         self.singapore = self.ca.issue_centre(SINGAPORE)
+        self.keys = {centre: centre_key(root / "pki", centre) for centre in (I2C, LYON, SINGAPORE)}
+        """Each centre's record-signing key."""
 
     def client(self, name: str) -> IssuedCertificate:
         """A well-formed client certificate ``urn:liaison:client:<name>``."""
@@ -94,8 +98,10 @@ async def tls_gateway(
     *,
     peers: Sequence[str] = (LYON,),
     max_streams_per_caller: int = 64,
+    routes: Sequence[RoutingRule] = (),
 ) -> AsyncIterator[Gateway]:
-    """A started i2c gateway with mutual TLS on an ephemeral loopback port; stopped after."""
+    """A started i2c gateway with mutual TLS on an ephemeral loopback port, signing its records
+    and knowing its peers' keys; stopped after."""
     config = CentreConfig(
         centre_id=I2C,
         server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
@@ -103,8 +109,10 @@ async def tls_gateway(
         limits=LimitsConfig(max_streams_per_caller=max_streams_per_caller),
         federation=FederationSettings(
             tls=pki.tls(pki.i2c),
+            signing=signing_settings(pki.keys[I2C]),
             # Peers without routes: the Federation service runs, nothing is forwarded.
-            peers=tuple(PeerConfig(centre, "127.0.0.1:9") for centre in peers),
+            peers=tuple(peer(pki.keys[centre], "127.0.0.1:9") for centre in peers),
+            routes=tuple(routes),
             grants=tuple(grants),
         ),
     )

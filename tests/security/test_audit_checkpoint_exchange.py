@@ -91,7 +91,8 @@ class _Centre:
         server = aio.server(
             interceptors=[AuthorizationInterceptor(settings.policy(), self.centre, self.audit)]
         )
-        self.receiver = FederationService(self.store, self.centre, self.audit)
+        # Deliveries are not exercised here: no peer's record keys are needed.
+        self.receiver = FederationService(self.store, self.centre, self.audit, KeyRing())
         self.admin = FederationAdminService(self.outbox, lambda peer: None)
         add_service(server, self.receiver, FEDERATION_SERVICE)
         add_service(server, self.admin, ADMIN_SERVICE)
@@ -243,7 +244,7 @@ async def test_a_centre_may_deposit_its_own_signed_checkpoints_only(
         with pytest.raises(LiaisonError) as refused:
             await operator.keep_checkpoint(own.latest)
     assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
-    assert "only a peer centre" in refused.value.message
+    assert "only peer centres call the Federation service" in refused.value.message
 
     # Lyon hands I2C's checkpoint back to I2C as if it were its own to deposit.
     assert lyon.link is not None

@@ -17,13 +17,14 @@ from gateway.cluster import free_port
 from gateway.config import CentreConfig
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule
-from gateway.federation.settings import FederationSettings, PeerConfig
+from gateway.federation.settings import FederationSettings
 from gateway.server import Gateway
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN, FEDERATION_RECEIVE_SPAN
 from tests.conftest import make_config
 from tests.factories import person
 from tests.polling import until
+from tests.signing import CentreKey, centre_key, peer, signing_settings
 from tests.telemetry.conftest import Recorded, recording
 from tests.telemetry.spans import named
 
@@ -34,8 +35,9 @@ SENDER, RECEIVER = "TRACE-SENDER", "TRACE-RECEIVER"
 async def pair(tmp_path: Path) -> AsyncIterator[tuple[Gateway, Gateway, Recorded, Recorded]]:
     ports = {SENDER: free_port(), RECEIVER: free_port()}
     recordings = {SENDER: recording(), RECEIVER: recording()}
+    keys = {centre: centre_key(tmp_path, centre) for centre in ports}
     gateways = {}
-    for centre, peer in ((SENDER, RECEIVER), (RECEIVER, SENDER)):
+    for centre, other in ((SENDER, RECEIVER), (RECEIVER, SENDER)):
         base = make_config(tmp_path / centre)
         routes = (RoutingRule(peers=(RECEIVER,)),) if centre == SENDER else ()
         config = dataclasses.replace(
@@ -43,7 +45,8 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[Gateway, Gateway, Recorded
             centre_id=centre,
             server=dataclasses.replace(base.server, listen=f"127.0.0.1:{ports[centre]}"),
             federation=FederationSettings(
-                peers=(PeerConfig(peer, f"127.0.0.1:{ports[peer]}"),),
+                signing=signing_settings(keys[centre]),
+                peers=(peer(keys[other], f"127.0.0.1:{ports[other]}"),),
                 routes=routes,
                 backoff=Backoff(initial_seconds=0.02, max_seconds=0.1),
             ),
@@ -100,14 +103,17 @@ async def test_a_forwarded_record_continues_its_submission_trace(
         assert "TRACEDFAMILY" not in str(span.to_json())
 
 
-def _sender_config(tmp_path: Path, ports: dict[str, int]) -> CentreConfig:
+def _sender_config(
+    tmp_path: Path, ports: dict[str, int], keys: dict[str, CentreKey]
+) -> CentreConfig:
     base = make_config(tmp_path / SENDER)
     return dataclasses.replace(
         base,
         centre_id=SENDER,
         server=dataclasses.replace(base.server, listen=f"127.0.0.1:{ports[SENDER]}"),
         federation=FederationSettings(
-            peers=(PeerConfig(RECEIVER, f"127.0.0.1:{ports[RECEIVER]}"),),
+            signing=signing_settings(keys[SENDER]),
+            peers=(peer(keys[RECEIVER], f"127.0.0.1:{ports[RECEIVER]}"),),
             routes=(RoutingRule(peers=(RECEIVER,)),),
             backoff=Backoff(initial_seconds=0.02, max_seconds=0.1),
         ),
@@ -128,7 +134,8 @@ async def test_the_trace_survives_a_restart_of_the_sender_while_the_record_is_qu
     """The submission's context is kept with the queued delivery, not only in memory: a record
     forwarded after the sender restarted still continues its submission's trace."""
     ports = {SENDER: free_port(), RECEIVER: free_port()}
-    config = _sender_config(tmp_path, ports)
+    keys = {centre: centre_key(tmp_path, centre) for centre in ports}
+    config = _sender_config(tmp_path, ports, keys)
     before, after, received = recording(), recording(), recording()
     first = Gateway(config, telemetry=before.telemetry)
     await first.start()
@@ -154,7 +161,8 @@ async def test_the_trace_survives_a_restart_of_the_sender_while_the_record_is_qu
             centre_id=RECEIVER,
             server=dataclasses.replace(receiver_base.server, listen=f"127.0.0.1:{ports[RECEIVER]}"),
             federation=FederationSettings(
-                peers=(PeerConfig(SENDER, f"127.0.0.1:{ports[SENDER]}"),)
+                signing=signing_settings(keys[RECEIVER]),
+                peers=(peer(keys[SENDER], f"127.0.0.1:{ports[SENDER]}"),),
             ),
         ),
         telemetry=received.telemetry,
