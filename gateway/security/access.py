@@ -100,6 +100,7 @@ RPC_ACCESS: dict[str, Access] = {
     # -- standard services ------------------------------------------------------------------
     "/grpc.health.v1.Health/Check": _metadata("serving status of a service name only"),
     "/grpc.health.v1.Health/Watch": _metadata("serving status of a service name only"),
+    "/grpc.health.v1.Health/List": _metadata("serving status of every service name only"),
     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": _metadata(
         "the contract's public descriptors only"
     ),
