@@ -267,7 +267,7 @@ class EncodeBuilder(Collector):
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
-        return self.resolved(())
+        return self.resolved()
 
     def result(self, payload: bytes) -> EncodeResult:
         return EncodeResult(payload, self.diagnostics)

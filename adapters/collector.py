@@ -225,10 +225,16 @@ class Collector:
         for d in diagnostics:
             self.add(d.severity, d.code, d.message, d.location, records=d.record_ids)
 
-    def resolved(self, records: Iterable[record_pb2.Record]) -> tuple[Diagnostic, ...]:
-        """Every diagnostic, names resolved against ``records`` (the result's), then summaries."""
-        emitted = list(records)
-        present = {id(record) for record in emitted}
+    def resolved(
+        self, records: Iterable[record_pb2.Record] | None = None
+    ) -> tuple[Diagnostic, ...]:
+        """Every diagnostic, then the summaries of those left out.
+
+        Records a diagnostic names as objects or subjects are named by their ids now; with
+        ``records`` (a decode's result), only those among ``records`` are named.
+        """
+        emitted = [] if records is None else list(records)
+        present = None if records is None else {id(record) for record in emitted}
         diagnostics: list[Diagnostic] = []
         for entry in self._entries:
             if isinstance(entry, Diagnostic):
@@ -238,11 +244,9 @@ class Collector:
             for item in entry.later:
                 if item is EVERY_RECORD:
                     ids.extend(record.record_id for record in emitted)
-                elif isinstance(item, record_pb2.Record):
-                    if id(item) in present:
-                        ids.append(item.record_id)
-                else:
-                    ids.extend(r.record_id for r in item.records() if id(r) in present)
+                    continue
+                named = (item,) if isinstance(item, record_pb2.Record) else item.records()
+                ids.extend(r.record_id for r in named if present is None or id(r) in present)
             diagnostics.append(
                 Diagnostic(
                     entry.severity,
