@@ -54,7 +54,8 @@ def test_a_listed_state_decodes_with_a_warning_naming_the_variant(state: str, nu
     result = adapter().decode(_td1(state, number, _national(number)))
     (warning,) = result.diagnostics
     assert (warning.severity, warning.code) == (Severity.WARNING, "MRZ_NATIONAL_VARIANT")
-    assert LONG_NUMBER_FILLER in warning.message and state in warning.message
+    assert LONG_NUMBER_FILLER in warning.message
+    assert state in warning.message
     assert (warning.location.line, warning.location.column) == (1, 19)
     assert set(warning.record_ids) == {record.record_id for record in result.records}
     document = result.records[0].travel_document
@@ -115,7 +116,8 @@ def test_every_listed_state_cites_its_source() -> None:
     assert {"BEL", "PRT"} <= set(LONG_NUMBER_FILLER_STATES)
     for state, variant in LONG_NUMBER_FILLER_STATES.items():
         assert variant.state == state
-        assert variant.source.strip() and variant.documents.strip()
+        assert variant.source.strip()
+        assert variant.documents.strip()
 
 
 def test_the_golden_sample_of_both_cards_is_refused_when_strict() -> None:
