@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from adapters.ansi_nist import codes
 from adapters.ansi_nist.charsets import TextCodec
 from adapters.ansi_nist.findings import Findings, Scope
-from adapters.ansi_nist.transaction import RawRecord
+from adapters.ansi_nist.transaction import RawField, RawRecord
 from adapters.ansi_nist.values import Subfields, nist_field, split_value
 from liaison.codes import ICAO_CODES, ISO_ALPHA2_TO_ALPHA3, ISO_ALPHA3
 from liaison.v1 import common_pb2, nist_pb2, person_pb2
@@ -165,24 +165,25 @@ def date_text(date: common_pb2.PartialDate) -> str:
 
 def read_person(
     raw: RawRecord,
+    fields: list[RawField],
     codec: TextCodec,
     person: person_pb2.Person,
     source: nist_pb2.NistSource,
     findings: Findings,
 ) -> None:
-    """Fill ``person`` and ``source`` (IDC, unmapped fields) from one Type-2 record."""
+    """Fill ``person`` and ``source`` (IDC, unmapped fields) from one Type-2 record's fields."""
     index = raw.index
-    if raw.fields and raw.fields[0].number != 2:
+    if fields and fields[0].number != 2:
         findings.warning(
             codes.FIELD_ORDER,
             f"2.002 IDC is not the second field of Type-2 record {index}",
-            raw.fields[0].offset,
+            fields[0].offset,
             index,
         )
     draft = _Draft(person, source)
     seen: set[int] = set()
     unmapped: list[nist_pb2.NistField] = []
-    for raw_field in raw.fields:
+    for raw_field in fields:
         number = raw_field.number
         text = codec.decode(raw_field.value)
         if text is None:
@@ -234,13 +235,14 @@ def read_person(
             Scope.RECORD,
         )
     if not person.names:
-        findings.error(
+        # Section 8.2 leaves Type-2 content to the domain: a name is not required. The person is
+        # identified by the transaction's biometric records (``Provenance.nist``).
+        findings.warning(
             codes.NAME_MISSING,
-            f"Type-2 record {index} gives no name (2.018 NAM, 2.019 AKA); a person record "
-            "needs one",
+            f"Type-2 record {index} gives no name (2.018 NAM, 2.019 AKA); the person is "
+            "identified by the transaction's other records",
             raw.offset,
             index,
-            Scope.RECORD,
         )
 
 
