@@ -224,6 +224,10 @@ class DecodeBuilder(Collector):
         self.payload_sha256 = hashlib.sha256(payload).digest()
         self.source_reference = source_reference
         self._records: list[record_pb2.Record] = []
+        # The records of one decode are built as elements of one message, so that they share
+        # one upb arena: a top-level message costs an arena of its own (about 1.5 KB more per
+        # record, measured), which doubled the memory of a decode of small records.
+        self._arena = translation_pb2.TranslateResponse()
 
     def provenance(self, source_reference: str | None = None) -> record_pb2.Provenance:
         """Provenance for a record of this payload: adapter, format, reference, payload hash."""
@@ -240,7 +244,7 @@ class DecodeBuilder(Collector):
         self, record_id: str, *, source_reference: str | None = None
     ) -> record_pb2.Record:
         """Start a record with its id and provenance; it is emitted in creation order."""
-        record = record_pb2.Record(
+        record = self._arena.records.add(
             record_id=record_id, provenance=self.provenance(source_reference)
         )
         self._records.append(record)
