@@ -25,6 +25,7 @@ Giving the text a meaning is the mappers' job.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from adapters.ansi_nist import codes
@@ -181,7 +182,7 @@ class TransactionReader:
             return None
         type1 = self._text_record(0, 0, header)
         if type1 is not None:
-            type1.fields = self._fields(1, 0, *type1.body, Scope.TRANSACTION)
+            type1.fields = list(self._fields(1, 0, *type1.body, Scope.TRANSACTION))
         return type1
 
     def read_records(self, type1: RawRecord) -> list[RawRecord]:
@@ -395,16 +396,16 @@ class TransactionReader:
         idc = self._tagged_idc(after, end + 1, record_type) if record_type == 2 else None
         return RawRecord(record_type, index, offset, actual, idc, [], (after, end))
 
-    def fields_of(self, record: RawRecord) -> list[RawField]:
-        """The fields of a Type-2 record (LEN excluded), each problem reported as found."""
+    def fields_of(self, record: RawRecord) -> Iterator[RawField]:
+        """The fields of a Type-2 record (LEN excluded), one at a time, problems reported as
+        found: a record of a hundred thousand fields is never held as a list."""
         return self._fields(record.record_type, record.index, *record.body, Scope.RECORD)
 
     def _fields(
         self, record_type: int, index: int, after: int, end: int, scope: Scope
-    ) -> list[RawField]:
-        fields: list[RawField] = []
+    ) -> Iterator[RawField]:
         if after >= end:
-            return fields
+            return
         payload = self.payload
         position = after + 1
         while position <= end:
@@ -445,8 +446,7 @@ class TransactionReader:
                     scope,
                 )
                 continue
-            fields.append(RawField(tag[1], part[colon + 1 :], start, start + colon + 1))
-        return fields
+            yield RawField(tag[1], part[colon + 1 :], start, start + colon + 1)
 
     # -- LEN ---------------------------------------------------------------------------------
 
