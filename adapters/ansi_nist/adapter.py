@@ -23,7 +23,7 @@ class AnsiNistAdapter(Adapter):
     """
 
     name: ClassVar[str] = "ansi-nist"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     description: ClassVar[str] = (
         "ANSI/NIST-ITL 1-2011 traditional encoding: Type-1 header and Type-2 person text (EBTS)"
     )

@@ -61,7 +61,7 @@ class IcaoMrzAdapter(Adapter):
     """
 
     name = "icao-mrz"
-    version = "1.0.0"
+    version = "1.1.0"
     description = "ICAO Doc 9303 machine readable zones (TD1, TD2, TD3, MRV-A, MRV-B)"
     source_format = "ICAO Doc 9303 MRZ"
     media_types = ("text/plain",)
