@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import functools
 import hashlib
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -110,8 +111,8 @@ def _stopping(decode: _Decode) -> _Decode:
             return decode(self, *args, **kwargs)
         except DecodeStopped as stop:
             collector = stop.collector
-            if not isinstance(collector, DecodeBuilder):  # pragma: no cover - always a builder
-                raise
+            if not isinstance(collector, DecodeBuilder):
+                raise  # only a decode builder has an error limit: not ours to handle
             return collector.result()
 
     wrapper.__liaison_stopping__ = True  # type: ignore[attr-defined]
@@ -148,7 +149,7 @@ class Adapter(abc.ABC):
         # so that third-party adapters get the limit without a line of their own.
         super().__init_subclass__(**kwargs)
         decode = cls.__dict__.get("decode")
-        if callable(decode) and not getattr(decode, "__liaison_stopping__", False):
+        if isinstance(decode, types.FunctionType) and not hasattr(decode, "__liaison_stopping__"):
             setattr(cls, "decode", _stopping(decode))  # noqa: B010 - a method, not an attribute
 
     def configured(

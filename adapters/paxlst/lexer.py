@@ -172,6 +172,9 @@ class _Lexer:
         self.empty_runs = re.compile(f"{terminator}[ \\r\\n{terminator}]*{terminator}")
         self.found_run: tuple[int, int] | None = None
         """The last empty run found, reused while lexing has not passed it."""
+        self.no_run_from = -1
+        """A search from this offset found no run: none is searched for after it again (each
+        search scans to the end; repeating it after every resynchronisation is quadratic)."""
         self.consumed = 0
         self.count = 0
         self.tags: set[str] = set()
@@ -224,11 +227,14 @@ class _Lexer:
         found = self.found_run
         if found is not None and found[0] >= position:
             return found
+        if 0 <= self.no_run_from <= position:
+            return None
         search_from = position
         while True:
             match = self.empty_runs.search(self.text, search_from, end)
             if match is None:
                 self.found_run = None
+                self.no_run_from = position
                 return None
             first = match.start()
             if self._is_released(first, position):
