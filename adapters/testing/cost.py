@@ -149,11 +149,11 @@ def cost_problems(adapter: Adapter, small: bytes, large: bytes) -> tuple[list[st
     )
     problems = []
     if figures.large_seconds >= MEASURABLE_SECONDS and figures.ratio > LINEAR_COST_RATIO:
-        scale = len(large) / max(len(small), 1)
+        growth = len(large) / max(len(small), 1)
         problems.append(
-            f"decoding grows faster than the payload: {scale:.1f}x the bytes took "
+            f"decoding grows faster than the payload: {growth:.1f}x the bytes took "
             f"{figures.ratio:.1f}x the CPU time (at most {LINEAR_COST_RATIO:.0f}x; linear is "
-            f"{scale:.0f}x): {figures}"
+            f"{growth:.0f}x): {figures}"
         )
     if peak > MEMORY_BOUND * len(large) + MEMORY_SLACK_BYTES:
         problems.append(
