@@ -1,7 +1,8 @@
 """Liaison adapters: legacy formats in and out of ``liaison.v1`` records.
 
 The public surface for adapter authors is re-exported here: subclass ``Adapter``, build results
-with ``Adapter.builder`` and report findings as ``Diagnostic`` values.
+with ``Adapter.builder`` and report findings as ``Diagnostic`` values; ``DecodeOptions`` and
+``Adapter.configured`` set strictness and the limits every decode is held to.
 """
 
 from adapters.base import (
@@ -13,7 +14,9 @@ from adapters.base import (
     EncodeResult,
     stable_record_id,
 )
+from adapters.collector import DIAGNOSTICS_OMITTED, TOO_MANY_ERRORS, Subject
 from adapters.diagnostics import Diagnostic, Location, Severity
+from adapters.options import DEFAULT_MAX_ERRORS, DEFAULT_MAX_PER_CODE, DecodeOptions
 from adapters.registry import (
     ENTRY_POINT_GROUP,
     AdapterRegistry,
@@ -23,10 +26,15 @@ from adapters.registry import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_ERRORS",
+    "DEFAULT_MAX_PER_CODE",
+    "DIAGNOSTICS_OMITTED",
     "ENTRY_POINT_GROUP",
+    "TOO_MANY_ERRORS",
     "Adapter",
     "AdapterRegistry",
     "DecodeBuilder",
+    "DecodeOptions",
     "DecodeResult",
     "Diagnostic",
     "EncodeBuilder",
@@ -34,6 +42,7 @@ __all__ = [
     "EncodeResult",
     "Location",
     "Severity",
+    "Subject",
     "UnknownAdapterError",
     "default_registry",
     "get_adapter",

@@ -9,7 +9,7 @@ Commands::
     liaison subscribe [--after N] [--kind K ...] [--centre ID ...] [--limit N]
     liaison health [--service NAME]
     liaison adapters [--json]        the adapters installed here
-    liaison translate --format NAME [--to NAME] [--output FILE] PATH
+    liaison translate --format NAME [--to NAME] [--output FILE] [--strict] PATH
                                      decode (or convert) a legacy file locally, no gateway
     liaison ingest --format NAME PATH [--accept-partial]
                                      store a legacy file's records in the gateway, atomically

@@ -81,6 +81,13 @@ def add_translation_commands(
     translate.add_argument(
         "--output", type=Path, metavar="FILE", help="write the result here, not to stdout"
     )
+    translate.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse what the adapter otherwise tolerates with a warning, such as national "
+        "variants of the format's standard (icao-mrz: the Belgian and Portuguese ID-card check "
+        "digit); they become errors",
+    )
     translate.set_defaults(run=_translate)
 
     ingest = command(
@@ -149,6 +156,8 @@ def _translate(args: argparse.Namespace) -> int:
     payload = _read(args.path)
     if payload is None:
         return EXIT_USAGE
+    if args.strict:
+        source = source.configured(strict=True)
     result = _decoded(source, payload, "" if args.path == "-" else Path(args.path).name)
     if result is None:
         return EXIT_REFUSED

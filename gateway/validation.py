@@ -81,6 +81,10 @@ def validate_record(record: record_pb2.Record) -> Violations:
     _walk(record, "", violations)
     if body is not None:
         _BODY_RULES[body](getattr(record, body), body, violations)
+    if body == "person":
+        _identified(record.person, "person", violations, record=record)
+    elif body == "notice" and record.notice.HasField("subject"):
+        _identified(record.notice.subject, "notice.subject", violations, notice=record.notice)
     return violations
 
 
@@ -285,8 +289,52 @@ def _required(
         violations.append(FieldViolation(path, what))
 
 
+_DOCUMENT_LINKS = frozenset({record_pb2.LINK_TYPE_DOCUMENT, record_pb2.LINK_TYPE_HOLDER})
+_UNIDENTIFIED = (
+    "a person needs at least one identifying element: a name, a birth date (at least its "
+    "year), a document link (an identifier, or a DOCUMENT or HOLDER link) or a biometric "
+    "reference (ANSI/NIST source detail)"
+)
+
+
+def _identified(
+    person: Any,
+    path: str,
+    violations: Violations,
+    *,
+    record: record_pb2.Record | None = None,
+    notice: Any = None,
+) -> None:
+    """The person rule: at least one identifying element, not necessarily a name.
+
+    A person record may be identified by its own record (a link to the travel document it holds,
+    the ANSI/NIST transaction whose biometric records it describes); a notice subject by its
+    notice, which is about one person and publishes the subject's photographs and nationality.
+    See ``docs/contract.md`` ("Who is a person").
+    """
+    if (
+        person.names
+        or person.birth_date.year
+        or any(d.year for d in person.alternative_birth_dates)
+    ):
+        return
+    if any(identifier.value for identifier in person.identifiers):
+        return
+    if record is not None:
+        if any(link.type in _DOCUMENT_LINKS for link in record.links):
+            return
+        if record.provenance.HasField("nist"):
+            return
+    if notice is not None and (notice.image_uris or person.nationalities):
+        return
+    what = _UNIDENTIFIED
+    if notice is not None:
+        what += ", or for a notice subject the notice's images or a nationality"
+    violations.append(FieldViolation(f"{path}.names", what))
+
+
 def _person(person: Any, path: str, violations: Violations) -> None:
-    _required(violations, f"{path}.names", len(person.names), "at least one name is required")
+    """What every person must satisfy besides being identified (``_identified``)."""
     for index, language in enumerate(person.languages):
         if not _LANGUAGE.fullmatch(language):
             violations.append(

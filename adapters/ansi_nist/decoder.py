@@ -1,22 +1,22 @@
-"""Bytes -> records: walk the transaction, read the header, build one person per Type-2 record.
+"""Bytes -> records: read the Type-1 header, walk the transaction, one person per Type-2 record.
 
-Findings from every stage are turned into diagnostics in byte order once the person records
-exist, so that an error names the records it concerns: a record-level problem its own person, a
-damaged header or structure every person of the transaction.
+Findings go to the builder as they are found, in payload order: the Type-1 record and its
+header first, then the walk of the other records and the check of 1.003 CNT against them, then
+each Type-2 record's fields as its person is built. A person record names the diagnostics of
+its own Type-2 record. A transaction whose header or structure is invalid (an error of
+transaction scope) gives no person record at all: its records are not built.
 """
 
 from __future__ import annotations
 
-from itertools import chain
-
 from adapters.ansi_nist import codes
 from adapters.ansi_nist.charsets import TextCodec, character_set_indexes, unreadable_indexes
-from adapters.ansi_nist.findings import Finding, Findings, Scope
+from adapters.ansi_nist.findings import Findings, Scope
 from adapters.ansi_nist.header import read_header
 from adapters.ansi_nist.person import read_person
-from adapters.ansi_nist.transaction import RawRecord, read_transaction
+from adapters.ansi_nist.transaction import RawRecord, TransactionReader
 from adapters.base import DecodeBuilder, DecodeResult, stable_record_id
-from adapters.diagnostics import Location
+from liaison.v1 import nist_pb2
 
 __all__ = ["RECORD_ID_PREFIX", "decode_transaction"]
 
@@ -25,42 +25,50 @@ RECORD_ID_PREFIX = "ansi-nist"
 
 def decode_transaction(out: DecodeBuilder, payload: bytes) -> DecodeResult:
     """Decode ``payload`` into ``out`` (which carries the adapter and the source reference)."""
-    transaction = read_transaction(payload)
-    stages = [transaction.findings]
-    ids: dict[int, str] = {}
-    if transaction.records:
-        type1 = transaction.records[0]
-        header_result = read_header(type1)
-        header = header_result.header
-        stages.append(header_result.findings)
-        people = Findings()
-        stages.append(people)
-        indexes = character_set_indexes(s.items for s in header.character_sets)
-        _report_unreadable(indexes, type1, people)
-        codec = TextCodec.from_indexes(indexes)
-        # Identity of the transaction: its originator and control number, which 1-2011 makes
-        # unique per originating agency; without a TCN only the payload itself identifies it.
-        identity = [header.originating_agency, header.control_number]
-        if not header.control_number:
-            identity.append(out.payload_sha256.hex())
-        reference = header.control_number or out.source_reference
-        type2 = [raw for raw in transaction.records if raw.record_type == 2]
-        for ordinal, raw in enumerate(type2):
-            record_id = stable_record_id(RECORD_ID_PREFIX, *identity, str(ordinal), str(raw.idc))
-            record = out.new_record(record_id, source_reference=reference)
-            source = record.provenance.nist
-            source.header.CopyFrom(header)
-            read_person(raw, codec, record.person, source, people)
-            ids[raw.index] = record_id
-        if not type2:
-            people.info(
-                codes.NO_DESCRIPTIVE_TEXT,
-                "the transaction has no Type-2 record: no person record is produced",
-                type1.offset,
-                0,
-            )
-    _emit(out, chain.from_iterable(stage.items for stage in stages), ids)
+    findings = Findings(out)
+    reader = TransactionReader(payload, findings)
+    type1 = reader.read_type1()
+    if type1 is None:
+        return out.result()
+    header = read_header(type1, findings)
+    indexes = character_set_indexes(s.items for s in header.character_sets)
+    _report_unreadable(indexes, type1, findings)
+    records = reader.read_records(type1)
+    if findings.transaction_invalid:
+        return out.result()
+    type2 = [raw for raw in records if raw.record_type == 2]
+    if not type2:
+        findings.info(
+            codes.NO_DESCRIPTIVE_TEXT,
+            "the transaction has no Type-2 record: no person record is produced",
+            type1.offset,
+            0,
+        )
+        return out.result()
+    _people(out, reader, findings, header, type2, TextCodec.from_indexes(indexes))
     return out.result()
+
+
+def _people(
+    out: DecodeBuilder,
+    reader: TransactionReader,
+    findings: Findings,
+    header: nist_pb2.NistTransactionHeader,
+    type2: list[RawRecord],
+    codec: TextCodec,
+) -> None:
+    """One person record per Type-2 record, in transaction order."""
+    # Identity of the transaction: its originator and control number (both mandatory), which
+    # 1-2011 makes unique per originating agency.
+    identity = [header.originating_agency, header.control_number]
+    reference = header.control_number
+    for ordinal, raw in enumerate(type2):
+        record_id = stable_record_id(RECORD_ID_PREFIX, *identity, str(ordinal), str(raw.idc))
+        record = out.new_record(record_id, source_reference=reference)
+        findings.people[raw.index] = record
+        source = record.provenance.nist
+        source.header.CopyFrom(header)
+        read_person(raw, reader.fields_of(raw), codec, record.person, source, findings)
 
 
 def _report_unreadable(indexes: list[int | None], type1: RawRecord, findings: Findings) -> None:
@@ -77,21 +85,3 @@ def _report_unreadable(indexes: list[int | None], type1: RawRecord, findings: Fi
         0,
         Scope.TRANSACTION,
     )
-
-
-def _emit(out: DecodeBuilder, findings: chain[Finding], ids: dict[int, str]) -> None:
-    everyone = tuple(ids.values())
-    for finding in sorted(findings, key=lambda f: f.offset):
-        if finding.scope is Scope.TRANSACTION:
-            named: tuple[str, ...] = everyone
-        elif finding.scope is Scope.RECORD and finding.record_index in ids:
-            named = (ids[finding.record_index],)
-        else:
-            named = ()
-        out.add(
-            finding.severity,
-            finding.code,
-            finding.message,
-            Location(byte_offset=finding.offset, segment_index=finding.record_index),
-            records=named,
-        )

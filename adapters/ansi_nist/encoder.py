@@ -146,9 +146,12 @@ def _select(
         if not getattr(written, attribute)
     ]
     if missing:
-        out.warning(
+        # A Type-1 record without them is invalid (1-2011 Section 8.1): decoding refuses it.
+        out.error(
             codes.HEADER_INCOMPLETE,
-            "no record provides the mandatory Type-1 fields " + ", ".join(missing),
+            "no record provides the mandatory Type-1 fields "
+            + ", ".join(missing)
+            + "; the transaction written is invalid without them",
         )
     return persons, written
 

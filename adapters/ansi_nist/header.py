@@ -8,11 +8,15 @@ encoder writes them back.
 
 Field 1.003 CNT is not kept: it describes the records of the transaction and is checked against
 them on decode (``transaction``) and written from the records on encode, like LEN.
+
+What makes the header invalid is an error of transaction scope, and the transaction then gives
+no person record (1-2011 Section 8.1): a mandatory field (1.002-1.005, 1.007-1.009, 1.011, 1.012)
+absent or empty, given twice, or with more subfields or items than it may; any other Type-1 field
+given twice; a VER that is not four digits. Values of a readable form but an impossible content
+(a date of 30 February, a priority of 0) are warnings and kept verbatim.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 from adapters.ansi_nist import codes
 from adapters.ansi_nist.findings import Findings, Scope
@@ -27,7 +31,7 @@ from adapters.ansi_nist.values import (
 )
 from liaison.v1 import nist_pb2
 
-__all__ = ["MNEMONICS", "HeaderResult", "header_fields", "read_header"]
+__all__ = ["MANDATORY", "MNEMONICS", "header_fields", "read_header"]
 
 MNEMONICS: dict[int, str] = {
     1: "LEN",
@@ -68,19 +72,11 @@ MANDATORY = (2, 3, 4, 5, 7, 8, 9, 11, 12)
 _VERSION_DIGITS = 4
 
 
-@dataclass(slots=True)
-class HeaderResult:
-    """The header and the character encodings its DCS declares."""
-
-    header: nist_pb2.NistTransactionHeader
-    findings: Findings = field(default_factory=Findings)
-
-
-def read_header(type1: RawRecord) -> HeaderResult:
+def read_header(type1: RawRecord, findings: Findings) -> nist_pb2.NistTransactionHeader:
     """Map the fields of the Type-1 record (already split by the tokenizer)."""
-    result = HeaderResult(nist_pb2.NistTransactionHeader())
-    header, findings = result.header, result.findings
+    header = nist_pb2.NistTransactionHeader()
     seen: set[int] = set()
+    empty: set[int] = set()
     other: list[nist_pb2.NistField] = []
     if type1.fields and type1.fields[0].number != 2:
         findings.warning(
@@ -104,24 +100,25 @@ def read_header(type1: RawRecord) -> HeaderResult:
             )
             text = _lenient_text(raw.value)
         subfields = split_value(text)
+        if not text:
+            empty.add(number)
         if number == 3:
             if number in seen:
-                findings.warning(
+                findings.error(
                     codes.DUPLICATE_FIELD,
                     "1.003 CNT occurs twice; the first is used",
                     raw.offset,
                     0,
-                    Scope.TRANSACTION,
                 )
             seen.add(number)
             continue
-        if number in seen and number in MNEMONICS:
-            findings.warning(
+        if number in seen:
+            label = f"1.{number:03d}" + (f" {MNEMONICS[number]}" if number in MNEMONICS else "")
+            findings.error(
                 codes.DUPLICATE_FIELD,
-                f"1.{number:03d} {MNEMONICS[number]} occurs twice; the second is kept verbatim",
+                f"{label} occurs twice in the Type-1 record; the second is kept verbatim",
                 raw.offset,
                 0,
-                Scope.TRANSACTION,
             )
             other.append(nist_field(1, number, subfields))
             continue
@@ -132,14 +129,21 @@ def read_header(type1: RawRecord) -> HeaderResult:
     header.other_fields.extend(other)
     for number in MANDATORY:
         if number not in seen:
-            findings.warning(
+            findings.error(
                 codes.FIELD_MISSING,
                 f"mandatory field 1.{number:03d} {MNEMONICS[number]} is missing",
                 type1.offset,
                 0,
-                Scope.TRANSACTION,
             )
-    return result
+        elif number in empty:
+            offset = next(f.offset for f in type1.fields if f.number == number)
+            findings.error(
+                codes.FIELD_MISSING,
+                f"mandatory field 1.{number:03d} {MNEMONICS[number]} has no value",
+                offset,
+                0,
+            )
+    return header
 
 
 def _lenient_text(raw: bytes) -> str:
@@ -180,14 +184,13 @@ def _map_field(
 
 
 def _structure(findings: Findings, number: int, offset: int) -> bool:
-    findings.warning(
-        codes.FIELD_STRUCTURE,
-        f"1.{number:03d} {MNEMONICS[number]} has more subfields or items than it may; "
-        "kept verbatim",
-        offset,
-        0,
-        Scope.TRANSACTION,
+    message = (
+        f"1.{number:03d} {MNEMONICS[number]} has more subfields or items than it may; kept verbatim"
     )
+    if number in MANDATORY:
+        findings.error(codes.FIELD_STRUCTURE, message, offset, 0)
+    else:
+        findings.warning(codes.FIELD_STRUCTURE, message, offset, 0, Scope.TRANSACTION)
     return False
 
 
@@ -210,10 +213,9 @@ def _priority(
 
 def _check_value(number: int, value: str, findings: Findings, offset: int) -> None:
     if number == 2 and not (len(value) == _VERSION_DIGITS and value.isascii() and value.isdigit()):
-        findings.warning(
-            codes.VERSION_INVALID, "1.002 VER is not four digits", offset, 0, Scope.TRANSACTION
-        )
-    elif number == 5 and not is_valid_date(value):
+        if value:
+            findings.error(codes.VERSION_INVALID, "1.002 VER is not four digits", offset, 0)
+    elif number == 5 and value and not is_valid_date(value):
         findings.warning(
             codes.DATE_INVALID,
             "1.005 DAT is not a valid YYYYMMDD date",

@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import calendar
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from adapters.ansi_nist import codes
 from adapters.ansi_nist.charsets import TextCodec
 from adapters.ansi_nist.findings import Findings, Scope
-from adapters.ansi_nist.transaction import RawRecord
-from adapters.ansi_nist.values import Subfields, nist_field, split_value
+from adapters.ansi_nist.transaction import RawField, RawRecord
+from adapters.ansi_nist.values import Subfields, split_value
 from liaison.codes import ICAO_CODES, ISO_ALPHA2_TO_ALPHA3, ISO_ALPHA3
 from liaison.v1 import common_pb2, nist_pb2, person_pb2
 
@@ -165,25 +165,32 @@ def date_text(date: common_pb2.PartialDate) -> str:
 
 def read_person(
     raw: RawRecord,
+    fields: Iterable[RawField],
     codec: TextCodec,
     person: person_pb2.Person,
     source: nist_pb2.NistSource,
     findings: Findings,
 ) -> None:
-    """Fill ``person`` and ``source`` (IDC, unmapped fields) from one Type-2 record."""
+    """Fill ``person`` and ``source`` (IDC, unmapped fields) from one Type-2 record's fields.
+
+    The fields are read one at a time and kept fields go straight into ``source``: a record of
+    many fields costs its protobuf fields, not a Python list of them as well.
+    """
     index = raw.index
-    if raw.fields and raw.fields[0].number != 2:
-        findings.warning(
-            codes.FIELD_ORDER,
-            f"2.002 IDC is not the second field of Type-2 record {index}",
-            raw.fields[0].offset,
-            index,
-        )
     draft = _Draft(person, source)
     seen: set[int] = set()
-    unmapped: list[nist_pb2.NistField] = []
-    for raw_field in raw.fields:
+    kept = _KeptFields(source)
+    first = True
+    for raw_field in fields:
         number = raw_field.number
+        if first and number != 2:
+            findings.warning(
+                codes.FIELD_ORDER,
+                f"2.002 IDC is not the second field of Type-2 record {index}",
+                raw_field.offset,
+                index,
+            )
+        first = False
         text = codec.decode(raw_field.value)
         if text is None:
             findings.error(
@@ -197,7 +204,7 @@ def read_person(
         subfields = split_value(text)
         mapper = _MAPPERS.get(number)
         if mapper is None:
-            unmapped.append(nist_field(2, number, subfields))
+            kept.add(number, subfields)
             continue
         if number in seen:
             findings.warning(
@@ -206,14 +213,14 @@ def read_person(
                 raw_field.offset,
                 index,
             )
-            unmapped.append(nist_field(2, number, subfields))
+            kept.add(number, subfields)
             continue
         seen.add(number)
         outcome = mapper(draft, subfields)
         if outcome is None:
             continue
         if isinstance(outcome, _Kept) or outcome.kept:
-            unmapped.append(nist_field(2, number, subfields))
+            kept.add(number, subfields)
         if isinstance(outcome, _Problem):
             if outcome.code == codes.IDC_INVALID:
                 findings.error(
@@ -223,8 +230,7 @@ def read_person(
                 findings.warning(outcome.code, outcome.message, raw_field.value_offset, index)
     person.names.extend(draft.primary)
     person.names.extend(draft.aliases)
-    unmapped.sort(key=lambda f: f.field_number)
-    source.unmapped_fields.extend(unmapped)
+    kept.order()
     if 2 not in seen:
         findings.error(
             codes.FIELD_MISSING,
@@ -234,14 +240,45 @@ def read_person(
             Scope.RECORD,
         )
     if not person.names:
-        findings.error(
+        # Section 8.2 leaves Type-2 content to the domain: a name is not required. The person is
+        # identified by the transaction's biometric records (``Provenance.nist``).
+        findings.warning(
             codes.NAME_MISSING,
-            f"Type-2 record {index} gives no name (2.018 NAM, 2.019 AKA); a person record "
-            "needs one",
+            f"Type-2 record {index} gives no name (2.018 NAM, 2.019 AKA); the person is "
+            "identified by the transaction's other records",
             raw.offset,
             index,
-            Scope.RECORD,
         )
+
+
+class _KeptFields:
+    """``NistSource.unmapped_fields``, filled in payload order and sorted by number at the end."""
+
+    __slots__ = ("_fields", "_last", "_sorted")
+
+    def __init__(self, source: nist_pb2.NistSource) -> None:
+        self._fields = source.unmapped_fields
+        self._last = 0
+        self._sorted = True
+
+    def add(self, number: int, subfields: Subfields) -> None:
+        field = self._fields.add(record_type=2, field_number=number)
+        for items in subfields:
+            field.subfields.add().items.extend(items)
+        self._sorted = self._sorted and number >= self._last
+        self._last = number
+
+    def order(self) -> None:
+        """Sort by field number (stable), when the record gave them out of order."""
+        if self._sorted:
+            return
+        ordered = []
+        for kept in sorted(self._fields, key=lambda f: f.field_number):
+            copy = nist_pb2.NistField()
+            copy.CopyFrom(kept)
+            ordered.append(copy)
+        del self._fields[:]
+        self._fields.extend(ordered)
 
 
 def _single(subfields: Subfields) -> str | None:

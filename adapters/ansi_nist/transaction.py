@@ -13,12 +13,19 @@ is stepped over by its length, never split:
   tags; only field 1.003 CNT says which type such a record is;
 * tagged records (Types 9-99) start with ``R.001:`` LEN; their x.999 data field is binary.
 
-This module works on bytes only: it finds records and fields, checks LEN and CNT, and reports what
-is wrong as findings. Giving the text a meaning is the mappers' job.
+This module works on bytes only: it finds records and fields, checks LEN, 1.003 CNT (its fixed
+layout, and that it lists exactly the records present) and record types against the standard,
+and reports what is wrong as findings. Problems of the transaction as a whole are errors of
+transaction scope, which leave the transaction without person records (``findings``). Type-2
+fields are split only when their person is built (``TransactionReader.fields_of``), so a walk
+holds one small entry per record, never every field of a large transaction.
+
+Giving the text a meaning is the mappers' job.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from adapters.ansi_nist import codes
@@ -28,12 +35,12 @@ __all__ = [
     "BINARY_HEADER_SIZES",
     "FS",
     "GS",
+    "RECORD_TYPES",
     "RS",
     "US",
     "RawField",
     "RawRecord",
-    "Transaction",
-    "read_transaction",
+    "TransactionReader",
 ]
 
 FS = b"\x1c"
@@ -48,6 +55,37 @@ BINARY_HEADER_SIZES: dict[int, int] = {3: 18, 4: 18, 5: 18, 6: 18, 7: 5, 8: 12}
 3-6 have LEN 4, IDC 1, IMP 1, FGP 6, ISR 1, HLL 2, VLL 2, GCA 1; Type-7 LEN 4, IDC 1; Type-8 LEN
 4, IDC 1, SIG 1, SRT 1, ISR 1, HLL 2, VLL 2)."""
 
+RECORD_TYPES: dict[int, str] = {
+    1: "transaction information",
+    2: "user-defined descriptive text",
+    3: "low-resolution grayscale fingerprint image (deprecated)",
+    4: "high-resolution grayscale fingerprint image",
+    5: "low-resolution binary fingerprint image (deprecated)",
+    6: "high-resolution binary fingerprint image (deprecated)",
+    7: "user-defined image",
+    8: "signature image",
+    9: "minutiae data",
+    10: "photographic body part imagery",
+    11: "forensic and investigatory voice data",
+    12: "forensic dental and oral data",
+    13: "variable-resolution latent friction ridge image",
+    14: "variable-resolution fingerprint image",
+    15: "variable-resolution palmprint image",
+    16: "user-defined variable-resolution testing image",
+    17: "iris image",
+    18: "DNA data",
+    19: "variable-resolution plantar image",
+    20: "source representation",
+    21: "associated context",
+    22: "non-photographic imagery",
+    98: "information assurance",
+    99: "CBEFF biometric data",
+}
+"""The record types ANSI/NIST-ITL 1-2011 Update 2015 defines (Table 3; 11, 12 and 22 since
+Update 2013). Types 23-97 are reserved: a transaction with one is refused."""
+
+_MAX_TYPE_DIGITS = 2
+_MAX_IDC = 99
 _MAX_TAG = 24
 """Longest ``R.FFF`` tag accepted (with leading zeros); bounds the search for the colon."""
 _MAX_NUMBER_DIGITS = 9
@@ -78,20 +116,9 @@ class RawRecord:
     idc: int | None
     """The information designation character, when it could be read."""
     fields: list[RawField]
-    """Type-1 and Type-2 records only (LEN excluded); empty for records stepped over."""
-
-
-@dataclass(slots=True)
-class Transaction:
-    """What the walk found: records in order and the findings about structure."""
-
-    records: list[RawRecord]
-    findings: Findings
-
-
-def read_transaction(payload: bytes) -> Transaction:
-    """Walk ``payload`` record by record; stop at the first problem that hides the next record."""
-    return _Walker(payload).walk()
+    """The Type-1 record's fields (LEN excluded); empty for every other record."""
+    body: tuple[int, int] = (0, 0)
+    """Text records: the offsets of the separator after LEN and of the final FS."""
 
 
 _COMMON_TAGS: dict[bytes, tuple[int, int]] = {
@@ -120,14 +147,18 @@ def _small_number(value: bytes) -> int | None:
     return int(value) if value.isdigit() and len(value) <= _MAX_NUMBER_DIGITS else None
 
 
-class _Walker:
-    """One walk over one payload (not shared between threads)."""
+class TransactionReader:
+    """One walk over one payload (not shared between threads).
 
-    def __init__(self, payload: bytes) -> None:
+    ``read_type1`` first (the header is mapped before the rest is walked, so that diagnostics
+    come in payload order), then ``read_records``; ``fields_of`` splits a Type-2 record's fields
+    when its person is built.
+    """
+
+    def __init__(self, payload: bytes, findings: Findings) -> None:
         self.payload = payload
         self.size = len(payload)
-        self.findings = Findings()
-        self.records: list[RawRecord] = []
+        self.findings = findings
         self.failed = False
         """Set when a structural error stopped the walk."""
 
@@ -136,31 +167,38 @@ class _Walker:
         self.findings.error(code, message, offset, index)
         self.failed = True
 
-    def walk(self) -> Transaction:
-        result = Transaction(self.records, self.findings)
+    def read_type1(self) -> RawRecord | None:
+        """The Type-1 record with its fields; None (and an error) when there is none."""
         if not self.payload:
             self.findings.error(codes.EMPTY, "the payload is empty", 0, 0)
-            return result
+            return None
         header = self._length_field(0, 0)
         if header is None:
-            return result
+            return None
         if header[0] != 1:
             self.findings.error(
                 codes.TAG_INVALID, "a transaction must start with the Type-1 record (1.001)", 0, 0
             )
-            return result
+            return None
         type1 = self._text_record(0, 0, header)
-        if type1 is None:
-            return result
-        self.records.append(type1)
+        if type1 is not None:
+            type1.fields = list(self._fields(1, 0, *type1.body, Scope.TRANSACTION))
+        return type1
+
+    def read_records(self, type1: RawRecord) -> list[RawRecord]:
+        """The records after Type-1, walked by 1.003 CNT and their LEN fields, CNT checked."""
         content = self._content(type1)
-        if self._walk_records(type1.offset + type1.length, content) and content is not None:
-            self._check_content(content)
-        return result
+        records: list[RawRecord] = []
+        walked = self._walk_records(type1.offset + type1.length, content, records)
+        if walked and content is not None:
+            self._check_content(content, records)
+        return records
 
     # -- the records after Type-1 ------------------------------------------------------------
 
-    def _walk_records(self, offset: int, content: list[tuple[int, int]] | None) -> bool:
+    def _walk_records(
+        self, offset: int, content: list[tuple[int, int]] | None, records: list[RawRecord]
+    ) -> bool:
         """Read records up to the end; False when a structural error stopped the walk."""
         index = 1
         while offset < self.size:
@@ -170,7 +208,7 @@ class _Walker:
             record = self._next_record(offset, index, listed, content is not None)
             if record is None:
                 return not self.failed
-            self.records.append(record)
+            records.append(record)
             offset += record.length
             index += 1
         return True
@@ -203,19 +241,26 @@ class _Walker:
         header = self._length_field(offset, index)
         if header is None:
             return None
-        if listed is None:
-            self.findings.warning(
+        if listed is None and have_content:
+            self.findings.error(
                 codes.CNT_MISMATCH,
                 f"record {index} (Type-{header[0]}) is not listed in 1.003 CNT",
                 offset,
                 index,
-                Scope.RECORD if header[0] == 2 else Scope.NONE,
             )
         if header[0] == 1:
             self._stop(
                 codes.TAG_INVALID, f"record {index} is a second Type-1 record", offset, index
             )
             return None
+        if header[0] not in RECORD_TYPES:
+            self.findings.error(
+                codes.RECORD_TYPE,
+                f"record {index} is of type {header[0]}, which ANSI/NIST-ITL 1-2011 does not "
+                "define",
+                offset,
+                index,
+            )
         if header[0] == 2:
             return self._text_record(offset, index, header)
         return self._tagged_record(offset, index, header)
@@ -348,20 +393,29 @@ class _Walker:
                 index,
                 scope,
             )
-        fields = self._fields(record_type, index, after, end, scope) if after < end else []
-        idc = None
-        if record_type == 2:
-            idc = next((_small_number(f.value) for f in fields if f.number == 2), None)
-        return RawRecord(record_type, index, offset, actual, idc, fields)
+        idc = self._tagged_idc(after, end + 1, record_type) if record_type == 2 else None
+        return RawRecord(record_type, index, offset, actual, idc, [], (after, end))
+
+    def fields_of(self, record: RawRecord) -> Iterator[RawField]:
+        """The fields of a Type-2 record (LEN excluded), one at a time, problems reported as
+        found: a record of a hundred thousand fields is never held as a list."""
+        return self._fields(record.record_type, record.index, *record.body, Scope.RECORD)
 
     def _fields(
         self, record_type: int, index: int, after: int, end: int, scope: Scope
-    ) -> list[RawField]:
-        fields: list[RawField] = []
+    ) -> Iterator[RawField]:
+        if after >= end:
+            return
+        payload = self.payload
         position = after + 1
-        for part in self.payload[position:end].split(GS):
+        while position <= end:
+            # One field at a time (find, not split): no list of every part is ever built.
+            stop = payload.find(GS, position, end)
+            if stop < 0:
+                stop = end
             start = position
-            position += len(part) + 1
+            part = payload[start:stop]
+            position = stop + 1
             colon = part.find(b":", 0, _MAX_TAG)
             tag = _parse_tag(part[:colon]) if colon > 0 else None
             if tag is None:
@@ -392,8 +446,7 @@ class _Walker:
                     scope,
                 )
                 continue
-            fields.append(RawField(tag[1], part[colon + 1 :], start, start + colon + 1))
-        return fields
+            yield RawField(tag[1], part[colon + 1 :], start, start + colon + 1)
 
     # -- LEN ---------------------------------------------------------------------------------
 
@@ -445,70 +498,89 @@ class _Walker:
     # -- 1.003 CNT ---------------------------------------------------------------------------
 
     def _content(self, type1: RawRecord) -> list[tuple[int, int]] | None:
-        """The (record type, IDC) pairs 1.003 lists after its first subfield, when well formed."""
+        """The (record type, IDC) pairs 1.003 lists after its first subfield, when well formed.
+
+        Field 1.003 CNT has a fixed layout (1-2011 Section 8.1.3): a first subfield ``1<US>n``,
+        n the number of records after Type-1, then one ``type<US>IDC`` subfield per record, in
+        order; the types are those of Table 3 (never Type-1 again), IDCs 0 to 99. Without a CNT
+        (reported by the header mapper), or with a malformed one, records are found by their
+        tags alone.
+        """
         field = next((f for f in type1.fields if f.number == 3), None)
         if field is None:
-            return None  # reported by the header mapper as a missing mandatory field
+            return None
         subfields = [subfield.split(US) for subfield in field.value.split(RS)]
         first = subfields[0]
-        entries: list[tuple[int, int]] = []
         count = _small_number(first[1]) if len(first) == 2 else None
-        valid = _small_number(first[0]) == 1 and count is not None
-        for items in subfields[1:]:
-            pair = [_small_number(item) for item in items]
-            if len(pair) != 2 or pair[0] is None or pair[1] is None:
-                valid = False
+        entries: list[tuple[int, int]] = []
+        problem = None
+        if not (len(first) == 2 and _small_number(first[0]) == 1 and count is not None):
+            problem = "its first subfield is not '1<US>' and the number of records"
+        for position, items in enumerate(subfields[1:], start=1):
+            if problem is not None:
                 break
-            entries.append((pair[0], pair[1]))
-        if not valid:
-            self.findings.warning(
+            record_type = _small_number(items[0]) if len(items) == 2 else None
+            idc = _small_number(items[1]) if len(items) == 2 else None
+            if record_type is None or idc is None or len(items[0]) > _MAX_TYPE_DIGITS:
+                problem = f"subfield {position + 1} is not 'type<US>IDC' with numeric items"
+            elif idc > _MAX_IDC:
+                problem = f"subfield {position + 1} gives an IDC above {_MAX_IDC}"
+            elif record_type == 1:
+                problem = f"subfield {position + 1} lists a second Type-1 record"
+            else:
+                entries.append((record_type, idc))
+        if problem is not None:
+            self.findings.error(
                 codes.CNT_INVALID,
-                "1.003 CNT is not '1<US>count' followed by 'type<US>IDC' subfields; records "
-                "are found by their tags alone",
+                f"1.003 CNT is not in its fixed layout: {problem}; records are found by their "
+                "tags alone",
                 field.offset,
                 0,
-                Scope.NONE,
             )
             return None
+        for position, (record_type, _) in enumerate(entries, start=2):
+            if record_type not in RECORD_TYPES:
+                self.findings.error(
+                    codes.RECORD_TYPE,
+                    f"1.003 CNT subfield {position} lists a record of type {record_type}, which "
+                    "ANSI/NIST-ITL 1-2011 does not define",
+                    field.offset,
+                    0,
+                )
         if count != len(entries):
-            self.findings.warning(
+            self.findings.error(
                 codes.CNT_MISMATCH,
                 f"1.003 CNT gives a count of {count} but lists {len(entries)} records",
                 field.offset,
                 0,
-                Scope.NONE,
             )
         return entries
 
-    def _check_content(self, content: list[tuple[int, int]]) -> None:
-        for record in self.records[1 : len(content) + 1]:
+    def _check_content(self, content: list[tuple[int, int]], records: list[RawRecord]) -> None:
+        """Errors where the records present differ from those 1.003 CNT lists."""
+        for record in records[: len(content)]:
             listed_type, listed_idc = content[record.index - 1]
-            scope = Scope.RECORD if record.record_type == 2 else Scope.NONE
             if listed_type != record.record_type:
-                self.findings.warning(
+                self.findings.error(
                     codes.CNT_MISMATCH,
                     f"1.003 CNT lists record {record.index} as Type-{listed_type}; it is "
                     f"Type-{record.record_type}",
                     record.offset,
                     record.index,
-                    scope,
                 )
             elif record.idc is not None and listed_idc != record.idc:
-                self.findings.warning(
+                self.findings.error(
                     codes.CNT_MISMATCH,
                     f"1.003 CNT lists record {record.index} with IDC {listed_idc}; the record "
                     f"has IDC {record.idc}",
                     record.offset,
                     record.index,
-                    scope,
                 )
-        present = len(self.records) - 1
-        if len(content) > present:
-            self.findings.warning(
+        if len(content) > len(records):
+            self.findings.error(
                 codes.CNT_MISMATCH,
                 f"1.003 CNT lists {len(content)} records after Type-1, but the transaction has "
-                f"{present}",
+                f"{len(records)}",
                 self.size,
-                present,
-                Scope.NONE,
+                len(records),
             )

@@ -6,6 +6,8 @@ data, the holder's data as printed, and the MRZ itself with its lines and option
 by a HOLDER link to a ``Person`` (the holder: name, date of birth, sex, nationality). Record ids
 are derived from the MRZ lines, so the same MRZ always gets the same ids; a repeated MRZ in one
 payload gets ids numbered by occurrence. Every diagnostic about an MRZ names both its records.
+National variants that genuine documents carry (``variants``) decode with a warning, or are
+refused in strict mode.
 
 Encoding: every ``TravelDocument`` record becomes one MRZ (see ``writing``), with the holder's
 data taken from a linked ``Person`` record in the same batch where the document lacks it; MRZs
@@ -15,6 +17,7 @@ records cannot be written as an MRZ and get a warning.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Sequence
 
@@ -26,19 +29,16 @@ from adapters.base import (
     EncodeResult,
     stable_record_id,
 )
-from adapters.diagnostics import Location, Severity
+from adapters.diagnostics import Location
 from adapters.icao_mrz.checkdigit import INVALID_CHARACTER
 from adapters.icao_mrz.framing import Group, SourceLine, frame, split_lines
 from adapters.icao_mrz.layout import TD1, TD2, TD3
 from adapters.icao_mrz.reading import is_undecodable, read_mrz
 from adapters.icao_mrz.writing import write_document
+from adapters.options import DEFAULT_OPTIONS, DecodeOptions
 from liaison.v1 import person_pb2, record_pb2
 
-__all__ = ["MAX_ERRORS", "IcaoMrzAdapter"]
-
-MAX_ERRORS = 10_000
-"""Decoding stops after this many errors (with a final error saying so): diagnostics of a huge
-junk payload must not exhaust memory. Records already built keep their diagnostics."""
+__all__ = ["IcaoMrzAdapter"]
 
 _HOLDER = record_pb2.LINK_TYPE_HOLDER
 _LABELS_BY_WIDTH = {
@@ -55,16 +55,26 @@ class IcaoMrzAdapter(Adapter):
         today: The reference date two-digit years are resolved against (a date of birth is never
             after it, a date of expiry at most 20 years after it). Defaults to the current date
             in UTC at each call; tests pass a fixed date.
+        strict: Refuse national variants (``MRZ_CHECK_DIGIT``) instead of decoding them with an
+            ``MRZ_NATIONAL_VARIANT`` warning; the same as ``options.strict``.
+        options: Strictness and limits (``adapters.DecodeOptions``).
     """
 
     name = "icao-mrz"
-    version = "1.0.0"
+    version = "1.1.0"
     description = "ICAO Doc 9303 machine readable zones (TD1, TD2, TD3, MRV-A, MRV-B)"
     source_format = "ICAO Doc 9303 MRZ"
     media_types = ("text/plain",)
     file_extensions = ("mrz", "txt")
 
-    def __init__(self, *, today: datetime.date | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        today: datetime.date | None = None,
+        strict: bool = False,
+        options: DecodeOptions = DEFAULT_OPTIONS,
+    ) -> None:
+        super().__init__(options=dataclasses.replace(options, strict=True) if strict else options)
         self._today = today
 
     def today(self) -> datetime.date:
@@ -75,22 +85,15 @@ class IcaoMrzAdapter(Adapter):
         """Decode every MRZ in ``payload``; never raises on bad input."""
         out = self.builder(payload, source_reference)
         today = self.today()
+        strict = self.options.strict
         occurrences: dict[tuple[bytes, ...], int] = {}
-        errors = 0
         found = False
         for group in frame(split_lines(payload)):
             found = True
             if group.complete:
-                errors += _decode_mrz(out, group, today, occurrences)
+                _decode_mrz(out, group, today, occurrences, strict)
             else:
-                errors += _report_structure(out, group)
-            if errors >= MAX_ERRORS:
-                out.error(
-                    "MRZ_TOO_MANY_ERRORS",
-                    f"decoding stopped after {errors} errors; the rest of the payload is unread",
-                    Location(line=group.lines[-1].number),
-                )
-                break
+                _report_structure(out, group)
         if not found:
             out.error("MRZ_EMPTY", "the payload holds no MRZ lines", Location(byte_offset=0))
         return out.result()
@@ -148,8 +151,9 @@ def _decode_mrz(
     group: Group,
     today: datetime.date,
     occurrences: dict[tuple[bytes, ...], int],
-) -> int:
-    """Decode one well-framed MRZ into its two records; returns the number of errors."""
+    strict: bool,
+) -> None:
+    """Decode one well-framed MRZ into its two records."""
     key = tuple(line.raw for line in group.lines)
     occurrence = occurrences.get(key, 0) + 1
     occurrences[key] = occurrence
@@ -163,9 +167,8 @@ def _decode_mrz(
     person = out.new_record(person_id)
     document.links.add(type=_HOLDER, target_record_id=person_id)
     texts = [line.text for line in group.lines]
-    findings = read_mrz(texts, today, document.travel_document, person.person)
+    findings = read_mrz(texts, today, document.travel_document, person.person, strict=strict)
     names = (document_id, person_id)
-    errors = 0
     for finding in findings:
         line = group.lines[finding.row]
         location = Location(
@@ -174,14 +177,11 @@ def _decode_mrz(
             byte_offset=line.byte_offset(finding.column),
         )
         out.add(finding.severity, finding.code, finding.message, location, records=names)
-        errors += finding.severity is Severity.ERROR
-    return errors
 
 
-def _report_structure(out: DecodeBuilder, group: Group) -> int:
+def _report_structure(out: DecodeBuilder, group: Group) -> None:
     """Errors for lines that do not form an MRZ: widths, count, and their first bad character."""
     label = _LABELS_BY_WIDTH[group.width]
-    errors = 0
     for line in group.lines:
         length = len(line.text)
         if length != group.width:
@@ -191,8 +191,7 @@ def _report_structure(out: DecodeBuilder, group: Group) -> int:
                 f"the line has {length} characters; a {label} MRZ line has {group.width}",
                 Location(line=line.number, column=column + 1, byte_offset=line.byte_offset(column)),
             )
-            errors += 1
-        errors += _report_first_invalid(out, line)
+        _report_first_invalid(out, line)
     if len(group.lines) != group.rows:
         last = group.lines[-1]
         out.error(
@@ -204,15 +203,13 @@ def _report_structure(out: DecodeBuilder, group: Group) -> int:
                 byte_offset=last.byte_offset(len(last.text)),
             ),
         )
-        errors += 1
-    return errors
 
 
-def _report_first_invalid(out: DecodeBuilder, line: SourceLine) -> int:
-    """The first character of an unframed line that no MRZ may hold, if any (0 or 1 errors)."""
+def _report_first_invalid(out: DecodeBuilder, line: SourceLine) -> None:
+    """The first character of an unframed line that no MRZ may hold, if any."""
     match = INVALID_CHARACTER.search(line.text)
     if match is None:
-        return 0
+        return
     column = match.start()
     if is_undecodable(match.group()):
         code, what = "MRZ_INVALID_UTF8", "a byte that is not valid UTF-8"
@@ -223,4 +220,3 @@ def _report_first_invalid(out: DecodeBuilder, line: SourceLine) -> int:
         f"the line holds {what}",
         Location(line=line.number, column=column + 1, byte_offset=line.byte_offset(column)),
     )
-    return 1

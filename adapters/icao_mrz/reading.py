@@ -9,8 +9,9 @@ What is checked (Doc 9303 8th edition): the MRZ character set of Part 3 (``A``-`
 and the filler ``<``); every check digit of the layout including the composite (Part 3 §4.9,
 data structures of Parts 4-7 §4.2.2); a TD1 or TD2 document number longer than nine characters,
 whose check digit position holds a filler and whose remaining characters and check digit open
-the optional data (notes to the data structures of Part 5 and Part 6 §4.2.2); dates; sex; the
-document code's first letter for the layout; country codes against ISO 3166-1 and Part 3's own.
+the optional data (notes to the data structures of Part 5 and Part 6 §4.2.2), and the national
+variant of that rule some states' TD1 cards use (``variants``); dates; sex; the document code's
+first letter for the layout; country codes against ISO 3166-1 and Part 3's own.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from adapters.icao_mrz.dates import DateKind, DateProblem, read_date
 from adapters.icao_mrz.layout import Layout, Span, layout_for
 from adapters.icao_mrz.names import split_name_field
 from adapters.icao_mrz.values import SEX_BY_LETTER, document_type, read_country
+from adapters.icao_mrz.variants import (
+    LONG_NUMBER_FILLER,
+    LONG_NUMBER_FILLER_STATES,
+    filler_included_check_digit,
+)
 from liaison.v1 import common_pb2, person_pb2, travel_document_pb2
 
 __all__ = ["Finding", "is_undecodable", "read_mrz"]
@@ -54,9 +60,10 @@ class Finding:
 class _Reader:
     """The state of reading one MRZ: its lines, the positions of invalid characters, findings."""
 
-    def __init__(self, lines: Sequence[str], layout: Layout) -> None:
+    def __init__(self, lines: Sequence[str], layout: Layout, strict: bool) -> None:
         self.lines = lines
         self.layout = layout
+        self.strict = strict
         self.findings: list[Finding] = []
         self.invalid: set[tuple[int, int]] = set()
         self.check_digits_valid = True
@@ -149,7 +156,8 @@ class _Reader:
                 # Part 5/6 §4.2.2 (note on long numbers): its check digit closes the continuation.
                 number = field + run[:-1]
                 digit = Span(optional.row, optional.start + len(run) - 1, optional.start + len(run))
-                self.verify(number, digit, "document number", layout.number, optional)
+                if not self.national_variant(field, run[:-1], digit):
+                    self.verify(number, digit, "document number", layout.number, optional)
                 return number
             self.check_digits_valid = False
             self.add(
@@ -163,22 +171,68 @@ class _Reader:
         self.verify(field, at, "document number", layout.number)
         return field.rstrip("<")
 
+    def national_variant(self, first_nine: str, continuation: str, digit: Span) -> bool:
+        """Report a long TD1 number's check digit that only the national computation verifies.
+
+        True when reported here (the standard verification is then skipped); False when the
+        standard computation applies: a TD2, a digit it verifies or that no computation verifies,
+        or an invalid character (``verify`` reports those).
+        """
+        layout, lines = self.layout, self.lines
+        char = digit.of(lines)
+        if layout.rows != 3 or not char.isdigit() or not self.clean(layout.optional[0]):
+            return False
+        if not (self.clean(layout.number) and is_mrz_text(first_nine + continuation)):
+            return False
+        value = int(char)
+        if check_digit(first_nine + continuation) == value:
+            return False
+        if filler_included_check_digit(first_nine, continuation) != value:
+            return False
+        state = layout.issuing_state.of(lines)
+        if state in LONG_NUMBER_FILLER_STATES and not self.strict:
+            self.add(
+                Severity.WARNING,
+                "MRZ_NATIONAL_VARIANT",
+                f"national variant {LONG_NUMBER_FILLER}: the long document number's check digit "
+                f"is computed with the filler at position 15, as {state} identity cards do; Doc "
+                "9303 Part 5 §4.2.2 leaves the filler out",
+                digit,
+            )
+            return True
+        if state in LONG_NUMBER_FILLER_STATES:
+            reason = "strict decoding refuses that national variant"
+        else:
+            reason = "this issuing state is not known to use that national variant"
+        self.check_digits_valid = False
+        self.add(
+            Severity.ERROR,
+            "MRZ_CHECK_DIGIT",
+            f"the document number check digit is computed with the filler at position 15 "
+            f"({LONG_NUMBER_FILLER}), not as Doc 9303 Part 5 §4.2.2 says; {reason}",
+            digit,
+        )
+        return True
+
 
 def read_mrz(
     lines: Sequence[str],
     today: datetime.date,
     document: travel_document_pb2.TravelDocument,
     person: person_pb2.Person,
+    *,
+    strict: bool = False,
 ) -> list[Finding]:
     """Read the MRZ ``lines`` into ``document`` and ``person`` (both expected empty).
 
-    ``today`` is the reference date two-digit years are resolved against. Returns the findings
-    in MRZ order; lines whose count and lengths fit no layout give one error and fill nothing.
+    ``today`` is the reference date two-digit years are resolved against; ``strict`` refuses the
+    national variants of ``variants``. Returns the findings in MRZ order; lines whose count and
+    lengths fit no layout give one error and fill nothing.
     """
     layout = layout_for(lines)
     if layout is None:
         return [Finding(Severity.ERROR, "MRZ_LINE_LENGTH", "the lines fit no MRZ layout", 0, 0)]
-    reader = _Reader(lines, layout)
+    reader = _Reader(lines, layout, strict)
     reader.find_invalid_characters()
     stored = list(lines)
     if reader.invalid:

@@ -23,7 +23,7 @@ class InterpolNoticeAdapter(Adapter):
     """
 
     name = "interpol-notice"
-    version = "1.1.0"
+    version = "1.2.0"
     description = "INTERPOL public notices JSON (red, yellow, UN): detail documents and pages"
     source_format = "INTERPOL public notices JSON (ws-public.interpol.int /notices/v1)"
     media_types = ("application/json",)

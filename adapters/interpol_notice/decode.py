@@ -203,8 +203,10 @@ class _Mapper:
     def primary_name(self, item: dict[str, Any], base: str, person: person_pb2.Person) -> None:
         name = self.name(item, base, _PRIMARY, "name", "forename", _SCRIPT_NAME_KEYS)
         if name is None:
-            message = "the notice gives no name (null, empty or '-')"
-            self.error("NOTICE_NAME_MISSING", message, base, "name")
+            # INTERPOL publishes notices whose subject has no known name ("-" or null): the
+            # notice itself identifies the subject, so this is not an error (docs/contract.md).
+            message = "the notice gives no name (null, empty or '-'); the subject has none"
+            self.warning("NOTICE_NAME_MISSING", message, base, "name")
         else:
             person.names.append(name)
 
@@ -557,6 +559,9 @@ class _Mapper:
 
     def error(self, code: str, message: str, base: str, *tokens: str | int) -> None:
         self.out.error(code, message, _location(base, tokens), records=[self.record_id])
+
+    def warning(self, code: str, message: str, base: str, *tokens: str | int) -> None:
+        self.out.warning(code, message, _location(base, tokens), records=[self.record_id])
 
     def info(self, code: str, message: str, base: str, *tokens: str | int) -> None:
         self.out.info(code, message, _location(base, tokens), records=[self.record_id])

@@ -3,6 +3,11 @@
 The standard library's C decoder does the tokenizing. What it reports is turned into a
 diagnostic that says where (line, column, byte offset) and what kind of problem, never the text
 around it: payloads hold personal data.
+
+Memory is bounded before decoding: Python spends 60-200 bytes on every object or array, so a
+document of nothing but ``{}`` takes 25 times its size once decoded. Notices spend 50 to 120
+bytes per object or array (the samples); a large document denser than one per
+``MIN_BYTES_PER_CONTAINER`` bytes is refused unread (``NOTICE_JSON_DENSITY``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,13 @@ from typing import Any
 from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.interpol_notice.values import json_pointer
 
-__all__ = ["load_json"]
+__all__ = ["DENSITY_CHECKED_BYTES", "MIN_BYTES_PER_CONTAINER", "load_json"]
+
+MIN_BYTES_PER_CONTAINER = 16
+"""A document holds at least this many bytes per object or array (notices: 50-120)."""
+
+DENSITY_CHECKED_BYTES = 64 * 1024
+"""Documents from this size on are checked for density; smaller ones cannot cost much."""
 
 _BOM = b"\xef\xbb\xbf"
 # A \uD800-\uDFFF escape: the only way a lone surrogate (which no UTF-8 text can hold, and
@@ -26,6 +37,17 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 def load_json(payload: bytes) -> tuple[Any, Diagnostic | None]:
     """Decode ``payload`` (UTF-8 JSON, an optional BOM) into a value, or say why it cannot be."""
     skip = len(_BOM) if payload.startswith(_BOM) else 0
+    if len(payload) >= DENSITY_CHECKED_BYTES:
+        # An upper bound (brackets in strings count too), found in C without decoding.
+        containers = payload.count(b"{") + payload.count(b"[")
+        if containers * MIN_BYTES_PER_CONTAINER > len(payload):
+            return None, _error(
+                "NOTICE_JSON_DENSITY",
+                f"the document holds an object or array every {len(payload) / containers:.1f} "
+                f"bytes on average; notices take at least {MIN_BYTES_PER_CONTAINER}, so it is "
+                "not decoded (it would take more than 20 times its size in memory)",
+                Location(byte_offset=0),
+            )
     try:
         text = payload[skip:].decode("utf-8")
     except UnicodeDecodeError as error:

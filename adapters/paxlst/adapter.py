@@ -23,7 +23,7 @@ class PaxlstAdapter(Adapter):
     """
 
     name: ClassVar[str] = "paxlst"
-    version: ClassVar[str] = "1.1.0"
+    version: ClassVar[str] = "1.2.0"
     description: ClassVar[str] = (
         "UN/EDIFACT PAXLST passenger and crew lists (WCO/IATA/ICAO API, D.02B and D.05B)"
     )

@@ -4,10 +4,13 @@ Each stage reports what it finds and hands on what it could read; nothing raises
 
 1. ``syntax.read_prelude``: where the interchange starts, its UNA, its syntax identifier;
 2. ``syntax.decode_text``: the bytes in the declared character set;
-3. ``lexer.lex``: segments, through pydifact's tokenizer;
+3. ``lexer.lex``: segments, through pydifact's tokenizer, one at a time;
 4. ``interchange.read_interchange``: envelope and control counts, each message to the
-   ``message.MessageParser``;
+   ``message.MessageParser``, as the segments come;
 5. ``assemble.assemble``: multi-part messages joined, ids and links, records emitted.
+
+Diagnostics go to the builder as they are found, so its error limit stops a hostile payload at
+once; they name records that get their ids only in stage 5 (``findings``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from collections.abc import Iterator
 from adapters.base import Adapter, DecodeResult
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst.assemble import assemble
-from adapters.paxlst.findings import Findings, Subject
+from adapters.paxlst.findings import Findings
 from adapters.paxlst.interchange import read_interchange
-from adapters.paxlst.lexer import Lexed, lex
+from adapters.paxlst.lexer import Lexeme, Segment, lex
 from adapters.paxlst.syntax import (
     DecodedText,
     Positions,
@@ -30,22 +33,11 @@ from adapters.paxlst.syntax import (
     outside_level_a,
     read_prelude,
 )
-from liaison.v1 import record_pb2
 
 __all__ = ["decode_payload"]
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]")
-
-
-class _Everything(Subject):
-    """Every record of the decode (for a UNA that could not be used)."""
-
-    def __init__(self) -> None:
-        self.emitted: list[record_pb2.Record] = []
-
-    def records(self) -> Iterator[record_pb2.Record]:
-        return iter(self.emitted)
 
 
 def decode_payload(adapter: Adapter, payload: bytes, source_reference: str) -> DecodeResult:
@@ -55,11 +47,10 @@ def decode_payload(adapter: Adapter, payload: bytes, source_reference: str) -> D
     charset = charset_for(prelude.syntax_identifier)
     decoded = decode_text(payload[prelude.start :], charset)
     text = decoded.text
-    findings = Findings(Positions(payload, prelude.start, text, decoded.single_byte))
+    findings = Findings(out, Positions(payload, prelude.start, text, decoded.single_byte))
     if not text.strip():
         out.error("EDIFACT_EMPTY", "the payload holds no interchange", findings.at_offset(0, None))
         return out.result()
-    everything = _Everything()
     if prelude.skipped_header:
         findings.add(
             Severity.WARNING,
@@ -73,7 +64,7 @@ def decode_payload(adapter: Adapter, payload: bytes, source_reference: str) -> D
             "EDIFACT_UNA",
             f"{prelude.una_problem}; the default service characters are used instead",
             findings.at_offset(0, None),
-            [everything],
+            [out.every_record],
         )
     if prelude.syntax_identifier and charset is None:
         findings.add(
@@ -93,25 +84,31 @@ def decode_payload(adapter: Adapter, payload: bytes, source_reference: str) -> D
                 "occur; they were read as they are",
                 findings.at_offset(offset, None),
             )
-    lexed = lex(text, prelude.una_length, prelude.characters)
-    if not lexed.segments and not lexed.problems:
+    lexemes = _charset_checked(lex(text, prelude.una_length, prelude.characters), text, decoded)
+    first = next(lexemes, None)
+    if first is None:
         findings.add(
             Severity.ERROR,
             "EDIFACT_EMPTY",
             "the payload holds no segment",
             findings.at_offset(prelude.una_length, 0),
         )
-    _mark_charset_problems(lexed, text, decoded)
+        return out.result()
     today = datetime.datetime.now(datetime.UTC).date()
-    messages = read_interchange(lexed, findings, today, len(text))
-    everything.emitted = assemble(messages, findings, out)
-    emitted = {id(record) for record in everything.emitted}
-    findings.emit(out, lambda record: id(record) in emitted)
+    messages = read_interchange(_chain(first, lexemes), findings, today, len(text))
+    assemble(messages, findings, out)
     return out.result()
 
 
-def _mark_charset_problems(lexed: Lexed, text: str, decoded: DecodedText) -> None:
-    """Flag segments holding bytes the character set does not allow, and make them storable.
+def _chain(first: Lexeme, rest: Iterator[Lexeme]) -> Iterator[Lexeme]:
+    yield first
+    yield from rest
+
+
+def _charset_checked(
+    lexemes: Iterator[Lexeme], text: str, decoded: DecodedText
+) -> Iterator[Lexeme]:
+    """The lexemes, each segment holding bytes its character set does not allow flagged.
 
     Undecodable bytes were kept as lone surrogates so that offsets stay exact; protobuf strings
     cannot hold those, so they become U+FFFD in the segment's values.
@@ -121,15 +118,22 @@ def _mark_charset_problems(lexed: Lexed, text: str, decoded: DecodedText) -> Non
     elif decoded.outside_seven_bit:
         pattern, code = _NON_ASCII, "EDIFACT_CHARACTER_SET"
     else:
+        yield from lexemes
         return
-    for segment in lexed.segments:
-        match = pattern.search(text, segment.offset, segment.end or len(text))
-        if match is None:
-            continue
-        segment.charset_problem = code
-        segment.charset_problem_offset = match.start()
-        if decoded.invalid_bytes:
-            segment.elements = [
-                [_SURROGATE.sub("\ufffd", component) for component in element]
-                for element in segment.elements
-            ]
+    for lexeme in lexemes:
+        if isinstance(lexeme, Segment):
+            _mark(lexeme, pattern, code, text, replace=decoded.invalid_bytes)
+        yield lexeme
+
+
+def _mark(segment: Segment, pattern: re.Pattern[str], code: str, text: str, replace: bool) -> None:
+    match = pattern.search(text, segment.offset, segment.end or len(text))
+    if match is None:
+        return
+    segment.charset_problem = code
+    segment.charset_problem_offset = match.start()
+    if replace:
+        segment.elements = [
+            [_SURROGATE.sub("\ufffd", component) for component in element]
+            for element in segment.elements
+        ]

@@ -1,44 +1,28 @@
-"""Diagnostics of one decode, collected before the records they concern have their ids.
+"""Diagnostics of one decode, reported as they are found, naming records that get ids later.
 
 Record ids depend on the whole message (its envelope, flight and departure), and multi-part
 messages are joined into one manifest only after every part is read. So a finding names the
-records it concerns as objects (a ``Record`` under construction, or a whole message), and the
-names are resolved to ids when the records are emitted. A finding about a record that is not
-emitted in the end names nothing.
+records it concerns as objects (a ``Record`` under construction, or a ``Subject`` standing for a
+whole message or traveller), which the decode builder resolves to ids when the result is built;
+a finding about a record that is not emitted in the end names nothing. Reporting at once lets the
+builder's limits stop a hostile payload early (see ``adapters.collector``).
 
 Messages name structure only (tags, qualifiers, element positions), never payload values.
 """
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import DecodeBuilder
+from adapters.collector import Subject
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.syntax import Positions
 from liaison.v1 import record_pb2
 
 __all__ = ["Findings", "Subject", "Unmapped", "report_charset_problem"]
-
-
-class Subject(abc.ABC):
-    """Something a finding can be about, resolved to record ids when records are emitted."""
-
-    @abc.abstractmethod
-    def records(self) -> Iterable[record_pb2.Record]:
-        """The records this subject stands for."""
-
-
-@dataclass(slots=True)
-class _Pending:
-    severity: Severity
-    code: str
-    message: str
-    location: Location
-    subjects: tuple[record_pb2.Record | Subject, ...]
 
 
 @dataclass(slots=True)
@@ -49,10 +33,10 @@ class _Unmapped:
 
 @dataclass(slots=True)
 class Findings:
-    """The findings of one decode, in the order they were made."""
+    """Reports the findings of one decode to its builder, located in the payload."""
 
+    out: DecodeBuilder
     positions: Positions
-    _pending: list[_Pending] = field(default_factory=list)
 
     def at(self, segment: Segment) -> Location:
         """The location of a segment."""
@@ -70,7 +54,7 @@ class Findings:
         location: Location,
         subjects: Iterable[record_pb2.Record | Subject] = (),
     ) -> None:
-        self._pending.append(_Pending(severity, code, message, location, tuple(subjects)))
+        self.out.add(severity, code, message, location, records=subjects)
 
     def error(
         self,
@@ -86,25 +70,6 @@ class Findings:
 
     def info(self, code: str, message: str, segment: Segment) -> None:
         self.add(Severity.INFO, code, message, self.at(segment))
-
-    def emit(
-        self,
-        out: DecodeBuilder,
-        is_emitted: Callable[[record_pb2.Record], bool],
-    ) -> None:
-        """Hand every finding to ``out``, naming the emitted records it concerns."""
-        for pending in self._pending:
-            ids: list[str] = []
-            for subject in pending.subjects:
-                records = [subject] if isinstance(subject, record_pb2.Record) else subject.records()
-                ids.extend(r.record_id for r in records if is_emitted(r))
-            out.add(
-                pending.severity,
-                pending.code,
-                pending.message,
-                pending.location,
-                records=dict.fromkeys(ids),
-            )
 
 
 @dataclass(slots=True)

@@ -14,13 +14,14 @@ Everything between UNH and UNT is handed to a ``MessageParser``.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst import codes
 from adapters.paxlst.dates import reference_date
 from adapters.paxlst.findings import Findings, report_charset_problem
-from adapters.paxlst.lexer import Lexed, LexProblem, Segment
+from adapters.paxlst.lexer import EMPTY_SEGMENT, Lexeme, LexProblem, Segment
 from adapters.paxlst.message import MessageParser
 from adapters.paxlst.parsed import ParsedMessage
 from adapters.paxlst.values import number
@@ -39,21 +40,19 @@ class _OpenMessage:
 
 
 def read_interchange(
-    lexed: Lexed, findings: Findings, today: datetime.date, text_length: int
+    lexemes: Iterator[Lexeme], findings: Findings, today: datetime.date, text_length: int
 ) -> list[ParsedMessage]:
-    """Read the messages of an interchange; ``today`` resolves two-digit years without UNB."""
-    reader = _Reader(lexed, findings, today, text_length)
-    reader.read()
+    """Read the messages of an interchange; ``today`` resolves two-digit years without UNB.
+
+    ``lexemes`` is consumed as it goes, so that no list of every segment is ever held.
+    """
+    reader = _Reader(findings, today, text_length)
+    reader.read(lexemes)
     return reader.messages
 
 
 class _Reader:
-    def __init__(
-        self, lexed: Lexed, findings: Findings, today: datetime.date, text_length: int
-    ) -> None:
-        self.segments = lexed.segments
-        self.problems = lexed.problems
-        self.next_problem = 0
+    def __init__(self, findings: Findings, today: datetime.date, text_length: int) -> None:
         self.findings = findings
         self.reference = today
         self.text_length = text_length
@@ -66,17 +65,9 @@ class _Reader:
         self.group_messages = 0
         self.all_messages = 0
         self.unz: Segment | None = None
-
-    def read(self) -> None:
-        segments = self.segments
-        findings = self.findings
-        if segments and segments[0].tag != "UNB":
-            findings.warning(
-                "EDIFACT_MISSING_SEGMENT",
-                "the interchange has no UNB header: sender, recipient and date are unknown",
-                segments[0],
-            )
-        handlers = {
+        self.first: Segment | None = None
+        self.last: Segment | None = None
+        self.handlers = {
             "UNB": self._unb,
             "UNG": self._ung,
             "UNE": self._une,
@@ -84,48 +75,68 @@ class _Reader:
             "UNT": self._unt,
             "UNZ": self._unz,
         }
-        problems = self.problems
-        for position, segment in enumerate(segments):
-            if self.next_problem < len(problems):
-                self._flush_problems(segment.index)
-            if self.unz is not None:
-                findings.warning(
-                    "EDIFACT_TRAILING_DATA",
-                    "segments after the UNZ interchange trailer; ignored",
-                    segment,
-                )
+
+    def read(self, lexemes: Iterator[Lexeme]) -> None:
+        # One lexeme of look-ahead: a segment's handler may look at the segment right after it
+        # (a LOC+92 followed by its DTM); a problem in between means none follows directly.
+        current = next(lexemes, None)
+        for following in lexemes:
+            if not self._take(current, following):
                 break
-            handler = handlers.get(segment.tag)
-            if handler is not None:
-                handler(segment)
-            else:
-                current = self.open
-                if current is None:
-                    current = self._implicit_message(segment)
-                if current.parser is not None:
-                    current.parser.feed(segments, position)
-                    continue
-            if segment.charset_problem:
-                report_charset_problem(findings, segment, ())
-        self._flush_problems(None)
+            current = following
+        else:
+            if current is not None:
+                self._take(current, None)
         self._end()
 
-    # --- below the segments ---
+    def _take(self, lexeme: Lexeme | None, following: Lexeme | None) -> bool:
+        """Read one lexeme; False when the interchange is over (segments after UNZ)."""
+        if isinstance(lexeme, LexProblem):
+            self._problem(lexeme)
+            return True
+        if lexeme is None:
+            return True
+        return self._segment(lexeme, following if isinstance(following, Segment) else None)
 
-    def _flush_problems(self, before: int | None) -> None:
-        problems = self.problems
-        while self.next_problem < len(problems):
-            problem = problems[self.next_problem]
-            if before is not None and problem.segment_index > before:
-                return
-            self.next_problem += 1
-            self._problem(problem)
+    def _segment(self, segment: Segment, following: Segment | None) -> bool:
+        findings = self.findings
+        if self.first is None:
+            self.first = segment
+            if segment.tag != "UNB":
+                findings.warning(
+                    "EDIFACT_MISSING_SEGMENT",
+                    "the interchange has no UNB header: sender, recipient and date are unknown",
+                    segment,
+                )
+        self.last = segment
+        if self.unz is not None:
+            findings.warning(
+                "EDIFACT_TRAILING_DATA",
+                "segments after the UNZ interchange trailer; ignored",
+                segment,
+            )
+            return False
+        handler = self.handlers.get(segment.tag)
+        if handler is not None:
+            handler(segment)
+        else:
+            current = self.open
+            if current is None:
+                current = self._implicit_message(segment)
+            if current.parser is not None:
+                current.parser.feed(segment, following)
+                return True
+        if segment.charset_problem:
+            report_charset_problem(findings, segment, ())
+        return True
+
+    # --- below the segments ---
 
     def _problem(self, problem: LexProblem) -> None:
         location = self.findings.at_offset(problem.offset, problem.segment_index)
         current = self.open
         message = current.parser.message if current and current.parser else None
-        if problem.code == "EDIFACT_EMPTY_SEGMENT" or (
+        if problem.code == EMPTY_SEGMENT or (
             problem.code == "EDIFACT_SEGMENT_TAG" and current is None
         ):
             self.findings.add(Severity.WARNING, problem.code, problem.message, location)
@@ -312,12 +323,12 @@ class _Reader:
             self.messages.append(parser.finish(unt))
 
     def _end_location(self) -> Location:
-        index = self.segments[-1].index + 1 if self.segments else 0
+        index = self.last.index + 1 if self.last is not None else 0
         return self.findings.at_offset(self.text_length, index)
 
     def _end(self) -> None:
         self._close_message(None, None)
-        if self.unz is None and self.segments:
+        if self.unz is None and self.last is not None:
             self.findings.add(
                 Severity.WARNING,
                 "EDIFACT_MISSING_SEGMENT",

@@ -14,6 +14,9 @@ not do, and this layer does instead:
 - **recovery**: a release character followed by a line feed raises ``EDISyntaxError`` and ends
   the token stream. Here the error is reported and tokenizing resumes after the next unreleased
   segment terminator, so one bad segment does not lose the rest of the interchange.
+- **cost**: segments are yielded one by one (nothing holds the whole list), and a run of empty
+  segments is found by a regular expression and reported once, not tokenized terminator by
+  terminator: megabytes of terminators cost a scan, not a diagnostic each.
 - **UNA**: ``pydifact.parser.Parser`` looks for ``'UNA`` *anywhere* when the text does not start
   with UNA, so a released apostrophe followed by ``UNA`` in data (``NAD+FL+++D?'UNAMUNO``)
   silently discards everything before it. The UNA is read by ``syntax.read_prelude`` instead,
@@ -30,8 +33,9 @@ Segments keep each data element as a list of its components, released characters
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import re
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import cast
 
@@ -42,7 +46,7 @@ from pydifact.tokenizer import Tokenizer
 
 from adapters.paxlst.syntax import ServiceCharacters
 
-__all__ = ["LexProblem", "Lexed", "Segment", "lex"]
+__all__ = ["EMPTY_SEGMENT", "LexProblem", "Lexeme", "Segment", "lex"]
 
 _CONTENT = Token.Type.CONTENT
 _COMPONENT = Token.Type.COMPONENT_SEPARATOR
@@ -104,33 +108,43 @@ class LexProblem:
     """Index the next segment would have: the problem lies just before that segment."""
 
 
-@dataclass(slots=True)
-class Lexed:
-    """The segments of a text and the problems met on the way."""
+Lexeme = Segment | LexProblem
+"""What lexing yields: segments, and the problems found between them, in text order."""
 
-    segments: list[Segment] = field(default_factory=list)
-    problems: list[LexProblem] = field(default_factory=list)
+EMPTY_SEGMENT = "EDIFACT_EMPTY_SEGMENT"
 
 
-def lex(text: str, start: int, characters: ServiceCharacters) -> Lexed:
-    """Split ``text[start:]`` into segments. Never raises; problems are returned."""
+def lex(text: str, start: int, characters: ServiceCharacters) -> Iterator[Lexeme]:
+    """Split ``text[start:]`` into segments, yielded in order with the problems between them.
+
+    Never raises. Streaming: a caller that stops early has not lexed the rest, and no list of
+    every segment is ever held. A run of empty segments (terminators one after another) is one
+    problem, found by a regular expression rather than tokenized terminator by terminator.
+    """
     lexer = _Lexer(text, characters)
     end = lexer.end_of_segments(start)
     position = lexer.skip_blanks(start, end)
-    # One iterator over the text for every run, so that resuming after an error costs only
-    # the characters skipped.
-    source = islice(text, position, end)
+    # One iterator over the text for every run, so that resuming after an error or an empty
+    # run costs only the characters skipped.
+    source = iter(text[position:end])
     lexer.consumed = position
     while position < end:
-        stopped = lexer.run(source, position, end)
-        if stopped >= end:
+        empty = lexer.next_empty_run(position, end)
+        chunk_end = empty[0] if empty is not None else end
+        if position < chunk_end:
+            stopped = yield from lexer.run(islice(source, chunk_end - position), position)
+            if stopped < chunk_end:
+                resume = lexer.skip_blanks(lexer.next_terminator(stopped + 1, end) + 1, end)
+                _advance(source, resume - lexer.consumed)
+                lexer.consumed = position = resume
+                continue
+        if empty is None:
             break
-        resume = lexer.skip_blanks(lexer.next_terminator(stopped + 1, end) + 1, end)
+        yield lexer.empty_run(*empty)
+        resume = lexer.skip_blanks(empty[1], end)
         _advance(source, resume - lexer.consumed)
-        lexer.consumed = resume
-        position = resume
-    lexer.report_tail(end)
-    return lexer.out
+        lexer.consumed = position = resume
+    yield from lexer.tail(end)
 
 
 def _advance(iterator: Iterator[str], count: int) -> None:
@@ -151,7 +165,16 @@ class _Lexer:
             reserved=characters.repetition,
             segment_terminator=characters.terminator,
         )
-        self.out = Lexed()
+        terminator = re.escape(characters.terminator)
+        # A terminator, then more with only the blanks pydifact skips after one (space, CR, LF)
+        # between them: every terminator after the first ends an empty segment. One character
+        # class, not a repeated group: the regex engine keeps no state per repetition.
+        self.empty_runs = re.compile(f"{terminator}[ \\r\\n{terminator}]*{terminator}")
+        self.found_run: tuple[int, int] | None = None
+        """The last empty run found, reused while lexing has not passed it."""
+        self.no_run_from = -1
+        """A search from this offset found no run: none is searched for after it again (each
+        search scans to the end; repeating it after every resynchronisation is quadratic)."""
         self.consumed = 0
         self.count = 0
         self.tags: set[str] = set()
@@ -193,6 +216,35 @@ class _Lexer:
                 return found
             position = found + 1
 
+    def next_empty_run(self, position: int, end: int) -> tuple[int, int] | None:
+        """The next run of empty segments at or after ``position``: (first, stop).
+
+        ``first`` is the offset of the terminator of the first empty segment, ``stop`` the offset
+        just after the last terminator of the run. A segment starting at ``position`` is empty
+        when it starts with a terminator; elsewhere the first terminator of the match ends the
+        segment before the run. A released first terminator is data, so the run starts after it.
+        """
+        found = self.found_run
+        if found is not None and found[0] >= position:
+            return found
+        if 0 <= self.no_run_from <= position:
+            return None
+        search_from = position
+        while True:
+            match = self.empty_runs.search(self.text, search_from, end)
+            if match is None:
+                self.found_run = None
+                self.no_run_from = position
+                return None
+            first = match.start()
+            if self._is_released(first, position):
+                search_from = first + 1
+                continue
+            if first != position:
+                first = self.text.index(self.characters.terminator, first + 1)
+            self.found_run = (first, match.end())
+            return self.found_run
+
     def skip_blanks(self, position: int, end: int) -> int:
         text = self.text
         while position < end and text[position].isspace():
@@ -201,8 +253,11 @@ class _Lexer:
 
     # --- tokenizing ---
 
-    def run(self, source: Iterator[str], base: int, end: int) -> int:
-        """Tokenize from ``base`` until the end or a syntax error; return where it stopped."""
+    def run(self, source: Iterator[str], base: int) -> Generator[Lexeme, None, int]:
+        """Tokenize ``source`` (the text from ``base``) to its end or a syntax error.
+
+        Yields the segments and their problems; returns the offset where it stopped.
+        """
         tokenizer = Tokenizer()
         elements: list[list[str]] = []
         element = [""]
@@ -224,24 +279,25 @@ class _Lexer:
                         next_start = base + tokenizer._message_index
                     else:
                         next_start = base + tokenizer._message_index - 1 - int(tokenizer.isEscaped)
-                    self._segment(elements, segment_start, next_start)
+                    yield self._segment(elements, segment_start, next_start)
                     elements = []
                     element = [""]
                     segment_start = next_start
         except EDISyntaxError:
             offset = base + tokenizer._message_index - 1
             self.consumed = base + tokenizer._message_index
-            self._problem(
+            problem = self._problem(
                 "EDIFACT_SYNTAX",
                 "a release character is followed by a line break; the segment is skipped",
                 offset,
             )
             self.count += 1
+            yield problem
             return offset
-        self.consumed = end
-        return end
+        self.consumed = base + tokenizer._message_index
+        return self.consumed
 
-    def _segment(self, elements: list[list[str]], start: int, end: int) -> None:
+    def _segment(self, elements: list[list[str]], start: int, end: int) -> Lexeme:
         index = self.count
         self.count += 1
         head = elements[0]
@@ -249,40 +305,52 @@ class _Lexer:
         if tag not in self.tags:
             tag = tag.lstrip()
             if len(tag) != 3 or not (tag.isascii() and tag.isalnum() and tag.isupper()):
-                empty = len(elements) == 1 and head == [""]
-                self.out.problems.append(
-                    LexProblem(
-                        "EDIFACT_EMPTY_SEGMENT" if empty else "EDIFACT_SEGMENT_TAG",
-                        "an empty segment (a terminator right after another); skipped"
-                        if empty
-                        else "a segment does not start with a three-letter upper-case tag; skipped",
+                if len(elements) == 1 and head == [""]:
+                    return LexProblem(
+                        EMPTY_SEGMENT,
+                        "an empty segment (a terminator right after another); skipped",
                         start,
                         index,
                     )
+                return LexProblem(
+                    "EDIFACT_SEGMENT_TAG",
+                    "a segment does not start with a three-letter upper-case tag; skipped",
+                    start,
+                    index,
                 )
-                return
             self.tags.add(tag)
         del elements[0]
-        self.out.segments.append(Segment(tag, elements, index, start, end))
+        return Segment(tag, elements, index, start, end)
 
-    def _problem(self, code: str, message: str, offset: int) -> None:
-        self.out.problems.append(LexProblem(code, message, offset, self.count))
+    def empty_run(self, first: int, stop: int) -> LexProblem:
+        """The problem of the empty segments whose terminators lie in ``[first, stop)``."""
+        count = self.text.count(self.characters.terminator, first, stop)
+        index = self.count
+        self.count += count
+        if count == 1:
+            message = "an empty segment (a terminator right after another); skipped"
+        else:
+            message = f"{count:,} empty segments (terminators one after another); skipped"
+        return LexProblem(EMPTY_SEGMENT, message, first, index)
 
-    def report_tail(self, end: int) -> None:
-        """Report what follows the last complete segment, unless it is blank."""
+    def _problem(self, code: str, message: str, offset: int) -> LexProblem:
+        return LexProblem(code, message, offset, self.count)
+
+    def tail(self, end: int) -> Iterator[LexProblem]:
+        """The problem of what follows the last complete segment, unless it is blank."""
         text = self.text
         rest = self.skip_blanks(end, len(text))
         if rest >= len(text):
             return
         if self.release and text.endswith(self.release) and self._is_released(len(text), end):
-            self._problem(
+            yield self._problem(
                 "EDIFACT_RELEASE_AT_END",
                 "the input ends with a release character that releases nothing; "
                 "the last segment is incomplete and was skipped",
                 len(text) - 1,
             )
             return
-        self._problem(
+        yield self._problem(
             "EDIFACT_TRUNCATED",
             "the input ends inside a segment (no segment terminator); "
             "the incomplete segment was skipped",

@@ -92,7 +92,7 @@ class MessageParser:
         self.group_flight = _NO_FLIGHT
         self.traveller: ParsedTraveller | None = None
         self.document: record_pb2.Record | None = None
-        self.handlers: dict[str, Callable[[list[Segment], int], None]] = {
+        self.handlers: dict[str, Callable[[Segment, Segment | None], None]] = {
             "BGM": self._bgm,
             "NAD": self._nad,
             "COM": self._com,
@@ -160,12 +160,11 @@ class MessageParser:
 
     # --- reading ---
 
-    def feed(self, segments: list[Segment], position: int) -> None:
-        """Read ``segments[position]`` (the next segment may be looked at)."""
-        segment = segments[position]
+    def feed(self, segment: Segment, following: Segment | None) -> None:
+        """Read ``segment``; ``following`` is the segment right after it, if any (a look-ahead)."""
         handler = self.handlers.get(segment.tag)
         if handler is not None:
-            handler(segments, position)
+            handler(segment, following)
             if segment.charset_problem:
                 self._charset_problem(segment)
             return
@@ -239,8 +238,7 @@ class MessageParser:
                 unh,
             )
 
-    def _bgm(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _bgm(self, segment: Segment, following: Segment | None) -> None:
         if self.seen_bgm:
             self._unexpected(segment, "repeats the BGM of the message")
             return
@@ -260,8 +258,7 @@ class MessageParser:
 
     # --- Gr. 1: reporting party ---
 
-    def _nad(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _nad(self, segment: Segment, following: Segment | None) -> None:
         qualifier = segment.value(0)
         if qualifier == codes.REPORTING_PARTY:
             self._reporting_party(segment)
@@ -299,8 +296,7 @@ class MessageParser:
         if any(segment.value(element) for element in range(4, 9)):
             self._note(segment, "NAD+MS address")
 
-    def _com(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _com(self, segment: Segment, following: Segment | None) -> None:
         if self.section in (_TRAVELLER, _DOCUMENT):
             self._note(segment, _UNMAPPED_TRAVELLER_SEGMENTS["COM"])
             return
@@ -322,8 +318,7 @@ class MessageParser:
 
     # --- Gr. 2 and 3: the flight ---
 
-    def _tdt(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _tdt(self, segment: Segment, following: Segment | None) -> None:
         if self.section not in (_HEADER, _TRANSPORT):
             self._unexpected(segment, "comes after the travellers")
             return
@@ -363,18 +358,15 @@ class MessageParser:
         self.leg = self.manifest.legs.add(flight_number=flight, carrier_code=carrier)
         return self.leg
 
-    def _flight_loc(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _flight_loc(self, segment: Segment, following: Segment | None) -> None:
         qualifier = segment.value(0)
-        if qualifier == codes.LOC_ROUTING:
-            # LOC+92 is a departure or an arrival of a further leg when a DTM+189 or DTM+232
-            # follows it (the guide's multi-leg example); otherwise a routing point.
-            following = segments[position + 1] if position + 1 < len(segments) else None
-            if following is not None and following.tag == "DTM":
-                if following.value(0) == codes.DTM_DEPARTURE:
-                    qualifier = codes.LOC_DEPARTURE
-                elif following.value(0) == codes.DTM_ARRIVAL:
-                    qualifier = codes.LOC_ARRIVAL
+        # LOC+92 is a departure or an arrival of a further leg when a DTM+189 or DTM+232
+        # follows it (the guide's multi-leg example); otherwise a routing point.
+        if qualifier == codes.LOC_ROUTING and following is not None and following.tag == "DTM":
+            if following.value(0) == codes.DTM_DEPARTURE:
+                qualifier = codes.LOC_DEPARTURE
+            elif following.value(0) == codes.DTM_ARRIVAL:
+                qualifier = codes.LOC_ARRIVAL
         leg = self.leg
         if qualifier == codes.LOC_DEPARTURE:
             if leg is None or leg.HasField("departure") or leg.HasField("arrival"):
@@ -470,8 +462,7 @@ class MessageParser:
         if country:
             self._mapped(segment, set_country(address.country, country))
 
-    def _att(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _att(self, segment: Segment, following: Segment | None) -> None:
         traveller = self._traveller_for(segment)
         if traveller is None:
             return
@@ -488,8 +479,7 @@ class MessageParser:
             return
         person.sex = sex  # type: ignore[assignment]
 
-    def _dtm(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _dtm(self, segment: Segment, following: Segment | None) -> None:
         section = self.section
         if section == _TRANSPORT:
             self._flight_dtm(segment)
@@ -526,11 +516,10 @@ class MessageParser:
                 "or 36 or 182 for a document",
             )
 
-    def _loc(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _loc(self, segment: Segment, following: Segment | None) -> None:
         section = self.section
         if section == _TRANSPORT:
-            self._flight_loc(segments, position)
+            self._flight_loc(segment, following)
             return
         if section == _HEADER:
             self._note(segment, "LOC in the message header")
@@ -614,8 +603,7 @@ class MessageParser:
         if name:
             place.name = name
 
-    def _nat(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _nat(self, segment: Segment, following: Segment | None) -> None:
         traveller = self._traveller_for(segment)
         if traveller is None:
             return
@@ -625,8 +613,7 @@ class MessageParser:
             return
         self._mapped(segment, set_country(traveller.person.person.nationalities.add(), code))
 
-    def _rff(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _rff(self, segment: Segment, following: Segment | None) -> None:
         if self.section == _HEADER:
             self._note(segment, "RFF in the message header (transaction reference)")
             return
@@ -647,8 +634,7 @@ class MessageParser:
         else:
             entry.references.append(f"{qualifier}:{reference}")
 
-    def _ftx(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _ftx(self, segment: Segment, following: Segment | None) -> None:
         if self.section == _HEADER:
             self._note(segment, "FTX in the message header")
             return
@@ -670,8 +656,7 @@ class MessageParser:
 
     # --- Gr. 5: documents ---
 
-    def _doc(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _doc(self, segment: Segment, following: Segment | None) -> None:
         traveller = self._traveller_for(segment)
         if traveller is None:
             return
@@ -707,8 +692,7 @@ class MessageParser:
 
     # --- CNT ---
 
-    def _cnt(self, segments: list[Segment], position: int) -> None:
-        segment = segments[position]
+    def _cnt(self, segment: Segment, following: Segment | None) -> None:
         if self.message.cnt is not None:
             self._unexpected(segment, "repeats the control total")
             return

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from adapters.base import Adapter, DecodeResult
+from adapters.collector import DIAGNOSTICS_OMITTED, TOO_MANY_ERRORS
 from adapters.diagnostics import Diagnostic, Location, Severity
+from adapters.options import DecodeOptions
 from liaison.v1 import record_pb2
 
 __all__ = [
     "DIAGNOSTIC_CODE_PATTERN",
+    "limit_problems",
     "provenance_problems",
     "result_problems",
     "structure_problems",
@@ -108,4 +112,49 @@ def result_problems(adapter_class: type[Adapter], payload: bytes, result: object
         items: tuple[object, ...] = result.records
         records = [r for r in items if isinstance(r, record_pb2.Record)]
         problems.extend(provenance_problems(adapter_class, payload, records))
+    return problems
+
+
+def limit_problems(result: DecodeResult, options: DecodeOptions) -> list[str]:
+    """How ``result`` exceeds the limits of ``options`` (``adapters.collector``).
+
+    At most ``max_errors`` errors and then one ``TOO_MANY_ERRORS``, which is the last error and
+    names every record of the result; at most ``max_per_code`` warnings or infos of one code.
+    A result within the limits has no problem: an adapter that builds its ``DecodeResult``
+    without the ``DecodeBuilder`` must keep to them all the same.
+    """
+    problems: list[str] = []
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+    if len(errors) > options.max_errors + 1:
+        problems.append(
+            f"{len(errors):,} error diagnostics: decoding must stop after {options.max_errors:,} "
+            f"with one {TOO_MANY_ERRORS} error (the DecodeBuilder does it)"
+        )
+    elif len(errors) == options.max_errors + 1 and errors[-1].code != TOO_MANY_ERRORS:
+        problems.append(
+            f"{len(errors):,} errors, the last not {TOO_MANY_ERRORS}: decoding must stop at "
+            "the error after the limit"
+        )
+    stops = [index for index, d in enumerate(errors) if d.code == TOO_MANY_ERRORS]
+    if stops and stops != [len(errors) - 1]:
+        problems.append(f"{TOO_MANY_ERRORS} must be the last error, and only once")
+    if stops:
+        named = set(errors[stops[0]].record_ids)
+        missing = [r.record_id for r in result.records if r.record_id not in named]
+        if missing:
+            problems.append(
+                f"{TOO_MANY_ERRORS} does not name {len(missing)} record(s) of the result: "
+                "no record of a stopped decode counts as clean"
+            )
+    notes = Counter(
+        d.code
+        for d in result.diagnostics
+        if d.severity is not Severity.ERROR and d.code != DIAGNOSTICS_OMITTED
+    )
+    for code, count in sorted(notes.items()):
+        if count > options.max_per_code:
+            problems.append(
+                f"{count:,} warnings or infos with code {code}: at most "
+                f"{options.max_per_code:,} of one code may be listed"
+            )
     return problems

@@ -22,7 +22,6 @@ __all__ = [
     "Mutation",
     "Truncate",
     "apply_all",
-    "huge_payloads",
     "mutation_lists",
 ]
 
@@ -131,20 +130,3 @@ def apply_all(mutations: Sequence[Mutation], payload: bytes) -> bytes:
     for mutation in mutations:
         payload = mutation.apply(payload)
     return payload
-
-
-def huge_payloads(sample: bytes, size: int) -> dict[str, bytes]:
-    """Huge payloads that a linear decoder handles quickly, by kind.
-
-    ``one-byte-run`` is ``size`` bytes of the sample's first byte: one endless token with no
-    separator, which defeats decoders that rescan from each position. ``repeated-sample`` is the
-    sample over and over, a fifth of ``size``: many plausible items, the realistic huge input.
-    Each item becomes a record, which costs far more than a byte, and a fifth is plenty to show a
-    decoder whose time grows faster than its input.
-    """
-    seed = sample or b"A"
-    repeated = size // 5
-    return {
-        "one-byte-run": seed[:1] * size,
-        "repeated-sample": (seed * (repeated // len(seed) + 1))[:repeated],
-    }

@@ -8,7 +8,8 @@ It adds:
 
 - ``--liaison-update-golden``: golden tests rewrite ``NAME.expected.json`` from what the adapter
   decodes instead of comparing; review the rewrite with ``git diff`` before committing it;
-- a terminal summary of the throughput the kit measured, and of the golden files it rewrote.
+- a terminal summary of the throughput the kit measured, the cost of hostile payloads it
+  checked, and of the golden files it rewrote.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class KitReport:
 
     throughput: list[Throughput] = field(default_factory=list)
     rewritten_golden_files: list[Path] = field(default_factory=list)
+    costs: list[str] = field(default_factory=list)
+    """One line per adapter and hostile kind: the sizes, CPU times, ratio and memory peak."""
 
 
 _REPORT_KEY = pytest.StashKey[KitReport]()
@@ -91,6 +94,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if report.throughput:
         terminalreporter.write_sep("-", "liaison adapter throughput (reported, not asserted)")
         for line in format_throughput(report.throughput):
+            terminalreporter.write_line(line)
+    if report.costs:
+        terminalreporter.write_sep("-", "liaison adapter cost of hostile payloads (checked)")
+        for line in report.costs:
             terminalreporter.write_line(line)
     if report.rewritten_golden_files:
         terminalreporter.write_sep("-", "liaison golden files rewritten: review with git diff")

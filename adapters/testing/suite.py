@@ -25,12 +25,20 @@ from hypothesis import strategies as st
 
 from adapters import jsonform
 from adapters.base import Adapter, DecodeResult, EncodeResult
-from adapters.diagnostics import Severity
+from adapters.collector import DIAGNOSTICS_OMITTED, TOO_MANY_ERRORS
+from adapters.diagnostics import Diagnostic, Severity
 from adapters.testing.compare import records_difference
+from adapters.testing.cost import cost_problems
 from adapters.testing.golden import golden_mismatch, write_golden
+from adapters.testing.hostile import PayloadBuilder
 from adapters.testing.identity import identity_problems, registration_problems
-from adapters.testing.invariants import provenance_problems, result_problems, structure_problems
-from adapters.testing.mutations import Mutation, apply_all, huge_payloads, mutation_lists
+from adapters.testing.invariants import (
+    limit_problems,
+    provenance_problems,
+    result_problems,
+    structure_problems,
+)
+from adapters.testing.mutations import Mutation, apply_all, mutation_lists
 from adapters.testing.plugin import kit_report, update_golden_requested
 from adapters.testing.samples import GoldenSample, samples_directory_problems
 from adapters.testing.throughput import measure_throughput
@@ -38,7 +46,8 @@ from liaison.v1 import record_pb2
 
 __all__ = ["ConformanceTests", "RecordsRoundTripTests", "SampleRoundTripTests"]
 
-HUGE_PAYLOAD_KINDS = ("one-byte-run", "repeated-sample")
+_COST_SCALE = 4
+"""The larger payload of the cost test is this many times the smaller."""
 _THREADS = 4
 _THREAD_ROUNDS = 3
 
@@ -75,6 +84,10 @@ class ConformanceTests:
     stored on the class would be bound as a method)."""
     throughput_payloads: ClassVar[tuple[Callable[[], bytes], ...]]
     """The integrator's payload builder, if any (in a tuple: a function here would be bound)."""
+    hostile_payloads: ClassVar[dict[str, PayloadBuilder]]
+    """The hostile kinds (``adapters.testing.hostile``), generic and the integrator's, by name."""
+    cost_payload_bytes: ClassVar[int]
+    """Size of the smaller payload of the cost test."""
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """Parametrize the per-sample tests with this class's golden samples."""
@@ -88,8 +101,8 @@ class ConformanceTests:
             # Samples whose expected decode has no error: the ones that must survive a round trip.
             clean = [s for s in cls.golden_samples if s.expects_errors() is False]
             metafunc.parametrize("clean_sample", clean, ids=[s.reference for s in clean])
-        if "huge_payload_kind" in metafunc.fixturenames:
-            metafunc.parametrize("huge_payload_kind", HUGE_PAYLOAD_KINDS)
+        if "hostile_kind" in metafunc.fixturenames:
+            metafunc.parametrize("hostile_kind", sorted(cls.hostile_payloads))
 
     def new_adapter(self) -> Adapter:
         """A fresh instance of the adapter under test."""
@@ -238,6 +251,7 @@ class ConformanceTests:
             payload = apply_all(mutations, original)
             result = adapter.decode(payload, source_reference=golden_sample.reference)
             problems = result_problems(adapter_class, payload, result)
+            problems += limit_problems(result, adapter.options)
             if problems:
                 raise AssertionError("\n  ".join(["the decode result is malformed:", *problems]))
 
@@ -252,19 +266,62 @@ class ConformanceTests:
         def check(payload: bytes) -> None:
             result = adapter.decode(payload)
             problems = result_problems(adapter_class, payload, result)
+            problems += limit_problems(result, adapter.options)
             if problems:
                 raise AssertionError("\n  ".join(["the decode result is malformed:", *problems]))
 
         check()
 
-    def test_huge_payload(self, adapter: Adapter, huge_payload_kind: str) -> None:
-        """Megabytes of input decode to a result, in about linear time (else the timeout hits)."""
-        largest = max((s.read() for s in self.golden_samples), key=len, default=b"")
-        payload = huge_payloads(largest, self.huge_payload_bytes)[huge_payload_kind]
+    def test_huge_payload(self, adapter: Adapter, hostile_kind: str) -> None:
+        """Megabytes of hostile input decode to a result within the diagnostic limits."""
+        payload = self.hostile_payloads[hostile_kind](self.huge_payload_bytes)
         result = adapter.decode(payload)
         problems = result_problems(self.adapter_class, payload, result)
+        problems += limit_problems(result, adapter.options)
         if problems:
-            _fail(f"decode of a {len(payload):,}-byte {huge_payload_kind} payload:", problems[:20])
+            _fail(f"decode of a {len(payload):,}-byte {hostile_kind} payload:", problems[:20])
+
+    def test_cost_is_linear(
+        self,
+        adapter: Adapter,
+        hostile_kind: str,
+        request: pytest.FixtureRequest,
+        record_property: Callable[[str, object], None],
+    ) -> None:
+        """A payload four times larger costs about four times the CPU; memory stays within 20x.
+
+        Ratios and multiples, never seconds: see ``adapters.testing.cost``.
+        """
+        build = self.hostile_payloads[hostile_kind]
+        small = build(self.cost_payload_bytes)
+        large = build(_COST_SCALE * self.cost_payload_bytes)
+        problems, figures = cost_problems(adapter, small, large)
+        kit_report(request.config).costs.append(f"{adapter.name:<20} {hostile_kind:<24} {figures}")
+        record_property("cost_ratio", round(figures.ratio, 2))
+        record_property("peak_multiple", round(figures.peak_multiple, 2))
+        if problems:
+            _fail(f"the cost of {hostile_kind} payloads:", problems)
+
+    def test_error_limit_on_samples(self) -> None:
+        """With a limit of one error, a sample with more stops at its second, as TOO_MANY_ERRORS.
+
+        And with one warning (or info) listed per code, the rest of a code are counted in one
+        DIAGNOSTICS_OMITTED summary. The limits are the builder's: see ``adapters.collector``.
+        """
+        adapter = self.new_adapter()
+        limited = adapter.configured(max_errors=1, max_per_code=1)
+        problems: list[str] = []
+        for sample in self.golden_samples:
+            payload = sample.read()
+            full = adapter.decode(payload, source_reference=sample.reference)
+            result = limited.decode(payload, source_reference=sample.reference)
+            problems += [
+                f"{sample.reference}: {problem}"
+                for problem in _limited_problems(full, result)
+                + limit_problems(result, limited.options)
+            ]
+        if problems:
+            _fail("decoding with limits of one error and one diagnostic per code:", problems)
 
     # Throughput, reported
 
@@ -296,6 +353,44 @@ class ConformanceTests:
         record_property("decode_mb_per_s", round(figure.decode_mb_per_s, 3))
         if figure.encode_records_per_s is not None:
             record_property("encode_records_per_s", round(figure.encode_records_per_s))
+
+
+def _limited_problems(full: DecodeResult, limited: DecodeResult) -> list[str]:
+    """How a decode with limits of one error and one note per code differs from what it must be,
+    given the full decode of the same payload."""
+    errors = [d for d in full.diagnostics if d.severity is Severity.ERROR]
+    got = [d for d in limited.diagnostics if d.severity is Severity.ERROR]
+    if len(errors) >= 2:
+        if [(d.code, d.location) for d in got] != [
+            (errors[0].code, errors[0].location),
+            (TOO_MANY_ERRORS, errors[1].location),
+        ]:
+            return [
+                f"errors are {[d.code for d in got]}: the first error, then {TOO_MANY_ERRORS} "
+                "located at the second error, were expected"
+            ]
+        return []
+    if [_key(d) for d in got] != [_key(d) for d in errors]:
+        return ["a decode with fewer errors than the limit lists other errors than without it"]
+    problems = []
+    notes: dict[str, int] = {}
+    for d in full.diagnostics:
+        if d.severity is not Severity.ERROR:
+            notes[d.code] = notes.get(d.code, 0) + 1
+    omitted = [d for d in limited.diagnostics if d.code == DIAGNOSTICS_OMITTED]
+    for code, count in notes.items():
+        if count < 2:
+            continue
+        if not any(f"{count - 1:,} more" in d.message and code in d.message for d in omitted):
+            problems.append(
+                f"{count} diagnostics with code {code}: one listed and a {DIAGNOSTICS_OMITTED} "
+                f"counting {count - 1} more were expected"
+            )
+    return problems
+
+
+def _key(diagnostic: Diagnostic) -> tuple[str, object]:
+    return diagnostic.code, diagnostic.location
 
 
 class SampleRoundTripTests(ConformanceTests):

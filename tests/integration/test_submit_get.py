@@ -124,7 +124,7 @@ async def test_get_with_a_malformed_id_is_invalid(exchange: Stub) -> None:
         ({"record_id": "x" * 129}, {"record.record_id"}),
         ({"person": None}, {"record.body"}),
         ({"person.sex": 9}, {"record.person.sex"}),
-        ({"person.names": None}, {"record.person.names"}),
+        ({"person.names": None, "person.birth_date": None}, {"record.person.names"}),
         (
             {"person.birth_date.month": 2, "person.birth_date.day": 31},
             {"record.person.birth_date.day"},

@@ -144,11 +144,101 @@ def test_country_codes_in_the_newer_fields_are_checked_like_the_others() -> None
     assert fields_refused(manifest) == {"passenger_manifest.final_destination.country.system"}
 
 
-def test_a_notice_subject_needs_a_name() -> None:
+def test_a_notice_subject_needs_an_identifying_element() -> None:
     record = record_pb2.Record(record_id="N-1")
     record.notice.notice_type = notice_pb2.NOTICE_TYPE_YELLOW
     record.notice.subject.sex = common_pb2.SEX_MALE
     assert fields_refused(record) == {"notice.subject.names"}
+
+
+def _anonymous(record_id: str = "P-1") -> record_pb2.Record:
+    """A person with a sex and a nationality but nothing that identifies them."""
+    record = record_pb2.Record(record_id=record_id)
+    record.person.sex = common_pb2.SEX_FEMALE
+    record.person.nationalities.add(
+        code="FRA", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3
+    )
+    return record
+
+
+def test_a_person_without_any_identifying_element_is_refused() -> None:
+    (violation,) = validate_record(_anonymous())
+    assert violation.field == "person.names"
+    for element in ("name", "birth date", "document link", "biometric reference"):
+        assert element in violation.description
+
+
+def test_a_person_is_identified_by_a_name_alone() -> None:
+    record = _anonymous()
+    record.person.names.add(full="JANE DOE")
+    assert validate_record(record) == []
+
+
+@pytest.mark.parametrize("year_only", [True, False])
+def test_a_person_without_a_name_is_identified_by_a_birth_date(year_only: bool) -> None:
+    record = _anonymous()
+    date = record.person.birth_date if year_only else record.person.alternative_birth_dates.add()
+    date.year = 1975
+    assert validate_record(record) == []
+
+
+def test_a_birth_date_without_its_year_does_not_identify() -> None:
+    record = _anonymous()
+    record.person.alternative_birth_dates.add()
+    assert fields_refused(record) == {"person.names"}
+
+
+def test_a_person_without_a_name_is_identified_by_an_identifier() -> None:
+    record = _anonymous()
+    record.person.identifiers.add(scheme="FBI_NUMBER", value="123456AB7")
+    assert validate_record(record) == []
+    record.person.identifiers[0].value = ""
+    assert fields_refused(record) == {"person.names"}
+
+
+@pytest.mark.parametrize("link", [record_pb2.LINK_TYPE_DOCUMENT, record_pb2.LINK_TYPE_HOLDER])
+def test_a_person_without_a_name_is_identified_by_a_document_link(link: int) -> None:
+    record = _anonymous()
+    record.links.add(type=link, target_record_id="D-1")
+    assert validate_record(record) == []
+
+
+def test_other_links_do_not_identify_a_person() -> None:
+    record = _anonymous()
+    record.links.add(type=record_pb2.LINK_TYPE_SAME_AS, target_record_id="P-2")
+    assert fields_refused(record) == {"person.names"}
+
+
+def test_a_person_without_a_name_is_identified_by_an_ansi_nist_source() -> None:
+    """A Type-2 record's IDC ties the person to the transaction's biometric records."""
+    record = _anonymous()
+    record.provenance.nist.idc = 1
+    assert validate_record(record) == []
+
+
+@pytest.mark.parametrize(
+    "element",
+    ["birth_date", "nationality", "image", "identifier"],
+)
+def test_a_notice_subject_without_a_name_is_valid_with_another_element(element: str) -> None:
+    record = record_pb2.Record(record_id="N-1")
+    record.notice.notice_type = notice_pb2.NOTICE_TYPE_RED
+    record.notice.entity_id = "2024/51002"
+    subject = record.notice.subject
+    subject.sex = common_pb2.SEX_MALE
+    if element == "birth_date":
+        subject.birth_date.year = 1999
+    elif element == "nationality":
+        subject.nationalities.add(code="GBR", system=common_pb2.COUNTRY_CODE_SYSTEM_ISO3166_ALPHA3)
+    elif element == "image":
+        record.notice.image_uris.append("https://ws-public.interpol.int/notices/v1/red/x/images")
+    else:
+        subject.identifiers.add(scheme="PASSPORT", value="X1234567")
+    assert validate_record(record) == []
+
+
+def test_a_nationality_identifies_a_notice_subject_but_not_a_person_record() -> None:
+    assert fields_refused(_anonymous()) == {"person.names"}
 
 
 def test_manifest_travellers_reference_valid_record_ids() -> None:

@@ -64,3 +64,35 @@ def test_written_rows_read_back() -> None:
     assert line == 'plain,"with, comma","with ""quotes""","two\nlines",\r\n'
     (row,) = read_rows(line)
     assert _texts(row) == values
+
+
+@pytest.mark.parametrize(("line", "extra_column"), [("a,b,c,d,e,f", 7), ('a,"b",c,"d",e,f', 9)])
+def test_a_row_keeps_one_field_beyond_the_limit_and_counts_the_rest(
+    line: str, extra_column: int
+) -> None:
+    (row,) = read_rows(line + "\n", max_fields=3)
+    assert isinstance(row, Row)
+    assert row.field_count == 6
+    assert len(row.fields) == 4
+    assert row.fields[3].column == extra_column
+
+
+def test_a_row_within_the_limit_is_read_whole() -> None:
+    (row,) = read_rows("a,b\n", max_fields=3)
+    assert isinstance(row, Row)
+    assert (row.field_count, row.count) == (2, None)
+
+
+def test_a_megabyte_of_commas_is_one_bounded_row() -> None:
+    """The conformance kit's hostile runs: a million empty fields must not be a million objects."""
+    (row,) = read_rows("," * 1_000_000, max_fields=25)
+    assert isinstance(row, Row)
+    assert row.field_count == 1_000_001
+    assert len(row.fields) == 26
+
+
+def test_a_megabyte_of_quotes_reads_without_backtracking_state() -> None:
+    """``""`` pairs inside a quoted field: the pattern is possessive, the match linear."""
+    (row,) = read_rows('"' * 1_000_000)
+    assert isinstance(row, Row)
+    assert row.fields[0].text == '"' * 499_999

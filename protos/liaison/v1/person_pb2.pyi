@@ -45,7 +45,10 @@ class Person(_message.Message):
     """Occupation as free text."""
     @_builtins.property
     def names(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Name]:
-        """Names, primary first. At least one name with a family, given or full part is required."""
+        """Names, primary first. A name is not required: a person needs at least one identifying
+        element (a name, a birth date, a document link or a biometric reference); see
+        docs/contract.md, "Who is a person".
+        """
 
     @_builtins.property
     def birth_date(self) -> _common_pb2.PartialDate:

@@ -14,7 +14,7 @@ def test_public_surface() -> None:
 
 def test_identity() -> None:
     info = AnsiNistAdapter.info()
-    assert (info.name, info.version) == ("ansi-nist", "1.0.0")
+    assert (info.name, info.version) == ("ansi-nist", "1.1.0")
     assert info.can_decode
     assert info.can_encode
     assert "an2" in info.file_extensions
@@ -29,6 +29,6 @@ def test_provenance_names_the_adapter() -> None:
     payload = transaction((18, "DOE,JOHN"))
     (record,) = AnsiNistAdapter().decode(payload, source_reference="x.an2").records
     provenance = record.provenance
-    assert (provenance.adapter_name, provenance.adapter_version) == ("ansi-nist", "1.0.0")
+    assert (provenance.adapter_name, provenance.adapter_version) == ("ansi-nist", "1.1.0")
     assert provenance.source_format == AnsiNistAdapter.source_format
     assert len(provenance.payload_sha256) == 32

@@ -94,14 +94,15 @@ def test_duplicate_idcs_are_reassigned_with_a_warning() -> None:
 
 def test_records_without_nist_source_get_free_idcs_and_a_default_header() -> None:
     encoded, decoded = round_trip(person_record(idc=None), person_record("ROE", "R", idc=None))
-    warning = only(encoded, "NIST_HEADER_INCOMPLETE")
+    error = only(encoded, "NIST_HEADER_INCOMPLETE")
+    assert error.severity is Severity.ERROR
     for mnemonic in ("TOT", "DAT", "DAI", "ORI", "TCN"):
-        assert mnemonic in warning.message
-    assert not encoded.has_errors
-    assert [r.provenance.nist.idc for r in decoded.records] == [0, 1]
-    written = decoded.records[0].provenance.nist.header
-    assert (written.version, written.native_scanning_resolution) == ("0502", "00.00")
-    assert not decoded.has_errors
+        assert mnemonic in error.message
+    assert b"1.002:0502\x1d1.003:1\x1f2\x1e2\x1f00\x1e2\x1f01\x1d" in encoded.payload
+    assert b"1.011:00.00\x1d1.012:00.00" in encoded.payload
+    # Decoding agrees: a Type-1 record without its mandatory fields is invalid, no person.
+    assert {d.code for d in decoded.diagnostics} == {"NIST_FIELD_MISSING"}
+    assert decoded.records == ()
 
 
 def test_records_of_another_transaction_are_reported() -> None:
@@ -125,9 +126,13 @@ def test_records_that_are_not_persons_are_not_written() -> None:
 def test_no_person_gives_a_type1_only_transaction() -> None:
     encoded = ADAPTER.encode([])
     only(encoded, "NIST_NO_DESCRIPTIVE_TEXT")
+    # Without a person there is no header to write either: the Type-1 record is incomplete.
+    assert only(encoded, "NIST_HEADER_INCOMPLETE").severity is Severity.ERROR
+    assert encoded.payload.startswith(b"1.001:")
+    assert b"1.003:1\x1f0\x1d" in encoded.payload
     decoded = ADAPTER.decode(encoded.payload)
     assert decoded.records == ()
-    assert not decoded.has_errors
+    assert {d.code for d in decoded.diagnostics} == {"NIST_FIELD_MISSING"}
 
 
 # -- the header ----------------------------------------------------------------------------
@@ -303,6 +308,7 @@ def test_kept_fields_numbered_like_len_or_idc_are_not_written() -> None:
 
 def test_more_than_100_persons_cannot_all_get_an_idc() -> None:
     records = [person_record(idc=None) for _ in range(101)]
+    records[0].provenance.nist.header.CopyFrom(header())
     encoded = ADAPTER.encode(records)
     assert only(encoded, "NIST_IDC_INVALID").severity is Severity.ERROR
     assert len(ADAPTER.decode(encoded.payload).records) == 100

@@ -71,13 +71,10 @@ def test_the_tcn_is_the_source_reference() -> None:
     assert result.records[0].provenance.source_reference == "TCN-0001"
 
 
-def test_without_a_tcn_the_file_is_the_source_reference_and_ids_use_the_payload() -> None:
-    result = decode_header(replace={9: ""})
-    assert result.records[0].provenance.source_reference == "file.an2"
-    other = ADAPTER.decode(
-        record(1, *[(n, v) for n, v in HEADER if n != 9], (3, content((2, 0))), (16, "X")) + PERSON
-    )
-    assert other.records[0].record_id != result.records[0].record_id
+def test_the_originator_and_the_tcn_identify_the_transaction() -> None:
+    result = decode_header()
+    other_ori = decode_header(replace={8: "FRINTPOL1"})
+    assert other_ori.records[0].record_id != result.records[0].record_id
 
 
 def test_record_ids_are_stable_and_depend_on_the_transaction() -> None:
@@ -107,22 +104,23 @@ def test_a_priority_outside_1_to_9_is_kept_verbatim(priority: str) -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("number", "bad", "code"),
-    [
-        (5, "20241301", "NIST_DATE_INVALID"),
-        (5, "2024031", "NIST_DATE_INVALID"),
-        (5, "20230229", "NIST_DATE_INVALID"),
-        (2, "502", "NIST_VERSION_INVALID"),
-        (2, "05.2", "NIST_VERSION_INVALID"),
-    ],
-)
-def test_malformed_values_are_warnings_and_kept(number: int, bad: str, code: str) -> None:
-    result = decode_header(replace={number: bad})
-    warning = only(result, code)
+@pytest.mark.parametrize("bad", ["20241301", "2024031", "20230229"])
+def test_a_malformed_date_is_a_warning_and_kept(bad: str) -> None:
+    result = decode_header(replace={5: bad})
+    warning = only(result, "NIST_DATE_INVALID")
+    assert warning.severity is Severity.WARNING
     assert warning.record_ids == (result.records[0].record_id,)
-    header = header_of(result)
-    assert bad in (header.date, header.version)
+    assert header_of(result).date == bad
+
+
+@pytest.mark.parametrize("bad", ["502", "05.2", "ABCD", "05020"])
+def test_a_version_that_is_not_four_digits_is_an_error_and_no_person_is_built(bad: str) -> None:
+    """1.002 VER is four digits (Section 8.1.2): without a version the rest cannot be read."""
+    result = decode_header(replace={2: bad})
+    error = only(result, "NIST_VERSION_INVALID")
+    assert error.severity is Severity.ERROR
+    assert error.location.byte_offset == len(b"1.001:NNN") + 1
+    assert result.records == ()
 
 
 @pytest.mark.parametrize("gmt", ["20240315101500", "20240315246000Z", "2024031510150Z"])
@@ -132,12 +130,19 @@ def test_a_malformed_gmt_is_a_warning(gmt: str) -> None:
     assert header_of(result).gmt == gmt
 
 
-def test_a_scalar_field_with_two_subfields_is_kept_verbatim() -> None:
-    result = decode_header(replace={4: [["MPR"], ["CAR"]]})
-    only(result, "NIST_FIELD_STRUCTURE")
+def test_an_optional_scalar_field_with_two_subfields_is_kept_verbatim() -> None:
+    result = decode_header((10, [["REF-1"], ["REF-2"]]))
+    warning = only(result, "NIST_FIELD_STRUCTURE")
+    assert warning.severity is Severity.WARNING
     header = header_of(result)
-    assert header.transaction_type == ""
-    assert [list(s.items) for s in header.other_fields[0].subfields] == [["MPR"], ["CAR"]]
+    assert header.control_reference == ""
+    assert [list(s.items) for s in header.other_fields[0].subfields] == [["REF-1"], ["REF-2"]]
+
+
+def test_a_mandatory_field_with_two_subfields_is_an_error() -> None:
+    result = decode_header(replace={4: [["MPR"], ["CAR"]]})
+    assert only(result, "NIST_FIELD_STRUCTURE").severity is Severity.ERROR
+    assert result.records == ()
 
 
 def test_a_domain_with_two_subfields_is_kept_verbatim() -> None:
@@ -146,29 +151,61 @@ def test_a_domain_with_two_subfields_is_kept_verbatim() -> None:
     assert not header_of(result).domain
 
 
-def test_a_second_occurrence_is_kept_verbatim() -> None:
-    result = decode_header((4, "CAR"))
-    warning = only(result, "NIST_DUPLICATE_FIELD")
-    header = header_of(result)
-    assert header.transaction_type == "MPR"
-    assert [list(f.subfields[0].items) for f in header.other_fields] == [["CAR"]]
-    assert warning.location.byte_offset is not None
+@pytest.mark.parametrize("extra", [(4, "CAR"), (10, "REF-2")])
+def test_a_field_given_twice_is_an_error(extra: tuple[int, Value]) -> None:
+    """A Type-1 field occurs once (Section 8.1): a second one makes the header ambiguous."""
+    fields = [(10, "REF-1")] if extra[0] == 10 else []
+    result = decode_header(*fields, extra)
+    error = only(result, "NIST_DUPLICATE_FIELD")
+    assert error.severity is Severity.ERROR
+    assert error.location.byte_offset is not None
+    assert result.records == ()
 
 
-@pytest.mark.parametrize(("number", "mnemonic"), [(4, "TOT"), (8, "ORI"), (11, "NSR")])
-def test_missing_mandatory_fields_are_warnings(number: int, mnemonic: str) -> None:
+@pytest.mark.parametrize(
+    ("number", "mnemonic"),
+    [
+        (2, "VER"),
+        (4, "TOT"),
+        (5, "DAT"),
+        (7, "DAI"),
+        (8, "ORI"),
+        (9, "TCN"),
+        (11, "NSR"),
+        (12, "NTR"),
+    ],
+)
+def test_a_missing_mandatory_field_is_an_error_and_no_person_is_built(
+    number: int, mnemonic: str
+) -> None:
+    """Fields 1.001-1.005, 1.007-1.009, 1.011 and 1.012 are mandatory (Section 8.1)."""
     result = decode_header(replace={number: ""})
-    warning = only(result, "NIST_FIELD_MISSING")
-    assert f"1.{number:03d} {mnemonic}" in warning.message
-    assert warning.location.byte_offset == 0
-    assert not result.has_errors
+    error = only(result, "NIST_FIELD_MISSING")
+    assert error.severity is Severity.ERROR
+    assert f"1.{number:03d} {mnemonic}" in error.message
+    assert error.location.byte_offset == 0
+    assert result.records == ()
 
 
-def test_a_type1_without_cnt_is_reported() -> None:
+@pytest.mark.parametrize("number", [4, 9])
+def test_a_mandatory_field_without_a_value_is_an_error(number: int) -> None:
+    fields = [(n, "" if n == number else v) for n, v in HEADER]
+    fields.insert(1, (3, content((2, 0))))
+    payload = record(1, *fields) + PERSON
+    result = ADAPTER.decode(payload)
+    error = only(result, "NIST_FIELD_MISSING")
+    assert "has no value" in error.message
+    assert error.location.byte_offset == payload.index(f"1.{number:03d}:".encode())
+    assert result.records == ()
+
+
+def test_a_type1_without_cnt_is_an_error_and_no_person_is_built() -> None:
     payload = record(1, *HEADER) + PERSON
     result = ADAPTER.decode(payload)
-    assert "1.003 CNT" in only(result, "NIST_FIELD_MISSING").message
-    assert len(result.records) == 1
+    error = only(result, "NIST_FIELD_MISSING")
+    assert "1.003 CNT" in error.message
+    assert error.severity is Severity.ERROR
+    assert result.records == ()
 
 
 def test_ver_must_be_the_second_field() -> None:

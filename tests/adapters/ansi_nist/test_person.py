@@ -87,17 +87,31 @@ def test_a_name_without_a_comma_is_read_whole_with_a_warning() -> None:
 def test_an_empty_name_is_kept_verbatim_and_the_person_has_no_name() -> None:
     result = decode((18, " , "))
     assert only(result, "NIST_NAME_FORMAT").severity is Severity.WARNING
-    error = only(result, "NIST_NAME_MISSING")
-    assert error.severity is Severity.ERROR
-    assert result.tainted_ids == {result.records[0].record_id}
+    assert only(result, "NIST_NAME_MISSING").severity is Severity.WARNING
+    assert result.tainted_ids == frozenset()
     assert kept(result) == [(18, [[" , "]])]
 
 
-def test_a_type2_without_any_name_is_an_error_naming_the_person() -> None:
-    result = decode((24, "M"))
-    error = only(result, "NIST_NAME_MISSING")
-    assert error.record_ids == (result.records[0].record_id,)
-    assert person_of(result).sex == common_pb2.SEX_MALE
+def test_a_type2_without_any_name_is_a_warning_and_the_person_is_valid() -> None:
+    """1-2011 Section 8.2 leaves Type-2 content to the domain: a name is not required. The
+    person is identified by its transaction (``Provenance.nist``), and the gateway stores it."""
+    result = decode((24, "M"), (22, "19800101"))
+    warning = only(result, "NIST_NAME_MISSING")
+    assert warning.severity is Severity.WARNING
+    assert warning.record_ids == (result.records[0].record_id,)
+    assert not result.has_errors
+    person = person_of(result)
+    assert person.sex == common_pb2.SEX_MALE
+    assert not person.names
+    assert validate_record(result.records[0]) == []
+
+
+def test_a_type2_with_nothing_but_its_idc_is_still_a_valid_person() -> None:
+    """Nothing but 2.001 and 2.002: the Type-2 record still stands for the subject of the
+    transaction's biometric records, so the person record is valid without a name."""
+    result = decode()
+    assert [d.code for d in result.diagnostics] == ["NIST_NAME_MISSING"]
+    assert validate_record(result.records[0]) == []
 
 
 def test_aliases_follow_the_primary_name_whatever_the_field_order() -> None:
@@ -276,13 +290,20 @@ def test_idc(text: str, idc: int) -> None:
     assert result.records[0].provenance.nist.idc == idc
 
 
-@pytest.mark.parametrize("text", ["100", "A", "", "-1"])
+@pytest.mark.parametrize("text", ["A", "", "-1", "7.5"])
 def test_an_invalid_idc_is_an_error_and_kept(text: str) -> None:
-    result = ADAPTER.decode(type1() + record(2, (2, text), (18, "DOE,JOHN")))
+    result = ADAPTER.decode(type1((2, 0)) + record(2, (2, text), (18, "DOE,JOHN")))
     error = only(result, "NIST_IDC_INVALID")
     assert error.severity is Severity.ERROR
     assert error.record_ids == (result.records[0].record_id,)
     assert kept(result) == [(2, [[text]])]
+
+
+def test_an_idc_above_99_does_not_match_any_cnt_entry() -> None:
+    """CNT lists IDCs 0-99 (Section 8.1.3): a record whose IDC is 100 is not the one listed."""
+    result = ADAPTER.decode(type1((2, 0)) + record(2, (2, "100"), (18, "DOE,JOHN")))
+    assert only(result, "NIST_CNT_MISMATCH").severity is Severity.ERROR
+    assert result.records == ()
 
 
 def test_a_type2_without_idc_is_an_error() -> None:

@@ -129,16 +129,65 @@ def test_bad_len_mismatch() -> None:
 def test_bad_truncated() -> None:
     result = decode("bad_truncated.an2")
     assert diagnostics(result) == [(Severity.ERROR, "NIST_LEN_BEYOND_END", 226)]
-    assert result.clean == ()
+    assert result.records == ()
 
 
 def test_bad_cnt_mismatch() -> None:
     result = decode("bad_cnt_mismatch.an2")
     assert diagnostics(result) == [
-        (Severity.WARNING, "NIST_CNT_MISMATCH", 193),
-        (Severity.WARNING, "NIST_CNT_MISMATCH", 226),
+        (Severity.ERROR, "NIST_CNT_MISMATCH", 193),
+        (Severity.ERROR, "NIST_CNT_MISMATCH", 226),
     ]
-    assert len(result.clean) == 1
+    assert result.records == ()
+
+
+def test_type2_without_name() -> None:
+    result = decode("type2_without_name.an2")
+    assert diagnostics(result) == [
+        (Severity.INFO, "NIST_RECORD_SKIPPED", 206),
+        (Severity.WARNING, "NIST_NAME_MISSING", 165),
+        (Severity.WARNING, "NIST_NAME_MISSING", 375),
+    ]
+    first, second = result.records
+    assert not first.person.names
+    assert (first.person.birth_date.year, first.person.sex) == (1980, common_pb2.SEX_MALE)
+    assert (first.provenance.nist.idc, second.provenance.nist.idc) == (0, 1)
+    assert [validate_record(record) for record in result.records] == [[], []]
+    assert result.clean == result.records
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("bad_type1_no_cnt.an2", [(Severity.ERROR, "NIST_FIELD_MISSING", 0)]),
+        (
+            "bad_type1_no_version.an2",
+            [(Severity.WARNING, "NIST_FIELD_ORDER", 10), (Severity.ERROR, "NIST_FIELD_MISSING", 0)],
+        ),
+        ("bad_type1_cnt_layout.an2", [(Severity.ERROR, "NIST_CNT_INVALID", 21)]),
+        ("bad_type1_cnt_idc.an2", [(Severity.ERROR, "NIST_CNT_INVALID", 21)]),
+        (
+            "bad_type1_second_type1.an2",
+            [(Severity.ERROR, "NIST_CNT_MISMATCH", 202), (Severity.ERROR, "NIST_TAG_INVALID", 202)],
+        ),
+        (
+            "bad_type1_record_type.an2",
+            [
+                (Severity.ERROR, "NIST_RECORD_TYPE", 21),
+                (Severity.ERROR, "NIST_RECORD_TYPE", 208),
+                (Severity.INFO, "NIST_RECORD_SKIPPED", 208),
+            ],
+        ),
+        ("bad_type1_cnt_type99_for_type2.an2", [(Severity.ERROR, "NIST_CNT_MISMATCH", 155)]),
+    ],
+)
+def test_an_invalid_type1_header_gives_errors_and_no_record(
+    name: str, expected: list[tuple[Severity, str, int]]
+) -> None:
+    """Issue 13: transactions with a missing or malformed Type-1 are refused, with locations."""
+    result = decode(name)
+    assert diagnostics(result) == expected
+    assert result.records == ()
 
 
 def test_bad_field_values() -> None:

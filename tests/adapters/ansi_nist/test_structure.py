@@ -7,10 +7,14 @@ records with a 4-byte LEN and no separators), Section 8.1 Field 1.003 CNT.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 
+from adapters import DEFAULT_MAX_PER_CODE
 from adapters.ansi_nist import AnsiNistAdapter
-from adapters.ansi_nist.transaction import read_transaction
+from adapters.ansi_nist.findings import Findings
+from adapters.ansi_nist.transaction import RawRecord, TransactionReader
 from adapters.base import DecodeResult
 from adapters.diagnostics import Diagnostic, Severity
 from tests.adapters.ansi_nist.build import (
@@ -26,6 +30,23 @@ from tests.adapters.ansi_nist.build import (
 )
 
 ADAPTER = AnsiNistAdapter()
+
+
+@dataclass
+class Walk:
+    """What walking a transaction found: its records (Type-1 first) and diagnostics."""
+
+    records: list[RawRecord]
+    reader: TransactionReader
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def read_transaction(payload: bytes) -> Walk:
+    out = ADAPTER.builder(payload)
+    reader = TransactionReader(payload, Findings(out))
+    type1 = reader.read_type1()
+    records = [type1, *reader.read_records(type1)] if type1 is not None else []
+    return Walk(records, reader, out.result().diagnostics)
 
 
 def decode(payload: bytes) -> DecodeResult:
@@ -62,7 +83,7 @@ def test_field_offsets_point_at_each_tag() -> None:
     payload = transaction((18, "DOE,JOHN"), (24, "M"))
     walk = read_transaction(payload)
     type2 = walk.records[1]
-    for field in type2.fields:
+    for field in walk.reader.fields_of(type2):
         tag = f"2.{field.number:03d}:".encode()
         assert payload[field.offset : field.offset + len(tag)] == tag
         assert field.value_offset == field.offset + len(tag)
@@ -119,7 +140,7 @@ def test_len_counts_every_byte_including_the_final_fs() -> None:
         payload.index(FS) + 1,
         len(payload) - walk.records[1].offset,
     ]
-    assert walk.findings.items == []
+    assert walk.diagnostics == ()
 
 
 @pytest.mark.parametrize("delta", [-1, 1, 3, -20])
@@ -137,14 +158,13 @@ def test_a_type2_len_mismatch_is_an_error_at_the_record_and_the_walk_goes_on(del
     assert result.tainted_ids == {result.records[0].record_id}
 
 
-def test_a_type1_len_mismatch_taints_every_person_of_the_transaction() -> None:
+def test_a_type1_len_mismatch_is_an_error_and_no_person_is_built() -> None:
     payload = type1((2, 0), (2, 1), len_delta=2) + record(2, (2, "00"), (18, "DOE,JOHN"))
     payload += record(2, (2, "01"), (18, "ROE,RICHARD"))
     result = decode(payload)
     error = only(result, "NIST_LEN_MISMATCH")
     assert error.location.byte_offset == 0
-    assert set(error.record_ids) == {r.record_id for r in result.records}
-    assert len(result.records) == 2
+    assert result.records == ()
 
 
 @pytest.mark.parametrize("bad_len", [b"12A", b"", b"-5", b" 12", b"1_0", b"9" * 20])
@@ -211,17 +231,17 @@ def test_a_binary_len_shorter_than_its_header_stops_the_walk() -> None:
     result = decode(payload)
     error = only(result, "NIST_LEN_INVALID")
     assert error.location.byte_offset == type4_offset
-    assert error.record_ids == (result.records[0].record_id,)
+    assert result.records == ()
 
 
-def test_a_binary_len_beyond_the_end_stops_the_walk_and_taints_the_transaction() -> None:
+def test_a_binary_len_beyond_the_end_stops_the_walk_and_no_person_is_built() -> None:
     head = type1((2, 0), (4, 1)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     payload = head + binary(1, bytes(100))[:-30]
     result = decode(payload)
     error = only(result, "NIST_LEN_BEYOND_END")
     assert error.severity is Severity.ERROR
     assert error.location.byte_offset == len(head)
-    assert result.tainted_ids == {result.records[0].record_id}
+    assert result.records == ()
 
 
 def test_a_binary_record_cut_inside_its_len_is_truncated() -> None:
@@ -251,7 +271,7 @@ def test_a_tagged_record_whose_len_does_not_end_at_an_fs_is_a_mismatch() -> None
     result = decode(head + type14 + b"\x00")
     error = only(result, "NIST_LEN_MISMATCH")
     assert error.location.byte_offset == len(head)
-    assert result.tainted_ids == {result.records[0].record_id}
+    assert result.records == ()
 
 
 def test_a_tagged_len_beyond_the_end_stops_the_walk() -> None:
@@ -285,55 +305,61 @@ def test_a_payload_not_starting_with_a_type1_len_is_an_error_at_zero(payload: by
     assert result.records == ()
 
 
-def test_a_second_type1_record_stops_the_walk() -> None:
+def test_a_second_type1_record_is_an_error_and_no_person_is_built() -> None:
     payload = type1((2, 0), (1, 0)) + record(2, (2, "00"), (18, "DOE,JOHN")) + type1()
     result = decode(payload)
     assert "NIST_TAG_INVALID" in codes_of(result)
-    assert family_names(result) == ["DOE"]
+    second = next(d for d in result.diagnostics if d.code == "NIST_TAG_INVALID")
+    assert second.location.byte_offset == payload.rindex(b"1.001:")
+    assert "second Type-1" in second.message
+    assert result.records == ()
 
 
 # -- 1.003 CNT -----------------------------------------------------------------------------
 
 
-def test_cnt_listing_a_missing_record_is_a_warning_at_the_end() -> None:
+def test_cnt_listing_a_missing_record_is_an_error_at_the_end() -> None:
     payload = type1((2, 0), (4, 1)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     result = decode(payload)
-    warning = only(result, "NIST_CNT_MISMATCH")
-    assert warning.severity is Severity.WARNING
-    assert warning.location.byte_offset == len(payload)
-    assert not result.has_errors
+    error = only(result, "NIST_CNT_MISMATCH")
+    assert error.severity is Severity.ERROR
+    assert error.location.byte_offset == len(payload)
+    assert result.records == ()
 
 
-def test_cnt_with_another_idc_is_a_warning_naming_the_person() -> None:
+def test_cnt_with_another_idc_is_an_error_at_the_record() -> None:
     payload = type1((2, 5)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     result = decode(payload)
-    warning = only(result, "NIST_CNT_MISMATCH")
-    assert warning.location.byte_offset == payload.index(b"2.001:")
-    assert warning.record_ids == (result.records[0].record_id,)
+    error = only(result, "NIST_CNT_MISMATCH")
+    assert error.location.byte_offset == payload.index(b"2.001:")
+    assert result.records == ()
 
 
-def test_cnt_with_another_record_type_is_a_warning() -> None:
+def test_cnt_with_another_record_type_is_an_error() -> None:
     payload = type1((14, 0)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     result = decode(payload)
     assert "Type-14" in only(result, "NIST_CNT_MISMATCH").message
-    assert family_names(result) == ["DOE"]
+    assert result.records == ()
 
 
 def test_cnt_saying_binary_where_a_tag_stands_lets_the_tag_win() -> None:
+    """The walk goes on by the tag (an ASCII LEN would mean a binary record of 800 MB), and
+    the mismatch is reported."""
     payload = type1((4, 0)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     result = decode(payload)
     assert codes_of(result) == ["NIST_CNT_MISMATCH"]
-    assert family_names(result) == ["DOE"]
+    walk = read_transaction(payload)
+    assert [r.record_type for r in walk.records] == [1, 2]
 
 
-def test_a_record_not_listed_in_cnt_is_a_warning_and_is_read() -> None:
+def test_a_record_not_listed_in_cnt_is_an_error() -> None:
     payload = type1((2, 0)) + record(2, (2, "00"), (18, "DOE,JOHN"))
     extra_offset = len(payload)
     payload += record(2, (2, "01"), (18, "ROE,RICHARD"))
     result = decode(payload)
-    warning = only(result, "NIST_CNT_MISMATCH")
-    assert warning.location.byte_offset == extra_offset
-    assert family_names(result) == ["DOE", "ROE"]
+    error = only(result, "NIST_CNT_MISMATCH")
+    assert error.location.byte_offset == extra_offset
+    assert result.records == ()
 
 
 def test_cnt_count_differing_from_its_list_is_a_warning() -> None:
@@ -342,12 +368,16 @@ def test_cnt_count_differing_from_its_list_is_a_warning() -> None:
     assert only(result, "NIST_CNT_MISMATCH").location.byte_offset == payload.index(b"1.003:")
 
 
-def test_a_malformed_cnt_is_reported_and_tagged_records_are_still_found() -> None:
+def test_a_malformed_cnt_is_an_error_and_tagged_records_are_still_walked() -> None:
     payload = type1((2, 0)).replace(b"1.003:1\x1f1\x1e2\x1f00", b"1.003:1\x1f1\x1e2")
     payload = _fix_len(payload, 0) + record(2, (2, "00"), (18, "DOE,JOHN"))
     result = decode(payload)
-    assert "NIST_CNT_INVALID" in codes_of(result)
-    assert family_names(result) == ["DOE"]
+    error = only(result, "NIST_CNT_INVALID")
+    assert error.severity is Severity.ERROR
+    assert error.location.byte_offset == payload.index(b"1.003:")
+    assert result.records == ()
+    walk = read_transaction(payload)
+    assert [r.record_type for r in walk.records] == [1, 2]
 
 
 def test_without_cnt_a_binary_record_cannot_be_walked() -> None:
@@ -356,7 +386,7 @@ def test_without_cnt_a_binary_record_cannot_be_walked() -> None:
     assert "NIST_FIELD_MISSING" in codes_of(result)
     error = only(result, "NIST_TAG_INVALID")
     assert error.location.byte_offset == payload.index(b"\x00\x00\x00\x13")
-    assert family_names(result) == ["DOE"]
+    assert result.records == ()
 
 
 def test_bytes_after_the_last_listed_record_are_trailing_data() -> None:
@@ -387,7 +417,10 @@ def test_thousands_of_binary_records_are_walked_one_by_one() -> None:
     payload += b"".join(binary(i % 100, b"\x1c", header_size=5) for i in range(1, count))
     result = decode(payload)
     assert family_names(result) == ["DOE"]
-    assert codes_of(result).count("NIST_RECORD_SKIPPED") == count - 1
+    # One info per skipped record, up to the limit per code; the rest are counted.
+    assert codes_of(result).count("NIST_RECORD_SKIPPED") == DEFAULT_MAX_PER_CODE
+    omitted = only(result, "DIAGNOSTICS_OMITTED")
+    assert f"{count - 1 - DEFAULT_MAX_PER_CODE:,} more info" in omitted.message
     assert not result.has_errors
 
 

@@ -6,10 +6,10 @@ import datetime
 
 import pytest
 
+from adapters import DEFAULT_MAX_ERRORS, TOO_MANY_ERRORS
 from adapters.base import DecodeResult
 from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.icao_mrz import IcaoMrzAdapter
-from adapters.icao_mrz.adapter import MAX_ERRORS
 from gateway.validation import validate_record
 from liaison.v1 import common_pb2, person_pb2, record_pb2, travel_document_pb2
 from tests.adapters.icao_mrz.support import (
@@ -509,11 +509,15 @@ def test_messages_carry_no_personal_data() -> None:
 
 
 def test_decoding_stops_after_too_many_errors() -> None:
-    data = b"<\n\n" * (MAX_ERRORS + 50)
+    data = b"<\n\n" * (DEFAULT_MAX_ERRORS + 50)
     result = adapter().decode(data)
-    assert result.count(Severity.ERROR) <= MAX_ERRORS + 2
+    assert result.count(Severity.ERROR) == DEFAULT_MAX_ERRORS + 1
     last: Diagnostic = result.diagnostics[-1]
-    assert last.code == "MRZ_TOO_MANY_ERRORS"
+    assert last.code == TOO_MANY_ERRORS
+    # It stopped where the first error it did not list is.
+    unlimited = adapter().configured(max_errors=10 * DEFAULT_MAX_ERRORS).decode(data)
+    errors = [d for d in unlimited.diagnostics if d.severity is Severity.ERROR]
+    assert last.location == errors[DEFAULT_MAX_ERRORS].location
 
 
 def test_a_huge_line_decodes_to_errors_quickly() -> None:

@@ -80,6 +80,16 @@ EXPECTED = [
         ["X00000001", "X00000002", "X00000003", "X00000004"],
         [("MRZ_DATE_ZERO", 11, 1)],
     ),
+    (
+        "national_variant_bel_prt.mrz",
+        ["593123456711", "154328715ZZ7", "600012345682"],
+        [("MRZ_NATIONAL_VARIANT", 1, 19), ("MRZ_NATIONAL_VARIANT", 5, 19)],
+    ),
+    (
+        "national_variant_errors.mrz",
+        ["D23145890745", "593123456711"],
+        [("MRZ_CHECK_DIGIT", 1, 19), ("MRZ_CHECK_DIGIT", 5, 19)],
+    ),
     ("wrong_line_length.mrz", ["D23145890"], [("MRZ_LINE_LENGTH", 2, 44)]),
 ]
 

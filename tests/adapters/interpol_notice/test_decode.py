@@ -393,10 +393,27 @@ def test_null_empty_and_dash_names_are_absent() -> None:
     ]
 
 
-def test_a_notice_with_no_name_at_all_is_an_error() -> None:
-    result = decode(red(name="-", forename=None))
+@pytest.mark.parametrize(("name", "forename"), [("-", None), (None, None), ("", "-")])
+def test_a_notice_with_no_name_at_all_is_a_warning_and_valid(
+    name: str | None, forename: str | None
+) -> None:
+    """INTERPOL publishes subjects without a known name; the notice identifies them."""
+    result = decode(red(name=name, forename=forename))
     assert codes(result) == [("NOTICE_NAME_MISSING", "/name")]
-    assert result.tainted_ids == {only(result).record_id}
+    (warning,) = result.diagnostics
+    assert warning.severity is Severity.WARNING
+    assert warning.record_ids == (only(result).record_id,)
+    assert result.clean == result.records
+    subject = only(result).notice.subject
+    assert not subject.names
+    assert subject.birth_date.year == 1980
+    assert validate_record(only(result)) == []
+
+
+def test_a_nameless_subject_with_only_a_nationality_is_valid() -> None:
+    result = decode(red(name="-", forename=None, date_of_birth=None))
+    assert codes(result) == [("NOTICE_NAME_MISSING", "/name")]
+    assert validate_record(only(result)) == []
 
 
 # -- country codes -------------------------------------------------------------------------

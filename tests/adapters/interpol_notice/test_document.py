@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.diagnostics import Severity
-from adapters.interpol_notice.document import load_json
+from adapters.interpol_notice.document import DENSITY_CHECKED_BYTES, load_json
+from tests.adapters.interpol_notice.strategies import result_page
 
 
 def test_valid_json_with_a_byte_order_mark_loads() -> None:
@@ -63,9 +64,35 @@ def test_empty_payload_is_invalid_json(payload: bytes) -> None:
 
 
 def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:
-    _, problem = load_json(b"[" * 200_000 + b"]" * 200_000)
+    # Below the size the density check starts at, so that the decoder itself meets the depth.
+    depth = DENSITY_CHECKED_BYTES // 2 - 1
+    _, problem = load_json(b"[" * depth + b"]" * depth)
     assert problem is not None
     assert problem.code == "NOTICE_JSON_DEPTH"
+
+
+def test_a_large_document_denser_than_notices_is_refused_unread() -> None:
+    """Issue 12: ``{}`` after ``{}`` takes 25 times its size once decoded; notices do not."""
+    payload = b'{"_embedded":{"notices":[' + b",".join([b"{}"] * 100_000) + b"]}}"
+    value, problem = load_json(payload)
+    assert value is None
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON_DENSITY"
+    assert problem.location.byte_offset == 0
+
+
+def test_deep_nesting_in_a_large_document_is_refused_by_density() -> None:
+    _, problem = load_json(b"[" * 2_000_000)
+    assert problem is not None
+    assert problem.code == "NOTICE_JSON_DENSITY"
+
+
+def test_a_large_page_of_real_notices_is_not_dense() -> None:
+    page = result_page(400)
+    assert len(page) >= DENSITY_CHECKED_BYTES
+    value, problem = load_json(page)
+    assert problem is None
+    assert len(value["_embedded"]["notices"]) == 400
 
 
 def test_an_integer_too_long_to_convert_is_a_diagnostic() -> None:

@@ -8,14 +8,37 @@ character gives the next service character its literal meaning.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
+from dataclasses import dataclass
 
 import pytest
 from pydifact.exceptions import EDISyntaxError
 from pydifact.parser import Parser
 
-from adapters.paxlst.lexer import Segment, lex
+from adapters.paxlst import lexer as lexer_module
+from adapters.paxlst.lexer import LexProblem, Segment
+from adapters.paxlst.lexer import lex as lex_stream
 from adapters.paxlst.syntax import DEFAULT_CHARACTERS, ServiceCharacters
+
+
+@dataclass
+class Lexed:
+    """Everything ``lex`` yields, split into segments and problems (order kept in ``items``)."""
+
+    items: list[Segment | LexProblem]
+
+    @property
+    def segments(self) -> list[Segment]:
+        return [item for item in self.items if isinstance(item, Segment)]
+
+    @property
+    def problems(self) -> list[LexProblem]:
+        return [item for item in self.items if isinstance(item, LexProblem)]
+
+
+def lex(text: str, start: int, characters: ServiceCharacters) -> Lexed:
+    return Lexed(list(lex_stream(text, start, characters)))
 
 
 def _tags(segments: list[Segment]) -> list[str]:
@@ -167,3 +190,101 @@ def test_pathological_inputs_take_linear_time(text: str) -> None:
     started = time.process_time()
     lex(text, 0, DEFAULT_CHARACTERS)
     assert time.process_time() - started < 20
+
+
+def test_a_run_of_empty_segments_is_one_problem_and_indexes_go_on() -> None:
+    """ISO 9735: a terminator right after another ends an empty segment; each still counts."""
+    text = "UNB+A''''UNH+1'"
+    lexed = lex(text, 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.problems
+    assert (problem.code, problem.offset, problem.segment_index) == (
+        "EDIFACT_EMPTY_SEGMENT",
+        text.index("''") + 1,
+        1,
+    )
+    assert problem.message.startswith("3 empty segments")
+    assert [(s.tag, s.index) for s in lexed.segments] == [("UNB", 0), ("UNH", 4)]
+    assert [type(item).__name__ for item in lexed.items] == ["Segment", "LexProblem", "Segment"]
+
+
+def test_blanks_between_the_terminators_of_a_run_are_skipped_as_pydifact_does() -> None:
+    text = "UNB+A'\n'\r\n' 'UNH+1'"
+    lexed = lex(text, 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.problems
+    assert problem.message.startswith("3 empty segments")
+    assert [(s.tag, s.index, s.offset) for s in lexed.segments] == [
+        ("UNB", 0, 0),
+        ("UNH", 4, text.index("UNH")),
+    ]
+
+
+def test_a_run_at_the_start_counts_every_terminator() -> None:
+    lexed = lex("'''UNB+A'", 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.problems
+    assert (problem.offset, problem.segment_index) == (0, 0)
+    assert problem.message.startswith("3 empty segments")
+    assert [(s.tag, s.index) for s in lexed.segments] == [("UNB", 3)]
+
+
+def test_a_single_empty_segment_reads_as_before() -> None:
+    lexed = lex("UNB+A''UNH+1'", 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.problems
+    assert problem.message.startswith("an empty segment")
+    assert [(s.tag, s.index) for s in lexed.segments] == [("UNB", 0), ("UNH", 2)]
+
+
+def test_a_released_terminator_does_not_start_a_run() -> None:
+    """``?'`` is data: ``D?''`` ends NAD with the value D' and is followed by no empty segment;
+    ``D?'''`` is followed by one."""
+    lexed = lex("NAD+FL+++D?''UNH+1'", 0, DEFAULT_CHARACTERS)
+    assert lexed.problems == []
+    assert lexed.segments[0].value(3) == "D'"
+    lexed = lex("NAD+FL+++D?'''UNH+1'", 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.problems
+    assert problem.message.startswith("an empty segment")
+    assert [(s.tag, s.index) for s in lexed.segments] == [("NAD", 0), ("UNH", 2)]
+
+
+def test_megabytes_of_terminators_are_one_problem() -> None:
+    """Issue 12: 2 MiB of ``'`` gave two million diagnostics; it is one problem."""
+    lexed = lex("'" * (2 * 1024 * 1024), 0, DEFAULT_CHARACTERS)
+    (problem,) = lexed.items
+    assert isinstance(problem, LexProblem)
+    assert problem.message.startswith(f"{2 * 1024 * 1024:,} empty segments")
+
+
+def test_lexing_is_a_stream() -> None:
+    """Segments come one at a time: a reader that stops early has not lexed the rest."""
+    stream = lex_stream("UNB+A'" + "NAD+FL'" * 100_000, 0, DEFAULT_CHARACTERS)
+    first = next(stream)
+    assert isinstance(first, Segment)
+    assert first.tag == "UNB"
+
+
+def test_the_search_for_empty_runs_is_not_repeated_after_each_resynchronisation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each search scans to the end of the text: repeating it after every syntax error made a
+    payload of errors quadratic (4 MiB: 4 s, now 0.1 s). A search that found nothing is not
+    made again from further on."""
+    searches: list[int] = []
+    original = re.Pattern.search
+
+    class Counting:
+        def __init__(self, pattern: re.Pattern[str]) -> None:
+            self.pattern = pattern
+
+        def search(self, text: str, position: int, end: int) -> re.Match[str] | None:
+            searches.append(position)
+            return original(self.pattern, text, position, end)
+
+    real_init = lexer_module._Lexer.__init__
+
+    def init(self: lexer_module._Lexer, text: str, characters: ServiceCharacters) -> None:
+        real_init(self, text, characters)
+        self.empty_runs = Counting(self.empty_runs)  # type: ignore[assignment]
+
+    monkeypatch.setattr(lexer_module._Lexer, "__init__", init)
+    lexed = lex("NAD+FL+++DOE?\n'" * 500, 0, DEFAULT_CHARACTERS)
+    assert [p.code for p in lexed.problems] == ["EDIFACT_SYNTAX"] * 500
+    assert len(searches) == 1

@@ -15,6 +15,7 @@ from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.testing import adapter_test_class, identity, plugin
 from adapters.testing.compare import records_difference
 from adapters.testing.golden import golden_mismatch, write_golden
+from adapters.testing.hostile import hostile_builders
 from adapters.testing.invariants import provenance_problems, result_problems
 from adapters.testing.mutations import (
     DeleteBytes,
@@ -23,7 +24,6 @@ from adapters.testing.mutations import (
     InsertInvalidUtf8,
     Truncate,
     apply_all,
-    huge_payloads,
 )
 from adapters.testing.samples import GoldenSample, find_golden_samples, samples_directory_problems
 from tests.adapters.testing.toy import (
@@ -40,12 +40,17 @@ PAYLOAD = b"2019|Ivory carvings\n2020|Live parrots\n"
 
 def test_public_names() -> None:
     assert set(adapters.testing.__all__) == {
+        "DEFAULT_COST_PAYLOAD_BYTES",
         "DEFAULT_HUGE_PAYLOAD_BYTES",
         "DEFAULT_MAX_EXAMPLES",
+        "LINEAR_COST_RATIO",
+        "MEMORY_BOUND",
         "ConformanceTests",
         "GoldenSample",
+        "PayloadBuilder",
         "adapter_test_class",
         "find_golden_samples",
+        "hostile_builders",
         "mutation_lists",
     }
     assert all(hasattr(adapters.testing, name) for name in adapters.testing.__all__)
@@ -309,15 +314,46 @@ def test_mutations_of_an_empty_payload() -> None:
     assert apply_all(empty, b"") == b"x"
 
 
-def test_huge_payloads() -> None:
-    payloads = huge_payloads(PAYLOAD, 1000)
-    assert {kind: len(p) for kind, p in payloads.items()} == {
-        "repeated-sample": 200,
-        "one-byte-run": 1000,
-    }
-    assert payloads["repeated-sample"].startswith(PAYLOAD + PAYLOAD)
-    assert payloads["one-byte-run"] == b"2" * 1000
-    assert huge_payloads(b"", 3)["one-byte-run"] == b"AAA"
+def test_hostile_builders_from_samples() -> None:
+    builders = hostile_builders([PAYLOAD, b"1999|x"], [b"bad|"])
+    assert sorted(builders) == [
+        "byte-run-0x7c",
+        "nested-objects",
+        "one-byte-run",
+        "open-brackets",
+        "repeated-error-samples",
+        "repeated-sample",
+    ]
+    assert {kind: len(build(1000)) for kind, build in builders.items()} == dict.fromkeys(
+        builders, 1000
+    )
+    assert builders["repeated-sample"](100).startswith(PAYLOAD + PAYLOAD)
+    assert builders["one-byte-run"](5) == b"22222"
+    assert builders["byte-run-0x7c"](3) == b"|||"
+    assert builders["open-brackets"](3) == b"[[["
+    assert builders["nested-objects"](12) == b'{"a":{"a":{"'
+    assert builders["repeated-error-samples"](8) == b"bad|bad|"
+
+
+def test_hostile_separators_are_the_most_frequent_punctuation() -> None:
+    """Letters, digits and blanks are never separators; ties go to the lower byte value."""
+    builders = hostile_builders([b"A+B+C:D'E'F'\n\n\n\n?"])
+    assert sorted(k for k in builders if k.startswith("byte-run")) == [
+        "byte-run-0x27",
+        "byte-run-0x2b",
+        "byte-run-0x3a",
+    ]
+
+
+def test_hostile_builders_of_the_integrator_are_added_and_may_replace() -> None:
+    def manifest(size: int) -> bytes:
+        return b"M" * size
+
+    builders = hostile_builders([], extra={"large-manifest": manifest, "open-brackets": manifest})
+    assert builders["large-manifest"] is manifest
+    assert builders["open-brackets"] is manifest
+    assert builders["one-byte-run"](2) == b"AA"
+    assert "repeated-error-samples" not in builders
 
 
 # The factory and the report

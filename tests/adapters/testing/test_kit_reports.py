@@ -14,6 +14,20 @@ pytest_plugins = ["pytester"]
 
 SAMPLES = Path(__file__).parent / "samples"
 
+HOSTILE_KINDS = (
+    "byte-run-0x7c",
+    "byte-run-0xff",
+    "nested-objects",
+    "one-byte-run",
+    "open-brackets",
+    "repeated-error-samples",
+    "repeated-sample",
+)
+"""The toy samples' hostile kinds (``adapters.testing.hostile``)."""
+
+PASSED = 22 + 2 * len(HOSTILE_KINDS)
+"""The kit's tests a conforming toy passes (registration is skipped: it is not installed)."""
+
 _HEADER = """
 from pathlib import Path
 from collections.abc import Sequence
@@ -43,6 +57,8 @@ def _run(
     """Run the kit's one line for ``adapter`` (defined in ``body``) on a copy of the samples."""
     shutil.copytree(SAMPLES, pytester.path / "samples")
     pytester.makeini(_INI)
+    if "cost_payload_bytes" not in options:
+        options = f", cost_payload_bytes=20_000{options}"
     one_line = (
         f"TestIt = adapter_test_class({adapter}, samples=SAMPLES, max_examples=10, "
         f"huge_payload_bytes=50_000{options})\n"
@@ -63,7 +79,7 @@ def _failed(result: pytest.RunResult) -> set[str]:
 
 def test_conforming_adapter_passes(pytester: pytest.Pytester) -> None:
     result = _run(pytester, "ToyAdapter")
-    result.assert_outcomes(passed=23, skipped=1)
+    result.assert_outcomes(passed=PASSED, skipped=1)
     result.stdout.fnmatch_lines(["*liaison adapter throughput*", "toy-seizures *records/s*"])
 
 
@@ -93,13 +109,13 @@ def test_update_golden_rewrites_expected_files(pytester: pytest.Pytester) -> Non
         version = "1.0.1"
     """
     result = _run(pytester, "Renamed", body, "--liaison-update-golden")
-    result.assert_outcomes(passed=23, skipped=1)
+    result.assert_outcomes(passed=PASSED, skipped=1)
     result.stdout.fnmatch_lines(["*golden files rewritten*", "*three-seizures.expected.json"])
     rewritten = (pytester.path / "samples" / "three-seizures.expected.json").read_text()
     assert '"adapterVersion": "1.0.1"' in rewritten
     assert "1.0.1" not in (SAMPLES / "three-seizures.expected.json").read_text()
     again = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
-    again.assert_outcomes(passed=23, skipped=1)
+    again.assert_outcomes(passed=PASSED, skipped=1)
 
 
 def test_an_exception_escaping_decode_fails_the_robustness_tests(pytester: pytest.Pytester) -> None:
@@ -117,8 +133,8 @@ def test_an_exception_escaping_decode_fails_the_robustness_tests(pytester: pytes
     assert _failed(result) == {
         *(f"test_mutated_sample_never_raises[{name}]" for name in samples),
         "test_random_bytes_never_raise",
-        "test_huge_payload[repeated-sample]",
-        "test_huge_payload[one-byte-run]",
+        *(f"test_huge_payload[{kind}]" for kind in HOSTILE_KINDS),
+        *(f"test_cost_is_linear[{kind}]" for kind in HOSTILE_KINDS),
     }
     # hypothesis names the mutations that broke the decoder, readably.
     result.stdout.fnmatch_lines(["*mutations=[*(*"])
@@ -192,3 +208,64 @@ def test_an_encoder_that_loses_data_fails_the_round_trips(pytester: pytest.Pytes
             '+*"commodityDescription": "Ivor",',
         ]
     )
+
+
+def test_an_adapter_ignoring_the_limits_fails_the_limit_tests(pytester: pytest.Pytester) -> None:
+    """An adapter that builds its result without the builder lists every error: refused."""
+    body = """
+    from adapters.diagnostics import Diagnostic, Location, Severity
+
+    class Talkative(ToyAdapter):
+        def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+            result = super().decode(payload, source_reference=source_reference)
+            noise = tuple(
+                Diagnostic(Severity.ERROR, "TOY_NOISE", "noise", Location(line=number))
+                for number in range(1, payload.count(b"\\n") + 2)
+            )
+            return DecodeResult(result.records, result.diagnostics + noise)
+    """
+    result = _run(pytester, "Talkative", body, "-k", "huge_payload or error_limit")
+    failed = _failed(result)
+    assert "test_error_limit_on_samples" in failed
+    assert "test_huge_payload[repeated-sample]" in failed
+    result.stdout.fnmatch_lines(["*error diagnostics: decoding must stop after 1,000*"])
+
+
+def test_a_quadratic_decoder_fails_the_cost_test(pytester: pytest.Pytester) -> None:
+    body = """
+    class Quadratic(ToyAdapter):
+        def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+            # Counts the lines before each line end by hand: the classic quadratic locator.
+            offset = payload.find(b"\\n")
+            while offset >= 0:
+                line = 1
+                for byte in payload[:offset]:
+                    if byte == 10:
+                        line += 1
+                offset = payload.find(b"\\n", offset + 1)
+            return super().decode(payload, source_reference=source_reference)
+    """
+    result = _run(
+        pytester,
+        "Quadratic",
+        body,
+        "-k",
+        "test_cost_is_linear and repeated-sample",
+        options=", cost_payload_bytes=5_000",
+    )
+    assert _failed(result) == {"test_cost_is_linear[repeated-sample]"}
+    result.stdout.fnmatch_lines(["*decoding grows faster than the payload: 4.0x the bytes took*"])
+
+
+def test_a_memory_hungry_decoder_fails_the_cost_test(pytester: pytest.Pytester) -> None:
+    body = """
+    class Hungry(ToyAdapter):
+        def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+            pairs = [payload[i : i + 2] for i in range(len(payload))]  # 40 bytes per byte
+            result = super().decode(payload, source_reference=source_reference)
+            del pairs
+            return result
+    """
+    result = _run(pytester, "Hungry", body, "-k", "test_cost_is_linear and one-byte-run")
+    assert _failed(result) == {"test_cost_is_linear[one-byte-run]"}
+    result.stdout.fnmatch_lines(["*allocated * bytes at its peak, *x the payload (at most 20x)*"])

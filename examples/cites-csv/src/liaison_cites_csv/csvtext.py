@@ -3,7 +3,10 @@
 The standard library's ``csv`` module reports where a row ends, not where each field starts, and
 a diagnostic must point at the field. This reader is linear in the size of the text: a line
 without quotes is split on commas, a line with quotes is read field by field (one regular
-expression match each), and a malformed row is skipped to the next line break.
+expression match each, its repetition possessive so that the engine keeps no backtracking state
+per character), and a malformed row is skipped to the next line break. Its memory is bounded too:
+a row keeps at most ``max_fields + 1`` fields (the first extra one locates the error) and counts
+the others, so a megabyte of commas is one row of a million fields, not a million objects.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import NamedTuple
 
 __all__ = ["Field", "Row", "SyntaxProblem", "format_row", "read_rows"]
 
-_QUOTED = re.compile(r'"((?:[^"]|"")*)"')
+_QUOTED = re.compile(r'"((?:[^"]|"")*+)"')
 _PLAIN = re.compile(r'[^,"\r\n]*')
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -35,6 +38,12 @@ class Row:
 
     fields: tuple[Field, ...]
     end_column: int
+    count: int | None = None
+    """How many fields the row has, when more than ``fields`` holds (see ``read_rows``)."""
+
+    @property
+    def field_count(self) -> int:
+        return len(self.fields) if self.count is None else self.count
 
     @property
     def line(self) -> int:
@@ -105,28 +114,34 @@ def _read_field(cursor: _Cursor) -> Field | SyntaxProblem:
     return Field(plain.group(), line, column)
 
 
-def _split_plain_line(cursor: _Cursor, line_end: int) -> Row:
+def _split_plain_line(cursor: _Cursor, line_end: int, max_fields: int | None) -> Row:
     """The row of a line without quotes: its fields are what lies between the commas."""
-    line, column = cursor.line, 1
+    line, column, text = cursor.line, 1, cursor.text
+    count = text.count(",", cursor.position, line_end) + 1
+    # Beyond max_fields + 1 the rest of the line is one part: only its start is needed.
+    splits = -1 if max_fields is None else max_fields
     fields = []
-    for part in cursor.text[cursor.position : line_end].split(","):
+    for part in text[cursor.position : line_end].split(",", splits):
         fields.append(Field(part, line, column))
         column += len(part) + 1
     cursor.position = line_end
-    return Row(tuple(fields), column - 1)
+    return Row(tuple(fields), column - 1, None if count == len(fields) else count)
 
 
-def _read_quoted_row(cursor: _Cursor) -> Row | SyntaxProblem:
+def _read_quoted_row(cursor: _Cursor, max_fields: int | None) -> Row | SyntaxProblem:
     """The row at the cursor, field by field; it may span lines inside quoted fields."""
     text, end = cursor.text, len(cursor.text)
     fields: list[Field] = []
+    count = 0
     while True:
         item = _read_field(cursor)
         if isinstance(item, SyntaxProblem):
             return item
-        fields.append(item)
+        count += 1
+        if max_fields is None or count <= max_fields + 1:
+            fields.append(item)
         if cursor.position >= end or text[cursor.position] in "\r\n":
-            return Row(tuple(fields), cursor.column)
+            return Row(tuple(fields), cursor.column, None if count == len(fields) else count)
         if text[cursor.position] != ",":
             return SyntaxProblem(
                 cursor.line,
@@ -137,17 +152,21 @@ def _read_quoted_row(cursor: _Cursor) -> Row | SyntaxProblem:
         cursor.position += 1
 
 
-def read_rows(text: str) -> Iterator[Row | SyntaxProblem]:
-    """The rows of ``text`` in order, and a problem for each row that is not CSV."""
+def read_rows(text: str, max_fields: int | None = None) -> Iterator[Row | SyntaxProblem]:
+    """The rows of ``text`` in order, and a problem for each row that is not CSV.
+
+    With ``max_fields``, a row keeps its first ``max_fields + 1`` fields and counts the rest
+    (``Row.field_count``): enough to say that it has too many, and where the first extra is.
+    """
     cursor = _Cursor(text)
     end = len(text)
     while cursor.position < end:
         found = _LINE_BREAK.search(text, cursor.position)
         line_end = end if found is None else found.start()
         if text.find('"', cursor.position, line_end) < 0:
-            yield _split_plain_line(cursor, line_end)
+            yield _split_plain_line(cursor, line_end, max_fields)
         else:
-            item = _read_quoted_row(cursor)
+            item = _read_quoted_row(cursor, max_fields)
             yield item
             if isinstance(item, SyntaxProblem):
                 cursor.skip_line()

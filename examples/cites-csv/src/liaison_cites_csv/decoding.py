@@ -69,7 +69,7 @@ def decode_payload(out: DecodeBuilder, payload: bytes) -> None:
     text = payload.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     # Checked field by field only when the text holds a byte that was not UTF-8 at all.
     check_encoding = _NOT_UTF8.search(text) is not None
-    rows = read_rows(text)
+    rows = read_rows(text, max_fields=len(COLUMNS))
     header = next(rows, None)
     if not _header_is_valid(out, header):
         return
@@ -80,7 +80,7 @@ def decode_payload(out: DecodeBuilder, payload: bytes) -> None:
             out.error("CITES_CSV_SYNTAX", item.message, Location(item.line, item.column))
         elif item.is_blank:
             continue
-        elif len(item.fields) != len(COLUMNS):
+        elif item.field_count != len(COLUMNS):
             _wrong_column_count(out, item)
         elif check_encoding and (bad := _first_not_utf8(item)) is not None:
             out.error(
@@ -114,6 +114,7 @@ def _header_is_valid(out: DecodeBuilder, header: Row | SyntaxProblem | None) -> 
         )
         return False
     names = [cell.text.strip() for cell in header.fields]
+    given = header.field_count
     for index, name in enumerate(COLUMNS):
         if index >= len(names):
             where = Location(header.line, header.end_column)
@@ -124,11 +125,9 @@ def _header_is_valid(out: DecodeBuilder, header: Row | SyntaxProblem | None) -> 
             message = f"header column {index + 1} must be {name!r} (a comparative tabulation)"
             out.error("CITES_HEADER", message, Location(cell.line, cell.column))
             return False
-    if len(names) > len(COLUMNS):
+    if given > len(COLUMNS):
         cell = header.fields[len(COLUMNS)]
-        message = (
-            f"the header has {len(names)} columns; a comparative tabulation has {len(COLUMNS)}"
-        )
+        message = f"the header has {given} columns; a comparative tabulation has {len(COLUMNS)}"
         out.error("CITES_HEADER", message, Location(cell.line, cell.column))
         return False
     return True
@@ -136,12 +135,12 @@ def _header_is_valid(out: DecodeBuilder, header: Row | SyntaxProblem | None) -> 
 
 def _wrong_column_count(out: DecodeBuilder, row: Row) -> None:
     # Point at the first extra field, or at the end of a short row.
-    if len(row.fields) > len(COLUMNS):
+    if row.field_count > len(COLUMNS):
         extra = row.fields[len(COLUMNS)]
         where = Location(extra.line, extra.column)
     else:
         where = Location(row.fields[-1].line, row.end_column)
-    message = f"the row has {len(row.fields)} columns; a comparative tabulation has {len(COLUMNS)}"
+    message = f"the row has {row.field_count} columns; a comparative tabulation has {len(COLUMNS)}"
     out.error("CITES_COLUMN_COUNT", message, where)
 
 
