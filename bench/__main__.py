@@ -29,7 +29,7 @@ from typing import Any
 from bench.adapter_inputs import InputError
 from bench.adapters import AdapterBench, describe_run, summarize_adapters
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
-from bench.records import RecordEncoder, new_run_tag
+from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
 from bench.servers import (
     REPO_ROOT,
@@ -38,10 +38,11 @@ from bench.servers import (
     kill_leftovers,
     running_server,
 )
+from bench.signing import sign_and_verify_costs
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
-SCENARIOS = ("submit", "stream", "memory", "telemetry", "adapters")
+SCENARIOS = ("submit", "stream", "memory", "signing", "telemetry", "adapters")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -154,7 +155,7 @@ def _say(message: str) -> None:
 
 
 def _describe(scenario: str, result: dict[str, Any]) -> str:
-    if scenario in ("submit", "telemetry"):
+    if scenario in ("submit", "telemetry", "signing"):
         text = (
             f"{result['calls_per_s']:,.0f} calls/s, p50 {result['p50_ms']:.1f} ms, "
             f"p99 {result['p99_ms']:.1f} ms"
@@ -187,7 +188,7 @@ async def _measure(
     *,
     baseline: bool,
 ) -> dict[str, Any]:
-    if scenario in ("submit", "telemetry"):
+    if scenario in ("submit", "telemetry", "signing"):
         submit = await measure_submit(
             server,
             encoder,
@@ -243,7 +244,13 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         plan, round_number, Path(scratch), encoder, numbers, runs
                     )
                     continue
-                for role, kind in roles:
+                # The signing scenario measures the gateway against itself, signing every version.
+                scenario_roles = (
+                    (("baseline", "gateway"), ("target", "gateway-signed"))
+                    if scenario == "signing"
+                    else roles
+                )
+                for role, kind in scenario_roles:
                     async with running_server(kind, scratch=Path(scratch)) as server:
                         result = await _measure(
                             scenario, plan, server, encoder, numbers, baseline=role == "baseline"
@@ -390,6 +397,23 @@ def _report(
     if adapter_rows:
         print(format_table(adapter_rows, "baseline", "adapter"))
         print()
+    if "signing" in plan.scenarios:
+        with tempfile.TemporaryDirectory() as keys:
+            sign_us, verify_us = sign_and_verify_costs(Path(keys), BENCH_CENTRE)
+        per_call = [
+            1e6 / run["calls_per_s"]
+            for run in runs
+            if run["scenario"] == "signing" and run["role"] == "baseline" and run["calls_per_s"]
+        ]
+        share = (
+            f"; one unsigned Submit takes {min(per_call):.0f} µs of wall time" if per_call else ""
+        )
+        document["signing_micro"] = {"sign_us": sign_us, "verify_us": verify_us}
+        output.write_text(json.dumps(_clean(document), indent=2) + "\n", encoding="utf-8")
+        print(
+            f"signing: {sign_us:.0f} µs to sign a version, {verify_us:.0f} µs to verify one "
+            f"(in process, one core){share}. Signing ratio = signed / unsigned gateway."
+        )
     print(
         f"{plan.rounds} round(s) on {machine['nproc']} CPU(s), 1-minute load average "
         f"{load_before[0]:.2f} -> {load_after[0]:.2f}. Medians over rounds; "

@@ -40,9 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.official_gateway")
     parser.add_argument("--listen", required=True)
     parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--centre-id", default="LOCAL")
     args = parser.parse_args(argv)
     config = CentreConfig(
-        server=ServerConfig(listen=args.listen), storage=StorageConfig(path=args.db)
+        centre_id=args.centre_id,
+        server=ServerConfig(listen=args.listen),
+        storage=StorageConfig(path=args.db),
     )
     telemetry = _OfficialTelemetry.from_settings(
         resolve_settings(config.telemetry, os.environ), config.centre_id

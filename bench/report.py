@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "FLAT_GROWTH_FRACTION",
     "FLAT_MIN_STREAM_RECORDS",
+    "SIGNING_GOAL",
     "STREAM_GOAL",
     "SUBMIT_GOAL",
     "Row",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 SUBMIT_GOAL = 0.60
+SIGNING_GOAL = 0.90
+"""Submit calls/s of a gateway signing every version, as a fraction of the same unsigned."""
 """Gateway Submit calls/s must be at least this fraction of the echo baseline's."""
 STREAM_GOAL = 0.50
 """Gateway SubmitStream records/s must be at least this fraction of the echo baseline's."""
@@ -246,6 +249,10 @@ def summarize(runs: Sequence[Run]) -> list[Row]:
     baseline, target = _by_role(runs, "stream")
     if baseline and target:
         rows += _stream_rows(baseline, target)
+    baseline, target = _by_role(runs, "signing")
+    if baseline and target:
+        rows.append(_goal_row("signing", "calls/s", "calls_per_s", SIGNING_GOAL, baseline, target))
+        rows += [_row("signing", m, _field(f), baseline, target) for m, f in _SUBMIT_DETAILS]
     baseline, target = _by_role(runs, "memory")
     if baseline and target:
         rows.append(_row("memory", "RSS start MiB", _field("start_mib"), baseline, target))

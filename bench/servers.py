@@ -21,6 +21,9 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.records import BENCH_CENTRE
+from bench.signing import write_signing_config
+
 __all__ = [
     "REPO_ROOT",
     "ServerFailedError",
@@ -55,11 +58,16 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
-        serve = [sys.executable, "-m", "gateway.cli", "serve"]
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--centre-id", BENCH_CENTRE]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-signed":
+        # The same gateway signing every version it stores (the signing scenario).
+        config = write_signing_config(workdir, BENCH_CENTRE)
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     if kind == "official":
         # The gateway with the official OpenTelemetry gRPC interceptor (telemetry scenario).
-        serve = [sys.executable, "-m", "bench.official_gateway"]
+        serve = [sys.executable, "-m", "bench.official_gateway", "--centre-id", BENCH_CENTRE]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     raise ValueError(f"unknown server kind {kind!r}")
 
