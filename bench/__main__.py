@@ -41,7 +41,7 @@ from bench.servers import (
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
-SCENARIOS = ("submit", "stream", "memory", "telemetry", "adapters")
+SCENARIOS = ("submit", "stream", "memory", "telemetry", "adapters", "screening")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -64,6 +64,11 @@ class Plan:
     memory_stream_records: int
     official: bool = False
     """Telemetry scenario: also measure the official OpenTelemetry gRPC interceptor."""
+
+
+def plan_output_dir() -> Path:
+    """Where scenario-specific result files go (beside the main JSON document)."""
+    return DEFAULT_OUTPUT.parent
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -231,6 +236,14 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as scratch:
         for round_number in range(1, plan.rounds + 1):
             for scenario in plan.scenarios:
+                if scenario == "screening":
+                    # In process, once: quality on the evaluation set (with nomenklatura beside
+                    # it) and speed at 1M notices + 10M documents (bench/screening/run.py).
+                    if round_number == 1:
+                        from bench.screening.run import run as run_screening
+
+                        run_screening(plan_output_dir() / "screening.json")
+                    continue
                 if scenario == "adapters":
                     # In process, no server: the adapters' decode and encode against the raw
                     # tokenizing of the same payloads (bench/adapters.py).
