@@ -126,7 +126,7 @@ class _Generator:
         record.provenance.originating_centre = self.rng.choice(_CENTRES)
         record.handling.code = record_pb2.HANDLING_CODE_H1
         notice = record.notice
-        notice.notice_type = 1
+        notice.notice_type = 1  # type: ignore[arg-type, assignment, unused-ignore]
         subject = notice.subject
         if names is None:
             names = [self.notice_name(person)]
@@ -137,7 +137,9 @@ class _Generator:
         subject.nationalities.add(code=person.nationality)
         if passport:
             subject.identifiers.add(
-                scheme="PASSPORT", value=passport[0], issuer=common_pb2.CountryCode(code=passport[1])
+                scheme="PASSPORT",
+                value=passport[0],
+                issuer=common_pb2.CountryCode(code=passport[1]),
             )
         self.out.entries.append(record)
         return record
@@ -222,7 +224,19 @@ class _Generator:
 
 def _mrz(text: str) -> str:
     """Capitals, diacritics as ICAO writes them (Ä → AE ...), apostrophes dropped."""
-    special = str.maketrans({"Ä": "AE", "Ö": "OE", "Ü": "UE", "Å": "AA", "Ø": "OE", "ß": "SS", "Ł": "L", "Đ": "D", "Æ": "AE"})
+    special = str.maketrans(
+        {
+            "Ä": "AE",
+            "Ö": "OE",
+            "Ü": "UE",
+            "Å": "AA",
+            "Ø": "OE",
+            "ß": "SS",
+            "Ł": "L",
+            "Đ": "D",
+            "Æ": "AE",
+        }
+    )
     upper = text.upper().translate(special)
     return _ascii(upper).replace("'", "")
 
@@ -239,7 +253,7 @@ def _ascii(text: str) -> str:
 
 
 def _typo(rng: random.Random, word: str) -> str:
-    letters = [c for c in word]
+    letters = list(word)
     positions = [i for i, c in enumerate(letters) if c.isalpha()]
     if len(positions) < 3:
         return word
@@ -258,7 +272,9 @@ def _typo(rng: random.Random, word: str) -> str:
     return "".join(letters)
 
 
-def generate(seed: int, *, per_category: int = 40, background: int = 1500, filler: int = 3000) -> EvaluationSet:
+def generate(
+    seed: int, *, per_category: int = 40, background: int = 1500, filler: int = 3000
+) -> EvaluationSet:
     """The evaluation set for ``seed``.
 
     Args:
@@ -287,7 +303,7 @@ def generate(seed: int, *, per_category: int = 40, background: int = 1500, fille
         p = g.person(rng.choice([c for c in CULTURES if c.script == "Arab-sounds"]))
         notice_scheme, travel_scheme = rng.sample(sorted(ARABIC_SCHEMES), 2)
         family, given = g.latin(p, notice_scheme)
-        n = g.notice(p, names=[common_pb2.Name(type=1, family=family, given=given)])
+        n = g.notice(p, names=[common_pb2.Name(type=1, family=family, given=given)])  # type: ignore[arg-type, assignment, unused-ignore]
         family, given = g.latin(p, travel_scheme)
         g.traveller("transliteration_arabic", family, given, p, truth=[n])
 
@@ -372,7 +388,14 @@ def generate(seed: int, *, per_category: int = 40, background: int = 1500, fille
         entry = g.sltd(holder, number, holder.nationality)
         p = g.person()
         family, given = g.latin(p)
-        g.traveller("stolen_passport_impostor", family, given, p, passport=(number, holder.nationality), truth=[entry])
+        g.traveller(
+            "stolen_passport_impostor",
+            family,
+            given,
+            p,
+            passport=(number, holder.nationality),
+            truth=[entry],
+        )
 
     def ocr() -> None:
         p = g.person()
@@ -384,14 +407,32 @@ def generate(seed: int, *, per_category: int = 40, background: int = 1500, fille
         i = rng.choice(positions)
         misread = number[:i] + _OCR[number[i]] + number[i + 1 :]
         family, given = g.latin(p)
-        g.traveller("ocr_document_number", family, given, p, passport=(misread, p.nationality), truth=[entry])
+        g.traveller(
+            "ocr_document_number",
+            family,
+            given,
+            p,
+            passport=(misread, p.nationality),
+            truth=[entry],
+        )
 
     def nameless() -> None:
         p = g.person()
         number = g.passport_number()
-        n = g.notice(p, names=[common_pb2.Name(type=1, family="-", given="-")], passport=(number, p.nationality))
+        n = g.notice(
+            p,
+            names=[common_pb2.Name(type=1, family="-", given="-")],  # type: ignore[arg-type, assignment, unused-ignore]
+            passport=(number, p.nationality),
+        )
         family, given = g.latin(p)
-        g.traveller("nameless_notice_document", family, given, p, passport=(number, p.nationality), truth=[n])
+        g.traveller(
+            "nameless_notice_document",
+            family,
+            given,
+            p,
+            passport=(number, p.nationality),
+            truth=[n],
+        )
 
     def common_name() -> None:
         culture = rng.choice(CULTURES)
@@ -399,7 +440,9 @@ def generate(seed: int, *, per_category: int = 40, background: int = 1500, fille
         p.family, p.given = culture.families[0], (culture.male if p.sex == 2 else culture.female)[0]
         g.notice(p)
         other = g.person(culture, p.sex)
-        other.nationality = rng.choice([c.nationality for c in CULTURES if c.nationality != p.nationality])
+        other.nationality = rng.choice(
+            [c.nationality for c in CULTURES if c.nationality != p.nationality]
+        )
         family, given = g.latin(p)
         g.traveller("common_name", family, given, other, nationality=other.nationality)
 
@@ -467,6 +510,8 @@ def generate(seed: int, *, per_category: int = 40, background: int = 1500, fille
         g.sltd(holder, g.passport_number(), holder.nationality, status=rng.choice((2, 3, 4, 5)))
     for _ in range(background):
         p = g.person()
-        family, given = g.latin(p, rng.choice(["icao", "bgn"]) if p.culture.script == "Cyrl" else None)
+        family, given = g.latin(
+            p, rng.choice(["icao", "bgn"]) if p.culture.script == "Cyrl" else None
+        )
         g.traveller("background", family, given, p)
     return g.out

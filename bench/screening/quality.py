@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bench.screening.evaluation import CATEGORIES, DECOYS, EvaluationSet
 from gateway.screening import (
@@ -46,7 +47,9 @@ def _all_lists() -> list[ListDefinition]:
 def liaison_scores(data: EvaluationSet) -> tuple[dict[Pair, tuple[str, float]], float]:
     """(pair -> (list, best score)) over every candidate Liaison scores, and seconds spent."""
     lists = _all_lists()
-    entries = [e for record in data.entries for e in entries_from_record(record, record.version, lists)]
+    entries = [
+        e for record in data.entries for e in entries_from_record(record, record.version, lists)
+    ]
     index = ScreeningIndex.build(entries)
     screener = Screener(index, lists)
     records = [record for traveller in data.travellers for record in traveller]
@@ -68,9 +71,6 @@ def quality(
 ) -> Quality:
     """Recall (HIT or REVIEW) and false HITs at ``thresholds`` (list -> (hit, review))."""
     found: dict[str, list[bool]] = defaultdict(list)
-    list_of: dict[str, str] = {}
-    for (person, entry), (name, _) in scores.items():
-        list_of[entry] = name
     for person, entry in sorted(data.truth):
         name, score = scores.get((person, entry), ("", 0.0))
         review = thresholds.get(name, (1.0, 1.0))[1] if name else 1.0
@@ -92,9 +92,7 @@ def quality(
         recall_by_category={c: sum(found[c]) / len(found[c]) for c in CATEGORIES if found[c]},
         false_hits=false_hits,
         false_hits_per_100=100.0 * false_hits / travellers,
-        reviews_on_decoys={
-            d: sum(r for _, r in decoy_entries[d]) / per_decoy for d in DECOYS
-        },
+        reviews_on_decoys={d: sum(r for _, r in decoy_entries[d]) / per_decoy for d in DECOYS},
         hits_on_decoys={d: sum(h for h, _ in decoy_entries[d]) / per_decoy for d in DECOYS},
     )
 
@@ -105,8 +103,11 @@ def nomenklatura_scores(data: EvaluationSet) -> tuple[dict[Pair, tuple[str, floa
 
     Raises ImportError when nomenklatura is not installed (``pip install -e '.[bench]'``).
     """
-    from followthemoney import model
-    from nomenklatura.matching import LogicV1, ScoringConfig
+    from followthemoney import model  # type: ignore[import-not-found, unused-ignore]
+    from nomenklatura.matching import (  # type: ignore[import-not-found, unused-ignore]
+        LogicV1,
+        ScoringConfig,
+    )
 
     config = ScoringConfig.defaults()
     entities = {}
@@ -131,26 +132,26 @@ def nomenklatura_scores(data: EvaluationSet) -> tuple[dict[Pair, tuple[str, floa
         for key in _block_keys(query):
             candidates |= blocks.get(key, set())
         for entry_id in sorted(candidates):
-            result = LogicV1.compare(query, entities[entry_id], config)
+            result = LogicV1.compare(query, entities[entry_id], config)  # type: ignore[type-var, unused-ignore]
             scores[(person_record.record_id, entry_id)] = (list_of[entry_id], float(result.score))
     return scores, time.perf_counter() - started
 
 
-def _block_keys(entity: object) -> Iterable[str]:
+def _block_keys(entity: Any) -> Iterable[str]:
     from anyascii import anyascii
 
-    for name in entity.get("name"):  # type: ignore[attr-defined]
+    for name in entity.get("name"):
         for word in anyascii(name).lower().replace("-", " ").split():
             if len(word) > 2:
                 yield "w:" + word
-    for date in entity.get("birthDate"):  # type: ignore[attr-defined]
+    for date in entity.get("birthDate"):
         yield "d:" + date
-    for number in entity.get("passportNumber"):  # type: ignore[attr-defined]
+    for number in entity.get("passportNumber"):
         yield "p:" + number
 
 
-def _date(date: object) -> str:
-    year, month, day = date.year, date.month, date.day  # type: ignore[attr-defined]
+def _date(date: Any) -> str:
+    year, month, day = date.year, date.month, date.day
     if not year:
         return ""
     if not month:
@@ -163,14 +164,17 @@ def _date(date: object) -> str:
 _GENDER = {1: "female", 2: "male"}
 
 
-def _ftm_entity(model: object, record: record_pb2.Record) -> object | None:
+def _ftm_entity(model: Any, record: record_pb2.Record) -> Any:
     """A notice or sltd document as a FollowTheMoney Person (the document as passportNumber)."""
-    entity = model.make_entity("Person")  # type: ignore[attr-defined]
+    entity = model.make_entity("Person")
     entity.id = record.record_id
     if record.HasField("notice"):
         subject = record.notice.subject
         for name in subject.names:
-            for family, given in ((name.family, name.given), (name.transliteration.family, name.transliteration.given)):
+            for family, given in (
+                (name.family, name.given),
+                (name.transliteration.family, name.transliteration.given),
+            ):
                 full = " ".join(p for p in (given, family) if p and p != "-")
                 if full:
                     entity.add("name" if name.type != 2 else "alias", full)
@@ -196,8 +200,8 @@ def _ftm_entity(model: object, record: record_pb2.Record) -> object | None:
     return entity
 
 
-def _ftm_traveller(model: object, person: record_pb2.Record, document: record_pb2.Record) -> object:
-    entity = model.make_entity("Person")  # type: ignore[attr-defined]
+def _ftm_traveller(model: Any, person: record_pb2.Record, document: record_pb2.Record) -> Any:
+    entity = model.make_entity("Person")
     entity.id = person.record_id
     for name in person.person.names:
         entity.add("name", f"{name.given} {name.family}".strip())

@@ -23,13 +23,16 @@ FALSE_HIT_BUDGET = 0.25
 RECALL_TARGET = 0.99
 
 
-def tune(scores: dict[tuple[str, str], tuple[str, float]], data: Any) -> dict[str, tuple[float, float]]:
+def tune(
+    scores: dict[tuple[str, str], tuple[str, float]], data: Any
+) -> dict[str, tuple[float, float]]:
     """Per list: the lowest hit threshold keeping false HITs within budget, then the highest
     review threshold (not above it) keeping recall at the target."""
     grid = [round(0.05 * step, 2) for step in range(2, 20)] + [0.97, 0.99]
+    hit_grid = [value for value in grid if value >= 0.5]  # a HIT is more likely than not
     thresholds = {"notices": (0.99, 0.99), "sltd": (0.99, 0.99)}
     for name in thresholds:
-        for hit in grid:
+        for hit in hit_grid:
             trial = {**thresholds, name: (hit, hit)}
             if quality(data, scores, trial).false_hits_per_100 <= FALSE_HIT_BUDGET / 2:
                 thresholds[name] = (hit, hit)
@@ -47,8 +50,10 @@ def tune(scores: dict[tuple[str, str], tuple[str, float]], data: Any) -> dict[st
 
 
 def _print_quality(title: str, result: Quality) -> None:
-    print(f"  {title}: recall {result.recall:.3f}, false HITs {result.false_hits} "
-          f"({result.false_hits_per_100:.2f} per 100 travellers)")
+    print(
+        f"  {title}: recall {result.recall:.3f}, false HITs {result.false_hits} "
+        f"({result.false_hits_per_100:.2f} per 100 travellers)"
+    )
 
 
 def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
@@ -63,12 +68,17 @@ def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
     liaison = quality(data, ours, thresholds)
     from gateway.screening import DEFAULT_HIT_THRESHOLD, DEFAULT_REVIEW_THRESHOLD
 
-    defaults = {name: (DEFAULT_HIT_THRESHOLD, DEFAULT_REVIEW_THRESHOLD) for name in thresholds}
+    defaults = dict.fromkeys(thresholds, (DEFAULT_HIT_THRESHOLD, DEFAULT_REVIEW_THRESHOLD))
     liaison_defaults = quality(data, ours, defaults)
-    print(f"screening quality, seed {REPORT_SEED}: {len(data.travellers)} travellers, "
-          f"{len(data.entries)} entries, {len(data.truth)} true matches")
+    print(
+        f"screening quality, seed {REPORT_SEED}: {len(data.travellers)} travellers, "
+        f"{len(data.entries)} entries, {len(data.truth)} true matches"
+    )
     _print_quality(f"liaison (thresholds tuned on seed {TUNE_SEED}: {thresholds})", liaison)
-    _print_quality(f"liaison (default thresholds {DEFAULT_HIT_THRESHOLD}/{DEFAULT_REVIEW_THRESHOLD})", liaison_defaults)
+    _print_quality(
+        f"liaison (default thresholds {DEFAULT_HIT_THRESHOLD}/{DEFAULT_REVIEW_THRESHOLD})",
+        liaison_defaults,
+    )
     report["liaison"] = asdict(liaison)
     report["liaison_default_thresholds"] = asdict(liaison_defaults)
     report["liaison_travellers_per_s_eval"] = len(data.travellers) / our_seconds
@@ -87,23 +97,37 @@ def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
     for category, recall in liaison.recall_by_category.items():
         other = report.get("nomenklatura_logic_v1", {}).get("recall_by_category", {}).get(category)
         print(f"  {category:28} {recall:7.3f}  {other if other is None else f'{other:.3f}'}")
-    print(f"  decoys with a HIT: {liaison.hits_on_decoys}; with a REVIEW: {liaison.reviews_on_decoys}")
+    print(
+        f"  decoys with a HIT: {liaison.hits_on_decoys}; with a REVIEW: {liaison.reviews_on_decoys}"
+    )
     speed = measure_speed(int(1_000_000 * scale), int(10_000_000 * scale))
     report["speed"] = asdict(speed)
-    print(f"screening speed: {speed.notices:,} notice names + {speed.documents:,} documents, "
-          f"built in {speed.build_s:.0f} s; index {speed.index_bytes / 2**20:,.0f} MiB by its "
-          f"arrays, RSS +{speed.rss_delta_bytes / 2**20:,.0f} MiB ({speed.bytes_per_entry:.0f} B/entry); "
-          f"300-traveller manifest p50 {speed.p50_ms:.0f} ms, p95 {speed.p95_ms:.0f} ms "
-          f"({speed.travellers_per_s:,.0f} travellers/s)")
+    print(
+        f"screening speed: {speed.notices:,} notice names + {speed.documents:,} documents, "
+        f"built in {speed.build_s:.0f} s; index {speed.index_bytes / 2**20:,.0f} MiB by its "
+        f"arrays, RSS +{speed.rss_delta_bytes / 2**20:,.0f} MiB "
+        f"({speed.bytes_per_entry:.0f} B/entry); "
+        f"300-traveller manifest p50 {speed.p50_ms:.0f} ms, p95 {speed.p95_ms:.0f} ms "
+        f"({speed.travellers_per_s:,.0f} travellers/s)"
+    )
     seconds, per_second, entries = measure_rebuild(int(1_000_000 * scale))
-    report["rebuild"] = {"records": int(1_000_000 * scale), "seconds": seconds, "records_per_s": per_second, "entries": entries}
-    print(f"screening rebuild: {int(1_000_000 * scale):,} serialized records parsed, entries "
-          f"taken and indexed in {seconds:.1f} s ({per_second:,.0f} records/s)")
+    report["rebuild"] = {
+        "records": int(1_000_000 * scale),
+        "seconds": seconds,
+        "records_per_s": per_second,
+        "entries": entries,
+    }
+    print(
+        f"screening rebuild: {int(1_000_000 * scale):,} serialized records parsed, entries "
+        f"taken and indexed in {seconds:.1f} s ({per_second:,.0f} records/s)"
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
     return report
 
 
 if __name__ == "__main__":
-    run(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench/results/screening.json"),
-        scale=float(os.environ.get("SCREENING_SCALE", "1")))
+    run(
+        Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench/results/screening.json"),
+        scale=float(os.environ.get("SCREENING_SCALE", "1")),
+    )

@@ -61,13 +61,17 @@ def _name(rng: random.Random) -> tuple[str, str, int]:
     # Invented surnames as well, so that a million names are not a few thousand repeated.
     family = rng.choice(culture.families)
     if rng.random() < 0.7:
-        family = _ascii(family).upper() + rng.choice(("", "SKI", "EN", "SON", "ER", "AN", "OV", "IC"))
+        family = _ascii(family).upper() + rng.choice(
+            ("", "SKI", "EN", "SON", "ER", "AN", "OV", "IC")
+        )
         family = family[: rng.randint(min(3, len(family)), len(family))] + _syllable(rng)
     return _ascii(family).upper(), _ascii(given).upper(), sex
 
 
 def _syllable(rng: random.Random) -> str:
-    return rng.choice("BCDFGKLMNPRSTVZ") + rng.choice("AEIOU") + rng.choice(("", "N", "R", "S", "L"))
+    return (
+        rng.choice("BCDFGKLMNPRSTVZ") + rng.choice("AEIOU") + rng.choice(("", "N", "R", "S", "L"))
+    )
 
 
 def _notices(count: int, seed: int) -> Iterator[ListEntry]:
@@ -110,7 +114,9 @@ def _documents(count: int, seed: int) -> Iterator[ListEntry]:
             lists=("sltd",),
             kind="travel_document",
             names=(PersonName(NameRole.PRIMARY, family, given),),
-            birth_dates=(BirthDate(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)),),
+            birth_dates=(
+                BirthDate(rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)),
+            ),
             sex=sex,
             nationalities=(state,),
             documents=(DocumentKey(_document_number(rng), state, 1, 2),),
@@ -134,7 +140,9 @@ def _manifest(rng: random.Random, size: int, number: int) -> list[Subject]:
                 birth_dates=(birth,),
                 sex=sex,
                 nationalities=(state,),
-                documents=(DocumentKey(_document_number(rng), state, 1, 0, f"DOC:{number}:{position}", 1),),
+                documents=(
+                    DocumentKey(_document_number(rng), state, 1, 0, f"DOC:{number}:{position}", 1),
+                ),
             )
         )
     return subjects

@@ -33,8 +33,6 @@ import numpy.typing as npt
 
 from gateway.screening.codec import decode_entry, encode_entry
 from gateway.screening.keys import (
-    DATE,
-    DOCUMENT,
     SINGLE_TOKEN,
     code_prefix,
     date_key,
@@ -67,8 +65,8 @@ def entry_postings(entry: ListEntry) -> list[tuple[int, int]]:
     forms = [form for _, form in forms_of(name for name in entry.names if not name.is_empty)]
     dates: Sequence[BirthDate | None] = entry.birth_dates or (None,)
     if not forms:
-        for date in entry.birth_dates:
-            postings.append((date_key(date.year, date.month, date.day), 0))
+        for known in entry.birth_dates:
+            postings.append((date_key(known.year, known.month, known.day), 0))
         return postings
     seen: set[tuple[str, bool]] = set()
     for code, single in name_codes(forms):
@@ -394,4 +392,5 @@ def _compatible(
     same_day = (day == 0) | (q_day == 0) | (day == q_day)
     agree = (month == 0) | (q_month == 0) | ((month == q_month) & same_day)
     swapped = (month == q_day) & (day == q_month) & (day > 0)
-    return (q_year > 0) & (years == q_year) & (agree | swapped)
+    compatible: npt.NDArray[np.bool_] = (q_year > 0) & (years == q_year) & (agree | swapped)
+    return compatible

@@ -156,7 +156,7 @@ def _compare_forms(mine: NameForm, theirs: NameForm, feature: str) -> NameCompar
             a, b = my_tokens[i], their_tokens[j]
             detail = f"{_role(a)} {a.source} ~ {_role(b)} {b.source}: {seen}"
         else:
-            outcome, detail = item  # type: ignore[misc]
+            outcome, detail = item
         evidence.append(Evidence(feature, outcome, weight, detail))
     swapped = [
         pair

@@ -41,8 +41,54 @@ __all__ = [
 ]
 
 PARTICLES = frozenset(
-    "DE DA DI DO DOS DAS DEL DELLA DELLE DER DEN DES DU LA LE LO VAN VON TER TEN TE ZU Y E "
-    "AL EL UL AD AR AS ASH AT AZ AN ADH BIN BEN IBN BINT BINTI BNT OULD ULD OULED AIT MAC".split()
+    [
+        "DE",
+        "DA",
+        "DI",
+        "DO",
+        "DOS",
+        "DAS",
+        "DEL",
+        "DELLA",
+        "DELLE",
+        "DER",
+        "DEN",
+        "DES",
+        "DU",
+        "LA",
+        "LE",
+        "LO",
+        "VAN",
+        "VON",
+        "TER",
+        "TEN",
+        "TE",
+        "ZU",
+        "Y",
+        "E",
+        "AL",
+        "EL",
+        "UL",
+        "AD",
+        "AR",
+        "AS",
+        "ASH",
+        "AT",
+        "AZ",
+        "AN",
+        "ADH",
+        "BIN",
+        "BEN",
+        "IBN",
+        "BINT",
+        "BINTI",
+        "BNT",
+        "OULD",
+        "ULD",
+        "OULED",
+        "AIT",
+        "MAC",
+    ]
 )
 """Words that join a name to a place, a family or a father: kept, but not significant."""
 
@@ -178,7 +224,9 @@ def name_forms(family: str, given: str) -> tuple[NameForm, ...]:
     return _name_forms(family, given)
 
 
-_WORD_SEPARATORS = re.compile(r"[\s\-‐‑–—/,;.()]+")
+_WORD_SEPARATORS = re.compile(
+    r"[\s\-‐‑–—/,;.()]+"  # noqa: RUF001 (every dash separates words)
+)
 
 
 @functools.lru_cache(maxsize=131_072)

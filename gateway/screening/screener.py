@@ -10,7 +10,7 @@ from gateway.screening.lists import DEFAULT_LISTS, ListDefinition
 from gateway.screening.model import Band, EntryRef, ListEntry, Match, Subject
 from gateway.screening.scoring import ScoringInput, score_entry
 
-__all__ = ["SuppressedPair", "Screener"]
+__all__ = ["Screener", "SuppressedPair"]
 
 SuppressedPair = tuple[str, str, int]
 """(subject identity key, entry record id, entry version): a confirmed no-match."""

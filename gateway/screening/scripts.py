@@ -1,3 +1,5 @@
+# Cyrillic letters and Arabic script are intended, in the docstring too.
+# ruff: noqa: RUF001, RUF002
 """Names in any script to upper-case ASCII, with German-style diacritics both ways.
 
 Latin letters follow ICAO Doc 9303 Part 3, section 6 ("Transliterations recommended for use by
@@ -17,9 +19,6 @@ by their consonant skeleton (see :mod:`gateway.screening.names`).
 The same table exists for the machine readable zone in ``adapters/icao_mrz/names.py`` (Latin
 letters only, one direction); this module cannot import an adapter.
 """
-
-# Cyrillic letters are intended here, not look-alikes.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -52,7 +51,7 @@ _ICAO_LATIN = {
     "Ə": "A",
 }
 _FOLDED_LATIN = {**_ICAO_LATIN, "Ä": "A", "Å": "A", "Ö": "O", "Ø": "O", "Ü": "U"}
-"""The other direction: the umlauted vowels without their E (and Å, Ø without their second letter)."""
+"""The other direction: umlauted vowels without their E (Å, Ø without their second letter)."""
 
 _EXPANDING = frozenset("ÄÅÖØÜ")
 """Letters whose ICAO and folded forms differ: a name containing one has two Latin forms."""

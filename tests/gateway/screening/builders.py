@@ -71,7 +71,7 @@ def traveller(
     passport: tuple[str, str] = ("", ""),
 ) -> Subject:
     """A traveller as a manifest gives one: name, birth date, sex, nationality, passport."""
-    documents = ()
+    documents: tuple[DocumentKey, ...] = ()
     if passport[0]:
         documents = (DocumentKey(passport[0], passport[1], 1, 0, "PAXDOC:1", 1),)
     return Subject(

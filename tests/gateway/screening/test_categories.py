@@ -1,7 +1,6 @@
 """Each matching category of issue 14, with cases written by hand (not the evaluation set's)."""
 
 # Cyrillic and Arabic names are intended.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -155,8 +154,12 @@ def test_impostor_on_a_stolen_passport_is_a_hit_naming_the_document() -> None:
 
 def test_ocr_confusion_in_a_document_number_scores_lower_and_says_so() -> None:
     entry = stolen("S:1", "B0S12345", "DEU", "LANGE", "PETRA")
-    exact = traveller("LANGE", "PETRA", (1960, 1, 1), sex=1, nationality="DEU", passport=("B0S12345", "DEU"))
-    misread = traveller("LANGE", "PETRA", (1960, 1, 1), sex=1, nationality="DEU", passport=("8O512345", "DEU"))
+    exact = traveller(
+        "LANGE", "PETRA", (1960, 1, 1), sex=1, nationality="DEU", passport=("B0S12345", "DEU")
+    )
+    misread = traveller(
+        "LANGE", "PETRA", (1960, 1, 1), sex=1, nationality="DEU", passport=("8O512345", "DEU")
+    )
     exact_match = _only(screener(entry).screen(exact), "S:1")
     ocr_match = _only(screener(entry).screen(misread), "S:1")
     exact_line = next(line for line in exact_match.evidence if line.feature == "document")
@@ -176,7 +179,9 @@ def test_decoy_common_name_with_other_birth_date_and_nationality() -> None:
 
 def test_decoy_document_number_from_another_state() -> None:
     entry = stolen("S:1", "X12345678", "FRA")
-    subject = traveller("OTHER", "PERSON", (1990, 1, 1), nationality="ITA", passport=("X12345678", "ITA"))
+    subject = traveller(
+        "OTHER", "PERSON", (1990, 1, 1), nationality="ITA", passport=("X12345678", "ITA")
+    )
     assert all(m.band is not Band.HIT for m in screener(entry).screen(subject))
 
 
