@@ -21,6 +21,8 @@ __all__ = ["DocumentComparison", "compare_documents", "normalize_number", "ocr_f
 _NOT_DOCUMENT_CHARACTER = re.compile(r"[^0-9A-Z]+")
 _OCR_FOLD = str.maketrans("OQDILBSZG", "000118526")
 """Each group of characters OCR confuses, folded to its digit."""
+_OCR_FOLD_ASCII = bytes.maketrans(b"OQDILBSZG", b"000118526")
+"""The same table for ASCII numbers (the usual case, several times faster)."""
 
 WEIGHTS = {
     # (outcome, document-centric entry): an sltd entry is the document itself; on a notice a
@@ -46,6 +48,8 @@ def normalize_number(number: str) -> str:
 
 def ocr_folded(number: str) -> str:
     """The normalised number with OCR-confusable characters folded ("O8S" → "085")."""
+    if number.isascii():
+        return number.encode("ascii").translate(_OCR_FOLD_ASCII).decode("ascii")
     return number.translate(_OCR_FOLD)
 
 

@@ -1,100 +1,72 @@
-"""The screening index: list entries, their blocking keys, and candidate retrieval.
+"""The screening index: list entries, their postings, and candidate retrieval.
 
-Layout, chosen so that ten million entries fit in a few hundred bytes each and a manifest's
-candidates come from a handful of vectorised lookups:
+Layout, chosen so that eleven million entries fit in about a hundred bytes each and a
+manifest's candidates come from a handful of vectorised lookups:
 
 - entries are encoded once in :class:`~gateway.screening.storage.EntryStorage` (one buffer);
-- the **base** is three parallel numpy arrays sorted by key (64-bit key, 32-bit slot, 16-bit
-  month/day field) plus a sorted array of record-id hashes with their slots;
+- the **base** is three parallel numpy arrays sorted by key (64-bit key, 32-bit slot, 32-bit info
+  field, see :mod:`gateway.screening.postings`) plus a sorted array of record-id hashes with
+  their slots, and the facts of every named entry for the score bound
+  (:class:`~gateway.screening.facts.EntryFactsTable`);
 - the **delta** holds what was upserted since the base was last merged, in dicts; when it grows
-  past ``merge_threshold`` postings it is merged into the base (a linear merge, not a re-sort).
+  past ``merge_threshold`` postings it is merged into the base (one sort of the delta, one linear
+  merge).
 
-A new version of a record replaces the old one at once (the old slot is marked dead, the new
-entry goes to the delta), so a committed entry can be screened against immediately.
+:meth:`ScreeningIndex.build` loads entries in bulk: each entry is encoded and its postings
+appended to flat arrays, which are sorted once at the end. A new version of a record replaces
+the old one at once (the old slot is marked dead, the new entry goes to the delta), so a
+committed entry can be screened against immediately.
 
-Candidates are narrowed in two steps. The lookups take every entry that shares a name code with
+Candidates are chosen in two steps. The lookups find every posting that shares a name code with
 the subject within the birth-year window (or the same document key, or, for entries without a
-name, the same birth date). A candidate is kept when it shares two or more name codes, or one
-code and a birth date compatible at the entry's precision, or one code and the entry's name has
-a single word, or a document or date key. The cost is that of the candidates, which does not
-grow with the list for a given name distribution: the keys are sorted, so lookups are
-logarithmic.
+name, the same birth date). An entry is a candidate when it shares two or more selecting codes,
+or one code and a birth date compatible at the entry's precision, or one code and the entry's
+name has a single word, or a document or date key. Then every candidate not found by a document
+or date key gets an upper bound on its score (:mod:`gateway.screening.bound`); those whose bound
+stays under the lowest review threshold that applies are left out before anything is decoded.
 """
 
 from __future__ import annotations
 
-import hashlib
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from gateway.screening.codec import decode_entry, encode_entry
-from gateway.screening.keys import (
-    SINGLE_TOKEN,
-    code_prefix,
-    date_key,
-    document_key,
-    month_day,
-    name_codes,
-)
-from gateway.screening.model import BirthDate, ListEntry, Subject
+from gateway.screening.bound import date_weights, floor_logit, score_bounds
+from gateway.screening.codec import EntryCodec
+from gateway.screening.facts import EntryFactsTable
+from gateway.screening.keys import number_key
+from gateway.screening.model import ListEntry, Subject
 from gateway.screening.name_match import forms_of
-from gateway.screening.names import NameForm
+from gateway.screening.postings import SELECTS, SINGLE, WORDS_SHIFT, entry_postings, word_pool
+from gateway.screening.queries import NO_CODE, QueryPlan, plan_queries
 from gateway.screening.storage import EntryStorage
 
-__all__ = ["DEFAULT_YEAR_WINDOW", "ScreeningIndex", "entry_postings"]
+__all__ = ["DEFAULT_YEAR_WINDOW", "ScreeningIndex"]
 
 DEFAULT_YEAR_WINDOW = 2
 """Birth years this far apart are still candidates."""
 _LOW = 0xFFFF
-_ANY_YEAR = (0, _LOW)
+_HASH_MASK = (1 << 64) - 1
+_BATCH = 2048
+"""Subjects looked up together (bounds the size of the arrays one lookup makes)."""
+_U64: type[np.uint64] = np.uint64
 
 
 def _record_hash(record_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(record_id.encode(), digest_size=8).digest(), "big")
-
-
-def entry_postings(entry: ListEntry) -> list[tuple[int, int]]:
-    """The (key, month/day field) postings an entry is found by."""
-    postings: list[tuple[int, int]] = [(document_key(d), 0) for d in entry.documents if d.number]
-    if entry.document_centric:
-        return postings
-    forms = [form for _, form in forms_of(name for name in entry.names if not name.is_empty)]
-    dates: Sequence[BirthDate | None] = entry.birth_dates or (None,)
-    if not forms:
-        for known in entry.birth_dates:
-            postings.append((date_key(known.year, known.month, known.day), 0))
-        return postings
-    seen: set[tuple[str, bool]] = set()
-    for code, single in name_codes(forms):
-        if (code, single) in seen:
-            continue
-        seen.add((code, single))
-        prefix = code_prefix(code)
-        for date in dates:
-            postings.append((prefix | (date.year if date else 0), month_day(date, single)))
-    return postings
-
-
-@dataclass(frozen=True, slots=True)
-class _Query:
-    """One range of keys to look up for one subject."""
-
-    subject: int
-    code: int
-    """Which of the subject's codes (distinct codes count towards keeping a candidate)."""
-    low: int
-    high: int
-    always: bool
-    """Candidates found by this query are kept without further filtering (documents, dates)."""
-    date: BirthDate | None
+    # Python's own string hash: per process, but the index lives in one process and only looks
+    # record ids up by it (an equal hash is checked against the entry's record id).
+    return hash(record_id) & _HASH_MASK
 
 
 class ScreeningIndex:
-    """Every list entry, searchable by name codes, birth years, dates and document keys."""
+    """Every list entry, searchable by name codes, birth years, dates and document keys.
+
+    Not safe for concurrent use: the gateway serialises updates and screenings.
+    """
 
     def __init__(
         self, *, year_window: int = DEFAULT_YEAR_WINDOW, merge_threshold: int = 200_000
@@ -109,10 +81,12 @@ class ScreeningIndex:
             raise ValueError("year_window must be >= 0 and merge_threshold >= 1")
         self.year_window = year_window
         self._merge_threshold = merge_threshold
+        self._codec = EntryCodec()
         self._storage = EntryStorage()
+        self._facts = EntryFactsTable()
         self._keys: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
         self._slots: npt.NDArray[np.uint32] = np.empty(0, dtype=np.uint32)
-        self._md: npt.NDArray[np.uint16] = np.empty(0, dtype=np.uint16)
+        self._info: npt.NDArray[np.uint32] = np.empty(0, dtype=np.uint32)
         self._record_hashes: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
         self._record_slots: npt.NDArray[np.uint32] = np.empty(0, dtype=np.uint32)
         self._delta: dict[int, list[tuple[int, int, int]]] = {}
@@ -129,33 +103,53 @@ class ScreeningIndex:
         year_window: int = DEFAULT_YEAR_WINDOW,
         merge_threshold: int = 200_000,
     ) -> ScreeningIndex:
-        """An index of ``entries`` built in one pass and one sort (start-up, from the store).
+        """An index of ``entries`` loaded in bulk: one pass, one sort (start-up, from the store).
 
         Raises ``ValueError`` when two entries have the same record id (the store yields each
         record's latest version once; an update goes through :meth:`upsert`).
         """
         index = cls(year_window=year_window, merge_threshold=merge_threshold)
-        keys, slots, md = array("Q"), array("I"), array("H")
+        keys, slots, info = array("Q"), array("I"), array("I")
         record_hashes, record_slots = array("Q"), array("I")
-        storage = index._storage
         for entry in entries:
-            slot = storage.append(encode_entry(entry))
-            for key, field in entry_postings(entry):
-                keys.append(key)
-                slots.append(slot)
-                md.append(field)
+            slot = index._store(entry)
             record_hashes.append(_record_hash(entry.record_id))
             record_slots.append(slot)
-        order = np.argsort(np.frombuffer(keys, dtype=np.uint64), kind="stable")
-        index._keys = np.frombuffer(keys, dtype=np.uint64)[order]
-        index._slots = np.frombuffer(slots, dtype=np.uint32)[order]
-        index._md = np.frombuffer(md, dtype=np.uint16)[order]
-        del keys, slots, md, order
-        record_order = np.argsort(np.frombuffer(record_hashes, dtype=np.uint64), kind="stable")
-        index._record_hashes = np.frombuffer(record_hashes, dtype=np.uint64)[record_order]
-        index._record_slots = np.frombuffer(record_slots, dtype=np.uint32)[record_order]
+            if entry.document_centric:
+                # Ten million stolen documents: no names to look at, one posting each.
+                for document in entry.documents:
+                    if document.number:
+                        keys.append(number_key(document.number))
+                        slots.append(slot)
+                        info.append(0)
+                continue
+            for key, field in index._postings(slot, entry):
+                keys.append(key)
+                slots.append(slot)
+                info.append(field)
+        order = np.argsort(np.frombuffer(keys, dtype=np.uint64) if keys else _NO_KEYS)
+        index._keys = _sorted(keys, np.uint64, order)
+        index._slots = _sorted(slots, np.uint32, order)
+        index._info = _sorted(info, np.uint32, order)
+        del keys, slots, info, order
+        record_order = np.argsort(
+            np.frombuffer(record_hashes, dtype=np.uint64) if record_hashes else _NO_KEYS
+        )
+        index._record_hashes = _sorted(record_hashes, np.uint64, record_order)
+        index._record_slots = _sorted(record_slots, np.uint32, record_order)
         index._check_unique_records()
         return index
+
+    def _store(self, entry: ListEntry) -> int:
+        return self._storage.append(self._codec.encode(entry))
+
+    def _postings(self, slot: int, entry: ListEntry) -> list[tuple[int, int]]:
+        """The entry's postings; records its facts when it has a name."""
+        forms = [form for _, form in forms_of(n for n in entry.names if not n.is_empty)]
+        pool = word_pool(forms)
+        if forms:
+            self._facts.append(slot, forms, pool, entry.sex, entry.nationalities)
+        return entry_postings(entry, forms, pool)
 
     def upsert(self, record_id: str, entries: Sequence[ListEntry]) -> None:
         """Replace whatever ``record_id`` contributed by ``entries`` (empty: remove it)."""
@@ -167,9 +161,14 @@ class ScreeningIndex:
             return
         slots = self._delta_records.setdefault(record_id, [])
         for entry in entries:
-            slot = self._storage.append(encode_entry(entry))
+            slot = self._store(entry)
             slots.append(slot)
-            for key, field in entry_postings(entry):
+            postings = (
+                [(number_key(d.number), 0) for d in entry.documents if d.number]
+                if entry.document_centric
+                else self._postings(slot, entry)
+            )
+            for key, field in postings:
                 self._delta.setdefault(key >> 16, []).append((slot, key & _LOW, field))
                 self._delta_postings += 1
         if self._delta_postings >= self._merge_threshold:
@@ -182,7 +181,7 @@ class ScreeningIndex:
             self._storage.kill(slot)
             removed = True
         if len(self._record_hashes):
-            hashed = np.uint64(_record_hash(record_id))
+            hashed = _U64(_record_hash(record_id))
             start = int(np.searchsorted(self._record_hashes, hashed, side="left"))
             end = int(np.searchsorted(self._record_hashes, hashed, side="right"))
             for position in range(start, end):
@@ -194,25 +193,22 @@ class ScreeningIndex:
 
     def merge(self) -> None:
         """Merge the delta into the sorted base (also dropping dead postings)."""
-        delta_keys = array("Q")
-        delta_slots = array("I")
-        delta_md = array("H")
+        delta_keys, delta_slots, delta_info = array("Q"), array("I"), array("I")
         for prefix, postings in self._delta.items():
             for slot, low, field in postings:
                 delta_keys.append((prefix << 16) | low)
                 delta_slots.append(slot)
-                delta_md.append(field)
-        keys = np.frombuffer(delta_keys, dtype=np.uint64)
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        slots = np.frombuffer(delta_slots, dtype=np.uint32)[order]
-        md = np.frombuffer(delta_md, dtype=np.uint16)[order]
+                delta_info.append(field)
+        order = np.argsort(np.frombuffer(delta_keys, dtype=np.uint64) if delta_keys else _NO_KEYS)
+        keys = _sorted(delta_keys, np.uint64, order)
+        slots = _sorted(delta_slots, np.uint32, order)
+        info = _sorted(delta_info, np.uint32, order)
         live = self._storage.alive_mask(self._slots)
-        base_keys, base_slots, base_md = self._keys[live], self._slots[live], self._md[live]
+        base_keys, base_slots, base_info = self._keys[live], self._slots[live], self._info[live]
         at = np.searchsorted(base_keys, keys, side="right")
         self._keys = np.insert(base_keys, at, keys)
         self._slots = np.insert(base_slots, at, slots)
-        self._md = np.insert(base_md, at, md)
+        self._info = np.insert(base_info, at, info)
         hashes = np.array(
             [_record_hash(r) for r, s in self._delta_records.items() for _ in s], dtype=np.uint64
         )
@@ -249,145 +245,166 @@ class ScreeningIndex:
 
     def entry(self, slot: int) -> ListEntry:
         """The entry in ``slot``."""
-        return decode_entry(self._storage.get(slot))
+        return self._codec.decode(self._storage.get(slot))
 
     def memory_bytes(self) -> int:
         """Bytes held by the index's arrays and buffers (the delta's dicts estimated)."""
-        arrays = (self._keys, self._slots, self._md, self._record_hashes, self._record_slots)
+        arrays = (self._keys, self._slots, self._info, self._record_hashes, self._record_slots)
         delta = self._delta_postings * 100 + len(self._delta_records) * 150
-        return self._storage.nbytes + sum(a.nbytes for a in arrays) + delta
+        return (
+            self._storage.nbytes
+            + self._facts.nbytes
+            + self._codec.nbytes
+            + sum(a.nbytes for a in arrays)
+            + delta
+        )
 
-    def candidates(self, subjects: Sequence[Subject]) -> list[list[int]]:
-        """For each subject, the slots of its candidate entries (live, sorted)."""
-        queries = [
-            q for index, subject in enumerate(subjects) for q in self._queries(index, subject)
-        ]
-        found: list[set[int]] = [set() for _ in subjects]
-        if not queries:
-            return [[] for _ in subjects]
-        subject_of, slots, keep = self._lookup(queries)
-        for subject, slot in zip(subject_of[keep].tolist(), slots[keep].tolist(), strict=True):
-            found[subject].add(slot)
-        return [sorted(slot for slot in group if self._storage.is_alive(slot)) for group in found]
+    def candidates(
+        self, subjects: Sequence[Subject], *, review_threshold: float = 0.0
+    ) -> list[list[int]]:
+        """For each subject, the slots of its candidate entries (live, sorted).
 
-    def _queries(self, subject_index: int, subject: Subject) -> list[_Query]:
-        queries: list[_Query] = []
-        forms: list[NameForm] = [
-            form for _, form in forms_of(name for name in subject.names if not name.is_empty)
-        ]
-        codes = list(dict.fromkeys(code for code, _ in name_codes(forms)))
-        dates = [date for date in subject.birth_dates if date.year]
-        window = self.year_window
-        for code_index, code in enumerate(codes):
-            prefix = code_prefix(code)
-            queries.append(_Query(subject_index, code_index, prefix, prefix, False, None))
-            if not dates:
-                low, high = _ANY_YEAR
-                queries.append(
-                    _Query(subject_index, code_index, prefix | 1, prefix | high, False, None)
-                )
-                continue
-            for date in dates:
-                low = max(1, date.year - window)
-                queries.append(
-                    _Query(
-                        subject_index,
-                        code_index,
-                        prefix | low,
-                        prefix | (date.year + window),
-                        False,
-                        date,
-                    )
-                )
-        for document in subject.documents:
-            if document.number:
-                key = document_key(document)
-                queries.append(_Query(subject_index, -1, key, key, True, None))
-        for date in dates:
-            variants = {
-                (date.year, 0, 0),
-                (date.year, date.month, 0),
-                (date.year, date.month, date.day),
-            }
-            if date.day and date.day <= 12:
-                variants |= {(date.year, date.day, 0), (date.year, date.day, date.month)}
-            for year, month, day in variants:
-                key = date_key(year, month, day)
-                queries.append(_Query(subject_index, -1, key, key, True, None))
-        return queries
+        Args:
+            subjects: What to screen.
+            review_threshold: The lowest review threshold that applies: candidates whose score
+                cannot reach it are left out (0: none is).
+        """
+        floor = floor_logit(review_threshold)
+        out: list[list[int]] = []
+        for start in range(0, len(subjects), _BATCH):
+            batch = subjects[start : start + _BATCH]
+            out.extend(self._candidates(plan_queries(batch, self.year_window), len(batch), floor))
+        return out
+
+    def _candidates(self, plan: QueryPlan, count: int, floor: float) -> list[list[int]]:
+        found: list[list[int]] = [[] for _ in range(count)]
+        if not len(plan):
+            return found
+        which, slots, info, years = self._lookup(plan)
+        if not len(which):
+            return found
+        subject = plan.subject[which]
+        always = plan.always[which]
+        selecting = (~always) & (plan.code[which] != NO_CODE) & ((info & SELECTS) != 0)
+        query_date = plan.date[which]
+        month, day = (info >> 5) & 0xF, info & 0x1F
+        compatible = _compatible(years, month, day, query_date)
+        own = always | (selecting & (((info & SINGLE) != 0) | compatible))
+        code = np.where(selecting, plan.code[which], NO_CODE)
+        composite = (subject << 42) | (slots << 10) | code
+        order = np.argsort(composite)
+        composite = composite[order]
+        group = composite >> 10
+        new_group = np.empty(len(group), dtype=np.bool_)
+        new_group[0] = True
+        np.not_equal(group[1:], group[:-1], out=new_group[1:])
+        starts = np.flatnonzero(new_group)
+        new_code = new_group.copy()
+        new_code[1:] |= composite[1:] != composite[:-1]
+        distinct = np.add.reduceat(
+            (new_code & ((composite & 0x3FF) != NO_CODE)).astype(np.int64), starts
+        )
+        candidate = np.logical_or.reduceat(own[order], starts) | (distinct >= 2)
+        by_document = np.logical_or.reduceat(always[order], starts)
+        judged = np.flatnonzero(candidate & ~by_document)
+        if len(judged) and floor > -np.inf:
+            weights, known = date_weights(query_date, np.stack([years, month, day], axis=1))
+            weights = np.where(known & ~always, weights, -np.inf)[order]
+            best_date = np.maximum.reduceat(weights, starts)[judged]
+            subject_hits = np.bitwise_or.reduceat(plan.words[which][order], starts)[judged]
+            entry_hits = np.bitwise_or.reduceat((info[order] >> WORDS_SHIFT) & 0xFF, starts)[judged]
+            group_subject = group[starts[judged]] >> 32
+            group_slot = group[starts[judged]] & 0xFFFFFFFF
+            candidate[judged] = score_bounds(
+                plan.facts,
+                self._facts,
+                group_subject,
+                self._facts.rows(group_slot),
+                subject_hits,
+                entry_hits,
+                np.where(np.isfinite(best_date), best_date, 0.0),
+                floor,
+            )
+        chosen = group[starts[candidate]]
+        chosen_slots = chosen & 0xFFFFFFFF
+        alive = self._storage.alive_mask(chosen_slots)
+        for subject_index, slot in zip(
+            (chosen[alive] >> 32).tolist(), chosen_slots[alive].tolist(), strict=True
+        ):
+            found[subject_index].append(slot)
+        return found
 
     def _lookup(
-        self, queries: list[_Query]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        """(subject of each posting found, its slot, whether the candidate is kept)."""
-        q_low = np.array([q.low for q in queries], dtype=np.uint64)
-        q_high = np.array([q.high for q in queries], dtype=np.uint64)
-        starts = np.searchsorted(self._keys, q_low, side="left")
-        ends = np.searchsorted(self._keys, q_high, side="right")
-        lengths = ends - starts
-        which = np.repeat(np.arange(len(queries)), lengths)
-        offsets = np.arange(len(which)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        positions = np.repeat(starts, lengths) + offsets
-        slots = self._slots[positions].astype(np.int64)
-        md = self._md[positions].astype(np.int64)
-        years = (self._keys[positions] & np.uint64(_LOW)).astype(np.int64)
-        if self._delta:
-            extra = self._delta_lookup(queries)
-            which = np.concatenate([which, extra[0]])
-            slots = np.concatenate([slots, extra[1]])
-            md = np.concatenate([md, extra[2]])
-            years = np.concatenate([years, extra[3]])
-        q_subject = np.array([q.subject for q in queries], dtype=np.int64)[which]
-        q_code = np.array([q.code for q in queries], dtype=np.int64)[which]
-        q_always = np.array([q.always for q in queries], dtype=np.bool_)[which]
-        q_date = np.array(
-            [(q.date.year, q.date.month, q.date.day) if q.date else (0, 0, 0) for q in queries],
-            dtype=np.int64,
-        ).reshape(-1, 3)[which]
-        keep = q_always | ((md & SINGLE_TOKEN) != 0) | _compatible(years, md, q_date)
-        # Two or more distinct codes in common also keep a candidate.
-        group = (q_subject << 32) | slots
-        named = ~q_always
-        pairs = np.unique((group[named] << 8) | (q_code[named] & 0xFF))
-        groups, counts = np.unique(pairs >> 8, return_counts=True)
-        keep |= np.isin(group, groups[counts >= 2])
-        return q_subject, slots, keep
-
-    def _delta_lookup(
-        self, queries: list[_Query]
+        self, plan: QueryPlan
     ) -> tuple[
         npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
     ]:
-        which: list[int] = []
-        slots: list[int] = []
-        fields: list[int] = []
-        years: list[int] = []
-        for number, query in enumerate(queries):
-            postings = self._delta.get(query.low >> 16)
+        """(query of each posting found, its slot, its info field, the low 16 bits of its key)."""
+        starts = np.searchsorted(self._keys, plan.low, side="left")
+        ends = np.searchsorted(self._keys, plan.high, side="right")
+        lengths = ends - starts
+        which = np.repeat(np.arange(len(plan), dtype=np.int64), lengths)
+        offsets = np.arange(len(which), dtype=np.int64) - np.repeat(
+            np.cumsum(lengths) - lengths, lengths
+        )
+        positions = np.repeat(starts, lengths) + offsets
+        slots = self._slots[positions].astype(np.int64)
+        info = self._info[positions].astype(np.int64)
+        years = (self._keys[positions] & _U64(_LOW)).astype(np.int64)
+        if self._delta:
+            extra = self._delta_lookup(plan)
+            which = np.concatenate([which, extra[0]])
+            slots = np.concatenate([slots, extra[1]])
+            info = np.concatenate([info, extra[2]])
+            years = np.concatenate([years, extra[3]])
+        return which, slots, info, years
+
+    def _delta_lookup(
+        self, plan: QueryPlan
+    ) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
+    ]:
+        which, slots, fields, years = array("q"), array("q"), array("q"), array("q")
+        for number, (low, high) in enumerate(
+            zip(plan.low.tolist(), plan.high.tolist(), strict=True)
+        ):
+            postings = self._delta.get(low >> 16)
             if not postings:
                 continue
-            low, high = query.low & _LOW, query.high & _LOW
+            first, last = low & _LOW, high & _LOW
             for slot, year, field in postings:
-                if low <= year <= high:
+                if first <= year <= last:
                     which.append(number)
                     slots.append(slot)
                     fields.append(field)
                     years.append(year)
-        return (
-            np.array(which, dtype=np.int64),
-            np.array(slots, dtype=np.int64),
-            np.array(fields, dtype=np.int64),
-            np.array(years, dtype=np.int64),
+        return tuple(  # type: ignore[return-value]
+            np.frombuffer(column, dtype=np.int64).copy() if column else _NO_ROWS
+            for column in (which, slots, fields, years)
         )
 
 
+_NO_KEYS: npt.NDArray[np.uint64] = np.empty(0, dtype=np.uint64)
+_NO_ROWS: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+
+
+def _sorted(
+    values: array[int], dtype: type[np.generic], order: npt.NDArray[np.intp]
+) -> npt.NDArray[Any]:
+    """``values`` as a numpy array of ``dtype`` in ``order``."""
+    if not values:
+        return np.empty(0, dtype=dtype)
+    return np.frombuffer(values, dtype=dtype)[order]
+
+
 def _compatible(
-    years: npt.NDArray[np.int64], md: npt.NDArray[np.int64], date: npt.NDArray[np.int64]
+    years: npt.NDArray[np.int64],
+    month: npt.NDArray[np.int64],
+    day: npt.NDArray[np.int64],
+    date: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.bool_]:
     """Whether each posting's birth date agrees with the query's at the coarser precision
     (day and month swapped included)."""
-    month = (md & 0x1FF) >> 5
-    day = md & 0x1F
     q_year, q_month, q_day = date[:, 0], date[:, 1], date[:, 2]
     same_day = (day == 0) | (q_day == 0) | (day == q_day)
     agree = (month == 0) | (q_month == 0) | ((month == q_month) & same_day)

@@ -51,6 +51,14 @@ class BirthDate:
     month: int = 0
     day: int = 0
 
+    def __post_init__(self) -> None:
+        # The index packs years into 16 bits and months and days into 9 (keys and postings).
+        if not (0 <= self.year <= 9999 and 0 <= self.month <= 12 and 0 <= self.day <= 31):
+            raise ValueError(
+                f"birth date {self.year}-{self.month}-{self.day}: year must be 0 to 9999, "
+                "month 0 to 12 and day 0 to 31 (0: unknown)"
+            )
+
     def __str__(self) -> str:
         if not self.month:
             return f"{self.year:04d}"

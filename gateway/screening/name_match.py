@@ -18,9 +18,19 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from gateway.screening.model import Evidence, NameRole, PersonName
-from gateway.screening.names import NameForm, Token, name_forms, spelling_key
+from gateway.screening.names import NameForm, Token, contracted, name_forms, spelling_key
 
-__all__ = ["NameComparison", "compare_names", "forms_of", "token_similarity"]
+__all__ = [
+    "CONTRADICTION_WEIGHTS",
+    "MISSING_WEIGHT",
+    "NOTHING_IN_COMMON_WEIGHT",
+    "RANK_WEIGHTS",
+    "SIMILARITY",
+    "NameComparison",
+    "compare_names",
+    "forms_of",
+    "token_similarity",
+]
 
 RANK_WEIGHTS = (3.0, 2.5, 1.2, 0.6, 0.3)
 """Weight of the strongest matched token, the second, ...; times the pair's similarity."""
@@ -28,6 +38,8 @@ CONTRADICTION_WEIGHTS = (-2.0, -1.0, -0.5)
 """Weight of the first, second, ... pair of tokens unmatched on both sides."""
 MISSING_WEIGHT = -0.3
 """Weight of each token unmatched on one side only."""
+NOTHING_IN_COMMON_WEIGHT = CONTRADICTION_WEIGHTS[0] * 2
+"""The whole name's weight when no word of one matches any word of the other."""
 
 SIMILARITY = {
     "exact": 1.0,
@@ -53,17 +65,17 @@ class NameComparison:
 def forms_of(names: Iterable[PersonName]) -> tuple[tuple[PersonName, NameForm], ...]:
     """Every Latin form of every name (the source's own transliteration too)."""
     out: list[tuple[PersonName, NameForm]] = []
-    seen: set[tuple[str, ...]] = set()
+    seen: set[tuple[int, str]] = set()
     for name in names:
-        parts = [(name.family, name.given)]
+        forms = name_forms(name.family, name.given)
         if name.latin_family or name.latin_given:
-            parts.append((name.latin_family, name.latin_given))
-        for family, given in parts:
-            for form in name_forms(family, given):
-                key = (str(int(name.role)), *(token.text for token in form.tokens))
-                if key not in seen:
-                    seen.add(key)
-                    out.append((name, form))
+            forms += name_forms(name.latin_family, name.latin_given)
+        for form in forms:
+            # Tokens hold no spaces: the form's text stands for its tokens.
+            key = (int(name.role), form.text)
+            if key not in seen:
+                seen.add(key)
+                out.append((name, form))
     return tuple(out)
 
 
@@ -90,7 +102,7 @@ def token_similarity(mine: Token, theirs: Token) -> tuple[float, str, str]:
         if mine.source != theirs.source and (mine.accented or theirs.accented):
             return SIMILARITY["diacritics"], "diacritics", "same letters, diacritics folded"
         return SIMILARITY["exact"], "exact", "same"
-    if _contracted(mine.text) == _contracted(theirs.text):
+    if contracted(mine.text) == contracted(theirs.text):
         # MUELLER ~ MULLER: one side wrote the umlaut as a vowel and E, the other dropped it.
         return SIMILARITY["diacritics"], "diacritics", "umlaut written with and without E"
     if mine.spelling == theirs.spelling:
@@ -186,13 +198,9 @@ def _compare_forms(mine: NameForm, theirs: NameForm, feature: str) -> NameCompar
     if not strengths:
         # Nothing in common: one line, not one per token.
         detail = f"{mine.text} and {theirs.text} have no name in common"
-        evidence = [Evidence(feature, "contradiction", CONTRADICTION_WEIGHTS[0] * 2, detail)]
-        total = CONTRADICTION_WEIGHTS[0] * 2
+        evidence = [Evidence(feature, "contradiction", NOTHING_IN_COMMON_WEIGHT, detail)]
+        total = NOTHING_IN_COMMON_WEIGHT
     return NameComparison(round(total, 3), tuple(evidence))
-
-
-def _contracted(text: str) -> str:
-    return text.replace("AE", "A").replace("OE", "O").replace("UE", "U")
 
 
 def _role(token: Token) -> str:

@@ -25,16 +25,19 @@ to a word ("ALHASSAN") gives the word without it as an alternative.
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
+from gateway.screening.memo import memoized, memoized_call
 from gateway.screening.scripts import LatinForms, latin_forms
 
 __all__ = [
     "PARTICLES",
     "NameForm",
     "Token",
+    "consonant_skeleton",
+    "contracted",
+    "folded_spelling",
     "name_forms",
     "skeleton",
     "spelling_key",
@@ -128,6 +131,9 @@ _SPELLING_RULES: tuple[tuple[str, str], ...] = (
     ("Y", "I"),
     ("J", "I"),
 )
+_ANY_RULE = re.compile("CH|SH|CZ|SZ|CS|TS|TZ|ZH|DZ|KH|GH|PH|TH|DH|CK|OU|OO|EE|[XQWYJ]")
+"""Matches a word to which some spelling rule applies (every longer pattern contains one of
+these), so that most words skip the rules altogether."""
 _SOFT_C = re.compile(r"C(?=[EI])")
 _DOUBLED = re.compile(r"(.)\1+")
 
@@ -151,29 +157,61 @@ _SKELETON_CLASSES = str.maketrans(
 )
 
 
-@functools.lru_cache(maxsize=262_144)
-def spelling_key(word: str) -> str:
-    """The word with transliteration and spelling conventions folded (see the module doc)."""
+_SKELETON_ASCII = bytes.maketrans(b"AEIOUYJWVDGCQZ", b"........FTKKKS")
+""":data:`_SKELETON_CLASSES` for ASCII text (names' Latin forms are ASCII)."""
+
+
+def _first_of_run(match: re.Match[str]) -> str:
+    return match.group(1)
+
+
+def _collapsed(text: str) -> str:
+    """Runs of one character written once ("KOWALLSKI" → "KOWALSKI")."""
+    return _DOUBLED.sub(_first_of_run, text)
+
+
+def folded_spelling(word: str) -> str:
+    """:func:`spelling_key` without memoisation (for words seen once, such as glued ones)."""
     text = word
-    for old, new in _SPELLING_RULES:
-        if old in text:
-            text = text.replace(old, new)
-    text = _SOFT_C.sub("S", text).replace("C", "K")
+    if _ANY_RULE.search(text) is not None:
+        for old, new in _SPELLING_RULES:
+            if old in text:
+                text = text.replace(old, new)
+    if "C" in text:
+        text = _SOFT_C.sub("S", text).replace("C", "K")
     if len(text) > 2 and text.endswith("H"):
         text = text[:-1]
-    return _DOUBLED.sub(r"\1", text)
+    return _collapsed(text)
 
 
-@functools.lru_cache(maxsize=262_144)
+def consonant_skeleton(key: str) -> str:
+    """The consonant classes of a spelling key, adjacent runs of one class collapsed."""
+    if key.isascii():
+        classes = key.encode("ascii").translate(_SKELETON_ASCII).decode("ascii")
+    else:
+        classes = key.translate(_SKELETON_CLASSES)
+    return _collapsed(classes).replace(".", "")
+
+
+@memoized(maxsize=131_072)
+def spelling_key(word: str) -> str:
+    """The word with transliteration and spelling conventions folded (see the module doc)."""
+    return folded_spelling(word)
+
+
+@memoized(maxsize=131_072)
 def skeleton(word: str) -> str:
     """The consonant classes of the word's spelling key, adjacent runs of one class collapsed."""
-    classes = _DOUBLED.sub(r"\1", spelling_key(word).translate(_SKELETON_CLASSES))
-    return classes.replace(".", "")
+    return consonant_skeleton(spelling_key(word))
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a name."""
+def contracted(text: str) -> str:
+    """The word with umlauts written as vowel + E contracted ("MUELLER" → "MULLER")."""
+    return text.replace("AE", "A").replace("OE", "O").replace("UE", "U")
+
+
+class Token(NamedTuple):
+    """One word of a name (a named tuple: millions are made while an index is built)."""
 
     text: str
     """Upper-case ASCII."""
@@ -185,11 +223,14 @@ class Token:
     """:func:`spelling_key` of the text."""
     skeleton: str
     """:func:`skeleton` of the text."""
+    code: str
+    """What the index finds the word by: its skeleton, or ``"~"`` and its spelling key when
+    the skeleton has fewer than two consonant classes."""
     source: str
     """The word as the record writes it (original script and diacritics)."""
-    transliterated: bool = False
+    transliterated: bool
     """Romanised from another script."""
-    alternative: str = ""
+    alternative: str
     """The word without a glued Arabic article ("ALHASSAN" → "HASSAN"), when it has one."""
 
     @property
@@ -198,8 +239,7 @@ class Token:
         return not self.transliterated and not self.source.isascii()
 
 
-@dataclass(frozen=True, slots=True)
-class NameForm:
+class NameForm(NamedTuple):
     """One Latin rendering of one name, as tokens."""
 
     tokens: tuple[Token, ...]
@@ -207,11 +247,8 @@ class NameForm:
     """The rendering as one string (family first), for explanations."""
     has_family: bool
     """The source splits family from given names (so a swap of the two can be told)."""
-
-    @property
-    def significant(self) -> tuple[Token, ...]:
-        """The tokens that count: every token but particles."""
-        return tuple(token for token in self.tokens if not token.particle)
+    significant: tuple[Token, ...]
+    """The tokens that count: every token but particles."""
 
 
 def name_forms(family: str, given: str) -> tuple[NameForm, ...]:
@@ -229,33 +266,37 @@ _WORD_SEPARATORS = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=131_072)
+@memoized_call(maxsize=16_384)
 def _name_forms(family: str, given: str) -> tuple[NameForm, ...]:
     family_words = _words(family)
     given_words = _words(given)
+    has_family = bool(family_words) and bool(given_words)
+    several = any(len(latin) > 1 for _, (latin, _) in family_words) or any(
+        len(latin) > 1 for _, (latin, _) in given_words
+    )
     forms: list[NameForm] = []
-    for variant in (0, 1):
+    for variant in (0, 1) if several else (0,):
         family_text = [
-            (form[min(variant, len(form) - 1)], source, form.transliterated)
-            for source, form in family_words
+            (latin[min(variant, len(latin) - 1)], source, transliterated)
+            for source, (latin, transliterated) in family_words
         ]
         given_text = [
-            (form[min(variant, len(form) - 1)], source, form.transliterated)
-            for source, form in given_words
+            (latin[min(variant, len(latin) - 1)], source, transliterated)
+            for source, (latin, transliterated) in given_words
         ]
         tokens = _tokens(family_text, True) + _tokens(given_text, False)
         if not tokens:
             break
-        form = NameForm(
-            tokens,
-            " ".join(token.text for token in tokens),
-            has_family=bool(family_words) and bool(given_words),
+        if forms and forms[0].tokens == tokens:
+            break
+        forms.append(
+            NameForm(
+                tokens,
+                " ".join([token.text for token in tokens]),
+                has_family,
+                tuple([token for token in tokens if not token.particle]),
+            )
         )
-        if forms and forms[0].tokens == form.tokens:
-            break
-        forms.append(form)
-        if not any(len(latin) > 1 for _, latin in family_words + given_words):
-            break
     return tuple(forms)
 
 
@@ -264,7 +305,7 @@ def _words(text: str) -> list[tuple[str, LatinForms]]:
     out = []
     for word in _WORD_SEPARATORS.split(text):
         forms = latin_forms(word) if word else None
-        if forms:
+        if forms is not None and forms[0]:
             # A word may romanise to several ("王伟" → "WANGWEI" stays one; "D'ARCY" one).
             out.append((word, forms))
     return out
@@ -272,9 +313,15 @@ def _words(text: str) -> list[tuple[str, LatinForms]]:
 
 def _tokens(words: list[tuple[str, str, bool]], family: bool) -> tuple[Token, ...]:
     expanded: list[tuple[str, str, bool]] = []
+    abd = False
     for latin, source, transliterated in words:
-        expanded.extend((part, source, transliterated) for part in latin.split())
-    joined = _join_abd(expanded)
+        if " " in latin:
+            expanded.extend((part, source, transliterated) for part in latin.split())
+            abd = abd or " ABD" in latin
+        else:
+            expanded.append((latin, source, transliterated))
+        abd = abd or latin.startswith("ABD")
+    joined = _join_abd(expanded) if abd else expanded
     tokens = []
     for index, (word, source, transliterated) in enumerate(joined):
         # A particle alone, or last, is a name ("LE" as a Vietnamese family name).
@@ -283,18 +330,21 @@ def _tokens(words: list[tuple[str, str, bool]], family: bool) -> tuple[Token, ..
     return tuple(tokens)
 
 
-@functools.lru_cache(maxsize=262_144)
+@memoized_call(maxsize=32_768)
 def _token(word: str, family: bool, particle: bool, source: str, transliterated: bool) -> Token:
     alternative = ""
     glued = _GLUED_ARTICLE.match(word)
     if glued and not particle:
         alternative = word[glued.end() :]
+    spelling = spelling_key(word)
+    bones = skeleton(word)
     return Token(
         word,
         family,
         particle,
-        spelling_key(word),
-        skeleton(word),
+        spelling,
+        bones,
+        bones if len(bones) >= 2 else "~" + spelling,
         source,
         transliterated,
         alternative,

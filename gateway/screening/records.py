@@ -51,6 +51,7 @@ ABSENT_NAMES = frozenset({"-", "--", "", "NULL", "NONE", "N/A", "UNKNOWN"})
 """Name parts that mean "no name" (INTERPOL publishes "-" or null)."""
 
 _H3 = record_pb2.HANDLING_CODE_H3
+_ROLES = {int(role): role for role in NameRole}
 
 
 class ScreeningInputError(ValueError):
@@ -248,6 +249,8 @@ def subject_identity_key(
 
 def _clean(text: str) -> str:
     """Strip, and drop control characters (the entry codec uses some as separators)."""
+    if not text:
+        return text
     stripped = text.strip()
     if stripped.upper() in ABSENT_NAMES:
         return ""
@@ -269,7 +272,7 @@ def _names(names: Iterable[common_pb2.Name]) -> tuple[PersonName, ...]:
         if not latin_family and not latin_given:
             latin_given = _clean(latin.full)
         parsed = PersonName(
-            NameRole(name.type) if name.type in NameRole._value2member_map_ else NameRole.ALIAS,
+            _ROLES.get(name.type, NameRole.ALIAS),
             family,
             given,
             latin_family,
@@ -283,7 +286,9 @@ def _names(names: Iterable[common_pb2.Name]) -> tuple[PersonName, ...]:
 def _dates(dates: Iterable[common_pb2.PartialDate]) -> tuple[BirthDate, ...]:
     out: list[BirthDate] = []
     for date in dates:
-        if date.year:
+        # Stored records are validated (year 1-9999, month 0-12, a valid day); anything else is
+        # left out rather than allowed to stop a rebuild.
+        if 1 <= date.year <= 9999 and date.month <= 12 and date.day <= 31:
             parsed = BirthDate(date.year, date.month, date.day if date.month else 0)
             if parsed not in out:
                 out.append(parsed)
@@ -296,7 +301,12 @@ def _country(code: common_pb2.CountryCode) -> str:
 
 
 def _countries(codes: Iterable[common_pb2.CountryCode]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(c for c in (_country(code) for code in codes) if c))
+    out: list[str] = []
+    for code in codes:
+        country = _country(code)
+        if country and country not in out:
+            out.append(country)
+    return tuple(out)
 
 
 def _document_key(

@@ -25,14 +25,16 @@ class Screener:
         index: ScreeningIndex,
         lists: Sequence[ListDefinition] = DEFAULT_LISTS,
         *,
-        cache_size: int = 100_000,
+        cache_size: int = 4096,
     ) -> None:
         """A screener over ``index``.
 
         Args:
             index: The entries.
             lists: The list definitions, for their thresholds (names must be unique).
-            cache_size: Decoded entries kept between screenings (hot entries are decoded once).
+            cache_size: Decoded entries kept between screenings (entries that come up again and
+                again, common names, are decoded once). Kept small: every cached entry is a few
+                objects the garbage collector walks on each full collection.
         """
         names = [spec.name for spec in lists]
         if len(set(names)) != len(names):
@@ -69,8 +71,11 @@ class Screener:
         if unknown:
             raise ValueError(f"unknown screening lists: {', '.join(unknown)}")
         wanted = set(lists) if lists else None
+        applying = [spec for name, spec in self.lists.items() if wanted is None or name in wanted]
+        review = min((spec.review_threshold for spec in applying), default=1.0)
         out: list[list[Match]] = []
-        for subject, slots in zip(subjects, self.index.candidates(subjects), strict=True):
+        candidates = self.index.candidates(subjects, review_threshold=review)
+        for subject, slots in zip(subjects, candidates, strict=True):
             subject_input = ScoringInput.of(subject.names)
             matches: list[Match] = []
             for slot in slots:

@@ -22,11 +22,12 @@ letters only, one direction); this module cannot import an adapter.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 
 from anyascii import anyascii
+
+from gateway.screening.memo import memoized
 
 __all__ = ["LatinForms", "latin_forms"]
 
@@ -112,23 +113,14 @@ _NOT_NAME = re.compile(r"[^A-Z0-9]+")
 _APOSTROPHES = re.compile(r"['’`ʼʻ‘´]")
 
 
-class LatinForms(tuple[str, ...]):
-    """The upper-case ASCII renderings of one text, ICAO form first; empty when nothing is left.
-
-    ``transliterated`` is True when a script other than Latin was romanised, so that a
-    comparison can call a resemblance a transliteration rather than a spelling difference.
-    """
-
-    transliterated: bool
-
-    def __new__(cls, forms: tuple[str, ...], transliterated: bool) -> LatinForms:
-        """Build the forms (duplicates and empty forms removed, order kept)."""
-        self = super().__new__(cls, tuple(dict.fromkeys(form for form in forms if form)))
-        self.transliterated = transliterated
-        return self
+LatinForms = tuple[tuple[str, ...], bool]
+"""The upper-case ASCII renderings of one text (ICAO form first, no duplicates, none empty), and
+whether a script other than Latin was romanised (so that a comparison can call a resemblance a
+transliteration rather than a spelling difference). Plain tuples: memoised by the thousand, they
+cost the garbage collector nothing."""
 
 
-@functools.lru_cache(maxsize=262_144)
+@memoized(maxsize=131_072)
 def latin_forms(text: str) -> LatinForms:
     """Upper-case ASCII forms of a name: ICAO 9303 first, then the folded form if it differs.
 
@@ -137,7 +129,7 @@ def latin_forms(text: str) -> LatinForms:
     """
     upper = _APOSTROPHES.sub("", text).upper()
     if upper.isascii():
-        return LatinForms((_clean(upper),), transliterated=False)
+        return _forms((_clean(upper),), transliterated=False)
     transliterated = False
     if any("\u0400" <= char <= "\u04ff" for char in upper):
         upper = upper.translate(_CYRILLIC_TABLE)
@@ -150,7 +142,11 @@ def latin_forms(text: str) -> LatinForms:
     folded = (
         _to_ascii(upper.translate(_FOLDED_TABLE))[0] if _EXPANDING.intersection(upper) else icao
     )
-    return LatinForms((icao, folded), transliterated=transliterated or romanised)
+    return _forms((icao, folded), transliterated=transliterated or romanised)
+
+
+def _forms(forms: tuple[str, ...], *, transliterated: bool) -> LatinForms:
+    return tuple(dict.fromkeys(form for form in forms if form)), transliterated
 
 
 def _to_ascii(text: str) -> tuple[str, bool]:
