@@ -190,23 +190,40 @@ class SubjectFacts:
 
     A subject's words are the significant words of each of its forms in turn (a word in two
     forms, or twice in one, has two places), so that each form can be bounded on its own.
+    Described one by one with :meth:`set` (plain lists), then turned into arrays at once by
+    :meth:`freeze`.
     """
 
     def __init__(self, count: int) -> None:
         """Room for ``count`` subjects, all unbounded until :meth:`set` describes them."""
-        self.masks = np.zeros((count, MAX_SUBJECT_WORDS), dtype=np.uint32)
-        self.lengths = np.zeros((count, MAX_SUBJECT_WORDS), dtype=np.int64)
-        self.initials = np.zeros((count, MAX_SUBJECT_WORDS), dtype=np.uint8)
-        self.words = np.zeros(count, dtype=np.int64)
-        """Places used in the word arrays."""
-        self.form_words = np.zeros((count, MAX_SUBJECT_FORMS), dtype=np.int64)
+        self._count = count
+        words, forms = count * MAX_SUBJECT_WORDS, count * MAX_SUBJECT_FORMS
+        self._masks = [0] * words
+        self._lengths = [0] * words
+        self._initials = [0] * words
+        self._form_words = [0] * forms
+        self._form_tokens = [0] * forms
+        self._nationalities = [0] * (count * MAX_SUBJECT_NATIONALITIES)
+        self._words = [0] * count
+        self._forms = [0] * count
+        self._sex = [0] * count
+        self._bounded = [False] * count
+        # The arrays the bound reads, filled by freeze().
+        self.masks: npt.NDArray[np.uint32] = np.empty((0, MAX_SUBJECT_WORDS), dtype=np.uint32)
+        self.lengths: npt.NDArray[np.int64] = np.empty((0, MAX_SUBJECT_WORDS), dtype=np.int64)
+        self.initials: npt.NDArray[np.uint8] = np.empty((0, MAX_SUBJECT_WORDS), dtype=np.uint8)
+        self.form_words: npt.NDArray[np.int64] = np.empty((0, MAX_SUBJECT_FORMS), dtype=np.int64)
         """Each form's places as bits (0 for no form)."""
-        self.form_tokens = np.zeros((count, MAX_SUBJECT_FORMS), dtype=np.int64)
+        self.form_tokens: npt.NDArray[np.int64] = np.empty((0, MAX_SUBJECT_FORMS), dtype=np.int64)
         """Each form's words, particles included."""
-        self.forms = np.zeros(count, dtype=np.int64)
-        self.sex = np.zeros(count, dtype=np.int64)
-        self.nationalities = np.zeros((count, MAX_SUBJECT_NATIONALITIES), dtype=np.int64)
-        self.bounded = np.zeros(count, dtype=np.bool_)
+        self.nationalities: npt.NDArray[np.int64] = np.empty(
+            (0, MAX_SUBJECT_NATIONALITIES), dtype=np.int64
+        )
+        self.words: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        """Places used in the word arrays."""
+        self.forms: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.sex: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
+        self.bounded: npt.NDArray[np.bool_] = np.empty(0, dtype=np.bool_)
 
     def set(
         self, index: int, forms: Sequence[NameForm], sex: int, nationalities: Sequence[str]
@@ -226,18 +243,41 @@ class SubjectFacts:
             or len(codes) > MAX_SUBJECT_NATIONALITIES
         ):
             return bits
+        words = index * MAX_SUBJECT_WORDS
+        first_form = index * MAX_SUBJECT_FORMS
         for place, (form, word) in enumerate(places):
             bit = 1 << place
             bits[word] = bits.get(word, 0) | bit
-            self.masks[index, place] = letter_mask(word)
-            self.lengths[index, place] = len(word)
-            self.initials[index, place] = _initial(word)
-            self.form_words[index, form] |= bit
+            self._masks[words + place] = letter_mask(word)
+            self._lengths[words + place] = len(word)
+            self._initials[words + place] = _initial(word)
+            self._form_words[first_form + form] |= bit
         for form, name in enumerate(forms):
-            self.form_tokens[index, form] = len(name.tokens)
-        self.words[index] = len(places)
-        self.forms[index] = len(forms)
-        self.sex[index] = sex if sex in (1, 2) else 0
-        self.nationalities[index, : len(codes)] = sorted(codes)
-        self.bounded[index] = True
+            self._form_tokens[first_form + form] = len(name.tokens)
+        for position, code in enumerate(sorted(codes)):
+            self._nationalities[index * MAX_SUBJECT_NATIONALITIES + position] = code
+        self._words[index] = len(places)
+        self._forms[index] = len(forms)
+        self._sex[index] = sex if sex in (1, 2) else 0
+        self._bounded[index] = True
         return bits
+
+    def freeze(self) -> None:
+        """Turn the descriptions into the arrays the bound reads."""
+        count = self._count
+        self.masks = np.array(self._masks, dtype=np.uint32).reshape(count, MAX_SUBJECT_WORDS)
+        self.lengths = np.array(self._lengths, dtype=np.int64).reshape(count, MAX_SUBJECT_WORDS)
+        self.initials = np.array(self._initials, dtype=np.uint8).reshape(count, MAX_SUBJECT_WORDS)
+        self.form_words = np.array(self._form_words, dtype=np.int64).reshape(
+            count, MAX_SUBJECT_FORMS
+        )
+        self.form_tokens = np.array(self._form_tokens, dtype=np.int64).reshape(
+            count, MAX_SUBJECT_FORMS
+        )
+        self.nationalities = np.array(self._nationalities, dtype=np.int64).reshape(
+            count, MAX_SUBJECT_NATIONALITIES
+        )
+        self.words = np.array(self._words, dtype=np.int64)
+        self.forms = np.array(self._forms, dtype=np.int64)
+        self.sex = np.array(self._sex, dtype=np.int64)
+        self.bounded = np.array(self._bounded, dtype=np.bool_)
