@@ -20,7 +20,7 @@ from gateway.screening import (
 )
 from liaison.v1 import record_pb2
 
-__all__ = ["Quality", "liaison_scores", "nomenklatura_scores", "quality"]
+__all__ = ["Quality", "liaison_scores", "liaison_screened", "nomenklatura_scores", "quality"]
 
 Pair = tuple[str, str]
 """(traveller person record id, entry record id)."""
@@ -62,6 +62,27 @@ def liaison_scores(data: EvaluationSet) -> tuple[dict[Pair, tuple[str, float]], 
             if pair not in scores or scores[pair][1] < match.score:
                 scores[pair] = (match.entry.list, match.score)
     return scores, time.perf_counter() - started
+
+
+def liaison_screened(data: EvaluationSet) -> dict[Pair, tuple[str, float]]:
+    """(pair -> (list, best score)) of the matches the default lists report (the score bound
+    leaving out what cannot reach their review thresholds)."""
+    entries = [
+        e
+        for record in data.entries
+        for e in entries_from_record(record, record.version, DEFAULT_LISTS)
+    ]
+    screener = Screener(ScreeningIndex.build(entries), DEFAULT_LISTS)
+    subjects = subjects_from_records(
+        record for traveller in data.travellers for record in traveller
+    )
+    scores: dict[Pair, tuple[str, float]] = {}
+    for subject, matches in zip(subjects, screener.screen_many(subjects), strict=True):
+        for match in matches:
+            pair = (subject.record_id, match.entry.record_id)
+            if pair not in scores or scores[pair][1] < match.score:
+                scores[pair] = (match.entry.list, match.score)
+    return scores
 
 
 def quality(

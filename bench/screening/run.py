@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from bench.screening.evaluation import generate
-from bench.screening.quality import Quality, liaison_scores, nomenklatura_scores, quality
-from bench.screening.speed import measure_rebuild, measure_speed
+from bench.screening.quality import (
+    Quality,
+    liaison_scores,
+    liaison_screened,
+    nomenklatura_scores,
+    quality,
+)
+from bench.screening.speed import Rebuild, Speed
 
 __all__ = ["run", "tune"]
 
@@ -56,9 +64,59 @@ def _print_quality(title: str, result: Quality) -> None:
     )
 
 
+def _load(values: tuple[float, ...]) -> str:
+    return ", ".join(f"{value:.2f}" for value in values)
+
+
+def _print_speed(speed: Speed) -> None:
+    entries = speed.notices + speed.documents
+    print(
+        f"screening speed: {speed.notices:,} notice names + {speed.documents:,} documents "
+        f"({entries:,} entries), generated in {speed.generate_s:.0f} s (apart), index built in "
+        f"{speed.build_s:.0f} s ({entries / speed.build_s:,.0f} entries/s)"
+    )
+    print(
+        f"  memory: index {speed.index_bytes / 2**30:.2f} GiB by its own accounting "
+        f"({speed.index_bytes_per_entry:.0f} B/entry); RSS +{speed.rss_delta_bytes / 2**30:.2f} "
+        f"GiB ({speed.rss_bytes_per_entry:.0f} B/entry); peak RSS of the process "
+        f"{speed.peak_rss_bytes / 2**30:.2f} GiB"
+    )
+    print(
+        f"  {speed.manifests} manifests of {speed.size}: p50 {speed.p50_ms:.0f} ms, p95 "
+        f"{speed.p95_ms:.0f} ms, max {speed.max_ms:.0f} ms ({speed.travellers_per_s:,.0f} "
+        f"travellers/s at p50); median {speed.candidates_per_manifest:,.0f} entries scored per "
+        f"manifest, {speed.hits_per_manifest:.1f} matches; planted listed travellers found "
+        f"{speed.planted_found:.3f}; {speed.full_collections} full garbage collections "
+        f"(longest {speed.longest_collection_ms:.0f} ms)"
+    )
+
+
+def _measure_speed(scale: float, output: Path) -> tuple[Speed, Rebuild]:
+    """Speed and rebuild, measured in a process of their own (``bench.screening.speed``)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    command = [
+        sys.executable,
+        "-m",
+        "bench.screening.speed",
+        f"--notices={int(1_000_000 * scale)}",
+        f"--documents={int(10_000_000 * scale)}",
+        f"--records={int(1_000_000 * scale)}",
+        f"--output={output}",
+    ]
+    subprocess.run(command, check=True, cwd=Path(__file__).resolve().parents[2])
+    figures = json.loads(output.read_text(encoding="utf-8"))
+    return Speed(**figures["speed"]), Rebuild(**figures["rebuild"])
+
+
 def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
-    """Run every screening measurement, print it, write it to ``output``."""
-    report: dict[str, Any] = {}
+    """Run every screening measurement, print it, write it to ``output``.
+
+    ``scale`` multiplies the speed benchmark's sizes (1: the issue's 1,000,000 notice names,
+    10,000,000 documents and 1,000,000 records to rebuild from).
+    """
+    started = time.perf_counter()
+    load = os.getloadavg()
+    report: dict[str, Any] = {"scale": scale}
     tuning = generate(TUNE_SEED)
     tuning_scores, _ = liaison_scores(tuning)
     thresholds = tune(tuning_scores, tuning)
@@ -70,6 +128,12 @@ def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
 
     defaults = dict.fromkeys(thresholds, (DEFAULT_HIT_THRESHOLD, DEFAULT_REVIEW_THRESHOLD))
     liaison_defaults = quality(data, ours, defaults)
+    screened = quality(data, liaison_screened(data), defaults)
+    if screened != liaison_defaults:
+        raise AssertionError(
+            "screening at the default thresholds (with the score bound) disagrees with the "
+            f"scores of every candidate: {screened} != {liaison_defaults}"
+        )
     print(
         f"screening quality, seed {REPORT_SEED}: {len(data.travellers)} travellers, "
         f"{len(data.entries)} entries, {len(data.truth)} true matches"
@@ -79,6 +143,7 @@ def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
         f"liaison (default thresholds {DEFAULT_HIT_THRESHOLD}/{DEFAULT_REVIEW_THRESHOLD})",
         liaison_defaults,
     )
+    print("  (screened again at the default thresholds, score bound on: the same figures)")
     report["liaison"] = asdict(liaison)
     report["liaison_default_thresholds"] = asdict(liaison_defaults)
     report["liaison_travellers_per_s_eval"] = len(data.travellers) / our_seconds
@@ -100,26 +165,19 @@ def run(output: Path, *, scale: float = 1.0) -> dict[str, Any]:
     print(
         f"  decoys with a HIT: {liaison.hits_on_decoys}; with a REVIEW: {liaison.reviews_on_decoys}"
     )
-    speed = measure_speed(int(1_000_000 * scale), int(10_000_000 * scale))
+    speed, rebuild = _measure_speed(scale, output.with_name(output.stem + "-speed.json"))
     report["speed"] = asdict(speed)
+    _print_speed(speed)
+    report["rebuild"] = asdict(rebuild)
     print(
-        f"screening speed: {speed.notices:,} notice names + {speed.documents:,} documents, "
-        f"built in {speed.build_s:.0f} s; index {speed.index_bytes / 2**20:,.0f} MiB by its "
-        f"arrays, RSS +{speed.rss_delta_bytes / 2**20:,.0f} MiB "
-        f"({speed.bytes_per_entry:.0f} B/entry); "
-        f"300-traveller manifest p50 {speed.p50_ms:.0f} ms, p95 {speed.p95_ms:.0f} ms "
-        f"({speed.travellers_per_s:,.0f} travellers/s)"
+        f"screening rebuild: {rebuild.records:,} serialized records parsed, entries taken and "
+        f"indexed in {rebuild.seconds:.1f} s ({rebuild.records_per_s:,.0f} records/s)"
     )
-    seconds, per_second, entries = measure_rebuild(int(1_000_000 * scale))
-    report["rebuild"] = {
-        "records": int(1_000_000 * scale),
-        "seconds": seconds,
-        "records_per_s": per_second,
-        "entries": entries,
-    }
+    report["seconds"] = time.perf_counter() - started
+    report["load_average"] = {"start": load, "end": os.getloadavg()}
     print(
-        f"screening rebuild: {int(1_000_000 * scale):,} serialized records parsed, entries "
-        f"taken and indexed in {seconds:.1f} s ({per_second:,.0f} records/s)"
+        f"screening bench: {report['seconds']:.0f} s; load average (1, 5, 15 min) "
+        f"{_load(load)} at the start, {_load(os.getloadavg())} at the end"
     )
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
