@@ -43,7 +43,10 @@ WEIGHTS = {
 
 def normalize_number(number: str) -> str:
     """Document number without fillers, spaces or punctuation, in capitals."""
-    return _NOT_DOCUMENT_CHARACTER.sub("", number.upper())
+    upper = number.upper()
+    if upper.isalnum() and upper.isascii():
+        return upper
+    return _NOT_DOCUMENT_CHARACTER.sub("", upper)
 
 
 def ocr_folded(number: str) -> str:

@@ -72,6 +72,15 @@ def nationality_code(country: str) -> int:
     return 17_577 + digest % (SEVERAL - 17_577)
 
 
+@memoized(maxsize=65_536)
+def _word_facts(word: str) -> tuple[int, int, int]:
+    """(letters, length capped at 255, initial) of a word."""
+    return letter_mask(word), min(len(word), 255), _initial(word)
+
+
+_ZEROS = [0] * MAX_WORDS
+
+
 def _initial(word: str) -> int:
     # Words are upper-case ASCII (see gateway.screening.scripts); anything else is one value.
     return ord(word[0]) if word[0].isascii() else 0x7F
@@ -122,9 +131,14 @@ class EntryFactsTable:
         self._slots.append(slot)
         self._heads.append(head)
         padding = MAX_WORDS - len(words)
-        self._masks.extend([letter_mask(word) for word in words] + [0] * padding)
-        self._lengths.extend(bytes([min(len(word), 255) for word in words] + [0] * padding))
-        self._initials.extend([_initial(word) for word in words] + [0] * padding)
+        masks, lengths, initials = zip(*map(_word_facts, words), strict=True)
+        self._masks.extend(masks)
+        self._lengths.extend(lengths)
+        self._initials.extend(initials)
+        if padding:
+            self._masks.extend(_ZEROS[:padding])
+            self._lengths.extend(_ZEROS[:padding])
+            self._initials.extend(_ZEROS[:padding])
 
     @property
     def nbytes(self) -> int:

@@ -266,7 +266,7 @@ _WORD_SEPARATORS = re.compile(
 )
 
 
-@memoized_call(maxsize=16_384)
+@memoized_call(maxsize=4096)
 def _name_forms(family: str, given: str) -> tuple[NameForm, ...]:
     family_words = _words(family)
     given_words = _words(given)
@@ -303,7 +303,9 @@ def _name_forms(family: str, given: str) -> tuple[NameForm, ...]:
 def _words(text: str) -> list[tuple[str, LatinForms]]:
     """The words of a name part with their Latin forms (words romanising to nothing dropped)."""
     out = []
-    for word in _WORD_SEPARATORS.split(text):
+    # A part without separators is one word (most are): no need for the regular expression.
+    words = [text] if text.isalnum() else _WORD_SEPARATORS.split(text)
+    for word in words:
         forms = latin_forms(word) if word else None
         if forms is not None and forms[0]:
             # A word may romanise to several ("王伟" → "WANGWEI" stays one; "D'ARCY" one).
@@ -330,7 +332,7 @@ def _tokens(words: list[tuple[str, str, bool]], family: bool) -> tuple[Token, ..
     return tuple(tokens)
 
 
-@memoized_call(maxsize=32_768)
+@memoized_call(maxsize=8192)
 def _token(word: str, family: bool, particle: bool, source: str, transliterated: bool) -> Token:
     alternative = ""
     glued = _GLUED_ARTICLE.match(word)

@@ -262,25 +262,27 @@ def _clean(text: str) -> str:
 def _names(names: Iterable[common_pb2.Name]) -> tuple[PersonName, ...]:
     out: list[PersonName] = []
     for name in names:
-        given = " ".join(part for part in (_clean(name.given), _clean(name.middle)) if part)
-        family = _clean(name.family)
-        if not family and not given:
-            given = _clean(name.full)
-        latin = name.transliteration
-        latin_given = " ".join(p for p in (_clean(latin.given), _clean(latin.middle)) if p)
-        latin_family = _clean(latin.family)
-        if not latin_family and not latin_given:
-            latin_given = _clean(latin.full)
+        family, given = _parts(name.family, name.given, name.middle, name.full)
+        latin_family = latin_given = ""
+        if name.HasField("transliteration"):
+            latin = name.transliteration
+            latin_family, latin_given = _parts(latin.family, latin.given, latin.middle, latin.full)
         parsed = PersonName(
-            _ROLES.get(name.type, NameRole.ALIAS),
-            family,
-            given,
-            latin_family,
-            latin_given,
+            _ROLES.get(name.type, NameRole.ALIAS), family, given, latin_family, latin_given
         )
         if not parsed.is_empty and parsed not in out:
             out.append(parsed)
     return tuple(out)
+
+
+def _parts(family: str, given: str, middle: str, full: str) -> tuple[str, str]:
+    """(family, given and middle names) cleaned; the full name as given when both are empty."""
+    family, given, middle = _clean(family), _clean(given), _clean(middle)
+    if middle:
+        given = f"{given} {middle}" if given else middle
+    if not family and not given:
+        given = _clean(full)
+    return family, given
 
 
 def _dates(dates: Iterable[common_pb2.PartialDate]) -> tuple[BirthDate, ...]:

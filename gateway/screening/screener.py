@@ -25,7 +25,7 @@ class Screener:
         index: ScreeningIndex,
         lists: Sequence[ListDefinition] = DEFAULT_LISTS,
         *,
-        cache_size: int = 4096,
+        cache_size: int = 1024,
     ) -> None:
         """A screener over ``index``.
 

@@ -127,6 +127,9 @@ def latin_forms(text: str) -> LatinForms:
     Letters and digits are kept; every other character separates words, except apostrophes,
     which are dropped ("O'Brien" → "OBRIEN", Doc 9303 Part 3 section 4.6). Cached: names repeat.
     """
+    if text.isascii() and text.isalnum():
+        # The usual word: nothing to strip, drop or romanise.
+        return (text.upper(),), False
     upper = _APOSTROPHES.sub("", text).upper()
     if upper.isascii():
         return _forms((_clean(upper),), transliterated=False)
