@@ -74,6 +74,7 @@ def entries_from_record(
     member_of = tuple(spec.name for spec in lists if spec.includes(body, centre, status))
     if not member_of:
         return []
+    # Positional arguments, in ListEntry's field order: a rebuild makes a million of these.
     if body == "travel_document":
         document = record.travel_document
         key = _document_key(document, "", 0)
@@ -81,34 +82,35 @@ def entries_from_record(
             return []
         return [
             ListEntry(
-                record_id=record.record_id,
-                version=version,
-                centre=centre,
-                lists=member_of,
-                kind=body,
-                names=_names([document.holder_name]),
-                birth_dates=_dates([document.holder_birth_date]),
-                sex=document.holder_sex,
-                nationalities=_countries([document.holder_nationality]),
-                documents=(key,),
-                document_centric=True,
+                record.record_id,
+                version,
+                centre,
+                member_of,
+                body,
+                _names((document.holder_name,)),
+                _dates((document.holder_birth_date,)),
+                document.holder_sex,
+                _countries((document.holder_nationality,)),
+                (key,),
+                True,
             )
         ]
     person = _person_of(record, body)
     if person is None:
         return []
+    others = person.alternative_birth_dates
     return [
         ListEntry(
-            record_id=record.record_id,
-            version=version,
-            centre=centre,
-            lists=member_of,
-            kind=body,
-            names=_names(person.names),
-            birth_dates=_dates([person.birth_date, *person.alternative_birth_dates]),
-            sex=person.sex,
-            nationalities=_countries(person.nationalities),
-            documents=_identifier_documents(person.identifiers),
+            record.record_id,
+            version,
+            centre,
+            member_of,
+            body,
+            _names(person.names),
+            _dates((person.birth_date, *others) if others else (person.birth_date,)),
+            person.sex,
+            _countries(person.nationalities),
+            _identifier_documents(person.identifiers) if person.identifiers else (),
         )
     ]
 
