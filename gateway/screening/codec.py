@@ -35,14 +35,19 @@ class EntryCodec:
         if number is None:
             number = self._numbers[profile] = len(self._profiles)
             self._profiles.append(profile)
+        # Lists, not generators, for join: measurably faster at ten million entries.
         names = _US.join(
-            f"{int(n.role)}{_GS}{n.family}{_GS}{n.given}{_GS}{n.latin_family}{_GS}{n.latin_given}"
-            for n in entry.names
+            [
+                f"{n.role:d}{_GS}{n.family}{_GS}{n.given}{_GS}{n.latin_family}{_GS}{n.latin_given}"
+                for n in entry.names
+            ]
         )
-        dates = _US.join(f"{d.year}-{d.month}-{d.day}" for d in entry.birth_dates)
+        dates = _US.join([f"{d.year}-{d.month}-{d.day}" for d in entry.birth_dates])
         documents = _US.join(
-            f"{d.number}{_GS}{d.issuing_state}{_GS}{d.document_type}{_GS}{d.status}"
-            for d in entry.documents
+            [
+                f"{d.number}{_GS}{d.issuing_state}{_GS}{d.document_type}{_GS}{d.status}"
+                for d in entry.documents
+            ]
         )
         return (
             f"{entry.record_id}{_RS}{entry.version}{_RS}{number}{_RS}{names}{_RS}{dates}{_RS}"

@@ -118,27 +118,30 @@ class EntryFactsTable:
         nationalities: Sequence[str],
     ) -> None:
         """Add the row of the entry in ``slot`` (greater than every slot already added)."""
-        if self._slots and slot <= self._slots[-1]:
-            raise ValueError(f"facts of slot {slot} added after slot {self._slots[-1]}")
-        words = list(pool[:MAX_WORDS])
-        head = min(max(len(form.tokens) for form in forms), 255)
+        slots = self._slots
+        if slots and slot <= slots[-1]:
+            raise ValueError(f"facts of slot {slot} added after slot {slots[-1]}")
+        head = min(max([len(form.tokens) for form in forms]), 255)
         if len(forms) == 1:
             head |= _SINGLE_FORM
         if len(pool) <= MAX_WORDS:
             head |= _BOUNDED
-        head |= (sex if sex in (1, 2) else 0) << _SEX_SHIFT
+        if sex == 1 or sex == 2:
+            head |= sex << _SEX_SHIFT
         head |= _entry_nationality(nationalities) << _NATIONALITY_SHIFT
-        self._slots.append(slot)
+        slots.append(slot)
         self._heads.append(head)
-        padding = MAX_WORDS - len(words)
-        masks, lengths, initials = zip(*map(_word_facts, words), strict=True)
-        self._masks.extend(masks)
-        self._lengths.extend(lengths)
-        self._initials.extend(initials)
+        masks, lengths, initials = self._masks, self._lengths, self._initials
+        for word in pool[:MAX_WORDS]:
+            mask, length, initial = _word_facts(word)
+            masks.append(mask)
+            lengths.append(length)
+            initials.append(initial)
+        padding = MAX_WORDS - min(len(pool), MAX_WORDS)
         if padding:
-            self._masks.extend(_ZEROS[:padding])
-            self._lengths.extend(_ZEROS[:padding])
-            self._initials.extend(_ZEROS[:padding])
+            masks.extend(_ZEROS[:padding])
+            lengths.extend(_ZEROS[:padding])
+            initials.extend(_ZEROS[:padding])
 
     @property
     def nbytes(self) -> int:

@@ -38,7 +38,9 @@ from gateway.screening.names import (
 __all__ = [
     "DATE",
     "DOCUMENT",
+    "MANY_WORDS",
     "NAME",
+    "ONE_WORD",
     "Selecting",
     "code_prefix",
     "date_key",
@@ -77,30 +79,35 @@ _word_code = memoized(maxsize=65_536)(text_code)
 """:func:`text_code` of words that recur (a word without its glued article)."""
 
 
-Selecting = dict[tuple[str, bool], None]
-"""The selecting (code, single-word form) pairs of a name, in order (a dict used as a set)."""
+MANY_WORDS = 1
+"""In :data:`Selecting`: the code comes from a form with several significant words."""
+ONE_WORD = 2
+"""In :data:`Selecting`: the code comes from a form with at most one significant word."""
+Selecting = dict[str, int]
+"""The selecting codes of a name in order, each with the kinds of form it comes from
+(:data:`MANY_WORDS`, :data:`ONE_WORD` or both)."""
 
 
 def name_units(
     forms: Iterable[NameForm], bit_of: Mapping[str, int]
 ) -> tuple[Selecting, dict[str, int]]:
-    """The units of every form (see the module doc): the selecting (code, single-word form)
-    pairs in order, and every code (selecting or explaining) with the bits (``bit_of`` each
-    word text; 0 when absent) of the words it stands for."""
+    """The units of every form (see the module doc): the selecting codes in order with the
+    kinds of form they come from, and every code (selecting or explaining) with the bits
+    (``bit_of`` each word text; 0 when absent) of the words it stands for."""
     selecting: Selecting = {}
     words: dict[str, int] = {}
     glued: dict[str, str] = {}
     for form in forms:
         tokens = form.tokens
-        single = len(form.significant) <= 1
+        kind = ONE_WORD if len(form.significant) <= 1 else MANY_WORDS
         for token in form.significant:
             bit = bit_of.get(token.text, 0)
             code = token.code
-            selecting[(code, single)] = None
+            selecting[code] = selecting.get(code, 0) | kind
             words[code] = words.get(code, 0) | bit
             if token.alternative:
                 code = _word_code(token.alternative)
-                selecting[(code, single)] = None
+                selecting[code] = selecting.get(code, 0) | kind
                 words[code] = words.get(code, 0) | bit
             if len(token.skeleton) < 2:
                 short = contracted(token.text)
@@ -116,7 +123,7 @@ def name_units(
             together = texts
         if together is not None:
             code = _glued(glued, "".join(together))
-            selecting[(code, single)] = None
+            selecting[code] = selecting.get(code, 0) | kind
             words[code] = words.get(code, 0) | _bits(together, bit_of)
         for length in (2, 3):
             for start in range(len(texts) - length + 1):

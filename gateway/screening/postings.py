@@ -17,8 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.screening.keys import birth_date_key, code_prefix, document_key, name_units
-from gateway.screening.model import BirthDate, ListEntry
+from gateway.screening.keys import (
+    MANY_WORDS,
+    ONE_WORD,
+    birth_date_key,
+    code_prefix,
+    document_key,
+    name_units,
+)
+from gateway.screening.model import ListEntry
 from gateway.screening.names import NameForm
 
 __all__ = [
@@ -27,7 +34,6 @@ __all__ = [
     "SINGLE",
     "WORDS_SHIFT",
     "entry_postings",
-    "month_day",
     "word_pool",
 ]
 
@@ -36,11 +42,6 @@ SELECTS = 1 << 10
 WORDS_SHIFT = 16
 MAX_WORDS = 8
 """Words of an entry the score bound knows individually (beyond: no bound on its name)."""
-
-
-def month_day(date: BirthDate | None) -> int:
-    """The month/day bits of the info field."""
-    return (date.month * 32 + date.day) if date is not None else 0
 
 
 def word_pool(forms: Sequence[NameForm]) -> tuple[str, ...]:
@@ -66,14 +67,20 @@ def entry_postings(
         return postings
     bit_of = {word: 1 << (WORDS_SHIFT + i) for i, word in enumerate(pool[:MAX_WORDS])}
     selecting, words = name_units(forms, bit_of)
-    fields = [
-        (code, SELECTS | (SINGLE if single else 0) | words[code]) for code, single in selecting
-    ]
-    selected = {code for code, _ in selecting}
-    fields.extend((code, bits) for code, bits in words.items() if code not in selected)
-    dates: Sequence[BirthDate | None] = entry.birth_dates or (None,)
-    for code, info in fields:
+    fields: list[tuple[int, int]] = []
+    for code, bits in words.items():
         prefix = code_prefix(code)
-        for date in dates:
-            postings.append((prefix | (date.year if date else 0), info | month_day(date)))
+        kinds = selecting.get(code, 0)
+        if not kinds:
+            fields.append((prefix, bits))
+        if kinds & MANY_WORDS:
+            fields.append((prefix, SELECTS | bits))
+        if kinds & ONE_WORD:
+            fields.append((prefix, SELECTS | SINGLE | bits))
+    if not entry.birth_dates:
+        postings.extend(fields)
+        return postings
+    for date in entry.birth_dates:
+        day = date.month * 32 + date.day
+        postings.extend([(prefix | date.year, info | day) for prefix, info in fields])
     return postings

@@ -66,10 +66,7 @@ def plan_queries(subjects: Sequence[Subject], year_window: int) -> QueryPlan:
         forms = [form for _, form in forms_of(n for n in subject.names if not n.is_empty)]
         bits_of = facts.set(index, forms, subject.sex, subject.nationalities)
         selecting, words = name_units(forms, bits_of)
-        numbers: dict[str, int] = {}
-        for code, _ in selecting:
-            if code not in numbers:
-                numbers[code] = min(len(numbers), NO_CODE - 1)
+        numbers = {code: min(number, NO_CODE - 1) for number, code in enumerate(selecting)}
         for code, bits in words.items():
             code_subject.append(index)
             code_prefix_.append(code_prefix(code))
