@@ -57,11 +57,12 @@ from gateway.client import (
     LiaisonClient,
     LiaisonError,
 )
-from gateway.config import CENTRE_ID_PATTERN, ConfigError, TelemetryConfig, load_config
+from gateway.config import ConfigError, TelemetryConfig, load_config
 from gateway.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.security.tls import TlsConfig, TlsError, channel_credentials, peer_channel_options
 from gateway.telemetry import Telemetry
 from gateway.telemetry.settings import resolve_settings
+from liaison.rules.ids import CENTRE_ID_PATTERN
 from liaison.v1 import common_pb2, exchange_pb2, federation_pb2, record_pb2
 
 __all__ = [
