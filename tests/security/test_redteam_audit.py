@@ -24,12 +24,15 @@ from liaison.v1 import (
 )
 from tests.factories import person, store_replica
 from tests.polling import until
-from tests.security.support import LYON, Pki, audit_entries, channel, tls_gateway
+from tests.security.support import LYON, SINGAPORE, Pki, audit_entries, channel, tls_gateway
 from tests.security.test_origin_authority import deliver, signed
 
-OPERATOR = "operator"
+OPERATOR, PARTNER = "operator", "lyon-partner"
 OPERATOR_URI = f"urn:liaison:client:{OPERATOR}"
-GRANTS = (Grant((OPERATOR_URI,), ("liaison.v1.*",)),)
+GRANTS = (
+    Grant((OPERATOR_URI,), ("liaison.v1.*",)),
+    Grant((f"urn:liaison:client:{PARTNER}",), ("liaison.v1.RecordExchange/*",), acts_for=LYON),
+)
 GARBAGE = b"\xff\xff\xff"
 
 
@@ -165,3 +168,49 @@ def _checkpoint(pki: Pki, entries: int, head: str) -> federation_pb2.AuditCheckp
     checkpoint.time.seconds = int(time.time())
     checkpoint.signature = pki.keys[LYON].signer().sign_statement(statement_of(checkpoint))
     return checkpoint
+
+
+HIDDEN_BACKLOG = 1200
+
+
+async def test_one_subscription_cannot_flood_the_log_with_denials(
+    gateway: Gateway, pki: Pki
+) -> None:
+    """WRONG: a Subscribe from sequence 0 by a client acting for Lyon, over a store of 1,200
+    versions releasable only to Singapore, appends 1,200 audit entries - one ``deny`` per hidden
+    version, each an asyncio task and a durable (``synchronous = FULL``) row - and returns at
+    once. Any reader can repeat it: the log (and the disk) grows by the size of the store per
+    call, and real entries drown. Search, over the same hidden matches, audits them in a few
+    entries (one per scanned batch).
+
+    RIGHT: the denials of one call are audited together, as Search does (a bounded number of
+    entries per call, each listing the ids it kept back), however many versions were hidden.
+    """
+    hidden = []
+    for number in range(HIDDEN_BACKLOG):
+        record = person(f"sg-only-{number}")
+        record.handling.releasable_to.append(SINGAPORE)
+        hidden.append(record)
+    async with channel(gateway, pki, pki.client(OPERATOR)) as opened:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(opened)
+        for start in range(0, HIDDEN_BACKLOG, 400):
+            await exchange.SubmitStream(
+                iter([exchange_pb2.SubmitStreamRequest(records=hidden[start : start + 400])])
+            )
+    before = len(audit_entries(gateway))
+    async with channel(gateway, pki, pki.client(PARTNER)) as opened:
+        subscription = exchange_pb2_grpc.RecordExchangeStub(opened).Subscribe(
+            exchange_pb2.SubscribeRequest(after_sequence=0)
+        )
+        first = await subscription.read()
+        assert isinstance(first, exchange_pb2.SubscribeResponse)
+        assert first.HasField("caught_up")
+        subscription.cancel()
+
+    def subscription_audited() -> bool:
+        return any(e["action"] == "subscribe" for e in audit_entries(gateway)[before:])
+
+    await until(subscription_audited, within=5)
+    denials = [e for e in audit_entries(gateway)[before:] if e["action"] == "deny"]
+    assert sum(len(e["record_ids"]) for e in denials) == HIDDEN_BACKLOG
+    assert len(denials) <= 10
