@@ -56,7 +56,9 @@ def sign_and_verify_costs(workdir: Path, centre: str, count: int = 2000) -> tupl
     hashes = [hashlib.sha256(str(n).encode()).digest() for n in range(count)]
     now = divmod(time.time_ns(), 1_000_000_000)
     started = time.perf_counter()
-    signatures = [signer.sign_version(f"{centre}:r{n}", 1, hashes[n], now) for n in range(count)]
+    signatures = [
+        signer.sign_version(f"{centre}:r{n}", 1, hashes[n], now, now) for n in range(count)
+    ]
     signed = time.perf_counter()
     for n in range(count):
         ring.verify_version(
@@ -64,6 +66,7 @@ def sign_and_verify_costs(workdir: Path, centre: str, count: int = 2000) -> tupl
             originating_centre=centre,
             version=1,
             content_sha256=hashes[n],
+            received_at=now,
             signature=signatures[n],
         )
     verified = time.perf_counter()

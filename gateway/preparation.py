@@ -22,11 +22,14 @@ import os
 import signal
 import threading
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any, NamedTuple
 
 from google.protobuf.message import DecodeError
 
 from gateway.errors import InvalidArgumentError, UnavailableError, record_error
-from gateway.store.base import DocumentKey, IndexKeys, NameKey, WriteItem
+from gateway.store.base import WriteItem
+from gateway.store.wire import item_from_wire, item_to_wire
+from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2
 
@@ -36,6 +39,7 @@ __all__ = [
     "MessagePreparer",
     "PreparationFailedError",
     "PreparedEntry",
+    "Refused",
     "prepare_message",
     "write_item",
 ]
@@ -46,24 +50,21 @@ INLINE_MESSAGE_BYTES = 16 * 1024
 """Messages smaller than this (about 30 records) are prepared on the event loop: handing one to
 the worker and back costs a few hundred microseconds, more than preparing a few records."""
 
-ItemRow = tuple[
-    str,
-    bytes,
-    bytes,
-    int,
-    str,
-    str,
-    tuple[tuple[str, str], ...],
-    tuple[tuple[str, int, int, int], ...],
-    int,
-    tuple[str, ...],
-]
-"""A prepared record: id, content hash, blob, expected version, kind, originating centre,
-document keys (number, issuing state), name keys (family, birth year, month, day), handling
-code and releasable-to centres."""
+ItemRow = tuple[Any, ...]
+"""A prepared record, as :func:`gateway.store.wire.item_to_wire` encodes it."""
 
-PreparedEntry = bytes | ItemRow
-"""One record of a message: its :data:`ItemRow`, or its serialized ``RecordError`` (bytes)."""
+
+class Refused(NamedTuple):
+    """A record of a message that its preparation refused."""
+
+    record_id: str
+    """Its id when well-formed (for the audit log), else empty."""
+    error: bytes
+    """Its serialized ``RecordError``."""
+
+
+PreparedEntry = ItemRow | Refused
+"""One record of a message: its :data:`ItemRow`, or its refusal."""
 
 _MALFORMED = "the request is not a valid liaison.v1.SubmitStreamRequest message"
 
@@ -87,43 +88,17 @@ def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
         try:
             item = prepare_record(record, centre_id)
         except InvalidArgumentError as error:
-            entries.append(record_error(error).SerializeToString())
+            well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id) is not None
+            shown = record.record_id if well_formed else ""
+            entries.append(Refused(shown, record_error(error).SerializeToString()))
             continue
-        keys = item.keys
-        entries.append(
-            (
-                item.record_id,
-                item.content_sha256,
-                item.blob,
-                item.expected_version,
-                keys.kind,
-                keys.originating_centre,
-                tuple([(key.number, key.issuing_state) for key in keys.documents]),
-                tuple(
-                    [
-                        (key.family, key.birth_year, key.birth_month, key.birth_day)
-                        for key in keys.names
-                    ]
-                ),
-                keys.handling_code,
-                keys.releasable_to,
-            )
-        )
+        entries.append(item_to_wire(item))
     return entries
 
 
 def write_item(row: ItemRow) -> WriteItem:
     """The store's :class:`WriteItem` for a prepared record."""
-    record_id, sha, blob, expected_version, kind, centre, documents, names, code, releasable = row
-    keys = IndexKeys(
-        kind,
-        centre,
-        tuple([DocumentKey(number, state) for number, state in documents]),
-        tuple([NameKey(family, year, month, day) for family, year, month, day in names]),
-        code,
-        releasable,
-    )
-    return WriteItem(record_id, sha, blob, keys, expected_version)
+    return item_from_wire(row)
 
 
 class MessagePreparer:

@@ -19,7 +19,7 @@ from liaison.rules.indexing import (
     normalize_document_number,
     normalize_name,
 )
-from liaison.rules.validation import validate_partial_date
+from liaison.rules.validation import validate_partial_date, validate_timestamp
 from liaison.v1 import exchange_pb2
 
 __all__ = ["decode_cursor", "encode_cursor", "query_from_request"]
@@ -50,6 +50,9 @@ def query_from_request(request: exchange_pb2.SearchRequest) -> SearchQuery:
     for index, kind in enumerate(request.kinds):
         if kind not in _KINDS:
             violations.append(FieldViolation(f"kinds[{index}]", f"unknown record kind {kind}"))
+    for name in ("committed_after", "committed_before"):
+        if request.HasField(name):
+            validate_timestamp(getattr(request, name), name, violations)
     after = _micros(request, "committed_after")
     before = _micros(request, "committed_before")
     if after and before and after >= before:

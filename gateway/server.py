@@ -23,7 +23,7 @@ from gateway.security.signing import SigningKeyError
 from gateway.security.visibility import NeedToKnow
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
-from gateway.services.registration import add_service
+from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
 from gateway.services.translation import TranslationService
 from gateway.store import RecordStore, create_store
@@ -206,6 +206,8 @@ class Gateway:
             *self._federation.outer_interceptors(),
             *self._telemetry.server_interceptors(host),
             *self._federation.interceptors(),
+            # Innermost: every other interceptor sees a malformed call and its real outcome.
+            MalformedRequestInterceptor(),
         ]
         server = aio.server(
             interceptors=interceptors,
@@ -245,7 +247,7 @@ class Gateway:
             self._translation,
             translation_pb2.DESCRIPTOR.services_by_name["Translation"],
         )
-        self._federation.add_services(server, self._store, self._telemetry.tracer)
+        self._federation.add_services(server, self._store, self._gate, self._telemetry.tracer)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(

@@ -32,6 +32,7 @@ from gateway.security.signing import (
     SignatureError,
     checkpoint_statement,
 )
+from liaison.rules.ids import MAX_VERSION
 from liaison.v1 import federation_pb2
 
 __all__ = [
@@ -98,6 +99,10 @@ def sign_checkpoint(
     return checkpoint
 
 
+# google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_TIMESTAMP_MIN, _TIMESTAMP_MAX = -62135596800, 253402300799
+
+
 def validate_checkpoint(checkpoint: federation_pb2.AuditCheckpoint) -> None:
     """Check the fields' shapes (not the signature).
 
@@ -106,14 +111,22 @@ def validate_checkpoint(checkpoint: federation_pb2.AuditCheckpoint) -> None:
     """
     if not _CENTRE.fullmatch(checkpoint.centre):
         raise CheckpointError("centre must be a centre id", "centre")
-    if checkpoint.entries < 1:
+    if not 1 <= checkpoint.entries <= MAX_VERSION:
         raise CheckpointError(
-            "entries must be at least 1: a checkpoint anchors an entry", "entries"
+            f"entries must be from 1 to {MAX_VERSION}: a checkpoint anchors an entry", "entries"
         )
     if not _HASH.fullmatch(checkpoint.head_hash):
         raise CheckpointError("head_hash must be 64 lower-case hexadecimal digits", "head_hash")
-    if not checkpoint.HasField("time") or not 0 <= checkpoint.time.nanos < 1_000_000_000:
-        raise CheckpointError("time must be set, with nanos from 0 to 999,999,999", "time")
+    time = checkpoint.time
+    if (
+        not checkpoint.HasField("time")
+        or not 0 <= time.nanos < 1_000_000_000
+        or not _TIMESTAMP_MIN <= time.seconds <= _TIMESTAMP_MAX
+    ):
+        raise CheckpointError(
+            "time must be set, from 0001-01-01 to 9999-12-31 UTC, with nanos from 0 to 999,999,999",
+            "time",
+        )
     if not checkpoint.key_id:
         raise CheckpointError("key_id must name the signing key", "key_id")
     if len(checkpoint.signature) != _SIGNATURE_BYTES:

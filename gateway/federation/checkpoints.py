@@ -313,10 +313,15 @@ class CheckpointDesk:
         return await self._book.keep(checkpoint, kept_at=self._clock())
 
     async def _note_regression(self, checkpoint: federation_pb2.AuditCheckpoint) -> None:
-        """Keep it all the same - both signed checkpoints are the evidence - but say so."""
+        """Keep it all the same - both signed checkpoints are the evidence - but say so, in the
+        log and in the audit log."""
         furthest = await self._book.most_entries(checkpoint.centre)
         if furthest is None:
             return
+        if checkpoint.entries < furthest.entries or (
+            checkpoint.entries == furthest.entries and checkpoint.head_hash != furthest.head_hash
+        ):
+            await self._refused(f"{CENTRE_URI_PREFIX}{checkpoint.centre}", "contradiction")
         if checkpoint.entries < furthest.entries:
             logger.warning(
                 "%s deposited an audit checkpoint at %d entries after one at %d: its audit log "
@@ -347,7 +352,17 @@ class CheckpointDesk:
     async def newest(self, centre: str, limit: int) -> list[federation_pb2.AuditCheckpoint]:
         """The kept checkpoints (this centre's own too), newest first, at most ``limit`` per
         centre (0: ``DEFAULT_LIST_LIMIT``), of ``centre`` only when given."""
-        return await self._book.newest(centre, min(limit or DEFAULT_LIST_LIMIT, _MAX_LIST_LIMIT))
+        newest = await self._book.newest(centre, min(limit or DEFAULT_LIST_LIMIT, _MAX_LIST_LIMIT))
+        # The furthest-reaching checkpoint of each centre always comes too: a log cut short and
+        # then checkpointed again and again must not push the one that proves the cut out of
+        # the answer.
+        centres = [centre] if centre else sorted({c.centre for c in newest})
+        listed = {(c.centre, c.entries, c.head_hash) for c in newest}
+        for name in centres:
+            furthest = await self._book.most_entries(name)
+            if furthest is not None and (name, furthest.entries, furthest.head_hash) not in listed:
+                newest.append(furthest)
+        return newest
 
 
 class AuditCheckpoints:

@@ -28,7 +28,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from gateway.audit.log import AuditLog
 from gateway.federation.outbox import Delivery, Outbox, PendingDelivery
-from gateway.federation.routing import RoutingRule, route
+from gateway.federation.routing import RouteDecision, RoutingRule, route
 from gateway.federation.traces import context_from
 from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.security.certs import centre_uri
@@ -36,6 +36,7 @@ from gateway.security.gate import RecordGate
 from gateway.store.base import StoredRecord
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN
+from liaison.rules.ids import namespace_of
 from liaison.v1 import federation_pb2
 
 __all__ = ["Forwarder", "PeerLink", "PeerUnavailableError"]
@@ -144,6 +145,17 @@ class Forwarder:
         for version in stored:
             trace = self._trace_context_of(version)
             for decision in route(version, self._rules, need_to_know=need_to_know):
+                if decision.allowed and namespace_of(version.record_id) != (
+                    version.originating_centre
+                ):
+                    # Peers accept only ids minted in the origin's namespace (no centre can
+                    # squat another's ids); a local id stays local.
+                    decision = RouteDecision(
+                        decision.peer,
+                        False,
+                        f"kept here: its id is not in this centre's namespace "
+                        f"({version.originating_centre}:...), which peers require",
+                    )
                 deliveries.append(
                     Delivery(decision, version.record_id, version.version, version.sequence, trace)
                 )

@@ -128,7 +128,11 @@ class FederationRuntime:
         first."""
         for peer in self.settings.peers:
             self._links[peer.centre] = GrpcPeerLink(
-                peer, self.settings.tls, max_message_bytes=self._max_message_bytes
+                peer,
+                self.settings.tls,
+                centre=self.centre_id,
+                key_ring=self.key_ring,
+                max_message_bytes=self._max_message_bytes,
             )
         if self.audit is not None:
             await self.audit.open()
@@ -184,15 +188,20 @@ class FederationRuntime:
         return names
 
     def add_services(
-        self, server: aio.Server, store: RecordStore, tracer: Tracer | None = None
+        self,
+        server: aio.Server,
+        store: RecordStore,
+        gate: RecordGate,
+        tracer: Tracer | None = None,
     ) -> None:
         desk = self.checkpoints.desk if self.checkpoints is not None else None
         if self._federating:
             receiver = FederationService(store, self.centre_id, self.audit, self.key_ring, tracer)
             receiver.checkpoints = desk
+            receiver.signer = self.signer
             add_service(server, receiver, FEDERATION_SERVICE)
         if self._federating or self.outbox is not None:
-            admin = FederationAdminService(self.outbox, self._wake)
+            admin = FederationAdminService(self.outbox, self._wake, gate)
             admin.checkpoints = desk
             add_service(server, admin, ADMIN_SERVICE)
 

@@ -72,20 +72,23 @@ RPC_ACCESS: dict[str, Access] = {
     ),
     # -- liaison.v1.Federation (peer centres only) ------------------------------------------
     "/liaison.v1.Federation/Deliver": _gated(
-        "receive",
+        "deliver",
         "stores versions signed by their originating centre; answers concern only those",
+    ),
+    "/liaison.v1.Federation/Identify": _metadata(
+        "signs the caller's nonce to prove this centre's identity; reveals no record", None
     ),
     "/liaison.v1.Federation/KeepCheckpoint": _metadata(
         "keeps the calling centre's own signed audit checkpoint; reads no record",
         "keep-checkpoint",
     ),
     # -- liaison.v1.FederationAdmin (operators) ---------------------------------------------
-    "/liaison.v1.FederationAdmin/ListDeliveries": _metadata(
-        "delivery states: ids, versions, peers, error codes, never content (operators only)",
+    "/liaison.v1.FederationAdmin/ListDeliveries": _gated(
         "list-deliveries",
+        "delivery states name records: only those of versions the gate lets the caller see",
     ),
-    "/liaison.v1.FederationAdmin/ReplayDeadLetters": _metadata(
-        "re-queues deliveries by id; returns delivery states (operators only)", "replay"
+    "/liaison.v1.FederationAdmin/ReplayDeadLetters": _gated(
+        "replay", "answers with the delivery states of versions the gate lets the caller see"
     ),
     "/liaison.v1.FederationAdmin/ListCheckpoints": _metadata(
         "audit checkpoints: counts, hashes and signatures, no record", "list-checkpoints"

@@ -174,6 +174,11 @@ class RecordGate:
             self.on_hidden(record_ids)
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
+        if any(stored.version > 1 for stored in records):
+            # A new version may restrict the versions before it (they obey the latest handling):
+            # what each reader saw last is found again when next asked.
+            self._last_visible.clear()
+            return
         for centre, last in self._last_visible.items():
             for stored in records:
                 if stored.sequence > last and self.visible(stored, centre):

@@ -20,12 +20,14 @@ an answer (cursors, counts, messages), which filtering answers afterwards cannot
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 
 from gateway.audit.log import AuditLog
 from gateway.security.access import access_of
@@ -34,11 +36,22 @@ from gateway.security.policy import LOCAL_IDENTITY
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
 
-__all__ = ["RecordGuardInterceptor"]
+__all__ = ["RecordGuardInterceptor", "report_refused"]
 
 _log = logging.getLogger(__name__)
 
 IdsOf = Callable[[Any], list[str]]
+
+_DENIALS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "liaison_stream_denials", default=None
+)
+"""Within a server stream: the ids the gate kept from it, written a batch at a time."""
+_DENIALS_PER_ENTRY = 500
+
+_REFUSED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "liaison_refused_records", default=None
+)
+"""Within a client stream: the ids of the records its answer refused."""
 
 
 class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -65,8 +78,22 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         return self._audited(handler, access.audit_action, method)
 
     def denied(self, record_ids: Sequence[str]) -> None:
-        """Audit records the visibility gate kept from the current caller (queued)."""
-        self._log_soon("deny", "denied", list(record_ids), reason="handling")
+        """Audit records the visibility gate kept from the current caller (queued).
+
+        Within a stream the denials are gathered and written a batch at a time, so that one
+        call cannot grow the log by an entry per hidden version."""
+        gathered = _DENIALS.get()
+        if gathered is None:
+            self._log_soon("deny", "denied", list(record_ids), reason="handling")
+            return
+        gathered.extend(record_ids)
+        if len(gathered) >= _DENIALS_PER_ENTRY:
+            self._flush_denials(gathered)
+
+    def _flush_denials(self, gathered: list[str]) -> None:
+        while gathered:
+            batch, gathered[:] = gathered[:_DENIALS_PER_ENTRY], gathered[_DENIALS_PER_ENTRY:]
+            self._log_soon("deny", "denied", batch, reason="handling")
 
     # -- audit -----------------------------------------------------------------------------
 
@@ -123,9 +150,9 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 try:
                     response = await inner_uu(request, context)
                 except BaseException as error:
-                    await self._log(action, _failure(context, error), request_ids(request))
+                    await self._log(action, _failure(context, error), _ids(request_ids, request))
                     raise
-                ids = response_ids(response) or request_ids(request)
+                ids = _ids(response_ids, response) or _ids(request_ids, request)
                 await self._log(action, outcome_of(response), ids)
                 return response
 
@@ -136,12 +163,18 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
             inner_su = handler.stream_unary
 
             async def stream_unary(requests: Any, context: Any) -> Any:
+                refused: list[str] = []
+                token = _REFUSED.set(refused)
                 try:
                     response = await inner_su(requests, context)
                 except BaseException as error:
-                    await self._log(action, _failure(context, error))
+                    await self._log(action, _failure(context, error), _well_formed_ids(refused))
                     raise
-                await self._log(action, outcome_of(response), response_ids(response))
+                finally:
+                    _REFUSED.reset(token)
+                await self._log(action, outcome_of(response), _ids(response_ids, response))
+                if refused:
+                    await self._log(action, "refused", _well_formed_ids(refused))
                 return response
 
             return grpc.stream_unary_rpc_method_handler(
@@ -154,9 +187,11 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
             async def unary_stream(request: Any, context: Any) -> AsyncIterator[Any]:
                 shown: list[str] = []
                 outcome = "ok"
+                gathered: list[str] = []
+                token = _DENIALS.set(gathered)
                 try:
                     async for response in inner_us(request, context):
-                        ids = response_ids(response)
+                        ids = _ids(response_ids, response)
                         if per_event and ids:
                             self._log_soon("read", "ok", ids, method=name)
                         shown += ids
@@ -165,6 +200,8 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                     outcome = _failure(context, error)
                     raise
                 finally:
+                    _DENIALS.reset(token)
+                    self._flush_denials(gathered)
                     # One entry per stream, also when it delivered nothing (events were logged
                     # one by one as they went out).
                     if per_event:
@@ -214,9 +251,30 @@ def _refusing(handler: Any, guard: RecordGuardInterceptor, method: str) -> Any:
     )
 
 
+def report_refused(record_ids: Sequence[str]) -> None:
+    """Tell the audit of the current (client-streaming) call which records it refused, for
+    answers that do not name them (SubmitStream's per-record errors carry only an index)."""
+    refused = _REFUSED.get()
+    if refused is not None:
+        refused.extend(record_ids)
+
+
+def _ids(extract: IdsOf, message: Any) -> list[str]:
+    """The record ids ``extract`` finds in ``message``; none in a request that could not be
+    parsed (which has no fields to read)."""
+    if isinstance(message, Message):
+        return extract(message)
+    return []
+
+
+def _well_formed_ids(record_ids: Sequence[str]) -> list[str]:
+    return [i for record_id in record_ids for i in _well_formed(record_id)]
+
+
 def _failure(context: Any, error: BaseException) -> str:
     if isinstance(error, asyncio.CancelledError):
-        return "cancelled"
+        remaining = context.time_remaining()
+        return "deadline-exceeded" if remaining is not None and remaining <= 0 else "cancelled"
     code = context.code()
     if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
         return code.name.lower().replace("_", "-")
@@ -270,7 +328,22 @@ def _ingest_outcome(response: translation_pb2.IngestResponse) -> str:
     return "duplicate" if response.duplicate else "ok"
 
 
+def _stream_outcome(response: exchange_pb2.SubmitStreamResponse) -> str:
+    if not response.rejected:
+        return "ok"
+    return "refused" if response.rejected == response.received else "partial"
+
+
+def _deliver_outcome(response: Any) -> str:
+    refused = sum(1 for result in response.results if result.HasField("error"))
+    if not refused:
+        return "ok"
+    return "refused" if refused == len(response.results) else "partial"
+
+
 _OUTCOMES: dict[str, Callable[[Any], str]] = {
+    "/liaison.v1.RecordExchange/SubmitStream": _stream_outcome,
+    "/liaison.v1.Federation/Deliver": _deliver_outcome,
     "/liaison.v1.RecordExchange/Submit": _submit_outcome,
     "/liaison.v1.Translation/Ingest": _ingest_outcome,
 }

@@ -34,7 +34,7 @@ from itertools import combinations
 from gateway.security.certs import CLIENT_URI_PREFIX
 from gateway.security.globs import common_match
 from gateway.security.identity import LOCAL, IdentityError, parse_identity
-from liaison.v1 import federation_pb2, record_pb2
+from liaison.v1 import federation_pb2
 
 __all__ = [
     "FEDERATION_SERVICE_NAME",
@@ -44,7 +44,6 @@ __all__ = [
     "Policy",
     "PolicyError",
     "grant_conflicts",
-    "may_see",
 ]
 
 LOCAL_IDENTITY = LOCAL.uri
@@ -178,12 +177,6 @@ def grant_conflicts(grants: Sequence[Grant]) -> list[str]:
             "identities or methods disjoint, or give them the same acts_for"
         )
     return found
-
-
-def may_see(record: record_pb2.Record, centre: str) -> bool:
-    """Whether a caller acting for ``centre`` may receive or read ``record``."""
-    releasable = record.handling.releasable_to
-    return not releasable or centre in releasable or centre == record.provenance.originating_centre
 
 
 def _shared(first: Sequence[str], second: Sequence[str], *within: str) -> str | None:

@@ -40,6 +40,8 @@ from liaison.v1 import record_pb2
 
 __all__ = [
     "CHECKPOINT_DOMAIN",
+    "IDENTIFY_DOMAIN",
+    "IDENTIFY_NONCE_BYTES",
     "RECORD_DOMAIN",
     "KeyRing",
     "PublicKeyInfo",
@@ -51,6 +53,7 @@ __all__ = [
     "checkpoint_statement",
     "create_centre_signing_key",
     "create_signing_key",
+    "identify_statement",
     "load_key_ring",
     "load_private_key",
     "load_public_key",
@@ -64,6 +67,12 @@ passed off as a signature over another."""
 
 CHECKPOINT_DOMAIN = b"liaison.v1 audit-checkpoint\x00"
 """Prefix of an audit checkpoint statement."""
+
+IDENTIFY_DOMAIN = b"liaison.v1 identify\x00"
+"""Prefix of a gateway's proof of who it is (``Federation.Identify``)."""
+
+IDENTIFY_NONCE_BYTES = 32
+"""Length of an Identify challenge."""
 
 _U32 = struct.Struct(">I")
 _U64 = struct.Struct(">Q")
@@ -105,6 +114,7 @@ def record_statement(
     key_id: str,
     version: int,
     content_sha256: bytes,
+    received_at: tuple[int, int],
     signed_at: tuple[int, int],
 ) -> bytes:
     """The bytes signed for one record version (layout: ``RecordSignature`` in record.proto)."""
@@ -118,7 +128,26 @@ def record_statement(
             _text(key_id),
             _U64.pack(version),
             content_sha256,
+            _SIGNED_AT.pack(*received_at),
             _SIGNED_AT.pack(*signed_at),
+        )
+    )
+
+
+def identify_statement(
+    *, centre: str, caller: str, key_id: str, nonce: bytes, time: tuple[int, int]
+) -> bytes:
+    """The bytes a gateway signs to prove it is ``centre``, answering ``caller`` now (layout:
+    ``IdentifyResponse`` in federation.proto)."""
+    return b"".join(
+        (
+            IDENTIFY_DOMAIN,
+            _text(centre),
+            _text(caller),
+            _text(key_id),
+            _U32.pack(len(nonce)),
+            nonce,
+            _SIGNED_AT.pack(*time),
         )
     )
 
@@ -223,6 +252,7 @@ class KeyRing:
         originating_centre: str,
         version: int,
         content_sha256: bytes,
+        received_at: tuple[int, int],
         signature: bytes,
         now: dt.datetime | None = None,
     ) -> None:
@@ -233,6 +263,7 @@ class KeyRing:
             originating_centre: Its originating centre.
             version: The version number signed.
             content_sha256: The version's content hash, as computed by the receiver.
+            received_at: When the originating centre received it (``provenance.received_at``).
             signature: The serialized ``RecordSignature`` that came with it.
             now: The current time (for tests).
 
@@ -252,6 +283,7 @@ class KeyRing:
             key_id=parsed.key_id,
             version=version,
             content_sha256=content_sha256,
+            received_at=received_at,
             signed_at=signed_at,
         )
         self.verify(
@@ -273,7 +305,12 @@ class RecordSigner:
     private_key: Ed25519PrivateKey
 
     def sign_version(
-        self, record_id: str, version: int, content_sha256: bytes, signed_at: tuple[int, int]
+        self,
+        record_id: str,
+        version: int,
+        content_sha256: bytes,
+        received_at: tuple[int, int],
+        signed_at: tuple[int, int],
     ) -> bytes:
         """A serialized ``RecordSignature`` over one version of one of this centre's records."""
         statement = record_statement(
@@ -282,6 +319,7 @@ class RecordSigner:
             key_id=self.key_id,
             version=version,
             content_sha256=content_sha256,
+            received_at=received_at,
             signed_at=signed_at,
         )
         signature = record_pb2.RecordSignature(

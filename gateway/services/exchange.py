@@ -19,7 +19,7 @@ from gateway.errors import (
 )
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CaughtUpMarker, CommitFeed
-from gateway.preparation import MessagePreparer, PreparedEntry
+from gateway.preparation import MessagePreparer, PreparedEntry, Refused
 from gateway.search import decode_cursor, encode_cursor, query_from_request
 from gateway.security.gate import RecordGate
 from gateway.services.statuses import ack_of, statuses, store_failed
@@ -151,7 +151,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             if not done.cancelled() and done.exception() is None:
                 entries = done.result()
                 # Refused records are serialized RecordErrors; their centre is not parsed out.
-                refused = sum(1 for entry in entries if isinstance(entry, bytes))
+                refused = sum(1 for entry in entries if isinstance(entry, Refused))
                 if refused:
                     self._metrics.rejected(refused, "invalid", self._centre_id)
                 if span is not None:

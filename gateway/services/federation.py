@@ -12,25 +12,41 @@ centre — a sender must never have sent it, and this centre will not keep it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
-from gateway.errors import PermissionDeniedError, UnavailableError, abort, record_error
+from gateway.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    PermissionDeniedError,
+    UnavailableError,
+    abort,
+    record_error,
+)
 from gateway.federation.checkpoints import CheckpointDesk, required_desk
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
 from gateway.security.authorization import current_caller
-from gateway.security.signing import KeyRing, SignatureError
+from gateway.security.gate import RecordGate
+from gateway.security.signing import (
+    IDENTIFY_NONCE_BYTES,
+    KeyRing,
+    RecordSigner,
+    SignatureError,
+    identify_statement,
+)
 from gateway.services.statuses import ack_of, statuses
 from gateway.services.streaming import conflict_error
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
 from liaison.rules.errors import LiaisonError
+from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.rules.intake import prepare_replica
 from liaison.v1 import federation_pb2, federation_pb2_grpc
 
@@ -134,6 +150,7 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 originating_centre=item.keys.originating_centre,
                 version=item.replica_version,
                 content_sha256=item.content_sha256,
+                received_at=item.received_at,
                 signature=item.signature,
             )
         except SignatureError as error:
@@ -162,13 +179,50 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 actor=sender, action="receive", outcome="ok", record_ids=stored
             )
         if refused:
+            # Ids of refused records are written only when well-formed: they could be anything.
             await self._audit.append(
-                actor=sender, action="receive", outcome="refused", record_ids=refused
+                actor=sender,
+                action="receive",
+                outcome="refused",
+                record_ids=[i for i in refused if RECORD_ID_PATTERN.fullmatch(i)],
+                detail={"refused": len(refused)},
             )
 
     checkpoints: CheckpointDesk | None = None
     """Keeps peers' audit checkpoints; set by the runtime when this centre has the keys to
     verify them (``None``: KeepCheckpoint is refused with FAILED_PRECONDITION)."""
+
+    signer: RecordSigner | None = None
+    """This centre's signing key, which proves who it is (``None``: Identify is refused with
+    FAILED_PRECONDITION)."""
+
+    async def Identify(
+        self, request: federation_pb2.IdentifyRequest, context: Context
+    ) -> federation_pb2.IdentifyResponse:
+        async with statuses(context):
+            if len(request.nonce) != IDENTIFY_NONCE_BYTES:
+                raise InvalidArgumentError(
+                    "a fresh nonce is required",
+                    [FieldViolation("nonce", f"must be {IDENTIFY_NONCE_BYTES} bytes")],
+                )
+            if self.signer is None:
+                raise FailedPreconditionError("this centre has no signing key to prove it")
+            caller = current_caller()
+            peer = caller.centre if caller is not None and caller.kind == "centre" else ""
+            response = federation_pb2.IdentifyResponse(
+                centre=self._centre_id, caller=peer, key_id=self.signer.key_id
+            )
+            response.time.seconds, response.time.nanos = divmod(time.time_ns(), 1_000_000_000)
+            response.signature = self.signer.sign_statement(
+                identify_statement(
+                    centre=self._centre_id,
+                    caller=peer,
+                    key_id=self.signer.key_id,
+                    nonce=request.nonce,
+                    time=(response.time.seconds, response.time.nanos),
+                )
+            )
+        return response
 
     async def KeepCheckpoint(
         self, request: federation_pb2.KeepCheckpointRequest, context: Context
@@ -186,9 +240,11 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
         self,
         outbox: Outbox | None,
         wake: Callable[[str | None], None],
+        gate: RecordGate,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._outbox = outbox
+        self._gate = gate
         self._wake = wake
         self._clock = clock
 
@@ -205,7 +261,7 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
             states=list(request.states),
             limit=limit,
         )
-        return federation_pb2.ListDeliveriesResponse(deliveries=statuses)
+        return federation_pb2.ListDeliveriesResponse(deliveries=await self._visible(statuses))
 
     async def ReplayDeadLetters(
         self, request: federation_pb2.ReplayDeadLettersRequest, context: Context
@@ -214,7 +270,15 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
             return federation_pb2.ReplayDeadLettersResponse()
         requeued = await self._outbox.replay(request.peer, list(request.record_ids), self._clock())
         self._wake(request.peer or None)
-        return federation_pb2.ReplayDeadLettersResponse(requeued=requeued)
+        return federation_pb2.ReplayDeadLettersResponse(requeued=await self._visible(requeued))
+
+    async def _visible(
+        self, statuses: Sequence[federation_pb2.DeliveryStatus]
+    ) -> list[federation_pb2.DeliveryStatus]:
+        """The delivery states of the versions the caller may see: a delivery names a record,
+        its version and where it went, so it is need-to-know like the record."""
+        found = await self._gate.get_versions([(s.record_id, s.version) for s in statuses])
+        return [status for status, stored in zip(statuses, found, strict=True) if stored]
 
     checkpoints: CheckpointDesk | None = None
     """The audit checkpoints this centre keeps; set by the runtime (``None``: ListCheckpoints is

@@ -1,25 +1,28 @@
-"""Registering a service so that a malformed request is INVALID_ARGUMENT, not UNKNOWN.
+"""Registering a service from its descriptor, and refusing malformed requests to any service.
 
-The generated ``add_*Servicer_to_server`` helpers deserialize with ``FromString``; when a client
-sends bytes that are not the request message, the parse error escapes into gRPC, which answers
-UNKNOWN with a Python exception name. Here the handlers are built from the service descriptor
-instead, with a deserializer that turns a parse failure into a :class:`MalformedRequest` value
-that the wrapped method refuses with INVALID_ARGUMENT, naming the message type and nothing of the
-bytes.
+The generated ``add_*Servicer_to_server`` helpers are replaced by :func:`add_service`, which
+builds the handlers from the service descriptor (and can serve chosen methods on the raw request
+bytes, for services that parse them elsewhere).
+
+When a client sends bytes that are not the request message, the parse error would escape into
+gRPC, which answers UNKNOWN with a Python exception name. :class:`MalformedRequestInterceptor`
+wraps every method of every service - ours and the standard Health and reflection ones - so
+that a parse failure becomes a :class:`MalformedRequest` value, refused with INVALID_ARGUMENT
+naming the message type and nothing of the bytes.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import grpc
 from google.protobuf import message_factory
-from google.protobuf.message import DecodeError
 
-from gateway.errors import InvalidArgumentError, abort
+from gateway.errors import InvalidArgumentError, to_status
 
-__all__ = ["MalformedRequest", "add_service"]
+__all__ = ["MalformedRequest", "MalformedRequestInterceptor", "add_service"]
 
 
 class MalformedRequest:
@@ -55,15 +58,15 @@ def add_service(
     for method in service.methods:
         request_type = message_factory.GetMessageClass(method.input_type)
         response_type = message_factory.GetMessageClass(method.output_type)
-        make_handler, wrapped = _HANDLERS[(method.client_streaming, method.server_streaming)]
+        make_handler = _MAKERS[(method.client_streaming, method.server_streaming)]
         if method.name in raw:
             handlers[method.name] = make_handler(
                 raw[method.name], response_serializer=response_type.SerializeToString
             )
             continue
         handlers[method.name] = make_handler(
-            wrapped(getattr(servicer, method.name)),
-            request_deserializer=_lenient(request_type),
+            getattr(servicer, method.name),
+            request_deserializer=request_type.FromString,
             response_serializer=response_type.SerializeToString,
         )
     server.add_generic_rpc_handlers(
@@ -71,64 +74,113 @@ def add_service(
     )
 
 
-def _lenient(request_type: Any) -> Callable[[bytes], Any]:
-    type_name = request_type.DESCRIPTOR.full_name
+class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Makes every handler refuse unparsable request bytes with INVALID_ARGUMENT.
 
-    def deserialize(data: bytes) -> Any:
+    Installed innermost, so that the other interceptors (authorisation, audit, telemetry) see the
+    call and its real outcome.
+    """
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.request_deserializer is None:
+            return handler  # unknown method, or one served on the raw bytes
+        deserialize = _lenient(handler.request_deserializer)
+        serialize = handler.response_serializer
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary_unary(handler.unary_unary), deserialize, serialize
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _unary_stream(handler.unary_stream), deserialize, serialize
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _stream_unary(handler.stream_unary), deserialize, serialize
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            _stream_stream(handler.stream_stream), deserialize, serialize
+        )
+
+
+def _lenient(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    # The message type is named after the deserializer's class (FromString is a class method).
+    owner = getattr(deserialize, "__self__", None)
+    descriptor = getattr(owner, "DESCRIPTOR", None)
+    type_name = getattr(descriptor, "full_name", "request")
+
+    def parse(data: bytes) -> Any:
         try:
-            return request_type.FromString(data)
-        except DecodeError:
+            return deserialize(data)
+        except Exception:  # DecodeError, or whatever a foreign deserializer raises on garbage
             return MalformedRequest(type_name)
 
-    return deserialize
+    return parse
+
+
+async def _refuse(context: Any, request: MalformedRequest) -> None:
+    # grpc-stubs lags behind grpc.aio, which has had abort_with_status since 1.38.
+    await context.abort_with_status(to_status(request.error()))
 
 
 def _unary_unary(behaviour: Any) -> Any:
     async def handle(request: Any, context: Any) -> Any:
         if isinstance(request, MalformedRequest):
-            await abort(context, request.error())
+            await _refuse(context, request)
         return await behaviour(request, context)
 
     return handle
 
 
 def _unary_stream(behaviour: Any) -> Any:
+    if not inspect.isasyncgenfunction(behaviour):
+        # A coroutine that writes with context.write (grpc_health's Watch is one).
+        return _unary_unary(behaviour)
+
     async def handle(request: Any, context: Any) -> AsyncIterator[Any]:
         if isinstance(request, MalformedRequest):
-            await abort(context, request.error())
+            await _refuse(context, request)
         async for response in behaviour(request, context):
             yield response
 
     return handle
 
 
-async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """The request stream, raising the refusal at the first malformed message; the service
-    method maps it to its status like any other refusal."""
-    async for request in requests:
-        if isinstance(request, MalformedRequest):
-            raise request.error()
-        yield request
+def _checked(requests: AsyncIterator[Any], context: Any) -> AsyncIterator[Any]:
+    """The request stream, ending the call at the first malformed message."""
+
+    async def checked() -> AsyncIterator[Any]:
+        async for request in requests:
+            if isinstance(request, MalformedRequest):
+                await _refuse(context, request)
+            yield request
+
+    return checked()
 
 
 def _stream_unary(behaviour: Any) -> Any:
     async def handle(requests: AsyncIterator[Any], context: Any) -> Any:
-        return await behaviour(_checked(requests), context)
+        return await behaviour(_checked(requests, context), context)
 
     return handle
 
 
 def _stream_stream(behaviour: Any) -> Any:
     async def handle(requests: AsyncIterator[Any], context: Any) -> AsyncIterator[Any]:
-        async for response in behaviour(_checked(requests), context):
+        async for response in behaviour(_checked(requests, context), context):
             yield response
 
     return handle
 
 
-_HANDLERS = {
-    (False, False): (grpc.unary_unary_rpc_method_handler, _unary_unary),
-    (False, True): (grpc.unary_stream_rpc_method_handler, _unary_stream),
-    (True, False): (grpc.stream_unary_rpc_method_handler, _stream_unary),
-    (True, True): (grpc.stream_stream_rpc_method_handler, _stream_stream),
+_MAKERS = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
 }

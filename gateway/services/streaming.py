@@ -23,7 +23,8 @@ from gateway.errors import (
     PermissionDeniedError,
     record_error,
 )
-from gateway.preparation import MessagePreparer, PreparedEntry, write_item
+from gateway.preparation import MessagePreparer, PreparedEntry, Refused, write_item
+from gateway.security.guard import report_refused
 from gateway.services.statuses import fill_ack
 from gateway.store.base import (
     OriginConflict,
@@ -228,8 +229,10 @@ class StreamSubmission:
         for entry in entries:
             slot = results.add(index=index)
             index += 1
-            if isinstance(entry, bytes):
-                slot.error.MergeFromString(entry)
+            if isinstance(entry, Refused):
+                slot.error.MergeFromString(entry.error)
+                if entry.record_id:
+                    report_refused([entry.record_id])
                 response.rejected += 1
                 continue
             items.append(write_item(entry))
@@ -280,6 +283,7 @@ def _fill_results(
     for slot, outcome in zip(slots, outcomes, strict=True):
         if not isinstance(outcome, StoredVersion):
             slot.error.CopyFrom(record_error(conflict_error(outcome)))
+            report_refused([outcome.record_id])
             rejected += 1
             continue
         fill_ack(slot.ack, outcome)

@@ -9,6 +9,7 @@ at once; the adapter's result is then dropped, and an Ingest stores nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -53,6 +54,7 @@ from gateway.telemetry import ChildSpan, Telemetry, adapter_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_WRITE_SPAN
 from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.intake import namespace_records
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2, translation_pb2, translation_pb2_grpc
 
@@ -126,7 +128,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
             self._check_payload(request.payload, request.source_reference)
             with adapter_span(self._telemetry, adapter, "decode", len(request.payload)) as step:
                 result = await self._offload(
-                    _decode, adapter, request.payload, request.source_reference
+                    _decode, adapter, request.payload, request.source_reference, self._centre_id
                 )
                 step.result(len(result.records), result.diagnostics)
             return translation_pb2.TranslateResponse(
@@ -300,7 +302,28 @@ def _check_still_wanted(context: Context) -> None:
         )
 
 
-def _decode(adapter: Adapter, payload: bytes, source_reference: str) -> DecodeResult:
+def _decode(
+    adapter: Adapter, payload: bytes, source_reference: str, centre_id: str
+) -> DecodeResult:
+    """Decode ``payload``, with the records' ids minted in this centre's namespace (the
+    diagnostics follow them)."""
+    result = _decode_raw(adapter, payload, source_reference)
+    renamed = namespace_records(result.records, centre_id)
+    if not renamed:
+        return result
+    return dataclasses.replace(
+        result,
+        diagnostics=tuple(
+            dataclasses.replace(
+                diagnostic,
+                record_ids=tuple(renamed.get(i, i) for i in diagnostic.record_ids),
+            )
+            for diagnostic in result.diagnostics
+        ),
+    )
+
+
+def _decode_raw(adapter: Adapter, payload: bytes, source_reference: str) -> DecodeResult:
     try:
         return adapter.decode(payload, source_reference=source_reference)
     except Exception as error:
@@ -320,7 +343,7 @@ def _decode_for_ingestion(
     centre_id: str,
     handling: record_pb2.Handling | None,
 ) -> PreparedIngestion:
-    result = _decode(adapter, request.payload, request.source_reference)
+    result = _decode(adapter, request.payload, request.source_reference, centre_id)
     return prepare_ingestion(
         result,
         adapter=adapter.name,

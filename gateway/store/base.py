@@ -206,7 +206,12 @@ class VersionSigner(Protocol):
         """The centre whose records it signs."""
 
     def sign_version(
-        self, record_id: str, version: int, content_sha256: bytes, signed_at: tuple[int, int]
+        self,
+        record_id: str,
+        version: int,
+        content_sha256: bytes,
+        received_at: tuple[int, int],
+        signed_at: tuple[int, int],
     ) -> bytes:
         """A serialized ``RecordSignature`` of one version."""
 

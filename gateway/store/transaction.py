@@ -312,7 +312,11 @@ class Transactions:
             return item.signature
         seconds, micros = divmod(committed_at_us, 1_000_000)
         return signer.sign_version(
-            item.record_id, version, item.content_sha256, (seconds, micros * 1000)
+            item.record_id,
+            version,
+            item.content_sha256,
+            item.received_at,
+            (seconds, micros * 1000),
         )
 
     def _load_heads(self, record_ids: set[str]) -> dict[str, _Head]:

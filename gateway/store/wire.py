@@ -49,6 +49,8 @@ __all__ = [
     "frame",
     "ingest_outcome_from_wire",
     "ingest_outcome_to_wire",
+    "item_from_wire",
+    "item_to_wire",
     "items_from_wire",
     "items_to_wire",
     "outcomes_from_wire",
@@ -89,64 +91,71 @@ def take_messages(buffer: bytearray) -> list[tuple[Any, ...]]:
     return messages
 
 
-def items_to_wire(items: Sequence[WriteItem]) -> list[tuple[Any, ...]]:
-    """Write items as plain tuples."""
-    return [
-        (
-            item.record_id,
-            item.content_sha256,
-            item.blob,
-            item.keys.kind,
-            item.keys.originating_centre,
-            tuple((key.number, key.issuing_state) for key in item.keys.documents),
-            tuple(
-                (key.family, key.birth_year, key.birth_month, key.birth_day)
-                for key in item.keys.names
-            ),
-            item.expected_version,
-            item.replica_version,
-            item.keys.handling_code,
-            item.keys.releasable_to,
-            item.signature,
-        )
-        for item in items
-    ]
+def item_to_wire(item: WriteItem) -> tuple[Any, ...]:
+    """One write item as a plain tuple: the one form a prepared record crosses a process
+    boundary in (to the store's writer process, back from a preparation worker)."""
+    keys = item.keys
+    return (
+        item.record_id,
+        item.content_sha256,
+        item.blob,
+        keys.kind,
+        keys.originating_centre,
+        tuple([(key.number, key.issuing_state) for key in keys.documents]),
+        tuple([(key.family, key.birth_year, key.birth_month, key.birth_day) for key in keys.names]),
+        item.expected_version,
+        item.replica_version,
+        keys.handling_code,
+        keys.releasable_to,
+        item.signature,
+        item.received_at,
+    )
 
 
-def items_from_wire(wire: Sequence[tuple[Any, ...]]) -> tuple[WriteItem, ...]:
-    """The write items :func:`items_to_wire` encoded."""
-    return tuple(
-        WriteItem(
-            record_id,
-            sha,
-            blob,
-            IndexKeys(
-                kind,
-                centre,
-                tuple(DocumentKey(*key) for key in documents),
-                tuple(NameKey(*key) for key in names),
-                handling_code,
-                releasable_to,
-            ),
-            expected_version,
-            replica_version,
-            signature,
-        )
-        for (
-            record_id,
-            sha,
-            blob,
+def item_from_wire(row: Sequence[Any]) -> WriteItem:
+    """The write item :func:`item_to_wire` encoded."""
+    (
+        record_id,
+        sha,
+        blob,
+        kind,
+        centre,
+        documents,
+        names,
+        expected_version,
+        replica_version,
+        handling_code,
+        releasable_to,
+        signature,
+        received_at,
+    ) = row
+    return WriteItem(
+        record_id,
+        sha,
+        blob,
+        IndexKeys(
             kind,
             centre,
-            documents,
-            names,
-            expected_version,
-            replica_version,
+            tuple([DocumentKey(*key) for key in documents]),
+            tuple([NameKey(*key) for key in names]),
             handling_code,
-            releasable_to,
-            signature,
-        ) in wire
+            tuple(releasable_to),
+        ),
+        expected_version,
+        replica_version,
+        signature,
+        tuple(received_at),
     )
+
+
+def items_to_wire(items: Sequence[WriteItem]) -> list[tuple[Any, ...]]:
+    """Write items as plain tuples."""
+    return [item_to_wire(item) for item in items]
+
+
+def items_from_wire(wire: Sequence[Sequence[Any]]) -> tuple[WriteItem, ...]:
+    """The write items :func:`items_to_wire` encoded."""
+    return tuple(item_from_wire(row) for row in wire)
 
 
 def outcomes_to_wire(outcomes: Sequence[WriteOutcome]) -> list[tuple[Any, ...]]:

@@ -68,26 +68,26 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def _records() -> list[record_pb2.Record]:
-    open_person = person("open-person", family="ALPHA")
-    lyon_only = person("lyon-only", family="BRAVO")
+    open_person = person("WCO-I2C:open-person", family="ALPHA")
+    lyon_only = person("WCO-I2C:lyon-only", family="BRAVO")
     lyon_only.handling.releasable_to.append(LYON)
-    restricted = person("h2-person", family="CHARLIE")
+    restricted = person("WCO-I2C:h2-person", family="CHARLIE")
     restricted.handling.code = record_pb2.HANDLING_CODE_H2
-    document = travel_document("doc-1", number="X1234567")
+    document = travel_document("WCO-I2C:doc-1", number="X1234567")
     return [open_person, lyon_only, restricted, document]
 
 
 def test_records_reach_exactly_the_centres_routing_and_handling_allow(cluster: Cluster) -> None:
     lyon, singapore = cluster.client(LYON), cluster.client(SINGAPORE)
     wanted = {
-        LYON: {"open-person", "lyon-only", "doc-1"},
-        SINGAPORE: {"open-person"},
+        LYON: {"WCO-I2C:open-person", "WCO-I2C:lyon-only", "WCO-I2C:doc-1"},
+        SINGAPORE: {"WCO-I2C:open-person"},
     }
-    everything = {"open-person", "lyon-only", "h2-person", "doc-1"}
+    everything = {"WCO-I2C:open-person", "WCO-I2C:lyon-only", "WCO-I2C:h2-person", "WCO-I2C:doc-1"}
     for centre, client in ((LYON, lyon), (SINGAPORE, singapore)):
         present = {record_id for record_id in everything if has(client, record_id)}
         assert present == wanted[centre], centre
-    forwarded = lyon.get("open-person").record
+    forwarded = lyon.get("WCO-I2C:open-person").record
     assert forwarded.version == 1
     assert forwarded.provenance.originating_centre == I2C
 
@@ -97,16 +97,16 @@ def test_delivery_status_shows_delivered_and_withheld(cluster: Cluster) -> None:
     delivered = federation_pb2.DELIVERY_STATE_DELIVERED
     withheld = federation_pb2.DELIVERY_STATE_WITHHELD
     assert found == {
-        ("open-person", LYON): delivered,
-        ("open-person", SINGAPORE): delivered,
-        ("lyon-only", LYON): delivered,
-        ("lyon-only", SINGAPORE): withheld,
-        ("h2-person", LYON): withheld,
-        ("h2-person", SINGAPORE): withheld,
-        ("doc-1", LYON): delivered,
+        ("WCO-I2C:open-person", LYON): delivered,
+        ("WCO-I2C:open-person", SINGAPORE): delivered,
+        ("WCO-I2C:lyon-only", LYON): delivered,
+        ("WCO-I2C:lyon-only", SINGAPORE): withheld,
+        ("WCO-I2C:h2-person", LYON): withheld,
+        ("WCO-I2C:h2-person", SINGAPORE): withheld,
+        ("WCO-I2C:doc-1", LYON): delivered,
     }
-    [status] = cluster.client(I2C).deliveries(record_id="doc-1")
-    assert status.receiver_ack.record_id == "doc-1"
+    [status] = cluster.client(I2C).deliveries(record_id="WCO-I2C:doc-1")
+    assert status.receiver_ack.record_id == "WCO-I2C:doc-1"
     assert status.receiver_ack.version == 1
 
 
@@ -114,26 +114,26 @@ def test_releasability_filters_get_search_and_subscribe(cluster: Cluster) -> Non
     # An analyst at the i2c who reads for Singapore must not see what is releasable to Lyon only,
     # nor the H2 record that forwarding withheld from Singapore: H2 means the same at every door.
     analyst = cluster.client(I2C, "liaison-sg")
-    for hidden in ("lyon-only", "h2-person"):
+    for hidden in ("WCO-I2C:lyon-only", "WCO-I2C:h2-person"):
         with pytest.raises(RecordNotFoundError):
             analyst.get(hidden)
-    assert analyst.get("open-person").record.record_id == "open-person"
+    assert analyst.get("WCO-I2C:open-person").record.record_id == "WCO-I2C:open-person"
     request = exchange_pb2.SearchRequest(kinds=[record_pb2.RECORD_KIND_PERSON])
     found = {hit.record.record_id for hit in analyst.search_all(request)}
-    assert found == {"open-person"}
+    assert found == {"WCO-I2C:open-person"}
     seen: list[str] = []
     for item in analyst.subscribe(after_sequence=0):
         if not item.HasField("record_event"):
             break  # caught up: everything committed so far has been offered
         seen.append(item.record_event.record.record_id)
-    assert set(seen) == {"open-person", "doc-1"}
+    assert set(seen) == {"WCO-I2C:open-person", "WCO-I2C:doc-1"}
     operator = cluster.client(I2C)
-    assert operator.get("lyon-only").record.record_id == "lyon-only"
+    assert operator.get("WCO-I2C:lyon-only").record.record_id == "WCO-I2C:lyon-only"
 
 
 def test_a_client_without_a_grant_is_refused(cluster: Cluster) -> None:
     reader = cluster.client(LYON, "reader")
-    assert reader.get("open-person").record.record_id == "open-person"
+    assert reader.get("WCO-I2C:open-person").record.record_id == "WCO-I2C:open-person"
     with pytest.raises(LiaisonError) as caught:
         reader.submit(person("sneaky"))
     assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED
@@ -148,7 +148,7 @@ def test_every_action_is_audited_and_the_chains_verify(cluster: Cluster) -> None
     assert ("deny", "denied") in actions  # the Singapore reader's refused Get and filtered hits
     assert {("receive", "ok"), ("deny", "denied")} <= {(e["action"], e["outcome"]) for e in lyon}
     receipts = {rid for e in lyon if e["action"] == "receive" for rid in e["record_ids"]}
-    assert receipts == {"open-person", "lyon-only", "doc-1"}
+    assert receipts == {"WCO-I2C:open-person", "WCO-I2C:lyon-only", "WCO-I2C:doc-1"}
     for entry in i2c + lyon:
         text = json.dumps(entry)
         for personal in ("ALPHA", "BRAVO", "CHARLIE", "X1234567"):

@@ -50,7 +50,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 
 
 def _people(prefix: str, count: int) -> list[record_pb2.Record]:
-    return [person(f"{prefix}-{index}", family=f"NAME{index}") for index in range(count)]
+    # Ids in the i2c's namespace: peers accept only ids minted by the originating centre.
+    return [person(f"{I2C}:{prefix}-{index}", family=f"NAME{index}") for index in range(count)]
 
 
 def _versions_at(cluster: Cluster, centre: str) -> dict[str, int]:
@@ -97,7 +98,7 @@ def test_a_sender_killed_while_forwarding_resumes_without_loss_or_duplicates(
     cluster.start(LYON)  # everything is queued now; forwarding starts
     lyon = cluster.client(LYON)
     # Kill the sender as soon as forwarding has begun, before it can have finished.
-    wait_for(lambda: has(lyon, "burst-0"), what="forwarding to begin")
+    wait_for(lambda: has(lyon, f"{I2C}:burst-0"), what="forwarding to begin")
     cluster.processes[I2C].kill()
     arrived = len(_versions_at(cluster, LYON))
     assert arrived < 3000, "forwarding finished before the kill; the test proves nothing"
@@ -126,7 +127,7 @@ def test_dead_letters_after_the_attempt_limit_and_replay(tmp_path: Path) -> None
         assert all(d.attempts == 2 for d in i2c.deliveries(states=[dead]))
         cluster.start(LYON)
         requeued = i2c.replay_dead_letters(peer=LYON)
-        assert sorted(d.record_id for d in requeued) == ["dead-0", "dead-1", "dead-2"]
+        assert sorted(d.record_id for d in requeued) == [f"{I2C}:dead-{n}" for n in range(3)]
         wait_for(lambda: len(_versions_at(cluster, LYON)) == 3, what="replayed records at Lyon")
     finally:
         cluster.close()

@@ -24,7 +24,9 @@ from gateway import cli_translation
 from gateway.cli import main
 from gateway.config import CentreConfig
 from gateway.server import Gateway
+from liaison.rules.ids import in_namespace
 from liaison.v1 import translation_pb2
+from tests.conftest import TEST_CENTRE
 from tests.integration.test_cli import closed_port
 from tests.translation_adapters import (
     LinesAdapter,
@@ -286,7 +288,8 @@ async def test_ingest_prints_the_acks_and_is_idempotent(
     gateway: Gateway, people: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     decoded = LinesAdapter().decode(PEOPLE).records
-    doe, roe = (record.record_id for record in decoded)
+    # Ingested records get their ids in the gateway's namespace.
+    doe, roe = (in_namespace(record.record_id, TEST_CENTRE) for record in decoded)
 
     code, out, err = await liaison(
         capsys, "ingest", "--target", gateway.address, "--format", "lines", str(people)
@@ -337,7 +340,10 @@ async def test_ingest_accept_partial_reports_what_was_skipped(
 ) -> None:
     path = tmp_path / "bad.lines"
     path.write_bytes(WITH_ERRORS)
-    doe, rita = (record.record_id for record in LinesAdapter().decode(WITH_ERRORS).records)
+    doe, rita = (
+        in_namespace(record.record_id, TEST_CENTRE)
+        for record in LinesAdapter().decode(WITH_ERRORS).records
+    )
 
     code, out, err = await liaison(
         capsys,

@@ -63,7 +63,7 @@ async def test_health_turns_not_serving_when_the_store_writer_dies(gateway: Gate
     async with aio.insecure_channel(gateway.address) as channel:
         health_stub = health_pb2_grpc.HealthStub(channel)
         exchange = ExchangeStub(channel)
-        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p1")))
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:p1")))
         watch = health_stub.Watch(health_pb2.HealthCheckRequest(service=""))
         assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
         os.kill(pid, signal.SIGKILL)
@@ -73,9 +73,9 @@ async def test_health_turns_not_serving_when_the_store_writer_dies(gateway: Gate
             response = await health_stub.Check(health_pb2.HealthCheckRequest(service=service))
             assert response.status == health_pb2.HealthCheckResponse.NOT_SERVING
         with pytest.raises(aio.AioRpcError) as refused:
-            await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p2")))
+            await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:p2")))
         assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
         # Reads go on.
-        found = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:p1"))
-        assert found.record.record_id == "TEST:p1"
+        found = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST-CENTRE:p1"))
+        assert found.record.record_id == "TEST-CENTRE:p1"
         watch.cancel()

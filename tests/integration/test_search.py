@@ -97,7 +97,7 @@ async def test_names_of_document_holders_and_transliterations_are_found(exchange
 
 async def test_by_kind_and_by_originating_centre(exchange: Stub, gateway: Gateway) -> None:
     await submit(exchange, person("P-1"), travel_document("D-1"))
-    await store_replica(gateway, person("P-2", centre="INTERPOL-CCC-LYON"))
+    await store_replica(gateway, person("INTERPOL-CCC-LYON:P-2", centre="INTERPOL-CCC-LYON"))
     ids, _ = await search(
         exchange, exchange_pb2.SearchRequest(kinds=[record_pb2.RECORD_KIND_TRAVEL_DOCUMENT])
     )
@@ -105,7 +105,7 @@ async def test_by_kind_and_by_originating_centre(exchange: Stub, gateway: Gatewa
     ids, _ = await search(
         exchange, exchange_pb2.SearchRequest(originating_centre="INTERPOL-CCC-LYON")
     )
-    assert ids == ["P-2"]
+    assert ids == ["INTERPOL-CCC-LYON:P-2"]
     ids, _ = await search(
         exchange,
         exchange_pb2.SearchRequest(

@@ -23,14 +23,14 @@ Writer = Literal["process", "thread"]
 
 
 def _bad_person() -> record_pb2.Record:
-    record = person("TEST:bad", birth=(1975, 13, 40))
+    record = person("TEST-CENTRE:bad", birth=(1975, 13, 40))
     record.person.sex = 42  # type: ignore[assignment]  # an enum number the contract lacks
     record.person.nationalities[0].code = "ZZZ"
     return record
 
 
 def _no_body() -> record_pb2.Record:
-    return record_pb2.Record(record_id="TEST:empty")
+    return record_pb2.Record(record_id="TEST-CENTRE:empty")
 
 
 async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
@@ -43,15 +43,15 @@ async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
     try:
         async with aio.insecure_channel(gateway.address) as channel:
             exchange = ExchangeStub(channel)
-            changed = person("TEST:p1", family="SMITH")
+            changed = person("TEST-CENTRE:p1", family="SMITH")
             for record in (
-                person("TEST:p1"),
-                person("TEST:p1"),  # duplicate
+                person("TEST-CENTRE:p1"),
+                person("TEST-CENTRE:p1"),  # duplicate
                 changed,  # new version
-                travel_document("TEST:d1"),
+                travel_document("TEST-CENTRE:d1"),
                 _bad_person(),
                 _no_body(),
-                person("TEST:p2", centre="BE-I2C"),
+                person("TEST-CENTRE:p2", centre="BE-I2C"),
             ):
                 try:
                     response = await exchange.Submit(exchange_pb2.SubmitRequest(record=record))
@@ -62,12 +62,12 @@ async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
                 answers.append(
                     (ack.record_id, ack.version, ack.sequence, ack.duplicate, ack.content_sha256)
                 )
-            stale = person("TEST:p1", family="JONES")
+            stale = person("TEST-CENTRE:p1", family="JONES")
             stale.version = 1
             with pytest.raises(aio.AioRpcError) as raised:
                 await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
             answers.append((raised.value.code(), raised.value.details()))
-            stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST:d1"))
+            stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST-CENTRE:d1"))
             answers.append(stored.record.provenance.originating_centre)
     finally:
         await gateway.stop(grace=0)
@@ -112,7 +112,7 @@ async def test_spans_of_a_submit_are_the_same_shape(traced: tuple[Gateway, Any])
     interceptors = recorded.telemetry.aio_client_interceptors(gateway.address)
     async with aio.insecure_channel(gateway.address, interceptors=interceptors) as channel:
         exchange = ExchangeStub(channel)
-        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:p1")))
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:p1")))
         with pytest.raises(aio.AioRpcError):
             await exchange.Submit(exchange_pb2.SubmitRequest(record=_bad_person()))
     spans = recorded.spans.get_finished_spans()

@@ -102,13 +102,13 @@ async def test_filters_by_kind_and_centre(exchange: Stub, gateway: Gateway) -> N
         )
     )
     await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-LOCAL")))
-    document = travel_document("D-LYON")
+    document = travel_document("INTERPOL-CCC-LYON:D-LYON")
     document.provenance.originating_centre = "INTERPOL-CCC-LYON"
     await store_replica(gateway, document)
-    await store_replica(gateway, person("P-LYON", centre="INTERPOL-CCC-LYON"))
+    await store_replica(gateway, person("INTERPOL-CCC-LYON:P-LYON", centre="INTERPOL-CCC-LYON"))
     events, _ = await take(call, 1)
     call.cancel()
-    assert [e.record.record_id for e in events] == ["P-LYON"]
+    assert [e.record.record_id for e in events] == ["INTERPOL-CCC-LYON:P-LYON"]
 
 
 async def test_every_version_is_delivered(exchange: Stub) -> None:

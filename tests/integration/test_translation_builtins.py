@@ -20,7 +20,9 @@ from adapters.jsonform import dumps, result_from_dict
 from gateway.cli import main
 from gateway.config import CentreConfig
 from gateway.server import Gateway
+from liaison.rules.intake import namespace_records
 from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
+from tests.conftest import TEST_CENTRE
 from tests.rpc import ExchangeStub, TranslationStub
 
 SAMPLES = Path(__file__).parent.parent / "adapters"
@@ -79,6 +81,7 @@ async def test_translate_answers_what_the_adapter_decodes(
     )
 
     local = get_adapter(adapter).decode(payload, source_reference=sample.name)
+    namespace_records(local.records, TEST_CENTRE)  # the gateway mints ids in its namespace
     assert list(response.records) == list(local.records)
     assert [d.code for d in response.diagnostics] == [d.code for d in local.diagnostics]
     assert response.records, "a clean sample decodes to records"
@@ -91,6 +94,7 @@ async def test_ingest_then_export_round_trips(
     payload = CLEAN_SAMPLES[adapter].read_bytes()
     decoded = get_adapter(adapter).decode(payload)
     assert not decoded.has_errors
+    namespace_records(decoded.records, TEST_CENTRE)  # the gateway mints ids in its namespace
 
     ingested = await translation.Ingest(
         translation_pb2.IngestRequest(adapter=adapter, payload=payload)
@@ -119,6 +123,7 @@ async def test_ingest_then_export_round_trips(
     assert exported.media_type == (media_types[0] if media_types else "application/octet-stream")
     read_back = get_adapter(adapter).decode(exported.payload)
     assert not read_back.has_errors
+    namespace_records(read_back.records, TEST_CENTRE)
     assert [body(r) for r in read_back.records] == [body(r) for r in decoded.records]
 
 

@@ -34,6 +34,7 @@ from gateway.federation.peers import GrpcPeerLink
 from gateway.federation.settings import FederationSettings, PeerConfig
 from gateway.security.authorization import AuthorizationInterceptor
 from gateway.security.certs import CertificateAuthority
+from gateway.security.gate import RecordGate
 from gateway.security.policy import Grant
 from gateway.security.signing import KeyRing
 from gateway.security.tls import (
@@ -42,6 +43,7 @@ from gateway.security.tls import (
     peer_channel_options,
     server_credentials,
 )
+from gateway.security.visibility import NeedToKnow
 from gateway.services.federation import (
     ADMIN_SERVICE,
     FEDERATION_SERVICE,
@@ -93,7 +95,8 @@ class _Centre:
         )
         # Deliveries are not exercised here: no peer's record keys are needed.
         self.receiver = FederationService(self.store, self.centre, self.audit, KeyRing())
-        self.admin = FederationAdminService(self.outbox, lambda peer: None)
+        gate = RecordGate(self.store, NeedToKnow(self.centre))
+        self.admin = FederationAdminService(self.outbox, lambda peer: None, gate)
         add_service(server, self.receiver, FEDERATION_SERVICE)
         add_service(server, self.admin, ADMIN_SERVICE)
         self.port = server.add_secure_port("127.0.0.1:0", server_credentials(self.tls))
@@ -101,7 +104,12 @@ class _Centre:
         self._peer_port = peer_port
 
     async def start(self, ring: KeyRing) -> None:
-        self.link = GrpcPeerLink(PeerConfig(self.peer, f"127.0.0.1:{self._peer_port()}"), self.tls)
+        self.link = GrpcPeerLink(
+            PeerConfig(self.peer, f"127.0.0.1:{self._peer_port()}"),
+            self.tls,
+            centre=self.centre,
+            key_ring=ring,
+        )
         self.checkpoints = AuditCheckpoints(
             centre=self.centre,
             audit=self.audit,

@@ -97,7 +97,8 @@ def populations(draw: st.DrawFn) -> list[Spec]:
         versions = draw(st.lists(_handling(origin), min_size=1, max_size=3))
         specs.append(
             Spec(
-                record_id=f"rec-{index}",
+                # Another centre's records carry ids of its namespace, as federation requires.
+                record_id=f"rec-{index}" if origin == I2C else f"{origin}:rec-{index}",
                 kind=draw(st.sampled_from(("person", "travel_document"))),
                 origin=origin,
                 family=draw(st.sampled_from(FAMILIES)),

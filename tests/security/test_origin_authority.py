@@ -34,6 +34,7 @@ from liaison.v1 import (
     translation_pb2_grpc,
 )
 from tests.factories import person, store_replica
+from tests.rpc import violations_of
 from tests.security.support import I2C, LYON, SINGAPORE, Pki, channel, tls_gateway
 from tests.signing import CentreKey
 
@@ -67,7 +68,11 @@ def signed(
     signature = record_pb2.RecordSignature()
     signature.ParseFromString(
         key.signer().sign_version(
-            record.record_id, version, content, divmod(time.time_ns(), 1_000_000_000)
+            record.record_id,
+            version,
+            content,
+            (record.provenance.received_at.seconds, record.provenance.received_at.nanos),
+            divmod(time.time_ns(), 1_000_000_000),
         )
     )
     record.provenance.signature.CopyFrom(signature)
@@ -105,17 +110,23 @@ async def head(gateway: Gateway, record_id: str) -> tuple[int, str] | None:
 
 
 async def test_a_peer_cannot_deliver_records_of_another_origin(gateway: Gateway, pki: Pki) -> None:
-    unsigned = person("sg-claim-1")
+    unsigned = person(f"{SINGAPORE}:claim-1")
     unsigned.provenance.originating_centre = SINGAPORE
     unsigned.version = 1
     # Signed, but by Lyon, for a record claiming Singapore's origin.
-    lyon_signed = signed(person("sg-claim-2"), 1, pki.keys[LYON], origin=SINGAPORE)
-    results = await deliver(gateway, pki, unsigned, lyon_signed)
-    assert [r.error.code for r in results] == [grpc.StatusCode.PERMISSION_DENIED.value[0]] * 2
+    lyon_signed = signed(person(f"{SINGAPORE}:claim-2"), 1, pki.keys[LYON], origin=SINGAPORE)
+    # Signed by Lyon, claiming Lyon's origin, under an id of Singapore's namespace.
+    squatted = signed(person(f"{SINGAPORE}:claim-3"), 1, pki.keys[LYON])
+    results = await deliver(gateway, pki, unsigned, lyon_signed, squatted)
+    assert [r.error.code for r in results] == [
+        grpc.StatusCode.PERMISSION_DENIED.value[0],
+        grpc.StatusCode.PERMISSION_DENIED.value[0],
+        grpc.StatusCode.INVALID_ARGUMENT.value[0],
+    ]
     assert "not signed" in results[0].error.message
     assert "not a key of INTERPOL-IGCI-SINGAPORE" in results[1].error.message
-    assert await head(gateway, "sg-claim-1") is None
-    assert await head(gateway, "sg-claim-2") is None
+    for number in (1, 2, 3):
+        assert await head(gateway, f"{SINGAPORE}:claim-{number}") is None
 
 
 async def test_a_peer_cannot_forge_a_newer_version_of_our_record(
@@ -123,32 +134,37 @@ async def test_a_peer_cannot_forge_a_newer_version_of_our_record(
 ) -> None:
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
         exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
-        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("i2c-1", family="TRUE")))
-    forged = signed(person("i2c-1", family="FORGED"), 99, pki.keys[LYON], origin=I2C)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person(f"{I2C}:1", family="TRUE")))
+    forged = signed(person(f"{I2C}:1", family="FORGED"), 99, pki.keys[LYON], origin=I2C)
     [result] = await deliver(gateway, pki, forged)
     assert result.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
-    assert await head(gateway, "i2c-1") == (1, I2C)
+    assert await head(gateway, f"{I2C}:1") == (1, I2C)
 
 
 async def test_a_relay_passes_signed_versions_on_but_cannot_alter_or_renumber_them(
     gateway: Gateway, pki: Pki
 ) -> None:
-    genuine = signed(person("sg-1", family="GENUINE"), 1, pki.keys[SINGAPORE])
+    genuine = signed(person(f"{SINGAPORE}:1", family="GENUINE"), 1, pki.keys[SINGAPORE])
     altered = record_pb2.Record()
-    altered.CopyFrom(signed(person("sg-2", family="GENUINE"), 1, pki.keys[SINGAPORE]))
+    altered.CopyFrom(signed(person(f"{SINGAPORE}:2", family="GENUINE"), 1, pki.keys[SINGAPORE]))
     altered.person.names[0].family = "ALTERED"
-    renumbered = signed(person("sg-3"), 1, pki.keys[SINGAPORE])
+    renumbered = signed(person(f"{SINGAPORE}:3"), 1, pki.keys[SINGAPORE])
+    retimed = signed(person(f"{SINGAPORE}:4"), 1, pki.keys[SINGAPORE])
+    retimed.provenance.received_at.seconds += 3600
     renumbered.version = 7
-    relayed, changed, moved = await deliver(gateway, pki, genuine, altered, renumbered)
+    relayed, changed, moved, moved_in_time = await deliver(
+        gateway, pki, genuine, altered, renumbered, retimed
+    )
     assert relayed.ack.version == 1
     assert changed.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
     assert "does not verify" in changed.error.message
     assert moved.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
-    assert await head(gateway, "sg-1") == (1, SINGAPORE)
-    assert await head(gateway, "sg-2") is None
-    assert await head(gateway, "sg-3") is None
+    assert moved_in_time.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert await head(gateway, f"{SINGAPORE}:1") == (1, SINGAPORE)
+    for number in (2, 3, 4):
+        assert await head(gateway, f"{SINGAPORE}:{number}") is None
     # The relayed version keeps the origin's signature: it verifies end to end.
-    stored = await gateway.store.get("sg-1")
+    stored = await gateway.store.get(f"{SINGAPORE}:1")
     assert stored is not None
     message = stored.to_message()
     ring = load_key_ring({SINGAPORE: [pki.keys[SINGAPORE].spec]})
@@ -156,10 +172,11 @@ async def test_a_relay_passes_signed_versions_on_but_cannot_alter_or_renumber_th
     probe.CopyFrom(message)
     item = prepare_replica(probe)
     ring.verify_version(
-        record_id="sg-1",
+        record_id=f"{SINGAPORE}:1",
         originating_centre=SINGAPORE,
         version=1,
         content_sha256=item.content_sha256,
+        received_at=item.received_at,
         signature=item.signature,
     )
 
@@ -167,7 +184,7 @@ async def test_a_relay_passes_signed_versions_on_but_cannot_alter_or_renumber_th
 async def test_versions_beyond_a_signed_64_bit_integer_are_invalid(
     gateway: Gateway, pki: Pki
 ) -> None:
-    huge = signed(person("sg-huge"), 2**63, pki.keys[SINGAPORE])
+    huge = signed(person(f"{SINGAPORE}:huge"), 2**63, pki.keys[SINGAPORE])
     [result] = await deliver(gateway, pki, huge)
     assert result.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
@@ -191,20 +208,22 @@ async def test_our_versions_are_signed_by_us(gateway: Gateway, pki: Pki) -> None
     assert got.version == 2
     assert got.provenance.signature.key_id == pki.keys[I2C].spec.key_id
     ring = load_key_ring({I2C: [pki.keys[I2C].spec]})
-    item = prepare_replica(got)
+    # Verified by anyone holding the i2c's public key, from the answer alone.
+    stamp = got.provenance.received_at
     ring.verify_version(
         record_id="i2c-2",
         originating_centre=I2C,
         version=2,
-        content_sha256=item.content_sha256,
-        signature=item.signature,
+        content_sha256=content_hash(got),
+        received_at=(stamp.seconds, stamp.nanos),
+        signature=got.provenance.signature.SerializeToString(),
     )
 
 
 async def test_a_client_acting_for_another_centre_cannot_publish_here(
     gateway: Gateway, pki: Pki
 ) -> None:
-    await store_replica(gateway, person("lyon-1", centre=LYON))
+    await store_replica(gateway, person(f"{LYON}:1", centre=LYON))
     hidden = person("i2c-hidden")
     hidden.handling.releasable_to.append(SINGAPORE)
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
@@ -214,7 +233,7 @@ async def test_a_client_acting_for_another_centre_cannot_publish_here(
     async with channel(gateway, pki, pki.client(PARTNER)) as partner:
         exchange = exchange_pb2_grpc.RecordExchangeStub(partner)
         answers = []
-        for record_id, version in (("i2c-hidden", 42), ("absent-id", 42), ("lyon-1", 0)):
+        for record_id, version in (("i2c-hidden", 42), ("absent-id", 42), (f"{LYON}:1", 0)):
             probe = person(record_id)
             probe.version = version
             with pytest.raises(aio.AioRpcError) as refused:
@@ -238,23 +257,25 @@ async def test_a_client_acting_for_another_centre_cannot_publish_here(
 async def test_a_local_client_publishes_only_this_centres_records(
     gateway: Gateway, pki: Pki
 ) -> None:
-    await store_replica(gateway, person("lyon-3", family="ORIGINAL", centre=LYON))
+    lyons = f"{LYON}:3"
+    await store_replica(gateway, person(lyons, family="ORIGINAL", centre=LYON))
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
         exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
         with pytest.raises(aio.AioRpcError) as claimed:
             await exchange.Submit(exchange_pb2.SubmitRequest(record=person("x", centre=SINGAPORE)))
         assert claimed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        # A new version of Lyon's record, as this centre's own: refused, Lyon's stays.
+        # A new version of Lyon's record, as this centre's own: its id is in Lyon's namespace,
+        # refused; Lyon's version stays.
         with pytest.raises(aio.AioRpcError) as taken:
             await exchange.Submit(
-                exchange_pb2.SubmitRequest(record=person("lyon-3", family="OVERWRITTEN"))
+                exchange_pb2.SubmitRequest(record=person(lyons, family="OVERWRITTEN"))
             )
-        assert taken.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        assert "originates at INTERPOL-CCC-LYON" in (taken.value.details() or "")
+        assert taken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "namespace of INTERPOL-CCC-LYON" in str(violations_of(taken.value))
         stream = await exchange.SubmitStream(
-            iter([exchange_pb2.SubmitStreamRequest(records=[person("lyon-3"), person("ok-1")])])
+            iter([exchange_pb2.SubmitStreamRequest(records=[person(lyons), person("ok-1")])])
         )
     first, second = stream.results
-    assert first.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert first.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert second.HasField("ack")
-    assert await head(gateway, "lyon-3") == (1, LYON)
+    assert await head(gateway, lyons) == (1, LYON)

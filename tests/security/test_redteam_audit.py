@@ -88,16 +88,16 @@ async def test_a_refused_stream_submission_is_audited_with_its_record(
     RIGHT: the refused record appears in the audit log with its refusal (its id, and an
     outcome that is not ``ok``), as Submit and Deliver record theirs.
     """
-    await store_replica(gateway, person("lyon-3", centre=LYON))
+    await store_replica(gateway, person(f"{LYON}:3", centre=LYON))
     async with channel(gateway, pki, pki.client(OPERATOR)) as opened:
         response = await exchange_pb2_grpc.RecordExchangeStub(opened).SubmitStream(
-            iter([exchange_pb2.SubmitStreamRequest(records=[person("lyon-3", family="MINE")])])
+            iter([exchange_pb2.SubmitStreamRequest(records=[person(f"{LYON}:3", family="MINE")])])
         )
     assert response.results[0].error.code != 0
 
     def audited() -> bool:
         return any(
-            "lyon-3" in entry["record_ids"] and entry["outcome"] != "ok"
+            f"{LYON}:3" in entry["record_ids"] and entry["outcome"] != "ok"
             for entry in audit_entries(gateway)
             if entry["actor"] == OPERATOR_URI
         )

@@ -21,6 +21,7 @@ from gateway.audit.checkpoints import statement_of
 from gateway.security.policy import Grant
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, federation_pb2, federation_pb2_grpc
+from tests.polling import until
 from tests.security.support import LYON, Pki, audit_entries, channel, tls_gateway
 
 OPERATOR = "operator"
@@ -152,5 +153,11 @@ async def test_a_checkpoint_out_of_range_is_an_invalid_argument_and_audited_as_s
             )
     _refused_cleanly(refused.value)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    [entry] = [e for e in audit_entries(gateway) if e["action"] == "keep-checkpoint"]
+
+    # A refusal's status goes out as the call is aborted; its entry follows within a commit.
+    def audited() -> list[dict[str, object]]:
+        return [e for e in audit_entries(gateway) if e["action"] == "keep-checkpoint"]
+
+    await until(lambda: bool(audited()), within=5)
+    [entry] = audited()
     assert entry["outcome"] == "invalid-argument"

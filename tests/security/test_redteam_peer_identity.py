@@ -28,14 +28,16 @@ from gateway.security.certs import IssuedCertificate, centre_host, centre_uri
 from gateway.security.tls import server_credentials
 from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc
 from tests.factories import person
-from tests.security.support import LYON, SINGAPORE, Pki
+from tests.security.support import I2C, LYON, SINGAPORE, Pki
+from tests.signing import ring
 
 
 class _Impostor(federation_pb2_grpc.FederationServicer):
     """Accepts every delivery and keeps what it was sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, lyon_key_id: str = "") -> None:
         self.received: list[str] = []
+        self.lyon_key_id = lyon_key_id
 
     async def Deliver(
         self,
@@ -50,6 +52,16 @@ class _Impostor(federation_pb2_grpc.FederationServicer):
                 )
                 for forwarded in request.records
             ]
+        )
+
+    async def Identify(
+        self,
+        request: federation_pb2.IdentifyRequest,
+        context: grpc.aio.ServicerContext[object, object],
+    ) -> federation_pb2.IdentifyResponse:
+        """Claims to be Lyon answering the i2c - without Lyon's signing key."""
+        return federation_pb2.IdentifyResponse(
+            centre=LYON, caller=I2C, key_id=self.lyon_key_id, signature=bytes(64)
         )
 
     async def KeepCheckpoint(
@@ -123,14 +135,19 @@ async def test_records_for_a_peer_go_only_to_a_server_with_that_peers_identity(
     present ``urn:liaison:centre:INTERPOL-CCC-LYON`` in a URI SAN (and no other identity), or
     nothing is sent (PeerUnavailableError, retried later) and the impostor receives nothing.
     """
-    impostor = _Impostor()
+    impostor = _Impostor(pki.keys[LYON].spec.key_id)
     server = aio.server()
     federation_pb2_grpc.add_FederationServicer_to_server(impostor, server)
     port = server.add_secure_port(
         "127.0.0.1:0", server_credentials(pki.tls(_server_certificate(pki, "impostor", names)))
     )
     await server.start()
-    link = GrpcPeerLink(PeerConfig(LYON, f"127.0.0.1:{port}"), pki.tls(pki.i2c))
+    link = GrpcPeerLink(
+        PeerConfig(LYON, f"127.0.0.1:{port}"),
+        pki.tls(pki.i2c),
+        centre=I2C,
+        key_ring=ring(pki.keys[LYON]),
+    )
     try:
         with pytest.raises(PeerUnavailableError):
             await link.deliver([federation_pb2.ForwardedRecord(record=person("for-lyon-1"))])

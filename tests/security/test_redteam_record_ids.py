@@ -15,6 +15,7 @@ import pytest
 
 from gateway.security.policy import Grant
 from gateway.server import Gateway
+from liaison.rules.intake import namespace_records
 from liaison.v1 import (
     exchange_pb2,
     exchange_pb2_grpc,
@@ -46,13 +47,19 @@ def _mrz(lines: tuple[str, ...]) -> bytes:
 async def _as_lyon_publishes_it(
     translation: TranslationStub, payload: bytes, pki: Pki
 ) -> list[record_pb2.Record]:
-    """The records Lyon's own gateway makes of ``payload`` (the same adapter, so the same ids),
-    as Lyon's signed version 1."""
+    """The records Lyon's own gateway makes of ``payload`` (the same adapter, so the same ids,
+    minted in Lyon's namespace as Lyon's gateway mints them), as Lyon's signed version 1."""
     decoded = await translation.Translate(
         translation_pb2.TranslateRequest(adapter="icao-mrz", payload=payload)
     )
     assert len(decoded.records) == 2
-    return [signed(record, 1, pki.keys[LYON]) for record in decoded.records]
+    records = list(decoded.records)
+    for record in records:
+        record.record_id = record.record_id.removeprefix(f"{I2C}:")
+        for link in record.links:
+            link.target_record_id = link.target_record_id.removeprefix(f"{I2C}:")
+    namespace_records(records, LYON)
+    return [signed(record, 1, pki.keys[LYON]) for record in records]
 
 
 async def test_a_passport_another_centre_published_does_not_block_ours(
@@ -97,29 +104,38 @@ async def test_a_passport_another_centre_published_does_not_block_ours(
 async def test_deliver_does_not_tell_a_peer_which_hidden_ids_exist(
     gateway: Gateway, pki: Pki
 ) -> None:
-    """WRONG: ``Federation.Deliver`` is an oracle about records the calling peer may not see.
-    Lyon delivers a version of its own, signed with its own key, under an id it guesses (or
-    computes from a passport it holds). For an id that no record has, the version is stored
-    (an ack); for an id of an i2c record releasable only to Singapore - which Lyon may not see,
-    and which Get answers NOT_FOUND like an absent one - the answer is PERMISSION_DENIED "record
-    <id> originates at WCO-I2C": existence and origin of the hidden record.
+    """WRONG (found by the red team): ``Federation.Deliver`` was an oracle about records the
+    calling peer may not see. Lyon delivered a version of its own, signed with its own key,
+    under an id it guessed: for an id no record had, the version was stored; for the id of an
+    i2c record releasable only to Singapore the answer was PERMISSION_DENIED "record <id>
+    originates at WCO-I2C": existence and origin of the hidden record.
 
-    RIGHT: a hidden record is absent to Lyon on this door too - the same answer (Lyon's version
-    stored as Lyon's) whether or not another centre's record uses that id.
+    RIGHT: ids are minted in the originating centre's namespace. Lyon's versions carry Lyon's
+    ids, which no i2c record can hold, and are stored whatever the i2c holds; a version under an
+    id of the i2c's namespace is refused the same way whether or not the i2c holds that id.
     """
-    hidden = person("i2c-subject-7")
+    hidden = person(f"{I2C}:subject-7")
     hidden.handling.releasable_to.append(SINGAPORE)
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
         exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
         await exchange.Submit(exchange_pb2.SubmitRequest(record=hidden))
-    results = await deliver(
+    own = await deliver(
         gateway,
         pki,
-        signed(person("i2c-subject-7"), 1, pki.keys[LYON]),
-        signed(person("i2c-subject-8"), 1, pki.keys[LYON]),
+        signed(person(f"{LYON}:subject-7"), 1, pki.keys[LYON]),
+        signed(person(f"{LYON}:subject-8"), 1, pki.keys[LYON]),
     )
-    over_hidden, over_absent = (_shape(result) for result in results)
-    assert over_absent == ("ack", 0, "")
+    assert [_shape(result) for result in own] == [("ack", 0, "")] * 2
+    over_hidden, over_absent = (
+        _shape(result)
+        for result in await deliver(
+            gateway,
+            pki,
+            signed(person(f"{I2C}:subject-7"), 1, pki.keys[LYON], origin=LYON),
+            signed(person(f"{I2C}:subject-8"), 1, pki.keys[LYON], origin=LYON),
+        )
+    )
+    assert over_hidden[0] == "error"
     assert over_hidden == over_absent
 
 
@@ -127,5 +143,5 @@ def _shape(result: federation_pb2.DeliveryResult) -> tuple[str, int, str]:
     """What a delivery result tells the sender, with the record's own id taken out."""
     if result.HasField("ack"):
         return ("ack", 0, "")
-    message = result.error.message.replace("i2c-subject-7", "<id>").replace("i2c-subject-8", "<id>")
+    message = result.error.message.replace("subject-7", "<id>").replace("subject-8", "<id>")
     return ("error", result.error.code, message)

@@ -33,11 +33,12 @@ async def capture(folder: Path) -> str:
         interceptors = recorded.telemetry.aio_client_interceptors(gateway.address)
         async with AsyncLiaisonClient(gateway.address, interceptors=interceptors) as client:
             calls: tuple[tuple[str, Callable[[], Awaitable[object]]], ...] = (
-                ("Submit", lambda: client.submit(person("TEST:tree-1"))),
+                ("Submit", lambda: client.submit(person("TEST-CENTRE:tree-1"))),
                 (
                     "SubmitStream (2 messages)",
                     lambda: client.submit_many(
-                        [travel_document(f"TEST:tree-doc-{n}") for n in range(3)], batch_size=2
+                        [travel_document(f"TEST-CENTRE:tree-doc-{n}") for n in range(3)],
+                        batch_size=2,
                     ),
                 ),
                 ("Search", lambda: _search(client)),

@@ -71,8 +71,8 @@ async def test_a_forwarded_record_continues_its_submission_trace(
         sender.address, interceptors=sent.telemetry.aio_client_interceptors(sender.address)
     )
     async with client:
-        await client.submit(person("traced-1", family="TRACEDFAMILY"))
-        await client.submit(person("traced-2"))
+        await client.submit(person(f"{SENDER}:traced-1", family="TRACEDFAMILY"))
+        await client.submit(person(f"{SENDER}:traced-2"))
 
     def both_received() -> bool:
         # The receiver's span ends before the sender's (which ends when the answer is back).
@@ -144,7 +144,7 @@ async def test_the_trace_survives_a_restart_of_the_sender_while_the_record_is_qu
             first.address, interceptors=before.telemetry.aio_client_interceptors(first.address)
         )
         async with client:
-            await client.submit(person("queued-1"))
+            await client.submit(person(f"{SENDER}:queued-1"))
         # Routed while the receiver is down: queued with the submission's context.
         await until(lambda: len(_queued_trace_contexts(config)) == 1)
     finally:

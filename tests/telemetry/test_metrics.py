@@ -29,7 +29,7 @@ async def test_counts_and_latencies_of_submits(
     gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
 ) -> None:
     # Metrics do not depend on sampling: the same counts with no trace recorded.
-    for record_id in ("TEST:m-1", "TEST:m-2", "TEST:m-1"):
+    for record_id in ("TEST-CENTRE:m-1", "TEST-CENTRE:m-2", "TEST-CENTRE:m-1"):
         await exchange.Submit(exchange_pb2.SubmitRequest(record=person(record_id)))
     with pytest.raises(grpc.aio.AioRpcError):
         await exchange.Submit(exchange_pb2.SubmitRequest(record=record_pb2.Record(record_id="X")))
@@ -77,8 +77,8 @@ async def test_counts_and_latencies_of_submits(
 async def test_version_conflicts_are_rejections(
     gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
 ) -> None:
-    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:m-conflict")))
-    stale = person("TEST:m-conflict", family="CHANGED")
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:m-conflict")))
+    stale = person("TEST-CENTRE:m-conflict", family="CHANGED")
     stale.version = 7
     with pytest.raises(grpc.aio.AioRpcError):
         await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
@@ -93,7 +93,7 @@ async def test_version_conflicts_are_rejections(
 async def test_subscribers_and_their_lag(gateway: Gateway, recorded: Recorded) -> None:
     async with AsyncLiaisonClient(gateway.address) as client:
         for n in range(3):
-            await client.submit(person(f"TEST:m-sub-{n}"))
+            await client.submit(person(f"TEST-CENTRE:m-sub-{n}"))
         events = client.subscribe(after_sequence=0)
         async for event in events:
             if event.HasField("caught_up"):

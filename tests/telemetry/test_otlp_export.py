@@ -48,7 +48,7 @@ async def test_spans_and_metrics_reach_the_collector(
     try:
         interceptors = caller.telemetry.aio_client_interceptors(address)
         async with AsyncLiaisonClient(address, interceptors=interceptors) as client:
-            await client.submit(person("TEST:otlp-1"))
+            await client.submit(person("TEST-CENTRE:otlp-1"))
         [client_span] = caller.spans.get_finished_spans()
         assert client_span.context is not None
         trace_id = client_span.context.trace_id.to_bytes(16, "big")

@@ -71,17 +71,17 @@ def _leaks(text: str) -> list[str]:
 async def _exercise(gateway: Gateway, recorded: Recorded) -> None:
     interceptors = recorded.telemetry.aio_client_interceptors(gateway.address)
     async with AsyncLiaisonClient(gateway.address, interceptors=interceptors) as client:
-        await client.submit(person("TEST:p-1", family=FAMILY, given=GIVEN, birth=BIRTH))
+        await client.submit(person("TEST-CENTRE:p-1", family=FAMILY, given=GIVEN, birth=BIRTH))
         await client.submit(
-            travel_document("TEST:p-2", number=DOCUMENT, family=FAMILY, birth=BIRTH)
+            travel_document("TEST-CENTRE:p-2", number=DOCUMENT, family=FAMILY, birth=BIRTH)
         )
-        bad = person("TEST:p-3", family=FAMILY, given=GIVEN, birth=(1911, 13, 11))
+        bad = person("TEST-CENTRE:p-3", family=FAMILY, given=GIVEN, birth=(1911, 13, 11))
         with pytest.raises(InvalidRecordError):
             await client.submit(bad)
         await client.submit_many(
-            [person("TEST:p-4", family=FAMILY, given=GIVEN, birth=BIRTH), bad], batch_size=1
+            [person("TEST-CENTRE:p-4", family=FAMILY, given=GIVEN, birth=BIRTH), bad], batch_size=1
         )
-        await client.get("TEST:p-1")
+        await client.get("TEST-CENTRE:p-1")
         hits = [
             hit
             async for hit in client.search_all(exchange_pb2.SearchRequest(document_number=DOCUMENT))
@@ -104,7 +104,7 @@ async def _exercise(gateway: Gateway, recorded: Recorded) -> None:
                         "NAME_UNREADABLE",
                         f"the name {FAMILY} {GIVEN} born 1911-11-11 is unreadable",
                         Location(line=3, column=7, json_pointer="/names/0/family"),
-                        ("TEST:p-1",),
+                        ("TEST-CENTRE:p-1",),
                     ),
                     Diagnostic(Severity.WARNING, "DOCUMENT_EXPIRED", f"document {DOCUMENT}"),
                 ],
@@ -165,7 +165,7 @@ async def test_refusal_statuses_do_not_reach_spans(gateway: Gateway, recorded: R
     interceptors = recorded.telemetry.aio_client_interceptors(gateway.address)
     async with AsyncLiaisonClient(gateway.address, interceptors=interceptors) as client:
         with pytest.raises(InvalidRecordError) as refused:
-            await client.submit(person("TEST:p-5", family=FAMILY, birth=(1911, 13, 11)))
+            await client.submit(person("TEST-CENTRE:p-5", family=FAMILY, birth=(1911, 13, 11)))
     assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
     for span in recorded.spans.get_finished_spans():
         assert span.status.description is None

@@ -64,7 +64,7 @@ def _client(gateway: Gateway, recorded: Recorded) -> AsyncLiaisonClient:
 async def test_submit_is_a_server_span_over_validation_and_store(
     gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
 ) -> None:
-    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:trace-1")))
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:trace-1")))
 
     spans = recorded.spans.get_finished_spans()
     server = one(spans, SUBMIT)
@@ -103,7 +103,7 @@ async def test_a_duplicate_is_counted_on_the_store_span(
     gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
 ) -> None:
     for _ in range(2):
-        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:trace-dup")))
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:trace-dup")))
 
     second = named(recorded.spans.get_finished_spans(), STORE_WRITE_SPAN)[1]
     assert (second.attributes or {})[attr.RECORDS_DUPLICATE] == 1
@@ -134,7 +134,7 @@ async def test_client_and_server_spans_share_the_trace(
     gateway: Gateway, recorded: Recorded
 ) -> None:
     async with _client(gateway, recorded) as client:
-        await client.submit(person("TEST:trace-2"))
+        await client.submit(person("TEST-CENTRE:trace-2"))
 
     spans = await _finished(recorded, lambda spans: len(named(spans, SUBMIT)) == 2)
     [client_span] = [s for s in named(spans, SUBMIT) if s.kind is SpanKind.CLIENT]
@@ -172,7 +172,7 @@ async def test_blocking_client_propagates_its_trace(gateway: Gateway, recorded: 
     def submit() -> None:
         interceptors = recorded.telemetry.client_interceptors(gateway.address)
         with LiaisonClient(gateway.address, interceptors=interceptors) as client:
-            client.submit(person("TEST:trace-blocking"))
+            client.submit(person("TEST-CENTRE:trace-blocking"))
 
     await asyncio.to_thread(submit)
 
@@ -185,7 +185,9 @@ async def test_blocking_client_propagates_its_trace(gateway: Gateway, recorded: 
 
 
 async def test_submit_stream_is_one_span_per_stream(gateway: Gateway, recorded: Recorded) -> None:
-    records = [person(f"TEST:stream-{n}") for n in range(3)] + [record_pb2.Record(record_id="X")]
+    records = [person(f"TEST-CENTRE:stream-{n}") for n in range(3)] + [
+        record_pb2.Record(record_id="X")
+    ]
     async with _client(gateway, recorded) as client:
         response = await client.submit_many(records, batch_size=2)
     assert (response.stored, response.rejected) == (3, 1)
@@ -210,7 +212,7 @@ async def test_submit_stream_is_one_span_per_stream(gateway: Gateway, recorded: 
 async def test_search_is_one_server_streaming_span(gateway: Gateway, recorded: Recorded) -> None:
     async with _client(gateway, recorded) as client:
         for n in range(3):
-            await client.submit(person(f"TEST:search-{n}", family="SEARCHABLE"))
+            await client.submit(person(f"TEST-CENTRE:search-{n}", family="SEARCHABLE"))
         recorded.spans.clear()
         hits = [
             hit
@@ -233,11 +235,11 @@ async def test_search_is_one_server_streaming_span(gateway: Gateway, recorded: R
 async def test_reads_have_a_store_span_counting_rows(gateway: Gateway, recorded: Recorded) -> None:
     async with _client(gateway, recorded) as client:
         for n in range(3):
-            await client.submit(person(f"TEST:read-{n}", family="READABLE"))
+            await client.submit(person(f"TEST-CENTRE:read-{n}", family="READABLE"))
         recorded.spans.clear()
-        await client.get("TEST:read-0")
+        await client.get("TEST-CENTRE:read-0")
         with pytest.raises(RecordNotFoundError):
-            await client.get("TEST:absent")
+            await client.get("TEST-CENTRE:absent")
         hits = [
             hit
             async for hit in client.search_all(
@@ -268,7 +270,7 @@ async def test_reads_have_a_store_span_counting_rows(gateway: Gateway, recorded:
 async def test_subscribe_delivers_under_its_span(gateway: Gateway, recorded: Recorded) -> None:
     async with _client(gateway, recorded) as client:
         for n in range(2):
-            await client.submit(person(f"TEST:sub-{n}"))
+            await client.submit(person(f"TEST-CENTRE:sub-{n}"))
         recorded.spans.clear()
         events = client.subscribe(after_sequence=0)
         delivered = 0
@@ -298,7 +300,7 @@ async def test_subscribe_delivers_under_its_span(gateway: Gateway, recorded: Rec
 async def test_unsampled_calls_record_no_span(
     gateway: Gateway, exchange: ExchangeStub, recorded: Recorded
 ) -> None:
-    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST:unsampled")))
+    await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:unsampled")))
     assert recorded.spans.get_finished_spans() == ()
 
 
@@ -309,7 +311,7 @@ async def test_a_sampled_caller_is_followed(gateway: Gateway, recorded: Recorded
         async with AsyncLiaisonClient(
             gateway.address, interceptors=caller.telemetry.aio_client_interceptors()
         ) as client:
-            await client.submit(person("TEST:followed"))
+            await client.submit(person("TEST-CENTRE:followed"))
         server = one(recorded.spans.get_finished_spans(), SUBMIT)
         assert server.parent is not None
         assert server.parent.is_remote
@@ -327,7 +329,7 @@ async def test_an_unsampled_caller_is_followed(gateway: Gateway, recorded: Recor
         async with AsyncLiaisonClient(
             gateway.address, interceptors=caller.telemetry.aio_client_interceptors()
         ) as client:
-            await client.submit(person("TEST:not-followed"))
+            await client.submit(person("TEST-CENTRE:not-followed"))
         assert recorded.spans.get_finished_spans() == ()
     finally:
         caller.telemetry.shutdown()

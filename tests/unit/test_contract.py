@@ -283,6 +283,7 @@ SERVICES: Final = {
     "Federation": {
         "Deliver": ("DeliverRequest", "DeliverResponse", False, False),
         "KeepCheckpoint": ("KeepCheckpointRequest", "KeepCheckpointResponse", False, False),
+        "Identify": ("IdentifyRequest", "IdentifyResponse", False, False),
     },
     "FederationAdmin": {
         "ListDeliveries": ("ListDeliveriesRequest", "ListDeliveriesResponse", False, False),

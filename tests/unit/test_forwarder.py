@@ -27,6 +27,11 @@ I2C, LYON, SINGAPORE = "WCO-I2C", "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
 S = federation_pb2
 
 
+def _bare(record_id: str) -> str:
+    """A record id without the i2c's namespace (the tests name records by their local part)."""
+    return record_id.removeprefix(f"{I2C}:")
+
+
 class FakePeer:
     """Acknowledges like a receiving gateway: dedup by (id, version); can be down or refuse."""
 
@@ -45,7 +50,9 @@ class FakePeer:
             raise PeerUnavailableError("UNAVAILABLE: connection refused")
         results = []
         for item in records:
-            record = item.record
+            record = record_pb2.Record()
+            record.CopyFrom(item.record)
+            record.record_id = _bare(record.record_id)
             self.traces.append(item.trace_context.get("traceparent", ""))
             if record.record_id in self.refuse:
                 results.append(S.DeliveryResult(error=exchange_pb2.RecordError(code=3)))
@@ -78,7 +85,8 @@ async def _submit(store: SqliteRecordStore, *records: record_pb2.Record) -> None
 def _person(
     record_id: str, *, code: int = record_pb2.HANDLING_CODE_H0, releasable: tuple[str, ...] = ()
 ) -> record_pb2.Record:
-    record = person(record_id)
+    # Minted in the i2c's namespace: peers accept only ids minted by the originating centre.
+    record = person(f"{I2C}:{record_id}")
     record.handling.code = code  # type: ignore[assignment]
     record.handling.releasable_to[:] = releasable
     return record
@@ -139,7 +147,7 @@ async def test_committed_records_reach_the_peers_the_rules_and_handling_allow(
     assert forwarded.provenance.originating_centre == I2C
     assert all(t.startswith("00-") for t in lyon.traces)
     withheld = await harness.outbox.statuses(states=[S.DELIVERY_STATE_WITHHELD])
-    assert sorted((s.record_id, s.peer) for s in withheld) == [
+    assert sorted((_bare(s.record_id), s.peer) for s in withheld) == [
         ("h2", LYON),
         ("h2", SINGAPORE),
         ("lyon-only", SINGAPORE),
@@ -167,7 +175,7 @@ async def test_a_peer_down_for_a_while_gets_everything_once_back(
     await until(lambda: len(lyon.stored) == 20)
     delivered = await harness.outbox.statuses(peer=LYON, states=[S.DELIVERY_STATE_DELIVERED])
     assert len(delivered) == 20
-    assert all(s.receiver_ack.record_id == s.record_id for s in delivered)
+    assert all(s.receiver_ack.record_id == _bare(s.record_id) for s in delivered)
     await harness.stop()
 
 
@@ -185,14 +193,14 @@ async def test_dead_letters_after_the_attempt_limit_and_replay(
 
     async def dead() -> list[str]:
         rows = await outbox.statuses(states=[S.DELIVERY_STATE_DEAD_LETTERED])
-        return sorted(s.record_id for s in rows)
+        return sorted(_bare(s.record_id) for s in rows)
 
     async def both_dead() -> bool:
         return await dead() == ["a", "refused"]
 
     await until(both_dead)
     lyon.down = False
-    await outbox.replay(LYON, ["a"], now=0.0)
+    await outbox.replay(LYON, [f"{I2C}:a"], now=0.0)
     forwarder.wake(LYON)
     await until(lambda: ("a", 1) in lyon.stored)
     assert await dead() == ["refused"]  # refused by the peer itself: dead at once, not retried

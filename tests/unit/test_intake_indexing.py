@@ -45,10 +45,29 @@ def test_hash_ignores_version_and_receipt_stamps_but_not_content() -> None:
 
 
 def test_the_originating_centre_is_part_of_the_content() -> None:
-    own = prepare_record(person("P-1"), "LOCAL")
+    here = prepare_record(person("p-1"), "LOCAL")
+    there = prepare_record(person("p-1"), "WCO-I2C")
+    assert here.content_sha256 != there.content_sha256
+
+
+def test_a_forwarded_id_is_in_its_originating_centres_namespace() -> None:
     forwarded = person("P-1", centre="WCO-I2C")
     forwarded.version = 1
-    assert own.content_sha256 != prepare_replica(forwarded).content_sha256
+    with pytest.raises(InvalidArgumentError) as refused:
+        prepare_replica(forwarded)
+    assert [v.field for v in refused.value.violations] == ["record_id"]
+    forwarded = person("INTERPOL-CCC-LYON:P-1", centre="WCO-I2C")
+    forwarded.version = 1
+    with pytest.raises(InvalidArgumentError):
+        prepare_replica(forwarded)
+
+
+def test_a_centre_mints_ids_in_its_own_namespace_or_in_none() -> None:
+    assert prepare_record(person("LOCAL:P-1"), "LOCAL").record_id == "LOCAL:P-1"
+    assert prepare_record(person("p-1"), "LOCAL").record_id == "p-1"
+    with pytest.raises(InvalidArgumentError) as refused:
+        prepare_record(person("WCO-I2C:P-1"), "LOCAL")
+    assert [v.field for v in refused.value.violations] == ["record_id"]
 
 
 def test_a_centre_publishes_only_its_own_records() -> None:
@@ -73,7 +92,7 @@ def test_signature_and_receipt_time_are_not_content() -> None:
 
 
 def test_a_replica_keeps_its_signature_apart_from_its_content() -> None:
-    forwarded = person("P-1", centre="WCO-I2C")
+    forwarded = person("WCO-I2C:P-1", centre="WCO-I2C")
     forwarded.version = 7
     forwarded.provenance.signature.key_id = "WCO-I2C/1"
     item = prepare_replica(forwarded)

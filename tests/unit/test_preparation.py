@@ -14,6 +14,7 @@ from gateway.errors import InvalidArgumentError, status_code_of
 from gateway.preparation import (
     MessagePreparer,
     PreparationFailedError,
+    Refused,
     prepare_message,
     write_item,
 )
@@ -42,13 +43,14 @@ def test_each_record_becomes_its_write_item_or_its_error() -> None:
     entries = prepare_message(message(*records), CENTRE)
     assert len(entries) == 3
     first, second, third = entries
-    assert not isinstance(first, bytes)
+    assert not isinstance(first, Refused)
     assert write_item(first) == prepare_record(records[0], CENTRE)
-    assert isinstance(second, bytes)
-    error = exchange_pb2.RecordError.FromString(second)
+    assert isinstance(second, Refused)
+    assert second.record_id == records[1].record_id
+    error = exchange_pb2.RecordError.FromString(second.error)
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert [v.field for v in error.field_violations] == ["person.birth_date.month"]
-    assert not isinstance(third, bytes)
+    assert not isinstance(third, Refused)
     assert write_item(third) == prepare_record(records[2], CENTRE)
 
 
@@ -81,12 +83,13 @@ async def test_inline_and_worker_preparation_agree(workers: int, inline_below_by
 
 
 def _unstamped(entry: object) -> object:
-    if isinstance(entry, bytes):
+    if isinstance(entry, Refused):
         return entry
     assert isinstance(entry, tuple)
     record = record_pb2.Record.FromString(entry[2])
     record.provenance.ClearField("received_at")
-    return (*entry[:2], record, *entry[3:])
+    # The last field is the receipt time itself (seconds, nanos).
+    return (*entry[:2], record, *entry[3:-1])
 
 
 async def test_a_malformed_message_fails_its_future_in_the_worker_too() -> None:

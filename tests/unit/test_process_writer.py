@@ -244,14 +244,14 @@ async def test_a_file_that_is_not_a_database_is_refused_at_open(tmp_path: Path) 
 
 async def test_a_record_is_prepared_and_written_in_the_process(store: SqliteRecordStore) -> None:
     assert store.prepares_records
-    record = person("TEST:p1")
+    record = person("LOCAL-CENTRE:p1")
     result = await store.prepare_and_write(record.SerializeToString(), "LOCAL-CENTRE")
     assert isinstance(result, PreparedWrite)
     started, ended = result.prepared_ns
     assert 0 < started <= ended
     assert isinstance(result.outcome, StoredVersion)
-    assert (result.outcome.record_id, result.outcome.version) == ("TEST:p1", 1)
-    stored = await store.get("TEST:p1")
+    assert (result.outcome.record_id, result.outcome.version) == ("LOCAL-CENTRE:p1", 1)
+    stored = await store.get("LOCAL-CENTRE:p1")
     assert stored is not None
     kept = record_pb2.Record.FromString(stored.blob)
     assert kept.provenance.originating_centre == "LOCAL-CENTRE"  # stamped as on the loop
@@ -266,15 +266,15 @@ async def test_a_record_is_prepared_and_written_in_the_process(store: SqliteReco
 async def test_refused_records_are_answered_and_nothing_is_written(
     store: SqliteRecordStore,
 ) -> None:
-    bad = person("TEST:bad", birth=(1975, 13, 1))
+    bad = person("LOCAL:bad", birth=(1975, 13, 1))
     results = await asyncio.gather(
         store.prepare_and_write(bad.SerializeToString(), "LOCAL"),
-        store.prepare_and_write(person("TEST:good").SerializeToString(), "LOCAL"),
+        store.prepare_and_write(person("LOCAL:good").SerializeToString(), "LOCAL"),
         store.prepare_and_write(b"\xff\xff not a record", "LOCAL"),
     )
     refused, accepted, garbled = results
     assert isinstance(refused, PreparationRefused)
-    assert refused.message == "record TEST:bad is invalid: 1 field violation(s)"
+    assert refused.message == "record LOCAL:bad is invalid: 1 field violation(s)"
     assert [field for field, _ in refused.violations] == ["person.birth_date.month"]
     assert isinstance(accepted, PreparedWrite)
     assert isinstance(garbled, PreparationRefused)
@@ -286,7 +286,7 @@ async def test_a_store_with_a_writer_thread_does_not_prepare(tmp_path: Path) -> 
     async with open_store(db_path(tmp_path), writer="thread") as threaded:
         assert not threaded.prepares_records
         with pytest.raises(NotImplementedError):
-            await threaded.prepare_and_write(person("TEST:p1").SerializeToString(), "LOCAL")
+            await threaded.prepare_and_write(person("LOCAL:p1").SerializeToString(), "LOCAL")
 
 
 @pytest.mark.parametrize("writer", ["process", "thread"])

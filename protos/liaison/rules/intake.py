@@ -15,17 +15,24 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 
 from liaison.rules.errors import FieldViolation, InvalidArgumentError
-from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.ids import RECORD_ID_PATTERN, in_namespace, namespace_of
 from liaison.rules.indexing import IndexKeys, index_keys
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
-__all__ = ["WriteItem", "prepare_record", "prepare_replica", "prepare_serialized"]
+__all__ = [
+    "WriteItem",
+    "namespace_records",
+    "prepare_record",
+    "prepare_replica",
+    "prepare_serialized",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,9 @@ class WriteItem:
     """With ``replica_version``: the originating centre's serialized ``RecordSignature`` of
     that version, verified by the caller, stored as received. Empty for this centre's own
     records, which the store signs as it numbers them (when it has a signer)."""
+    received_at: tuple[int, int] = (0, 0)
+    """``provenance.received_at`` as (seconds, nanos): the signature covers it too, so that a
+    relay cannot change when the originating centre received the record."""
 
 
 def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
@@ -73,6 +83,15 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
                 "provenance.originating_centre",
                 f"must be this centre ({centre_id}) or empty: a centre publishes only its own "
                 "records, and other centres' records arrive by federation",
+            )
+        )
+    namespace = namespace_of(record.record_id)
+    if namespace is not None and namespace != centre_id:
+        violations.append(
+            FieldViolation(
+                "record_id",
+                f"is in the namespace of {namespace}, which mints its own ids: this centre's ids "
+                f"start with {centre_id}: or name no centre",
             )
         )
     _refuse(record, violations)
@@ -101,13 +120,23 @@ def prepare_replica(record: record_pb2.Record) -> WriteItem:
         violations.append(
             FieldViolation("version", "a forwarded record carries the version its origin stored")
         )
-    if not record.provenance.originating_centre:
+    origin = record.provenance.originating_centre
+    if not origin:
         violations.append(
             FieldViolation("provenance.originating_centre", "a forwarded record names its origin")
+        )
+    elif namespace_of(record.record_id) != origin:
+        violations.append(
+            FieldViolation(
+                "record_id",
+                f"a forwarded record's id is in its originating centre's namespace ({origin}:...)",
+            )
         )
     _refuse(record, violations)
     version = record.version
     record.version = 0
+    # Only the signature's own fields are kept: nothing a relay adds travels on.
+    record.provenance.signature.DiscardUnknownFields()
     signature = record.provenance.signature.SerializeToString(deterministic=True)
     record.provenance.ClearField("signature")
     return _item(record, replica_version=version, signature=signature)
@@ -144,6 +173,7 @@ def _item(
         received_at = divmod(time.time_ns(), 1_000_000_000)
     provenance.received_at.seconds, provenance.received_at.nanos = received_at
     blob = record.SerializeToString(deterministic=True)
+    seconds, nanos = received_at
     return WriteItem(
         record_id=record.record_id,
         content_sha256=content_sha256,
@@ -152,6 +182,7 @@ def _item(
         expected_version=expected_version,
         replica_version=replica_version,
         signature=signature,
+        received_at=(int(seconds), int(nanos)),
     )
 
 
@@ -167,3 +198,36 @@ def prepare_serialized(record: bytes, centre_id: str) -> WriteItem:
     except DecodeError as error:
         raise InvalidArgumentError("the record is not a valid liaison.v1.Record message") from error
     return prepare_record(message, centre_id)
+
+
+def namespace_records(records: Sequence[record_pb2.Record], centre_id: str) -> dict[str, str]:
+    """Put a payload's records in ``centre_id``'s namespace, in place, with every reference
+    between them (links, manifest travellers) following.
+
+    The ids an adapter derives from its source (a hash of an MRZ, an INTERPOL entity id) are the
+    same at every centre that reads the same source: minted in the reading centre's namespace,
+    two centres' readings of one passport are two records that never collide.
+
+    Returns:
+        Old id -> new id, for every record whose id changed.
+    """
+    renamed = {
+        record.record_id: in_namespace(record.record_id, centre_id)
+        for record in records
+        if namespace_of(record.record_id) != centre_id
+    }
+    if not renamed:
+        return renamed
+    for record in records:
+        record.record_id = renamed.get(record.record_id, record.record_id)
+        for link in record.links:
+            link.target_record_id = renamed.get(link.target_record_id, link.target_record_id)
+        if record.WhichOneof("body") == "passenger_manifest":
+            for traveller in record.passenger_manifest.travellers:
+                traveller.person_record_id = renamed.get(
+                    traveller.person_record_id, traveller.person_record_id
+                )
+                traveller.document_record_ids[:] = [
+                    renamed.get(value, value) for value in traveller.document_record_ids
+                ]
+    return renamed

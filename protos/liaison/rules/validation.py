@@ -23,7 +23,7 @@ from liaison.rules.errors import FieldViolation
 from liaison.rules.ids import CENTRE_ID_PATTERN, LIST_NAME_PATTERN, MAX_VERSION, RECORD_ID_PATTERN
 from liaison.v1 import common_pb2, record_pb2
 
-__all__ = ["validate_partial_date", "validate_record"]
+__all__ = ["validate_partial_date", "validate_record", "validate_timestamp"]
 
 
 _DECIMAL = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
@@ -213,7 +213,8 @@ def _check_quantity(quantity: common_pb2.Quantity, path: str, violations: Violat
         )
 
 
-def _check_timestamp(stamp: Any, path: str, violations: Violations) -> None:
+def validate_timestamp(stamp: Any, path: str, violations: Violations) -> None:
+    """Append a violation when ``stamp`` (a ``google.protobuf.Timestamp``) is out of range."""
     if not _TIMESTAMP_MIN <= stamp.seconds <= _TIMESTAMP_MAX:
         violations.append(FieldViolation(f"{path}.seconds", "is outside 0001-01-01..9999-12-31"))
     if not 0 <= stamp.nanos <= 999_999_999:
@@ -272,7 +273,7 @@ _TYPE_CHECKS: dict[str, _TypeCheck] = {
     "liaison.v1.Link": _check_link,
     "liaison.v1.Provenance": _check_provenance,
     "liaison.v1.Handling": _check_handling,
-    "google.protobuf.Timestamp": _check_timestamp,
+    "google.protobuf.Timestamp": validate_timestamp,
 }
 
 

@@ -495,3 +495,69 @@ class ListCheckpointsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListCheckpointsResponse: _TypeAlias = ListCheckpointsResponse  # noqa: Y015
+
+@_typing.final
+class IdentifyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NONCE_FIELD_NUMBER: _builtins.int
+    nonce: _builtins.bytes
+    """32 random bytes, fresh for each proof."""
+    def __init__(
+        self,
+        *,
+        nonce: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["nonce", b"nonce"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IdentifyRequest: _TypeAlias = IdentifyRequest  # noqa: Y015
+
+@_typing.final
+class IdentifyResponse(_message.Message):
+    """A centre's signed statement that it is answering this caller now.
+
+    The signature is Ed25519, by one of the centre's record-signing keys, over the bytes
+    `"liaison.v1 identify" 0x00`, then `centre`, `caller` and `key_id` each as UTF-8 preceded by
+    its byte length (4 bytes, big-endian), then the nonce (its length, 4 bytes, then the bytes)
+    and `time` as seconds and nanos (8 and 4 bytes, big-endian).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CENTRE_FIELD_NUMBER: _builtins.int
+    CALLER_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    centre: _builtins.str
+    """The answering centre."""
+    caller: _builtins.str
+    """The caller, as the answering centre's mutual TLS verified it (a centre id)."""
+    key_id: _builtins.str
+    """The signing key's id."""
+    signature: _builtins.bytes
+    """The Ed25519 signature (64 bytes)."""
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When the statement was signed."""
+
+    def __init__(
+        self,
+        *,
+        centre: _builtins.str = ...,
+        caller: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+        signature: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caller", b"caller", "centre", b"centre", "key_id", b"key_id", "signature", b"signature", "time", b"time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___IdentifyResponse: _TypeAlias = IdentifyResponse  # noqa: Y015

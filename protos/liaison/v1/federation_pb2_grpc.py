@@ -46,6 +46,11 @@ class FederationStub:
                 request_serializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.SerializeToString,
                 response_deserializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.FromString,
                 _registered_method=True)
+        self.Identify = channel.unary_unary(
+                '/liaison.v1.Federation/Identify',
+                request_serializer=liaison_dot_v1_dot_federation__pb2.IdentifyRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_federation__pb2.IdentifyResponse.FromString,
+                _registered_method=True)
 
 
 class FederationServicer:
@@ -72,6 +77,15 @@ class FederationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Identify(self, request, context):
+        """Proves that the answering gateway holds the centre's record-signing key, before a sender
+        hands it records: the sender's fresh nonce, the caller as the answering gateway verified it,
+        signed. A server that merely presents a certificate with the centre's name cannot answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -84,6 +98,11 @@ def add_FederationServicer_to_server(servicer, server):
                     servicer.KeepCheckpoint,
                     request_deserializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.FromString,
                     response_serializer=liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.SerializeToString,
+            ),
+            'Identify': grpc.unary_unary_rpc_method_handler(
+                    servicer.Identify,
+                    request_deserializer=liaison_dot_v1_dot_federation__pb2.IdentifyRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_federation__pb2.IdentifyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -142,6 +161,33 @@ class Federation:
             '/liaison.v1.Federation/KeepCheckpoint',
             liaison_dot_v1_dot_federation__pb2.KeepCheckpointRequest.SerializeToString,
             liaison_dot_v1_dot_federation__pb2.KeepCheckpointResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Identify(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.Federation/Identify',
+            liaison_dot_v1_dot_federation__pb2.IdentifyRequest.SerializeToString,
+            liaison_dot_v1_dot_federation__pb2.IdentifyResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,11 @@ class FederationStub:
     checked for truncation against a copy its own operators cannot alter. Only the centre the
     checkpoint names may deposit it, and only when its signature verifies.
     """
+    Identify: _grpc.UnaryUnaryMultiCallable[_federation_pb2.IdentifyRequest, _federation_pb2.IdentifyResponse]
+    """Proves that the answering gateway holds the centre's record-signing key, before a sender
+    hands it records: the sender's fresh nonce, the caller as the answering gateway verified it,
+    signed. A server that merely presents a certificate with the centre's name cannot answer.
+    """
 
 @_typing.type_check_only
 class FederationAsyncStub(FederationStub):
@@ -64,6 +69,11 @@ class FederationAsyncStub(FederationStub):
     """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
     checked for truncation against a copy its own operators cannot alter. Only the centre the
     checkpoint names may deposit it, and only when its signature verifies.
+    """
+    Identify: _aio.UnaryUnaryMultiCallable[_federation_pb2.IdentifyRequest, _federation_pb2.IdentifyResponse]  # type: ignore[assignment]
+    """Proves that the answering gateway holds the centre's record-signing key, before a sender
+    hands it records: the sender's fresh nonce, the caller as the answering gateway verified it,
+    signed. A server that merely presents a certificate with the centre's name cannot answer.
     """
 
 class FederationServicer(metaclass=_abc_1.ABCMeta):
@@ -92,6 +102,17 @@ class FederationServicer(metaclass=_abc_1.ABCMeta):
         """Keeps a signed checkpoint of the calling centre's audit log, so that the log can later be
         checked for truncation against a copy its own operators cannot alter. Only the centre the
         checkpoint names may deposit it, and only when its signature verifies.
+        """
+
+    @_abc_1.abstractmethod
+    def Identify(
+        self,
+        request: _federation_pb2.IdentifyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_federation_pb2.IdentifyResponse, _abc.Awaitable[_federation_pb2.IdentifyResponse]]:
+        """Proves that the answering gateway holds the centre's record-signing key, before a sender
+        hands it records: the sender's fresh nonce, the caller as the answering gateway verified it,
+        signed. A server that merely presents a certificate with the centre's name cannot answer.
         """
 
 def add_FederationServicer_to_server(servicer: FederationServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

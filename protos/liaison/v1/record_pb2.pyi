@@ -361,8 +361,9 @@ class RecordSignature(_message.Message):
     as UTF-8 preceded by its byte length (4 bytes, big-endian), then `version` (8 bytes,
     big-endian), the 32-byte SHA-256 content hash (the one `SubmitAck.content_sha256` reports:
     the deterministic serialization of the record with `version`, `provenance.received_at` and
-    `provenance.signature` cleared), and `signed_at` as seconds and nanos (8 and 4 bytes,
-    big-endian). A relay can therefore neither alter the content nor renumber the version.
+    `provenance.signature` cleared), then `provenance.received_at` and `signed_at`, each as
+    seconds and nanos (8 and 4 bytes, big-endian). A relay can therefore neither alter the content
+    or the time the origin received it, nor renumber the version.
     """
 
     DESCRIPTOR: _descriptor.Descriptor
