@@ -15,7 +15,9 @@ W3C ``random`` trace flag is set when the id generator says the ids are random; 
 must be primitives or homogeneous sequences of them (others are dropped, as the SDK drops them);
 at most :data:`MAX_ATTRIBUTES` attributes, :data:`MAX_EVENTS` events and :data:`MAX_LINKS` links a
 span, the excess counted as dropped; a status, once ``OK``, is final; an ended span ignores
-further changes; exceptions leaving ``with span:`` are recorded and set the status.
+further changes; exceptions leaving ``with span:`` are recorded and set the status. Only public
+OpenTelemetry API is used; ``tests/gateway/telemetry/fast/test_tracer.py`` runs the same span
+operations through this tracer and the SDK's and compares what reaches the exporter.
 """
 
 from __future__ import annotations
