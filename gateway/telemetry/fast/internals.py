@@ -21,7 +21,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["RELIED_ON", "PrivateName", "problems"]
+__all__ = ["RELIED_ON", "PrivateName", "check", "problems"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,9 @@ def _type_name(annotation: object) -> str:
     return str(getattr(annotation, "__name__", annotation))
 
 
-def _problem(item: PrivateName) -> str | None:
+def check(item: PrivateName) -> str | None:
+    """What no longer matches of ``item`` in the installed OpenTelemetry; ``None`` when its shape
+    is the one relied on."""
     try:
         module = importlib.import_module(item.module)
     except ImportError as error:
@@ -98,4 +100,4 @@ def _problem(item: PrivateName) -> str | None:
 def problems() -> list[str]:
     """What no longer matches in the installed OpenTelemetry, one line per name; empty when every
     name in :data:`RELIED_ON` has the shape the fast pipeline relies on."""
-    return [problem for item in RELIED_ON if (problem := _problem(item)) is not None]
+    return [problem for item in RELIED_ON if (problem := check(item)) is not None]

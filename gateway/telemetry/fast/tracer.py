@@ -426,17 +426,18 @@ class LiaisonTracerProvider(TracerProvider):
     def __init__(self, **kwargs: Any) -> None:
         """Take the SDK provider's arguments."""
         super().__init__(**kwargs)
-        self._processors: tuple[SpanProcessor, ...] = ()
+        # Name-mangled: the SDK provider keeps private attributes of its own on this object.
+        self.__processors: tuple[SpanProcessor, ...] = ()
 
     @property
     def processors(self) -> tuple[SpanProcessor, ...]:
         """The span processors, in the order they were added."""
-        return self._processors
+        return self.__processors
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         """Add a processor; it receives every span ended from now on."""
         super().add_span_processor(span_processor)
-        self._processors = (*self._processors, span_processor)
+        self.__processors = (*self.__processors, span_processor)
 
     def get_tracer(
         self,
