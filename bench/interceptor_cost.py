@@ -25,7 +25,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, Sp
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from gateway.telemetry import ServerTelemetryInterceptor
-from gateway.telemetry.tracer import LiaisonTracerProvider
+from gateway.telemetry.fast import LiaisonTracerProvider
 
 _METHOD = "/liaison.v1.RecordExchange/Submit"
 

@@ -54,7 +54,8 @@ class ServerFailedError(RuntimeError):
 
 
 def server_argv(kind: str, workdir: Path) -> list[str]:
-    """The command line of a ``kind`` server ("echo" or "gateway") keeping its files in workdir."""
+    """The command line of a ``kind`` server ("echo", "gateway", "gateway-signed", "gateway-sdk"
+    or "official") keeping its files in workdir."""
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
@@ -63,6 +64,15 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
     if kind == "gateway-signed":
         # The same gateway signing every version it stores (the signing scenario).
         config = write_signing_config(workdir, BENCH_CENTRE)
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-sdk":
+        # The gateway on the stock OpenTelemetry SDK pipeline (telemetry scenario).
+        config = workdir / "centre.toml"
+        config.write_text(
+            f'[centre]\nid = "{BENCH_CENTRE}"\n\n[telemetry]\npipeline = "sdk"\n',
+            encoding="utf-8",
+        )
         serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     if kind == "official":

@@ -6,6 +6,10 @@ one - ``OTEL_*`` variables - exporting traces and metrics over OTLP/gRPC to a re
 is the ``submit`` scenario's (unary Submit, 64 calls in flight). Variants of one round run back to
 back, so the ratio to ``off`` survives the machine's noise.
 
+``sdk`` variants run the same gateway with ``[telemetry] pipeline = "sdk"``: the stock
+OpenTelemetry SDK tracer, OTLP exporter and instruments instead of Liaison's fast pipeline. They
+are reported, not judged: they show what the fast pipeline saves, and what falling back costs.
+
 ``official`` variants (``--official``) run the same gateway with the official
 ``opentelemetry-instrumentation-grpc`` aio server interceptor in place of Liaison's
 (:mod:`bench.official_gateway`), to keep the comparison behind the decision reproducible.
@@ -53,6 +57,8 @@ class Variant:
     """Sampling ratio; ``None``: telemetry off."""
     metrics: bool = True
     """Whether metrics are exported too (``False`` shows what tracing alone costs)."""
+    judged: bool = True
+    """Whether the goals apply (the ``sdk`` variants are reported only)."""
 
     def environment(self, endpoint: str) -> dict[str, str]:
         """The ``OTEL_*`` variables of this variant, exporting to ``endpoint``."""
@@ -74,6 +80,9 @@ VARIANTS = (
     Variant("sampled 100%", "gateway", 1.0),
     # Not judged: the share of the metrics in the 1 % figure.
     Variant("1%, traces only", "gateway", 0.01, metrics=False),
+    # Not judged: the stock SDK pipeline, the way back when an upgrade breaks the fast one.
+    Variant("sdk 1%", "gateway-sdk", 0.01, judged=False),
+    Variant("sdk 100%", "gateway-sdk", 1.0, judged=False),
 )
 OFFICIAL_VARIANTS = (
     Variant("official 1%", "official", 0.01),
@@ -150,7 +159,13 @@ class OtlpReceiver:
         return metrics_service_pb2.ExportMetricsServiceResponse()
 
 
+_BY_NAME = {variant.name: variant for variant in VARIANTS + OFFICIAL_VARIANTS}
+
+
 def _goal(variant: str) -> tuple[str, float] | None:
+    known = _BY_NAME.get(variant)
+    if known is None or not known.judged:
+        return None
     if variant.endswith(" 1%"):
         return f">= {ONE_PERCENT_GOAL:.2f}", ONE_PERCENT_GOAL
     if variant.endswith(" 100%"):

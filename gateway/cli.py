@@ -61,7 +61,7 @@ from gateway.config import ConfigError, TelemetryConfig, load_config
 from gateway.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.security.tls import TlsConfig, TlsError, channel_credentials, peer_channel_options
 from gateway.telemetry import Telemetry
-from gateway.telemetry.settings import resolve_settings
+from gateway.telemetry.settings import TelemetryConfigError, resolve_settings
 from liaison.rules.ids import CENTRE_ID_PATTERN
 from liaison.v1 import common_pb2, exchange_pb2, federation_pb2, record_pb2
 
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.client_telemetry = _ClientTelemetry()
     try:
         code: int = args.run(args)
-    except (_UsageError, ConfigError) as error:
+    except (_UsageError, ConfigError, TelemetryConfigError) as error:
         return _report(str(error), EXIT_USAGE)
     except GatewayUnavailableError as error:
         return _report(_unreachable_message(error, args.target), EXIT_UNREACHABLE)

@@ -19,6 +19,7 @@ A file looks like this (every key is optional)::
     exporter = "otlp"              # "otlp", "console" or "none"
     endpoint = "http://collector:4317"
     sampling_ratio = 0.01
+    pipeline = "fast"              # "fast" or "sdk" (the stock OpenTelemetry SDK only)
 
 Unknown sections or keys are refused (a typo must not silently fall back to a default).
 """
@@ -36,6 +37,7 @@ from gateway.federation.settings import (
     SettingsError,
     parse_settings,
 )
+from gateway.telemetry.settings import PIPELINES, TELEMETRY_EXPORTERS, TelemetryConfig
 from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
@@ -111,27 +113,6 @@ class LimitsConfig:
     max_export_records: int = 10_000
     """Most records one Export call may encode, stored and inline together (RESOURCE_EXHAUSTED
     beyond)."""
-
-
-TELEMETRY_EXPORTERS = ("none", "otlp", "console")
-"""Where traces and metrics go: nowhere (the default), an OTLP/gRPC collector, or stdout."""
-
-
-@dataclass(frozen=True, slots=True)
-class TelemetryConfig:
-    """OpenTelemetry export (see ``docs/operations.md``); ``OTEL_*`` variables take precedence."""
-
-    exporter: str = "none"
-    """``"none"`` (telemetry off: no interceptor, no cost), ``"otlp"`` or ``"console"``."""
-    endpoint: str = ""
-    """OTLP/gRPC collector URL, e.g. ``http://collector:4317``; empty: the exporter's default
-    (``OTEL_EXPORTER_OTLP_ENDPOINT``, else ``http://localhost:4317``)."""
-    sampling_ratio: float = 1.0
-    """Fraction of new traces recorded (parent-based: a caller's decision is followed)."""
-    metrics_interval_seconds: float = 60.0
-    """How often metrics are exported."""
-    service_name: str = "liaison-gateway"
-    """``service.name`` of the resource every span and metric carries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,3 +272,8 @@ def _check_telemetry(telemetry: TelemetryConfig, path: Path) -> None:
         raise ConfigError(f"{path}: [telemetry] metrics_interval_seconds must be above 0")
     if not telemetry.service_name:
         raise ConfigError(f"{path}: [telemetry] service_name must not be empty")
+    if telemetry.pipeline not in PIPELINES:
+        raise ConfigError(
+            f"{path}: [telemetry] pipeline must be one of {', '.join(PIPELINES)}, "
+            f"got {telemetry.pipeline!r}"
+        )

@@ -307,7 +307,7 @@ def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:
 
     Raises:
         ServeError: the gateway could not start.
-        ConfigError: an ``OTEL_*`` variable has a value Liaison does not support.
+        TelemetryConfigError: an ``OTEL_*`` variable has a value Liaison does not support.
     """
     configure_logging(logging.INFO)
     if telemetry is not None:

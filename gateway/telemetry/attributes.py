@@ -1,21 +1,18 @@
 """The attribute names Liaison's telemetry uses: semantic conventions, and the ``liaison.*`` ones.
 
-Semantic-convention names come from ``opentelemetry.semconv`` (the RPC ones are still
-"incubating" there; they are the names the official gRPC instrumentation emits). Ours live under
-``liaison.`` and are documented in ``docs/operations.md``. Every value Liaison sets is a count,
-a size, a code, a name of software or a centre id: never content of a record.
+Stable semantic-convention names come from ``opentelemetry.semconv``. The RPC ones are only in
+its private ``_incubating`` package, which may rename or drop them in any release; they are
+written out here (they are the names the official gRPC instrumentation emits and operators'
+dashboards query), and ``tests/gateway/telemetry/test_opentelemetry_internals.py`` compares them
+with the installed package. Ours live under ``liaison.`` and are documented in
+``docs/operations.md``. Every value Liaison sets is a count, a size, a code, a name of software or
+a centre id: never content of a record.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from opentelemetry.semconv._incubating.attributes.rpc_attributes import (
-    RPC_GRPC_STATUS_CODE,
-    RPC_METHOD,
-    RPC_SERVICE,
-    RPC_SYSTEM,
-)
 from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_TYPE
 from opentelemetry.semconv.attributes.network_attributes import (
     NETWORK_PEER_ADDRESS,
@@ -60,6 +57,15 @@ __all__ = [
     "SUBSCRIPTION_LAG",
     "VIOLATIONS_COUNT",
 ]
+
+RPC_SYSTEM: Final = "rpc.system"
+"""Semantic conventions (incubating): the RPC system, ``grpc``."""
+RPC_SERVICE: Final = "rpc.service"
+"""Semantic conventions (incubating): the full service name (``liaison.v1.RecordExchange``)."""
+RPC_METHOD: Final = "rpc.method"
+"""Semantic conventions (incubating): the method name (``Submit``)."""
+RPC_GRPC_STATUS_CODE: Final = "rpc.grpc.status_code"
+"""Semantic conventions (incubating): the call's numeric gRPC status code."""
 
 CENTRE_ID: Final = "liaison.centre.id"
 """Resource attribute: the centre whose gateway emits the telemetry."""
@@ -113,8 +119,8 @@ LOCATION_JSON_POINTER: Final = "liaison.location.json_pointer"
 """RFC 6901 pointer into a JSON payload (its keys are structure, not values)."""
 
 SUBSCRIPTION_LAG: Final = "liaison.subscription.lag"
+"""Versions committed but not yet delivered to a subscriber when a delivery starts."""
 PEER_CENTRE: Final = "liaison.peer.centre"
 """The peer centre a record is forwarded to or received from (a centre id, not a person)."""
 DELIVERY_OUTCOME: Final = "liaison.delivery.outcome"
 """``delivered``, ``duplicate``, ``refused`` or ``unavailable``."""
-"""Versions committed but not yet delivered to a subscriber when a delivery starts."""

@@ -3,131 +3,141 @@
 Attribute values are bounded by construction: RPC method names, adapter names, diagnostic codes,
 rejection reasons and centre ids (a value that is not a well-formed centre id is counted as
 ``other``, so a malformed record cannot inflate cardinality or smuggle text into a metric).
+That rule is applied here, whichever pipeline records the values: how a counted value or a
+latency reaches the SDK is the pipeline's :class:`Recorder` (the stock SDK instruments,
+:class:`SdkRecorder`, or the fast pipeline's in-process tallies and deferred histograms).
 """
 
 from __future__ import annotations
 
-import collections
 import re
-import time
 from collections.abc import Callable, Iterable
+from typing import Final, Protocol
 
 from opentelemetry.metrics import CallbackOptions, Histogram, Meter, Observation
-from opentelemetry.semconv._incubating.metrics.rpc_metrics import (
-    create_rpc_client_call_duration,
-    create_rpc_server_call_duration,
-)
 from opentelemetry.util.types import Attributes
 
 from gateway.telemetry import attributes as attr
+from liaison.rules.ids import CENTRE_ID_PATTERN
 
-__all__ = ["NATIVE_ADAPTER", "GatewayMetrics"]
+__all__ = [
+    "NATIVE_ADAPTER",
+    "RPC_CLIENT_CALL_DURATION",
+    "RPC_SERVER_CALL_DURATION",
+    "CounterSink",
+    "GatewayMetrics",
+    "HistogramLike",
+    "Recorder",
+    "SdkRecorder",
+]
 
 NATIVE_ADAPTER = "liaison.v1"
 """The ``liaison.adapter.name`` of records submitted in the contract's own form."""
+
+RPC_SERVER_CALL_DURATION: Final = "rpc.server.call.duration"
+"""Semantic conventions (incubating): the histogram of served RPCs' durations, in seconds."""
+RPC_CLIENT_CALL_DURATION: Final = "rpc.client.call.duration"
+"""Semantic conventions (incubating): the histogram of client calls' durations, in seconds."""
 
 _MAX_SERIES = 1000
 """Most attribute combinations a counter keeps (below the SDK's default limit of 2000, which
 would otherwise fold the excess into an attribute-less overflow series)."""
 _OVERFLOW = ("other", "other", "other")
 
-_CENTRE = re.compile(r"[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?")
+# The contract's centre-id rule (liaison.rules imports neither the gateway nor gRPC).
+_CENTRE = CENTRE_ID_PATTERN
 _CODE = re.compile(r"[A-Z][A-Z0-9_.]{0,63}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
+CounterSink = Callable[[int, tuple[str, ...]], None]
+"""Adds a count to the series of a tuple of attribute values (already bounded)."""
 
-class _Tally:
-    """A counter kept in a dict and reported at export time through an observable counter.
 
-    The SDK's ``Counter.add`` cleans and hashes its attributes on every call (about 20 µs on
-    the reference machine); adding to a dict entry costs well under 1 µs, and the exporter
-    reads the totals once per export interval. Additions happen on the event loop; the copy
-    taken by the exporting thread is atomic under the GIL.
-    """
+class HistogramLike(Protocol):
+    """What the interceptors call on a latency histogram (an SDK ``Histogram`` is one)."""
 
-    def __init__(
-        self,
-        meter: Meter,
-        name: str,
-        unit: str,
-        description: str,
-        keys: tuple[tuple[str, re.Pattern[str]], ...],
-    ):
-        self._keys = tuple(key for key, _ in keys)
-        self._patterns = tuple(pattern for _, pattern in keys)
-        self._totals: dict[tuple[str, ...], int] = {}
-        meter.create_observable_counter(
-            name, callbacks=[self._observe], unit=unit, description=description
-        )
+    def record(self, amount: float, attributes: Attributes = None) -> None:
+        """Record ``amount`` with ``attributes``."""
+
+
+class Recorder(Protocol):
+    """How a pipeline hands counted values and latencies to the SDK."""
+
+    def counter(
+        self, meter: Meter, name: str, *, unit: str, description: str, keys: tuple[str, ...]
+    ) -> CounterSink:
+        """A monotonic counter named ``name`` whose series are keyed by the values of ``keys``."""
+
+    def histogram(self, histogram: Histogram) -> HistogramLike:
+        """What RPC latencies are recorded into for ``histogram`` (itself, or a deferral)."""
+
+
+class SdkRecorder:
+    """The stock SDK instruments: ``Counter.add`` and ``Histogram.record`` at every measurement."""
+
+    def counter(
+        self, meter: Meter, name: str, *, unit: str, description: str, keys: tuple[str, ...]
+    ) -> CounterSink:
+        """An SDK counter; each series' attribute dict is built once (series are bounded)."""
+        counter = meter.create_counter(name, unit=unit, description=description)
+        series: dict[tuple[str, ...], dict[str, str]] = {}
+
+        def add(count: int, values: tuple[str, ...]) -> None:
+            found = series.get(values)
+            if found is None:
+                found = series[values] = dict(zip(keys, values, strict=True))
+            counter.add(count, found)
+
+        return add
+
+    def histogram(self, histogram: Histogram) -> HistogramLike:
+        """The SDK histogram itself."""
+        return histogram
+
+
+class _BoundedCounter:
+    """A counter whose attribute values are bounded: a value its key's pattern does not accept is
+    counted as ``other``, and past :data:`_MAX_SERIES` combinations new ones share one ``other``
+    series."""
+
+    __slots__ = ("_known", "_patterns", "_sink")
+
+    def __init__(self, sink: CounterSink, patterns: tuple[re.Pattern[str], ...]) -> None:
+        self._sink = sink
+        self._patterns = patterns
+        self._known: set[tuple[str, ...]] = set()
 
     def add(self, count: int, *values: str) -> None:
-        """Add ``count`` to the series of ``values``; a value its key's pattern does not accept
-        is counted as ``other``, so attribute values stay bounded and free of text."""
-        totals = self._totals
-        if values in totals:
-            # Only accepted values (or "other") are ever stored: no need to check them again.
-            totals[values] += count
-            return
-        values = tuple(
+        """Add ``count`` to the series of ``values``."""
+        if values not in self._known:
+            # Only accepted values (or "other") are ever known: no need to check them again.
+            values = self._admit(values)
+        self._sink(count, values)
+
+    def _admit(self, values: tuple[str, ...]) -> tuple[str, ...]:
+        cleaned = tuple(
             value if pattern.fullmatch(value) else "other"
             for value, pattern in zip(values, self._patterns, strict=True)
         )
-        if values not in totals and len(totals) >= _MAX_SERIES:
-            # Past the limit, new combinations share one ``other`` series.
-            values = _OVERFLOW[: len(values)]
-        totals[values] = totals.get(values, 0) + count
-
-    def _observe(self, options: CallbackOptions) -> Iterable[Observation]:
-        return [
-            Observation(total, dict(zip(self._keys, values, strict=True)))
-            for values, total in self._totals.copy().items()
-        ]
+        if cleaned not in self._known:
+            if len(self._known) >= _MAX_SERIES:
+                cleaned = _OVERFLOW[: len(values)]
+            self._known.add(cleaned)
+        return cleaned
 
 
-_MAX_PENDING = 100_000
-"""Most measurements a deferred histogram holds between exports; beyond, it records at once."""
-_FLUSH_SLICE = 64
-"""Measurements flushed (about 1 ms of work) before the flushing thread yields the GIL."""
-
-
-class _DeferredHistogram:
-    """A histogram whose measurements reach the SDK when the metrics are collected.
-
-    ``Histogram.record`` costs 10-30 µs on the event loop (attribute hashing, locks, bucket
-    search), twice for every Submit. Here a measurement is appended to a deque (thread-safe, well
-    under 1 µs) and handed to the SDK histogram by the metric reader's thread just before each
-    collection (see :meth:`GatewayMetrics._flush`), so the values land in the export they belong
-    to. Only their timestamps move, which histograms do not export.
-    """
-
-    __slots__ = ("_direct", "_histogram", "_pending")
-
-    def __init__(self, histogram: Histogram, *, defer: bool) -> None:
-        """Wrap ``histogram``; ``defer=False`` records at once (no-op instruments, which no
-        collection would ever flush)."""
-        self._histogram = histogram
-        self._direct = not defer
-        self._pending: collections.deque[tuple[float, Attributes]] = collections.deque()
-
-    def record(self, amount: float, attributes: Attributes = None) -> None:
-        """Record ``amount`` with ``attributes`` (at the next collection)."""
-        if self._direct or len(self._pending) >= _MAX_PENDING:
-            # Past the bound nothing is collecting (an export interval far longer than the
-            # load): stay bounded.
-            self._histogram.record(amount, attributes)
-            return
-        self._pending.append((amount, attributes))
-
-    def flush(self) -> None:
-        """Hand every pending measurement to the SDK histogram (the reader's thread)."""
-        pending = self._pending
-        for index in range(len(pending)):
-            if index % _FLUSH_SLICE == _FLUSH_SLICE - 1:
-                # Let the event loop have the GIL between slices: a flush of a whole export
-                # interval's values in one go would hold it for tens of milliseconds.
-                time.sleep(0)
-            amount, attributes = pending.popleft()
-            self._histogram.record(amount, attributes)
+def _counter(
+    recorder: Recorder,
+    meter: Meter,
+    name: str,
+    unit: str,
+    description: str,
+    keys: tuple[tuple[str, re.Pattern[str]], ...],
+) -> _BoundedCounter:
+    sink = recorder.counter(
+        meter, name, unit=unit, description=description, keys=tuple(key for key, _ in keys)
+    )
+    return _BoundedCounter(sink, tuple(pattern for _, pattern in keys))
 
 
 class GatewayMetrics:
@@ -146,30 +156,49 @@ class GatewayMetrics:
         ``liaison.subscription.lag``: versions a subscriber was behind when a delivery started.
     """
 
-    def __init__(self, meter: Meter, *, collected: bool = True) -> None:
-        """Create the instruments on ``meter``; ``collected=False`` for a no-op meter, whose
-        latency histograms then record at once rather than wait for a collection."""
-        self.rpc_server_duration = _DeferredHistogram(
-            create_rpc_server_call_duration(meter), defer=collected
+    def __init__(self, meter: Meter, recorder: Recorder | None = None) -> None:
+        """Create the instruments on ``meter``.
+
+        Args:
+            meter: The meter of Liaison's instrumentation scope.
+            recorder: How counts and RPC latencies reach the SDK; by default the stock
+                instruments (:class:`SdkRecorder`).
+        """
+        recorder = recorder if recorder is not None else SdkRecorder()
+        self.rpc_server_duration: HistogramLike = recorder.histogram(
+            meter.create_histogram(
+                RPC_SERVER_CALL_DURATION,
+                unit="s",
+                description="Measures the duration of an incoming Remote Procedure Call (RPC).",
+            )
         )
-        self.rpc_client_duration = _DeferredHistogram(
-            create_rpc_client_call_duration(meter), defer=collected
+        """Latency of every RPC served, recorded by the server interceptor."""
+        self.rpc_client_duration: HistogramLike = recorder.histogram(
+            meter.create_histogram(
+                RPC_CLIENT_CALL_DURATION,
+                unit="s",
+                description="Measures the duration of an outgoing Remote Procedure Call (RPC).",
+            )
         )
-        self._ingested = _Tally(
+        """Latency of every call of a traced client, recorded by the client interceptors."""
+        self._ingested = _counter(
+            recorder,
             meter,
             "liaison.records.ingested",
             "{record}",
             "New record versions stored.",
             ((attr.ADAPTER_NAME, _NAME), (attr.ORIGINATING_CENTRE, _CENTRE)),
         )
-        self._translated = _Tally(
+        self._translated = _counter(
+            recorder,
             meter,
             "liaison.records.translated",
             "{record}",
             "Records decoded or encoded by an adapter.",
             ((attr.ADAPTER_NAME, _NAME), (attr.ADAPTER_OPERATION, _NAME)),
         )
-        self._rejected = _Tally(
+        self._rejected = _counter(
+            recorder,
             meter,
             "liaison.records.rejected",
             "{record}",
@@ -180,7 +209,8 @@ class GatewayMetrics:
                 (attr.REJECTION_REASON, _NAME),
             ),
         )
-        self._diagnostics = _Tally(
+        self._diagnostics = _counter(
+            recorder,
             meter,
             "liaison.diagnostics",
             "{diagnostic}",
@@ -203,19 +233,6 @@ class GatewayMetrics:
             description="Versions a subscriber was behind when a delivery started.",
         )
         self._meter = meter
-        self._deferred = (self.rpc_server_duration, self.rpc_client_duration)
-        # The SDK runs observable callbacks first when it collects: this one reports nothing and
-        # flushes the deferred histograms, so their values are in the same collection.
-        meter.create_observable_gauge(
-            "liaison.telemetry.flush",
-            callbacks=[self._flush],
-            description="Internal: flushes deferred histograms; never reports a value.",
-        )
-
-    def _flush(self, options: CallbackOptions) -> Iterable[Observation]:
-        for histogram in self._deferred:
-            histogram.flush()
-        return ()
 
     def observe_subscribers(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as ``liaison.subscriptions.active`` at every export."""

@@ -19,12 +19,7 @@ from opentelemetry.propagate import get_global_textmap
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter
 from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider
-from opentelemetry.sdk.metrics.export import (
-    ConsoleMetricExporter,
-    MetricExporter,
-    MetricReader,
-    PeriodicExportingMetricReader,
-)
+from opentelemetry.sdk.metrics.export import ConsoleMetricExporter, MetricExporter, MetricReader
 from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -33,7 +28,6 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace import Tracer
 
 from gateway.telemetry import attributes as attr
@@ -42,12 +36,13 @@ from gateway.telemetry.client import (
     aio_client_interceptors,
     client_interceptors,
 )
-from gateway.telemetry.metrics import GatewayMetrics
+from gateway.telemetry.metrics import GatewayMetrics, Recorder
 from gateway.telemetry.names import SCOPE
+from gateway.telemetry.pipeline import Pipeline, load_pipeline
 from gateway.telemetry.privacy import AllowlistSpanExporter, metric_views
+from gateway.telemetry.sampling import build_sampler
 from gateway.telemetry.server import ServerTelemetryInterceptor
-from gateway.telemetry.settings import TelemetrySettings
-from gateway.telemetry.tracer import LiaisonTracerProvider
+from gateway.telemetry.settings import DEFAULT_SAMPLER, TelemetrySettings
 
 __all__ = ["Telemetry"]
 
@@ -68,6 +63,9 @@ class Telemetry:
         propagator: How trace context travels in metadata; the configured global propagator
             (W3C trace context and baggage unless ``OTEL_PROPAGATORS`` says otherwise).
         shutdown: Called by :meth:`shutdown` (flushes the providers this object created).
+        recorder: How the gateway's counts and latencies reach ``meter_provider``; by default
+            the SDK's own instruments.
+        pipeline: The name of the pipeline that built the providers (for operators and tests).
     """
 
     def __init__(
@@ -77,6 +75,8 @@ class Telemetry:
         *,
         propagator: TextMapPropagator | None = None,
         shutdown: Callable[[], None] | None = None,
+        recorder: Recorder | None = None,
+        pipeline: str = "",
     ) -> None:
         version = _version()
         self.tracer_provider = tracer_provider
@@ -85,6 +85,9 @@ class Telemetry:
         """Whether spans are recorded."""
         self.metering = meter_provider is not None
         """Whether metrics are recorded."""
+        self.pipeline = pipeline
+        """``fast`` or ``sdk``: the pipeline that built the providers (empty when they were
+        given, or when nothing is recorded)."""
         self.tracer: Tracer = (
             tracer_provider.get_tracer(SCOPE, version)
             if tracer_provider is not None
@@ -92,7 +95,7 @@ class Telemetry:
         )
         """The tracer of Liaison's spans (a no-op one when tracing is off)."""
         self.meter: Meter = (meter_provider or NoOpMeterProvider()).get_meter(SCOPE, version)
-        self.metrics = GatewayMetrics(self.meter, collected=self.metering)
+        self.metrics = GatewayMetrics(self.meter, recorder if self.metering else None)
         """The gateway's instruments (no-op ones when metrics are off)."""
         self.propagator = propagator if propagator is not None else get_global_textmap()
         self._shutdown = shutdown
@@ -112,11 +115,10 @@ class Telemetry:
         """Build providers and exporters as ``settings`` say, for the gateway of ``centre_id``."""
         if not settings.enabled:
             return cls.disabled()
+        pipeline = load_pipeline(settings.pipeline)
         span_exporter: SpanExporter | None = None
         if settings.traces_exporter == "otlp":
-            from gateway.telemetry.otlp import LiaisonOTLPSpanExporter
-
-            span_exporter = LiaisonOTLPSpanExporter(endpoint=settings.endpoint)
+            span_exporter = pipeline.otlp_span_exporter(settings.endpoint)
         elif settings.traces_exporter == "console":
             span_exporter = ConsoleSpanExporter()
         metric_exporter: MetricExporter | None = None
@@ -129,19 +131,19 @@ class Telemetry:
         elif settings.metrics_exporter == "console":
             metric_exporter = ConsoleMetricExporter()
         reader = (
-            PeriodicExportingMetricReader(
-                metric_exporter,
-                export_interval_millis=settings.metrics_interval_seconds * 1000,
-            )
+            pipeline.metric_reader(metric_exporter, settings.metrics_interval_seconds * 1000)
             if metric_exporter is not None
             else None
         )
-        return cls.create(
+        return cls._build(
+            pipeline,
             centre_id,
             span_exporter=span_exporter,
             metric_reader=reader,
+            sampler=settings.sampler,
             sampling_ratio=settings.sampling_ratio,
             service_name=settings.service_name,
+            batch=True,
         )
 
     @classmethod
@@ -151,9 +153,11 @@ class Telemetry:
         *,
         span_exporter: SpanExporter | None = None,
         metric_reader: MetricReader | None = None,
+        sampler: str = DEFAULT_SAMPLER,
         sampling_ratio: float = 1.0,
         service_name: str = "liaison-gateway",
         batch: bool = True,
+        pipeline: str = "fast",
     ) -> Telemetry:
         """Providers for ``centre_id`` exporting through ``span_exporter`` and ``metric_reader``.
 
@@ -163,21 +167,51 @@ class Telemetry:
         Args:
             centre_id: Recorded in the resource as ``liaison.centre.id``.
             span_exporter: Where spans go; ``None``: no tracing.
-            metric_reader: What collects metrics; ``None``: no metrics.
-            sampling_ratio: Parent-based ratio of new traces recorded.
+            metric_reader: What collects metrics; ``None``: no metrics. With the fast
+                pipeline, a :class:`~gateway.telemetry.fast.FlushingMetricReader` (what
+                :meth:`from_settings` builds) also lets RPC latencies be recorded off the
+                event loop; any other reader gets them as they happen.
+            sampler: One of :data:`~gateway.telemetry.settings.SAMPLERS`.
+            sampling_ratio: The ratio of the ``traceidratio`` samplers.
             service_name: The resource's ``service.name``.
             batch: Export spans in batches from a background thread (``False``: as each ends,
                 for tests).
+            pipeline: ``fast`` or ``sdk`` (see :mod:`gateway.telemetry.pipeline`).
+
+        Raises:
+            ValueError: an unknown sampler or pipeline, or a ratio outside [0, 1].
         """
+        return cls._build(
+            load_pipeline(pipeline),
+            centre_id,
+            span_exporter=span_exporter,
+            metric_reader=metric_reader,
+            sampler=sampler,
+            sampling_ratio=sampling_ratio,
+            service_name=service_name,
+            batch=batch,
+        )
+
+    @classmethod
+    def _build(
+        cls,
+        pipeline: Pipeline,
+        centre_id: str,
+        *,
+        span_exporter: SpanExporter | None,
+        metric_reader: MetricReader | None,
+        sampler: str,
+        sampling_ratio: float,
+        service_name: str,
+        batch: bool,
+    ) -> Telemetry:
+        chosen_sampler = build_sampler(sampler, sampling_ratio)
         resource = Resource.create(
             {SERVICE_NAME: service_name, SERVICE_VERSION: _version(), attr.CENTRE_ID: centre_id}
         )
         tracer_provider: TracerProvider | None = None
         if span_exporter is not None:
-            # The SDK's pipeline with lighter span objects (gateway/telemetry/tracer.py).
-            tracer_provider = LiaisonTracerProvider(
-                resource=resource, sampler=ParentBased(TraceIdRatioBased(sampling_ratio))
-            )
+            tracer_provider = pipeline.tracer_provider(resource, chosen_sampler)
             guarded = AllowlistSpanExporter(span_exporter)
             processor: SpanProcessor = (
                 BatchSpanProcessor(guarded) if batch else SimpleSpanProcessor(guarded)
@@ -207,7 +241,13 @@ class Telemetry:
             if meter_provider is not None:
                 meter_provider.shutdown()
 
-        return cls(tracer_provider, meter_provider, shutdown=shutdown)
+        return cls(
+            tracer_provider,
+            meter_provider,
+            shutdown=shutdown,
+            recorder=pipeline.recorder(metric_reader),
+            pipeline=pipeline.name,
+        )
 
     def server_interceptors(
         self, server_address: str = "", server_port: int = 0

@@ -16,8 +16,8 @@ from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE, make_config
 from tests.factories import person, travel_document
+from tests.gateway.telemetry.conftest import recording
 from tests.rpc import ExchangeStub, violations_of
-from tests.telemetry.conftest import recording
 
 Writer = Literal["process", "thread"]
 

@@ -23,9 +23,9 @@ from gateway.security.policy import Grant
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc
 from tests.conftest import make_config
+from tests.gateway.telemetry.conftest import recording
 from tests.polling import until
 from tests.security.support import Pki, channel, denials, tls_gateway
-from tests.telemetry.conftest import recording
 
 OPERATOR = "urn:liaison:client:operator"
 

@@ -13,8 +13,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
-from gateway.telemetry.otlp import LiaisonOTLPSpanExporter, encode_spans
-from gateway.telemetry.tracer import LiaisonTracerProvider
+from gateway.telemetry.fast.otlp import LiaisonOTLPSpanExporter, encode_spans
+from gateway.telemetry.fast.tracer import LiaisonTracerProvider
 
 
 def _spans(provider_type: type[TracerProvider] = TracerProvider) -> tuple[ReadableSpan, ...]:

@@ -14,8 +14,8 @@ from gateway.cli import main
 from gateway.jsonio import record_to_json
 from gateway.server import Gateway
 from tests.factories import person
-from tests.telemetry.conftest import Recorded
-from tests.telemetry.otlp_receiver import OtlpReceiver
+from tests.gateway.telemetry.conftest import Recorded
+from tests.gateway.telemetry.otlp_receiver import OtlpReceiver
 
 _SERVER_METHOD = "liaison.v1.RecordExchange/SubmitStream"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.telemetry.capture_tree import capture
+from tests.gateway.telemetry.capture_tree import capture
 
 
 def _shape(section: str) -> list[tuple[int, str]]:
@@ -16,9 +16,10 @@ def _shape(section: str) -> list[tuple[int, str]]:
     return shape
 
 
-async def test_the_documented_trees(tmp_path: Path) -> None:
+async def test_the_documented_trees(tmp_path: Path, pipeline: str) -> None:
     sections = {
-        section.splitlines()[0]: section for section in (await capture(tmp_path)).split("\n\n")
+        section.splitlines()[0]: section
+        for section in (await capture(tmp_path, pipeline)).split("\n\n")
     }
     assert _shape(sections["# Submit"]) == [
         (0, "/liaison.v1.RecordExchange/Submit"),

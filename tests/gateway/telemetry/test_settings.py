@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import ConfigError, TelemetryConfig, load_config
-from gateway.telemetry import Telemetry, TelemetrySettings, resolve_settings
+from gateway.config import ConfigError, load_config
+from gateway.telemetry import (
+    Telemetry,
+    TelemetryConfig,
+    TelemetryConfigError,
+    TelemetrySettings,
+    resolve_settings,
+)
+from gateway.telemetry.settings import SAMPLERS
 
 
 def _config(tmp_path: Path, text: str) -> Path:
@@ -30,7 +37,7 @@ def test_the_table_configures_export(tmp_path: Path) -> None:
         _config(
             tmp_path,
             '[telemetry]\nexporter = "otlp"\nendpoint = "http://collector:4317"\n'
-            "sampling_ratio = 0.01\nmetrics_interval_seconds = 15\n",
+            'sampling_ratio = 0.01\nmetrics_interval_seconds = 15\npipeline = "sdk"\n',
         )
     )
     assert config.telemetry == TelemetryConfig(
@@ -38,14 +45,26 @@ def test_the_table_configures_export(tmp_path: Path) -> None:
         endpoint="http://collector:4317",
         sampling_ratio=0.01,
         metrics_interval_seconds=15.0,
+        pipeline="sdk",
     )
     assert resolve_settings(config.telemetry, {}) == TelemetrySettings(
         traces_exporter="otlp",
         metrics_exporter="otlp",
         endpoint="http://collector:4317",
+        sampler="parentbased_traceidratio",
         sampling_ratio=0.01,
         metrics_interval_seconds=15.0,
+        pipeline="sdk",
     )
+
+
+def test_the_fast_pipeline_is_the_default(tmp_path: Path) -> None:
+    config = load_config(_config(tmp_path, '[telemetry]\nexporter = "otlp"\n'))
+    assert config.telemetry.pipeline == "fast"
+    assert resolve_settings(config.telemetry, {}).pipeline == "fast"
+    # Telemetry switched off keeps the choice (nothing is built with it).
+    disabled = resolve_settings(config.telemetry, {"OTEL_SDK_DISABLED": "true"})
+    assert (disabled.enabled, disabled.pipeline) == (False, "fast")
 
 
 @pytest.mark.parametrize(
@@ -57,6 +76,8 @@ def test_the_table_configures_export(tmp_path: Path) -> None:
         ('[telemetry]\nservice_name = ""\n', "service_name must not be empty"),
         ("[telemetry]\nsample = 0.5\n", "unknown key(s) in [telemetry]: sample"),
         ('[telemetry]\nsampling_ratio = "all"\n', "sampling_ratio must be float"),
+        ('[telemetry]\npipeline = "turbo"\n', "pipeline must be one of fast, sdk, got 'turbo'"),
+        ("[telemetry]\npipeline = 1\n", "pipeline must be str"),
     ],
 )
 def test_bad_values_are_refused(tmp_path: Path, text: str, complaint: str) -> None:
@@ -88,15 +109,27 @@ def test_environment_overrides_the_table() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("sampler", "ratio"),
-    [("parentbased_always_on", 1.0), ("parentbased_always_off", 0.0)],
-)
-def test_fixed_samplers(sampler: str, ratio: float) -> None:
+@pytest.mark.parametrize("sampler", SAMPLERS)
+def test_every_standard_sampler_is_accepted(sampler: str) -> None:
     settings = resolve_settings(
-        TelemetryConfig(sampling_ratio=0.3), {"OTEL_TRACES_SAMPLER": sampler}
+        TelemetryConfig(sampling_ratio=0.3),
+        {"OTEL_TRACES_SAMPLER": sampler.upper(), "OTEL_TRACES_SAMPLER_ARG": "0.25"},
     )
-    assert settings.sampling_ratio == ratio
+    assert settings.sampler == sampler
+    # The argument is the ratio of the ratio samplers; the others ignore it, as the spec says.
+    assert settings.sampling_ratio == (0.25 if sampler.endswith("traceidratio") else 0.3)
+
+
+def test_the_ratio_without_an_argument_is_the_table_s() -> None:
+    settings = resolve_settings(
+        TelemetryConfig(sampling_ratio=0.3), {"OTEL_TRACES_SAMPLER": "traceidratio"}
+    )
+    assert (settings.sampler, settings.sampling_ratio) == ("traceidratio", 0.3)
+
+
+def test_an_argument_alone_is_the_default_sampler_s_ratio() -> None:
+    settings = resolve_settings(TelemetryConfig(), {"OTEL_TRACES_SAMPLER_ARG": "0.05"})
+    assert (settings.sampler, settings.sampling_ratio) == ("parentbased_traceidratio", 0.05)
 
 
 def test_sdk_disabled_wins() -> None:
@@ -112,22 +145,33 @@ def test_sdk_disabled_wins() -> None:
     [
         ({"OTEL_TRACES_EXPORTER": "zipkin"}, "OTEL_TRACES_EXPORTER must be one of"),
         ({"OTEL_METRICS_EXPORTER": "otlp,console"}, "OTEL_METRICS_EXPORTER must be one of"),
-        ({"OTEL_TRACES_SAMPLER": "always_on"}, "OTEL_TRACES_SAMPLER must be one of"),
+        ({"OTEL_TRACES_SAMPLER": "sometimes"}, "OTEL_TRACES_SAMPLER must be one of"),
+        ({"OTEL_TRACES_SAMPLER": "xray"}, "needs a remote sampling service"),
+        (
+            {"OTEL_TRACES_SAMPLER": "parentbased_jaeger_remote"},
+            "needs a remote sampling service",
+        ),
+        (
+            {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "-1"},
+            "OTEL_TRACES_SAMPLER_ARG must be between 0 and 1",
+        ),
         ({"OTEL_TRACES_SAMPLER_ARG": "lots"}, "OTEL_TRACES_SAMPLER_ARG must be a number"),
         ({"OTEL_TRACES_SAMPLER_ARG": "2"}, "OTEL_TRACES_SAMPLER_ARG must be between 0 and 1"),
         ({"OTEL_METRIC_EXPORT_INTERVAL": "0"}, "OTEL_METRIC_EXPORT_INTERVAL must be at least 1"),
     ],
 )
 def test_bad_variables_are_refused(environment: dict[str, str], complaint: str) -> None:
-    with pytest.raises(ConfigError, match=complaint):
+    with pytest.raises(TelemetryConfigError, match=complaint):
         resolve_settings(TelemetryConfig(), environment)
 
 
-def test_console_export_records_spans_and_no_metrics() -> None:
+def test_console_export_records_spans_and_no_metrics(pipeline: str) -> None:
     telemetry = Telemetry.from_settings(
-        TelemetrySettings(traces_exporter="console", metrics_exporter="none"), "LOCAL"
+        TelemetrySettings(traces_exporter="console", metrics_exporter="none", pipeline=pipeline),
+        "LOCAL",
     )
     try:
+        assert telemetry.pipeline == pipeline
         assert telemetry.tracing
         assert not telemetry.metering
         span = telemetry.tracer.start_span("liaison.validate")

@@ -1,4 +1,8 @@
-"""Fixtures of the telemetry tests: a gateway whose spans and metrics stay in memory."""
+"""Fixtures of the telemetry tests: a gateway whose spans and metrics stay in memory.
+
+Every test that takes ``recorded`` (or ``pipeline``) runs once per telemetry pipeline, ``fast``
+and ``sdk``: what the gateway records must not depend on which one records it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,15 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.config import CentreConfig
 from gateway.server import Gateway
 from gateway.telemetry import Telemetry
+from gateway.telemetry.settings import DEFAULT_SAMPLER, PIPELINES
 from tests.conftest import TEST_CENTRE
-from tests.telemetry.otlp_receiver import OtlpReceiver
+from tests.gateway.telemetry.metric_points import CollectedMetrics
+from tests.gateway.telemetry.otlp_receiver import OtlpReceiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,21 +27,34 @@ class Recorded:
 
     telemetry: Telemetry
     spans: InMemorySpanExporter
-    metrics: InMemoryMetricReader
+    metrics: CollectedMetrics
 
 
-def recording(sampling_ratio: float = 1.0) -> Recorded:
-    """Telemetry exporting synchronously to memory (through the privacy allowlist)."""
+def recording(
+    sampling_ratio: float = 1.0, *, pipeline: str = "fast", sampler: str = DEFAULT_SAMPLER
+) -> Recorded:
+    """Telemetry of ``pipeline`` exporting spans synchronously to memory (through the privacy
+    allowlist), and metrics to memory when the test collects them."""
     spans = InMemorySpanExporter()
-    metrics = InMemoryMetricReader()
+    metrics = CollectedMetrics(pipeline)
     telemetry = Telemetry.create(
         TEST_CENTRE,
         span_exporter=spans,
-        metric_reader=metrics,
+        metric_reader=metrics.reader,
+        sampler=sampler,
         sampling_ratio=sampling_ratio,
         batch=False,
+        pipeline=pipeline,
     )
+    assert telemetry.pipeline == pipeline, "the pipeline under test fell back: see the log"
     return Recorded(telemetry, spans, metrics)
+
+
+@pytest.fixture(params=PIPELINES)
+def pipeline(request: pytest.FixtureRequest) -> str:
+    """The telemetry pipeline under test: ``fast``, then ``sdk``."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture
@@ -46,9 +64,9 @@ def sampling_ratio() -> float:
 
 
 @pytest.fixture
-def recorded(sampling_ratio: float) -> Iterator[Recorded]:
-    """In-memory telemetry, shut down after the test."""
-    found = recording(sampling_ratio)
+def recorded(sampling_ratio: float, pipeline: str) -> Iterator[Recorded]:
+    """In-memory telemetry of ``pipeline``, shut down after the test."""
+    found = recording(sampling_ratio, pipeline=pipeline)
     try:
         yield found
     finally:

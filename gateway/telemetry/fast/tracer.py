@@ -15,7 +15,9 @@ W3C ``random`` trace flag is set when the id generator says the ids are random; 
 must be primitives or homogeneous sequences of them (others are dropped, as the SDK drops them);
 at most :data:`MAX_ATTRIBUTES` attributes, :data:`MAX_EVENTS` events and :data:`MAX_LINKS` links a
 span, the excess counted as dropped; a status, once ``OK``, is final; an ended span ignores
-further changes; exceptions leaving ``with span:`` are recorded and set the status.
+further changes; exceptions leaving ``with span:`` are recorded and set the status. Only public
+OpenTelemetry API is used; ``tests/gateway/telemetry/fast/test_tracer.py`` runs the same span
+operations through this tracer and the SDK's and compares what reaches the exporter.
 """
 
 from __future__ import annotations
@@ -424,17 +426,18 @@ class LiaisonTracerProvider(TracerProvider):
     def __init__(self, **kwargs: Any) -> None:
         """Take the SDK provider's arguments."""
         super().__init__(**kwargs)
-        self._processors: tuple[SpanProcessor, ...] = ()
+        # Name-mangled: the SDK provider keeps private attributes of its own on this object.
+        self.__processors: tuple[SpanProcessor, ...] = ()
 
     @property
     def processors(self) -> tuple[SpanProcessor, ...]:
         """The span processors, in the order they were added."""
-        return self._processors
+        return self.__processors
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         """Add a processor; it receives every span ended from now on."""
         super().add_span_processor(span_processor)
-        self._processors = (*self._processors, span_processor)
+        self.__processors = (*self.__processors, span_processor)
 
     def get_tracer(
         self,

@@ -23,18 +23,23 @@ from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN, FEDERATION_RECEIVE_SPAN
 from tests.conftest import make_config
 from tests.factories import person
+from tests.gateway.telemetry.conftest import Recorded, recording
+from tests.gateway.telemetry.spans import named
 from tests.polling import until
 from tests.signing import CentreKey, centre_key, peer, signing_settings
-from tests.telemetry.conftest import Recorded, recording
-from tests.telemetry.spans import named
 
 SENDER, RECEIVER = "TRACE-SENDER", "TRACE-RECEIVER"
 
 
 @pytest.fixture
-async def pair(tmp_path: Path) -> AsyncIterator[tuple[Gateway, Gateway, Recorded, Recorded]]:
+async def pair(
+    tmp_path: Path, pipeline: str
+) -> AsyncIterator[tuple[Gateway, Gateway, Recorded, Recorded]]:
     ports = {SENDER: free_port(), RECEIVER: free_port()}
-    recordings = {SENDER: recording(), RECEIVER: recording()}
+    recordings = {
+        SENDER: recording(pipeline=pipeline),
+        RECEIVER: recording(pipeline=pipeline),
+    }
     keys = {centre: centre_key(tmp_path, centre) for centre in ports}
     gateways = {}
     for centre, other in ((SENDER, RECEIVER), (RECEIVER, SENDER)):
@@ -129,14 +134,14 @@ def _queued_trace_contexts(config: CentreConfig) -> list[str]:
 
 
 async def test_the_trace_survives_a_restart_of_the_sender_while_the_record_is_queued(
-    tmp_path: Path,
+    tmp_path: Path, pipeline: str
 ) -> None:
     """The submission's context is kept with the queued delivery, not only in memory: a record
     forwarded after the sender restarted still continues its submission's trace."""
     ports = {SENDER: free_port(), RECEIVER: free_port()}
     keys = {centre: centre_key(tmp_path, centre) for centre in ports}
     config = _sender_config(tmp_path, ports, keys)
-    before, after, received = recording(), recording(), recording()
+    before, after, received = (recording(pipeline=pipeline) for _ in range(3))
     first = Gateway(config, telemetry=before.telemetry)
     await first.start()
     try:

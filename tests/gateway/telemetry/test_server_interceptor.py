@@ -12,8 +12,8 @@ from opentelemetry.trace import StatusCode
 
 from gateway.telemetry import ServerTelemetryInterceptor
 from gateway.telemetry import attributes as attr
-from tests.telemetry.conftest import Recorded
-from tests.telemetry.spans import one
+from tests.gateway.telemetry.conftest import Recorded
+from tests.gateway.telemetry.spans import one
 
 METHOD = "/liaison.v1.RecordExchange/Submit"
 TRACE_ID = 0x0AF7651916CD43DD8448EB211C80319C

@@ -1,25 +1,24 @@
-"""Metrics read through an in-memory reader show exactly the calls and records of the test."""
+"""Metrics collected in memory show exactly the calls and records of the test, on both pipelines."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 import pytest
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
-from gateway.telemetry import metrics as telemetry_metrics
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
 from tests.factories import person
+from tests.gateway.telemetry.conftest import Recorded
+from tests.gateway.telemetry.metric_points import CollectedMetrics, points
 from tests.rpc import ExchangeStub
-from tests.telemetry.conftest import Recorded
-from tests.telemetry.metric_points import points
 
 SERVICE = "liaison.v1.RecordExchange"
 
@@ -113,68 +112,83 @@ async def test_subscribers_and_their_lag(gateway: Gateway, recorded: Recorded) -
 
 @pytest.mark.parametrize(("variable", "exemplars"), [(None, 0), ("trace_based", 1)])
 def test_exemplars_are_off_unless_asked_for(
-    monkeypatch: pytest.MonkeyPatch, variable: str | None, exemplars: int
+    monkeypatch: pytest.MonkeyPatch, pipeline: str, variable: str | None, exemplars: int
 ) -> None:
     """Exemplars cost a third of each histogram record; the SDK's own variable turns them on."""
     if variable is None:
         monkeypatch.delenv("OTEL_METRICS_EXEMPLAR_FILTER", raising=False)
     else:
         monkeypatch.setenv("OTEL_METRICS_EXEMPLAR_FILTER", variable)
-    reader = InMemoryMetricReader()
+    metrics = CollectedMetrics(pipeline)
     telemetry = Telemetry.create(
-        TEST_CENTRE, span_exporter=InMemorySpanExporter(), metric_reader=reader, batch=False
+        TEST_CENTRE,
+        span_exporter=InMemorySpanExporter(),
+        metric_reader=metrics.reader,
+        batch=False,
+        pipeline=pipeline,
     )
     try:
         histogram = telemetry.meter.create_histogram("test.exemplars")
         with telemetry.tracer.start_as_current_span("sampled"):
             histogram.record(0.002)
-        [(_, point)] = points(reader, "test.exemplars")
+        [(_, point)] = points(metrics, "test.exemplars")
         assert len(point.exemplars) == exemplars
     finally:
         telemetry.shutdown()
 
 
-def test_deferred_histograms_reach_the_export_they_belong_to() -> None:
-    """Latency histograms are recorded on the event loop as a deque append and handed to the SDK
-    when the reader collects: every value is in the next collection, none twice, and the
-    flushing instrument itself exports nothing."""
-    reader = InMemoryMetricReader()
-    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=reader)
+def test_latencies_are_in_the_collection_that_follows_them(pipeline: str) -> None:
+    """Whichever pipeline records them, every latency is in the next collection, none twice."""
+    metrics = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=metrics.reader, pipeline=pipeline)
     try:
         for value in (0.001, 0.002, 0.003):
             telemetry.metrics.rpc_client_duration.record(value)
-        [(_, first)] = points(reader, "rpc.client.call.duration")
+        [(_, first)] = points(metrics, "rpc.client.call.duration")
         assert (first.count, round(first.sum, 6)) == (3, 0.006)
+        telemetry.metrics.rpc_server_duration.record(0.004)
         telemetry.metrics.rpc_client_duration.record(0.004)
-        [(_, second)] = points(reader, "rpc.client.call.duration")
+        [(_, second)] = points(metrics, "rpc.client.call.duration")
         assert (second.count, round(second.sum, 6)) == (4, 0.01)  # cumulative: 3 + 1
-        assert points(reader, "liaison.telemetry.flush") == []
+        [(_, served)] = points(metrics, "rpc.server.call.duration")
+        assert served.count == 1
     finally:
         telemetry.shutdown()
 
 
-def test_a_full_deferred_histogram_records_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With nothing collecting for a long time, the pending deque stays bounded: past the bound
-    measurements go to the SDK directly, and none is lost or counted twice."""
-    monkeypatch.setattr(telemetry_metrics, "_MAX_PENDING", 2)
-    monkeypatch.setattr(telemetry_metrics, "_FLUSH_SLICE", 1)  # the yielding path too
-    reader = InMemoryMetricReader()
-    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=reader)
-    try:
-        for value in (0.001, 0.002, 0.003, 0.004):
-            telemetry.metrics.rpc_client_duration.record(value)
-        [(_, point)] = points(reader, "rpc.client.call.duration")
-        assert (point.count, round(point.sum, 6)) == (4, 0.01)
-    finally:
-        telemetry.shutdown()
+def test_the_metrics_are_the_same_on_both_pipelines() -> None:
+    """Names, kinds, units and attributes of every metric, whichever pipeline records them."""
 
+    def shapes(pipeline: str) -> dict[str, tuple[str, str, bool | None, list[dict[str, Any]]]]:
+        metrics = CollectedMetrics(pipeline)
+        telemetry = Telemetry.create(TEST_CENTRE, metric_reader=metrics.reader, pipeline=pipeline)
+        try:
+            recorded = telemetry.metrics
+            recorded.rpc_server_duration.record(0.01, {attr.RPC_METHOD: "Submit"})
+            recorded.rpc_client_duration.record(0.01, {attr.RPC_METHOD: "Submit"})
+            recorded.ingested(2, TEST_CENTRE)
+            recorded.rejected(1, "invalid", TEST_CENTRE)
+            recorded.translated(3, "paxlst", "decode")
+            recorded.diagnostic("paxlst", "PAXLST_DATE", "error")
+            recorded.store_committed(0.002)
+            recorded.subscription_lag(4)
+            recorded.observe_subscribers(lambda: 1)
+            data = metrics.get_metrics_data()
+        finally:
+            telemetry.shutdown()
+        assert data is not None
+        return {
+            metric.name: (
+                type(metric.data).__name__,
+                metric.unit or "",
+                getattr(metric.data, "is_monotonic", None),
+                [dict(point.attributes or {}) for point in metric.data.data_points],
+            )
+            for resource in data.resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+        }
 
-def test_with_metrics_off_nothing_waits_for_a_collection() -> None:
-    """A gateway without metrics has no-op instruments that nothing ever collects: latency
-    values must not pile up waiting for one."""
-    metrics = Telemetry.disabled().metrics
-    for _ in range(10):
-        metrics.rpc_client_duration.record(0.001)
-        metrics.rpc_server_duration.record(0.001)
-    assert len(metrics.rpc_client_duration._pending) == 0
-    assert len(metrics.rpc_server_duration._pending) == 0
+    fast, sdk = shapes("fast"), shapes("sdk")
+    assert fast == sdk
+    assert len(fast) == 9

@@ -12,6 +12,10 @@ adapter names, codes). The result is parsed back into the request message by the
 runtime, so :class:`LiaisonOTLPSpanExporter` hands the OTLP exporter exactly what it expects;
 retries, timeouts, compression and TLS stay the exporter's. The tests check byte-for-byte
 semantic equality with the official encoder.
+
+The exporter offers no public way to replace its encoder: :class:`LiaisonOTLPSpanExporter`
+overrides the private ``_translate_data``, listed in
+:data:`~gateway.telemetry.fast.internals.RELIED_ON` and checked there.
 """
 
 from __future__ import annotations
@@ -284,4 +288,6 @@ class LiaisonOTLPSpanExporter(OTLPSpanExporter):
     """The OTLP/gRPC span exporter with :func:`encode_spans` as its encoder."""
 
     def _translate_data(self, data: Sequence[ReadableSpan]) -> ExportTraceServiceRequest:
+        # Private in the SDK (see gateway/telemetry/fast/internals.py): the exporter's one
+        # place that turns spans into the request it sends.
         return ExportTraceServiceRequest.FromString(encode_spans(data))

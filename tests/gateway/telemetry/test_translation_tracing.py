@@ -13,10 +13,10 @@ from gateway.server import Gateway
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import ADAPTER_DECODE_SPAN, ADAPTER_ENCODE_SPAN, STORE_WRITE_SPAN
 from liaison.v1 import translation_pb2
+from tests.gateway.telemetry.conftest import Recorded
+from tests.gateway.telemetry.metric_points import points
+from tests.gateway.telemetry.spans import one
 from tests.rpc import TranslationStub
-from tests.telemetry.conftest import Recorded
-from tests.telemetry.metric_points import points
-from tests.telemetry.spans import one
 from tests.translation_adapters import lines, lines_registry
 
 SERVICE = "liaison.v1.Translation"

@@ -9,9 +9,9 @@ from adapters.diagnostics import Diagnostic, Location, Severity
 from gateway.telemetry import adapter_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import ADAPTER_DECODE_SPAN, ADAPTER_ENCODE_SPAN
-from tests.telemetry.conftest import Recorded
-from tests.telemetry.metric_points import points
-from tests.telemetry.spans import one
+from tests.gateway.telemetry.conftest import Recorded
+from tests.gateway.telemetry.metric_points import points
+from tests.gateway.telemetry.spans import one
 
 
 class _Adapter:

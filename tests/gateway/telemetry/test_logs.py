@@ -7,7 +7,7 @@ import json
 import logging
 
 from gateway.telemetry import JsonLogFormatter, configure_logging
-from tests.telemetry.conftest import recording
+from tests.gateway.telemetry.conftest import recording
 
 
 def _line(logger: logging.Logger, stream: io.StringIO) -> dict[str, object]:
@@ -17,12 +17,12 @@ def _line(logger: logging.Logger, stream: io.StringIO) -> dict[str, object]:
     return document
 
 
-def test_a_line_inside_a_span_names_it() -> None:
-    recorded = recording()
+def test_a_line_inside_a_span_names_it(pipeline: str) -> None:
+    recorded = recording(pipeline=pipeline)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLogFormatter())
-    logger = logging.getLogger("tests.telemetry.logs")
+    logger = logging.getLogger("tests.gateway.telemetry.logs")
     logger.addHandler(handler)
     logger.propagate = False
     try:
@@ -32,7 +32,7 @@ def test_a_line_inside_a_span_names_it() -> None:
         line = _line(logger, stream)
         assert line["message"] == "stored 3 record(s)"
         assert line["level"] == "WARNING"
-        assert line["logger"] == "tests.telemetry.logs"
+        assert line["logger"] == "tests.gateway.telemetry.logs"
         assert line["trace_id"] == f"{context.trace_id:032x}"
         assert line["span_id"] == f"{context.span_id:016x}"
 
@@ -51,7 +51,7 @@ def test_an_exception_is_logged_by_type_and_frames_only() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonLogFormatter())
-    logger = logging.getLogger("tests.telemetry.logs.exception")
+    logger = logging.getLogger("tests.gateway.telemetry.logs.exception")
     logger.addHandler(handler)
     logger.propagate = False
     try:

@@ -1,4 +1,5 @@
-"""A gateway process, started as operators start it, exports its spans to a real OTLP receiver."""
+"""A gateway process, started as operators start it, exports its spans to a real OTLP receiver,
+with either telemetry pipeline."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from gateway.client import AsyncLiaisonClient
+from gateway.cluster import ServeProcess
 from tests.factories import person
-from tests.processes import GatewayProcess
-from tests.telemetry.conftest import recording
-from tests.telemetry.otlp_receiver import OtlpReceiver
+from tests.gateway.telemetry.conftest import recording
+from tests.gateway.telemetry.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +30,13 @@ async def _until(condition: object, what: str, seconds: float = 20.0) -> None:
 
 
 async def test_spans_and_metrics_reach_the_collector(
-    tmp_path: Path, receiver: OtlpReceiver
+    tmp_path: Path, receiver: OtlpReceiver, pipeline: str
 ) -> None:
-    process = GatewayProcess(
-        tmp_path / "gateway.db",
+    config = tmp_path / "centre.toml"
+    config.write_text(f'[centre]\nid = "TEST-CENTRE"\n\n[telemetry]\npipeline = "{pipeline}"\n')
+    process = ServeProcess(
+        "TEST-CENTRE",
+        ["--config", str(config), "--listen", "127.0.0.1:0", "--db", str(tmp_path / "gw.db")],
         environment={
             "OTEL_TRACES_EXPORTER": "otlp",
             "OTEL_METRICS_EXPORTER": "otlp",
@@ -79,3 +83,5 @@ async def test_spans_and_metrics_reach_the_collector(
     assert any(line["message"].startswith("gateway started") for line in logs)
     assert all({"trace_id", "span_id"} <= line.keys() for line in logs)
     assert any("listening on" in line and not line.startswith("{") for line in process.output)
+    # The pipeline asked for is the one that ran (the fast one falls back only with a warning).
+    assert not [line for line in logs if line["level"] == "WARNING"]

@@ -22,8 +22,8 @@ from opentelemetry.trace import (
     TraceFlags,
 )
 
-from gateway.telemetry.otlp import encode_spans
-from gateway.telemetry.tracer import MAX_ATTRIBUTES, LiaisonSpan, LiaisonTracerProvider
+from gateway.telemetry.fast.otlp import encode_spans
+from gateway.telemetry.fast.tracer import MAX_ATTRIBUTES, LiaisonSpan, LiaisonTracerProvider
 
 REMOTE = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1))
 RESOURCE = Resource.create({"service.name": "test"})

@@ -1,6 +1,6 @@
 """Print the trace trees of a few calls, as ``docs/operations.md`` shows them.
 
-    .venv/bin/python -m tests.telemetry.capture_tree
+    .venv/bin/python -m tests.gateway.telemetry.capture_tree
 
 A gateway and a traced client run in this process, exporting to memory; the output is the real
 trace of each call (durations vary from run to run).
@@ -18,14 +18,14 @@ from gateway.server import Gateway
 from liaison.v1 import exchange_pb2
 from tests.conftest import make_config
 from tests.factories import person, travel_document
-from tests.telemetry.conftest import recording
-from tests.telemetry.spans import format_tree
+from tests.gateway.telemetry.conftest import recording
+from tests.gateway.telemetry.spans import format_tree
 from tests.translation_adapters import lines, lines_registry
 
 
-async def capture(folder: Path) -> str:
+async def capture(folder: Path, pipeline: str = "fast") -> str:
     """Run a Submit, a SubmitStream, a Search and an Ingest; their trace trees, one per call."""
-    recorded = recording()
+    recorded = recording(pipeline=pipeline)
     gateway = Gateway(make_config(folder), telemetry=recorded.telemetry, registry=lines_registry())
     await gateway.start()
     sections: list[str] = []

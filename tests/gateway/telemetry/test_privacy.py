@@ -26,7 +26,7 @@ from gateway.telemetry import JsonLogFormatter, adapter_span
 from gateway.telemetry.privacy import REDACTED_SPAN_NAME
 from liaison.v1 import exchange_pb2
 from tests.factories import person, travel_document
-from tests.telemetry.conftest import Recorded
+from tests.gateway.telemetry.conftest import Recorded
 
 FAMILY = "ZORBLAXIAN"
 GIVEN = "QUIXANDRA"

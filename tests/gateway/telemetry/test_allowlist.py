@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from opentelemetry import trace
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -12,7 +11,7 @@ from opentelemetry.trace import Link, SpanContext
 from gateway.telemetry import Telemetry, redact_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.privacy import REDACTED_SPAN_NAME
-from tests.telemetry.metric_points import points
+from tests.gateway.telemetry.metric_points import CollectedMetrics, points
 
 
 def _record(build: object) -> list[object]:
@@ -57,9 +56,9 @@ def test_names_links_and_long_values() -> None:
         assert [dict(link.attributes or {}) for link in span.links] == [{attr.RECORDS_COUNT: 1}]
 
 
-def test_metric_attributes_outside_the_allowlist_are_dropped() -> None:
-    reader = InMemoryMetricReader()
-    telemetry = Telemetry.create("TEST", metric_reader=reader)
+def test_metric_attributes_outside_the_allowlist_are_dropped(pipeline: str) -> None:
+    reader = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create("TEST", metric_reader=reader.reader, pipeline=pipeline)
     try:
         telemetry.metrics.rpc_client_duration.record(
             0.01, {attr.RPC_METHOD: "Submit", "person.family_name": "DOE"}
@@ -71,9 +70,9 @@ def test_metric_attributes_outside_the_allowlist_are_dropped() -> None:
         telemetry.shutdown()
 
 
-def test_counter_values_outside_their_patterns_are_counted_as_other() -> None:
-    reader = InMemoryMetricReader()
-    telemetry = Telemetry.create("TEST", metric_reader=reader)
+def test_counter_values_outside_their_patterns_are_counted_as_other(pipeline: str) -> None:
+    reader = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create("TEST", metric_reader=reader.reader, pipeline=pipeline)
     try:
         telemetry.metrics.ingested(1, "DOE JANE 1975")
         telemetry.metrics.diagnostic("lines", "name was DOE", "error")
@@ -85,9 +84,9 @@ def test_counter_values_outside_their_patterns_are_counted_as_other() -> None:
     assert diagnostic[attr.DIAGNOSTIC_CODE] == "other"
 
 
-def test_counters_keep_a_bounded_number_of_series() -> None:
-    reader = InMemoryMetricReader()
-    telemetry = Telemetry.create("TEST", metric_reader=reader)
+def test_counters_keep_a_bounded_number_of_series(pipeline: str) -> None:
+    reader = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create("TEST", metric_reader=reader.reader, pipeline=pipeline)
     try:
         for n in range(1100):
             telemetry.metrics.ingested(1, f"CENTRE-{n}")

@@ -26,9 +26,9 @@ from gateway.telemetry.names import (
 )
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person
+from tests.gateway.telemetry.conftest import Recorded, recording
+from tests.gateway.telemetry.spans import named, one
 from tests.rpc import ExchangeStub
-from tests.telemetry.conftest import Recorded, recording
-from tests.telemetry.spans import named, one
 
 SERVICE = "liaison.v1.RecordExchange"
 SUBMIT = f"/{SERVICE}/Submit"
@@ -305,8 +305,10 @@ async def test_unsampled_calls_record_no_span(
 
 
 @pytest.mark.parametrize("sampling_ratio", [0.0])
-async def test_a_sampled_caller_is_followed(gateway: Gateway, recorded: Recorded) -> None:
-    caller = recording(sampling_ratio=1.0)
+async def test_a_sampled_caller_is_followed(
+    gateway: Gateway, recorded: Recorded, pipeline: str
+) -> None:
+    caller = recording(sampling_ratio=1.0, pipeline=pipeline)
     try:
         async with AsyncLiaisonClient(
             gateway.address, interceptors=caller.telemetry.aio_client_interceptors()
@@ -323,8 +325,10 @@ async def test_a_sampled_caller_is_followed(gateway: Gateway, recorded: Recorded
         caller.telemetry.shutdown()
 
 
-async def test_an_unsampled_caller_is_followed(gateway: Gateway, recorded: Recorded) -> None:
-    caller = recording(sampling_ratio=0.0)
+async def test_an_unsampled_caller_is_followed(
+    gateway: Gateway, recorded: Recorded, pipeline: str
+) -> None:
+    caller = recording(sampling_ratio=0.0, pipeline=pipeline)
     try:
         async with AsyncLiaisonClient(
             gateway.address, interceptors=caller.telemetry.aio_client_interceptors()
