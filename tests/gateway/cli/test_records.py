@@ -25,7 +25,7 @@ from grpc import aio
 from grpc_health.v1 import health_pb2
 
 from gateway.cli import main
-from gateway.jsonio import record_to_json
+from gateway.cli.jsonio import record_to_json
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document

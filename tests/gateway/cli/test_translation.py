@@ -20,12 +20,12 @@ from google.protobuf import json_format
 
 from adapters import AdapterRegistry, registry
 from adapters.jsonform import dumps, result_from_dict
-from gateway import cli_translation
 from gateway.cli import main
+from gateway.cli import translation as cli_translation
 from gateway.config import CentreConfig
 from gateway.server import Gateway
 from liaison.v1 import translation_pb2
-from tests.integration.test_cli import closed_port
+from tests.gateway.cli.test_records import closed_port
 from tests.translation_adapters import (
     LinesAdapter,
     UpperCaseLinesAdapter,

@@ -19,6 +19,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 from grpc_status import rpc_status
 
+from gateway.cli.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.client import (
     SERVICE_NAME,
     AsyncLiaisonClient,
@@ -30,7 +31,6 @@ from gateway.client import (
     VersionConflictError,
     channel_options,
 )
-from gateway.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document
