@@ -22,7 +22,7 @@ from gateway.client import (
     LiaisonError,
 )
 from gateway.client._resume import Resumption
-from liaison.v1 import exchange_pb2
+from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person
 from tests.gateway.client.scripted import Context, scripted_gateway
 from tests.processes import GatewayProcess
@@ -61,7 +61,8 @@ async def scripted_subscribe(
                 yield event(sequence)
         if ending is None:
             await asyncio.Event().wait()
-        await context.abort(ending, "the gateway is shutting down")
+        else:
+            await context.abort(ending, "the gateway is shutting down")
 
     handler = grpc.unary_stream_rpc_method_handler(
         subscribe,
@@ -95,13 +96,16 @@ async def test_async_subscribe_resumes_after_the_last_sequence_seen() -> None:
         scripted_subscribe(GOES_AWAY, requests) as address,
         AsyncLiaisonClient(address) as client,
     ):
-        events = client.subscribe(after_sequence=0, kinds=[1], originating_centres=["X"])
+        events = client.subscribe(
+            after_sequence=0, kinds=[record_pb2.RECORD_KIND_PERSON], originating_centres=["X"]
+        )
         seen = [summary(await anext(events)) for _ in range(6)]
         await events.aclose()
     assert seen == ["P-1", "P-2", "caught up 2", "P-3", "caught up 3", "P-4"]
     assert resumed_after(requests) == [0, 2, 3]
     # The criteria stay those of the subscription.
-    assert all((list(r.kinds), list(r.originating_centres)) == ([1], ["X"]) for r in requests)
+    criteria = [(list(r.kinds), list(r.originating_centres)) for r in requests]
+    assert criteria == [([record_pb2.RECORD_KIND_PERSON], ["X"])] * 3
 
 
 async def test_sync_subscribe_resumes_after_the_last_sequence_seen() -> None:
