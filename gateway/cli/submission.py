@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -244,6 +245,7 @@ def submit_records(
             )
             raise UsageError(f"{source.description}: {error}{note}") from None
         finally:
+            reading.stop()
             close = getattr(records, "close", None)
             if close is not None:
                 close()
@@ -253,9 +255,10 @@ class _Reading:
     """One pass over a source, from ``start``: how far it read, and the ids of the records sent
     and not yet acknowledged (the gateway's results give positions only).
 
-    The blocking client reads a call's records on a gRPC thread; they are all read before the
-    call's response comes back, and the next call's only after it was handled, so the two
-    threads never use this at once.
+    The blocking client reads a call's records on a gRPC thread. They are all read before the
+    call's response comes back, and the next call's only after it was handled; but a call that
+    fails may leave that thread reading on for a moment, so :meth:`stop` waits for a read in
+    progress and ends the pass before the source is closed or read again.
     """
 
     def __init__(self, start: int, on_read: Callable[[], None]) -> None:
@@ -265,14 +268,27 @@ class _Reading:
         self._acknowledged = start
         self._pending: list[str] = []
         self._on_read = on_read
+        self._lock = threading.Lock()
+        self._stopped = False
 
     def tracked(self, records: Iterator[record_pb2.Record]) -> Iterator[record_pb2.Record]:
-        """``records``, noted as they are read."""
-        for record in records:
+        """``records``, noted as they are read, until :meth:`stop`."""
+        while True:
+            with self._lock:
+                if self._stopped:
+                    return
+                record = next(records, None)
+            if record is None:
+                return
             self._pending.append(record.record_id)
             self.read += 1
             self._on_read()
             yield record
+
+    def stop(self) -> None:
+        """End the pass: no record is read from the source once this returns."""
+        with self._lock:
+            self._stopped = True
 
     def acknowledged(
         self, response: exchange_pb2.SubmitStreamResponse

@@ -18,10 +18,13 @@ from pathlib import Path
 import pytest
 from google.protobuf import json_format
 
+from adapters import AdapterRegistry
+from gateway.cli import ingestion as cli_ingestion
 from gateway.cli import main
 from gateway.config import CentreConfig
 from gateway.server import Gateway
 from liaison.v1 import translation_pb2
+from tests.conftest import make_config
 from tests.gateway.cli.running import closed_port
 from tests.translation_adapters import LinesAdapter, lines, lines_registry, serving
 
@@ -189,3 +192,143 @@ async def test_ingest_usage_and_unreachable_exit_codes(
         )
     assert code == 3
     assert err.startswith(f"liaison: error: cannot reach the gateway at 127.0.0.1:{port}")
+
+
+# --- files too large for one Ingest call ---------------------------------------------------------
+
+MANY = lines(*(f"Family{i};Given{i};19{50 + i}-0{1 + i % 9}" for i in range(7)))
+PAYLOAD_LIMIT = 100  # bytes: MANY is larger, PEOPLE is not
+STREAM_LIMIT = 3  # records per SubmitStream call
+
+
+@pytest.fixture
+async def small_gateway(tmp_path: Path) -> AsyncIterator[Gateway]:
+    """A gateway serving the test adapters that takes small payloads and short streams."""
+    config = make_config(
+        tmp_path, max_payload_bytes=PAYLOAD_LIMIT, max_records_per_stream=STREAM_LIMIT
+    )
+    async with serving(config, lines_registry()) as started:
+        yield started
+
+
+@pytest.fixture
+def installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test adapters, installed here too: a large file is decoded by the CLI."""
+    monkeypatch.setattr(cli_ingestion, "default_registry", lines_registry)
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> Path:
+    path = tmp_path / "many.lines"
+    path.write_bytes(MANY)
+    assert len(MANY) > PAYLOAD_LIMIT
+    return path
+
+
+async def stored_ids(gateway: Gateway, record_ids: list[str]) -> list[str]:
+    return [r for r in record_ids if await gateway.store.get(r) is not None]
+
+
+@pytest.mark.usefixtures("installed")
+async def test_a_file_the_gateway_refuses_as_too_large_is_decoded_here_and_streamed(
+    small_gateway: Gateway, many: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = [record.record_id for record in LinesAdapter().decode(MANY).records]
+    target = ("--target", small_gateway.address)
+
+    code, out, err = await liaison(capsys, *target, "ingest", "--format", "lines", str(many))
+
+    assert code == 0
+    assert out.splitlines() == [
+        *(f"stored {record_id} version 1" for record_id in expected),
+        "stored 7, duplicates 0, skipped 0 (over 3 streams, not atomically)",
+    ]
+    notice, note = err.splitlines()
+    assert notice.startswith(f"liaison: {many} is too large for one Ingest call: the payload is ")
+    assert notice.endswith(
+        "decoding it here with lines 1.0.0 and storing its records over streams, not atomically "
+        "(running it again is safe)"
+    )
+    assert note.startswith(f"liaison: note: the gateway takes at most {STREAM_LIMIT} records")
+    assert await stored_ids(small_gateway, expected) == expected
+
+    # The same records as the gateway's own decode: ingesting them again is no change.
+    code, out, _ = await liaison(
+        capsys,
+        *target,
+        *("ingest", "--format", "lines", str(many), "--records-per-stream", str(STREAM_LIMIT)),
+    )
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "stored 0, duplicates 7, skipped 0 (over 3 streams, not atomically)"
+    )
+    assert await small_gateway.store.last_sequence() == 7
+
+
+@pytest.mark.usefixtures("installed")
+async def test_a_file_over_max_payload_bytes_is_not_sent_whole(
+    small_gateway: Gateway, many: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = await liaison(
+        capsys,
+        *("--target", small_gateway.address, "ingest", "--format", "lines", str(many)),
+        *("--max-payload-bytes", "50", "--records-per-stream", str(STREAM_LIMIT), "--json"),
+    )
+    assert code == 0
+    assert err.splitlines()[0].startswith(
+        f"liaison: {many} is {len(MANY)} bytes, more than one Ingest call takes (50, "
+        "--max-payload-bytes): decoding it here"
+    )
+    response = json_format.Parse(out, translation_pb2.IngestResponse())
+    assert len(response.acks) == 7
+    assert not response.duplicate
+    assert len(response.payload_sha256) == 32
+
+
+@pytest.mark.usefixtures("installed")
+async def test_a_large_file_with_errors_stores_nothing_unless_partial_is_accepted(
+    small_gateway: Gateway, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.lines"
+    # An adapter error on line 2, and a date the adapter passes but the gateway refuses.
+    path.write_bytes(MANY + lines("NOT A PERSON", "Late;Lou;1975-02-30"))
+    target = ("--target", small_gateway.address)
+
+    code, out, err = await liaison(capsys, *target, "ingest", "--format", "lines", str(path))
+
+    assert (code, out) == (1, "")
+    refusal = err.splitlines()[-2:]
+    assert refusal == [
+        "liaison: error: the file has 1 error diagnostic(s) and 1 decoded record(s) failing "
+        "validation; nothing was stored (--accept-partial stores the records no error concerns)",
+        "  records[7].person.birth_date.day: is past the end of its month",
+    ]
+    assert "line 8, column 1" in err  # the adapter's diagnostic, summarised first
+    assert await small_gateway.store.last_sequence() == 0
+
+    code, out, err = await liaison(
+        capsys, *target, "ingest", "--format", "lines", str(path), "--accept-partial"
+    )
+    assert code == 1
+    assert out.splitlines()[-1] == (
+        "stored 7, duplicates 0, skipped 1 (over 3 streams, not atomically)"
+    )
+    late = LinesAdapter().decode(lines("Late;Lou;1975-02-30")).records[0].record_id
+    assert f"skipped {late}: an error concerns it" in err.splitlines()
+    assert await small_gateway.store.last_sequence() == 7
+
+
+async def test_a_large_file_needs_its_adapter_installed_here(
+    small_gateway: Gateway,
+    many: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(cli_ingestion, "default_registry", lambda: AdapterRegistry([]))
+    code, out, err = await liaison(
+        capsys, "--target", small_gateway.address, "ingest", "--format", "lines", str(many)
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith(f"liaison: error: {many} is too large for one Ingest call: ")
+    assert "decoding it here needs that adapter: unknown adapter 'lines'" in err
+    assert await small_gateway.store.last_sequence() == 0
