@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -13,7 +14,9 @@ import pytest
 from grpc import aio
 from grpc_health.v1 import health_pb2
 
+from gateway.security.certs import CertificateAuthority, IssuedCertificate
 from tests.gateway.cli.running import closed_port, liaison
+from tests.security.support import I2C, LYON, Pki, tls_gateway
 
 
 async def test_unreachable_gateway_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,3 +59,38 @@ async def test_deadline_exceeded_exits_3(capsys: pytest.CaptureFixture[str]) -> 
         code, out, err = await liaison(capsys, "--target", address, "--timeout", "0.2", "health")
     assert (code, out) == (3, "")
     assert err == f"liaison: error: the gateway at {address} did not answer before the deadline\n"
+
+
+async def test_a_refused_tls_handshake_is_one_line_naming_the_cause_and_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pki = Pki(tmp_path)
+    stranger = CertificateAuthority.create(tmp_path / "stranger")
+    mine = pki.client("customs-a")
+    theirs = stranger.issue_client("customs-a")
+
+    def tls(issued: IssuedCertificate, ca: Path, centre: str = I2C) -> list[str]:
+        return [
+            *("--cert", str(issued.certificate), "--key", str(issued.private_key)),
+            *("--ca", str(ca), "--server-centre", centre),
+        ]
+
+    cases = [
+        ([], "closed the connection at once", "(--cert, --key and --ca, or $LIAISON_CERT,"),
+        (tls(theirs, pki.ca.certificate_path), "did not accept this client's", "(--cert or"),
+        (tls(mine, stranger.certificate_path), "does not trust the certificate", "(--ca or"),
+        (tls(mine, pki.ca.certificate_path, LYON), f"not carry centre {LYON}'s", "--server-"),
+    ]
+    async with tls_gateway(tmp_path, pki, []) as gateway:
+        code, out, _ = await liaison(
+            capsys, *tls(mine, pki.ca.certificate_path), "--target", gateway.address, "health"
+        )
+        assert (code, out) == (0, "SERVING\n")
+        for options, cause, where in cases:
+            code, out, err = await liaison(capsys, *options, "--target", gateway.address, "health")
+            assert (code, out) == (3, ""), options
+            assert err.startswith("liaison: error: "), err
+            assert f"the gateway at {gateway.address} " in err, err
+            assert cause in err, err
+            assert where in err, err
+            assert len(err.splitlines()) == 1, err
