@@ -7,6 +7,7 @@ loop).
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sys
@@ -16,10 +17,12 @@ import pytest
 from google.protobuf import json_format
 
 from gateway.cli.jsonio import record_to_json
+from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from liaison.v1 import record_pb2
 from tests.factories import person, travel_document
-from tests.gateway.cli.running import invalid_person, jsonl, liaison, submitted
+from tests.gateway.cli.running import child, invalid_person, jsonl, liaison, read_until, submitted
+from tests.processes import GatewayProcess
 
 
 async def test_submit_reports_counts_and_each_rejected_record(
@@ -189,3 +192,34 @@ async def test_health(gateway: Gateway, capsys: pytest.CaptureFixture[str]) -> N
         capsys, "--target", gateway.address, "health", "--service", "no.such.Service"
     )
     assert (code, out) == (1, "SERVICE_UNKNOWN\n")
+
+
+@pytest.mark.slow
+async def test_subscribe_resumes_when_the_gateway_comes_back(tmp_path: Path) -> None:
+    first = GatewayProcess(tmp_path / "centre.db")
+    second = GatewayProcess(tmp_path / "centre.db")
+    try:
+        address = await asyncio.to_thread(first.start)
+        async with AsyncLiaisonClient(address) as client:
+            await client.submit(person("P-1"))
+        subscribe = ("--target", address, "subscribe", "--after", "0", "--limit", "2")
+        async with child(*subscribe) as subscriber:
+            assert subscriber.stdout is not None
+            assert subscriber.stderr is not None
+            line = await asyncio.wait_for(subscriber.stdout.readline(), timeout=30)
+            assert json.loads(line)["record"]["recordId"] == "P-1"
+            await read_until(subscriber.stderr, "caught up at sequence 1")
+
+            await asyncio.to_thread(first.kill)  # a crash: the stream breaks (UNAVAILABLE)
+            second.serve_args[1] = address  # --listen: the same port, and the same store
+            await asyncio.to_thread(second.start)
+            async with AsyncLiaisonClient(address) as client:
+                await client.submit(person("P-2"))
+
+            rest, err = await asyncio.wait_for(subscriber.communicate(), timeout=30)
+    finally:
+        first.kill()
+        second.kill()
+    assert subscriber.returncode == 0, err.decode()
+    assert [json.loads(line)["record"]["recordId"] for line in rest.splitlines()] == ["P-2"]
+    assert b"error" not in err
