@@ -21,7 +21,7 @@ from typing import Final
 import grpc
 from google.protobuf import json_format
 
-from adapters import Diagnostic, Severity, UnknownAdapterError, default_registry
+from adapters import DecodeResult, Diagnostic, Severity, UnknownAdapterError, default_registry
 from gateway.cli.commands import Commands
 from gateway.cli.connection import connect
 from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, RefusedError, UsageError
@@ -34,7 +34,7 @@ from gateway.client import LiaisonClient, LiaisonError
 from gateway.config import LimitsConfig
 from gateway.errors import FieldViolation
 from gateway.validation import validate_record
-from liaison.v1 import exchange_pb2, translation_pb2
+from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 
 __all__ = ["MAX_LISTED_VIOLATIONS", "add_commands"]
 
@@ -84,13 +84,12 @@ def _ingest(args: argparse.Namespace) -> int:
     if reference is None:
         reference = source_reference(args.path)
     name = "standard input" if args.path == "-" else args.path
+    submitted: Submitted | None = None
     with connect(args) as client:
-        too_large = _too_large_for_one_call(client, args, payload, reference)
-        if isinstance(too_large, translation_pb2.IngestResponse):
-            response, submitted = too_large, None
-        else:
+        response, too_large = _in_one_call(client, args, payload, reference)
+        if response is None:
             response, submitted = _ingest_over_streams(
-                client, args, payload, reference, f"{name} {too_large}"
+                client, args, payload, reference, name, f"{name} {too_large}"
             )
     if submitted is None:
         summarise(Diagnostic.from_proto(d) for d in response.diagnostics)
@@ -103,17 +102,18 @@ def _ingest(args: argparse.Namespace) -> int:
     return EXIT_REFUSED if response.skipped_record_ids else EXIT_OK
 
 
-def _too_large_for_one_call(
+def _in_one_call(
     client: LiaisonClient, args: argparse.Namespace, payload: bytes, reference: str
-) -> translation_pb2.IngestResponse | str:
-    """The gateway's response to the file in one Ingest call, or why it is too large for one."""
+) -> tuple[translation_pb2.IngestResponse | None, str]:
+    """The gateway's response to the file in one Ingest call; or ``None`` and why the file is
+    too large for one."""
     if len(payload) > args.max_payload_bytes:
-        return (
+        return None, (
             f"is {len(payload)} bytes, more than one Ingest call takes ({args.max_payload_bytes}, "
             "--max-payload-bytes)"
         )
     try:
-        return client.ingest(
+        response = client.ingest(
             args.format,
             payload,
             source_reference=reference,
@@ -125,7 +125,8 @@ def _too_large_for_one_call(
         # max_payload_bytes, or its gRPC message limit).
         if error.code is not grpc.StatusCode.RESOURCE_EXHAUSTED:
             raise
-        return f"is too large for one Ingest call: {error.message}"
+        return None, f"is too large for one Ingest call: {error.message}"
+    return response, ""
 
 
 def _ingest_over_streams(
@@ -133,6 +134,7 @@ def _ingest_over_streams(
     args: argparse.Namespace,
     payload: bytes,
     reference: str,
+    name: str,
     why: str,
 ) -> tuple[translation_pb2.IngestResponse, Submitted]:
     registry = default_registry()
@@ -147,24 +149,9 @@ def _ingest_over_streams(
     )
     result = decoded(adapter, payload, reference)
     summarise(result.diagnostics)
-    tainted = result.tainted_ids
-    invalid = {
-        index: violations
-        for index, record in enumerate(result.records)
-        if record.record_id not in tainted and (violations := validate_record(record))
-    }
-    if not args.accept_partial and (result.has_errors or invalid):
-        raise _refusal(result.count(Severity.ERROR), invalid)
-    skipped = dict.fromkeys(
-        [r.record_id for r in result.records if r.record_id in tainted]
-        + [result.records[index].record_id for index in invalid]
-    )
+    records, skipped = _admitted(result, accept_partial=args.accept_partial)
     for record_id in skipped:
         print(f"skipped {record_id}: an error concerns it", file=sys.stderr)
-    records = [r for r in result.records if r.record_id not in skipped]
-    for record in records:
-        # A decoded record is never an update against a version its source could have seen.
-        record.version = 0
     acks: list[exchange_pb2.SubmitAck] = []
     progress = Progress()
 
@@ -178,7 +165,7 @@ def _ingest_over_streams(
     try:
         submitted = submit_records(
             client,
-            DecodedRecords(records, args.path),
+            DecodedRecords(records, name),
             batch_size=args.batch_size,
             records_per_stream=args.records_per_stream,
             timeout=args.timeout,
@@ -194,6 +181,35 @@ def _ingest_over_streams(
         skipped_record_ids=list(skipped),
     )
     return response, submitted
+
+
+def _admitted(
+    result: DecodeResult, *, accept_partial: bool
+) -> tuple[list[record_pb2.Record], dict[str, None]]:
+    """The records to submit and the ids of those skipped, by the gateway's Ingest policy: any
+    error diagnostic or record failing validation refuses the file, unless ``accept_partial``
+    (then the records concerned are skipped).
+
+    Raises:
+        RefusedError: The file is refused; it lists the validation failures.
+    """
+    tainted = result.tainted_ids
+    invalid = {
+        index: violations
+        for index, record in enumerate(result.records)
+        if record.record_id not in tainted and (violations := validate_record(record))
+    }
+    if not accept_partial and (result.has_errors or invalid):
+        raise _refusal(result.count(Severity.ERROR), invalid)
+    skipped = dict.fromkeys(
+        [r.record_id for r in result.records if r.record_id in tainted]
+        + [result.records[index].record_id for index in invalid]
+    )
+    records = [r for r in result.records if r.record_id not in skipped]
+    for record in records:
+        # A decoded record is never an update against a version its source could have seen.
+        record.version = 0
+    return records, skipped
 
 
 def _refusal(errors: int, invalid: dict[int, list[FieldViolation]]) -> RefusedError:
