@@ -201,9 +201,10 @@ def submit_records(
     reading = _Reading(0, lambda: None)
 
     def describe() -> str:
+        streams = "stream" if submitted.streams == 1 else "streams"
         return (
             f"{source.description}: {reading.read:,} records read, "
-            f"{submitted.received:,} acknowledged (stream {submitted.streams + 1})"
+            f"{submitted.received:,} acknowledged in {submitted.streams} {streams}"
         )
 
     def on_read() -> None:

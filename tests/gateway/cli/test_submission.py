@@ -165,6 +165,6 @@ async def test_progress_is_shown_on_a_terminal_only(
     assert (code, out) == (1, "stored 24, duplicates 0, rejected 1 (3 streams)\n")
     shown = terminal.getvalue()
     erase = "\r\x1b[K"
-    assert f"{erase}{records_file}: 25 records read, 25 acknowledged" in shown
+    assert f"{erase}{records_file}: 25 records read, 25 acknowledged in 3 streams" in shown
     assert f"{erase}record #17 (P-17): {INVALID_MONTH}\n" in shown
     assert shown.endswith(erase)  # the progress line is gone before the summary
