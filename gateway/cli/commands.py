@@ -19,7 +19,7 @@ class Commands:
 
     def __init__(
         self,
-        subparsers: argparse._SubParsersAction,  # type: ignore[type-arg]
+        subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
         common: argparse.ArgumentParser,
     ) -> None:
         self._subparsers = subparsers
@@ -45,13 +45,13 @@ class Commands:
                 meaning of them say so in their description).
         """
         if not exit_codes:
-            return self._subparsers.add_parser(  # type: ignore[no-any-return]
+            return self._subparsers.add_parser(
                 name,
                 help=help_,
                 description=description,
                 parents=[self._common] if client else [],
             )
-        return self._subparsers.add_parser(  # type: ignore[no-any-return]
+        return self._subparsers.add_parser(
             name,
             help=help_,
             description=description or help_,

@@ -35,7 +35,7 @@ exit codes:
        no search hit, not SERVING)
   2    usage error (bad arguments, unreadable file, malformed JSON, bad configuration,
        a gateway that cannot start)
-  3    gateway unreachable or deadline exceeded
+  3    gateway unreachable, TLS handshake refused, or deadline exceeded
   130  interrupted"""
 
 

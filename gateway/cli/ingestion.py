@@ -22,13 +22,19 @@ import grpc
 from google.protobuf import json_format
 
 from adapters import DecodeResult, Diagnostic, Severity, UnknownAdapterError, default_registry
+from gateway.cli.arguments import positive_int
 from gateway.cli.commands import Commands
 from gateway.cli.connection import connect
 from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, RefusedError, UsageError
 from gateway.cli.legacy import decoded, read_payload, source_reference, summarise
 from gateway.cli.progress import Progress
-from gateway.cli.records import add_stream_options
-from gateway.cli.submission import DecodedRecords, Submitted, limit_note, submit_records
+from gateway.cli.submission import (
+    DecodedRecords,
+    Submitted,
+    add_stream_options,
+    limit_note,
+    submit_records,
+)
 from gateway.cli.translation import add_format_and_path
 from gateway.client import LiaisonClient, LiaisonError
 from gateway.config import LimitsConfig
@@ -67,7 +73,7 @@ def add_commands(command: Commands) -> None:
     ingest.add_argument("--json", action="store_true", help="print the response as JSON")
     ingest.add_argument(
         "--max-payload-bytes",
-        type=int,
+        type=positive_int,
         default=_DEFAULT_MAX_PAYLOAD_BYTES,
         metavar="N",
         help="largest file sent in one Ingest call: the gateway's [limits] max_payload_bytes "

@@ -22,11 +22,16 @@ from gateway.cli.connection import connect
 from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, UsageError
 from gateway.cli.jsonio import record_to_json
 from gateway.cli.progress import Progress
-from gateway.cli.submission import limit_note, record_source, submit_records
-from gateway.client import DEFAULT_BATCH_SIZE, DEFAULT_RECORDS_PER_STREAM, DEFAULT_RESUME_ATTEMPTS
+from gateway.cli.submission import (
+    add_stream_options,
+    limit_note,
+    record_source,
+    submit_records,
+)
+from gateway.client import DEFAULT_RESUME_ATTEMPTS
 from liaison.v1 import exchange_pb2
 
-__all__ = ["add_commands", "add_stream_options"]
+__all__ = ["add_commands"]
 
 
 def add_commands(command: Commands) -> None:
@@ -117,26 +122,6 @@ def add_commands(command: Commands) -> None:
     health = command("health", "print the serving status; exit code 0 only for SERVING")
     health.add_argument("--service", default="", metavar="NAME", help="default: the whole gateway")
     health.set_defaults(run=_health)
-
-
-def add_stream_options(parser: argparse.ArgumentParser) -> None:
-    """``--batch-size`` and ``--records-per-stream``, of commands that submit over streams."""
-    parser.add_argument(
-        "--batch-size",
-        type=positive_int,
-        default=DEFAULT_BATCH_SIZE,
-        metavar="N",
-        help=f"records per stream message (default: {DEFAULT_BATCH_SIZE})",
-    )
-    parser.add_argument(
-        "--records-per-stream",
-        type=positive_int,
-        default=DEFAULT_RECORDS_PER_STREAM,
-        metavar="N",
-        help="records per SubmitStream call, at most the gateway's [limits] "
-        f"max_records_per_stream (default: {DEFAULT_RECORDS_PER_STREAM}, the gateway's default; "
-        "a gateway that takes fewer says so, and the records are sent again in smaller streams)",
-    )
 
 
 def _submit(args: argparse.Namespace) -> int:

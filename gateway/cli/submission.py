@@ -14,6 +14,7 @@ read twice (a pipe) ends with an error that says which ``--records-per-stream`` 
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import sys
 import threading
@@ -22,10 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
 
+from gateway.cli.arguments import positive_int
 from gateway.cli.exits import RefusedError, UsageError
 from gateway.cli.jsonio import RecordFileError, iter_records
 from gateway.cli.progress import Progress
-from gateway.client import LiaisonClient, StreamLimitError
+from gateway.client import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_RECORDS_PER_STREAM,
+    LiaisonClient,
+    StreamLimitError,
+)
 from liaison.v1 import exchange_pb2, record_pb2
 
 __all__ = [
@@ -34,10 +41,31 @@ __all__ = [
     "RecordSource",
     "StdinRecords",
     "Submitted",
+    "add_stream_options",
     "limit_note",
     "record_source",
     "submit_records",
 ]
+
+
+def add_stream_options(parser: argparse.ArgumentParser) -> None:
+    """``--batch-size`` and ``--records-per-stream``, of commands that submit over streams."""
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"records per stream message (default: {DEFAULT_BATCH_SIZE})",
+    )
+    parser.add_argument(
+        "--records-per-stream",
+        type=positive_int,
+        default=DEFAULT_RECORDS_PER_STREAM,
+        metavar="N",
+        help="records per SubmitStream call, at most the gateway's [limits] "
+        f"max_records_per_stream (default: {DEFAULT_RECORDS_PER_STREAM}, the gateway's default; "
+        "a gateway that takes fewer says so, and the records are sent again in smaller streams)",
+    )
 
 
 class RecordSource(Protocol):

@@ -12,7 +12,7 @@ import grpc
 from grpc import aio
 
 from gateway.client import _calls as calls
-from gateway.client._batches import Batcher
+from gateway.client._batches import Batcher, check_batch_size
 from gateway.client._channel import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -128,7 +128,7 @@ class AsyncLiaisonClient:
     ) -> AsyncGenerator[exchange_pb2.SubmitStreamResponse, None]:
         """:meth:`submit_many`, yielding each call's response as it completes; see
         :meth:`LiaisonClient.submit_streams`."""
-        Batcher(batch_size)  # refuses a bad batch size before anything is sent
+        check_batch_size(batch_size)
         check_records_per_stream(records_per_stream)
         remaining = _Peekable(records)
         first_index = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from gateway.client._channel import MAX_BATCH_BYTES
 from liaison.v1 import exchange_pb2, record_pb2
 
-__all__ = ["Batcher"]
+__all__ = ["Batcher", "check_batch_size"]
 
 
 class Batcher:
@@ -20,8 +20,7 @@ class Batcher:
     """
 
     def __init__(self, batch_size: int) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        check_batch_size(batch_size)
         self._batch_size = batch_size
         self._batch = exchange_pb2.SubmitStreamRequest()
         self._bytes = 0
@@ -47,3 +46,9 @@ class Batcher:
             return None
         batch, self._batch, self._bytes = self._batch, exchange_pb2.SubmitStreamRequest(), 0
         return batch
+
+
+def check_batch_size(batch_size: int) -> None:
+    """Raises ValueError when ``batch_size`` is below 1."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")

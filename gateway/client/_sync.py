@@ -12,7 +12,7 @@ from typing import Any, Self, TypeVar
 import grpc
 
 from gateway.client import _calls as calls
-from gateway.client._batches import Batcher
+from gateway.client._batches import Batcher, check_batch_size
 from gateway.client._channel import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -165,7 +165,7 @@ class LiaisonClient:
         Raises:
             The errors of :meth:`submit_many`.
         """
-        Batcher(batch_size)  # refuses a bad batch size before anything is sent
+        check_batch_size(batch_size)
         check_records_per_stream(records_per_stream)
         remaining = iter(records)
         first_index = 0
