@@ -19,6 +19,9 @@ another centre's gateway certificate       ``Custom verification check failed ..
 TLS client, plaintext gateway              ``Tls handshake failed ... WRONG_VERSION_NUMBER``
 =========================================  ===============================================
 
+``debug_error_string()`` says the same, after the status code; the gateway's own log (gRPC core,
+on stderr) has the server side of it.
+
 Under TLS 1.3 the gateway checks the client's certificate after the client has finished its
 side of the handshake, so a refused client certificate reaches the client as a closed socket,
 not as an alert; TLS 1.2 peers send alerts (``TLSV1_ALERT_UNKNOWN_CA``, ...), recognised too.
