@@ -97,6 +97,7 @@ demo: venv ## Four centres on loopback exchanging records over mutual TLS (examp
 
 .PHONY: bench
 bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)
+	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench
 
 .PHONY: clean

@@ -42,7 +42,7 @@ from bench.signing import sign_and_verify_costs
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
-SCENARIOS = ("submit", "stream", "memory", "signing", "telemetry", "adapters")
+SCENARIOS = ("submit", "stream", "memory", "signing", "telemetry", "adapters", "screening")
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -65,6 +65,14 @@ class Plan:
     memory_stream_records: int
     official: bool = False
     """Telemetry scenario: also measure the official OpenTelemetry gRPC interceptor."""
+    screening_scale: float = 1.0
+    """Screening scenario: share of the full size (1,000,000 notice names, 10,000,000 documents,
+    1,000,000 records to rebuild from); --quick runs 1 %."""
+
+
+def plan_output_dir() -> Path:
+    """Where scenario-specific result files go (beside the main JSON document)."""
+    return DEFAULT_OUTPUT.parent
 
 
 def _plan(args: argparse.Namespace) -> Plan:
@@ -83,6 +91,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         # The gateway refuses more than 100,000 records per stream; 50,000 stays well under.
         memory_stream_records=5_000 if quick else 50_000,
         official=bool(args.official),
+        screening_scale=0.01 if quick else 1.0,
     )
 
 
@@ -232,6 +241,17 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as scratch:
         for round_number in range(1, plan.rounds + 1):
             for scenario in plan.scenarios:
+                if scenario == "screening":
+                    # Once: quality on the evaluation set (with nomenklatura beside it) in
+                    # process, then speed at 1M notices + 10M documents and the rebuild from 1M
+                    # records in a process of their own (bench/screening/run.py).
+                    if round_number == 1:
+                        from bench.screening.run import run as run_screening
+
+                        run_screening(
+                            plan_output_dir() / "screening.json", scale=plan.screening_scale
+                        )
+                    continue
                 if scenario == "adapters":
                     # In process, no server: the adapters' decode and encode against the raw
                     # tokenizing of the same payloads (bench/adapters.py).

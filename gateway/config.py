@@ -25,7 +25,6 @@ Unknown sections or keys are refused (a typo must not silently fall back to a de
 
 from __future__ import annotations
 
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -37,6 +36,7 @@ from gateway.federation.settings import (
     SettingsError,
     parse_settings,
 )
+from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
     "DEFAULT_CENTRE_ID",
@@ -55,7 +55,6 @@ DEFAULT_CENTRE_ID = "LOCAL"
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_DB_PATH = Path("var") / "liaison.db"
 
-CENTRE_ID_PATTERN = re.compile(r"^[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?$")
 """Centre ids are upper-case letters, digits and hyphens, e.g. ``INTERPOL-CCC-LYON``."""
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from adapters import DecodeResult, Diagnostic, Location, Severity
 from gateway.errors import FieldViolation, InvalidArgumentError
-from gateway.intake import prepare_record
 from gateway.store.base import Ingestion, WriteItem
-from gateway.validation import validate_record
+from liaison.rules.intake import prepare_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
 __all__ = [

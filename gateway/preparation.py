@@ -23,12 +23,11 @@ import signal
 import threading
 from concurrent.futures.process import BrokenProcessPool
 
-import grpc
 from google.protobuf.message import DecodeError
 
-from gateway.errors import GatewayError, InvalidArgumentError, record_error
-from gateway.intake import prepare_record
+from gateway.errors import InvalidArgumentError, UnavailableError, record_error
 from gateway.store.base import DocumentKey, IndexKeys, NameKey, WriteItem
+from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2
 
 __all__ = [
@@ -69,10 +68,8 @@ PreparedEntry = bytes | ItemRow
 _MALFORMED = "the request is not a valid liaison.v1.SubmitStreamRequest message"
 
 
-class PreparationFailedError(GatewayError):
+class PreparationFailedError(UnavailableError):
     """The worker process preparing the stream's records ended; nothing after it was stored."""
-
-    code = grpc.StatusCode.UNAVAILABLE
 
 
 def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:

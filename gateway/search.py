@@ -12,9 +12,14 @@ from __future__ import annotations
 import hashlib
 
 from gateway.errors import FieldViolation, InvalidArgumentError
-from gateway.indexing import KIND_BY_BODY, body_of_kind, normalize_document_number, normalize_name
 from gateway.store.base import SearchQuery
-from gateway.validation import validate_partial_date
+from liaison.rules.indexing import (
+    KIND_BY_BODY,
+    body_of_kind,
+    normalize_document_number,
+    normalize_name,
+)
+from liaison.rules.validation import validate_partial_date
 from liaison.v1 import exchange_pb2
 
 __all__ = ["decode_cursor", "encode_cursor", "query_from_request"]

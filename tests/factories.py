@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 
-from gateway.intake import prepare_replica
 from gateway.store.base import StoredVersion
+from liaison.rules.intake import prepare_replica
 from liaison.v1 import common_pb2, record_pb2, travel_document_pb2
 
 if TYPE_CHECKING:

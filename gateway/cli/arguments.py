@@ -11,7 +11,7 @@ from typing import Final
 
 from google.protobuf import timestamp_pb2
 
-from gateway.config import CENTRE_ID_PATTERN
+from liaison.rules.ids import CENTRE_ID_PATTERN
 from liaison.v1 import common_pb2, record_pb2
 
 __all__ = [

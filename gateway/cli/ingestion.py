@@ -38,8 +38,8 @@ from gateway.cli.submission import (
 from gateway.cli.translation import add_format_and_path
 from gateway.client import LiaisonClient, LiaisonError
 from gateway.config import LimitsConfig
-from gateway.errors import FieldViolation
-from gateway.validation import validate_record
+from liaison.rules.errors import FieldViolation
+from liaison.rules.validation import validate_record
 from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 
 __all__ = ["MAX_LISTED_VIOLATIONS", "add_commands"]

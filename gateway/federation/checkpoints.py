@@ -25,8 +25,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
-import grpc
-
 from gateway.audit.chain import ChainHead
 from gateway.audit.checkpoint_book import CheckpointBook
 from gateway.audit.checkpoints import (
@@ -41,8 +39,8 @@ from gateway.audit.settings import CheckpointPolicy
 from gateway.errors import (
     FailedPreconditionError,
     FieldViolation,
-    GatewayError,
     InvalidArgumentError,
+    PermissionDeniedError,
 )
 from gateway.security.authorization import Caller
 from gateway.security.certs import CENTRE_URI_PREFIX
@@ -82,11 +80,9 @@ class CheckpointStartError(Exception):
     rewritten, and must not be continued."""
 
 
-class CheckpointRefusedError(GatewayError):
+class CheckpointRefusedError(PermissionDeniedError):
     """A checkpoint deposited by a caller that may not deposit it, or whose signature does not
     verify."""
-
-    code = grpc.StatusCode.PERMISSION_DENIED
 
 
 class Checkpointer:

@@ -74,10 +74,10 @@ from gateway.federation.outbox import Backoff
 from gateway.federation.routing import HANDLING_LABELS, RoutingRule
 from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
 from gateway.security.globs import common_match
-from gateway.security.identity import CENTRE_ID_PATTERN
 from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy, grant_conflicts
 from gateway.security.signing import SigningKeySpec
 from gateway.security.tls import TlsConfig, is_loopback
+from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
     "FEDERATION_SECTIONS",

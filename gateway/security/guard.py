@@ -31,7 +31,7 @@ from gateway.audit.log import AuditLog
 from gateway.security.access import access_of
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
-from gateway.validation import RECORD_ID_PATTERN
+from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
 
 __all__ = ["RecordGuardInterceptor"]

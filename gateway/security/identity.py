@@ -35,9 +35,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
+from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
-    "CENTRE_ID_PATTERN",
     "CLIENT_NAME_PATTERN",
     "LOCAL",
     "Identity",
@@ -50,7 +50,6 @@ __all__ = [
 IdentityKind = Literal["centre", "client", "local"]
 """A peer centre, an agency client, or the unauthenticated loopback caller."""
 
-CENTRE_ID_PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9-]{0,62}[A-Z0-9])?")
 """A centre id, in full (``re.fullmatch``)."""
 
 CLIENT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")

@@ -10,7 +10,7 @@ from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import Span
 
-from gateway.config import CENTRE_ID_PATTERN, LimitsConfig
+from gateway.config import LimitsConfig
 from gateway.errors import (
     FieldViolation,
     InvalidArgumentError,
@@ -19,8 +19,6 @@ from gateway.errors import (
 )
 from gateway.federation.traces import SubmissionTraces
 from gateway.feed import CaughtUpMarker, CommitFeed
-from gateway.indexing import KIND_BY_BODY, body_of_kind
-from gateway.intake import prepare_record
 from gateway.preparation import MessagePreparer, PreparedEntry
 from gateway.search import decode_cursor, encode_cursor, query_from_request
 from gateway.security.gate import RecordGate
@@ -38,7 +36,9 @@ from gateway.store.base import (
 from gateway.telemetry import ChildSpan, Telemetry
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_READ_SPAN, STORE_WRITE_SPAN, VALIDATE_SPAN
-from gateway.validation import RECORD_ID_PATTERN
+from liaison.rules.ids import CENTRE_ID_PATTERN, RECORD_ID_PATTERN
+from liaison.rules.indexing import KIND_BY_BODY, body_of_kind
+from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
 
 __all__ = ["SERVICE_NAME", "RecordExchangeService", "require_publisher"]

@@ -14,17 +14,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import grpc
 from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog
-from gateway.errors import GatewayError, PermissionDeniedError, abort, record_error
+from gateway.errors import PermissionDeniedError, UnavailableError, abort, record_error
 from gateway.federation.checkpoints import CheckpointDesk, required_desk
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
-from gateway.intake import prepare_replica
 from gateway.security.authorization import current_caller
 from gateway.security.signing import KeyRing, SignatureError
 from gateway.services.statuses import ack_of, statuses
@@ -32,6 +30,8 @@ from gateway.services.streaming import conflict_error
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN
+from liaison.rules.errors import LiaisonError
+from liaison.rules.intake import prepare_replica
 from liaison.v1 import federation_pb2, federation_pb2_grpc
 
 __all__ = ["FEDERATION_SERVICE", "FederationAdminService", "FederationService"]
@@ -42,10 +42,6 @@ ADMIN_SERVICE = federation_pb2.DESCRIPTOR.services_by_name["FederationAdmin"]
 _MAX_LIST = 10_000
 
 Context = aio.ServicerContext[object, object]
-
-
-class _UnavailableError(GatewayError):
-    code = grpc.StatusCode.UNAVAILABLE
 
 
 class FederationService(federation_pb2_grpc.FederationServicer):
@@ -75,12 +71,12 @@ class FederationService(federation_pb2_grpc.FederationServicer):
         for index, forwarded in enumerate(request.records):
             try:
                 items.append((index, self._prepare(forwarded)))
-            except GatewayError as error:
+            except LiaisonError as error:
                 results[index] = federation_pb2.DeliveryResult(error=record_error(error))
         try:
             outcomes = await self._store.write([item for _, item in items]) if items else []
         except StoreError:
-            await abort(context, _UnavailableError("the store could not commit; retry"))
+            await abort(context, UnavailableError("the store could not commit; retry"))
         self._trace_receipts(request, items, outcomes, sender)
         for (index, _), outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, StoredVersion):

@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
-import grpc
 from grpc import aio
 
-from gateway.errors import GatewayError, abort
+from gateway.errors import GatewayError, UnavailableError, abort
 from gateway.store.base import StoredVersion, StoreError
+from liaison.rules.errors import LiaisonError
 from liaison.v1 import exchange_pb2
 
 __all__ = [
     "Context",
-    "StoreUnavailableError",
     "ack_of",
     "fill_ack",
     "statuses",
@@ -24,15 +23,9 @@ __all__ = [
 Context = aio.ServicerContext[object, object]
 
 
-class StoreUnavailableError(GatewayError):
-    """The store could not commit; nothing of the request was kept."""
-
-    code = grpc.StatusCode.UNAVAILABLE
-
-
 def store_failed() -> GatewayError:
     """The refusal for a request whose transaction failed."""
-    return StoreUnavailableError("the store could not commit; nothing was stored, retry")
+    return UnavailableError("the store could not commit; nothing was stored, retry")
 
 
 @contextlib.asynccontextmanager
@@ -40,7 +33,7 @@ async def statuses(context: Context) -> AsyncIterator[None]:
     """Turn the gateway's refusals into their gRPC statuses; anything else stays INTERNAL."""
     try:
         yield
-    except GatewayError as error:
+    except LiaisonError as error:
         await abort(context, error)
     except StoreError:
         await abort(context, store_failed())

@@ -34,6 +34,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from liaison.rules.errors import LiaisonError
 from liaison.v1 import exchange_pb2
 
 __all__ = [
@@ -72,7 +73,7 @@ class StreamSubmission:
         store: RecordStore,
         preparer: MessagePreparer,
         max_records: int,
-        store_failed: GatewayError,
+        store_failed: LiaisonError,
         write: Callable[[list[WriteItem]], Awaitable[list[WriteOutcome]]] | None = None,
         on_prepare: Callable[[asyncio.Future[list[PreparedEntry]]], None] | None = None,
     ) -> None:
@@ -104,7 +105,7 @@ class StreamSubmission:
         self._held_items: list[WriteItem] = []
         self._held_slots: list[exchange_pb2.SubmitResult] = []
         self._outstanding = 0
-        self._failure: GatewayError | None = None
+        self._failure: LiaisonError | None = None
         self._failed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._closed = False
 
@@ -195,9 +196,9 @@ class StreamSubmission:
             if error is None:
                 try:
                     self._queue_write(future.result())
-                except GatewayError as refused:
+                except LiaisonError as refused:
                     self._failure = refused
-            elif isinstance(error, GatewayError):
+            elif isinstance(error, LiaisonError):
                 self._failure = error
             else:
                 # A bug, not bad input: only the exception's type is logged, since its message

@@ -52,7 +52,8 @@ from gateway.store.base import (
 from gateway.telemetry import ChildSpan, Telemetry, adapter_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_WRITE_SPAN
-from gateway.validation import RECORD_ID_PATTERN, validate_record
+from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2, translation_pb2, translation_pb2_grpc
 
 __all__ = ["ADAPTER_THREADS", "MAX_SOURCE_REFERENCE_CHARS", "SERVICE_NAME", "TranslationService"]

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from liaison.rules.indexing import DocumentKey, IndexKeys, NameKey
+from liaison.rules.intake import WriteItem
 from liaison.v1 import record_pb2
 
 __all__ = [
@@ -47,73 +49,6 @@ class StoreError(Exception):
 
 class StoreClosedError(StoreError):
     """The store is closed (or closing) and accepts no more work."""
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentKey:
-    """A travel document's searchable identity."""
-
-    number: str
-    """Document number, normalised by :func:`gateway.indexing.normalize_document_number`."""
-    issuing_state: str
-    """Issuing state code as stored (``CountryCode.code``), empty when unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class NameKey:
-    """A family name with the birth date it goes with, as searched."""
-
-    family: str
-    """Family name normalised by :func:`gateway.indexing.normalize_name`."""
-    birth_year: int
-    """Birth year, 0 when unknown."""
-    birth_month: int
-    """Birth month, 0 when unknown."""
-    birth_day: int
-    """Birth day, 0 when unknown."""
-
-
-@dataclass(frozen=True, slots=True)
-class IndexKeys:
-    """The search columns of one record version."""
-
-    kind: str
-    """Record kind: the name of the body field (``"person"``, ``"travel_document"``, ...)."""
-    originating_centre: str
-    """Centre id from the record's provenance."""
-    documents: tuple[DocumentKey, ...] = ()
-    """Document keys (travel documents)."""
-    names: tuple[NameKey, ...] = ()
-    """Family-name keys (persons, document holders, notice subjects)."""
-    handling_code: int = 0
-    """``Handling.code`` (a ``HandlingCode`` number): need-to-know and routing read it from
-    the store without parsing the record."""
-    releasable_to: tuple[str, ...] = ()
-    """``Handling.releasable_to``, in record order."""
-
-
-@dataclass(frozen=True, slots=True)
-class WriteItem:
-    """One validated record to store."""
-
-    record_id: str
-    """The record's id."""
-    content_sha256: bytes
-    """SHA-256 of the record's canonical content; equal hashes mean a duplicate."""
-    blob: bytes
-    """The serialized ``liaison.v1.Record``, ``version`` zero (the store keeps versions apart)."""
-    keys: IndexKeys
-    """Search columns."""
-    expected_version: int = 0
-    """Non-zero: the version the submitter last saw; a conflict when the latest differs."""
-    replica_version: int = 0
-    """Non-zero: store the content as exactly this version, as its originating centre numbered
-    it (federation). A duplicate when the content is stored already; a conflict when the record
-    holds other content under that version. The head moves only forward."""
-    signature: bytes = b""
-    """With ``replica_version``: the originating centre's serialized ``RecordSignature`` of
-    that version, verified by the caller, stored as received. Empty for this centre's own
-    records, which the store signs as it numbers them (when it has a signer)."""
 
 
 @dataclass(frozen=True, slots=True)

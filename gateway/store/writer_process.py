@@ -53,6 +53,8 @@ from gateway.store.wire import (
     take_messages,
 )
 from gateway.store.writer import describe_failure
+from liaison.rules.errors import InvalidArgumentError
+from liaison.rules.intake import prepare_serialized
 
 __all__ = ["main"]
 
@@ -116,15 +118,11 @@ def _size(request: tuple[Any, ...]) -> int:
 class _Preparer:
     """Prepares serialized records as the gateway's event loop would (``gateway.intake``).
 
-    Made (and its modules imported) once the process has said it is ready: the gateway's start
-    need not wait for the validation modules (and gRPC, which their errors use); a Submit
-    arriving meanwhile waits in the pipe.
+    The rules are the contract's own (:mod:`liaison.rules`), which import neither gRPC nor the
+    gateway: the writer process loads nothing of the server.
     """
 
     def __init__(self) -> None:
-        from gateway.errors import InvalidArgumentError
-        from gateway.intake import prepare_serialized
-
         self._prepare = prepare_serialized
         self._refusal = InvalidArgumentError
 

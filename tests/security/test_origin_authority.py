@@ -20,10 +20,10 @@ import grpc
 import pytest
 from grpc import aio
 
-from gateway.intake import prepare_replica
 from gateway.security.policy import Grant
 from gateway.security.signing import load_key_ring
 from gateway.server import Gateway
+from liaison.rules.intake import prepare_replica
 from liaison.v1 import (
     exchange_pb2,
     exchange_pb2_grpc,

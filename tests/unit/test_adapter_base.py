@@ -93,7 +93,7 @@ def test_stable_record_ids_are_deterministic_valid_and_hide_their_parts() -> Non
     assert first.startswith("mrz:")
     assert "L898902C3" not in first
 
-    from gateway.validation import RECORD_ID_PATTERN
+    from liaison.rules.ids import RECORD_ID_PATTERN
 
     assert RECORD_ID_PATTERN.fullmatch(first)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from gateway.feed import CaughtUpMarker, CommitFeed
-from gateway.intake import prepare_record
 from gateway.store import SqliteRecordStore, StoredRecord
+from liaison.rules.intake import prepare_record
 from tests.factories import person
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import InvalidArgumentError
-from gateway.indexing import index_keys, normalize_document_number, normalize_name
-from gateway.intake import prepare_record, prepare_replica
 from gateway.store.base import DocumentKey, NameKey
+from liaison.rules.indexing import index_keys, normalize_document_number, normalize_name
+from liaison.rules.intake import prepare_record, prepare_replica
 from liaison.v1 import record_pb2
 from tests.factories import person, set_path, travel_document
 

@@ -10,14 +10,14 @@ import signal
 import grpc
 import pytest
 
-from gateway.errors import InvalidArgumentError
-from gateway.intake import prepare_record
+from gateway.errors import InvalidArgumentError, status_code_of
 from gateway.preparation import (
     MessagePreparer,
     PreparationFailedError,
     prepare_message,
     write_item,
 )
+from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document
 
@@ -114,7 +114,7 @@ async def test_a_worker_dying_with_a_message_fails_it_and_a_fresh_one_takes_the_
         os.kill(pid, signal.SIGKILL)
         with pytest.raises(PreparationFailedError) as caught:
             await asyncio.wait_for(busy, 30)
-        assert caught.value.code == grpc.StatusCode.UNAVAILABLE
+        assert status_code_of(caught.value) == grpc.StatusCode.UNAVAILABLE
         assert len(await asyncio.wait_for(preparer.prepare(message(person("P-3"))), 30)) == 1
         assert preparer.worker_pids() not in ([], [pid])
     finally:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from gateway.intake import prepare_record, prepare_replica
 from gateway.store import (
     OriginConflict,
     SqliteRecordStore,
@@ -15,6 +14,7 @@ from gateway.store import (
     VersionConflict,
     WriteItem,
 )
+from liaison.rules.intake import prepare_record, prepare_replica
 from tests.factories import person
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, manifest_pb2, notice_pb2, record_pb2, seizure_pb2
 from tests.factories import person, set_path, travel_document
 from tests.unit.contract_strategies import messages, reproducible_settings

@@ -14,7 +14,7 @@ from adapters.ansi_nist import AnsiNistAdapter
 from adapters.ansi_nist.person import parse_country, parse_date, parse_name
 from adapters.base import DecodeResult
 from adapters.diagnostics import Diagnostic, Severity
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, person_pb2
 from tests.adapters.ansi_nist.build import Value, record, transaction, type1
 

@@ -12,7 +12,7 @@ import pytest
 from adapters.ansi_nist import AnsiNistAdapter
 from adapters.base import DecodeResult
 from adapters.diagnostics import Severity
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -10,7 +10,7 @@ from adapters import DEFAULT_MAX_ERRORS, TOO_MANY_ERRORS
 from adapters.base import DecodeResult
 from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.icao_mrz import IcaoMrzAdapter
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, person_pb2, record_pb2, travel_document_pb2
 from tests.adapters.icao_mrz.support import (
     MRV_A,

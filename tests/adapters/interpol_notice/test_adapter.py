@@ -12,7 +12,7 @@ import pytest
 import adapters.interpol_notice
 from adapters import get_adapter
 from adapters.interpol_notice import InterpolNoticeAdapter
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from tests.adapters.interpol_notice.strategies import result_page
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -15,7 +15,7 @@ import pytest
 from adapters.base import DecodeResult, stable_record_id
 from adapters.diagnostics import Severity
 from adapters.interpol_notice import InterpolNoticeAdapter
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, notice_pb2, record_pb2
 
 SAMPLES = Path(__file__).parent / "samples"

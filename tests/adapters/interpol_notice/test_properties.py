@@ -14,7 +14,7 @@ from adapters.base import DecodeResult
 from adapters.diagnostics import Severity
 from adapters.interpol_notice import InterpolNoticeAdapter
 from adapters.interpol_notice import fields as notice_fields
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 from tests.adapters.interpol_notice.strategies import notice_records, result_page
 

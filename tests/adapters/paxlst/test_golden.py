@@ -12,7 +12,7 @@ import pytest
 from adapters import jsonform
 from adapters.base import DecodeResult
 from adapters.diagnostics import Severity
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, manifest_pb2, travel_document_pb2
 from tests.adapters.paxlst.builders import (
     ADAPTER,

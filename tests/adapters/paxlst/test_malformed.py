@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from adapters.diagnostics import Severity
 from adapters.testing.invariants import result_problems
-from gateway.validation import validate_record
+from liaison.rules.validation import validate_record
 from tests.adapters.paxlst.builders import (
     ADAPTER,
     FLIGHT,

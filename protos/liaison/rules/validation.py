@@ -18,18 +18,13 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 
-from gateway.config import CENTRE_ID_PATTERN
-from gateway.errors import FieldViolation
 from liaison.codes import ICAO_CODES, ISO_ALPHA3
+from liaison.rules.errors import FieldViolation
+from liaison.rules.ids import CENTRE_ID_PATTERN, LIST_NAME_PATTERN, MAX_VERSION, RECORD_ID_PATTERN
 from liaison.v1 import common_pb2, record_pb2
 
-__all__ = ["MAX_VERSION", "RECORD_ID_PATTERN", "validate_partial_date", "validate_record"]
+__all__ = ["validate_partial_date", "validate_record"]
 
-MAX_VERSION = 2**63 - 1
-"""The highest version number: stores keep versions as signed 64-bit integers."""
-
-RECORD_ID_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._:\-]{0,126}[A-Za-z0-9])?$")
-"""Record ids: 1-128 letters, digits, ``.``, ``_``, ``:``, ``-``; alphanumeric at both ends."""
 
 _DECIMAL = re.compile(r"^[0-9]+(?:\.[0-9]+)?$")
 _UNIT = re.compile(r"^[A-Z0-9]{2,3}$")
@@ -39,7 +34,6 @@ _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}$")
 _ENTITY_ID = re.compile(r"^[0-9]{4}/[0-9]+$")
 _UNLOCODE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 _IATA = re.compile(r"^[A-Z]{3}$")
-_LIST_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 # google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
 _TIMESTAMP_MIN, _TIMESTAMP_MAX = -62135596800, 253402300799
 
@@ -416,7 +410,7 @@ def _screening_hit(hit: Any, path: str, violations: Violations) -> None:
         violations.append(FieldViolation(f"{path}.manifest_record_id", "must be a valid record id"))
     for name in ("subject_version", "entry_version"):
         _required(violations, f"{path}.{name}", getattr(hit, name), "must be 1 or more")
-    if not _LIST_NAME.fullmatch(hit.list):
+    if not LIST_NAME_PATTERN.fullmatch(hit.list):
         violations.append(
             FieldViolation(f"{path}.list", "must be a list name: lower-case letters, digits, '-'")
         )

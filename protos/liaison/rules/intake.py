@@ -15,16 +15,41 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 
-from gateway.errors import FieldViolation, InvalidArgumentError
-from gateway.indexing import index_keys
-from gateway.store.base import WriteItem
-from gateway.validation import RECORD_ID_PATTERN, validate_record
+from liaison.rules.errors import FieldViolation, InvalidArgumentError
+from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.indexing import IndexKeys, index_keys
+from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
-__all__ = ["prepare_record", "prepare_replica", "prepare_serialized"]
+__all__ = ["WriteItem", "prepare_record", "prepare_replica", "prepare_serialized"]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteItem:
+    """One validated record to store."""
+
+    record_id: str
+    """The record's id."""
+    content_sha256: bytes
+    """SHA-256 of the record's canonical content; equal hashes mean a duplicate."""
+    blob: bytes
+    """The serialized ``liaison.v1.Record``, ``version`` zero (the store keeps versions apart)."""
+    keys: IndexKeys
+    """Search columns."""
+    expected_version: int = 0
+    """Non-zero: the version the submitter last saw; a conflict when the latest differs."""
+    replica_version: int = 0
+    """Non-zero: store the content as exactly this version, as its originating centre numbered
+    it (federation). A duplicate when the content is stored already; a conflict when the record
+    holds other content under that version. The head moves only forward."""
+    signature: bytes = b""
+    """With ``replica_version``: the originating centre's serialized ``RecordSignature`` of
+    that version, verified by the caller, stored as received. Empty for this centre's own
+    records, which the store signs as it numbers them (when it has a signer)."""
 
 
 def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:

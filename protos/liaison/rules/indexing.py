@@ -11,12 +11,15 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
-from gateway.store.base import DocumentKey, IndexKeys, NameKey
 from liaison.v1 import common_pb2, record_pb2
 
 __all__ = [
     "KIND_BY_BODY",
+    "DocumentKey",
+    "IndexKeys",
+    "NameKey",
     "body_of_kind",
     "index_keys",
     "normalize_document_number",
@@ -30,6 +33,50 @@ KIND_BY_BODY: dict[str, int] = {
 """Body field name -> ``RecordKind`` value; the store keeps the body name as the kind."""
 
 _BODY_BY_KIND = {kind: body for body, kind in KIND_BY_BODY.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKey:
+    """A travel document's searchable identity."""
+
+    number: str
+    """Document number, normalised by :func:`normalize_document_number`."""
+    issuing_state: str
+    """Issuing state code as stored (``CountryCode.code``), empty when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class NameKey:
+    """A family name with the birth date it goes with, as searched."""
+
+    family: str
+    """Family name normalised by :func:`normalize_name`."""
+    birth_year: int
+    """Birth year, 0 when unknown."""
+    birth_month: int
+    """Birth month, 0 when unknown."""
+    birth_day: int
+    """Birth day, 0 when unknown."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexKeys:
+    """The search columns of one record version."""
+
+    kind: str
+    """Record kind: the name of the body field (``"person"``, ``"travel_document"``, ...)."""
+    originating_centre: str
+    """Centre id from the record's provenance."""
+    documents: tuple[DocumentKey, ...] = ()
+    """Document keys (travel documents)."""
+    names: tuple[NameKey, ...] = ()
+    """Family-name keys (persons, document holders, notice subjects)."""
+    handling_code: int = 0
+    """``Handling.code`` (a ``HandlingCode`` number): need-to-know and routing read it from
+    the store without parsing the record."""
+    releasable_to: tuple[str, ...] = ()
+    """``Handling.releasable_to``, in record order."""
+
 
 _NOT_ALPHANUMERIC = re.compile(r"[\W_]+")  # any script's letters and digits are kept
 _NOT_DOCUMENT_CHARACTER = re.compile(r"[^0-9A-Z]+")

@@ -1,0 +1,42 @@
+"""The root of every exception Liaison raises, and the grpc-free refusal of invalid input.
+
+The whole tree is drawn in :mod:`gateway.errors`, which also maps each class to its gRPC status;
+this module holds what the pure layers (these rules, the adapters) raise, so that they need no
+gRPC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["FieldViolation", "InvalidArgumentError", "LiaisonError"]
+
+
+class LiaisonError(Exception):
+    """The root of every exception class in Liaison. ``message`` is safe to show to a caller:
+    it never carries record content (ids, field paths and limits only)."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class FieldViolation:
+    """One refused field: its path (``person.birth_date.month``) and why."""
+
+    field: str
+    description: str
+
+    def under(self, prefix: str) -> FieldViolation:
+        """The same violation with its path placed under ``prefix`` (``record`` -> ``record.x``)."""
+        return FieldViolation(f"{prefix}.{self.field}" if self.field else prefix, self.description)
+
+
+class InvalidArgumentError(LiaisonError):
+    """The input is malformed; ``violations`` names each bad field."""
+
+    def __init__(self, message: str, violations: Sequence[FieldViolation] = ()) -> None:
+        super().__init__(message)
+        self.violations = tuple(violations)
