@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from gateway.cli import main
-from gateway.jsonio import record_to_json
+from gateway.cli.jsonio import record_to_json
 from gateway.server import Gateway
 from tests.factories import person
 from tests.gateway.telemetry.conftest import Recorded

@@ -16,9 +16,9 @@ import grpc
 import pytest
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
-from grpc import aio
 from grpc_status import rpc_status
 
+from gateway.cli.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.client import (
     SERVICE_NAME,
     AsyncLiaisonClient,
@@ -30,33 +30,16 @@ from gateway.client import (
     VersionConflictError,
     channel_options,
 )
-from gateway.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document
-
-Context = aio.ServicerContext[Any, Any]
+from tests.gateway.client.scripted import Context, scripted_gateway
 
 
 def invalid_person(record_id: str) -> record_pb2.Record:
     record = person(record_id)
     record.person.birth_date.month = 13
     return record
-
-
-@contextlib.asynccontextmanager
-async def scripted_gateway(
-    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]],
-) -> AsyncIterator[str]:
-    """A grpc.aio server answering the given RecordExchange methods; yields its address."""
-    server = aio.server()
-    server.add_generic_rpc_handlers([grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)])
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        await server.stop(0)
 
 
 def submit_handler(behaviour: Any) -> grpc.RpcMethodHandler[Any, Any]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
-from gateway.jsonio import RecordFileError, iter_records, record_to_json
+from gateway.cli.jsonio import RecordFileError, iter_records, record_to_json
 from liaison.v1 import exchange_pb2, record_pb2
 
 # A marker standing for personal data: it must never appear in an error message.

@@ -4,10 +4,8 @@ local commands that need no running gateway; ``checkpoints`` fetches what a peer
 from __future__ import annotations
 
 import argparse
-import functools
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from gateway.audit.chain import ChainHead, VerifyReport
@@ -22,7 +20,9 @@ from gateway.audit.checkpoints import (
 )
 from gateway.audit.keys import AuditKeyError, create_key_file, read_key_file
 from gateway.audit.log import AuditLogError, verify_file
-from gateway.client import LiaisonClient
+from gateway.cli.commands import Commands
+from gateway.cli.connection import connect
+from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from gateway.security.certs import CertificateAuthority
 from gateway.security.signing import (
     SigningKeyError,
@@ -32,21 +32,18 @@ from gateway.security.signing import (
 )
 from liaison.v1 import federation_pb2
 
-__all__ = ["add_security_commands"]
+__all__ = ["add_commands"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
-def add_security_commands(
-    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
-    client: Callable[[argparse.Namespace], LiaisonClient],
-) -> None:
-    """Register the commands on the ``liaison`` parser's subcommands; ``client`` makes the
-    client of a command that calls a gateway (from ``--target`` and the TLS options)."""
-    certs = commands.add_parser(
+def add_commands(command: Commands) -> None:
+    """Add ``certs`` and ``audit`` (with ``verify``, ``checkpoints`` and ``keygen``)."""
+    certs = command(
         "certs",
-        help="create a development CA and certificates for centres and clients",
+        "create a development CA and certificates for centres and clients",
+        client=False,
+        exit_codes=False,
         description=(
             "Create (once) a development certificate authority in DIR and issue certificates: "
             "centres get server+client certificates naming urn:liaison:centre:<ID> and a new "
@@ -67,7 +64,7 @@ def add_security_commands(
     )
     certs.set_defaults(run=_certs)
 
-    audit = commands.add_parser("audit", help="work with a centre's audit log")
+    audit = command("audit", "work with a centre's audit log", client=False, exit_codes=False)
     audit_commands = audit.add_subparsers(title="audit commands", metavar="COMMAND", required=True)
     verify = audit_commands.add_parser(
         "verify",
@@ -134,7 +131,7 @@ def add_security_commands(
     checkpoints.add_argument(
         "--output", "-o", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
-    checkpoints.set_defaults(run=functools.partial(_audit_checkpoints, client=client))
+    checkpoints.set_defaults(run=_audit_checkpoints)
     keygen = audit_commands.add_parser(
         "keygen",
         help="create a key file for a keyed (HMAC-SHA256) audit log",
@@ -262,7 +259,7 @@ def _print_report(
         f"{args.path}: chain broken at entry {broken.position}{claimed}: {broken.reason}; "
         f"the {report.head.sequence} entries before it are intact"
     )
-    return EXIT_FAILED
+    return EXIT_REFUSED
 
 
 def _usage(message: str) -> int:
@@ -270,13 +267,11 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
-def _audit_checkpoints(
-    args: argparse.Namespace, client: Callable[[argparse.Namespace], LiaisonClient]
-) -> int:
+def _audit_checkpoints(args: argparse.Namespace) -> int:
     if args.limit < 0:
         print("liaison audit checkpoints: --limit must not be negative", file=sys.stderr)
         return EXIT_USAGE
-    with client(args) as connection:
+    with connect(args) as connection:
         found = connection.checkpoints(centre=args.centre, limit=args.limit, timeout=args.timeout)
     document = checkpoints_document(found)
     if args.output is None:

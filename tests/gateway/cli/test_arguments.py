@@ -226,7 +226,7 @@ def test_help_lists_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "exit codes:" in out
-    assert "3    gateway unreachable or deadline exceeded" in out
+    assert "3    gateway unreachable, TLS handshake refused, or deadline exceeded" in out
     for command in ("serve", "submit", "get", "search", "subscribe", "health"):
         assert main([command, "--help"]) == EXIT_OK
         assert "exit codes:" in capsys.readouterr().out

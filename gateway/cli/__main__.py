@@ -1,0 +1,7 @@
+"""``python -m gateway.cli``: the ``liaison`` command."""
+
+import sys
+
+from gateway.cli.program import main
+
+sys.exit(main())

@@ -1,0 +1,66 @@
+"""``main``: parse the arguments, run the command, and turn what it raised into an exit code
+and one line on stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from gateway.cli.connection import ClientTelemetry, unreachable_message
+from gateway.cli.exits import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    RefusedError,
+    UsageError,
+    report,
+)
+from gateway.cli.parser import build_parser
+from gateway.client import GatewayUnavailableError, LiaisonError
+from gateway.config import ConfigError
+from gateway.telemetry.settings import TelemetryConfigError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``liaison`` command.
+
+    Args:
+        argv: The arguments, without the program name; ``sys.argv[1:]`` when ``None``.
+
+    Returns:
+        The exit code (see ``gateway.cli``).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        # argparse exits by itself for --help (0) and usage errors (2); return the code instead
+        # so that main() can be called in-process.
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    args.client_telemetry = ClientTelemetry()
+    try:
+        code: int = args.run(args)
+    except (UsageError, ConfigError, TelemetryConfigError) as error:
+        return report(str(error), EXIT_USAGE)
+    except RefusedError as error:
+        return report(str(error), EXIT_REFUSED, error.violations)
+    except GatewayUnavailableError as error:
+        return report(unreachable_message(error, args.target), EXIT_UNREACHABLE)
+    except LiaisonError as error:
+        return report(str(error), EXIT_REFUSED, error.field_violations)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    finally:
+        args.client_telemetry.shutdown()
+    return code
