@@ -63,7 +63,7 @@ async def test_what_a_gateway_records_for_each_caller(
             exchange = ExchangeStub(channel)
             for n, (caller, metadata) in enumerate(CALLERS.items()):
                 recorded.spans.clear()
-                request = exchange_pb2.SubmitRequest(record=person(f"TEST:sampling-{n}"))
+                request = exchange_pb2.SubmitRequest(record=person(f"TEST-CENTRE:sampling-{n}"))
                 await exchange.Submit(request, metadata=metadata)
                 if named(recorded.spans.get_finished_spans(), SUBMIT):
                     found.add(caller)
