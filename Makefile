@@ -58,9 +58,10 @@ buf-breaking: $(BUF) ## Fail on wire/JSON-breaking changes against each of the l
 	echo "buf-breaking: no breaking change against the $$checked previous contract commit(s)"
 
 .PHONY: lint
-lint: venv buf-lint buf-breaking ## ruff (lint + format check) and buf
+lint: venv buf-lint buf-breaking ## ruff (lint + format check), buf, and the layering contract (.importlinter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 .PHONY: format
 format: venv ## Format the Python code
@@ -93,7 +94,7 @@ test: lint typecheck protos-check pytest examples-test ## Every check: lint, typ
 
 .PHONY: demo
 demo: venv ## Four centres on loopback exchanging records over mutual TLS (examples/four-centres)
-	$(PY) examples/four-centres/run.py
+	PYTHONPATH=. $(PY) examples/four-centres/run.py
 
 .PHONY: bench
 bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 from adapters.collector import Collector, DecodeStopped
 from adapters.diagnostics import Diagnostic, Severity
 from adapters.options import DEFAULT_OPTIONS, DecodeOptions
+from liaison.rules.errors import LiaisonError
 from liaison.v1 import record_pb2, translation_pb2
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class EncodeNotSupportedError(NotImplementedError):
+class EncodeNotSupportedError(LiaisonError, NotImplementedError):
     """Raised by ``Adapter.encode`` of an adapter whose format cannot be written."""
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
 from adapters.base import Adapter
+from liaison.rules.errors import LiaisonError
 
 ENTRY_POINT_GROUP = "liaison.adapters"
 
 
-class UnknownAdapterError(LookupError):
+class UnknownAdapterError(LiaisonError, LookupError):
     """No adapter has the requested name. The message lists the known names."""
 
     def __init__(self, name: str, known: Iterable[str]) -> None:

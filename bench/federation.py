@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.records import build_record, new_run_tag
+from devkit.cluster import CentrePlan, CentreProcess, Route, free_port, write_cluster
 from gateway.client import AsyncLiaisonClient, LiaisonClient
-from gateway.cluster import CentrePlan, CentreProcess, Route, free_port, write_cluster
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import record_pb2
 

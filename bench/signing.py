@@ -16,7 +16,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from gateway.security.signing import SigningKeySource, create_centre_signing_key, load_key_ring
+from gateway.signing import SigningKeySource, create_centre_signing_key, load_key_ring
 
 __all__ = ["sign_and_verify_costs", "write_signing_config"]
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from gateway.federation.settings import (
     FEDERATION_SECTIONS,
@@ -37,7 +37,9 @@ from gateway.federation.settings import (
     SettingsError,
     parse_settings,
 )
+from gateway.store.settings import DEFAULT_DB_PATH, StorageConfig
 from gateway.telemetry.settings import PIPELINES, TELEMETRY_EXPORTERS, TelemetryConfig
+from liaison.rules.errors import SetupError
 from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
@@ -55,12 +57,11 @@ __all__ = [
 
 DEFAULT_CENTRE_ID = "LOCAL"
 DEFAULT_LISTEN = "127.0.0.1:50051"
-DEFAULT_DB_PATH = Path("var") / "liaison.db"
 
 """Centre ids are upper-case letters, digits and hyphens, e.g. ``INTERPOL-CCC-LYON``."""
 
 
-class ConfigError(ValueError):
+class ConfigError(SetupError, ValueError):
     """The configuration file is missing, unreadable or has a bad value; the message says where."""
 
 
@@ -75,22 +76,6 @@ class ServerConfig:
     preparation_workers: int = 1
     """Worker processes that parse, validate and index large SubmitStream messages beside the
     event loop; 0 prepares them on the event loop."""
-
-
-@dataclass(frozen=True, slots=True)
-class StorageConfig:
-    """The embedded store."""
-
-    path: Path = DEFAULT_DB_PATH
-    """SQLite database file; its folder is created when missing."""
-    synchronous: Literal["full", "normal"] = "full"
-    """SQLite ``synchronous`` in WAL mode: ``full`` survives power loss, ``normal`` survives
-    process crashes only (and commits faster)."""
-    max_batch_records: int = 2048
-    """Group commit: the most records one transaction takes from the queue."""
-    writer: Literal["process", "thread"] = "process"
-    """Where the group commit runs: a writer process of its own (the default, decision 0013) or
-    a thread of the gateway process."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +230,8 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
         raise ConfigError(f"{path}: [storage] max_batch_records must be at least 1")
     if storage.writer not in ("process", "thread"):
         raise ConfigError(f'{path}: [storage] writer must be "process" or "thread"')
+    if storage.preparation not in ("writer", "inline"):
+        raise ConfigError(f'{path}: [storage] preparation must be "writer" or "inline"')
     for key in (
         "max_message_bytes",
         "max_records_per_stream",

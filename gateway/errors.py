@@ -1,21 +1,74 @@
-"""Errors the gateway reports to its callers, and the one table that turns them into statuses.
+"""The one error tree of Liaison, and the gateway's refusals.
 
-The refusals a caller is told about, by class; :data:`STATUS_CODES` gives each its gRPC status
-(the first class of an error's ancestry listed there wins)::
+Every exception class in Liaison descends from :class:`~liaison.rules.errors.LiaisonError`
+(``tests/unit/test_error_tree.py`` walks the packages and fails on a class outside this tree or
+missing from this drawing). :data:`gateway.services.statuses.STATUS_CODES` is the one table that
+gives the refusals their gRPC status; a class inherits its nearest listed ancestor's, anything
+else is INTERNAL with a generic message. This module is pure (no gRPC), so that every layer can
+raise these::
 
-    LiaisonError (liaison.rules.errors)   the root of every Liaison exception
-    ├── InvalidArgumentError (rules)      INVALID_ARGUMENT, google.rpc.BadRequest field violations
-    └── GatewayError                      a refusal the gateway explains to its caller
-        ├── NotFoundError                 NOT_FOUND (also for a record the caller may not read)
-        ├── PermissionDeniedError         PERMISSION_DENIED: the caller may not do this (publish
-        │                                 another centre's records, write while acting for one)
-        ├── ConflictError                 ABORTED: a version precondition no longer holds
-        ├── FailedPreconditionError       FAILED_PRECONDITION: not possible in the current setup
-        │                                 (e.g. exporting through an adapter that cannot encode)
-        ├── DeadlineExceededError         DEADLINE_EXCEEDED: the caller's deadline passed first
-        ├── LimitExceededError            RESOURCE_EXHAUSTED: a configured input limit was exceeded
-        └── UnavailableError              UNAVAILABLE: retry (the store could not commit, a
-                                          worker ended); nothing of the request was kept
+    LiaisonError (liaison.rules.errors)     the root of every Liaison exception
+    ├── InvalidArgumentError (rules)        INVALID_ARGUMENT, google.rpc.BadRequest field violations
+    │   └── ScreeningInputError (screening.records)  screened records that cannot be joined
+    ├── SetupError (rules)                  a configuration, key, certificate or policy is unusable
+    │   ├── ConfigError (config)            the centre file
+    │   ├── SettingsError (federation.settings)  its federation and security tables
+    │   ├── TelemetryConfigError (telemetry.settings)  an OTEL_* variable
+    │   ├── PolicyError (security.policy)   grants that contradict each other
+    │   ├── TlsError (security.tls)         certificates and keys of the listener
+    │   ├── PlaintextRefusedError (security.tls)  plaintext asked for beyond loopback
+    │   ├── SigningKeyError (signing)       a signing key file
+    │   ├── AuditKeyError (audit.keys)      the audit log's key file
+    │   └── CheckpointStartError (federation.checkpoints)  the audit log no longer reaches the
+    │                                       centre's own last checkpoint
+    ├── GatewayError                        a refusal the gateway explains to its caller
+    │   ├── NotFoundError                   NOT_FOUND (also for a record the caller may not read)
+    │   ├── PermissionDeniedError           PERMISSION_DENIED: the caller may not do this
+    │   │   ├── CheckpointRefusedError (federation.checkpoints)  a deposit it may not make
+    │   │   └── OriginConflictError (store.transaction)  an ingested record of another centre
+    │   ├── ConflictError                   ABORTED: a version precondition no longer holds
+    │   ├── FailedPreconditionError         FAILED_PRECONDITION: not possible as set up
+    │   ├── DeadlineExceededError           DEADLINE_EXCEEDED: the caller's deadline passed first
+    │   ├── LimitExceededError              RESOURCE_EXHAUSTED: a configured input limit
+    │   ├── UnavailableError                UNAVAILABLE: retry; nothing of the request was kept
+    │   │   ├── PreparationFailedError (store.preparation_pool)  a preparation worker ended
+    │   │   └── PeerUnavailableError (federation.forwarder)  a peer did not answer
+    │   └── InternalError                   INTERNAL: a defect (an adapter that raised), logged
+    │                                       where it happened; the message says whose
+    ├── StoreError (store.base)             UNAVAILABLE, with a generic message: the store could
+    │   └── StoreClosedError (store.base)   not complete; nothing of the transaction was kept
+    ├── AuditError                          the audit log or its checkpoints
+    │   ├── AuditLogError (audit.log)       cannot be opened or written: audited actions fail
+    │   ├── EntryFormatError (audit.entry)  a stored entry is not in canonical form
+    │   │   └── _DuplicateKeyError (audit.entry)
+    │   ├── CheckpointError (audit.checkpoints)  malformed, or its signature does not verify
+    │   ├── CheckpointFileError (audit.checkpoints)  a checkpoint file cannot be read
+    │   └── CheckpointBookError (audit.checkpoint_book)  the checkpoint table
+    ├── SignatureError (signing)            a record or statement signature does not verify
+    ├── IdentityError (security.identity)   a certificate or text names no valid identity
+    ├── ServeError (server)                 the gateway could not start
+    ├── EncodeNotSupportedError (adapters.base)  the adapter's format cannot be written
+    ├── UnknownAdapterError (adapters.registry)  no adapter has the requested name
+    ├── ClientError (client)                a call from the Python client failed
+    │   ├── InvalidRecordError              INVALID_ARGUMENT
+    │   ├── RecordNotFoundError             NOT_FOUND
+    │   ├── VersionConflictError            ABORTED
+    │   ├── StreamLimitError                RESOURCE_EXHAUSTED
+    │   └── GatewayUnavailableError         UNAVAILABLE, or no connection
+    │       └── HandshakeError              the TLS handshake failed, and why
+    │           ├── ClientCertificateRequiredError
+    │           ├── ClientCertificateRefusedError
+    │           ├── GatewayCertificateUntrustedError
+    │           ├── WrongCentreError
+    │           └── PlaintextGatewayError
+    ├── UsageError (cli.exits)              what the user asked for (exit code 2)
+    ├── RefusedError (cli.exits)            what the command cannot do (exit code 1)
+    └── RecordFileError (cli.jsonio)        a record file that cannot be read as records
+        └── _DuplicateKeyError (cli.jsonio)
+
+    DecodeStopped (adapters.collector)      not an error: the signal that ends a decode at its
+                                            error limit. A BaseException, like GeneratorExit, so
+                                            that an adapter's ``except Exception`` lets it pass.
 
 Messages never carry record content: ids, field paths and limits only, because statuses end up in
 client logs and traces, where personal data must not go.
@@ -23,33 +76,23 @@ client logs and traces, where personal data must not go.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-import grpc
-from google.protobuf import any_pb2
-from google.rpc import error_details_pb2, status_pb2
-from grpc import aio
-from grpc_status import rpc_status
-
-from liaison.rules.errors import FieldViolation, InvalidArgumentError, LiaisonError
-from liaison.v1 import exchange_pb2
+from liaison.rules.errors import FieldViolation, InvalidArgumentError, LiaisonError, SetupError
 
 __all__ = [
-    "STATUS_CODES",
+    "AuditError",
     "ConflictError",
     "DeadlineExceededError",
     "FailedPreconditionError",
     "FieldViolation",
     "GatewayError",
+    "InternalError",
     "InvalidArgumentError",
+    "LiaisonError",
     "LimitExceededError",
     "NotFoundError",
     "PermissionDeniedError",
+    "SetupError",
     "UnavailableError",
-    "abort",
-    "record_error",
-    "status_code_of",
-    "to_status",
 ]
 
 
@@ -82,63 +125,15 @@ class LimitExceededError(GatewayError):
     """A configured input limit was exceeded."""
 
 
+class InternalError(GatewayError):
+    """A defect on the gateway's side (an adapter that raised instead of reporting); it was
+    logged where it happened, and the message names whose defect it is, never the data."""
+
+
 class UnavailableError(GatewayError):
     """The gateway could not do it now (the store could not commit, a worker ended); nothing of
     the request was kept, and retrying may succeed."""
 
 
-STATUS_CODES: dict[type[BaseException], grpc.StatusCode] = {
-    InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
-    NotFoundError: grpc.StatusCode.NOT_FOUND,
-    PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
-    ConflictError: grpc.StatusCode.ABORTED,
-    FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
-    DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
-    LimitExceededError: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    UnavailableError: grpc.StatusCode.UNAVAILABLE,
-}
-"""The gRPC status of each refusal class (subclasses inherit their ancestor's)."""
-
-
-def status_code_of(error: BaseException) -> grpc.StatusCode:
-    """The status ``error`` is reported with: its nearest listed ancestor's, else INTERNAL."""
-    for kind in type(error).__mro__:
-        code = STATUS_CODES.get(kind)
-        if code is not None:
-            return code
-    return grpc.StatusCode.INTERNAL
-
-
-def _bad_request(violations: Iterable[FieldViolation]) -> error_details_pb2.BadRequest:
-    return error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in violations
-        ]
-    )
-
-
-def to_status(error: LiaisonError) -> grpc.Status:
-    """The rich gRPC status for ``error`` (google.rpc.Status with details where they apply)."""
-    status = status_pb2.Status(code=status_code_of(error).value[0], message=error.message)
-    if isinstance(error, InvalidArgumentError) and error.violations:
-        detail = any_pb2.Any()
-        detail.Pack(_bad_request(error.violations))
-        status.details.append(detail)
-    result: grpc.Status = rpc_status.to_status(status)
-    return result
-
-
-async def abort(context: aio.ServicerContext[object, object], error: LiaisonError) -> None:
-    """End the call with ``error``'s status. Never returns."""
-    # grpc-stubs lags behind grpc.aio, which has had abort_with_status since 1.38.
-    await context.abort_with_status(to_status(error))  # type: ignore[attr-defined]
-
-
-def record_error(error: LiaisonError) -> exchange_pb2.RecordError:
-    """``error`` as the per-record error of a batch result."""
-    result = exchange_pb2.RecordError(code=status_code_of(error).value[0], message=error.message)
-    if isinstance(error, InvalidArgumentError):
-        for violation in error.violations:
-            result.field_violations.add(field=violation.field, description=violation.description)
-    return result
+class AuditError(LiaisonError):
+    """The audit log, one of its entries or checkpoints is unusable."""

@@ -1,4 +1,22 @@
-"""Builds and runs one centre's gateway: the grpc.aio server, its services, health, reflection."""
+"""Builds and runs one centre's gateway: the grpc.aio server, its services, health, reflection.
+
+Security is wired here, in one place, from the centre's configuration:
+
+* the listener: mutual TLS when ``[tls]`` is set, otherwise plaintext, which is refused unless
+  the listen address is loopback;
+* the audit log: on with TLS or an ``[audit]`` table (``<store>.audit.db`` by default), off for
+  the plaintext loopback default of ``make run``;
+* the signing keys: this centre's signer (the store signs its own versions) and the key ring of
+  every centre's public keys (deliveries are verified with it);
+* the interceptors, outermost first: the audited refusal of unknown methods (outside telemetry:
+  no span per invented method name), telemetry, authorisation (identifies every caller, audits
+  refused identities and calls), the per-caller stream limit, the record guard (refuses
+  undeclared RPCs, audits every call, batches stream denials) and, innermost, the refusal of
+  malformed request bytes - so every guard sees a malformed call and its real outcome;
+* the visibility gate every read passes (:class:`RecordGate`, need-to-know).
+
+Federation (:class:`FederationRuntime`) gets the audit log and the keys from here.
+"""
 
 from __future__ import annotations
 
@@ -7,32 +25,53 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from adapters import AdapterRegistry, default_registry
+from gateway.audit.log import AuditLog
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
-from gateway.federation.runtime import FederationRuntime, PlaintextRefusedError
-from gateway.feed import CommitFeed
-from gateway.preparation import MessagePreparer
+from gateway.federation.runtime import FederationRuntime
+from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.gate import RecordGate
-from gateway.security.signing import SigningKeyError
+from gateway.security.guard import RecordGuardInterceptor
+from gateway.security.limits import StreamLimitInterceptor
+from gateway.security.tls import PlaintextRefusedError, is_loopback, server_credentials
 from gateway.security.visibility import NeedToKnow
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.services.exchange import RecordExchangeService
+from gateway.services.federation import (
+    ADMIN_SERVICE,
+    FEDERATION_SERVICE,
+    FederationAdminService,
+    FederationService,
+)
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
 from gateway.services.translation import TranslationService
+from gateway.signing import (
+    KeyRing,
+    RecordSigner,
+    SigningKeyError,
+    SigningKeySource,
+    load_key_ring,
+    load_signer,
+)
 from gateway.store import RecordStore, create_store
+from gateway.store.feed import CommitFeed
+from gateway.store.preparation_pool import MessagePreparer
+from gateway.supervision import HealthBoard, Supervisor
 from gateway.telemetry import (
     ServerTelemetryInterceptor,
     Telemetry,
     configure_logging,
     resolve_settings,
 )
+from liaison.rules.errors import LiaisonError
 from liaison.v1 import exchange_pb2, translation_pb2
 
 __all__ = ["Gateway", "ServeError", "run"]
@@ -40,7 +79,7 @@ __all__ = ["Gateway", "ServeError", "run"]
 _log = logging.getLogger(__name__)
 
 
-class ServeError(RuntimeError):
+class ServeError(LiaisonError, RuntimeError):
     """The gateway could not start (address in use, unusable store, ...)."""
 
 
@@ -69,24 +108,31 @@ class Gateway:
         self.config = config
         self._registry = registry if registry is not None else default_registry()
         self._translation: TranslationService | None = None
+        security = config.federation
+        self._audit = _audit_log(config)
+        self._guard = RecordGuardInterceptor(self._audit)
+        self._signer: RecordSigner | None = None
+        self._key_ring = KeyRing()
         self._federation = FederationRuntime(
             centre_id=config.centre_id,
-            settings=config.federation,
+            settings=security,
             store_path=config.storage.path,
-            max_streams_per_caller=config.limits.max_streams_per_caller,
+            audit=self._audit,
             max_message_bytes=config.limits.max_message_bytes,
         )
-        self._store = (
-            store
-            if store is not None
-            else create_store(config.storage, self._federation.signing_key)
+        signing = security.signing
+        signing_key = (
+            None
+            if signing is None
+            else SigningKeySource(config.centre_id, signing.key_id, signing.private_key)
         )
+        self._store = store if store is not None else create_store(config.storage, signing_key)
         # Need-to-know for every reader, and forwarding, obeys the same H2 permissions.
         self._gate = RecordGate(
             self._store,
-            NeedToKnow(config.centre_id, h2_permission(config.federation.routes)),
+            NeedToKnow(config.centre_id, h2_permission(security.routes)),
         )
-        self._gate.on_hidden = self._federation.guard.denied
+        self._gate.on_hidden = self._guard.denied
         # The caller owns the telemetry (and shuts it down); by default there is none.
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
@@ -102,12 +148,38 @@ class Gateway:
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        # Everything that can make the gateway NOT_SERVING reports a condition here; the health
+        # service follows the board (see _publish_health).
+        self._board = HealthBoard()
+        self._board.add_listener(self._publish_health)
+        self._supervisor = Supervisor(self._board)
+        self._served: tuple[str, ...] = ()
         self._port = 0
 
     @property
     def federation(self) -> FederationRuntime:
-        """Security and federation: the audit log, the outbox, the forwarder."""
+        """Federation: the outbox, the forwarder, the checkpoints."""
         return self._federation
+
+    @property
+    def audit(self) -> AuditLog | None:
+        """The audit log, or ``None`` when auditing is off."""
+        return self._audit
+
+    @property
+    def key_ring(self) -> KeyRing:
+        """The public keys of this centre and its peers (after :meth:`start`)."""
+        return self._key_ring
+
+    @property
+    def health(self) -> HealthBoard:
+        """The conditions that make the gateway (or one of its services) NOT_SERVING."""
+        return self._board
+
+    @property
+    def supervisor(self) -> Supervisor:
+        """Runs the gateway's background tasks, restarting them after failures."""
+        return self._supervisor
 
     @property
     def store(self) -> RecordStore:
@@ -153,7 +225,7 @@ class Gateway:
         """
         limits = self.config.limits
         try:
-            self._federation.load_keys()
+            self._load_keys()
         except SigningKeyError as error:
             raise ServeError(f"cannot use the signing keys: {error}") from error
         try:
@@ -163,8 +235,12 @@ class Gateway:
                 f"cannot open the store {self.config.storage.path}: {error}"
             ) from error
         try:
-            await self._federation.open()
+            if self._audit is not None:
+                await self._audit.open()
+            await self._federation.open(self._key_ring, self._signer)
         except Exception as error:
+            if self._audit is not None:
+                await self._audit.close()
             await self._store.close()
             raise ServeError(f"cannot open the audit log or the outbox: {error}") from error
         try:
@@ -177,38 +253,133 @@ class Gateway:
                 await self._server.stop(None)
                 self._server = None
             await self._federation.close()
+            if self._audit is not None:
+                await self._audit.close()
             await self._store.close()
             raise
-        services = ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE, *self._federation.service_names())
-        for service in services:
-            await self._health.set(service, health_pb2.HealthCheckResponse.SERVING)
+        self._served = (
+            "",
+            EXCHANGE_SERVICE,
+            TRANSLATION_SERVICE,
+            *self._federation_service_names(),
+        )
+        for service in self._served:
+            await self._health.set(service, self._status_of(service))
         for problem in self._registry.problems:
             _log.warning("adapter plugin not loaded: %s: %s", problem.entry_point, problem.reason)
         _log.info("gateway started: centre %s on port %d", self.config.centre_id, self._port)
 
+    def _load_keys(self) -> None:
+        """Read the signing key and every listed public key; check that they belong together.
+
+        Raises:
+            SigningKeyError: a key file is unusable, or the private key is not the listed one.
+        """
+        security = self.config.federation
+        keys = {peer.centre: peer.signing_keys for peer in security.peers}
+        signing = security.signing
+        if signing is not None:
+            keys[self.config.centre_id] = signing.keys
+            self._signer = load_signer(
+                self.config.centre_id, signing.key_id, signing.private_key, signing.keys
+            )
+        self._key_ring = load_key_ring(keys)
+
+    def _interceptors(self, host: str) -> list[Any]:
+        """The interceptors, outermost first (see the module documentation)."""
+        security = self.config.federation
+        guarded = security.tls is not None or self._audit is not None
+        chain: list[Any] = []
+        if guarded:
+            chain.append(UnknownMethodInterceptor(self._audit))
+        chain.extend(self._telemetry.server_interceptors(host))
+        if guarded:
+            chain.append(
+                AuthorizationInterceptor(security.policy(), self.config.centre_id, self._audit)
+            )
+        chain.append(StreamLimitInterceptor(self.config.limits.max_streams_per_caller, self._audit))
+        chain.append(self._guard)
+        chain.append(MalformedRequestInterceptor())
+        return chain
+
+    def _federation_service_names(self) -> list[str]:
+        names = []
+        if self._federation.serves_federation:
+            names.append(FEDERATION_SERVICE.full_name)
+        if self._federation.serves_admin:
+            names.append(ADMIN_SERVICE.full_name)
+        return names
+
+    def _add_federation_services(self, server: aio.Server) -> list[str]:
+        """Register Federation (peers deliver, identify, deposit checkpoints) and FederationAdmin
+        (deliveries, replay, checkpoints) as the federation settings ask; their names."""
+        federation = self._federation
+        desk = federation.checkpoints.desk if federation.checkpoints is not None else None
+        if federation.serves_federation:
+            receiver = FederationService(
+                self._store,
+                self.config.centre_id,
+                self._audit,
+                self._key_ring,
+                self._telemetry.tracer,
+            )
+            receiver.checkpoints = desk
+            receiver.signer = self._signer
+            add_service(server, receiver, FEDERATION_SERVICE)
+        if federation.serves_admin:
+            admin = FederationAdminService(federation.outbox, federation.wake, self._gate)
+            admin.checkpoints = desk
+            add_service(server, admin, ADMIN_SERVICE)
+        return self._federation_service_names()
+
+    def _bind(self, server: aio.Server) -> int:
+        """Bind the listener (mutual TLS, or plaintext on loopback only); returns the port."""
+        listen = self.config.server.listen
+        tls = self.config.federation.tls
+        if tls is not None:
+            return server.add_secure_port(listen, server_credentials(tls))
+        if not is_loopback(listen.rpartition(":")[0]):
+            raise PlaintextRefusedError(
+                f"plaintext is only served on loopback, not on {listen}: configure [tls]"
+            )
+        return server.add_insecure_port(listen)
+
     def _store_unavailable(self, reason: str) -> None:
-        """The store can no longer write: say so, and stop advertising the gateway as SERVING
-        (reads still work, but a load balancer must send submissions elsewhere)."""
-        _log.error("store writes unavailable (%s): health is NOT_SERVING until a restart", reason)
+        """The store can no longer write: stop advertising the gateway as SERVING (reads still
+        work, but a load balancer must send submissions elsewhere)."""
+        self._board.report(
+            "store:writes",
+            ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE),
+            f"store writes unavailable: {reason}",
+        )
 
-        async def not_serving() -> None:
-            for service in ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE):
-                await self._health.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+    def _status_of(self, service: str) -> int:
+        serving = self._board.serving(service)
+        return int(
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
 
-        self._unhealthy = asyncio.ensure_future(not_serving())
+    def _publish_health(self, services: frozenset[str]) -> None:
+        """Mirror the board into the health service (only once serving has started, and never
+        after graceful shutdown has begun: that answer is NOT_SERVING for good)."""
+        if self._server is None:
+            return
+        published = [s for s in self._served if s in services or not s]
+        if not published:
+            return
+
+        async def publish() -> None:
+            for service in published:
+                await self._health.set(service, self._status_of(service))
+
+        self._unhealthy = asyncio.ensure_future(publish())
 
     async def _serve(self, limits: LimitsConfig) -> aio.Server:
         """Build, bind and start the gRPC server with every service."""
         host = self.config.server.listen.rpartition(":")[0]
-        # Telemetry before the guards, so that the RPC span covers authorisation and the guards;
-        # only the refusal of unknown methods goes outside it (no span per invented method).
-        interceptors = [
-            *self._federation.outer_interceptors(),
-            *self._telemetry.server_interceptors(host),
-            *self._federation.interceptors(),
-            # Innermost: every other interceptor sees a malformed call and its real outcome.
-            MalformedRequestInterceptor(),
-        ]
+        interceptors = self._interceptors(host)
         server = aio.server(
             interceptors=interceptors,
             options=[
@@ -226,13 +397,14 @@ class Gateway:
             telemetry=self._telemetry,
             preparer=self._preparer,
             traces=self._federation.traces,
+            preparation=self.config.storage.preparation,
         )
         add_service(
             server,
             exchange,
             exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
-            # SubmitStream's messages are parsed where they are prepared, off the event loop.
-            raw={"SubmitStream": exchange.submit_stream_bytes},
+            # Requests are parsed once, where they are prepared (the writer, a worker process).
+            raw={"Submit": exchange.submit_bytes, "SubmitStream": exchange.submit_stream_bytes},
         )
         self._translation = TranslationService(
             registry=self._registry,
@@ -247,21 +419,21 @@ class Gateway:
             self._translation,
             translation_pb2.DESCRIPTOR.services_by_name["Translation"],
         )
-        self._federation.add_services(server, self._store, self._gate, self._telemetry.tracer)
+        federation_services = self._add_federation_services(server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(
             [
                 EXCHANGE_SERVICE,
                 TRANSLATION_SERVICE,
-                *self._federation.service_names(),
+                *federation_services,
                 health_service,
                 reflection.SERVICE_NAME,
             ],
             server,
         )
         try:
-            self._port = self._federation.bind(server, self.config.server.listen)
+            self._port = self._bind(server)
         except PlaintextRefusedError as error:
             raise ServeError(str(error)) from error
         except (RuntimeError, ValueError) as error:
@@ -282,10 +454,13 @@ class Gateway:
             return
         server, self._server = self._server, None
         await self._health.enter_graceful_shutdown()
+        await self._supervisor.stop()
         await self._federation.stop_forwarding()
         self._feed.close()
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
         await self._federation.close()
+        if self._audit is not None:
+            await self._audit.close()
         if self._translation is not None:
             await self._translation.close()
         await self._preparer.close()
@@ -296,6 +471,16 @@ class Gateway:
         """Return when the server has stopped."""
         if self._server is not None:
             await self._server.wait_for_termination()
+
+
+def _audit_log(config: CentreConfig) -> AuditLog | None:
+    """The audit log the configuration asks for: on with TLS or an ``[audit]`` table."""
+    security = config.federation
+    if security.tls is None and security.audit_path is None and security.audit_key_path is None:
+        return None
+    store_path = config.storage.path
+    path = security.audit_path or store_path.with_name(store_path.name + ".audit.db")
+    return AuditLog(path, security.audit_key_path)
 
 
 def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:

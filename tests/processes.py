@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from gateway.cluster import ServeProcess
+from devkit.cluster import ServeProcess
 
 
 class GatewayProcess(ServeProcess):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.federation.settings import PeerConfig, SigningSettings
-from gateway.security.signing import (
+from gateway.signing import (
     KeyRing,
     RecordSigner,
     SigningKeySource,

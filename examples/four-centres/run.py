@@ -25,10 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gateway.audit.keys import read_key_file
-from gateway.audit.log import verify_file
-from gateway.client import LiaisonClient, RecordNotFoundError
-from gateway.cluster import (
+from devkit.cluster import (
     CentrePlan,
     CentreProcess,
     Route,
@@ -36,6 +33,9 @@ from gateway.cluster import (
     free_port,
     write_cluster,
 )
+from gateway.audit.keys import read_key_file
+from gateway.audit.log import verify_file
+from gateway.client import LiaisonClient, RecordNotFoundError
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import federation_pb2, record_pb2
 

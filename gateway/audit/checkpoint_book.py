@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.errors import AuditError
 from liaison.v1 import federation_pb2
 
 __all__ = ["CheckpointBook", "CheckpointBookError"]
@@ -35,7 +36,7 @@ CREATE INDEX IF NOT EXISTS audit_checkpoints_by_centre ON audit_checkpoints (cen
 _T = TypeVar("_T")
 
 
-class CheckpointBookError(Exception):
+class CheckpointBookError(AuditError):
     """The checkpoint table cannot be opened, read or written."""
 
 

@@ -8,7 +8,7 @@ cannot make one for a shorter log without the signing key, so a log that no long
 checkpoint, or reaches it with another hash, was truncated or rewritten.
 
 This module makes and checks checkpoints (the signed bytes are ``checkpoint_statement`` in
-:mod:`gateway.security.signing`, as ``AuditCheckpoint`` in federation.proto describes them), turns
+:mod:`gateway.signing`, as ``AuditCheckpoint`` in federation.proto describes them), turns
 them into :class:`~gateway.audit.chain.Anchor` s for verification, and reads and writes the JSON
 files (protobuf JSON mapping) operators carry from a peer to the verifier.
 """
@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf import json_format
 
 from gateway.audit.chain import Anchor, ChainHead
-from gateway.security.signing import (
+from gateway.errors import AuditError
+from gateway.signing import (
     KeyRing,
     RecordSigner,
     SignatureError,
@@ -55,7 +56,7 @@ _HASH = re.compile(r"[0-9a-f]{64}")
 _SIGNATURE_BYTES = 64
 
 
-class CheckpointError(ValueError):
+class CheckpointError(AuditError, ValueError):
     """A checkpoint is malformed or its signature does not verify.
 
     Attributes:
@@ -68,7 +69,7 @@ class CheckpointError(ValueError):
         self.field = field
 
 
-class CheckpointFileError(ValueError):
+class CheckpointFileError(AuditError, ValueError):
     """A checkpoint file cannot be read or holds no valid checkpoints; the message names the
     file and, for a bad checkpoint, its place in the file."""
 

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from gateway.errors import AuditError
+
 __all__ = ["GENESIS_HASH", "KEYED_MAC", "AuditEntry", "EntryFormatError", "parse_entry"]
 
 GENESIS_HASH = "0" * 64
@@ -54,7 +56,7 @@ _TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
 _MAX_SEQUENCE = 2**63 - 1
 
 
-class EntryFormatError(ValueError):
+class EntryFormatError(AuditError, ValueError):
     """A stored entry is not an entry in canonical form; the message says what is wrong.
 
     Attributes:
@@ -135,7 +137,7 @@ def _canonical(value: Mapping[str, Any]) -> str:
     return _ENCODER.encode(value)
 
 
-class _DuplicateKeyError(Exception):
+class _DuplicateKeyError(EntryFormatError):
     def __init__(self, key: str) -> None:
         super().__init__(key)
         self.key = key

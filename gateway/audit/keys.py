@@ -12,13 +12,15 @@ import secrets
 import stat
 from pathlib import Path
 
+from liaison.rules.errors import SetupError
+
 __all__ = ["KEY_BYTES", "AuditKeyError", "create_key_file", "read_key_file"]
 
 KEY_BYTES = 32
 """Key length: the HMAC-SHA256 block's worth of entropy is more than enough; less is refused."""
 
 
-class AuditKeyError(Exception):
+class AuditKeyError(SetupError):
     """The key file is missing, unreadable, too open or not a key."""
 
 

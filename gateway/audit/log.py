@@ -41,6 +41,7 @@ from gateway.audit.chain import (
 )
 from gateway.audit.entry import EntryFormatError, parse_entry
 from gateway.audit.keys import AuditKeyError, read_key_file
+from gateway.errors import AuditError
 
 __all__ = ["AuditLog", "AuditLogError", "iter_stored", "read_entry", "verify_file"]
 
@@ -56,7 +57,7 @@ _MAX_BATCH = 1024
 _T = TypeVar("_T")
 
 
-class AuditLogError(Exception):
+class AuditLogError(AuditError):
     """The audit log cannot be opened or written. Audited actions must then fail, not proceed."""
 
 

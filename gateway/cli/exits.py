@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+from liaison.rules.errors import LiaisonError
+
 __all__ = [
     "EXIT_CODES_HELP",
     "EXIT_INTERRUPTED",
@@ -39,11 +41,11 @@ exit codes:
   130  interrupted"""
 
 
-class UsageError(Exception):
+class UsageError(LiaisonError):
     """A problem with what the user asked for, found after argument parsing (exit code 2)."""
 
 
-class RefusedError(Exception):
+class RefusedError(LiaisonError):
     """The command cannot do what was asked, for a reason its message explains (exit code 1).
 
     Attributes:

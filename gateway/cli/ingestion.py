@@ -36,7 +36,7 @@ from gateway.cli.submission import (
     submit_records,
 )
 from gateway.cli.translation import add_format_and_path
-from gateway.client import LiaisonClient, LiaisonError
+from gateway.client import ClientError, LiaisonClient
 from gateway.config import LimitsConfig
 from liaison.rules.errors import FieldViolation
 from liaison.rules.validation import validate_record
@@ -126,7 +126,7 @@ def _in_one_call(
             accept_partial=args.accept_partial,
             timeout=args.timeout,
         )
-    except LiaisonError as error:
+    except ClientError as error:
         # RESOURCE_EXHAUSTED is the only refusal of a payload for its size (the gateway's
         # max_payload_bytes, or its gRPC message limit).
         if error.code is not grpc.StatusCode.RESOURCE_EXHAUSTED:

@@ -26,6 +26,7 @@ from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from liaison.rules.errors import LiaisonError
 from liaison.v1 import record_pb2
 
 __all__ = ["RecordFileError", "iter_records", "record_to_json"]
@@ -34,7 +35,7 @@ _BLANK = b" \t\r\n"
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
-class RecordFileError(ValueError):
+class RecordFileError(LiaisonError, ValueError):
     """A record file cannot be read as records.
 
     Attributes:
@@ -171,7 +172,7 @@ def _load_json(data: bytes, *, line: int) -> Any:
         raise RecordFileError(str(error), line=line) from None
 
 
-class _DuplicateKeyError(ValueError):
+class _DuplicateKeyError(RecordFileError):
     pass
 
 

@@ -19,7 +19,7 @@ from gateway.cli.exits import (
     report,
 )
 from gateway.cli.parser import build_parser
-from gateway.client import GatewayUnavailableError, LiaisonError
+from gateway.client import ClientError, GatewayUnavailableError
 from gateway.config import ConfigError
 from gateway.telemetry.settings import TelemetryConfigError
 
@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(str(error), EXIT_REFUSED, error.violations)
     except GatewayUnavailableError as error:
         return report(unreachable_message(error, args.target), EXIT_UNREACHABLE)
-    except LiaisonError as error:
+    except ClientError as error:
         return report(str(error), EXIT_REFUSED, error.field_violations)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED

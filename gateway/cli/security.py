@@ -24,7 +24,7 @@ from gateway.cli.commands import Commands
 from gateway.cli.connection import connect
 from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from gateway.security.certs import CertificateAuthority
-from gateway.security.signing import (
+from gateway.signing import (
     SigningKeyError,
     SigningKeySpec,
     create_centre_signing_key,

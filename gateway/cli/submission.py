@@ -223,7 +223,7 @@ def submit_records(
             again.
         UsageError: ``source`` cannot be opened, or a record of it cannot be read (the calls
             before it completed).
-        LiaisonError: The gateway refused a call, or could not be reached.
+        ClientError: The gateway refused a call, or could not be reached.
     """
     submitted = Submitted()
     reading = _Reading(0, lambda: None)

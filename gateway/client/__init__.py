@@ -9,7 +9,8 @@ channel's service config (up to 5 attempts, backing off from 0.1 s to 2 s); a su
 gateway ends with UNAVAILABLE resumes after the last sequence number seen. Retrying is safe for
 every method because submitting and ingesting are idempotent.
 
-Failures are raised as :class:`LiaisonError` subclasses chosen by status code, carrying the field
+Failures are raised as :class:`ClientError` subclasses (under :class:`LiaisonError`, the root
+of every Liaison exception) chosen by status code, carrying the field
 violations the gateway sent in its ``google.rpc.BadRequest`` details; a refused TLS handshake is
 a :class:`HandshakeError` whose message names the likely cause::
 
@@ -36,11 +37,11 @@ from gateway.client._channel import (
 from gateway.client._errors import (
     ClientCertificateRefusedError,
     ClientCertificateRequiredError,
+    ClientError,
     GatewayCertificateUntrustedError,
     GatewayUnavailableError,
     HandshakeError,
     InvalidRecordError,
-    LiaisonError,
     PlaintextGatewayError,
     RecordNotFoundError,
     StreamLimitError,
@@ -48,6 +49,7 @@ from gateway.client._errors import (
     WrongCentreError,
 )
 from gateway.client._sync import LiaisonClient
+from liaison.rules.errors import LiaisonError
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -59,6 +61,7 @@ __all__ = [
     "AsyncLiaisonClient",
     "ClientCertificateRefusedError",
     "ClientCertificateRequiredError",
+    "ClientError",
     "GatewayCertificateUntrustedError",
     "GatewayUnavailableError",
     "HandshakeError",

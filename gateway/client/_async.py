@@ -21,7 +21,7 @@ from gateway.client._channel import (
     DEFAULT_TIMEOUT,
     channel_options,
 )
-from gateway.client._errors import LiaisonError
+from gateway.client._errors import ClientError
 from gateway.client._failures import error_from_rpc
 from gateway.client._handshake import Transport
 from gateway.client._resume import Resumption, subscribe_request
@@ -349,7 +349,7 @@ class AsyncLiaisonClient:
 
     def _error(
         self, error: grpc.RpcError, method: calls.Method[Any, Any], *, stream_limit: bool = False
-    ) -> LiaisonError:
+    ) -> ClientError:
         return error_from_rpc(error, method.errors, self._transport, stream_limit=stream_limit)
 
 

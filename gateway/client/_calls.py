@@ -16,7 +16,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
-from gateway.client._errors import ERROR_CLASSES, TRANSLATION_ERROR_CLASSES, LiaisonError
+from gateway.client._errors import ERROR_CLASSES, TRANSLATION_ERROR_CLASSES, ClientError
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
 
 __all__ = [
@@ -64,7 +64,7 @@ class Method(Generic[RequestT, ResponseT]):
     """``/package.Service/Method``."""
     request_type: type[RequestT]
     response_type: type[ResponseT]
-    errors: Mapping[grpc.StatusCode, type[LiaisonError]]
+    errors: Mapping[grpc.StatusCode, type[ClientError]]
 
 
 def _method(
@@ -72,7 +72,7 @@ def _method(
     name: str,
     request_type: type[RequestT],
     response_type: type[ResponseT],
-    errors: Mapping[grpc.StatusCode, type[LiaisonError]] = ERROR_CLASSES,
+    errors: Mapping[grpc.StatusCode, type[ClientError]] = ERROR_CLASSES,
 ) -> Method[RequestT, ResponseT]:
     """The method ``name`` of ``service``, its message classes checked against the descriptor
     (at import: a contract change that moves a message fails loudly, not on a call)."""
@@ -364,13 +364,13 @@ def next_page(
     """The request for the page after ``page_end``, or ``None`` when the search is complete.
 
     Raises:
-        LiaisonError: The gateway announced more results without a new cursor.
+        ClientError: The gateway announced more results without a new cursor.
     """
     if not page_end.has_more:
         return None
     if not page_end.next_cursor or page_end.next_cursor == request.cursor:
         # Following such a page end would ask for the same page forever.
-        raise LiaisonError(
+        raise ClientError(
             grpc.StatusCode.INTERNAL, "the gateway announced more results without a new cursor"
         )
     following = exchange_pb2.SearchRequest()

@@ -2,7 +2,7 @@
 
 The hierarchy::
 
-    LiaisonError                          any failed call; ``code``, ``message``, field violations
+    ClientError                           any failed call; ``code``, ``message``, field violations
     ├── InvalidRecordError                INVALID_ARGUMENT, with the BadRequest field violations
     ├── RecordNotFoundError               NOT_FOUND
     ├── VersionConflictError              ABORTED, FAILED_PRECONDITION (RecordExchange only)
@@ -30,16 +30,18 @@ import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from liaison.rules.errors import LiaisonError
+
 __all__ = [
     "ERROR_CLASSES",
     "TRANSLATION_ERROR_CLASSES",
     "ClientCertificateRefusedError",
     "ClientCertificateRequiredError",
+    "ClientError",
     "GatewayCertificateUntrustedError",
     "GatewayUnavailableError",
     "HandshakeError",
     "InvalidRecordError",
-    "LiaisonError",
     "PlaintextGatewayError",
     "RecordNotFoundError",
     "StreamLimitError",
@@ -52,8 +54,8 @@ __all__ = [
 _NO_VIOLATIONS: tuple[tuple[str, str], ...] = ()
 
 
-class LiaisonError(Exception):
-    """A call to the gateway failed.
+class ClientError(LiaisonError):
+    """A call to the gateway failed (in the one error tree: :mod:`gateway.errors`).
 
     Attributes:
         code: The gRPC status code.
@@ -77,20 +79,20 @@ class LiaisonError(Exception):
         return f"{self.message} ({self.code.name})" if self.message else self.code.name
 
 
-class InvalidRecordError(LiaisonError):
+class InvalidRecordError(ClientError):
     """The gateway refused the request as invalid (INVALID_ARGUMENT); see ``field_violations``."""
 
 
-class RecordNotFoundError(LiaisonError):
+class RecordNotFoundError(ClientError):
     """The record or version does not exist (NOT_FOUND)."""
 
 
-class VersionConflictError(LiaisonError):
+class VersionConflictError(ClientError):
     """The record has moved on from the version the caller expected (ABORTED,
     FAILED_PRECONDITION)."""
 
 
-class StreamLimitError(LiaisonError):
+class StreamLimitError(ClientError):
     """The gateway refused a SubmitStream call carrying more records than it takes per stream
     (RESOURCE_EXHAUSTED). The records before the refused message were processed.
 
@@ -104,7 +106,7 @@ class StreamLimitError(LiaisonError):
         self.max_records = max_records
 
 
-class GatewayUnavailableError(LiaisonError):
+class GatewayUnavailableError(ClientError):
     """The gateway could not be reached, or did not answer in time (UNAVAILABLE,
     DEADLINE_EXCEEDED), after the retries."""
 
@@ -165,7 +167,7 @@ class PlaintextGatewayError(HandshakeError):
     """This client spoke TLS to a gateway that serves plaintext (allowed on loopback only)."""
 
 
-ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[LiaisonError]]] = {
+ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[ClientError]]] = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidRecordError,
     grpc.StatusCode.NOT_FOUND: RecordNotFoundError,
     grpc.StatusCode.ABORTED: VersionConflictError,
@@ -175,7 +177,7 @@ ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[LiaisonError]]] = {
 }
 """The error class of each status code, for RecordExchange, Health and the federation services."""
 
-TRANSLATION_ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[LiaisonError]]] = {
+TRANSLATION_ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[ClientError]]] = {
     code: cls
     for code, cls in ERROR_CLASSES.items()
     # Translation's FAILED_PRECONDITION is an adapter that cannot encode: no version conflict.

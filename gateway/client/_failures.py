@@ -1,4 +1,4 @@
-"""The one place that turns a failed call (sync or asyncio) into a :class:`LiaisonError`."""
+"""The one place that turns a failed call (sync or asyncio) into a :class:`ClientError`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import grpc
 
-from gateway.client._errors import LiaisonError, field_violations, stream_limit_error
+from gateway.client._errors import ClientError, field_violations, stream_limit_error
 from gateway.client._handshake import Transport, handshake_error
 
 __all__ = ["error_from_rpc"]
@@ -14,11 +14,11 @@ __all__ = ["error_from_rpc"]
 
 def error_from_rpc(
     error: grpc.RpcError,
-    classes: Mapping[grpc.StatusCode, type[LiaisonError]],
+    classes: Mapping[grpc.StatusCode, type[ClientError]],
     transport: Transport,
     *,
     stream_limit: bool = False,
-) -> LiaisonError:
+) -> ClientError:
     """The error to raise for a failed call.
 
     Args:
@@ -39,5 +39,5 @@ def error_from_rpc(
         over_limit = stream_limit_error(code, message)
         if over_limit is not None:
             return over_limit
-    cls = classes.get(code, LiaisonError)
+    cls = classes.get(code, ClientError)
     return cls(code, message, field_violations(error))

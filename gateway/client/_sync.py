@@ -21,7 +21,7 @@ from gateway.client._channel import (
     DEFAULT_TIMEOUT,
     channel_options,
 )
-from gateway.client._errors import LiaisonError
+from gateway.client._errors import ClientError
 from gateway.client._failures import error_from_rpc
 from gateway.client._handshake import Transport
 from gateway.client._resume import Resumption, subscribe_request
@@ -36,7 +36,7 @@ _ResultT = TypeVar("_ResultT")
 class LiaisonClient:
     """A blocking client for one gateway.
 
-    Failures are raised as :class:`LiaisonError` subclasses chosen by status code, carrying the
+    Failures are raised as :class:`ClientError` subclasses chosen by status code, carrying the
     field violations the gateway sent in its ``google.rpc.BadRequest`` details; a refused TLS
     handshake is a :class:`HandshakeError` that names its likely cause.
 
@@ -103,7 +103,7 @@ class LiaisonClient:
             InvalidRecordError: The record is invalid; ``field_violations`` says why.
             VersionConflictError: ``record.version`` is set and no longer the latest.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal.
+            ClientError: Any other refusal.
         """
         return self._unary(calls.submit(record), timeout)
 
@@ -136,7 +136,7 @@ class LiaisonClient:
             StreamLimitError: The gateway takes fewer records per call than
                 ``records_per_stream``; ``max_records`` says how many.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: The gateway refused a call (e.g. RESOURCE_EXHAUSTED).
+            ClientError: The gateway refused a call (e.g. RESOURCE_EXHAUSTED).
             Exception: Whatever iterating ``records`` raised. What was sent before it may have
                 been stored; submitting it again is harmless (duplicates).
         """
@@ -207,7 +207,7 @@ class LiaisonClient:
         Raises:
             RecordNotFoundError: No such record or version.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal.
+            ClientError: Any other refusal.
         """
         return self._unary(calls.get(record_id, version), timeout)
 
@@ -226,7 +226,7 @@ class LiaisonClient:
         Raises:
             InvalidRecordError: The criteria are invalid (e.g. a malformed cursor).
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal.
+            ClientError: Any other refusal.
         """
         call = self._callables.unary_stream(calls.SEARCH)(request, timeout=self._deadline(timeout))
         try:
@@ -249,7 +249,7 @@ class LiaisonClient:
             Each hit, in the gateway's order.
 
         Raises:
-            LiaisonError: As :meth:`search`, for any page.
+            ClientError: As :meth:`search`, for any page.
         """
         page: exchange_pb2.SearchRequest | None = request
         while page is not None:
@@ -291,7 +291,7 @@ class LiaisonClient:
         Raises:
             ValueError: ``resume_attempts`` is negative.
             GatewayUnavailableError: The gateway cannot be reached, or stayed away.
-            LiaisonError: Any other refusal.
+            ClientError: Any other refusal.
         """
         resumption = Resumption(
             subscribe_request(after_sequence, kinds, originating_centres), resume_attempts, timeout
@@ -322,7 +322,7 @@ class LiaisonClient:
 
         Raises:
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other failure.
+            ClientError: Any other failure.
         """
         return self._unary(calls.health(service), timeout)
 
@@ -331,7 +331,7 @@ class LiaisonClient:
 
         Raises:
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other failure.
+            ClientError: Any other failure.
         """
         return self._unary(calls.list_adapters(), timeout)
 
@@ -357,7 +357,7 @@ class LiaisonClient:
         Raises:
             InvalidRecordError: Unknown adapter or empty payload; ``field_violations`` says which.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal (RESOURCE_EXHAUSTED for a payload over the limit).
+            ClientError: Any other refusal (RESOURCE_EXHAUSTED for a payload over the limit).
         """
         return self._unary(calls.translate(adapter, payload, source_reference), timeout)
 
@@ -392,7 +392,7 @@ class LiaisonClient:
             InvalidRecordError: The payload has errors (without ``accept_partial``), or the
                 request is invalid; ``field_violations`` lists them.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal (RESOURCE_EXHAUSTED: a payload over the limit).
+            ClientError: Any other refusal (RESOURCE_EXHAUSTED: a payload over the limit).
         """
         return self._unary(
             calls.ingest(adapter, payload, source_reference, handling, accept_partial), timeout
@@ -421,7 +421,7 @@ class LiaisonClient:
             RecordNotFoundError: A referenced record or version does not exist.
             InvalidRecordError: A bad reference or invalid record; see ``field_violations``.
             GatewayUnavailableError: No answer, even after retrying.
-            LiaisonError: Any other refusal (FAILED_PRECONDITION: the adapter cannot encode).
+            ClientError: Any other refusal (FAILED_PRECONDITION: the adapter cannot encode).
         """
         return self._unary(calls.export(adapter, record_refs, records), timeout)
 
@@ -500,7 +500,7 @@ class LiaisonClient:
 
     def _error(
         self, error: grpc.RpcError, method: calls.Method[Any, Any], *, stream_limit: bool = False
-    ) -> LiaisonError:
+    ) -> ClientError:
         return error_from_rpc(error, method.errors, self._transport, stream_limit=stream_limit)
 
 

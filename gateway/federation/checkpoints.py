@@ -44,7 +44,8 @@ from gateway.errors import (
 )
 from gateway.security.authorization import Caller
 from gateway.security.certs import CENTRE_URI_PREFIX
-from gateway.security.signing import KeyRing, RecordSigner
+from gateway.signing import KeyRing, RecordSigner
+from liaison.rules.errors import SetupError
 from liaison.v1 import federation_pb2
 
 __all__ = [
@@ -75,7 +76,7 @@ class CheckpointPeer(Protocol):
         ...
 
 
-class CheckpointStartError(Exception):
+class CheckpointStartError(SetupError):
     """The audit log does not reach this centre's own last checkpoint: it was cut short or
     rewritten, and must not be continued."""
 

@@ -27,13 +27,14 @@ from opentelemetry.trace import Span, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from gateway.audit.log import AuditLog
+from gateway.errors import UnavailableError
 from gateway.federation.outbox import Delivery, Outbox, PendingDelivery
 from gateway.federation.routing import RouteDecision, RoutingRule, route
 from gateway.federation.traces import context_from
-from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.security.certs import centre_uri
 from gateway.security.gate import RecordGate
 from gateway.store.base import StoredRecord
+from gateway.store.feed import CaughtUpMarker, CommitFeed
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN
 from liaison.rules.ids import namespace_of
@@ -48,7 +49,7 @@ _ROUTE_BATCH = 256
 _SEND_BATCH = 256
 
 
-class PeerUnavailableError(Exception):
+class PeerUnavailableError(UnavailableError):
     """The peer could not be reached or did not answer; the whole batch is retried later."""
 
 

@@ -22,13 +22,13 @@ from grpc import aio
 
 from gateway.federation.forwarder import PeerUnavailableError
 from gateway.federation.settings import PeerConfig
-from gateway.security.signing import (
+from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
+from gateway.signing import (
     IDENTIFY_NONCE_BYTES,
     KeyRing,
     SignatureError,
     identify_statement,
 )
-from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import federation_pb2, federation_pb2_grpc
 
 __all__ = ["GrpcPeerLink"]

@@ -75,8 +75,9 @@ from gateway.federation.routing import HANDLING_LABELS, RoutingRule
 from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
 from gateway.security.globs import common_match
 from gateway.security.policy import LOCAL_IDENTITY, Grant, Policy, grant_conflicts
-from gateway.security.signing import SigningKeySpec
 from gateway.security.tls import TlsConfig, is_loopback
+from gateway.signing import SigningKeySpec
+from liaison.rules.errors import SetupError
 from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
@@ -106,7 +107,7 @@ _KINDS = frozenset(
 _ANY_IDENTITY = (CENTRE_URI_PREFIX + "[A-Z0-9]*", CLIENT_URI_PREFIX + "[A-Za-z0-9]*")
 
 
-class SettingsError(ValueError):
+class SettingsError(SetupError, ValueError):
     """A federation or security setting is missing or wrong; the message says which."""
 
 

@@ -24,6 +24,7 @@ from gateway.screening.model import (
     Subject,
 )
 from gateway.screening.names import name_forms
+from liaison.rules.errors import InvalidArgumentError
 from liaison.v1 import common_pb2, person_pb2, record_pb2, travel_document_pb2
 
 __all__ = [
@@ -54,7 +55,7 @@ _H3 = record_pb2.HANDLING_CODE_H3
 _ROLES = {int(role): role for role in NameRole}
 
 
-class ScreeningInputError(ValueError):
+class ScreeningInputError(InvalidArgumentError, ValueError):
     """Records to screen that cannot be joined into subjects; the message names the place."""
 
 

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from typing import Any
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from gateway.audit.log import AuditLog
 from gateway.security.access import access_of
@@ -261,10 +261,20 @@ def report_refused(record_ids: Sequence[str]) -> None:
 
 def _ids(extract: IdsOf, message: Any) -> list[str]:
     """The record ids ``extract`` finds in ``message``; none in a request that could not be
-    parsed (which has no fields to read)."""
+    parsed (which has no fields to read). A request served on its raw bytes (``Submit``) is
+    parsed here only when its call was refused, to name the record in the audit entry."""
     if isinstance(message, Message):
         return extract(message)
+    if isinstance(message, bytes) and extract is _submitted_id:
+        try:
+            return extract(exchange_pb2.SubmitRequest.FromString(message))
+        except DecodeError:
+            return []
     return []
+
+
+def _submitted_id(request: exchange_pb2.SubmitRequest) -> list[str]:
+    return _well_formed(request.record.record_id)
 
 
 def _well_formed_ids(record_ids: Sequence[str]) -> list[str]:
@@ -295,7 +305,7 @@ def _ok(_: Any) -> str:
 
 
 _REQUEST_IDS: dict[str, IdsOf] = {
-    "/liaison.v1.RecordExchange/Submit": lambda r: _well_formed(r.record.record_id),
+    "/liaison.v1.RecordExchange/Submit": _submitted_id,
     "/liaison.v1.RecordExchange/Get": lambda r: _well_formed(r.record_id),
     "/liaison.v1.Translation/Export": lambda r: [
         i for ref in r.record_refs for i in _well_formed(ref.record_id)

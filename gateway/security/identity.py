@@ -35,6 +35,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from gateway.security.certs import CENTRE_URI_PREFIX, CLIENT_URI_PREFIX
+from liaison.rules.errors import LiaisonError
 from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
@@ -61,7 +62,7 @@ _LOCAL_NAME = "local"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-class IdentityError(ValueError):
+class IdentityError(LiaisonError, ValueError):
     """A certificate, or a text, names no valid Liaison identity.
 
     ``reason`` is a short code for audit entries (``no-identity``, ``invalid-identity``,

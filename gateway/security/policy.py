@@ -34,6 +34,7 @@ from itertools import combinations
 from gateway.security.certs import CLIENT_URI_PREFIX
 from gateway.security.globs import common_match
 from gateway.security.identity import LOCAL, IdentityError, parse_identity
+from liaison.rules.errors import SetupError
 from liaison.v1 import federation_pb2
 
 __all__ = [
@@ -57,7 +58,7 @@ _FEDERATION_PREFIX = FEDERATION_SERVICE_NAME + "/"
 _ANY_CLIENT = CLIENT_URI_PREFIX + "[A-Za-z0-9]*"
 
 
-class PolicyError(ValueError):
+class PolicyError(SetupError, ValueError):
     """The grants contradict each other; the message names them and an example."""
 
 

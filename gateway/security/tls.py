@@ -20,8 +20,10 @@ import grpc
 
 from gateway.security.certs import centre_host
 from gateway.security.identity import LOCAL, Identity, IdentityError, identity_of_certificate
+from liaison.rules.errors import SetupError
 
 __all__ = [
+    "PlaintextRefusedError",
     "TlsConfig",
     "TlsError",
     "caller_identity",
@@ -32,7 +34,11 @@ __all__ = [
 ]
 
 
-class TlsError(ValueError):
+class PlaintextRefusedError(SetupError, ValueError):
+    """Plaintext was asked for on a non-loopback address."""
+
+
+class TlsError(SetupError, ValueError):
     """TLS material is missing or unreadable; the message names the file."""
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import collections
 from collections.abc import AsyncIterator
+from typing import Literal
 
+from google.protobuf.message import DecodeError
 from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import Span
@@ -18,10 +20,8 @@ from gateway.errors import (
     PermissionDeniedError,
 )
 from gateway.federation.traces import SubmissionTraces
-from gateway.feed import CaughtUpMarker, CommitFeed
-from gateway.preparation import MessagePreparer, PreparedEntry, Refused
-from gateway.search import decode_cursor, encode_cursor, query_from_request
 from gateway.security.gate import RecordGate
+from gateway.services.search_requests import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
 from gateway.store.base import (
@@ -33,13 +33,16 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.feed import CaughtUpMarker, CommitFeed
+from gateway.store.preparation import PreparedEntry, Refused
+from gateway.store.preparation_pool import MessagePreparer
 from gateway.telemetry import ChildSpan, Telemetry
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_READ_SPAN, STORE_WRITE_SPAN, VALIDATE_SPAN
 from liaison.rules.ids import CENTRE_ID_PATTERN, RECORD_ID_PATTERN
 from liaison.rules.indexing import KIND_BY_BODY, body_of_kind
 from liaison.rules.intake import prepare_record
-from liaison.v1 import exchange_pb2, exchange_pb2_grpc, record_pb2
+from liaison.v1 import exchange_pb2, exchange_pb2_grpc
 
 __all__ = ["SERVICE_NAME", "RecordExchangeService", "require_publisher"]
 
@@ -66,6 +69,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         telemetry: Telemetry | None = None,
         preparer: MessagePreparer | None = None,
         traces: SubmissionTraces | None = None,
+        preparation: Literal["writer", "inline"] = "writer",
     ) -> None:
         """Serve on ``store`` and ``feed``.
 
@@ -79,6 +83,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             preparer: Prepares SubmitStream messages; the caller owns (and closes) it. Without
                 one, messages are prepared on the event loop.
             traces: Where the trace context of stored versions is remembered for forwarding.
+            preparation: Where a Submit's record is prepared (``[storage] preparation``); with
+                ``traces``, always here: the trace is remembered under the content hash before
+                the commit.
         """
         self._store = store
         self._gate = gate
@@ -90,9 +97,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self._metrics = self._telemetry.metrics
         self._traces = traces
         self._preparer = preparer if preparer is not None else MessagePreparer(centre_id, 0)
-
-    def _centre_of(self, record: record_pb2.Record) -> str:
-        return record.provenance.originating_centre or self._centre_id
+        self._prepare_in_writer = preparation == "writer" and traces is None
 
     async def _write(self, items: list[WriteItem], centres: list[str]) -> list[WriteOutcome]:
         """Write ``items`` (from ``centres``, in the same order) with their span and metrics."""
@@ -170,49 +175,66 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
     async def Submit(
         self, request: exchange_pb2.SubmitRequest, context: Context
     ) -> exchange_pb2.SubmitResponse:
+        """Submit for callers that hold a parsed request; the gateway's own server registers
+        :meth:`submit_bytes` instead, so that the request is parsed once, where it is prepared."""
         async with statuses(context):
             require_publisher(self._gate)
-            if not request.HasField("record"):
-                raise InvalidArgumentError(
-                    "a record is required", [FieldViolation("record", "is required")]
-                )
-            if self._store.prepares_records and self._traces is None:
-                # The store's writer process validates and indexes (decision 0013). Not when
-                # forwarding: the submission's trace must be remembered before the commit.
-                return await self._submit_prepared_by_store(request.record)
-            refusal: InvalidArgumentError | None = None
-            with ChildSpan(self._tracer, VALIDATE_SPAN, _ONE_RECORD) as span:
-                try:
-                    item = prepare_record(request.record, self._centre_id)
-                except InvalidArgumentError as error:
-                    refusal = error
-                    if span is not None:
-                        span.set_attributes(
-                            {attr.RECORDS_REJECTED: 1, attr.VIOLATIONS_COUNT: len(error.violations)}
-                        )
-            centre = self._centre_of(request.record)
-            if refusal is not None:
-                self._metrics.rejected(1, "invalid", centre)
-                raise InvalidArgumentError(
-                    refusal.message, [violation.under("record") for violation in refusal.violations]
-                )
-            [outcome] = await self._write([item], [centre])
-            return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(outcome)))
+            if self._prepare_in_writer:
+                return await self._submit_prepared_by_store(request.SerializeToString())
+            return await self._submit_prepared_here(request)
         raise AssertionError("unreachable: statuses aborts the call")
 
-    async def _submit_prepared_by_store(
-        self, record: record_pb2.Record
+    async def submit_bytes(self, data: bytes, context: Context) -> exchange_pb2.SubmitResponse:
+        """Submit on the serialized request, as received."""
+        async with statuses(context):
+            require_publisher(self._gate)
+            if self._prepare_in_writer:
+                return await self._submit_prepared_by_store(data)
+            try:
+                request = exchange_pb2.SubmitRequest.FromString(data)
+            except DecodeError:
+                raise InvalidArgumentError(
+                    "the request is not a valid liaison.v1.SubmitRequest message"
+                ) from None
+            return await self._submit_prepared_here(request)
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def _submit_prepared_here(
+        self, request: exchange_pb2.SubmitRequest
     ) -> exchange_pb2.SubmitResponse:
-        """Submit with the record prepared where it is written: the same checks, refusals,
-        spans and metrics as preparing it here, the validation span timed by the store."""
-        centre = self._centre_of(record)
+        """Submit with the record prepared on the event loop (``[storage] preparation =
+        "inline"``, or a gateway that forwards with trace propagation)."""
+        if not request.HasField("record"):
+            raise InvalidArgumentError(
+                "a record is required", [FieldViolation("record", "is required")]
+            )
+        refusal: InvalidArgumentError | None = None
+        with ChildSpan(self._tracer, VALIDATE_SPAN, _ONE_RECORD) as span:
+            try:
+                item = prepare_record(request.record, self._centre_id)
+            except InvalidArgumentError as error:
+                refusal = error
+                if span is not None:
+                    span.set_attributes(
+                        {attr.RECORDS_REJECTED: 1, attr.VIOLATIONS_COUNT: len(error.violations)}
+                    )
+        if refusal is not None:
+            self._metrics.rejected(1, "invalid", self._centre_id)
+            raise InvalidArgumentError(
+                refusal.message, [violation.under("record") for violation in refusal.violations]
+            )
+        [outcome] = await self._write([item], [self._centre_id])
+        return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(outcome)))
+
+    async def _submit_prepared_by_store(self, request: bytes) -> exchange_pb2.SubmitResponse:
+        """Submit with the record prepared where it is written (``[storage] preparation =
+        "writer"``): the same checks, refusals, spans and metrics as preparing it here, the
+        validation span timed by the writer."""
         recording = trace.get_current_span().is_recording()
         try:
-            result = await self._store.prepare_and_write(
-                record.SerializeToString(), self._centre_id
-            )
+            result = await self._store.prepare_and_write(request, self._centre_id)
         except StoreError:
-            self._metrics.rejected(1, "store", centre)
+            self._metrics.rejected(1, "store", self._centre_id)
             raise
         prepared_at, validated_at = result.prepared_ns
         if isinstance(result, PreparationRefused):
@@ -227,7 +249,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     start_time=prepared_at,
                 )
                 span.end(end_time=validated_at)
-            self._metrics.rejected(1, "invalid", centre)
+            self._metrics.rejected(1, "invalid", self._centre_id)
             raise InvalidArgumentError(
                 result.message,
                 [FieldViolation(field, why).under("record") for field, why in result.violations],
@@ -245,7 +267,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             else None
         )
         if write_span is not None or self._telemetry.metering:
-            self._count_outcomes(outcomes, [centre], write_span)
+            self._count_outcomes(outcomes, [self._centre_id], write_span)
         if write_span is not None:
             write_span.end()
         return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(result.outcome)))

@@ -25,23 +25,21 @@ from gateway.errors import (
     InvalidArgumentError,
     PermissionDeniedError,
     UnavailableError,
-    abort,
-    record_error,
 )
 from gateway.federation.checkpoints import CheckpointDesk, required_desk
 from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
 from gateway.security.authorization import current_caller
 from gateway.security.gate import RecordGate
-from gateway.security.signing import (
+from gateway.services.statuses import abort, ack_of, record_error, statuses
+from gateway.services.streaming import conflict_error
+from gateway.signing import (
     IDENTIFY_NONCE_BYTES,
     KeyRing,
     RecordSigner,
     SignatureError,
     identify_statement,
 )
-from gateway.services.statuses import ack_of, statuses
-from gateway.services.streaming import conflict_error
 from gateway.store.base import RecordStore, StoredVersion, StoreError, WriteItem, WriteOutcome
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_RECEIVE_SPAN

@@ -20,7 +20,8 @@ from typing import Any
 import grpc
 from google.protobuf import message_factory
 
-from gateway.errors import InvalidArgumentError, to_status
+from gateway.errors import InvalidArgumentError
+from gateway.services.statuses import to_status
 
 __all__ = ["MalformedRequest", "MalformedRequestInterceptor", "add_service"]
 

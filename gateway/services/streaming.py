@@ -1,6 +1,6 @@
 """One SubmitStream call as a pipeline: prepare messages, write them in order, answer in order.
 
-Messages arrive as bytes and are prepared by a :class:`~gateway.preparation.MessagePreparer`
+Messages arrive as bytes and are prepared by a :class:`~gateway.store.preparation.MessagePreparer`
 (in a worker process when they are large), several at a time. As soon as the oldest message in
 preparation is ready - never a later one first - its records get their result slots and its valid
 records are queued for the store, so the store commits them in stream order while the next
@@ -21,11 +21,9 @@ from gateway.errors import (
     GatewayError,
     LimitExceededError,
     PermissionDeniedError,
-    record_error,
 )
-from gateway.preparation import MessagePreparer, PreparedEntry, Refused, write_item
 from gateway.security.guard import report_refused
-from gateway.services.statuses import fill_ack
+from gateway.services.statuses import fill_ack, record_error
 from gateway.store.base import (
     OriginConflict,
     RecordStore,
@@ -35,6 +33,8 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.preparation import PreparedEntry, Refused, write_item
+from gateway.store.preparation_pool import MessagePreparer
 from liaison.rules.errors import LiaisonError
 from liaison.v1 import exchange_pb2
 

@@ -36,15 +36,15 @@ from gateway.errors import (
     DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
-    GatewayError,
+    InternalError,
     InvalidArgumentError,
     LimitExceededError,
     NotFoundError,
     PermissionDeniedError,
 )
-from gateway.ingestion import PreparedIngestion, handling_violations, prepare_ingestion
 from gateway.security.gate import RecordGate
 from gateway.services.exchange import require_publisher
+from gateway.services.ingest_policy import PreparedIngestion, handling_violations, prepare_ingestion
 from gateway.services.statuses import ack_of, statuses
 from gateway.store.base import (
     IngestOutcome,
@@ -330,7 +330,7 @@ def _decode_raw(adapter: Adapter, payload: bytes, source_reference: str) -> Deco
         # The contract says decode never raises; one that does is a defect of that adapter,
         # and its message could quote the payload: only where it was raised is logged.
         _log.error("adapter %s raised while decoding: %s", adapter.name, _where(error))
-        raise GatewayError(
+        raise InternalError(
             f"adapter {adapter.name!r} failed on this payload (an adapter defect, logged by the "
             "gateway); nothing was stored"
         ) from None
@@ -376,7 +376,7 @@ def _encode(adapter: Adapter, records: Sequence[record_pb2.Record]) -> EncodeRes
         raise FailedPreconditionError(f"adapter {adapter.name!r} cannot encode") from None
     except Exception as error:
         _log.error("adapter %s raised while encoding: %s", adapter.name, _where(error))
-        raise GatewayError(
+        raise InternalError(
             f"adapter {adapter.name!r} failed on these records (an adapter defect, logged by the "
             "gateway)"
         ) from None

@@ -28,10 +28,8 @@ from gateway.store.base import (
 from gateway.store.sqlite import SqliteRecordStore
 
 if TYPE_CHECKING:
-    # Only for the annotation: the store writer process imports this package and must not pay
-    # for the whole configuration module (and what it imports) at every start.
-    from gateway.config import StorageConfig
-    from gateway.security.signing import SigningKeySource
+    from gateway.signing import SigningKeySource
+    from gateway.store.settings import StorageConfig
 
 __all__ = [
     "CommitListener",

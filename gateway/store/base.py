@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from liaison.rules.errors import LiaisonError
 from liaison.rules.indexing import DocumentKey, IndexKeys, NameKey
 from liaison.rules.intake import WriteItem
 from liaison.v1 import record_pb2
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
+class StoreError(LiaisonError):
     """The store could not complete an operation; nothing of the failed transaction was kept."""
 
 
@@ -199,7 +200,7 @@ class PreparationRefused:
 
 class VersionSigner(Protocol):
     """Signs the versions the store numbers for this centre's own records
-    (:class:`gateway.security.signing.RecordSigner` is one)."""
+    (:class:`gateway.signing.RecordSigner` is one)."""
 
     @property
     def centre(self) -> str:
@@ -255,24 +256,20 @@ class RecordStore(abc.ABC):
             StoreError: the transaction failed; nothing of it was stored.
         """
 
-    @property
-    def prepares_records(self) -> bool:
-        """Whether :meth:`prepare_and_write` prepares records where the store writes them
-        (a writer process): callers then hand over serialized records instead of preparing
-        them on the event loop."""
-        return False
-
+    @abc.abstractmethod
     async def prepare_and_write(
-        self, record: bytes, centre_id: str
+        self, request: bytes, centre_id: str
     ) -> PreparedWrite | PreparationRefused:
-        """Prepare one serialized ``liaison.v1.Record`` with the store's preparer (validate,
-        stamp, hash, index; see :func:`gateway.intake.prepare_serialized`) and write it.
+        """Prepare one Submit's request, as received (a serialized ``SubmitRequest``), where the
+        store writes (:func:`gateway.store.preparation.prepare_submission`: parse, validate,
+        stamp, hash, index) and write its record with the others queued.
+
+        Whether a Submit is prepared here or by the caller is the configuration's choice
+        (``[storage] preparation``); every store can do both.
 
         Raises:
-            NotImplementedError: the store does not prepare records (:attr:`prepares_records`).
             StoreError: the transaction failed; nothing of it was stored.
         """
-        raise NotImplementedError("this store does not prepare records")
 
     @abc.abstractmethod
     async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from gateway.security.signing import SigningKeySource
+from gateway.signing import SigningKeySource
 from gateway.store.base import PreparationRefused, PreparedWrite, StoredRecord, StoreError
 from gateway.store.wire import (
     COMMITTED,
@@ -137,7 +137,7 @@ class ProcessWriter:
         if isinstance(request, WriteRequest):
             message: tuple[Any, ...] = (WRITE, call, items_to_wire(request.items))
         elif isinstance(request, PrepareRequest):
-            message = (PREPARE, call, request.centre_id, request.record)
+            message = (PREPARE, call, request.centre_id, request.request)
         else:
             ingestion = request.ingestion
             message = (

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, ParamSpec, TypeVar
 
-from gateway.security.signing import SigningKeySource
+from gateway.signing import SigningKeySource
 from gateway.store import reads
 from gateway.store.base import (
     CommitListener,
@@ -173,30 +173,21 @@ class SqliteRecordStore(RecordStore):
         writer.submit(WriteRequest(tuple(items), future))
         return await future
 
-    @property
-    def prepares_records(self) -> bool:
-        """True with a writer process, which prepares Submit's records itself."""
-        return self._writer_kind == "process"
-
     async def prepare_and_write(
-        self, record: bytes, centre_id: str
+        self, request: bytes, centre_id: str
     ) -> PreparedWrite | PreparationRefused:
-        """Prepare and write one serialized record in the writer process; see
-        :meth:`RecordStore.prepare_and_write`.
+        """Prepare one Submit's request in the writer (its thread or its process) and write
+        it; see :meth:`RecordStore.prepare_and_write`.
 
         Raises:
-            NotImplementedError: the writer is a thread.
             StoreClosedError: the store is not open, or is closing.
             StoreError: the transaction failed; nothing of it was stored.
         """
         writer = self._writer
-        if not self.prepares_records:
-            raise NotImplementedError("only a store with a writer process prepares records")
         if not self._accepting or writer is None or self._loop is None:
             raise StoreClosedError("the store is closed")
         future: asyncio.Future[PreparedWrite | PreparationRefused] = self._loop.create_future()
-        assert isinstance(writer, ProcessWriter)  # prepares_records
-        writer.submit(PrepareRequest(record, centre_id, future))
+        writer.submit(PrepareRequest(request, centre_id, future))
         return await future
 
     async def ingest(self, ingestion: Ingestion) -> IngestOutcome:

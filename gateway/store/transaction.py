@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TypeVar
 
+from gateway.errors import PermissionDeniedError
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
@@ -424,7 +425,7 @@ def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
     return outcome
 
 
-class OriginConflictError(Exception):
+class OriginConflictError(PermissionDeniedError):
     """An ingested record names another originating centre than its stored versions: the whole
     ingestion is rolled back (decoded records are stored all or nothing)."""
 

@@ -15,13 +15,14 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from gateway.security.signing import SigningKeyError, SigningKeySource
+from gateway.signing import SigningKeyError, SigningKeySource
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
@@ -32,6 +33,8 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.batching import GroupCommit
+from gateway.store.preparation import prepare_submission
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
 
@@ -52,10 +55,10 @@ class WriteRequest:
 
 @dataclass(frozen=True, slots=True)
 class PrepareRequest:
-    """One serialized record for a writer that prepares records itself (the writer process),
-    and the future that receives what became of it."""
+    """One Submit's request, as received (a serialized ``SubmitRequest``), for the writer to
+    prepare and write, and the future that receives what became of it."""
 
-    record: bytes
+    request: bytes
     centre_id: str
     future: asyncio.Future[PreparedWrite | PreparationRefused]
 
@@ -98,7 +101,7 @@ class Writer:
         self._max_batch_records = max_batch_records
         self._loop = loop
         self._publish = publish
-        self._queue: queue.SimpleQueue[WriteRequest | IngestRequest | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._ready: asyncio.Future[None] = loop.create_future()
         self._stopped: asyncio.Future[None] = loop.create_future()
         self._thread = threading.Thread(target=self._main, name=THREAD_NAME, daemon=False)
@@ -126,7 +129,7 @@ class Writer:
             self._thread.join()
             raise
 
-    def submit(self, request: WriteRequest | IngestRequest) -> None:
+    def submit(self, request: _Request) -> None:
         """Queue a request (event loop thread only; never blocks)."""
         self._queue.put(request)
 
@@ -154,52 +157,77 @@ class Writer:
             self._call_on_loop(_settle, self._stopped, None)
 
     def _serve(self, transactions: Transactions) -> None:
-        carried: WriteRequest | IngestRequest | None = None
+        commit: GroupCommit[_Request] = GroupCommit(
+            max_records=self._max_batch_records, size_of=_size, alone=_alone
+        )
         stopping = False
-        while not stopping:
-            first = carried if carried is not None else self._queue.get()
-            carried = None
-            if first is None:
-                return
-            if isinstance(first, IngestRequest):
-                self._commit_ingestion(transactions, first)
-                continue
-            requests = [first]
-            total = len(first.items)
-            while total < self._max_batch_records:
-                try:
-                    following = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if following is None:
-                    stopping = True
-                    break
-                if isinstance(following, IngestRequest):
-                    # An ingestion never shares its transaction: it opens the next one.
-                    carried = following
-                    break
-                if total + len(following.items) > self._max_batch_records:
-                    # One caller's items always share a transaction: this one opens the next.
-                    carried = following
-                    break
-                requests.append(following)
-                total += len(following.items)
-            self._commit(transactions, requests)
+        while True:
+            if not commit.pending:
+                if stopping:
+                    return  # everything queued before the sentinel is committed
+                first = self._queue.get()
+                if first is None:
+                    return
+                commit.add([first])
+            stopping = self._gather(commit) or stopping
+            batch = commit.take()
+            if isinstance(batch[0], IngestRequest):
+                self._commit_ingestion(transactions, batch[0])
+            else:
+                self._commit(transactions, [r for r in batch if not isinstance(r, IngestRequest)])
 
-    def _commit(self, transactions: Transactions, requests: list[WriteRequest]) -> None:
+    def _gather(self, commit: GroupCommit[_Request]) -> bool:
+        """Take what else has arrived (waiting ``commit.linger()`` for more when busy); return
+        whether the stop sentinel came."""
+        deadline = time.monotonic() + commit.linger()
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                item = (
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                return False
+            if item is None:
+                return True
+            commit.add([item])
+
+    def _commit(
+        self, transactions: Transactions, requests: list[WriteRequest | PrepareRequest]
+    ) -> None:
+        written: list[WriteRequest | PrepareRequest] = []
+        groups: list[Sequence[WriteItem]] = []
+        prepared: list[tuple[int, int] | None] = []
+        for request in requests:
+            if isinstance(request, PrepareRequest):
+                started = time.time_ns()
+                item = prepare_submission(request.request, request.centre_id)
+                if isinstance(item, PreparationRefused):
+                    self._call_on_loop(_settle_refusal, request, item)
+                    continue
+                groups.append((item,))
+                prepared.append((started, time.time_ns()))
+            else:
+                groups.append(request.items)
+                prepared.append(None)
+            written.append(request)
+        if not written:
+            return  # every record of the batch was refused
         try:
-            result = transactions.run([request.items for request in requests])
+            result = transactions.run(groups)
         except Exception as error:
             reason = describe_failure(error)
             logger.error(
                 "store transaction of %d write(s) failed and was rolled back: %s",
-                len(requests),
+                len(written),
                 reason,
             )
-            self._call_on_loop(self._fail, requests, reason)
+            self._call_on_loop(self._fail, written, reason)
             return
         self._transactions_committed += 1
-        self._call_on_loop(self._resolve, requests, result, transactions.last_seconds)
+        self._call_on_loop(self._resolve, written, result, prepared, transactions.last_seconds)
 
     def _commit_ingestion(self, transactions: Transactions, request: IngestRequest) -> None:
         try:
@@ -230,17 +258,27 @@ class Writer:
             request.future.set_result(outcome)
 
     def _resolve(
-        self, requests: list[WriteRequest], result: TransactionResult, seconds: float
+        self,
+        requests: list[WriteRequest | PrepareRequest],
+        result: TransactionResult,
+        prepared: list[tuple[int, int] | None],
+        seconds: float,
     ) -> None:
         # On the loop. Listeners first, so that a subscriber has the new versions queued before
         # the submitter's acknowledgement can make anyone look for them.
         self._publish(result.records, seconds)
-        for request, outcomes in zip(requests, result.outcomes, strict=True):
+        for request, outcomes, when in zip(requests, result.outcomes, prepared, strict=True):
             # A cancelled caller's items are committed all the same; only the answer is dropped.
-            if not request.future.done():
+            if request.future.done():
+                continue
+            if isinstance(request, PrepareRequest):
+                assert when is not None
+                [outcome] = outcomes
+                request.future.set_result(PreparedWrite(outcome, when))
+            else:
                 request.future.set_result(outcomes)
 
-    def _fail(self, requests: Sequence[WriteRequest | IngestRequest], reason: str) -> None:
+    def _fail(self, requests: Sequence[_Request], reason: str) -> None:
         for request in requests:
             if not request.future.done():
                 # A fresh exception per caller: raising one instance in many tasks would chain
@@ -258,6 +296,24 @@ class Writer:
         except RuntimeError:
             # The loop was closed without closing the store: nobody is left to tell.
             logger.warning("store writer: event loop closed, %s not delivered", callback.__name__)
+
+
+_Request = WriteRequest | IngestRequest | PrepareRequest
+
+
+def _size(request: _Request) -> int:
+    if isinstance(request, WriteRequest):
+        return len(request.items)
+    return 1 if isinstance(request, PrepareRequest) else len(request.ingestion.items)
+
+
+def _alone(request: _Request) -> bool:
+    return isinstance(request, IngestRequest)
+
+
+def _settle_refusal(request: PrepareRequest, refusal: PreparationRefused) -> None:
+    if not request.future.done():
+        request.future.set_result(refusal)
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

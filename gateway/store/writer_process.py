@@ -4,11 +4,12 @@ Run as ``python -m gateway.store.writer_process DATABASE SYNCHRONOUS MAX_BATCH_R
 [CENTRE KEY_ID PRIVATE_KEY]`` (the last three when the centre signs its versions) by
 :class:`gateway.store.process_writer.ProcessWriter`, which talks to it over its standard input
 and output in the frames of :mod:`gateway.store.wire`. Inside, one thread does everything, with
-the writer thread's rules: it blocks for the first request, takes whatever else has arrived (up
-to the batch limit, never splitting one request; an ingestion alone), runs the same
-:class:`Transactions`, and answers each transaction with one frame. Records handed over
-serialized (``PREPARE``: Submit's) are validated, stamped, hashed and indexed here, with the
-gateway's own ``gateway.intake``, so that the gateway's event loop does not.
+the writer thread's rules (:class:`~gateway.store.batching.GroupCommit`): it blocks for the first
+request, takes whatever else has arrived, runs the same :class:`Transactions`, and answers each
+transaction with one frame. A Submit's request handed over as received (``PREPARE``) is parsed,
+validated, stamped, hashed and indexed here (:func:`gateway.store.preparation.
+prepare_submission`), so that the gateway's event loop does not; the process loads the
+contract's rules and nothing of the server.
 
 Why a process (``docs/decisions/0013-store-writer-process.md``): a writer *thread* shares the
 gateway's interpreter lock with the event loop, which then waits for the lock after every poll
@@ -28,12 +29,13 @@ import signal
 import sqlite3
 import sys
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from gateway.security.signing import SigningKeyError, SigningKeySource
-from gateway.store.base import Ingestion, StoreError, WriteItem
+from gateway.signing import SigningKeyError, SigningKeySource
+from gateway.store.base import Ingestion, PreparationRefused, StoreError, WriteItem
+from gateway.store.batching import GroupCommit
+from gateway.store.preparation import prepare_submission
 from gateway.store.schema import open_writer
 from gateway.store.transaction import Transactions
 from gateway.store.wire import (
@@ -53,25 +55,12 @@ from gateway.store.wire import (
     take_messages,
 )
 from gateway.store.writer import describe_failure
-from liaison.rules.errors import InvalidArgumentError
-from liaison.rules.intake import prepare_serialized
 
 __all__ = ["main"]
 
 logger = logging.getLogger(__name__)
 
 _READ_SIZE = 1 << 20
-_COMMIT_DELAY = 0.002
-"""How long the writer waits for more requests before committing, under concurrent load.
-
-A commit's fixed cost (the ``fsync`` above all: a few hundred µs of CPU on a virtual disk) is
-shared by the requests it takes. A writer that commits whatever has arrived the moment it is free
-makes transactions of one or two requests under load and spends more CPU on them than the
-gateway's event loop can spare on a two-core machine (``docs/decisions/0013``). PostgreSQL's
-``commit_delay`` / ``commit_siblings`` do the same."""
-_CONCURRENT_CALLERS = 4
-"""The delay applies only after a transaction that took at least this many requests: a lone
-caller, or a few, are committed at once."""
 
 
 class _Pipe:
@@ -112,75 +101,42 @@ class _Pipe:
 
 
 def _size(request: tuple[Any, ...]) -> int:
-    return 1 if request[0] == PREPARE else len(request[2])
+    return 1 if request[0] == PREPARE else len(request[-1])
 
 
-class _Preparer:
-    """Prepares serialized records as the gateway's event loop would (``gateway.intake``).
-
-    The rules are the contract's own (:mod:`liaison.rules`), which import neither gRPC nor the
-    gateway: the writer process loads nothing of the server.
-    """
-
-    def __init__(self) -> None:
-        self._prepare = prepare_serialized
-        self._refusal = InvalidArgumentError
-
-    def __call__(
-        self, pipe: _Pipe, request: tuple[Any, ...]
-    ) -> tuple[tuple[WriteItem, ...], tuple[int, int]] | None:
-        """The request's one item and when it was prepared; ``None`` once refused (answered)."""
-        _, call, centre_id, record = request
-        started = time.time_ns()
-        try:
-            item = self._prepare(record, centre_id)
-        except self._refusal as refusal:
-            violations = [(v.field, v.description) for v in refusal.violations]
-            pipe.send((REFUSED, call, refusal.message, violations, (started, time.time_ns())))
-            return None
-        return (item,), (started, time.time_ns())
+def _alone(request: tuple[Any, ...]) -> bool:
+    return bool(request[0] == INGEST)
 
 
-def _serve(
-    pipe: _Pipe, transactions: Transactions, max_batch_records: int, prepare: _Preparer
-) -> None:
-    queued: deque[tuple[Any, ...]] = deque()
-    previous_requests = 0
+def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> None:
+    commit: GroupCommit[tuple[Any, ...]] = GroupCommit(
+        max_records=max_batch_records, size_of=_size, alone=_alone
+    )
     while True:
-        busy = previous_requests >= _CONCURRENT_CALLERS
-        queued += pipe.receive(wait=not queued, linger=_COMMIT_DELAY if busy else 0.0)
-        if not queued:
+        commit.add(pipe.receive(wait=not commit.pending, linger=commit.linger()))
+        batch = commit.take()
+        if not batch:
             return  # ended, and everything received is answered
-        first = queued.popleft()
-        if first[0] == INGEST:
-            _ingest(pipe, transactions, first)
-            continue
-        batch = [first]
-        total = _size(first)
-        # One caller's items always share a transaction; an ingestion opens the next one.
-        while queued and queued[0][0] != INGEST and total + _size(queued[0]) <= max_batch_records:
-            request = queued.popleft()
-            batch.append(request)
-            total += _size(request)
-        previous_requests = len(batch)
-        _write(pipe, transactions, batch, prepare)
+        if batch[0][0] == INGEST:
+            _ingest(pipe, transactions, batch[0])
+        else:
+            _write(pipe, transactions, batch)
 
 
-def _write(
-    pipe: _Pipe,
-    transactions: Transactions,
-    batch: list[tuple[Any, ...]],
-    prepare: _Preparer,
-) -> None:
+def _write(pipe: _Pipe, transactions: Transactions, batch: list[tuple[Any, ...]]) -> None:
     calls: list[int] = []
     groups: list[tuple[WriteItem, ...]] = []
     prepared: list[tuple[int, int] | None] = []
     for request in batch:
         if request[0] == PREPARE:
-            done = prepare(pipe, request)
-            if done is None:
+            _, call, centre_id, submitted = request
+            started = time.time_ns()
+            item = prepare_submission(submitted, centre_id)
+            if isinstance(item, PreparationRefused):
+                pipe.send((REFUSED, call, item.message, list(item.violations), item.prepared_ns))
                 continue
-            items, when = done
+            items: tuple[WriteItem, ...] = (item,)
+            when: tuple[int, int] | None = (started, time.time_ns())
         else:
             items, when = items_from_wire(request[2]), None
         calls.append(request[1])
@@ -245,7 +201,7 @@ def _run(
     try:
         transactions = Transactions(connection, signer)
         pipe.send((READY,))
-        _serve(pipe, transactions, max_batch_records, _Preparer())
+        _serve(pipe, transactions, max_batch_records)
     finally:
         connection.close()
 

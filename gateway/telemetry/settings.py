@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from liaison.rules.errors import SetupError
+
 __all__ = [
     "DEFAULT_SAMPLER",
     "PIPELINES",
@@ -74,7 +76,7 @@ def takes_ratio(sampler: str) -> bool:
     return sampler.removeprefix(_PARENT_BASED) == "traceidratio"
 
 
-class TelemetryConfigError(ValueError):
+class TelemetryConfigError(SetupError, ValueError):
     """An ``OTEL_*`` variable has a value Liaison does not support; the message names it."""
 
 

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from devkit.cluster import CentrePlan, CentreProcess, write_cluster
 from gateway.client import LiaisonClient, RecordNotFoundError
-from gateway.cluster import CentrePlan, CentreProcess, write_cluster
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import federation_pb2
 

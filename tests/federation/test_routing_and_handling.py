@@ -10,10 +10,10 @@ from pathlib import Path
 import grpc
 import pytest
 
+from devkit.cluster import CentrePlan, Route, audit_key_path, free_port
 from gateway.audit.keys import read_key_file
 from gateway.audit.log import iter_stored, verify_file
-from gateway.client import LiaisonError, RecordNotFoundError
-from gateway.cluster import CentrePlan, Route, audit_key_path, free_port
+from gateway.client import ClientError, RecordNotFoundError
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
 from tests.factories import person, travel_document
 from tests.federation.cluster import (
@@ -134,7 +134,7 @@ def test_releasability_filters_get_search_and_subscribe(cluster: Cluster) -> Non
 def test_a_client_without_a_grant_is_refused(cluster: Cluster) -> None:
     reader = cluster.client(LYON, "reader")
     assert reader.get("WCO-I2C:open-person").record.record_id == "WCO-I2C:open-person"
-    with pytest.raises(LiaisonError) as caught:
+    with pytest.raises(ClientError) as caught:
         reader.submit(person("sneaky"))
     assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED
 

@@ -11,8 +11,8 @@ import grpc
 import pytest
 from grpc import aio
 
+from devkit.cluster import CentrePlan, Route, free_port
 from gateway.client import RecordNotFoundError
-from gateway.cluster import CentrePlan, Route, free_port
 from gateway.security.certs import CertificateAuthority
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc, federation_pb2, record_pb2

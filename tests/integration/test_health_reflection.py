@@ -79,3 +79,26 @@ async def test_health_turns_not_serving_when_the_store_writer_dies(gateway: Gate
         found = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST-CENTRE:p1"))
         assert found.record.record_id == "TEST-CENTRE:p1"
         watch.cancel()
+
+
+async def test_health_follows_the_board_per_service_and_recovers(
+    gateway: Gateway, channel: aio.Channel
+) -> None:
+    stub = health_pb2_grpc.HealthStub(channel)
+
+    async def status(service: str) -> int:
+        response = await stub.Check(health_pb2.HealthCheckRequest(service=service))
+        return int(response.status)
+
+    serving = health_pb2.HealthCheckResponse.SERVING
+    not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+    gateway.health.report("task:demo", (TRANSLATION_SERVICE,), "the demo task failed")
+    await asyncio.sleep(0.05)
+    assert await status(TRANSLATION_SERVICE) == not_serving
+    assert await status("") == not_serving, "any condition makes the gateway as a whole unhealthy"
+    assert await status(SERVICE_NAME) == serving, "a service the condition does not name serves"
+    assert gateway.health.reasons(TRANSLATION_SERVICE) == ["task:demo: the demo task failed"]
+    gateway.health.clear("task:demo")
+    await asyncio.sleep(0.05)
+    assert await status(TRANSLATION_SERVICE) == serving
+    assert await status("") == serving

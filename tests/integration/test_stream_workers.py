@@ -14,13 +14,14 @@ import pytest
 from grpc import aio
 
 from gateway.config import CentreConfig, LimitsConfig
-from gateway.feed import CommitFeed
-from gateway.preparation import MessagePreparer, PreparedEntry
 from gateway.security.gate import RecordGate
 from gateway.security.visibility import NeedToKnow
 from gateway.server import Gateway
 from gateway.services.exchange import RecordExchangeService
 from gateway.store import SqliteRecordStore
+from gateway.store.feed import CommitFeed
+from gateway.store.preparation import PreparedEntry
+from gateway.store.preparation_pool import MessagePreparer
 from liaison.v1 import exchange_pb2, exchange_pb2_grpc
 from tests.conftest import make_config
 from tests.factories import person

@@ -10,8 +10,8 @@ import pytest
 from grpc import aio
 
 from gateway.config import CentreConfig
-from gateway.preparation import MessagePreparer
 from gateway.server import Gateway
+from gateway.store.preparation_pool import MessagePreparer
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import make_config
 from tests.factories import person, set_path

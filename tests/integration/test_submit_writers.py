@@ -1,5 +1,6 @@
-"""Submit answers the same whether the store's writer process prepares the record (the default)
-or the event loop does (a writer thread): acknowledgements, refusals, field violations, spans."""
+"""Submit answers the same wherever its record is prepared - in the writer (the default; the
+writer process or the writer thread) or on the event loop (``[storage] preparation = "inline"``):
+acknowledgements, refusals, field violations, spans."""
 
 from __future__ import annotations
 
@@ -20,6 +21,14 @@ from tests.gateway.telemetry.conftest import recording
 from tests.rpc import ExchangeStub, violations_of
 
 Writer = Literal["process", "thread"]
+Preparation = Literal["writer", "inline"]
+
+SETUPS: list[tuple[Writer, Preparation]] = [
+    ("process", "writer"),
+    ("thread", "writer"),
+    ("process", "inline"),
+    ("thread", "inline"),
+]
 
 
 def _bad_person() -> record_pb2.Record:
@@ -33,10 +42,12 @@ def _no_body() -> record_pb2.Record:
     return record_pb2.Record(record_id="TEST-CENTRE:empty")
 
 
-async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
-    """What a gateway with ``writer`` answers to a fixed series of Submits, times left out."""
-    config = make_config(tmp_path / writer)
-    config = dataclasses.replace(config, storage=dataclasses.replace(config.storage, writer=writer))
+async def _answers(tmp_path: Path, writer: Writer, preparation: Preparation) -> list[Any]:
+    """What a gateway with ``writer`` and ``preparation`` answers to a fixed series of Submits,
+    times left out."""
+    config = make_config(tmp_path / f"{writer}-{preparation}")
+    storage = dataclasses.replace(config.storage, writer=writer, preparation=preparation)
+    config = dataclasses.replace(config, storage=storage)
     gateway = Gateway(config)
     await gateway.start()
     answers: list[Any] = []
@@ -69,35 +80,50 @@ async def _answers(tmp_path: Path, writer: Writer) -> list[Any]:
             answers.append((raised.value.code(), raised.value.details()))
             stored = await exchange.Get(exchange_pb2.GetRequest(record_id="TEST-CENTRE:d1"))
             answers.append(stored.record.provenance.originating_centre)
+            # Bytes that are not a request, and a request without a record.
+            raw = channel.unary_unary(
+                "/liaison.v1.RecordExchange/Submit",
+                request_serializer=None,
+                response_deserializer=None,
+            )
+            for data in (b"\xff\xff\xff", b""):
+                with pytest.raises(aio.AioRpcError) as raised:
+                    await raw(data)
+                answers.append(
+                    (raised.value.code(), raised.value.details(), violations_of(raised.value))
+                )
     finally:
         await gateway.stop(grace=0)
     return answers
 
 
-async def test_both_writers_answer_alike(tmp_path: Path) -> None:
-    thread = await _answers(tmp_path, "thread")
-    process = await _answers(tmp_path, "process")
-    assert process == thread
+async def test_every_setup_answers_alike(tmp_path: Path) -> None:
+    [first, *others] = [await _answers(tmp_path, *setup) for setup in SETUPS]
+    for setup, answers in zip(SETUPS[1:], others, strict=True):
+        assert answers == first, setup
     # The series exercised what it should: three refusals with field violations (one of them
-    # another centre's record), a conflict.
-    refusals = [answer for answer in thread if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
-    assert len(refusals) == 3
+    # another centre's record), a conflict, garbage bytes and a request without a record.
+    refusals = [answer for answer in first if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
+    assert len(refusals) == 5
     assert refusals[0][2]["record.person.birth_date.month"]
     assert "record.person.sex" in refusals[0][2]
     assert list(refusals[2][2]) == ["record.provenance.originating_centre"]
-    assert thread[-2][0] == grpc.StatusCode.ABORTED
-    assert thread[-1] == TEST_CENTRE
+    assert first[-4][0] == grpc.StatusCode.ABORTED
+    assert first[-3] == TEST_CENTRE
+    assert first[-2][1] == "the request is not a valid liaison.v1.SubmitRequest message"
+    assert first[-1][1] == "a record is required"
+    assert list(first[-1][2]) == ["record"]
 
 
-@pytest.fixture(params=["process", "thread"])
+@pytest.fixture(params=SETUPS, ids=["-".join(setup) for setup in SETUPS])
 async def traced(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Gateway, Any]]:
     recorded = recording()
     config = make_config(tmp_path)
-    config = dataclasses.replace(
-        config, storage=dataclasses.replace(config.storage, writer=request.param)
-    )
+    writer, preparation = request.param
+    storage = dataclasses.replace(config.storage, writer=writer, preparation=preparation)
+    config = dataclasses.replace(config, storage=storage)
     gateway = Gateway(config, telemetry=recorded.telemetry)
     await gateway.start()
     try:

@@ -17,8 +17,8 @@ import pytest
 from grpc import aio
 
 from gateway.config import CentreConfig
-from gateway.ingestion import RECORD_INVALID
 from gateway.server import Gateway
+from gateway.services.ingest_policy import RECORD_INVALID
 from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 from tests.conftest import TEST_CENTRE
 from tests.rpc import ExchangeStub, TranslationStub, violations_of

@@ -10,7 +10,7 @@ from pathlib import Path
 from gateway.audit.chain import ChainHead
 from gateway.audit.checkpoints import checkpoints_document, sign_checkpoint
 from gateway.audit.log import AuditLog
-from gateway.security.signing import (
+from gateway.signing import (
     KeyRing,
     PublicKeyInfo,
     RecordSigner,

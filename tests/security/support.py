@@ -135,7 +135,7 @@ def channel(gateway: Gateway, pki: Pki, issued: IssuedCertificate) -> aio.Channe
 
 def audit_entries(gateway: Gateway) -> list[dict[str, Any]]:
     """The gateway's audit entries so far (each is durable before the call it records ends)."""
-    audit = gateway.federation.audit
+    audit = gateway.audit
     assert audit is not None
     return [json.loads(text) for text in iter_stored(audit.path)]
 

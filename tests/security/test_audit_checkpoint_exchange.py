@@ -25,7 +25,7 @@ from gateway.audit.keys import create_key_file
 from gateway.audit.log import AuditLog
 from gateway.audit.settings import CheckpointPolicy
 from gateway.cli import main
-from gateway.client import AsyncLiaisonClient, LiaisonError
+from gateway.client import AsyncLiaisonClient, ClientError
 from gateway.config import StorageConfig
 from gateway.federation.checkpoints import AuditCheckpoints
 from gateway.federation.forwarder import PeerUnavailableError
@@ -36,7 +36,6 @@ from gateway.security.authorization import AuthorizationInterceptor
 from gateway.security.certs import CertificateAuthority
 from gateway.security.gate import RecordGate
 from gateway.security.policy import Grant
-from gateway.security.signing import KeyRing
 from gateway.security.tls import (
     TlsConfig,
     channel_credentials,
@@ -51,6 +50,7 @@ from gateway.services.federation import (
     FederationService,
 )
 from gateway.services.registration import add_service
+from gateway.signing import KeyRing
 from gateway.store import RecordStore, create_store
 from tests.security.audit_logs import CENTRE, PEER, SigningCentre, tamper
 
@@ -249,7 +249,7 @@ async def test_a_centre_may_deposit_its_own_signed_checkpoints_only(
 
     # A client (even one granted everything) is not a centre.
     async with _client(authority, OPERATOR, i2c) as operator:
-        with pytest.raises(LiaisonError) as refused:
+        with pytest.raises(ClientError) as refused:
             await operator.keep_checkpoint(own.latest)
     assert refused.value.code == grpc.StatusCode.PERMISSION_DENIED
     assert "only peer centres call the Federation service" in refused.value.message

@@ -21,8 +21,8 @@ import pytest
 from grpc import aio
 
 from gateway.security.policy import Grant
-from gateway.security.signing import load_key_ring
 from gateway.server import Gateway
+from gateway.signing import load_key_ring
 from liaison.rules.intake import prepare_replica
 from liaison.v1 import (
     exchange_pb2,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.feed import CaughtUpMarker, CommitFeed
 from gateway.store import SqliteRecordStore, StoredRecord
+from gateway.store.feed import CaughtUpMarker, CommitFeed
 from liaison.rules.intake import prepare_record
 from tests.factories import person
 

@@ -13,10 +13,10 @@ from gateway.audit.log import AuditLog, iter_stored, verify_file
 from gateway.federation.forwarder import Forwarder, PeerUnavailableError
 from gateway.federation.outbox import Backoff, Outbox
 from gateway.federation.routing import RoutingRule, h2_permission
-from gateway.feed import CommitFeed
 from gateway.security.gate import RecordGate
 from gateway.security.visibility import NeedToKnow
 from gateway.store import SqliteRecordStore
+from gateway.store.feed import CommitFeed
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
 from tests.factories import person

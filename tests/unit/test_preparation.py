@@ -10,14 +10,10 @@ import signal
 import grpc
 import pytest
 
-from gateway.errors import InvalidArgumentError, status_code_of
-from gateway.preparation import (
-    MessagePreparer,
-    PreparationFailedError,
-    Refused,
-    prepare_message,
-    write_item,
-)
+from gateway.errors import InvalidArgumentError
+from gateway.services.statuses import status_code_of
+from gateway.store.preparation import Refused, prepare_message, write_item
+from gateway.store.preparation_pool import MessagePreparer, PreparationFailedError
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person, travel_document

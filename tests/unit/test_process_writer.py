@@ -43,7 +43,7 @@ from gateway.store.wire import (
     records_to_wire,
     take_messages,
 )
-from liaison.v1 import record_pb2
+from liaison.v1 import exchange_pb2, record_pb2
 from tests.factories import person
 from tests.unit.test_sqlite_store import count_rows, db_path, make_item, open_store
 
@@ -242,10 +242,14 @@ async def test_a_file_that_is_not_a_database_is_refused_at_open(tmp_path: Path) 
 # --- Records prepared in the writer process (Submit) -----------------------------------------
 
 
+def submission(record: record_pb2.Record) -> bytes:
+    """A serialized ``SubmitRequest`` carrying ``record``, as gRPC receives it."""
+    return exchange_pb2.SubmitRequest(record=record).SerializeToString()
+
+
 async def test_a_record_is_prepared_and_written_in_the_process(store: SqliteRecordStore) -> None:
-    assert store.prepares_records
     record = person("LOCAL-CENTRE:p1")
-    result = await store.prepare_and_write(record.SerializeToString(), "LOCAL-CENTRE")
+    result = await store.prepare_and_write(submission(record), "LOCAL-CENTRE")
     assert isinstance(result, PreparedWrite)
     started, ended = result.prepared_ns
     assert 0 < started <= ended
@@ -257,7 +261,7 @@ async def test_a_record_is_prepared_and_written_in_the_process(store: SqliteReco
     assert kept.provenance.originating_centre == "LOCAL-CENTRE"  # stamped as on the loop
     assert kept.provenance.HasField("received_at")
     # The same record again, prepared again: recognised as a duplicate.
-    again = await store.prepare_and_write(record.SerializeToString(), "LOCAL-CENTRE")
+    again = await store.prepare_and_write(submission(record), "LOCAL-CENTRE")
     assert isinstance(again, PreparedWrite)
     assert isinstance(again.outcome, StoredVersion)
     assert again.outcome.duplicate
@@ -268,25 +272,22 @@ async def test_refused_records_are_answered_and_nothing_is_written(
 ) -> None:
     bad = person("LOCAL:bad", birth=(1975, 13, 1))
     results = await asyncio.gather(
-        store.prepare_and_write(bad.SerializeToString(), "LOCAL"),
-        store.prepare_and_write(person("LOCAL:good").SerializeToString(), "LOCAL"),
+        store.prepare_and_write(submission(bad), "LOCAL"),
+        store.prepare_and_write(submission(person("LOCAL:good")), "LOCAL"),
         store.prepare_and_write(b"\xff\xff not a record", "LOCAL"),
+        store.prepare_and_write(b"", "LOCAL"),
     )
-    refused, accepted, garbled = results
+    refused, accepted, garbled, empty = results
     assert isinstance(refused, PreparationRefused)
     assert refused.message == "record LOCAL:bad is invalid: 1 field violation(s)"
     assert [field for field, _ in refused.violations] == ["person.birth_date.month"]
     assert isinstance(accepted, PreparedWrite)
     assert isinstance(garbled, PreparationRefused)
-    assert garbled.message == "the record is not a valid liaison.v1.Record message"
+    assert garbled.message == "the request is not a valid liaison.v1.SubmitRequest message"
+    assert isinstance(empty, PreparationRefused)
+    assert empty.message == "a record is required"
+    assert empty.violations == (("", "is required"),)
     assert count_rows(store.path, "versions") == 1
-
-
-async def test_a_store_with_a_writer_thread_does_not_prepare(tmp_path: Path) -> None:
-    async with open_store(db_path(tmp_path), writer="thread") as threaded:
-        assert not threaded.prepares_records
-        with pytest.raises(NotImplementedError):
-            await threaded.prepare_and_write(person("LOCAL:p1").SerializeToString(), "LOCAL")
 
 
 @pytest.mark.parametrize("writer", ["process", "thread"])

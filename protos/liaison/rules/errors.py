@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FieldViolation", "InvalidArgumentError", "LiaisonError"]
+__all__ = ["FieldViolation", "InvalidArgumentError", "LiaisonError", "SetupError"]
 
 
 class LiaisonError(Exception):
@@ -32,6 +32,11 @@ class FieldViolation:
     def under(self, prefix: str) -> FieldViolation:
         """The same violation with its path placed under ``prefix`` (``record`` -> ``record.x``)."""
         return FieldViolation(f"{prefix}.{self.field}" if self.field else prefix, self.description)
+
+
+class SetupError(LiaisonError):
+    """A configuration, key, certificate or policy is unusable: whatever needs it cannot start.
+    The message names the file or setting and what is wrong with it."""
 
 
 class InvalidArgumentError(LiaisonError):

@@ -4,7 +4,7 @@ The content hash is taken over the canonically re-serialized record with ``versi
 ``provenance.received_at`` and ``provenance.signature`` left out, so that resubmitting the same
 record - as first sent, or as read back from the gateway with its stamps and signature - is
 recognised as a duplicate. The same hash is what the originating centre signs for each version
-(:mod:`gateway.security.signing`).
+(:mod:`gateway.signing`).
 
 Two intakes share these steps: a centre's own records (:func:`prepare_record`: Submit,
 SubmitStream, Ingest), which must originate at this centre, and other centres' versions

@@ -22,10 +22,10 @@ from gateway.cli.jsonio import RecordFileError, iter_records, record_to_json
 from gateway.client import (
     SERVICE_NAME,
     AsyncLiaisonClient,
+    ClientError,
     GatewayUnavailableError,
     InvalidRecordError,
     LiaisonClient,
-    LiaisonError,
     RecordNotFoundError,
     VersionConflictError,
     channel_options,
@@ -317,12 +317,12 @@ async def test_rich_status_details_become_field_violations() -> None:
         (grpc.StatusCode.ABORTED, VersionConflictError),
         (grpc.StatusCode.FAILED_PRECONDITION, VersionConflictError),
         (grpc.StatusCode.DEADLINE_EXCEEDED, GatewayUnavailableError),
-        (grpc.StatusCode.RESOURCE_EXHAUSTED, LiaisonError),
-        (grpc.StatusCode.PERMISSION_DENIED, LiaisonError),
+        (grpc.StatusCode.RESOURCE_EXHAUSTED, ClientError),
+        (grpc.StatusCode.PERMISSION_DENIED, ClientError),
     ],
 )
 async def test_status_codes_map_to_error_classes(
-    code: grpc.StatusCode, error_class: type[LiaisonError]
+    code: grpc.StatusCode, error_class: type[ClientError]
 ) -> None:
     async def submit(request: exchange_pb2.SubmitRequest, context: Context) -> Any:
         await context.abort(code, "refused\nfor a reason")
@@ -331,7 +331,7 @@ async def test_status_codes_map_to_error_classes(
         scripted_gateway({"Submit": submit_handler(submit)}) as address,
         AsyncLiaisonClient(address) as client,
     ):
-        with pytest.raises(LiaisonError) as caught:
+        with pytest.raises(ClientError) as caught:
             await client.submit(person("P-1"))
     assert type(caught.value) is error_class
     assert (caught.value.code, caught.value.message) == (code, "refused for a reason")
@@ -409,7 +409,7 @@ async def test_search_all_stops_on_a_cursor_that_does_not_move() -> None:
         scripted_gateway({"Search": handler}) as address,
         AsyncLiaisonClient(address) as client,
     ):
-        with pytest.raises(LiaisonError, match="without a new cursor"):
+        with pytest.raises(ClientError, match="without a new cursor"):
             async for _ in client.search_all(exchange_pb2.SearchRequest(family_name="X")):
                 pass
 

@@ -22,11 +22,11 @@ from gateway.client import (
     AsyncLiaisonClient,
     ClientCertificateRefusedError,
     ClientCertificateRequiredError,
+    ClientError,
     GatewayCertificateUntrustedError,
     GatewayUnavailableError,
     HandshakeError,
     LiaisonClient,
-    LiaisonError,
     PlaintextGatewayError,
     WrongCentreError,
 )
@@ -106,22 +106,22 @@ CASES: list[tuple[Callable[[Setup], tuple[str, Connection]], type[HandshakeError
 ]
 
 
-async def refusals(address: str, connection: Connection) -> list[LiaisonError]:
+async def refusals(address: str, connection: Connection) -> list[ClientError]:
     """What each client raises calling ``address`` (at the same time: each retries ~1.5 s)."""
 
-    def blocking() -> LiaisonError:
+    def blocking() -> ClientError:
         with LiaisonClient(address, **connection) as client:
             try:
                 client.health()
-            except LiaisonError as error:
+            except ClientError as error:
                 return error
         raise AssertionError("the call went through")
 
-    async def asynchronous() -> LiaisonError:
+    async def asynchronous() -> ClientError:
         async with AsyncLiaisonClient(address, **connection) as client:
             try:
                 await client.health()
-            except LiaisonError as error:
+            except ClientError as error:
                 return error
         raise AssertionError("the call went through")
 

@@ -17,9 +17,9 @@ import pytest
 
 from gateway.client import (
     AsyncLiaisonClient,
+    ClientError,
     GatewayUnavailableError,
     LiaisonClient,
-    LiaisonError,
 )
 from gateway.client._resume import Resumption
 from liaison.v1 import exchange_pb2, record_pb2
@@ -145,7 +145,7 @@ async def test_other_failures_end_the_subscription() -> None:
         scripted_subscribe(scripts, requests) as address,
         AsyncLiaisonClient(address) as client,
     ):
-        with pytest.raises(LiaisonError) as caught:
+        with pytest.raises(ClientError) as caught:
             async for _ in client.subscribe(after_sequence=0):
                 pass
     assert caught.value.code == grpc.StatusCode.PERMISSION_DENIED

@@ -13,9 +13,9 @@ from grpc import aio
 
 from gateway.client import (
     AsyncLiaisonClient,
+    ClientError,
     InvalidRecordError,
     LiaisonClient,
-    LiaisonError,
     RecordNotFoundError,
     VersionConflictError,
     channel_options,
@@ -74,7 +74,7 @@ async def test_async_translation_errors_map_to_the_client_errors(gateway: Gatewa
         partial = await client.ingest("lines", lines("NOT A PERSON"), accept_partial=True)
         with pytest.raises(RecordNotFoundError):
             await client.export("lines", record_refs=["P-404"])
-        with pytest.raises(LiaisonError) as cannot:
+        with pytest.raises(ClientError) as cannot:
             await client.export("lines-read-only", records=[person("P-1")])
 
     assert [field for field, _ in unknown.value.field_violations] == ["adapter"]
@@ -106,7 +106,7 @@ async def test_sync_translation_methods(gateway: Gateway) -> None:
                 client.ingest("lines", b"")
             with pytest.raises(RecordNotFoundError):
                 client.export("lines", record_refs=[translation_pb2.RecordRef(record_id="P-404")])
-            with pytest.raises(LiaisonError) as cannot:
+            with pytest.raises(ClientError) as cannot:
                 client.export("lines-read-only", records=[person("P-1")])
             assert not isinstance(cannot.value, VersionConflictError)
 

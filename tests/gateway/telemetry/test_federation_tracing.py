@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from opentelemetry.trace import SpanKind
 
+from devkit.cluster import free_port
 from gateway.client import AsyncLiaisonClient
-from gateway.cluster import free_port
 from gateway.config import CentreConfig
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.cluster import ServeProcess
 from gateway.client import AsyncLiaisonClient
-from gateway.cluster import ServeProcess
 from tests.factories import person
 from tests.gateway.telemetry.conftest import recording
 from tests.gateway.telemetry.otlp_receiver import OtlpReceiver

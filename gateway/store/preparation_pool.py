@@ -1,14 +1,9 @@
-"""Preparing SubmitStream messages off the event loop: parse, validate, hash, serialize, index.
+"""Preparing SubmitStream messages in a pool of worker processes (decision 0009).
 
-A stream message is handed over as the bytes gRPC received. :func:`prepare_message` turns it into
-one entry per record: a compact tuple of what the store writes, or the serialized per-record
-error. It runs in a worker process (:class:`MessagePreparer`), so that the Python work per record
-(about 60 µs) overlaps with the event loop and the store's writer thread instead of sharing their
-GIL; tuples of strings, bytes and ints cross the process boundary several times faster than
-dataclasses. Small messages are prepared on the event loop itself, where a round trip to the
-worker would cost more than the work.
-
-See ``docs/decisions/0009-stream-preparation-in-worker-processes.md``.
+:class:`MessagePreparer` runs :func:`gateway.store.preparation.prepare_message` in worker
+processes, so that the Python work per record overlaps with the event loop and the store's writer
+instead of sharing their GIL; a small message is prepared on the event loop itself, where a round
+trip to a worker would cost more than the work.
 """
 
 from __future__ import annotations
@@ -22,27 +17,11 @@ import os
 import signal
 import threading
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, NamedTuple
 
-from google.protobuf.message import DecodeError
+from gateway.errors import InvalidArgumentError, UnavailableError
+from gateway.store.preparation import PreparedEntry, prepare_message
 
-from gateway.errors import InvalidArgumentError, UnavailableError, record_error
-from gateway.store.base import WriteItem
-from gateway.store.wire import item_from_wire, item_to_wire
-from liaison.rules.ids import RECORD_ID_PATTERN
-from liaison.rules.intake import prepare_record
-from liaison.v1 import exchange_pb2
-
-__all__ = [
-    "INLINE_MESSAGE_BYTES",
-    "ItemRow",
-    "MessagePreparer",
-    "PreparationFailedError",
-    "PreparedEntry",
-    "Refused",
-    "prepare_message",
-    "write_item",
-]
+__all__ = ["INLINE_MESSAGE_BYTES", "MessagePreparer", "PreparationFailedError"]
 
 _log = logging.getLogger(__name__)
 
@@ -50,55 +29,9 @@ INLINE_MESSAGE_BYTES = 16 * 1024
 """Messages smaller than this (about 30 records) are prepared on the event loop: handing one to
 the worker and back costs a few hundred microseconds, more than preparing a few records."""
 
-ItemRow = tuple[Any, ...]
-"""A prepared record, as :func:`gateway.store.wire.item_to_wire` encodes it."""
-
-
-class Refused(NamedTuple):
-    """A record of a message that its preparation refused."""
-
-    record_id: str
-    """Its id when well-formed (for the audit log), else empty."""
-    error: bytes
-    """Its serialized ``RecordError``."""
-
-
-PreparedEntry = ItemRow | Refused
-"""One record of a message: its :data:`ItemRow`, or its refusal."""
-
-_MALFORMED = "the request is not a valid liaison.v1.SubmitStreamRequest message"
-
 
 class PreparationFailedError(UnavailableError):
     """The worker process preparing the stream's records ended; nothing after it was stored."""
-
-
-def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
-    """Parse one ``SubmitStreamRequest`` and prepare each of its records, in order.
-
-    Raises:
-        InvalidArgumentError: ``data`` is not a ``SubmitStreamRequest`` message.
-    """
-    try:
-        message = exchange_pb2.SubmitStreamRequest.FromString(data)
-    except DecodeError:
-        raise InvalidArgumentError(_MALFORMED) from None
-    entries: list[PreparedEntry] = []
-    for record in message.records:
-        try:
-            item = prepare_record(record, centre_id)
-        except InvalidArgumentError as error:
-            well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id) is not None
-            shown = record.record_id if well_formed else ""
-            entries.append(Refused(shown, record_error(error).SerializeToString()))
-            continue
-        entries.append(item_to_wire(item))
-    return entries
-
-
-def write_item(row: ItemRow) -> WriteItem:
-    """The store's :class:`WriteItem` for a prepared record."""
-    return item_from_wire(row)
 
 
 class MessagePreparer:

@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf.message import DecodeError
 
+from liaison.rules.errors import LiaisonError, SetupError
 from liaison.v1 import record_pb2
 
 __all__ = [
@@ -94,11 +95,11 @@ class SigningKeySpec:
     """End of validity (timezone-aware)."""
 
 
-class SigningKeyError(ValueError):
+class SigningKeyError(SetupError, ValueError):
     """A signing key file is missing, unreadable, too open, or not an Ed25519 key."""
 
 
-class SignatureError(ValueError):
+class SignatureError(LiaisonError, ValueError):
     """A signature does not verify; the message says why, without any record content."""
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gateway.audit.keys import create_key_file
 from gateway.security.certs import CertificateAuthority
-from gateway.security.signing import SigningKeySpec, create_centre_signing_key
+from gateway.signing import SigningKeySpec, create_centre_signing_key
 
 __all__ = [
     "CentrePlan",

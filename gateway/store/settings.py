@@ -1,0 +1,36 @@
+"""The store's settings: the centre file's ``[storage]`` table (parsed by :mod:`gateway.config`).
+
+They live with the store so that the store needs nothing of the configuration module above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+__all__ = ["DEFAULT_DB_PATH", "StorageConfig"]
+
+DEFAULT_DB_PATH = Path("var") / "liaison.db"
+"""Where ``make run`` keeps its database, relative to the centre file."""
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    """The embedded store."""
+
+    path: Path = DEFAULT_DB_PATH
+    """SQLite database file; its folder is created when missing."""
+    synchronous: Literal["full", "normal"] = "full"
+    """SQLite ``synchronous`` in WAL mode: ``full`` survives power loss, ``normal`` survives
+    process crashes only (and commits faster)."""
+    max_batch_records: int = 2048
+    """Group commit: the most records one transaction takes from the queue."""
+    writer: Literal["process", "thread"] = "process"
+    """Where the group commit runs: a writer process of its own (the default, decision 0013) or
+    a thread of the gateway process."""
+    preparation: Literal["writer", "inline"] = "writer"
+    """Where a ``Submit``'s record is validated, stamped, hashed and indexed: in the writer, just
+    before its transaction (the default: with the process writer that work leaves the event
+    loop), or ``inline`` on the event loop. A gateway that forwards with trace propagation
+    prepares inline: the submission's trace is keyed by the content hash before the commit."""
