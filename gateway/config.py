@@ -37,6 +37,7 @@ from gateway.federation.settings import (
     SettingsError,
     parse_settings,
 )
+from gateway.screening.settings import ScreeningSettings, ScreeningSettingsError, parse_screening
 from gateway.store.settings import DEFAULT_DB_PATH, StorageConfig
 from gateway.telemetry.settings import PIPELINES, TELEMETRY_EXPORTERS, TelemetryConfig
 from liaison.rules.errors import SetupError
@@ -116,6 +117,8 @@ class CentreConfig:
     """Traces and metrics export."""
     federation: FederationSettings = field(default_factory=FederationSettings)
     """TLS, peers, routing, delivery retries, grants and the audit log."""
+    screening: ScreeningSettings = field(default_factory=ScreeningSettings)
+    """``[screening]``: automatic screening on commit and the lists."""
     source: Path | None = None
     """The file this configuration was read from; ``None`` for the embedded defaults."""
 
@@ -141,7 +144,8 @@ def load_config(path: Path | None = None) -> CentreConfig:
 
 
 def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
-    sections = {"centre", "server", "storage", "limits", "telemetry"} | FEDERATION_SECTIONS
+    sections = {"centre", "server", "storage", "limits", "telemetry", "screening"}
+    sections |= FEDERATION_SECTIONS
     unknown = sorted(set(document) - sections)
     if unknown:
         raise ConfigError(
@@ -165,9 +169,11 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
     _check_telemetry(telemetry, path)
     try:
         federation = parse_settings(document, path.parent, centre_id)
-    except SettingsError as error:
+        screening = parse_screening(_table(document, "screening", path))
+    except (SettingsError, ScreeningSettingsError) as error:
         raise ConfigError(f"{path}: {error}") from None
     return CentreConfig(
+        screening=screening,
         federation=federation,
         centre_id=centre_id,
         server=server,

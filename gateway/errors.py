@@ -13,6 +13,7 @@ raise these::
     ├── SetupError (rules)                  a configuration, key, certificate or policy is unusable
     │   ├── ConfigError (config)            the centre file
     │   ├── SettingsError (federation.settings)  its federation and security tables
+    │   ├── ScreeningSettingsError (screening.settings)  its [screening] table
     │   ├── TelemetryConfigError (telemetry.settings)  an OTEL_* variable
     │   ├── PolicyError (security.policy)   grants that contradict each other
     │   ├── TlsError (security.tls)         certificates and keys of the listener

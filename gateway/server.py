@@ -51,6 +51,9 @@ from gateway.services.federation import (
     FederationService,
 )
 from gateway.services.registration import MalformedRequestInterceptor, add_service
+from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
+from gateway.services.screening import ScreeningService
+from gateway.services.screening_desk import ScreeningDesk
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
 from gateway.services.translation import TranslationService
 from gateway.signing import (
@@ -72,7 +75,7 @@ from gateway.telemetry import (
     resolve_settings,
 )
 from liaison.rules.errors import LiaisonError
-from liaison.v1 import exchange_pb2, translation_pb2
+from liaison.v1 import exchange_pb2, screening_pb2, translation_pb2
 
 __all__ = ["Gateway", "ServeError", "run"]
 
@@ -144,6 +147,7 @@ class Gateway:
             if preparer is not None
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
+        self._desk = ScreeningDesk(self._store, config.centre_id, config.screening)
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
@@ -180,6 +184,11 @@ class Gateway:
     def supervisor(self) -> Supervisor:
         """Runs the gateway's background tasks, restarting them after failures."""
         return self._supervisor
+
+    @property
+    def screening(self) -> ScreeningDesk:
+        """The screening index and the automatic screening of commits."""
+        return self._desk
 
     @property
     def store(self) -> RecordStore:
@@ -244,6 +253,8 @@ class Gateway:
             await self._store.close()
             raise ServeError(f"cannot open the audit log or the outbox: {error}") from error
         try:
+            await self._desk.open()
+            self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
             await self._feed.start()
             self._server = await self._serve(limits)
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
@@ -252,6 +263,8 @@ class Gateway:
             if self._server is not None:
                 await self._server.stop(None)
                 self._server = None
+            await self._supervisor.stop()
+            await self._desk.close()
             await self._federation.close()
             if self._audit is not None:
                 await self._audit.close()
@@ -419,6 +432,16 @@ class Gateway:
             self._translation,
             translation_pb2.DESCRIPTOR.services_by_name["Translation"],
         )
+        screening = ScreeningService(
+            self._desk,
+            self._store,
+            self._gate,
+            self.config.centre_id,
+            self._translation.decode,
+            max_page_size=limits.max_page_size,
+            default_page_size=limits.default_page_size,
+        )
+        add_service(server, screening, screening_pb2.DESCRIPTOR.services_by_name["Screening"])
         federation_services = self._add_federation_services(server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
@@ -426,6 +449,7 @@ class Gateway:
             [
                 EXCHANGE_SERVICE,
                 TRANSLATION_SERVICE,
+                SCREENING_SERVICE,
                 *federation_services,
                 health_service,
                 reflection.SERVICE_NAME,
@@ -461,6 +485,7 @@ class Gateway:
         await self._federation.close()
         if self._audit is not None:
             await self._audit.close()
+        await self._desk.close()
         if self._translation is not None:
             await self._translation.close()
         await self._preparer.close()

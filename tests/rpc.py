@@ -12,12 +12,14 @@ if TYPE_CHECKING:
     # mypy-protobuf types the stub built on an aio channel as this class; at run time the
     # generated RecordExchangeStub serves both kinds of channel.
     from liaison.v1.exchange_pb2_grpc import RecordExchangeAsyncStub as ExchangeStub
+    from liaison.v1.screening_pb2_grpc import ScreeningAsyncStub as ScreeningStub
     from liaison.v1.translation_pb2_grpc import TranslationAsyncStub as TranslationStub
 else:
     from liaison.v1.exchange_pb2_grpc import RecordExchangeStub as ExchangeStub
+    from liaison.v1.screening_pb2_grpc import ScreeningStub
     from liaison.v1.translation_pb2_grpc import TranslationStub
 
-__all__ = ["ExchangeStub", "TranslationStub", "violations_of"]
+__all__ = ["ExchangeStub", "ScreeningStub", "TranslationStub", "violations_of"]
 
 
 def violations_of(error: aio.AioRpcError) -> dict[str, str]:

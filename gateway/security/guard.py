@@ -310,6 +310,7 @@ _REQUEST_IDS: dict[str, IdsOf] = {
     "/liaison.v1.Translation/Export": lambda r: [
         i for ref in r.record_refs for i in _well_formed(ref.record_id)
     ],
+    "/liaison.v1.Screening/Decide": lambda r: _well_formed(r.hit_record_id),
 }
 """The record ids a refused call named (for its audit entry)."""
 
@@ -326,6 +327,10 @@ _RESPONSE_IDS: dict[str, IdsOf] = {
         [r.record_event.record.record_id] if r.HasField("record_event") else []
     ),
     "/liaison.v1.Translation/Ingest": lambda r: [ack.record_id for ack in r.acks],
+    # Screen: the entries shown in full (a redacted hit names no entry).
+    "/liaison.v1.Screening/Screen": lambda r: [entry.record_id for entry in r.entries],
+    "/liaison.v1.Screening/Decide": lambda r: [r.ack.record_id],
+    "/liaison.v1.Screening/ListHits": lambda r: [hit.record_id for hit in r.hits],
 }
 """The record ids an answered call concerned."""
 

@@ -208,6 +208,23 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
             )
         raise AssertionError("unreachable: statuses aborts the call")
 
+    async def decode(
+        self, name: str, payload: bytes
+    ) -> tuple[list[record_pb2.Record], list[translation_pb2.Diagnostic]]:
+        """Decode a payload as Translate does (the same adapter lookup, limits and worker
+        threads), for services that take legacy payloads too (Screening.Screen).
+
+        Raises:
+            InvalidArgumentError: unknown adapter, empty payload.
+            LimitExceededError: the payload is over ``[limits] max_payload_bytes``.
+        """
+        adapter = self._adapter(name)
+        self._check_payload(payload, "")
+        with adapter_span(self._telemetry, adapter, "decode", len(payload)) as step:
+            result = await self._offload(_decode, adapter, payload, "", self._centre_id)
+            step.result(len(result.records), result.diagnostics)
+        return list(result.records), _protos(result.diagnostics)
+
     def _adapter(self, name: str) -> Adapter:
         try:
             return self._registry.get(name)

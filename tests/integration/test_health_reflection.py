@@ -51,6 +51,7 @@ async def test_reflection_lists_the_services(channel: aio.Channel) -> None:
     assert names == {
         "liaison.v1.RecordExchange",
         "liaison.v1.Translation",
+        "liaison.v1.Screening",
         "grpc.health.v1.Health",
         "grpc.reflection.v1alpha.ServerReflection",
     }

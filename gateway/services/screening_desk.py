@@ -1,0 +1,363 @@
+"""The screening desk: the index kept current with the store, and every commit screened.
+
+At start the desk rebuilds the index from the store's latest versions (one pass; the notices and
+listed documents the ``[screening]`` lists name). It then follows the store's commits:
+
+* a committed list entry (a notice, a stolen passport, a record of a configured list) replaces
+  what its record contributed to the index - screenable within a second of its commit;
+* a committed subject of a screened kind (``[screening] screen_on_commit``: manifests, persons,
+  travel documents) is screened, and each match becomes a ``ScreeningHit`` record of this centre,
+  stored, searchable, subscribable and routed like any other record;
+* a hit decided "no match" suppresses its pair (subject identity, entry, entry version).
+
+Commits are only queued by the commit listener: screening happens afterwards, on the desk's
+supervised task, so it never slows or blocks the commit that triggered it. Index work (updates
+and screenings, the RPC's too) runs on one worker thread: the index is not thread-safe, and a
+300-traveller manifest (about 80 ms on a million names) must not hold the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
+
+from gateway.errors import FieldViolation, InvalidArgumentError
+from gateway.screening import (
+    Match,
+    Screener,
+    ScreeningIndex,
+    ScreeningInputError,
+    Subject,
+    SuppressedPair,
+    entries_from_record,
+    hit_from_match,
+    subjects_from_records,
+)
+from gateway.screening.model import ListEntry
+from gateway.screening.settings import ScreeningSettings
+from gateway.store import RecordStore, StoredRecord
+from gateway.store.base import StoredVersion
+from gateway.supervision import Supervised
+from liaison.rules.intake import prepare_record
+from liaison.v1 import record_pb2, screening_hit_pb2
+
+__all__ = ["HIT_KIND", "ScreeningDesk", "hit_record_id"]
+
+_log = logging.getLogger(__name__)
+
+HIT_KIND = "screening_hit"
+_REBUILD_BATCH = 5000
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def hit_record_id(centre: str, match: Match) -> str:
+    """The id of the hit record for ``match``: the same subject version, entry version and list
+    always give the same id, so a screening repeated (a restart, a replay) stores nothing new."""
+    key = "\x1f".join(
+        (
+            match.subject_record_id,
+            str(match.subject_version),
+            match.entry.record_id,
+            str(match.entry.version),
+            match.entry.list,
+        )
+    )
+    return f"{centre}:hit:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+class ScreeningDesk:
+    """Keeps the screening index current and screens committed subjects; see the module."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        centre_id: str,
+        settings: ScreeningSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._centre = centre_id
+        self._settings = settings
+        self._clock = clock
+        self._entry_kinds = frozenset(kind for spec in settings.lists for kind in spec.kinds)
+        self._auto_kinds = frozenset(settings.screen_on_commit)
+        self._index = ScreeningIndex()
+        self.screener = Screener(self._index, settings.lists)
+        self._suppressed: set[SuppressedPair] = set()
+        self._queue: deque[StoredRecord] = deque()
+        self._arrived = asyncio.Event()
+        self._unlisten: Callable[[], None] | None = None
+        self._built_through = 0
+        self._records: set[str] = set()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-screening")
+        self.applied_through = 0
+        """The highest committed sequence the index and the automatic screening have handled."""
+        self.hits_stored = 0
+        """Hit records this desk has stored since it started."""
+
+    @property
+    def lists(self) -> list[str]:
+        """The names of the lists screened against."""
+        return list(self.screener.lists)
+
+    @property
+    def indexed_records(self) -> int:
+        """Records that contribute entries to the index."""
+        return len(self._records)
+
+    # -- starting and stopping ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Rebuild the index from the store (listening first: nothing committed meanwhile is
+        missed) and load the suppressed pairs."""
+        self._unlisten = self._store.add_commit_listener(self._on_commit)
+        latest: dict[str, list[ListEntry]] = {}
+        decided: dict[str, StoredRecord] = {}
+        after = 0
+        wanted = self._entry_kinds | {HIT_KIND}
+        while True:
+            batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=wanted)
+            for stored in batch:
+                if stored.kind == HIT_KIND:
+                    decided[stored.record_id] = stored
+                else:
+                    latest[stored.record_id] = entries_from_record(
+                        stored.to_message(), stored.version, self._settings.lists
+                    )
+            if len(batch) < _REBUILD_BATCH:
+                break
+            after = batch[-1].sequence
+        self._built_through = max(after, batch[-1].sequence if batch else 0)
+        built = [entry for entries in latest.values() for entry in entries]
+        self._index = await self._run(ScreeningIndex.build, built)
+        self.screener.index = self._index
+        self._records = {record_id for record_id, entries in latest.items() if entries}
+        for stored in decided.values():
+            await self._note_decision(stored)
+        self.applied_through = self._built_through
+        _log.info(
+            "screening index rebuilt: %d entries from %d records, %d suppressed pairs",
+            len(built),
+            len(self._records),
+            len(self._suppressed),
+        )
+
+    async def close(self) -> None:
+        """Stop following commits and release the worker thread."""
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
+        await asyncio.to_thread(self._worker.shutdown, wait=True, cancel_futures=True)
+
+    def _on_commit(self, records: Sequence[StoredRecord]) -> None:
+        wanted = self._entry_kinds | self._auto_kinds | {HIT_KIND}
+        fresh = [s for s in records if s.kind in wanted and s.sequence > self._built_through]
+        if fresh:
+            self._queue.extend(fresh)
+            self._arrived.set()
+
+    # -- the supervised task -----------------------------------------------------------------
+
+    async def follow(self, handle: Supervised) -> None:
+        """Apply queued commits until cancelled (run under the gateway's supervisor). A record
+        is taken off the queue only once it is handled: after a failure (the store cannot write
+        hits) the supervisor restarts this task and it resumes with the same record."""
+        while True:
+            if not self._queue:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            batch = list(self._queue)
+            await self.apply(batch)
+            for _ in batch:
+                self._queue.popleft()
+            self.applied_through = max(self.applied_through, batch[-1].sequence)
+            handle.progress()
+
+    async def apply(self, committed: Sequence[StoredRecord]) -> None:
+        """Index the entries and screen the subjects among ``committed`` (in sequence order).
+
+        Raises:
+            StoreError: hits could not be stored (nothing of this batch is lost: retry it).
+        """
+        subjects: list[StoredRecord] = []
+        for stored in committed:
+            if stored.kind == HIT_KIND:
+                await self._note_decision(stored)
+                continue
+            if stored.kind in self._entry_kinds:
+                record = stored.to_message()
+                entries = entries_from_record(record, stored.version, self._settings.lists)
+                await self._run(self._index.upsert, stored.record_id, entries)
+                if entries:
+                    self._records.add(stored.record_id)
+                else:
+                    self._records.discard(stored.record_id)
+            if stored.kind in self._auto_kinds and stored.version == stored.latest_version:
+                subjects.append(stored)
+        if subjects:
+            await self._screen_committed(subjects)
+
+    # -- screening ---------------------------------------------------------------------------
+
+    async def screen(
+        self, subjects: Sequence[Subject], lists: Collection[str] | None = None
+    ) -> list[list[Match]]:
+        """The matches of each subject, strongest first, suppressed pairs left out.
+
+        Raises:
+            InvalidArgumentError: a list name is not configured.
+        """
+        unknown = sorted(set(lists or ()) - set(self.screener.lists))
+        if unknown:
+            raise InvalidArgumentError(
+                "unknown screening lists",
+                [FieldViolation("lists", f"not configured here: {', '.join(unknown)}")],
+            )
+        suppressed = frozenset(self._suppressed)
+        found = await self._run(self.screener.screen_many, list(subjects), lists, suppressed)
+        # A record is never a hit on itself (a stolen passport's own record is both).
+        return [
+            [m for m in matches if m.entry.record_id != subject.record_id]
+            for subject, matches in zip(subjects, found, strict=True)
+        ]
+
+    async def _screen_committed(self, committed: Sequence[StoredRecord]) -> None:
+        records = [stored.to_message() for stored in committed]
+        handling = {stored.record_id: stored for stored in committed}
+        subjects: list[Subject] = []
+        for record in records:
+            try:
+                subjects.extend(subjects_from_records(await self._with_travellers(record)))
+            except ScreeningInputError as error:
+                _log.warning("screening skipped %s: %s", record.record_id, error.message)
+        if not subjects:
+            return
+        found = await self.screen(subjects)
+        hits: list[record_pb2.Record] = []
+        now = self._clock()
+        for subject, matches in zip(subjects, found, strict=True):
+            for match in matches:
+                subject_facts = handling.get(subject.record_id) or await self._store.get(
+                    subject.record_id, subject.version
+                )
+                entry = await self._store.get(match.entry.record_id, match.entry.version)
+                if subject_facts is None or entry is None:
+                    continue
+                hits.append(self.hit_record(match, subject, now, subject_facts, entry))
+        await self._store_new(hits)
+
+    async def _with_travellers(self, record: record_pb2.Record) -> list[record_pb2.Record]:
+        """A manifest with the stored person and document records of its travellers (those
+        with none stored are left out); any other record alone."""
+        if record.WhichOneof("body") != "passenger_manifest":
+            return [record]
+        manifest = record.passenger_manifest
+        wanted = [
+            (record_id, 0)
+            for traveller in manifest.travellers
+            for record_id in (traveller.person_record_id, *traveller.document_record_ids)
+            if record_id
+        ]
+        found = {
+            stored.record_id: stored.to_message()
+            for stored in await self._store.get_versions(wanted)
+            if stored is not None
+        }
+        kept = record_pb2.Record()
+        kept.CopyFrom(record)
+        del kept.passenger_manifest.travellers[:]
+        for traveller in manifest.travellers:
+            ids = (traveller.person_record_id, *traveller.document_record_ids)
+            if any(record_id in found for record_id in ids):
+                kept.passenger_manifest.travellers.add().CopyFrom(traveller)
+        return [kept, *found.values()]
+
+    def hit_record(
+        self,
+        match: Match,
+        subject: Subject,
+        screened_at: datetime,
+        subject_facts: StoredRecord,
+        entry: StoredRecord,
+    ) -> record_pb2.Record:
+        """The ``ScreeningHit`` record of a match: this centre's, handled as the stricter of the
+        subject's and the entry's handling (only those who may see both may see it)."""
+        hit = hit_from_match(match, subject, screened_at)
+        record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
+        record.screening_hit.CopyFrom(hit)
+        record.handling.code = max(  # type: ignore[assignment]
+            subject_facts.latest_handling_code, entry.latest_handling_code
+        )
+        releasable = _stricter(subject_facts.latest_releasable_to, entry.latest_releasable_to)
+        # Releasable to nobody in common: only this centre keeps it.
+        record.handling.releasable_to.extend(
+            releasable if releasable is not None else [self._centre]
+        )
+        return record
+
+    async def _store_new(self, hits: list[record_pb2.Record]) -> None:
+        if not hits:
+            return
+        existing = await self._store.get_versions([(hit.record_id, 0) for hit in hits])
+        fresh = [hit for hit, stored in zip(hits, existing, strict=True) if stored is None]
+        unique = list({hit.record_id: hit for hit in fresh}.values())
+        if not unique:
+            return
+        items = [prepare_record(hit, self._centre) for hit in unique]
+        outcomes = await self._store.write(items)
+        self.hits_stored += sum(isinstance(o, StoredVersion) and not o.duplicate for o in outcomes)
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    async def _note_decision(self, stored: StoredRecord) -> None:
+        """Keep the suppression set current with a hit version (only the latest counts)."""
+        if stored.version != stored.latest_version:
+            return
+        hit = stored.to_message().screening_hit
+        pair = await self._pair_of(hit)
+        if pair is None:
+            return
+        if hit.decision.kind == screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH:
+            self._suppressed.add(pair)
+        else:
+            self._suppressed.discard(pair)
+
+    async def _pair_of(self, hit: screening_hit_pb2.ScreeningHit) -> SuppressedPair | None:
+        subject = await self._store.get(hit.subject_record_id, hit.subject_version)
+        if subject is None:
+            return None
+        try:
+            found = subjects_from_records([subject.to_message()])
+        except ScreeningInputError:
+            return None
+        if not found:
+            return None
+        return (found[0].identity_key, hit.entry_record_id, hit.entry_version)
+
+    def suppressed(self) -> frozenset[SuppressedPair]:
+        """The pairs confirmed as no match."""
+        return frozenset(self._suppressed)
+
+    async def _run(self, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._worker, lambda: function(*args, **kwargs))
+
+
+def _stricter(first: Iterable[str], second: Iterable[str]) -> list[str] | None:
+    """Releasability of a record derived from two: the centres both allow (an empty list allows
+    every centre, so it yields the other); ``None`` when they allow no centre in common."""
+    a, b = set(first), set(b_ := list(second))
+    if not a:
+        return sorted(set(b_))
+    if not b:
+        return sorted(a)
+    return sorted(a & b) or None
