@@ -31,6 +31,7 @@ from bench.adapters import AdapterBench, describe_run, summarize_adapters
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
+from bench.screening_load import seed_entries
 from bench.servers import (
     REPO_ROOT,
     ServerFailedError,
@@ -42,7 +43,16 @@ from bench.signing import sign_and_verify_costs
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
-SCENARIOS = ("submit", "stream", "memory", "signing", "telemetry", "adapters", "screening")
+SCENARIOS = (
+    "submit",
+    "screened",
+    "stream",
+    "memory",
+    "signing",
+    "telemetry",
+    "adapters",
+    "screening",
+)
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
 
@@ -164,7 +174,7 @@ def _say(message: str) -> None:
 
 
 def _describe(scenario: str, result: dict[str, Any]) -> str:
-    if scenario in ("submit", "telemetry", "signing"):
+    if scenario in ("submit", "screened", "telemetry", "signing"):
         text = (
             f"{result['calls_per_s']:,.0f} calls/s, p50 {result['p50_ms']:.1f} ms, "
             f"p99 {result['p99_ms']:.1f} ms"
@@ -197,7 +207,9 @@ async def _measure(
     *,
     baseline: bool,
 ) -> dict[str, Any]:
-    if scenario in ("submit", "telemetry", "signing"):
+    if scenario in ("submit", "screened", "telemetry", "signing"):
+        if scenario == "screened" and not baseline:
+            await seed_entries(server.address)
         submit = await measure_submit(
             server,
             encoder,
@@ -237,7 +249,6 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
     adapter_bench = AdapterBench()
     encoder.check()
     numbers = RecordNumbers()
-    roles = (("baseline", "echo"), ("target", plan.target))
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as scratch:
         for round_number in range(1, plan.rounds + 1):
             for scenario in plan.scenarios:
@@ -268,7 +279,7 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                 scenario_roles = (
                     (("baseline", "gateway"), ("target", "gateway-signed"))
                     if scenario == "signing"
-                    else roles
+                    else _roles(scenario, plan.target)
                 )
                 for role, kind in scenario_roles:
                     async with running_server(kind, scratch=Path(scratch)) as server:
@@ -293,6 +304,14 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         f"[round {round_number}/{plan.rounds}] {scenario:<6} {kind:<7} "
                         + _describe(scenario, result)
                     )
+
+
+def _roles(scenario: str, target: str) -> tuple[tuple[str, str], ...]:
+    """Echo against the gateway: for ``submit`` with screening off (comparable with the rounds
+    before screening), for ``screened`` as shipped (screening every commit, index seeded)."""
+    if target == "gateway" and scenario == "submit":
+        target = "gateway-unscreened"
+    return (("baseline", "echo"), ("target", target))
 
 
 async def _telemetry_round(

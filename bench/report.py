@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "FLAT_GROWTH_FRACTION",
     "FLAT_MIN_STREAM_RECORDS",
+    "SCREENED_GOAL",
     "SIGNING_GOAL",
     "STREAM_GOAL",
     "SUBMIT_GOAL",
@@ -31,6 +32,8 @@ __all__ = [
 ]
 
 SUBMIT_GOAL = 0.60
+SCREENED_GOAL = 0.50
+"""Submit calls/s with automatic screening on (index seeded), as a fraction of the echo's."""
 SIGNING_GOAL = 0.90
 """Submit calls/s of a gateway signing every version, as a fraction of the same unsigned."""
 """Gateway Submit calls/s must be at least this fraction of the echo baseline's."""
@@ -246,6 +249,11 @@ def summarize(runs: Sequence[Run]) -> list[Row]:
     if baseline and target:
         rows.append(_goal_row("submit", "calls/s", "calls_per_s", SUBMIT_GOAL, baseline, target))
         rows += [_row("submit", m, _field(f), baseline, target) for m, f in _SUBMIT_DETAILS]
+    baseline, target = _by_role(runs, "screened")
+    if baseline and target:
+        goal = _goal_row("screened", "calls/s", "calls_per_s", SCREENED_GOAL, baseline, target)
+        rows.append(goal)
+        rows += [_row("screened", m, _field(f), baseline, target) for m, f in _SUBMIT_DETAILS]
     baseline, target = _by_role(runs, "stream")
     if baseline and target:
         rows += _stream_rows(baseline, target)

@@ -54,12 +54,22 @@ class ServerFailedError(RuntimeError):
 
 
 def server_argv(kind: str, workdir: Path) -> list[str]:
-    """The command line of a ``kind`` server ("echo", "gateway", "gateway-signed", "gateway-sdk"
-    or "official") keeping its files in workdir."""
+    """The command line of a ``kind`` server ("echo", "gateway", "gateway-unscreened",
+    "gateway-signed", "gateway-sdk" or "official") keeping its files in workdir."""
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
         serve = [sys.executable, "-m", "gateway.cli", "serve", "--centre-id", BENCH_CENTRE]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-unscreened":
+        # The gateway with automatic screening off (the submit scenario, comparable with the
+        # rounds before screening existed; the screened scenario runs the default "gateway").
+        config = workdir / "unscreened.toml"
+        config.write_text(
+            f'[centre]\nid = "{BENCH_CENTRE}"\n\n[screening]\nscreen_on_commit = []\n',
+            encoding="utf-8",
+        )
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     if kind == "gateway-signed":
         # The same gateway signing every version it stores (the signing scenario).

@@ -39,7 +39,7 @@ from gateway.screening import (
 )
 from liaison.v1 import record_pb2, travel_document_pb2
 
-__all__ = ["Rebuild", "Speed", "main", "measure_rebuild", "measure_speed"]
+__all__ = ["Rebuild", "Speed", "list_records", "main", "measure_rebuild", "measure_speed"]
 
 _NOTICE_CENTRE = "INTERPOL-CCC-LYON"
 _SLTD_CENTRE = "INTERPOL-IGCI-SINGAPORE"
@@ -357,7 +357,7 @@ def measure_speed(
     )
 
 
-def _records(count: int) -> list[bytes]:
+def list_records(count: int) -> list[bytes]:
     """Half notices, half stolen passports, serialized as the store holds them."""
     payloads: list[bytes] = []
     number = 0
@@ -398,7 +398,7 @@ def _records(count: int) -> list[bytes]:
 def measure_rebuild(records: int = 1_000_000) -> Rebuild:
     """Serialize ``records`` notice and sltd Records (not timed), then parse them, take their
     entries and build the index (timed)."""
-    payloads = _records(records)
+    payloads = list_records(records)
     gc.collect()
     started = time.perf_counter()
 
