@@ -237,7 +237,7 @@ class Gateway:
             await self._store.open()
         except StoreError as error:
             # The store's message names the file and why it cannot be used.
-            raise ServeError(f"cannot start: {error}") from error
+            raise ServeError(f"cannot open the store: {error}") from error
         except Exception as error:
             raise ServeError(
                 f"cannot open the store {self.config.storage.path}: {error}"
