@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_CENTRE_ID",
     "DEFAULT_DB_PATH",
     "DEFAULT_LISTEN",
+    "MAX_UNHEALTHY_AFTER_SECONDS",
     "CentreConfig",
     "ConfigError",
     "LimitsConfig",
@@ -58,6 +59,9 @@ __all__ = [
 
 DEFAULT_CENTRE_ID = "LOCAL"
 DEFAULT_LISTEN = "127.0.0.1:50051"
+MAX_UNHEALTHY_AFTER_SECONDS = 86_400.0
+"""The longest ``[storage] unhealthy_after_seconds``: failing writes for a day and SERVING
+would be health that lies."""
 
 """Centre ids are upper-case letters, digits and hyphens, e.g. ``INTERPOL-CCC-LYON``."""
 
@@ -238,6 +242,11 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
         raise ConfigError(f'{path}: [storage] writer must be "process" or "thread"')
     if storage.preparation not in ("writer", "inline"):
         raise ConfigError(f'{path}: [storage] preparation must be "writer" or "inline"')
+    if not 0 < storage.unhealthy_after_seconds <= MAX_UNHEALTHY_AFTER_SECONDS:
+        raise ConfigError(
+            f"{path}: [storage] unhealthy_after_seconds must be above 0 and at most "
+            f"{MAX_UNHEALTHY_AFTER_SECONDS:g} (one day), got {storage.unhealthy_after_seconds:g}"
+        )
     for key in (
         "max_message_bytes",
         "max_records_per_stream",

@@ -34,6 +34,8 @@ raise these::
     │   ├── UnavailableError                UNAVAILABLE: retry; nothing of the request was kept
     │   │   ├── PreparationFailedError (store.preparation_pool)  a preparation worker ended
     │   │   └── PeerUnavailableError (federation.forwarder)  a peer did not answer
+    │   ├── UnauditedError                  UNAVAILABLE: done (the records are stored) but not
+    │   │                                   audited; the retry gets the original acknowledgement
     │   └── InternalError                   INTERNAL: a defect (an adapter that raised), logged
     │                                       where it happened; the message says whose
     ├── StoreError (store.base)             UNAVAILABLE, with a generic message: the store could
@@ -93,6 +95,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "SetupError",
+    "UnauditedError",
     "UnavailableError",
 ]
 
@@ -134,6 +137,13 @@ class InternalError(GatewayError):
 class UnavailableError(GatewayError):
     """The gateway could not do it now (the store could not commit, a worker ended); nothing of
     the request was kept, and retrying may succeed."""
+
+
+class UnauditedError(GatewayError):
+    """The request was carried out - its records are stored - but its audit entry could not be
+    written. An action that is not audited must not be reported as done, and must not be
+    reported as failed either (it was not): the caller retries, and the retry - recognised as a
+    duplicate - is answered with the original acknowledgement and audited."""
 
 
 class AuditError(LiaisonError):

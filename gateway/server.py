@@ -54,6 +54,7 @@ from gateway.services.registration import MalformedRequestInterceptor, add_servi
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
 from gateway.services.screening_desk import ScreeningDesk
+from gateway.services.statuses import abort
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
 from gateway.services.translation import TranslationService
 from gateway.signing import (
@@ -64,7 +65,7 @@ from gateway.signing import (
     load_key_ring,
     load_signer,
 )
-from gateway.store import RecordStore, create_store
+from gateway.store import RecordStore, StoreError, create_store
 from gateway.store.feed import CommitFeed
 from gateway.store.preparation_pool import MessagePreparer
 from gateway.supervision import HealthBoard, Supervisor
@@ -80,6 +81,9 @@ from liaison.v1 import exchange_pb2, screening_pb2, translation_pb2
 __all__ = ["Gateway", "ServeError", "run"]
 
 _log = logging.getLogger(__name__)
+
+_STORE_WRITES = "store:writes"
+"""The health condition of the store's writes (see ``[storage] unhealthy_after_seconds``)."""
 
 
 class ServeError(LiaisonError, RuntimeError):
@@ -113,7 +117,7 @@ class Gateway:
         self._translation: TranslationService | None = None
         security = config.federation
         self._audit = _audit_log(config)
-        self._guard = RecordGuardInterceptor(self._audit)
+        self._guard = RecordGuardInterceptor(self._audit, refuse=abort)
         self._signer: RecordSigner | None = None
         self._key_ring = KeyRing()
         self._federation = FederationRuntime(
@@ -142,6 +146,7 @@ class Gateway:
         self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
         self._store.add_commit_timer(self._telemetry.metrics.store_committed)
         self._store.add_unavailable_listener(self._store_unavailable)
+        self._store.add_recovered_listener(self._store_recovered)
         self._preparer = (
             preparer
             if preparer is not None
@@ -239,6 +244,9 @@ class Gateway:
             raise ServeError(f"cannot use the signing keys: {error}") from error
         try:
             await self._store.open()
+        except StoreError as error:
+            # The store's message names the file and why it cannot be used.
+            raise ServeError(f"cannot open the store: {error}") from error
         except Exception as error:
             raise ServeError(
                 f"cannot open the store {self.config.storage.path}: {error}"
@@ -361,10 +369,20 @@ class Gateway:
         """The store can no longer write: stop advertising the gateway as SERVING (reads still
         work, but a load balancer must send submissions elsewhere)."""
         self._board.report(
-            "store:writes",
-            ("", EXCHANGE_SERVICE, TRANSLATION_SERVICE),
+            _STORE_WRITES,
+            (
+                "",
+                EXCHANGE_SERVICE,
+                TRANSLATION_SERVICE,
+                SCREENING_SERVICE,
+                FEDERATION_SERVICE.full_name,
+            ),
             f"store writes unavailable: {reason}",
         )
+
+    def _store_recovered(self) -> None:
+        """A write succeeded after failures that had made the gateway NOT_SERVING."""
+        self._board.clear(_STORE_WRITES)
 
     def _status_of(self, service: str) -> int:
         serving = self._board.serving(service)

@@ -12,6 +12,14 @@ caller). It
 * audits each record the visibility gate kept from the caller (``deny``/``denied``), through
   :meth:`denied`, which the gate calls.
 
+A call whose audit entry cannot be written (the audit log's disk is full) is not answered as if
+it had been audited: a read returns nothing (UNAVAILABLE, retry); a write - Submit,
+SubmitStream, Ingest, Deliver - whose records are stored is answered UNAVAILABLE saying so
+(:class:`~gateway.errors.UnauditedError`), and the retry the caller makes is answered with the
+original acknowledgement, as a duplicate, and audited. A refused call whose refusal cannot be
+audited is refused all the same. The status comes from the services' one table, through the
+``refuse`` function the server hands the guard.
+
 Need-to-know itself is not applied here: the services read through
 :class:`gateway.security.gate.RecordGate`, so that a hidden record is absent in every detail of
 an answer (cursors, counts, messages), which filtering answers afterwards cannot achieve.
@@ -29,10 +37,12 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from gateway.audit.log import AuditLog
+from gateway.audit.log import AuditLog, AuditLogError
+from gateway.errors import UnauditedError, UnavailableError
 from gateway.security.access import access_of
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
+from liaison.rules.errors import LiaisonError
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
 
@@ -41,6 +51,11 @@ __all__ = ["RecordGuardInterceptor", "report_refused"]
 _log = logging.getLogger(__name__)
 
 IdsOf = Callable[[Any], list[str]]
+Refuse = Callable[[Any, LiaisonError], Awaitable[None]]
+"""Ends a call with an error's status (``gateway.services.statuses.abort``); never returns."""
+
+_WRITES = frozenset({"submit", "ingest", "deliver"})
+"""The audit actions of calls that store records before their audit entry is written."""
 
 _DENIALS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "liaison_stream_denials", default=None
@@ -57,8 +72,14 @@ _REFUSED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     """Refuses undeclared methods and audits every declared one."""
 
-    def __init__(self, audit: AuditLog | None) -> None:
+    def __init__(self, audit: AuditLog | None, *, refuse: Refuse) -> None:
+        """Args:
+        audit: The audit log; ``None``: nothing is audited (and undeclared methods are still
+            refused).
+        refuse: Ends a call with an error's status, from the one status table.
+        """
         self._audit = audit
+        self._refuse = refuse
         self._pending: set[asyncio.Future[Any]] = set()
 
     async def intercept_service(
@@ -114,6 +135,37 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 detail=detail,
             )
 
+    async def _log_failure(
+        self, action: str, outcome: str, record_ids: Iterable[str] = (), **detail: str | int
+    ) -> None:
+        """Audit a call that failed or was refused; if the log cannot take the entry, the call
+        fails as it would have (the audit log logged its own failure)."""
+        try:
+            await self._log(action, outcome, record_ids, **detail)
+        except AuditLogError:
+            _log.error("audit entry of a %s call that ended %s not written", action, outcome)
+
+    async def _log_answer(
+        self, context: Any, action: str, entries: Sequence[tuple[str, list[str]]]
+    ) -> None:
+        """Audit an answered call: one entry per ``(outcome, record ids)``. When the log cannot
+        take them, the answer is withheld: UNAVAILABLE, saying whether anything was stored."""
+        try:
+            for outcome, record_ids in entries:
+                await self._log(action, outcome, record_ids)
+        except AuditLogError:
+            refusal: LiaisonError = (
+                UnauditedError(
+                    "the records are stored, but the audit log could not record the call; retry "
+                    "it: the retry is answered with the original acknowledgement (duplicate) "
+                    "and audited"
+                )
+                if action in _WRITES
+                else UnavailableError("the audit log could not record the call; retry")
+            )
+            await self._refuse(context, refusal)
+            raise  # the refusal raises; this keeps the type checker and readers sure of it
+
     def _log_soon(
         self, action: str, outcome: str, record_ids: list[str], **detail: str | int
     ) -> None:
@@ -150,10 +202,11 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 try:
                     response = await inner_uu(request, context)
                 except BaseException as error:
-                    await self._log(action, _failure(context, error), _ids(request_ids, request))
+                    failure = _failure(context, error)
+                    await self._log_failure(action, failure, _ids(request_ids, request))
                     raise
                 ids = _ids(response_ids, response) or _ids(request_ids, request)
-                await self._log(action, outcome_of(response), ids)
+                await self._log_answer(context, action, [(outcome_of(response), ids)])
                 return response
 
             return grpc.unary_unary_rpc_method_handler(
@@ -168,13 +221,15 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
                 try:
                     response = await inner_su(requests, context)
                 except BaseException as error:
-                    await self._log(action, _failure(context, error), _well_formed_ids(refused))
+                    failure = _failure(context, error)
+                    await self._log_failure(action, failure, _well_formed_ids(refused))
                     raise
                 finally:
                     _REFUSED.reset(token)
-                await self._log(action, outcome_of(response), _ids(response_ids, response))
+                entries = [(outcome_of(response), _ids(response_ids, response))]
                 if refused:
-                    await self._log(action, "refused", _well_formed_ids(refused))
+                    entries.append(("refused", _well_formed_ids(refused)))
+                await self._log_answer(context, action, entries)
                 return response
 
             return grpc.stream_unary_rpc_method_handler(
@@ -221,7 +276,7 @@ def _refusing(handler: Any, guard: RecordGuardInterceptor, method: str) -> Any:
     shown = method if len(method) <= 200 and method.isprintable() else "(unprintable)"
 
     async def refuse(context: Any) -> None:
-        await guard._log("deny", "undeclared-method", [], method=shown)
+        await guard._log_failure("deny", "undeclared-method", [], method=shown)
         await context.abort(
             grpc.StatusCode.UNIMPLEMENTED,
             f"{shown} is not declared in the gateway's access table",

@@ -8,15 +8,18 @@ and short by :func:`audit_text`, since an unknown method's name is whatever the 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import grpc
 
-from gateway.audit.log import AuditLog
+from gateway.audit.log import AuditLog, AuditLogError
 from gateway.security.identity import Identity, IdentityError
 from gateway.security.tls import caller_identity
 
 __all__ = ["NO_IDENTITY_ACTOR", "Refusals", "audit_text"]
+
+_log = logging.getLogger(__name__)
 
 NO_IDENTITY_ACTOR = "(no identity)"
 """The audit actor of a caller whose certificate names no valid identity."""
@@ -53,11 +56,17 @@ class Refusals:
             raise  # context.abort raises; this keeps the type checker and readers sure of it
 
     async def record(self, actor: str, method: str, reason: str, **extra: str | int) -> None:
-        """Append the refusal of ``actor``'s call of ``method`` for ``reason``."""
-        if self._audit is not None:
+        """Append the refusal of ``actor``'s call of ``method`` for ``reason``. When the log
+        cannot take the entry, the call is refused all the same (never answered UNKNOWN); the
+        audit log logged its own failure."""
+        if self._audit is None:
+            return
+        try:
             await self._audit.append(
                 actor=actor,
                 action="deny",
                 outcome="denied",
                 detail={"method": audit_text(method), "reason": reason, **extra},
             )
+        except AuditLogError:
+            _log.error("audit entry of a refused call not written (reason %s)", reason)

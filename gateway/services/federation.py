@@ -18,12 +18,13 @@ from grpc import aio
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
-from gateway.audit.log import AuditLog
+from gateway.audit.log import AuditLog, AuditLogError
 from gateway.errors import (
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
     PermissionDeniedError,
+    UnauditedError,
     UnavailableError,
 )
 from gateway.federation.checkpoints import CheckpointDesk, required_desk
@@ -99,7 +100,18 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 refusal = record_error(conflict_error(outcome))
                 results[index] = federation_pb2.DeliveryResult(error=refusal)
         response = federation_pb2.DeliverResponse(results=[r for r in results if r is not None])
-        await self._audit_receipt(sender, request, response)
+        try:
+            await self._audit_receipt(sender, request, response)
+        except AuditLogError:
+            # Stored but not audited: the sender resends (UNAVAILABLE), the resend is
+            # acknowledged as duplicates of what is stored here, and audited then.
+            await abort(
+                context,
+                UnauditedError(
+                    "the records are stored, but the audit log could not record their "
+                    "receipt; resend them: they are acknowledged as duplicates and audited"
+                ),
+            )
         return response
 
     def _trace_receipts(

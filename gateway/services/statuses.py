@@ -15,6 +15,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc import aio
 from grpc_status import rpc_status
 
+from gateway.audit.log import AuditLogError
 from gateway.errors import (
     ConflictError,
     DeadlineExceededError,
@@ -27,6 +28,7 @@ from gateway.errors import (
     LimitExceededError,
     NotFoundError,
     PermissionDeniedError,
+    UnauditedError,
     UnavailableError,
 )
 from gateway.store.base import StoredVersion, StoreError
@@ -37,6 +39,7 @@ __all__ = [
     "Context",
     "abort",
     "ack_of",
+    "audit_failed",
     "fill_ack",
     "record_error",
     "status_code_of",
@@ -57,12 +60,14 @@ STATUS_CODES: dict[type[BaseException], grpc.StatusCode] = {
     DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
     LimitExceededError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     UnavailableError: grpc.StatusCode.UNAVAILABLE,
+    UnauditedError: grpc.StatusCode.UNAVAILABLE,
     StoreError: grpc.StatusCode.UNAVAILABLE,
+    AuditLogError: grpc.StatusCode.UNAVAILABLE,
     InternalError: grpc.StatusCode.INTERNAL,
 }
 """The gRPC status of each refusal class (subclasses inherit their ancestor's). A
-:class:`StoreError` is UNAVAILABLE too, reported with :func:`store_failed`'s message: its own
-may name files."""
+:class:`StoreError` or an :class:`AuditLogError` is UNAVAILABLE too, reported with
+:func:`store_failed`'s or :func:`audit_failed`'s message: their own may name files."""
 
 
 def status_code_of(error: BaseException) -> grpc.StatusCode:
@@ -114,6 +119,12 @@ def store_failed() -> GatewayError:
     return UnavailableError("the store could not commit; nothing was stored, retry")
 
 
+def audit_failed() -> GatewayError:
+    """The refusal for a request whose audit entry could not be written before anything was
+    done or returned."""
+    return UnavailableError("the audit log could not be written; nothing was done, retry")
+
+
 @contextlib.asynccontextmanager
 async def statuses(context: Context) -> AsyncIterator[None]:
     """Turn the gateway's refusals into their gRPC statuses; anything else stays INTERNAL."""
@@ -121,6 +132,8 @@ async def statuses(context: Context) -> AsyncIterator[None]:
         yield
     except StoreError:
         await abort(context, store_failed())
+    except AuditLogError:
+        await abort(context, audit_failed())
     except (GatewayError, InvalidArgumentError) as error:
         await abort(context, error)
 

@@ -74,4 +74,5 @@ def create_store(
         max_batch_records=storage.max_batch_records,
         writer=storage.writer,
         signing_key=signing_key,
+        unhealthy_after_seconds=storage.unhealthy_after_seconds,
     )

@@ -310,9 +310,16 @@ class RecordStore(abc.ABC):
         """The highest committed sequence number (0 when empty)."""
 
     def add_unavailable_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        """Register ``listener``, called on the event loop with the reason if the store stops
-        accepting writes on its own (not when closed); returns a function that unregisters it.
-        A store that cannot fail that way (this default) never calls it."""
+        """Register ``listener``, called on the event loop with the reason when the store's
+        writes stop working (not when closed): failures that persist, or a store that refuses
+        every write from now on. Returns a function that unregisters it. A store that cannot
+        fail that way (this default) never calls it."""
+        return lambda: None
+
+    def add_recovered_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Register ``listener``, called on the event loop when writes work again after the
+        unavailable listeners were told they did not; returns a function that unregisters it.
+        This default never calls it."""
         return lambda: None
 
     def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:

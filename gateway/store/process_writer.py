@@ -9,7 +9,10 @@ resolves the callers - the order the writer thread keeps too.
 
 If the process ends unexpectedly, every request waiting for it fails with :class:`StoreError`
 (their transactions may or may not have committed: the callers were not acknowledged, and a
-retry is recognised as a duplicate), and so does every later write; reads go on.
+retry is recognised as a duplicate), and so does every later write; reads go on. The process
+ends on purpose, after a ``LOST`` answer, when the database file it opened was deleted or
+replaced: the same follows, with that reason. Each transaction's outcome is reported to the
+store's :class:`WriteHealth`.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from typing import Any, Literal
 
 from gateway.signing import SigningKeySource
 from gateway.store.base import PreparationRefused, PreparedWrite, StoredRecord, StoreError
+from gateway.store.health import WriteHealth
 from gateway.store.wire import (
     COMMITTED,
     FAILED,
     INGEST,
     INGESTED,
+    LOST,
     OPEN_FAILED,
     PREPARE,
     READY,
@@ -40,7 +45,7 @@ from gateway.store.wire import (
     records_from_wire,
     take_messages,
 )
-from gateway.store.writer import IngestRequest, PrepareRequest, WriteRequest
+from gateway.store.writer import IngestRequest, PrepareRequest, WriteRequest, ingestion_wrote
 
 _Request = WriteRequest | IngestRequest | PrepareRequest
 
@@ -60,10 +65,11 @@ class ProcessWriter:
         loop: asyncio.AbstractEventLoop,
         publish: Callable[[list[StoredRecord], float], None],
         signing_key: SigningKeySource | None = None,
-        ended: Callable[[str], None] = lambda reason: None,
+        health: WriteHealth | None = None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``;
-        ``ended`` is called with the reason if the process ends before :meth:`stop`)."""
+        ``health`` also hears, as a loss, of the process ending before :meth:`stop`)."""
+        self._health = health if health is not None else WriteHealth(30.0)
         self._path = path
         self._signing_key = signing_key
         self._synchronous = synchronous
@@ -79,7 +85,7 @@ class ProcessWriter:
         self._next_call = 0
         self._outgoing: list[bytes] = []
         self._ended: str | None = None
-        self._on_ended = ended
+        self._serving = False
         self._stopping = False
         self._transactions_committed = 0
 
@@ -180,6 +186,7 @@ class ProcessWriter:
         if kind == COMMITTED:
             _, records, calls, outcomes, prepared, seconds = message
             self._transactions_committed += 1
+            self._health.committed(wrote=bool(records))
             # Listeners first, as the writer thread does: a subscriber has the new versions
             # queued before an acknowledgement can make anyone look for them.
             self._publish(records_from_wire(records), seconds)
@@ -204,24 +211,26 @@ class ProcessWriter:
         elif kind == INGESTED:
             _, call, outcome, records, seconds = message
             self._transactions_committed += 1
+            ingested = ingest_outcome_from_wire(outcome)
+            self._health.committed(wrote=ingestion_wrote(ingested))
             self._publish(records_from_wire(records), seconds)
             request = self._waiting.pop(call)
             if isinstance(request, IngestRequest) and not request.future.done():
-                request.future.set_result(ingest_outcome_from_wire(outcome))
+                request.future.set_result(ingested)
         elif kind == FAILED:
             _, calls, reason = message
-            logger.error(
-                "store transaction of %d request(s) failed and was rolled back: %s",
-                len(calls),
-                reason,
-            )
+            self._health.failed(reason, len(calls))
             for call in calls:
                 _fail(
                     self._waiting.pop(call),
                     f"the store transaction failed and was rolled back ({reason}); "
                     "nothing of it was stored",
                 )
+        elif kind == LOST:
+            # The process stops reading and ends; what it had not answered fails with this.
+            self._end(str(message[1]))
         elif kind == READY and not self._ready.done():
+            self._serving = True
             self._ready.set_result(None)
         elif kind == OPEN_FAILED and not self._ready.done():
             self._ready.set_exception(StoreError(str(message[1])))
@@ -233,22 +242,18 @@ class ProcessWriter:
         if self._ended is not None:
             return
         self._ended = reason
-        was_serving = self._ready.done()
+        was_serving = self._serving
         if not self._ready.done():
             self._ready.set_exception(
                 StoreError(f"store {self._path}: the writer process ended while starting")
             )
         waiting, self._waiting = self._waiting, {}
-        if waiting:
-            logger.error(
-                "%s with %d request(s) unanswered; writes fail until the gateway restarts",
-                reason,
-                len(waiting),
-            )
         for request in waiting.values():
             _fail(request, reason)
         if was_serving and not self._stopping:
-            self._on_ended(reason)
+            self._health.lose(reason)  # the one ERROR line, and health turns NOT_SERVING
+        elif waiting:
+            logger.error("%s with %d request(s) unanswered", reason, len(waiting))
 
     def _abandon(self) -> None:
         transport = self._transport

@@ -8,6 +8,8 @@ exactly one known version.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ __all__ = [
     "open_writer",
     "split_releasable",
     "split_statements",
+    "unwritable_cause",
 ]
 
 BUSY_TIMEOUT_MS = 5000
@@ -150,11 +153,19 @@ def open_writer(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.C
 
     Must be called on the thread that will use the connection.
 
+    The file is written once before it is handed out (a write that changes nothing), so that a
+    database SQLite can only read - a read-only file, folder or file system - is refused here,
+    with the cause, rather than failing every write later.
+
     Raises:
-        StoreError: the file cannot be opened, is not a usable database, or cannot be migrated.
+        StoreError: the file cannot be opened, is not a usable database, cannot be migrated or
+            cannot be written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    connection = _connect(path, check_same_thread=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = _connect(path, check_same_thread=True)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"store {path}: cannot open: {unwritable_cause(path, error)}") from error
     try:
         mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
@@ -163,13 +174,68 @@ def open_writer(path: Path, synchronous: Literal["full", "normal"]) -> sqlite3.C
         connection.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
         _register_record_functions(connection)
         migrate(connection, load_migrations())
+        _write_once(connection, path)
     except sqlite3.Error as error:
         connection.close()
-        raise StoreError(f"store {path}: cannot open: {error}") from error
+        raise StoreError(f"store {path}: cannot open: {unwritable_cause(path, error)}") from error
     except BaseException:
         connection.close()
         raise
     return connection
+
+
+def _write_once(connection: sqlite3.Connection, path: Path) -> None:
+    """Write the database header once, changing nothing (the schema version, set to itself).
+
+    Raises:
+        StoreError: the write failed; the message says why, as far as the file system tells.
+    """
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # PRAGMA values cannot be bound parameters; the version is an int SQLite returned.
+        connection.execute(f"PRAGMA user_version = {_user_version(connection):d}")
+        connection.execute("COMMIT")
+    except sqlite3.Error as error:
+        if connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+        raise StoreError(
+            f"store {path}: cannot write to the database: {unwritable_cause(path, error)}"
+        ) from error
+
+
+def unwritable_cause(path: Path, error: BaseException) -> str:
+    """Why the database at ``path`` could not be opened or written, from what the file system
+    says about it and its folder, followed by the error itself."""
+    if isinstance(error, sqlite3.Error):
+        name = getattr(error, "sqlite_errorname", None) or type(error).__name__
+        raw = f"{name}: {error}"
+    else:
+        raw = f"{type(error).__name__}: {error}"
+    folder = path.parent
+    if _read_only_file_system(folder):
+        cause = f"its folder {folder} is on a read-only file system"
+    elif _read_only_file_system(path):
+        cause = "the file is read-only (on a read-only mount)"
+    elif path.exists() and not os.access(path, os.W_OK):
+        cause = f"the file is read-only (mode {path.stat().st_mode & 0o777:04o})"
+    elif folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        cause = (
+            f"its folder {folder} is not writable (SQLite keeps its -wal and -shm files "
+            "beside the database)"
+        )
+    elif isinstance(error, sqlite3.Error) and "full" in str(error):
+        cause = "the disk (or the file's quota) is full"
+    else:
+        return raw
+    return f"{cause} ({raw})"
+
+
+def _read_only_file_system(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

@@ -34,3 +34,8 @@ class StorageConfig:
     before its transaction (the default: with the process writer that work leaves the event
     loop), or ``inline`` on the event loop. A gateway that forwards with trace propagation
     prepares inline: the submission's trace is keyed by the content hash before the commit."""
+    unhealthy_after_seconds: float = 30.0
+    """How long write failures must persist - transactions failing, none storing anything in
+    between - before health turns NOT_SERVING (``store:writes``); the first write that succeeds
+    turns it SERVING again. A single transient failure never flips health. A deleted or replaced
+    database file turns it NOT_SERVING at once, until a restart."""

@@ -32,6 +32,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.health import WriteHealth
 from gateway.store.process_writer import ProcessWriter
 from gateway.store.schema import open_reader
 from gateway.store.writer import IngestRequest, PrepareRequest, Writer, WriteRequest
@@ -62,6 +63,7 @@ class SqliteRecordStore(RecordStore):
         max_batch_records: int = 2048,
         writer: Literal["process", "thread"] = "process",
         signing_key: SigningKeySource | None = None,
+        unhealthy_after_seconds: float = 30.0,
     ) -> None:
         """Configure the store; nothing is opened before :meth:`open`.
 
@@ -73,9 +75,13 @@ class SqliteRecordStore(RecordStore):
             writer: Where the group commit runs: ``"process"``, a writer process of its own
                 (the default: the event loop never waits for the interpreter lock held by the
                 writer; decision 0013), or ``"thread"``, a thread of this process.
+            signing_key: The key the centre's own new versions are signed with.
+            unhealthy_after_seconds: How long write failures must persist (with no write
+                succeeding) before the unavailable listeners hear of them.
 
         Raises:
-            ValueError: ``synchronous`` or ``max_batch_records`` is out of range.
+            ValueError: ``synchronous``, ``max_batch_records`` or ``unhealthy_after_seconds`` is
+                out of range.
         """
         if synchronous not in ("full", "normal"):
             raise ValueError(f'synchronous must be "full" or "normal", got {synchronous!r}')
@@ -83,6 +89,7 @@ class SqliteRecordStore(RecordStore):
             raise ValueError(f"max_batch_records must be at least 1, got {max_batch_records}")
         if writer not in ("process", "thread"):
             raise ValueError(f'writer must be "process" or "thread", got {writer!r}')
+        self._health = WriteHealth(unhealthy_after_seconds)
         self._writer_kind: Literal["process", "thread"] = writer
         self._signing_key = signing_key
         self._path = path
@@ -96,7 +103,6 @@ class SqliteRecordStore(RecordStore):
         self._reader_connections_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
         self._timers: list[Callable[[float], None]] = []
-        self._unavailable: list[Callable[[str], None]] = []
         self._accepting = False
         self._opened = False
         self._closing: asyncio.Future[None] | None = None
@@ -111,6 +117,11 @@ class SqliteRecordStore(RecordStore):
         """The writer process's id while open with ``writer="process"`` (for monitoring)."""
         writer = self._writer
         return writer.pid if isinstance(writer, ProcessWriter) else None
+
+    @property
+    def write_health(self) -> WriteHealth:
+        """What the store knows about whether its writes work."""
+        return self._health
 
     @property
     def transactions_committed(self) -> int:
@@ -133,9 +144,9 @@ class SqliteRecordStore(RecordStore):
         loop = asyncio.get_running_loop()
         arguments = (self._path, self._synchronous, self._max_batch_records, loop, self._publish)
         writer = (
-            ProcessWriter(*arguments, self._signing_key, ended=self._writes_lost)
+            ProcessWriter(*arguments, self._signing_key, self._health)
             if self._writer_kind == "process"
-            else Writer(*arguments, self._signing_key)
+            else Writer(*arguments, self._signing_key, self._health)
         )
         await writer.start()
         self._loop = loop
@@ -285,20 +296,24 @@ class SqliteRecordStore(RecordStore):
         return _register(self._listeners, listener)
 
     def add_unavailable_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
-        """Call ``listener`` on the event loop with the reason if the writer process ends while
-        the store is open (every write then fails; reads go on).
+        """Call ``listener`` on the event loop with the reason when writes stop working while
+        the store is open: write failures persisted for ``unhealthy_after_seconds``, or - for
+        good, every write refused until a restart - the database file was deleted or replaced,
+        or the writer process ended. Reads go on.
 
         Returns:
             A function that unregisters the listener (calling it again does nothing).
         """
-        return _register(self._unavailable, listener)
+        return self._health.on_unhealthy(listener)
 
-    def _writes_lost(self, reason: str) -> None:
-        for listener in tuple(self._unavailable):
-            try:
-                listener(reason)
-            except Exception:
-                logger.exception("store unavailable listener %r failed", listener)
+    def add_recovered_listener(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` on the event loop when writes work again after the unavailable
+        listeners heard they did not (the first transaction that stores something).
+
+        Returns:
+            A function that unregisters the listener (calling it again does nothing).
+        """
+        return self._health.on_recovered(listener)
 
     def add_commit_timer(self, timer: Callable[[float], None]) -> Callable[[], None]:
         """Call ``timer`` on the event loop with each committed transaction's duration in

@@ -13,7 +13,8 @@ message)`` once at the start; ``(REFUSED, call, message, violations, prepared_ns
 record its preparation refused; then per transaction ``(COMMITTED, records, calls, outcomes,
 prepared_ns, seconds)`` (``prepared_ns`` per call: ``None``, or when its preparation started and
 ended; ``seconds``: the transaction's duration), ``(INGESTED, call, outcome, records, seconds)``
-or ``(FAILED, calls, reason)``, in commit order.
+or ``(FAILED, calls, reason)``, in commit order; ``(LOST, reason)`` when the database file was
+deleted or replaced, after which the writer answers nothing more and ends.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "FAILED",
     "INGEST",
     "INGESTED",
+    "LOST",
     "OPEN_FAILED",
     "PREPARE",
     "READY",
@@ -62,7 +64,7 @@ __all__ = [
 
 WRITE, INGEST, PREPARE = "write", "ingest", "prepare"
 READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", "ingested", "failed"
-REFUSED = "refused"
+REFUSED, LOST = "refused", "lost"
 
 _LENGTH = struct.Struct("<I")
 _VERSION, _CONFLICT, _ORIGIN_CONFLICT = 0, 1, 2

@@ -6,6 +6,11 @@ request), commits them all in one transaction and then hands the results back to
 single ``call_soon_threadsafe``. Under load many callers share one fsync; when idle a lone
 caller is committed at once. An :class:`IngestRequest` (one payload's records) is always
 committed in a transaction of its own.
+
+Before each transaction the thread checks that the database file is still the one it opened
+(:mod:`gateway.store.watch`); from the first difference on it refuses every write. What became
+of each transaction is reported, on the loop, to the store's :class:`WriteHealth`, which logs
+failures (rate-limited) and decides what health says about writes.
 """
 
 from __future__ import annotations
@@ -34,11 +39,20 @@ from gateway.store.base import (
     WriteOutcome,
 )
 from gateway.store.batching import GroupCommit
+from gateway.store.health import WriteHealth
 from gateway.store.preparation import prepare_submission
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
+from gateway.store.watch import DatabaseFile
 
-__all__ = ["IngestRequest", "PrepareRequest", "WriteRequest", "Writer", "describe_failure"]
+__all__ = [
+    "IngestRequest",
+    "PrepareRequest",
+    "WriteRequest",
+    "Writer",
+    "describe_failure",
+    "ingestion_wrote",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +97,7 @@ class Writer:
         loop: asyncio.AbstractEventLoop,
         publish: Callable[[list[StoredRecord], float], None],
         signing_key: SigningKeySource | None = None,
+        health: WriteHealth | None = None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start`.
 
@@ -94,7 +109,11 @@ class Writer:
             publish: Called on ``loop`` after each transaction with its new versions (maybe
                 none) and how long it took in seconds, before the callers are resolved.
             signing_key: The key the centre's own new versions are signed with.
+            health: Told, on ``loop``, what became of each transaction, and when the database
+                file is gone (then every write is refused).
         """
+        self._health = health if health is not None else WriteHealth(30.0)
+        self._lost: str | None = None
         self._path = path
         self._signing_key = signing_key
         self._synchronous: Literal["full", "normal"] = synchronous
@@ -145,18 +164,19 @@ class Writer:
             signer = None if self._signing_key is None else self._signing_key.load()
             connection = open_writer(self._path, self._synchronous)
             transactions = Transactions(connection, signer)
+            watch = DatabaseFile(self._path)
         except BaseException as error:
             self._call_on_loop(_settle, self._ready, _as_store_error(error, self._path))
             self._call_on_loop(_settle, self._stopped, None)
             return
         self._call_on_loop(_settle, self._ready, None)
         try:
-            self._serve(transactions)
+            self._serve(transactions, watch)
         finally:
             connection.close()
             self._call_on_loop(_settle, self._stopped, None)
 
-    def _serve(self, transactions: Transactions) -> None:
+    def _serve(self, transactions: Transactions, watch: DatabaseFile) -> None:
         commit: GroupCommit[_Request] = GroupCommit(
             max_records=self._max_batch_records, size_of=_size, alone=_alone
         )
@@ -171,7 +191,13 @@ class Writer:
                 commit.add([first])
             stopping = self._gather(commit) or stopping
             batch = commit.take()
-            if isinstance(batch[0], IngestRequest):
+            if self._lost is None:
+                self._lost = watch.change()
+                if self._lost is not None:
+                    self._call_on_loop(self._health.lose, self._lost)
+            if self._lost is not None:
+                self._call_on_loop(self._refuse, batch, self._lost)
+            elif isinstance(batch[0], IngestRequest):
                 self._commit_ingestion(transactions, batch[0])
             else:
                 self._commit(transactions, [r for r in batch if not isinstance(r, IngestRequest)])
@@ -218,13 +244,7 @@ class Writer:
         try:
             result = transactions.run(groups)
         except Exception as error:
-            reason = describe_failure(error)
-            logger.error(
-                "store transaction of %d write(s) failed and was rolled back: %s",
-                len(written),
-                reason,
-            )
-            self._call_on_loop(self._fail, written, reason)
+            self._call_on_loop(self._fail, written, describe_failure(error))
             return
         self._transactions_committed += 1
         self._call_on_loop(self._resolve, written, result, prepared, transactions.last_seconds)
@@ -233,13 +253,7 @@ class Writer:
         try:
             outcome, records = transactions.ingest(request.ingestion)
         except Exception as error:
-            reason = describe_failure(error)
-            logger.error(
-                "store transaction of an ingestion of %d record(s) failed and was rolled back: %s",
-                len(request.ingestion.items),
-                reason,
-            )
-            self._call_on_loop(self._fail, [request], reason)
+            self._call_on_loop(self._fail, [request], describe_failure(error))
             return
         self._transactions_committed += 1
         seconds = transactions.last_seconds
@@ -253,6 +267,7 @@ class Writer:
         seconds: float,
     ) -> None:
         # On the loop; listeners first, as in _resolve.
+        self._health.committed(wrote=ingestion_wrote(outcome))
         self._publish(records, seconds)
         if not request.future.done():
             request.future.set_result(outcome)
@@ -266,6 +281,7 @@ class Writer:
     ) -> None:
         # On the loop. Listeners first, so that a subscriber has the new versions queued before
         # the submitter's acknowledgement can make anyone look for them.
+        self._health.committed(wrote=bool(result.records))
         self._publish(result.records, seconds)
         for request, outcomes, when in zip(requests, result.outcomes, prepared, strict=True):
             # A cancelled caller's items are committed all the same; only the answer is dropped.
@@ -279,6 +295,7 @@ class Writer:
                 request.future.set_result(outcomes)
 
     def _fail(self, requests: Sequence[_Request], reason: str) -> None:
+        self._health.failed(reason, len(requests))
         for request in requests:
             if not request.future.done():
                 # A fresh exception per caller: raising one instance in many tasks would chain
@@ -289,6 +306,12 @@ class Writer:
                         "nothing of it was stored"
                     )
                 )
+
+    def _refuse(self, requests: Sequence[_Request], reason: str) -> None:
+        # On the loop: the store lost its file; nothing was tried.
+        for request in requests:
+            if not request.future.done():
+                request.future.set_exception(StoreError(reason))
 
     def _call_on_loop(self, callback: Callable[..., None], *args: Any) -> None:
         try:
@@ -309,6 +332,12 @@ def _size(request: _Request) -> int:
 
 def _alone(request: _Request) -> bool:
     return isinstance(request, IngestRequest)
+
+
+def ingestion_wrote(outcome: IngestOutcome) -> bool:
+    """Whether the transaction of an ingestion with this outcome wrote anything (a payload seen
+    before, or refused for another centre's record, writes nothing)."""
+    return not outcome.duplicate and outcome.origin_conflict is None
 
 
 def _settle_refusal(request: PrepareRequest, refusal: PreparationRefused) -> None:

@@ -38,11 +38,13 @@ from gateway.store.batching import GroupCommit
 from gateway.store.preparation import prepare_submission
 from gateway.store.schema import open_writer
 from gateway.store.transaction import Transactions
+from gateway.store.watch import DatabaseFile
 from gateway.store.wire import (
     COMMITTED,
     FAILED,
     INGEST,
     INGESTED,
+    LOST,
     OPEN_FAILED,
     PREPARE,
     READY,
@@ -108,7 +110,9 @@ def _alone(request: tuple[Any, ...]) -> bool:
     return bool(request[0] == INGEST)
 
 
-def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> None:
+def _serve(
+    pipe: _Pipe, transactions: Transactions, max_batch_records: int, watch: DatabaseFile
+) -> None:
     commit: GroupCommit[tuple[Any, ...]] = GroupCommit(
         max_records=max_batch_records, size_of=_size, alone=_alone
     )
@@ -117,6 +121,12 @@ def _serve(pipe: _Pipe, transactions: Transactions, max_batch_records: int) -> N
         batch = commit.take()
         if not batch:
             return  # ended, and everything received is answered
+        lost = watch.change()
+        if lost is not None:
+            # Nothing more is written to a file nobody will read again; the gateway fails what
+            # it has not been answered.
+            pipe.send((LOST, lost))
+            return
         if batch[0][0] == INGEST:
             _ingest(pipe, transactions, batch[0])
         else:
@@ -194,6 +204,7 @@ def _run(
     try:
         signer = None if signing_key is None else signing_key.load()
         connection = open_writer(path, synchronous)
+        watch = DatabaseFile(path)
     except (StoreError, sqlite3.Error, OSError, SigningKeyError) as error:
         described = isinstance(error, StoreError)  # already says which file and why
         pipe.send((OPEN_FAILED, str(error) if described else f"store {path}: cannot open: {error}"))
@@ -201,7 +212,7 @@ def _run(
     try:
         transactions = Transactions(connection, signer)
         pipe.send((READY,))
-        _serve(pipe, transactions, max_batch_records)
+        _serve(pipe, transactions, max_batch_records, watch)
     finally:
         connection.close()
 

@@ -22,6 +22,7 @@ import liaison.v1
 from gateway.security.access import RPC_ACCESS, access_of
 from gateway.security.guard import RecordGuardInterceptor
 from gateway.server import Gateway
+from gateway.services.statuses import abort
 
 
 def _contract_services() -> Iterator[ServiceDescriptor]:
@@ -102,7 +103,7 @@ async def test_the_guard_refuses_an_undeclared_method() -> None:
     handler = grpc.method_handlers_generic_handler(
         "liaison.v1.Undeclared", {"Echo": grpc.unary_unary_rpc_method_handler(echo)}
     )
-    server = aio.server(interceptors=[RecordGuardInterceptor(None)])
+    server = aio.server(interceptors=[RecordGuardInterceptor(None, refuse=abort)])
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

@@ -164,6 +164,7 @@ PUBLIC = {
         "Context",
         "abort",
         "ack_of",
+        "audit_failed",
         "fill_ack",
         "record_error",
         "status_code_of",
@@ -235,6 +236,7 @@ PUBLIC = {
         "DEFAULT_CENTRE_ID",
         "DEFAULT_DB_PATH",
         "DEFAULT_LISTEN",
+        "MAX_UNHEALTHY_AFTER_SECONDS",
         "LimitsConfig",
         "ServerConfig",
         "StorageConfig",
@@ -255,6 +257,7 @@ PUBLIC = {
         "NotFoundError",
         "PermissionDeniedError",
         "SetupError",
+        "UnauditedError",
         "UnavailableError",
     },
     "gateway.supervision": {
@@ -267,6 +270,8 @@ PUBLIC = {
         "Supervisor",
     },
     "gateway.store.settings": {"DEFAULT_DB_PATH", "StorageConfig"},
+    "gateway.store.health": {"FAILURE_LOG_INTERVAL_SECONDS", "WriteHealth"},
+    "gateway.store.watch": {"DatabaseFile"},
     "liaison.rules.ids": {
         "CENTRE_ID_PATTERN",
         "LIST_NAME_PATTERN",

@@ -431,9 +431,10 @@ async def test_failed_transaction_keeps_nothing_and_fails_all_its_callers(
         assert isinstance(result, StoreError)
         assert "rolled back" in str(result)
         assert "DOE" not in str(result)
-    assert [r.getMessage()[:46] for r in caplog.records if r.name == "gateway.store.writer"] == [
-        "store transaction of 2 write(s) failed and was"
-    ]
+    logged = [r.getMessage() for r in caplog.records if r.name == "gateway.store.health"]
+    assert len(logged) == 1
+    assert logged[0].startswith("store transaction(s) failed and were rolled back: 1 since")
+    assert "(2 request(s) in the latest)" in logged[0]
     assert all("DOE" not in record.getMessage() for record in caplog.records)
     assert store.transactions_committed == 2
     assert await store.last_sequence() == 2
