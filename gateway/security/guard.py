@@ -33,6 +33,7 @@ from gateway.audit.log import AuditLog
 from gateway.security.access import access_of
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
+from gateway.store.feed import SerializedEvent
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
 
@@ -265,6 +266,8 @@ def _ids(extract: IdsOf, message: Any) -> list[str]:
     parsed here only when its call was refused, to name the record in the audit entry."""
     if isinstance(message, Message):
         return extract(message)
+    if isinstance(message, SerializedEvent):
+        return list(message.record_ids)
     if isinstance(message, bytes) and extract is _submitted_id:
         try:
             return extract(exchange_pb2.SubmitRequest.FromString(message))
