@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.adapter_inputs import InputError
 from bench.adapters import AdapterBench, describe_run, summarize_adapters
+from bench.health_load import HEALTH_VARIANTS, as_run, measure_health, summarize_health
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
@@ -54,6 +55,7 @@ SCENARIOS = (
     "memory",
     "signing",
     "subscribers",
+    "health",
     "telemetry",
     "adapters",
     "screening",
@@ -274,6 +276,22 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         runs.append(run)
                         _say(f"[round {round_number}/{plan.rounds}] adapters " + describe_run(run))
                     continue
+                if scenario == "health":
+                    # One fresh gateway per round: Health/Check probed idle, then while hostile
+                    # payloads decode (bench/health_load.py).
+                    async with running_server("gateway", scratch=Path(scratch)) as server:
+                        for variant in HEALTH_VARIANTS:
+                            measured = await measure_health(
+                                server.address, variant, plan.submit_seconds
+                            )
+                            runs.append(as_run(measured, round_number))
+                            _say(
+                                f"[round {round_number}/{plan.rounds}] health {variant:<18} "
+                                f"p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms, "
+                                f"max {measured.max_ms:.1f} ms, {measured.translations} "
+                                f"translations {measured.translation_codes}"
+                            )
+                    continue
                 if scenario == "subscribers":
                     await _subscribers_round(
                         plan, round_number, Path(scratch), encoder, numbers, runs
@@ -463,6 +481,7 @@ def _report(
     )
     telemetry_rows = summarize_telemetry(runs)
     subscriber_rows = summarize_subscribers(runs)
+    health_rows = summarize_health(runs)
     adapter_rows = summarize_adapters(runs)
     target_name = "echo (target)" if plan.target == "echo" else plan.target
     load_after = os.getloadavg()
@@ -490,6 +509,9 @@ def _report(
         print()
     if subscriber_rows:
         print(format_table(subscriber_rows, "none", "with"))
+        print()
+    if health_rows:
+        print(format_table(health_rows, "idle", "hostile"))
         print()
     if adapter_rows:
         print(format_table(adapter_rows, "baseline", "adapter"))

@@ -497,6 +497,9 @@ def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:
         TelemetryConfigError: an ``OTEL_*`` variable has a value Liaison does not support.
     """
     configure_logging(logging.INFO)
+    # Adapters decode in threads that hold the GIL; at the default 5 ms switch interval the event
+    # loop waits up to that long per hand-over, and a Health/Check needs several (bench health).
+    sys.setswitchinterval(_SWITCH_INTERVAL_SECONDS)
     if telemetry is not None:
         asyncio.run(_serve(config, telemetry))
         return
@@ -512,6 +515,9 @@ def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:
         left = budget - (time.monotonic() - stopping[0]) if stopping else SHUTDOWN_SECONDS
         owned.shutdown(timeout=max(left, _SHUTDOWN_MARGIN_SECONDS))
 
+
+_SWITCH_INTERVAL_SECONDS = 0.001
+"""How long a thread holds the GIL before another may take it, in a serving process."""
 
 _SHUTDOWN_MARGIN_SECONDS = 0.25
 """Kept back from the grace for what follows the telemetry flush (closing the interpreter)."""
