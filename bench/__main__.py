@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.adapter_inputs import InputError
 from bench.adapters import AdapterBench, describe_run, summarize_adapters
+from bench.health_load import HEALTH_VARIANTS, as_run, measure_health, summarize_health
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
@@ -40,6 +41,12 @@ from bench.servers import (
     running_server,
 )
 from bench.signing import sign_and_verify_costs
+from bench.subscribers import (
+    SUBSCRIBER_VARIANTS,
+    open_subscribers,
+    summarize_subscribers,
+    wait_for_delivery,
+)
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
 
@@ -49,6 +56,8 @@ SCENARIOS = (
     "stream",
     "memory",
     "signing",
+    "subscribers",
+    "health",
     "telemetry",
     "adapters",
     "screening",
@@ -270,6 +279,27 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         runs.append(run)
                         _say(f"[round {round_number}/{plan.rounds}] adapters " + describe_run(run))
                     continue
+                if scenario == "health":
+                    # One fresh gateway per round: Health/Check probed idle, then while hostile
+                    # payloads decode (bench/health_load.py).
+                    async with running_server("gateway", scratch=Path(scratch)) as server:
+                        for variant in HEALTH_VARIANTS:
+                            measured = await measure_health(
+                                server.address, variant, plan.submit_seconds
+                            )
+                            runs.append(as_run(measured, round_number))
+                            _say(
+                                f"[round {round_number}/{plan.rounds}] health {variant:<18} "
+                                f"p50 {measured.p50_ms:.1f} ms, p99 {measured.p99_ms:.1f} ms, "
+                                f"max {measured.max_ms:.1f} ms, {measured.translations} "
+                                f"translations {measured.translation_codes}"
+                            )
+                    continue
+                if scenario == "subscribers":
+                    await _subscribers_round(
+                        plan, round_number, Path(scratch), encoder, numbers, runs
+                    )
+                    continue
                 if scenario == "telemetry":
                     await _telemetry_round(
                         plan, round_number, Path(scratch), encoder, numbers, runs
@@ -312,6 +342,57 @@ def _roles(scenario: str, target: str) -> tuple[tuple[str, str], ...]:
     if target == "gateway" and scenario == "submit":
         target = "gateway-unscreened"
     return (("baseline", "echo"), ("target", target))
+
+
+async def _subscribers_round(
+    plan: Plan,
+    round_number: int,
+    scratch: Path,
+    encoder: RecordEncoder,
+    numbers: RecordNumbers,
+    runs: list[dict[str, Any]],
+) -> None:
+    """One round of the subscribers scenario: no subscriber, then each variant, fresh gateways."""
+    for variant in ("none", *SUBSCRIBER_VARIANTS):
+        async with running_server("gateway-subscribers", scratch=scratch) as server:
+            if variant == "none":
+                result = await _measure("submit", plan, server, encoder, numbers, baseline=True)
+                extra: dict[str, Any] = {}
+            else:
+                async with open_subscribers(server.address, variant) as subscribers:
+                    first = numbers.issued
+                    result = await _measure(
+                        "submit", plan, server, encoder, numbers, baseline=False
+                    )
+                    share = await wait_for_delivery(subscribers, numbers.issued - first)
+                extra = {
+                    "subscribers": len(subscribers.events),
+                    "delivered_share": share,
+                    "subscriber_failures": subscribers.failures[:5],
+                }
+                if subscribers.failures:
+                    result["errors"] = {
+                        **result["errors"],
+                        "SUBSCRIBER_FAILED": len(subscribers.failures),
+                    }
+        runs.append(
+            {
+                "round": round_number,
+                "scenario": "subscribers",
+                "role": "baseline" if variant == "none" else "target",
+                "variant": variant,
+                "server": server.kind,
+                "server_exit_code": server.exit_code,
+                "server_killed": server.killed,
+                **extra,
+                **result,
+            }
+        )
+        _say(
+            f"[round {round_number}/{plan.rounds}] subscribers {variant:<16} "
+            + _describe("submit", result)
+            + (f", delivered {extra['delivered_share']:.2f}" if extra else "")
+        )
 
 
 async def _telemetry_round(
@@ -406,8 +487,12 @@ def _report(
     output: Path,
 ) -> None:
     """Write the JSON document and print the table."""
-    rows = summarize([run for run in runs if run["scenario"] not in ("telemetry", "adapters")])
+    rows = summarize(
+        [run for run in runs if run["scenario"] not in ("telemetry", "adapters", "subscribers")]
+    )
     telemetry_rows = summarize_telemetry(runs)
+    subscriber_rows = summarize_subscribers(runs)
+    health_rows = summarize_health(runs)
     adapter_rows = summarize_adapters(runs)
     target_name = "echo (target)" if plan.target == "echo" else plan.target
     load_after = os.getloadavg()
@@ -421,7 +506,7 @@ def _report(
         "machine": machine,
         "load_average_before": load_before,
         "load_average_after": load_after,
-        "summary": [asdict(row) for row in rows + telemetry_rows + adapter_rows],
+        "summary": [asdict(row) for row in rows + telemetry_rows + subscriber_rows + adapter_rows],
         "runs": runs,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -432,6 +517,12 @@ def _report(
         print()
     if telemetry_rows:
         print(format_table(telemetry_rows, "off", "on"))
+        print()
+    if subscriber_rows:
+        print(format_table(subscriber_rows, "none", "with"))
+        print()
+    if health_rows:
+        print(format_table(health_rows, "idle", "hostile"))
         print()
     if adapter_rows:
         print(format_table(adapter_rows, "baseline", "adapter"))

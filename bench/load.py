@@ -76,6 +76,11 @@ class RecordNumbers:
         self._next = first + count
         return range(first, first + count)
 
+    @property
+    def issued(self) -> int:
+        """How many numbers were handed out (or skipped) so far."""
+        return self._next
+
     def one(self) -> int:
         """The next number."""
         number = self._next

@@ -207,7 +207,8 @@ def new_run_tag() -> str:
 
 
 def record_id(run_tag: str, n: int) -> str:
-    """The id of record ``n``: fixed length per kind, valid for the contract's id pattern."""
+    """The id of record ``n``: fixed length per kind, valid for the contract's id pattern, in the
+    benchmarked centre's namespace (a centre publishes ids of its own namespace only)."""
     kind = "person" if n % 2 == 0 else "document"
     return f"{BENCH_CENTRE}:{run_tag}:{kind}:{n:0{_ID_DIGITS}d}"
 

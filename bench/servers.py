@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.records import BENCH_CENTRE
 from bench.signing import write_signing_config
+from bench.subscribers import write_subscribers_config
 
 __all__ = [
     "REPO_ROOT",
@@ -55,7 +56,8 @@ class ServerFailedError(RuntimeError):
 
 def server_argv(kind: str, workdir: Path) -> list[str]:
     """The command line of a ``kind`` server ("echo", "gateway", "gateway-unscreened",
-    "gateway-signed", "gateway-sdk" or "official") keeping its files in workdir."""
+    "gateway-signed", "gateway-subscribers", "gateway-sdk" or "official") keeping its files in
+    workdir."""
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
@@ -74,6 +76,11 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
     if kind == "gateway-signed":
         # The same gateway signing every version it stores (the signing scenario).
         config = write_signing_config(workdir, BENCH_CENTRE)
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-subscribers":
+        # The default gateway, with room for the subscribers scenario's streams.
+        config = write_subscribers_config(workdir, BENCH_CENTRE)
         serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
     if kind == "gateway-sdk":

@@ -25,6 +25,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 from grpc import aio
@@ -75,6 +76,7 @@ from gateway.telemetry import (
     configure_logging,
     resolve_settings,
 )
+from gateway.telemetry.providers import SHUTDOWN_SECONDS
 from liaison.rules.errors import LiaisonError
 from liaison.v1 import exchange_pb2, screening_pb2, translation_pb2
 
@@ -538,18 +540,35 @@ def run(config: CentreConfig, *, telemetry: Telemetry | None = None) -> None:
         TelemetryConfigError: an ``OTEL_*`` variable has a value Liaison does not support.
     """
     configure_logging(logging.INFO)
+    # Adapters decode in threads that hold the GIL; at the default 5 ms switch interval the event
+    # loop waits up to that long per hand-over, and a Health/Check needs several (bench health).
+    sys.setswitchinterval(_SWITCH_INTERVAL_SECONDS)
     if telemetry is not None:
         asyncio.run(_serve(config, telemetry))
         return
     settings = resolve_settings(config.telemetry, os.environ)
     owned = Telemetry.from_settings(settings, config.centre_id)
+    stopping: list[float] = []
     try:
-        asyncio.run(_serve(config, owned))
+        asyncio.run(_serve(config, owned, stopping))
     finally:
-        owned.shutdown()
+        # The last export gets what is left of the grace (+1 s) since the stop signal: an
+        # unreachable collector must not hold the process beyond it.
+        budget = config.server.grace_seconds + 1.0 - _SHUTDOWN_MARGIN_SECONDS
+        left = budget - (time.monotonic() - stopping[0]) if stopping else SHUTDOWN_SECONDS
+        owned.shutdown(timeout=max(left, _SHUTDOWN_MARGIN_SECONDS))
 
 
-async def _serve(config: CentreConfig, telemetry: Telemetry) -> None:
+_SWITCH_INTERVAL_SECONDS = 0.001
+"""How long a thread holds the GIL before another may take it, in a serving process."""
+
+_SHUTDOWN_MARGIN_SECONDS = 0.25
+"""Kept back from the grace for what follows the telemetry flush (closing the interpreter)."""
+
+
+async def _serve(
+    config: CentreConfig, telemetry: Telemetry, stopping: list[float] | None = None
+) -> None:
     gateway = Gateway(config, telemetry=telemetry)
     await gateway.start()
     stop = asyncio.Event()
@@ -565,4 +584,6 @@ async def _serve(config: CentreConfig, telemetry: Telemetry) -> None:
     try:
         await stop.wait()
     finally:
+        if stopping is not None:
+            stopping.append(time.monotonic())
         await gateway.stop()

@@ -42,6 +42,7 @@ from gateway.errors import UnauditedError, UnavailableError
 from gateway.security.access import access_of
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
+from gateway.store.feed import SerializedEvent
 from liaison.rules.errors import LiaisonError
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
@@ -320,6 +321,8 @@ def _ids(extract: IdsOf, message: Any) -> list[str]:
     parsed here only when its call was refused, to name the record in the audit entry."""
     if isinstance(message, Message):
         return extract(message)
+    if isinstance(message, SerializedEvent):
+        return list(message.record_ids)
     if isinstance(message, bytes) and extract is _submitted_id:
         try:
             return extract(exchange_pb2.SubmitRequest.FromString(message))

@@ -18,22 +18,23 @@ from gateway.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    UnavailableError,
 )
 from gateway.federation.traces import SubmissionTraces
 from gateway.security.gate import RecordGate
+from gateway.services.filters import check_filter_sizes
 from gateway.services.search_requests import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
 from gateway.store.base import (
     PreparationRefused,
     RecordStore,
-    StoredRecord,
     StoredVersion,
     StoreError,
     WriteItem,
     WriteOutcome,
 )
-from gateway.store.feed import CaughtUpMarker, CommitFeed
+from gateway.store.feed import CaughtUpMarker, CommitFeed, record_metadata
 from gateway.store.preparation import PreparedEntry, Refused
 from gateway.store.preparation_pool import MessagePreparer
 from gateway.telemetry import ChildSpan, Telemetry
@@ -327,7 +328,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             if stored is None:
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
-            return exchange_pb2.GetResponse(record=stored.to_message(), metadata=_metadata(stored))
+            return exchange_pb2.GetResponse(
+                record=stored.to_message(), metadata=record_metadata(stored)
+            )
         raise AssertionError("unreachable: statuses aborts the call")
 
     async def Search(
@@ -348,7 +351,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 yield exchange_pb2.SearchResponse(
                     hit=exchange_pb2.SearchHit(
                         record=stored.to_message(),
-                        metadata=_metadata(stored),
+                        metadata=record_metadata(stored),
                         cursor=encode_cursor(query, position),
                     )
                 )
@@ -362,6 +365,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self, request: exchange_pb2.SubscribeRequest, context: Context
     ) -> AsyncIterator[exchange_pb2.SubscribeResponse]:
         async with statuses(context):
+            check_filter_sizes(kinds=request.kinds, originating_centres=request.originating_centres)
             violations = [
                 FieldViolation(f"kinds[{i}]", f"unknown record kind {kind}")
                 for i, kind in enumerate(request.kinds)
@@ -385,17 +389,20 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 frozenset(request.originating_centres),
                 visible=visible,
             )
+            event = self._feed.event
             async for item in stream:
                 if isinstance(item, CaughtUpMarker):
                     yield exchange_pb2.SubscribeResponse(
                         caught_up=exchange_pb2.CaughtUp(sequence=item.sequence)
                     )
                 else:
-                    yield exchange_pb2.SubscribeResponse(
-                        record_event=exchange_pb2.RecordEvent(
-                            record=item.to_message(), metadata=_metadata(item)
-                        )
-                    )
+                    # Serialized once for every subscriber that receives this version.
+                    yield event(item)  # type: ignore[misc]
+            if self._feed.closed:
+                # Not OK: a client tells a shutdown from a normal end by the status, and resumes.
+                raise UnavailableError(
+                    "the gateway is shutting down; subscribe again after the last sequence received"
+                )
 
 
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
@@ -419,14 +426,3 @@ def require_publisher(gate: RecordGate) -> None:
             f"a caller acting for {reader} may read here but not publish: {gate.local_centre} "
             f"publishes only its own records; publish at {reader}'s gateway"
         )
-
-
-def _metadata(stored: StoredRecord) -> exchange_pb2.RecordMetadata:
-    metadata = exchange_pb2.RecordMetadata(
-        sequence=stored.sequence,
-        content_sha256=stored.content_sha256,
-        latest_version=stored.latest_version,
-    )
-    metadata.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
-    metadata.committed_at.nanos = micros * 1000
-    return metadata

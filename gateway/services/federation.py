@@ -32,6 +32,7 @@ from gateway.federation.outbox import Outbox
 from gateway.federation.traces import context_from
 from gateway.security.authorization import current_caller
 from gateway.security.gate import RecordGate
+from gateway.services.filters import check_filter_sizes
 from gateway.services.statuses import abort, ack_of, record_error, statuses
 from gateway.services.streaming import conflict_error
 from gateway.signing import (
@@ -261,26 +262,35 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
     async def ListDeliveries(
         self, request: federation_pb2.ListDeliveriesRequest, context: Context
     ) -> federation_pb2.ListDeliveriesResponse:
-        limit = min(request.limit or 1000, _MAX_LIST)
-        if self._outbox is None:
-            # This centre forwards nothing (no routes): there is no delivery to list.
-            return federation_pb2.ListDeliveriesResponse()
-        statuses = await self._outbox.statuses(
-            peer=request.peer,
-            record_id=request.record_id,
-            states=list(request.states),
-            limit=limit,
-        )
-        return federation_pb2.ListDeliveriesResponse(deliveries=await self._visible(statuses))
+        async with statuses(context):
+            # One SQL variable per state: repeated ones are dropped, and a flood is refused.
+            check_filter_sizes(states=request.states)
+            limit = min(request.limit or 1000, _MAX_LIST)
+            if self._outbox is None:
+                # This centre forwards nothing (no routes): there is no delivery to list.
+                return federation_pb2.ListDeliveriesResponse()
+            found = await self._outbox.statuses(
+                peer=request.peer,
+                record_id=request.record_id,
+                states=sorted(set(request.states)),
+                limit=limit,
+            )
+            return federation_pb2.ListDeliveriesResponse(deliveries=await self._visible(found))
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def ReplayDeadLetters(
         self, request: federation_pb2.ReplayDeadLettersRequest, context: Context
     ) -> federation_pb2.ReplayDeadLettersResponse:
-        if self._outbox is None:
-            return federation_pb2.ReplayDeadLettersResponse()
-        requeued = await self._outbox.replay(request.peer, list(request.record_ids), self._clock())
-        self._wake(request.peer or None)
-        return federation_pb2.ReplayDeadLettersResponse(requeued=await self._visible(requeued))
+        async with statuses(context):
+            check_filter_sizes(_MAX_LIST, record_ids=request.record_ids)
+            if self._outbox is None:
+                return federation_pb2.ReplayDeadLettersResponse()
+            requeued = await self._outbox.replay(
+                request.peer, list(request.record_ids), self._clock()
+            )
+            self._wake(request.peer or None)
+            return federation_pb2.ReplayDeadLettersResponse(requeued=await self._visible(requeued))
+        raise AssertionError("unreachable: statuses aborts the call")
 
     async def _visible(
         self, statuses: Sequence[federation_pb2.DeliveryStatus]

@@ -22,6 +22,7 @@ from google.protobuf import message_factory
 
 from gateway.errors import InvalidArgumentError
 from gateway.services.statuses import to_status
+from gateway.store.feed import SerializedEvent
 
 __all__ = ["MalformedRequest", "MalformedRequestInterceptor", "add_service"]
 
@@ -60,19 +61,30 @@ def add_service(
         request_type = message_factory.GetMessageClass(method.input_type)
         response_type = message_factory.GetMessageClass(method.output_type)
         make_handler = _MAKERS[(method.client_streaming, method.server_streaming)]
+        serialize = _serializer(response_type.SerializeToString)
         if method.name in raw:
-            handlers[method.name] = make_handler(
-                raw[method.name], response_serializer=response_type.SerializeToString
-            )
+            handlers[method.name] = make_handler(raw[method.name], response_serializer=serialize)
             continue
         handlers[method.name] = make_handler(
             getattr(servicer, method.name),
             request_deserializer=request_type.FromString,
-            response_serializer=response_type.SerializeToString,
+            response_serializer=serialize,
         )
     server.add_generic_rpc_handlers(
         (grpc.method_handlers_generic_handler(service.full_name, handlers),)
     )
+
+
+def _serializer(serialize: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """``serialize``, passing a response serialized ahead (a Subscribe event, the same bytes
+    for every subscriber) as it is."""
+
+    def serialized(response: Any) -> bytes:
+        if type(response) is SerializedEvent:
+            return response.data
+        return serialize(response)
+
+    return serialized
 
 
 class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]

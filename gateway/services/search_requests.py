@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 from gateway.errors import FieldViolation, InvalidArgumentError
+from gateway.services.filters import check_filter_sizes
 from gateway.store.base import SearchQuery
 from liaison.rules.indexing import (
     KIND_BY_BODY,
@@ -31,8 +32,10 @@ def query_from_request(request: exchange_pb2.SearchRequest) -> SearchQuery:
     """The store query for ``request``.
 
     Raises:
-        InvalidArgumentError: naming each inconsistent or malformed criterion.
+        InvalidArgumentError: naming each inconsistent or malformed criterion, or an oversized
+            filter.
     """
+    check_filter_sizes(kinds=request.kinds)
     violations: list[FieldViolation] = []
     document_number = normalize_document_number(request.document_number)
     if request.document_number and not document_number:

@@ -1,9 +1,21 @@
 """The commit feed: every committed version, in commit order, to any number of subscribers.
 
-A subscriber asks for everything after a sequence number. It is served from a bounded in-memory
-window of recent commits when it can be, and from the store when it has fallen behind the window
-(a slow consumer or a reconnect after a long absence) - so memory stays bounded, nothing is
-skipped, and because the position only ever moves forward, nothing is delivered twice.
+A subscriber asks for everything after a sequence number. Until it has caught up it reads on its
+own: from a bounded in-memory window of recent commits when it can, from the store when it has
+fallen behind the window (a reconnect after a long absence). Once caught up it is *live*: each
+commit is fanned out to every live subscriber by the commit listener itself, once per commit
+batch, on the versions the commit already decoded. Filtering (kinds, originating centres, the
+visibility gate) is done there once per subscriber, and only a subscriber that something matched
+is woken: one that matches nothing costs a predicate per version and no task switch.
+
+What matched waits in the subscriber's own bounded buffer. A subscriber whose consumer is slower
+than the commits fills it; it then leaves the live set (its buffer is dropped) and reads from the
+window or the store again from its position, so a slow subscriber never blocks the writer or the
+others, memory stays bounded, and because the position only ever moves forward, nothing is skipped
+and nothing delivered twice.
+
+The feed also serializes each version once for all subscribers (:meth:`CommitFeed.event`): a
+version's ``SubscribeResponse`` is the same bytes whoever receives it.
 """
 
 from __future__ import annotations
@@ -11,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import collections
+import contextvars
 import dataclasses
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -22,10 +35,21 @@ from gateway.store.base import RecordStore, StoredRecord
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import SUBSCRIPTION_DELIVER_SPAN
+from liaison.v1 import exchange_pb2
 
-__all__ = ["CaughtUpMarker", "CommitFeed"]
+__all__ = [
+    "SUBSCRIBER_BUFFER",
+    "CaughtUpMarker",
+    "CommitFeed",
+    "SerializedEvent",
+    "record_metadata",
+]
 
 _STORE_BATCH = 512
+
+SUBSCRIBER_BUFFER = 1024
+"""Matching versions a live subscriber may have waiting before it falls back to reading the
+window or the store from its position (its buffer is then dropped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,24 +61,89 @@ class CaughtUpMarker:
     sequence: int
 
 
+@dataclass(frozen=True, slots=True)
+class SerializedEvent:
+    """A ``SubscribeResponse`` carrying one version, serialized once for every subscriber.
+
+    The services' response serializers send ``data`` as it is; the record guard reads the audited
+    ids from ``record_ids``.
+    """
+
+    data: bytes
+    record_ids: tuple[str, ...]
+
+
+class _Subscription:
+    """One stream's state as the fan-out sees it."""
+
+    __slots__ = ("buffer", "centres", "context", "kinds", "live", "seen", "visible", "wake")
+
+    def __init__(
+        self,
+        kinds: frozenset[str],
+        centres: frozenset[str],
+        visible: Callable[[StoredRecord], bool],
+    ) -> None:
+        self.kinds = kinds
+        self.centres = centres
+        self.visible = visible
+        # The gate's predicate audits what it hides in the context of the stream's call (who is
+        # calling, where its denials are gathered): the fan-out runs it there.
+        self.context = contextvars.copy_context()
+        self.buffer: collections.deque[StoredRecord] = collections.deque()
+        self.live = False
+        self.seen = 0
+        """The last sequence the fan-out has considered for this subscriber."""
+        self.wake = asyncio.Event()
+
+    def select(self, records: Sequence[StoredRecord]) -> list[StoredRecord]:
+        kinds, centres, visible = self.kinds, self.centres, self.visible
+        return [
+            record
+            for record in records
+            if (not kinds or record.kind in kinds)
+            and (not centres or record.originating_centre in centres)
+            and visible(record)
+        ]
+
+
 class CommitFeed:
     """Fans committed versions out to subscribers; attach with :meth:`start`."""
 
     def __init__(
-        self, store: RecordStore, *, window: int = 8192, telemetry: Telemetry | None = None
+        self,
+        store: RecordStore,
+        *,
+        window: int = 8192,
+        buffer: int = SUBSCRIBER_BUFFER,
+        telemetry: Telemetry | None = None,
     ) -> None:
+        """A feed of ``store``'s commits.
+
+        Args:
+            store: The store whose commits are followed (and read by subscribers behind).
+            window: Recent versions kept in memory for subscribers catching up.
+            buffer: Matching versions a live subscriber may have waiting (see
+                :data:`SUBSCRIBER_BUFFER`).
+            telemetry: Lag metric and delivery spans; none by default.
+        """
         self._store = store
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._window: collections.deque[StoredRecord] = collections.deque()
         self._window_size = window
+        self._buffer_size = buffer
         self._newest: dict[str, StoredRecord] = {}
         """The newest version in the window of each record it holds: what an older window
         entry's latest version (and the handling it obeys) is now."""
+        self._events: dict[tuple[int, int], SerializedEvent] = {}
         self._last_sequence = 0
-        self._changed = asyncio.Event()
+        self._live: dict[_Subscription, None] = {}
         self._closed = False
         self.subscribers = 0
         """Number of streams currently subscribed (for health and metrics)."""
+        self.fallbacks = 0
+        """How many times a live subscriber's buffer overflowed and it went back to reading
+        the window or the store (for tests and diagnosis)."""
 
     async def start(self) -> None:
         """Start following the store's commits."""
@@ -64,12 +153,35 @@ class CommitFeed:
     def close(self) -> None:
         """Wake every subscriber so that its stream ends."""
         self._closed = True
-        self._changed.set()
+        for subscription in self._live:
+            subscription.wake.set()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: streams that end then end because of it."""
+        return self._closed
 
     @property
     def last_sequence(self) -> int:
         """The highest sequence committed so far."""
         return self._last_sequence
+
+    def event(self, record: StoredRecord) -> SerializedEvent:
+        """``record`` as the ``SubscribeResponse`` that carries it, serialized once for all."""
+        key = (record.sequence, record.latest_version)
+        event = self._events.get(key)
+        if event is None:
+            response = exchange_pb2.SubscribeResponse(
+                record_event=exchange_pb2.RecordEvent(
+                    record=record.to_message(), metadata=record_metadata(record)
+                )
+            )
+            event = SerializedEvent(response.SerializeToString(), (record.record_id,))
+            events = self._events
+            events[key] = event
+            if len(events) > self._window_size:
+                del events[next(iter(events))]  # the oldest: dicts keep insertion order
+        return event
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
         if not records:
@@ -82,9 +194,33 @@ class CommitFeed:
             evicted = window.popleft()
             if newest.get(evicted.record_id) is evicted:
                 del newest[evicted.record_id]
-        self._last_sequence = max(self._last_sequence, records[-1].sequence)
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        last = records[-1].sequence
+        self._last_sequence = max(self._last_sequence, last)
+        if self._live:
+            self._fan_out([self._current(record) for record in records], last)
+
+    def _fan_out(self, records: list[StoredRecord], last: int) -> None:
+        """Hand one commit batch to every live subscriber it concerns."""
+        limit = self._buffer_size
+        overflowed: list[_Subscription] = []
+        for subscription in self._live:
+            matched = subscription.context.run(subscription.select, records)
+            subscription.seen = last
+            if not matched:
+                continue
+            buffer = subscription.buffer
+            if len(buffer) + len(matched) > limit:
+                overflowed.append(subscription)
+            else:
+                buffer.extend(matched)
+            subscription.wake.set()
+        for subscription in overflowed:
+            # Behind by more than its buffer: it reads the window or the store from its
+            # position instead, and holds nothing here meanwhile.
+            del self._live[subscription]
+            subscription.live = False
+            subscription.buffer.clear()
+            self.fallbacks += 1
 
     async def stream(
         self,
@@ -96,30 +232,45 @@ class CommitFeed:
     ) -> AsyncIterator[StoredRecord | CaughtUpMarker]:
         """Versions committed after ``after_sequence`` that the subscriber may see
         (``visible``, from the visibility gate) and that match the filters, in order; a
-        :class:`CaughtUpMarker` once the backlog is delivered. Ends when the feed closes."""
+        :class:`CaughtUpMarker` once the backlog is delivered. Ends when the feed closes
+        (:attr:`closed` then says so)."""
+        subscription = _Subscription(kinds, originating_centres, visible)
         position = after_sequence
+        """Every version up to here was delivered or does not concern this subscriber."""
         delivered_up_to = after_sequence
         caught_up = False
         self.subscribers += 1
         try:
             while not self._closed:
-                changed = self._changed
-                target = self._last_sequence
-                lag = target - position
-                span: Span | None = None
-                if lag > 0:
-                    self._telemetry.metrics.subscription_lag(lag)
-                    # One span per delivery pass (never per record), under the Subscribe span;
-                    # not made current, since the stream yields to its consumer in between.
-                    if trace.get_current_span().is_recording():
-                        span = self._telemetry.tracer.start_span(
-                            SUBSCRIPTION_DELIVER_SPAN, attributes={attr.SUBSCRIPTION_LAG: lag}
-                        )
+                if subscription.live:
+                    buffer = subscription.buffer
+                    if not buffer:
+                        position = subscription.seen
+                        subscription.wake.clear()
+                        await subscription.wake.wait()
+                        continue
+                    span = self._pass_span(position)
+                    delivered = 0
+                    try:
+                        while buffer and subscription.live and not self._closed:
+                            record = buffer.popleft()
+                            position = record.sequence
+                            current = self._current(record)
+                            # A later version may have restricted it since it was filtered.
+                            if current is not record and not visible(current):
+                                continue
+                            delivered += 1
+                            delivered_up_to = position
+                            yield current
+                    finally:
+                        _end(span, delivered)
+                    continue
+                span = self._pass_span(position)
                 delivered = 0
                 try:
-                    while position < target and not self._closed:
+                    while position < self._last_sequence and not self._closed:
                         batch, position = await self._next_batch(
-                            position, target, kinds, originating_centres
+                            position, self._last_sequence, kinds, originating_centres
                         )
                         for record in batch:
                             if not visible(record):
@@ -128,16 +279,42 @@ class CommitFeed:
                             delivered_up_to = record.sequence
                             yield record
                 finally:
-                    if span is not None:
-                        span.set_attribute(attr.RECORDS_COUNT, delivered)
-                        span.end()
+                    _end(span, delivered)
+                if self._ended():
+                    break
+                if position >= self._last_sequence:
+                    # Caught up, with no await since the check: every later commit is fanned out
+                    # to this subscriber.
+                    subscription.live = True
+                    subscription.seen = position
+                    subscription.buffer.clear()
+                    subscription.wake.clear()
+                    self._live[subscription] = None
                 if not caught_up:
                     caught_up = True
                     yield CaughtUpMarker(delivered_up_to)
-                if self._last_sequence <= position:
-                    await changed.wait()
         finally:
+            self._live.pop(subscription, None)
+            subscription.buffer.clear()
             self.subscribers -= 1
+
+    def _ended(self) -> bool:
+        # A call, not the attribute: the checks above it are separated by awaits and yields.
+        return self._closed
+
+    def _pass_span(self, position: int) -> Span | None:
+        """Record the lag at the start of a delivery pass, and start its span when traced."""
+        lag = self._last_sequence - position
+        if lag <= 0:
+            return None
+        self._telemetry.metrics.subscription_lag(lag)
+        # One span per delivery pass (never per record), under the Subscribe span; not made
+        # current, since the stream yields to its consumer in between.
+        if trace.get_current_span().is_recording():
+            return self._telemetry.tracer.start_span(
+                SUBSCRIPTION_DELIVER_SPAN, attributes={attr.SUBSCRIPTION_LAG: lag}
+            )
+        return None
 
     async def _next_batch(
         self,
@@ -174,6 +351,24 @@ class CommitFeed:
             latest_handling_code=newest.latest_handling_code,
             latest_releasable_to=newest.latest_releasable_to,
         )
+
+
+def record_metadata(stored: StoredRecord) -> exchange_pb2.RecordMetadata:
+    """The ``RecordMetadata`` of a stored version (sequence, hash, latest version, commit time)."""
+    metadata = exchange_pb2.RecordMetadata(
+        sequence=stored.sequence,
+        content_sha256=stored.content_sha256,
+        latest_version=stored.latest_version,
+    )
+    metadata.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
+    metadata.committed_at.nanos = micros * 1000
+    return metadata
+
+
+def _end(span: Span | None, delivered: int) -> None:
+    if span is not None:
+        span.set_attribute(attr.RECORDS_COUNT, delivered)
+        span.end()
 
 
 def _matches(record: StoredRecord, kinds: frozenset[str], centres: frozenset[str]) -> bool:

@@ -8,8 +8,10 @@ gateway without telemetry pays nothing.
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from importlib import metadata
 from typing import Any
 
@@ -44,7 +46,15 @@ from gateway.telemetry.sampling import build_sampler
 from gateway.telemetry.server import ServerTelemetryInterceptor
 from gateway.telemetry.settings import DEFAULT_SAMPLER, TelemetrySettings
 
-__all__ = ["Telemetry"]
+__all__ = ["SHUTDOWN_SECONDS", "Telemetry"]
+
+SHUTDOWN_SECONDS = 1.0
+"""Default time :meth:`Telemetry.shutdown` allows the last export before dropping it."""
+
+_ABANDON_SECONDS = 0.2
+"""After the exporters are stopped, how long the flush gets to notice and return."""
+
+_log = logging.getLogger(__name__)
 
 
 def _version() -> str:
@@ -63,6 +73,9 @@ class Telemetry:
         propagator: How trace context travels in metadata; the configured global propagator
             (W3C trace context and baggage unless ``OTEL_PROPAGATORS`` says otherwise).
         shutdown: Called by :meth:`shutdown` (flushes the providers this object created).
+        abandon: Called by :meth:`shutdown` when ``shutdown`` has not returned in time: stops
+            the exporters' retries and closes their connections, so that what is still
+            pending is dropped instead of holding the process.
         recorder: How the gateway's counts and latencies reach ``meter_provider``; by default
             the SDK's own instruments.
         pipeline: The name of the pipeline that built the providers (for operators and tests).
@@ -75,6 +88,7 @@ class Telemetry:
         *,
         propagator: TextMapPropagator | None = None,
         shutdown: Callable[[], None] | None = None,
+        abandon: Callable[[], None] | None = None,
         recorder: Recorder | None = None,
         pipeline: str = "",
     ) -> None:
@@ -99,6 +113,7 @@ class Telemetry:
         """The gateway's instruments (no-op ones when metrics are off)."""
         self.propagator = propagator if propagator is not None else get_global_textmap()
         self._shutdown = shutdown
+        self._abandon = abandon
 
     @property
     def enabled(self) -> bool:
@@ -144,6 +159,7 @@ class Telemetry:
             sampling_ratio=settings.sampling_ratio,
             service_name=settings.service_name,
             batch=True,
+            exporters=[e for e in (span_exporter, metric_exporter) if e is not None],
         )
 
     @classmethod
@@ -204,6 +220,7 @@ class Telemetry:
         sampling_ratio: float,
         service_name: str,
         batch: bool,
+        exporters: Sequence[SpanExporter | MetricExporter] = (),
     ) -> Telemetry:
         chosen_sampler = build_sampler(sampler, sampling_ratio)
         resource = Resource.create(
@@ -241,10 +258,15 @@ class Telemetry:
             if meter_provider is not None:
                 meter_provider.shutdown()
 
+        def abandon() -> None:
+            for exporter in exporters:
+                exporter.shutdown()
+
         return cls(
             tracer_provider,
             meter_provider,
             shutdown=shutdown,
+            abandon=abandon,
             recorder=pipeline.recorder(metric_reader),
             pipeline=pipeline.name,
         )
@@ -281,8 +303,49 @@ class Telemetry:
         """Interceptors for a blocking channel to ``target`` (``LiaisonClient``)."""
         return list(client_interceptors(self._client(target))) if self.enabled else []
 
-    def shutdown(self) -> None:
-        """Export what is pending and stop the exporters (once; later calls do nothing)."""
+    def shutdown(self, timeout: float | None = SHUTDOWN_SECONDS) -> bool:
+        """Export what is pending and stop the exporters (once; later calls do nothing).
+
+        The SDK's exporters retry an unreachable collector for many seconds, which would hold a
+        stopping process well past its grace. With a ``timeout``, the flush runs in a thread of
+        its own; if it has not finished by then, the exporters are stopped (their retries end,
+        their connections close), what was pending is dropped, and one warning says so.
+
+        Args:
+            timeout: Seconds allowed to the flush; ``None``: as long as the exporters take.
+
+        Returns:
+            Whether everything pending was handed to the exporters in time.
+        """
         shutdown, self._shutdown = self._shutdown, None
-        if shutdown is not None:
+        if shutdown is None:
+            return True
+        if timeout is None:
             shutdown()
+            return True
+        done = threading.Event()
+
+        def flush() -> None:
+            try:
+                shutdown()
+            except Exception:
+                _log.exception("telemetry shutdown failed")
+            finally:
+                done.set()
+
+        threading.Thread(target=flush, name="liaison-telemetry-shutdown", daemon=True).start()
+        if done.wait(max(timeout, 0.0)):
+            return True
+        if self._abandon is not None:
+            try:
+                self._abandon()
+            except Exception:
+                _log.exception("stopping the telemetry exporters failed")
+        # The exporters end their retries at once; a moment for the flush to notice.
+        done.wait(_ABANDON_SECONDS)
+        _log.warning(
+            "telemetry: the collector did not take the last spans and metrics within %.1f s; "
+            "they were dropped so that shutdown stays within its grace",
+            timeout,
+        )
+        return False

@@ -341,6 +341,7 @@ PUBLIC = {
         "LiaisonTracerProvider",
     },
     "gateway.telemetry.pipeline": {"Pipeline", "load_pipeline"},
+    "gateway.telemetry.providers": {"SHUTDOWN_SECONDS", "Telemetry"},
     "gateway.telemetry.settings": {
         "DEFAULT_SAMPLER",
         "PIPELINES",
@@ -375,6 +376,14 @@ PUBLIC = {
         "WriteItem",
         "WriteOutcome",
         "create_store",
+    },
+    "gateway.services.filters": {"MAX_FILTER_VALUES", "check_filter_sizes"},
+    "gateway.store.feed": {
+        "SUBSCRIBER_BUFFER",
+        "CaughtUpMarker",
+        "CommitFeed",
+        "SerializedEvent",
+        "record_metadata",
     },
     "liaison.codes": {"ICAO_CODES", "ISO_ALPHA2_TO_ALPHA3", "ISO_ALPHA3", "is_known_country_code"},
 }
