@@ -55,6 +55,8 @@ SUBSCRIBER_VARIANTS = ("idle-matching", "nothing-matching", "reading-matching")
 
 _SERVICE = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
 _SUBSCRIBE = f"/{_SERVICE}/Subscribe"
+EVENTS_PER_RESPONSE = 100
+"""Versions per Subscribe response the streams ask for, as the project's clients do."""
 _CATCH_UP_S = 10.0
 """How long reading subscribers get, after Submit stops, to receive what was stored."""
 
@@ -89,7 +91,10 @@ class Subscribers:
 
 def _request(variant: str) -> bytes:
     kinds = [record_pb2.RECORD_KIND_VEHICLE] if variant == "nothing-matching" else []
-    return exchange_pb2.SubscribeRequest(kinds=kinds).SerializeToString()
+    # As the project's clients subscribe: batches of up to EVENTS_PER_RESPONSE versions.
+    return exchange_pb2.SubscribeRequest(
+        kinds=kinds, max_events_per_response=EVENTS_PER_RESPONSE
+    ).SerializeToString()
 
 
 @contextlib.asynccontextmanager
@@ -141,7 +146,10 @@ async def _consume(
                     # Connected, matching everything, reading nothing more.
                     await asyncio.Event().wait()
                 continue
-            state.events[index] += 1
+            if response.HasField("record_events"):
+                state.events[index] += len(response.record_events.events)
+            else:
+                state.events[index] += 1
             state.progress.set()
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.CANCELLED:

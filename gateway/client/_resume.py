@@ -18,7 +18,12 @@ import grpc
 from gateway.client._channel import RETRY_BACKOFF
 from liaison.v1 import exchange_pb2, record_pb2
 
-__all__ = ["Resumption", "subscribe_request"]
+__all__ = ["EVENTS_PER_RESPONSE", "Resumption", "events_of", "subscribe_request"]
+
+EVENTS_PER_RESPONSE = 100
+"""The clients ask for batches of up to this many versions (one message each instead of one per
+version: what the gateway pays per message is what limits a busy subscription) and hand them
+out one event at a time, so batching is invisible to their callers."""
 
 
 def subscribe_request(
@@ -28,11 +33,25 @@ def subscribe_request(
 ) -> exchange_pb2.SubscribeRequest:
     """The first request of a subscription."""
     request = exchange_pb2.SubscribeRequest(
-        kinds=list(kinds), originating_centres=list(originating_centres)
+        kinds=list(kinds),
+        originating_centres=list(originating_centres),
+        max_events_per_response=EVENTS_PER_RESPONSE,
     )
     if after_sequence is not None:
         request.after_sequence = after_sequence
     return request
+
+
+def events_of(
+    response: exchange_pb2.SubscribeResponse,
+) -> list[exchange_pb2.SubscribeResponse]:
+    """A response as the one-event responses the clients yield (a batch split in order)."""
+    if not response.HasField("record_events"):
+        return [response]
+    return [
+        exchange_pb2.SubscribeResponse(record_event=event)
+        for event in response.record_events.events
+    ]
 
 
 class Resumption:
@@ -78,6 +97,8 @@ class Resumption:
         """Note a response: the subscription now resumes after it."""
         if response.HasField("record_event"):
             self._request.after_sequence = response.record_event.metadata.sequence
+        elif response.HasField("record_events") and response.record_events.events:
+            self._request.after_sequence = response.record_events.events[-1].metadata.sequence
         elif response.HasField("caught_up"):
             self._request.after_sequence = response.caught_up.sequence
         self._failures = 0

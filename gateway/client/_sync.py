@@ -24,7 +24,7 @@ from gateway.client._channel import (
 from gateway.client._errors import ClientError
 from gateway.client._failures import error_from_rpc
 from gateway.client._handshake import Transport
-from gateway.client._resume import Resumption, subscribe_request
+from gateway.client._resume import Resumption, events_of, subscribe_request
 from gateway.client._split import check_records_per_stream, merge, renumbered
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
 
@@ -303,7 +303,7 @@ class LiaisonClient:
             try:
                 for response in call:
                     resumption.seen(response)
-                    yield response
+                    yield from events_of(response)
                 return
             except grpc.RpcError as error:
                 wait = resumption.delay(error)

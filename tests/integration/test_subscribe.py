@@ -146,3 +146,52 @@ async def test_invalid_subscriptions_are_refused(
         async for _ in exchange.Subscribe(request_):
             pass
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_batched_responses_carry_what_is_ready_in_order_and_the_same_records(
+    gateway: Gateway, exchange: Stub
+) -> None:
+    await submit_people(exchange, 0, 7)
+    batched = exchange.Subscribe(
+        exchange_pb2.SubscribeRequest(after_sequence=0, max_events_per_response=3)
+    )
+    single = exchange.Subscribe(exchange_pb2.SubscribeRequest(after_sequence=0))
+    sizes: list[int] = []
+    events: list[exchange_pb2.RecordEvent] = []
+    while sum(sizes) < 7:
+        response = await batched.read()
+        assert isinstance(response, exchange_pb2.SubscribeResponse)
+        assert response.HasField("record_events"), "a batched subscription gets batches"
+        sizes.append(len(response.record_events.events))
+        events.extend(response.record_events.events)
+    assert sizes == [3, 3, 1], "the backlog is cut into batches of at most the size asked"
+    reference, _ = await take(single, 7)
+    assert events == reference, "a batch holds exactly the events sent one by one"
+    marker = await batched.read()
+    assert isinstance(marker, exchange_pb2.SubscribeResponse)
+    assert marker.caught_up.sequence == 7
+    # Live: one commit is sent at once, never held back to fill a batch.
+    await submit_people(exchange, 7, 1)
+    response = await asyncio.wait_for(batched.read(), 5)
+    assert isinstance(response, exchange_pb2.SubscribeResponse)
+    assert [e.record.record_id for e in response.record_events.events] == ["P-7"]
+    batched.cancel()
+    single.cancel()
+    for _ in range(100):
+        if gateway.feed.subscribers == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert gateway.feed.subscribers == 0, "cancelled subscriptions end at once"
+
+
+async def test_a_huge_batch_request_is_capped(exchange: Stub) -> None:
+    from gateway.services.exchange import MAX_EVENTS_PER_RESPONSE
+
+    await submit_people(exchange, 0, 3)
+    call = exchange.Subscribe(
+        exchange_pb2.SubscribeRequest(after_sequence=0, max_events_per_response=2**32 - 1)
+    )
+    response = await call.read()
+    assert isinstance(response, exchange_pb2.SubscribeResponse)
+    assert len(response.record_events.events) == 3 <= MAX_EVENTS_PER_RESPONSE
+    call.cancel()

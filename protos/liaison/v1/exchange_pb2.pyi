@@ -510,9 +510,16 @@ class SubscribeRequest(_message.Message):
     AFTER_SEQUENCE_FIELD_NUMBER: _builtins.int
     KINDS_FIELD_NUMBER: _builtins.int
     ORIGINATING_CENTRES_FIELD_NUMBER: _builtins.int
+    MAX_EVENTS_PER_RESPONSE_FIELD_NUMBER: _builtins.int
     after_sequence: _builtins.int
     """Deliver records committed after this sequence number (0 for everything stored).
     When absent, start with records committed from now on.
+    """
+    max_events_per_response: _builtins.int
+    """Up to this many record versions per response, in `record_events` (0 or 1: one version per
+    response, in `record_event`). A batch holds what is ready at once and never waits to fill,
+    so batching adds no latency; it spares a busy subscriber one message per version. The
+    gateway caps it (see the operator guide).
     """
     @_builtins.property
     def kinds(self) -> _containers.RepeatedScalarFieldContainer[_record_pb2.RecordKind.ValueType]:
@@ -528,16 +535,41 @@ class SubscribeRequest(_message.Message):
         after_sequence: _builtins.int | None = ...,
         kinds: _abc.Iterable[_record_pb2.RecordKind.ValueType] | None = ...,
         originating_centres: _abc.Iterable[_builtins.str] | None = ...,
+        max_events_per_response: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence", "after_sequence", b"after_sequence"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence", "after_sequence", b"after_sequence", "kinds", b"kinds", "originating_centres", b"originating_centres"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence", "after_sequence", b"after_sequence", "kinds", b"kinds", "max_events_per_response", b"max_events_per_response", "originating_centres", b"originating_centres"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__after_sequence: _TypeAlias = _typing.Literal["after_sequence"]  # noqa: Y015
     _WhichOneofArgType__after_sequence: _TypeAlias = _typing.Literal["_after_sequence", b"_after_sequence"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType__after_sequence) -> _WhichOneofReturnType__after_sequence | None: ...
 
 Global___SubscribeRequest: _TypeAlias = SubscribeRequest  # noqa: Y015
+
+@_typing.final
+class RecordEvents(_message.Message):
+    """Several record versions, in commit order (a subscription that asked for batches)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EVENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordEvent]:
+        """The versions, in order; the last one's `metadata.sequence` is the cursor to resume after."""
+
+    def __init__(
+        self,
+        *,
+        events: _abc.Iterable[Global___RecordEvent] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["events", b"events"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEvents: _TypeAlias = RecordEvents  # noqa: Y015
 
 @_typing.final
 class RecordEvent(_message.Message):
@@ -602,21 +634,27 @@ class SubscribeResponse(_message.Message):
 
     RECORD_EVENT_FIELD_NUMBER: _builtins.int
     CAUGHT_UP_FIELD_NUMBER: _builtins.int
+    RECORD_EVENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def record_event(self) -> Global___RecordEvent: ...
     @_builtins.property
     def caught_up(self) -> Global___CaughtUp: ...
+    @_builtins.property
+    def record_events(self) -> Global___RecordEvents:
+        """Record versions in a batch, when the request asked for `max_events_per_response` > 1."""
+
     def __init__(
         self,
         *,
         record_event: Global___RecordEvent | None = ...,
         caught_up: Global___CaughtUp | None = ...,
+        record_events: Global___RecordEvents | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "event", b"event", "record_event", b"record_event"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "event", b"event", "record_event", b"record_event", "record_events", b"record_events"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "event", b"event", "record_event", b"record_event"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caught_up", b"caught_up", "event", b"event", "record_event", b"record_event", "record_events", b"record_events"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["record_event", "caught_up"]  # noqa: Y015
+    _WhichOneofReturnType_event: _TypeAlias = _typing.Literal["record_event", "caught_up", "record_events"]  # noqa: Y015
     _WhichOneofArgType_event: _TypeAlias = _typing.Literal["event", b"event"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
