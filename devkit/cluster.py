@@ -66,6 +66,9 @@ class CentrePlan:
     """``[delivery]`` settings (max_attempts, initial_backoff_seconds, ...)."""
     tls: bool = True
     """False: plaintext on loopback (no ``[tls]``, no grants) - for comparisons in benchmarks."""
+    screen_on_commit: tuple[str, ...] | None = None
+    """``[screening] screen_on_commit``: the kinds screened when committed (``()`` screens
+    nothing); the gateway's default when ``None``."""
 
 
 def free_port() -> int:
@@ -206,6 +209,8 @@ def _toml(
             lines.append(f"originating_centres = {_list(route.originating_centres)}")
         if route.allow_h2:
             lines.append("allow_h2 = true")
+    if plan.screen_on_commit is not None:
+        lines += ["", "[screening]", f"screen_on_commit = {_list(plan.screen_on_commit)}"]
     if plan.delivery:
         lines += ["", "[delivery]"]
         for key, value in plan.delivery.items():

@@ -4,14 +4,23 @@ WCO-I2C (Brussels), INTERPOL-CCC-LYON, INTERPOL-IGCI-SINGAPORE and INTERPOL-RB-B
 run their own gateway (``liaison serve``, a separate process) with certificates from a
 development CA. Then:
 
-1. the i2c ingests a PAXLST passenger list, releasable to Lyon only: its routing rule sends API
+1. Lyon ingests an INTERPOL red notice (H0): its rule sends notices to every other centre;
+2. Lyon ingests a yellow notice marked H2 (no onward dissemination): withheld everywhere;
+3. Lyon loads an extract of stolen and lost travel documents (SLTD) with ``liaison submit``'s
+   path (JSON Lines of TravelDocument records): its rule sends its documents everywhere;
+4. the i2c ingests a PAXLST passenger list, releasable to Lyon only: its routing rule sends API
    data to Lyon and Singapore, so Lyon receives it and Singapore's copy is withheld;
-2. Lyon ingests an INTERPOL red notice (H0): its rule sends notices to every other centre;
-3. Lyon ingests a yellow notice marked H2 (no onward dissemination): withheld everywhere.
+5. the i2c screens the committed manifest (``[screening] screen_on_commit``): one traveller
+   matches Lyon's red notice under another spelling, another travels on a passport of the
+   extract. Each hit is a ``ScreeningHit`` record with its explanation, and the i2c's rule sends
+   hits to INTERPOL: Lyon, which issued the entries, receives them; Singapore's copy is withheld
+   (the manifest is not releasable to it, so neither is a hit on it);
+6. an analyst at the i2c confirms the notice hit (``liaison decide HIT --match``); the decision,
+   a new version of the hit, reaches Lyon too.
 
-The demo prints where each record arrived, the delivery status at the senders, stops every
-gateway, verifies every centre's audit log, and exits 0 only when everything went where the
-rules and handling say - and nowhere else.
+The demo prints the hits with their explanations, where each record arrived, the delivery
+status at the senders, stops every gateway, verifies every centre's audit log, and exits 0 only
+when everything went where the rules and handling say - and nowhere else.
 
 Run from the repository root: ``python examples/four-centres/run.py [--keep DIR]``.
 """
@@ -35,9 +44,10 @@ from devkit.cluster import (
 )
 from gateway.audit.keys import read_key_file
 from gateway.audit.log import verify_file
+from gateway.cli.jsonio import iter_records
 from gateway.client import LiaisonClient, RecordNotFoundError
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
-from liaison.v1 import federation_pb2, record_pb2
+from liaison.v1 import federation_pb2, record_pb2, screening_hit_pb2
 
 I2C = "WCO-I2C"
 LYON = "INTERPOL-CCC-LYON"
@@ -47,6 +57,9 @@ CENTRES = (I2C, LYON, SINGAPORE, BUENOS_AIRES)
 CITY = {I2C: "Brussels", LYON: "Lyon", SINGAPORE: "Singapore", BUENOS_AIRES: "Buenos Aires"}
 OPERATOR = "demo-operator"
 DATA = Path(__file__).parent / "data"
+# The i2c screens what it commits; the others screen nothing on commit here, so that every hit
+# the demo shows is the i2c's.
+SCREENED_KINDS = ("passenger_manifest", "person", "travel_document")
 SETTLED = {
     federation_pb2.DELIVERY_STATE_DELIVERED,
     federation_pb2.DELIVERY_STATE_WITHHELD,
@@ -68,8 +81,10 @@ def plans() -> list[CentrePlan]:
                     peers=(LYON, SINGAPORE),
                     kinds=("passenger_manifest", "person", "travel_document"),
                 ),
+                Route(name="hits-to-interpol", peers=(LYON, SINGAPORE), kinds=("screening_hit",)),
             ),
             clients=everyone,
+            screen_on_commit=SCREENED_KINDS,
         ),
         CentrePlan(
             LYON,
@@ -81,11 +96,26 @@ def plans() -> list[CentrePlan]:
                     peers=(SINGAPORE, BUENOS_AIRES, I2C),
                     kinds=("notice",),
                 ),
+                Route(
+                    name="sltd-worldwide",
+                    peers=(SINGAPORE, BUENOS_AIRES, I2C),
+                    kinds=("travel_document",),
+                    originating_centres=(LYON,),
+                ),
             ),
             clients=everyone,
+            screen_on_commit=(),
         ),
-        CentrePlan(SINGAPORE, ports[SINGAPORE], peers=(I2C, LYON), clients=everyone),
-        CentrePlan(BUENOS_AIRES, ports[BUENOS_AIRES], peers=(I2C, LYON), clients=everyone),
+        CentrePlan(
+            SINGAPORE, ports[SINGAPORE], peers=(I2C, LYON), clients=everyone, screen_on_commit=()
+        ),
+        CentrePlan(
+            BUENOS_AIRES,
+            ports[BUENOS_AIRES],
+            peers=(I2C, LYON),
+            clients=everyone,
+            screen_on_commit=(),
+        ),
     ]
 
 
@@ -137,9 +167,17 @@ def run(directory: Path) -> int:
             address = processes[centre].start()
             clients[centre] = client(directory, centre, ports[centre])
             print(f"   {centre:<24} ({CITY[centre]}) listening on {address}")
-        expected = ingest(clients)
+        expected = publish(clients)
+        wait_for(lambda: all_settled(clients[LYON]), "Lyon's deliveries to settle")
+        expected |= ingest_manifest(clients)
+        hits = wait_for_hits(clients[I2C])
+        ok = show_hits(clients[I2C], hits)
+        for hit in hits:
+            expected[hit.record_id] = {I2C, LYON}
         wait_for(lambda: all_settled(clients[I2C], clients[LYON]), "deliveries to settle")
-        ok = show_arrivals(clients, expected)
+        ok = show_hits_delivered(clients, hits) and ok
+        ok = decide(clients, hits) and ok
+        ok = show_arrivals(clients, expected) and ok
         show_deliveries(clients)
     finally:
         for each in clients.values():
@@ -154,16 +192,9 @@ def run(directory: Path) -> int:
     return 0 if ok else 1
 
 
-def ingest(clients: dict[str, LiaisonClient]) -> dict[str, set[str]]:
-    """Ingest the three payloads; return, per record id, the centres it must reach."""
-    print("\n== Ingesting")
-    manifest = clients[I2C].ingest(
-        "paxlst",
-        (DATA / "manifest-ua123.edi").read_bytes(),
-        source_reference="manifest-ua123.edi",
-        handling=handling(record_pb2.HANDLING_CODE_H1, (I2C, LYON)),
-    )
-    print(f"   {I2C}: PAXLST UA123 -> {len(manifest.acks)} records (H1, releasable to Lyon)")
+def publish(clients: dict[str, LiaisonClient]) -> dict[str, set[str]]:
+    """Lyon's notices and SLTD extract; return, per record id, the centres it must reach."""
+    print("\n== Lyon publishes")
     red = clients[LYON].ingest(
         "interpol-notice",
         (DATA / "red-notice.json").read_bytes(),
@@ -178,14 +209,127 @@ def ingest(clients: dict[str, LiaisonClient]) -> dict[str, set[str]]:
         handling=handling(record_pb2.HANDLING_CODE_H2),
     )
     print(f"   {LYON}: yellow notice -> {len(yellow.acks)} record (H2: no onward dissemination)")
+    # What `liaison submit sltd-extract.jsonl` does: TravelDocument records whose status is
+    # STOLEN or LOST are entries of the sltd list once committed.
+    with (DATA / "sltd-extract.jsonl").open("rb") as extract:
+        sltd = clients[LYON].submit_many(iter_records(extract))
+    print(
+        f"   {LYON}: SLTD extract (liaison submit sltd-extract.jsonl) -> "
+        f"{sltd.stored} stolen or lost passports"
+    )
     expected: dict[str, set[str]] = {}
-    for ack in manifest.acks:
-        expected[ack.record_id] = {I2C, LYON}
     for ack in red.acks:
         expected[ack.record_id] = set(CENTRES)
     for ack in yellow.acks:
         expected[ack.record_id] = {LYON}
+    for result in sltd.results:
+        expected[result.ack.record_id] = set(CENTRES)
     return expected
+
+
+def ingest_manifest(clients: dict[str, LiaisonClient]) -> dict[str, set[str]]:
+    """The i2c's passenger list; return, per record id, the centres it must reach."""
+    print("\n== The i2c ingests API data")
+    manifest = clients[I2C].ingest(
+        "paxlst",
+        (DATA / "manifest-ua123.edi").read_bytes(),
+        source_reference="manifest-ua123.edi",
+        handling=handling(record_pb2.HANDLING_CODE_H1, (I2C, LYON)),
+    )
+    print(f"   {I2C}: PAXLST UA123 -> {len(manifest.acks)} records (H1, releasable to Lyon)")
+    return {ack.record_id: {I2C, LYON} for ack in manifest.acks}
+
+
+def wait_for_hits(i2c: LiaisonClient) -> list[record_pb2.Record]:
+    """The i2c's hits, once it has screened the manifest (a commit's hits are stored together)."""
+    found: list[record_pb2.Record] = []
+
+    def screened() -> bool:
+        found[:] = list(i2c.hits())
+        return {hit.screening_hit.list for hit in found} >= {"notices", "sltd"}
+
+    wait_for(screened, "the i2c to screen the manifest")
+    return found
+
+
+def show_hits(i2c: LiaisonClient, hits: list[record_pb2.Record]) -> bool:
+    print(f"\n== Screening hits at {I2C} (liaison hits)")
+    for record in hits:
+        hit = record.screening_hit
+        subject = i2c.get(hit.subject_record_id).record
+        band = screening_hit_pb2.ScreeningBand.Name(hit.band).removeprefix("SCREENING_BAND_")
+        print(
+            f"   {record.record_id}\n"
+            f"     {_described(subject)} ~ {hit.list} entry {hit.entry_record_id}\n"
+            f"     score {hit.score:.3f}, band {band}; contact {hit.entry_centre}"
+        )
+        for line in hit.explanation:
+            print(f"      {line.weight:+6.2f} {line.feature:<12} {line.outcome:<16} {line.detail}")
+    lists = {hit.screening_hit.list for hit in hits}
+    transliterated = any(
+        line.feature == "name" and line.outcome == "transliteration"
+        for hit in hits
+        for line in hit.screening_hit.explanation
+    )
+    ok = lists == {"notices", "sltd"} and transliterated
+    if not ok:
+        print("   WRONG: expected a notice hit on a transliteration variant and an sltd hit")
+    return ok
+
+
+def _described(record: record_pb2.Record) -> str:
+    if record.WhichOneof("body") == "person" and record.person.names:
+        name = record.person.names[0]
+        return f"traveller {name.family}, {name.given}"
+    if record.WhichOneof("body") == "travel_document":
+        document = record.travel_document
+        return f"passport {document.document_number} ({document.issuing_state.code})"
+    return record.record_id
+
+
+def show_hits_delivered(clients: dict[str, LiaisonClient], hits: list[record_pb2.Record]) -> bool:
+    print("\n== Each hit at the centre that issued its entry")
+    ok = True
+    for record in hits:
+        issuer = record.screening_hit.entry_centre
+        try:
+            clients[issuer].get(record.record_id)
+            verdict = "delivered"
+        except RecordNotFoundError:
+            verdict, ok = "WRONG: missing", False
+        print(f"   {record.record_id:<48} {record.screening_hit.list:<8} -> {issuer}: {verdict}")
+    return ok
+
+
+def decide(clients: dict[str, LiaisonClient], hits: list[record_pb2.Record]) -> bool:
+    notice_hit = next(h for h in hits if h.screening_hit.list == "notices")
+    note = "identity confirmed at the gate; Lyon informed"
+    print(f"\n== An analyst at the i2c decides (liaison decide {notice_hit.record_id} --match)")
+    decided = clients[I2C].decide(
+        notice_hit.record_id,
+        screening_hit_pb2.SCREENING_DECISION_KIND_MATCH,
+        note,
+        expected_version=notice_hit.version,
+    )
+    print(f"   {I2C}: hit now at version {decided.ack.version}: match, {note!r}")
+
+    def arrived() -> bool:
+        try:
+            found = clients[LYON].get(notice_hit.record_id).record
+        except RecordNotFoundError:
+            return False
+        return found.version == decided.ack.version
+
+    wait_for(arrived, "the decision to reach Lyon")
+    decision = clients[LYON].get(notice_hit.record_id).record.screening_hit.decision
+    kind = screening_hit_pb2.ScreeningDecisionKind.Name(decision.kind)
+    ok = decision.kind == screening_hit_pb2.SCREENING_DECISION_KIND_MATCH and decision.note == note
+    print(
+        f"   {LYON}: sees version {decided.ack.version}: "
+        f"{kind.removeprefix('SCREENING_DECISION_KIND_').lower()} by {decision.analyst}"
+        + ("" if ok else "  WRONG")
+    )
+    return ok
 
 
 def all_settled(*senders: LiaisonClient) -> bool:

@@ -18,9 +18,17 @@ Commands::
     liaison ingest --format NAME PATH [--accept-partial]
                                      store a legacy file's records in the gateway, atomically
                                      (a file too large for one call: decoded here, over streams)
+    liaison screen FILE [--format NAME] [--list NAME ...]
+                                     screen records (or a legacy payload) against the screening
+                                     lists; prints {"subjects", "hits", "entries"}; stores nothing
+    liaison hits [--band hit|review] [--undecided | --decision match|no-match|unsure]
+                 [--list NAME ...] [--since T] [--until T]
+                                     the stored screening hits, as JSON lines
+    liaison decide HIT_ID --match|--no-match|--unsure [--note TEXT] [--expected-version N]
 
 Records are read and printed in protobuf's JSON mapping, one compact JSON object per line
-(``liaison translate`` prints one JSON document, ``{"records": [...], "diagnostics": [...]}``).
+(``liaison translate`` prints one JSON document, ``{"records": [...], "diagnostics": [...]}``;
+``liaison screen`` one JSON document, ``{"subjects": [...], "hits": [...], "entries": [...]}``).
 
 Exit codes:
     0    success
@@ -38,7 +46,8 @@ fields, indented, when the gateway named them.
 
 One module per command area: ``serve``, ``records`` (submit, get, search, subscribe, health),
 ``ingestion`` and ``translation`` (legacy files), ``security`` (certs, audit), ``operations``
-(deliveries, replay); ``parser`` joins them, ``program`` runs them.
+(deliveries, replay), ``screening`` (screen, hits, decide); ``parser`` joins them, ``program``
+runs them.
 """
 
 from __future__ import annotations

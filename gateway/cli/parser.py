@@ -8,7 +8,15 @@ import os
 from pathlib import Path
 from typing import Final
 
-from gateway.cli import ingestion, operations, records, security, serve, translation
+from gateway.cli import (
+    ingestion,
+    operations,
+    records,
+    screening,
+    security,
+    serve,
+    translation,
+)
 from gateway.cli.arguments import positive_float
 from gateway.cli.commands import Commands
 from gateway.cli.exits import EXIT_CODES_HELP
@@ -52,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     security.add_commands(commands)
     translation.add_commands(commands)
     ingestion.add_commands(commands)
+    screening.add_commands(commands)
     return parser
 
 

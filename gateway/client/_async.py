@@ -26,7 +26,14 @@ from gateway.client._failures import error_from_rpc
 from gateway.client._handshake import Transport
 from gateway.client._resume import Resumption, events_of, subscribe_request
 from gateway.client._split import check_records_per_stream, merge, renumbered
-from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
+from liaison.v1 import (
+    exchange_pb2,
+    federation_pb2,
+    record_pb2,
+    screening_hit_pb2,
+    screening_pb2,
+    translation_pb2,
+)
 
 __all__ = ["AsyncLiaisonClient"]
 
@@ -329,6 +336,53 @@ class AsyncLiaisonClient:
     ) -> int:
         """Deposit a signed audit checkpoint; see :meth:`LiaisonClient.keep_checkpoint`."""
         return await self._unary(calls.keep_checkpoint(checkpoint), timeout)
+
+    async def screen(
+        self,
+        records: Iterable[record_pb2.Record] = (),
+        *,
+        adapter: str = "",
+        payload: bytes = b"",
+        lists: Iterable[str] = (),
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> screening_pb2.ScreenResponse:
+        """Screen subjects against the screening lists; see :meth:`LiaisonClient.screen`."""
+        return await self._unary(calls.screen(records, adapter, payload, lists), timeout)
+
+    async def decide(
+        self,
+        hit_record_id: str,
+        decision: screening_hit_pb2.ScreeningDecisionKind.ValueType,
+        note: str = "",
+        expected_version: int = 0,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> screening_pb2.DecideResponse:
+        """Record an analyst's decision on a hit; see :meth:`LiaisonClient.decide`."""
+        return await self._unary(
+            calls.decide(hit_record_id, decision, note, expected_version), timeout
+        )
+
+    async def hits(
+        self,
+        *,
+        bands: Iterable[screening_hit_pb2.ScreeningBand.ValueType] = (),
+        decisions: Iterable[screening_hit_pb2.ScreeningDecisionKind.ValueType] = (),
+        lists: Iterable[str] = (),
+        screened_after: calls.Moment | None = None,
+        screened_before: calls.Moment | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> AsyncGenerator[record_pb2.Record, None]:
+        """Every stored hit the caller may see, page after page; see :meth:`LiaisonClient.hits`."""
+        page: screening_pb2.ListHitsRequest | None = calls.hits_request(
+            bands, decisions, lists, screened_after, screened_before, page_size
+        )
+        while page is not None:
+            response = await self._unary(calls.list_hits(page), timeout)
+            for hit in response.hits:
+                yield hit
+            page = calls.next_hits_page(page, response)
 
     async def _unary(
         self,

@@ -9,18 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Final, Generic, TypeVar
 
 import grpc
+from google.protobuf import timestamp_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2
 
-from gateway.client._errors import ERROR_CLASSES, TRANSLATION_ERROR_CLASSES, ClientError
-from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
+from gateway.client._errors import (
+    ERROR_CLASSES,
+    SCREENING_ERROR_CLASSES,
+    TRANSLATION_ERROR_CLASSES,
+    ClientError,
+)
+from liaison.v1 import (
+    exchange_pb2,
+    federation_pb2,
+    record_pb2,
+    screening_hit_pb2,
+    screening_pb2,
+    translation_pb2,
+)
 
 __all__ = [
     "CHECK",
+    "DECIDE",
     "EXPORT",
     "GET",
     "INGEST",
@@ -28,7 +43,9 @@ __all__ = [
     "LIST_ADAPTERS",
     "LIST_CHECKPOINTS",
     "LIST_DELIVERIES",
+    "LIST_HITS",
     "REPLAY_DEAD_LETTERS",
+    "SCREEN",
     "SEARCH",
     "SUBMIT",
     "SUBMIT_STREAM",
@@ -36,17 +53,23 @@ __all__ = [
     "TRANSLATE",
     "Callables",
     "Method",
+    "Moment",
     "Unary",
     "checkpoints",
+    "decide",
     "deliveries",
     "export",
     "get",
     "health",
+    "hits_request",
     "ingest",
     "keep_checkpoint",
     "list_adapters",
+    "list_hits",
+    "next_hits_page",
     "next_page",
     "replay_dead_letters",
+    "screen",
     "submit",
     "translate",
 ]
@@ -89,6 +112,7 @@ _EXCHANGE: Final = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"]
 _TRANSLATION: Final = translation_pb2.DESCRIPTOR.services_by_name["Translation"]
 _FEDERATION: Final = federation_pb2.DESCRIPTOR.services_by_name["Federation"]
 _FEDERATION_ADMIN: Final = federation_pb2.DESCRIPTOR.services_by_name["FederationAdmin"]
+_SCREENING: Final = screening_pb2.DESCRIPTOR.services_by_name["Screening"]
 _HEALTH: Final = health_pb2.DESCRIPTOR.services_by_name["Health"]
 
 SUBMIT: Final = _method(
@@ -158,6 +182,27 @@ KEEP_CHECKPOINT: Final = _method(
     "KeepCheckpoint",
     federation_pb2.KeepCheckpointRequest,
     federation_pb2.KeepCheckpointResponse,
+)
+SCREEN: Final = _method(
+    _SCREENING,
+    "Screen",
+    screening_pb2.ScreenRequest,
+    screening_pb2.ScreenResponse,
+    SCREENING_ERROR_CLASSES,
+)
+DECIDE: Final = _method(
+    _SCREENING,
+    "Decide",
+    screening_pb2.DecideRequest,
+    screening_pb2.DecideResponse,
+    SCREENING_ERROR_CLASSES,
+)
+LIST_HITS: Final = _method(
+    _SCREENING,
+    "ListHits",
+    screening_pb2.ListHitsRequest,
+    screening_pb2.ListHitsResponse,
+    SCREENING_ERROR_CLASSES,
 )
 CHECK: Final = _method(
     _HEALTH, "Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
@@ -356,6 +401,94 @@ def keep_checkpoint(
 
     request = federation_pb2.KeepCheckpointRequest(checkpoint=checkpoint)
     return Unary(KEEP_CHECKPOINT, request, kept)
+
+
+def screen(
+    records: Iterable[record_pb2.Record], adapter: str, payload: bytes, lists: Iterable[str]
+) -> Unary[screening_pb2.ScreenRequest, screening_pb2.ScreenResponse, screening_pb2.ScreenResponse]:
+    """Screen: the subjects (records, or a legacy payload an adapter decodes) with their hits."""
+    request = screening_pb2.ScreenRequest(
+        subjects=records, adapter=adapter, payload=payload, lists=lists
+    )
+    return Unary(SCREEN, request, _itself)
+
+
+def decide(
+    hit_record_id: str,
+    decision: screening_hit_pb2.ScreeningDecisionKind.ValueType,
+    note: str,
+    expected_version: int,
+) -> Unary[screening_pb2.DecideRequest, screening_pb2.DecideResponse, screening_pb2.DecideResponse]:
+    """Decide: the acknowledgement of the hit's new version, and the hit as now stored."""
+    request = screening_pb2.DecideRequest(
+        hit_record_id=hit_record_id,
+        decision=decision,
+        note=note,
+        expected_version=expected_version,
+    )
+    return Unary(DECIDE, request, _itself)
+
+
+Moment = datetime | timestamp_pb2.Timestamp
+"""A point in time as the client takes it: a timezone-aware datetime, or a Timestamp."""
+
+
+def hits_request(
+    bands: Iterable[screening_hit_pb2.ScreeningBand.ValueType],
+    decisions: Iterable[screening_hit_pb2.ScreeningDecisionKind.ValueType],
+    lists: Iterable[str],
+    screened_after: Moment | None,
+    screened_before: Moment | None,
+    page_size: int,
+) -> screening_pb2.ListHitsRequest:
+    """The first ListHits request of these criteria.
+
+    Raises:
+        ValueError: A datetime without a timezone (it would be read as UTC silently otherwise).
+    """
+    request = screening_pb2.ListHitsRequest(
+        bands=bands, decisions=decisions, lists=lists, page_size=page_size
+    )
+    for name, moment in (("screened_after", screened_after), ("screened_before", screened_before)):
+        if moment is None:
+            continue
+        field_ = getattr(request, name)
+        if isinstance(moment, timestamp_pb2.Timestamp):
+            field_.CopyFrom(moment)
+        elif moment.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware")
+        else:
+            field_.FromDatetime(moment)
+    return request
+
+
+def list_hits(
+    request: screening_pb2.ListHitsRequest,
+) -> Unary[
+    screening_pb2.ListHitsRequest, screening_pb2.ListHitsResponse, screening_pb2.ListHitsResponse
+]:
+    """ListHits: one page of stored hit records."""
+    return Unary(LIST_HITS, request, _itself)
+
+
+def next_hits_page(
+    request: screening_pb2.ListHitsRequest, response: screening_pb2.ListHitsResponse
+) -> screening_pb2.ListHitsRequest | None:
+    """The request for the page after ``response``, or ``None`` when the listing is complete.
+
+    Raises:
+        ClientError: The gateway announced more hits without a new cursor.
+    """
+    if not response.has_more:
+        return None
+    if not response.next_cursor or response.next_cursor == request.cursor:
+        raise ClientError(
+            grpc.StatusCode.INTERNAL, "the gateway announced more hits without a new cursor"
+        )
+    following = screening_pb2.ListHitsRequest()
+    following.CopyFrom(request)
+    following.cursor = response.next_cursor
+    return following
 
 
 def next_page(

@@ -5,7 +5,7 @@ The hierarchy::
     ClientError                           any failed call; ``code``, ``message``, field violations
     ├── InvalidRecordError                INVALID_ARGUMENT, with the BadRequest field violations
     ├── RecordNotFoundError               NOT_FOUND
-    ├── VersionConflictError              ABORTED, FAILED_PRECONDITION (RecordExchange only)
+    ├── VersionConflictError              ABORTED; FAILED_PRECONDITION of RecordExchange
     ├── StreamLimitError                  RESOURCE_EXHAUSTED of SubmitStream: too many records
     │                                     for one stream (``max_records`` when the gateway said)
     └── GatewayUnavailableError           UNAVAILABLE, DEADLINE_EXCEEDED (after the retries)
@@ -34,6 +34,7 @@ from liaison.rules.errors import LiaisonError
 
 __all__ = [
     "ERROR_CLASSES",
+    "SCREENING_ERROR_CLASSES",
     "TRANSLATION_ERROR_CLASSES",
     "ClientCertificateRefusedError",
     "ClientCertificateRequiredError",
@@ -184,6 +185,15 @@ TRANSLATION_ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[ClientError]]] = 
     if code is not grpc.StatusCode.FAILED_PRECONDITION
 }
 """The error classes of the Translation service."""
+
+SCREENING_ERROR_CLASSES: Final[Mapping[grpc.StatusCode, type[ClientError]]] = {
+    code: cls
+    for code, cls in ERROR_CLASSES.items()
+    # Decide's FAILED_PRECONDITION is a hit screened at another centre (decide there): no version
+    # conflict. Its ABORTED is one: the hit moved on since the analyst read it.
+    if code is not grpc.StatusCode.FAILED_PRECONDITION
+}
+"""The error classes of the Screening service."""
 
 # The gateway's refusal of a stream over its record limit (gateway/services/streaming.py) is the
 # only place the limit is given; a test against a real gateway pins this wording.

@@ -26,7 +26,14 @@ from gateway.client._failures import error_from_rpc
 from gateway.client._handshake import Transport
 from gateway.client._resume import Resumption, events_of, subscribe_request
 from gateway.client._split import check_records_per_stream, merge, renumbered
-from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
+from liaison.v1 import (
+    exchange_pb2,
+    federation_pb2,
+    record_pb2,
+    screening_hit_pb2,
+    screening_pb2,
+    translation_pb2,
+)
 
 __all__ = ["LiaisonClient"]
 
@@ -483,6 +490,114 @@ class LiaisonClient:
             How many of the calling centre's checkpoints the gateway keeps now.
         """
         return self._unary(calls.keep_checkpoint(checkpoint), timeout)
+
+    def screen(
+        self,
+        records: Iterable[record_pb2.Record] = (),
+        *,
+        adapter: str = "",
+        payload: bytes = b"",
+        lists: Iterable[str] = (),
+        timeout: float | None = None,
+    ) -> screening_pb2.ScreenResponse:
+        """Screen subjects against the screening lists; the gateway stores nothing.
+
+        Give the subjects as ``records`` (persons, travel documents, passenger manifests with
+        their travellers' records), or as a legacy ``payload`` with the ``adapter`` to decode it.
+
+        Args:
+            records: The subject records; those without an id are given one in the response.
+            adapter: The adapter's name, with ``payload``.
+            payload: A legacy payload, instead of ``records``.
+            lists: Only these lists (all the gateway's lists when empty).
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The subjects as screened, their hits (strongest first within each subject), the
+            entries of those hits the caller may see, and the adapter's diagnostics. A hit on an
+            entry the caller may not see names only its list and the centre to contact.
+
+        Raises:
+            InvalidRecordError: Nothing to screen, both records and a payload, a subject that
+                cannot be screened, an unknown list; ``field_violations`` says which.
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any other refusal (RESOURCE_EXHAUSTED: too many subjects).
+        """
+        return self._unary(calls.screen(records, adapter, payload, lists), timeout)
+
+    def decide(
+        self,
+        hit_record_id: str,
+        decision: screening_hit_pb2.ScreeningDecisionKind.ValueType,
+        note: str = "",
+        expected_version: int = 0,
+        *,
+        timeout: float | None = None,
+    ) -> screening_pb2.DecideResponse:
+        """Record an analyst's decision on a stored hit, as a new version of the hit record.
+
+        A ``SCREENING_DECISION_KIND_NO_MATCH`` suppresses the same pair (subject identity, entry)
+        in later screenings while the entry's version is unchanged.
+
+        Args:
+            hit_record_id: The hit record's id.
+            decision: ``SCREENING_DECISION_KIND_MATCH``, ``_NO_MATCH`` or ``_UNSURE``.
+            note: The analyst's note.
+            expected_version: The hit version the analyst looked at; 0 for the latest.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The acknowledgement of the hit's new version, and the hit as now stored.
+
+        Raises:
+            InvalidRecordError: A malformed id, no decision, a note too long.
+            RecordNotFoundError: No such hit that the caller may see.
+            VersionConflictError: The hit moved on from ``expected_version``.
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any other refusal (FAILED_PRECONDITION: the hit was screened at
+                another centre, which alone may decide it).
+        """
+        return self._unary(calls.decide(hit_record_id, decision, note, expected_version), timeout)
+
+    def hits(
+        self,
+        *,
+        bands: Iterable[screening_hit_pb2.ScreeningBand.ValueType] = (),
+        decisions: Iterable[screening_hit_pb2.ScreeningDecisionKind.ValueType] = (),
+        lists: Iterable[str] = (),
+        screened_after: calls.Moment | None = None,
+        screened_before: calls.Moment | None = None,
+        page_size: int = 0,
+        timeout: float | None = None,
+    ) -> Generator[record_pb2.Record, None, None]:
+        """Every stored hit the caller may see, following ListHits from page to page.
+
+        Args:
+            bands: Only these bands (all when empty).
+            decisions: Only hits with these decisions; ``SCREENING_DECISION_KIND_UNSPECIFIED``
+                selects undecided hits (all when empty).
+            lists: Only these lists (all when empty).
+            screened_after: Only hits screened at or after this time (timezone-aware).
+            screened_before: Only hits screened before this time (timezone-aware).
+            page_size: Hits per page (0: the gateway's default).
+            timeout: Deadline in seconds of each page; the client's default when ``None``.
+
+        Yields:
+            Each ``ScreeningHit`` record, in the gateway's order.
+
+        Raises:
+            ValueError: A datetime without a timezone.
+            InvalidRecordError: A malformed list name.
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any other refusal.
+        """
+        page: screening_pb2.ListHitsRequest | None = calls.hits_request(
+            bands, decisions, lists, screened_after, screened_before, page_size
+        )
+        while page is not None:
+            response = self._unary(calls.list_hits(page), timeout)
+            yield from response.hits
+            page = calls.next_hits_page(page, response)
 
     def _unary(self, call: calls.Unary[Any, Any, _ResultT], timeout: float | None) -> _ResultT:
         try:

@@ -79,6 +79,7 @@ from gateway.security.tls import TlsConfig, is_loopback
 from gateway.signing import SigningKeySpec
 from liaison.rules.errors import SetupError
 from liaison.rules.ids import CENTRE_ID_PATTERN
+from liaison.rules.indexing import KIND_BY_BODY
 
 __all__ = [
     "FEDERATION_SECTIONS",
@@ -92,17 +93,9 @@ __all__ = [
 FEDERATION_SECTIONS = frozenset(
     {"tls", "signing", "peers", "routes", "delivery", "grants", "audit"}
 )
-_KINDS = frozenset(
-    {
-        "person",
-        "travel_document",
-        "vehicle",
-        "seizure",
-        "notice",
-        "passenger_manifest",
-        "cultural_object",
-    }
-)
+_KINDS = frozenset(KIND_BY_BODY)
+"""Every record body, screening hits included (forwarded like any record: to the centre that
+issued the entry, for instance)."""
 # What an identity pattern must be able to match: some centre or client identity.
 _ANY_IDENTITY = (CENTRE_URI_PREFIX + "[A-Z0-9]*", CLIENT_URI_PREFIX + "[A-Za-z0-9]*")
 

@@ -231,14 +231,22 @@ class ScreeningDesk:
         ]
 
     async def _screen_committed(self, committed: Sequence[StoredRecord]) -> None:
-        records = [stored.to_message() for stored in committed]
         handling = {stored.record_id: stored for stored in committed}
-        subjects: list[Subject] = []
-        for record in records:
+        batch: dict[str, record_pb2.Record] = {}
+        for stored in committed:
+            record = stored.to_message()
             try:
-                subjects.extend(subjects_from_records(await self._with_travellers(record)))
+                expanded = await self._with_travellers(record)
+                subjects_from_records(expanded)  # a manifest none of whose travellers is stored
             except ScreeningInputError as error:
                 _log.warning("screening skipped %s: %s", record.record_id, error.message)
+                continue
+            for each in expanded:
+                batch.setdefault(each.record_id, each)
+        # One pass over the whole batch: a person or document committed with the manifest it
+        # travels on is screened once, as that traveller (its hits name the manifest), and not
+        # again alone - which would store a second hit for the same traveller and entry.
+        subjects = subjects_from_records(batch.values())
         if not subjects:
             return
         found = await self.screen(subjects)

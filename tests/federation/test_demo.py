@@ -36,5 +36,13 @@ def test_the_four_centre_demo_passes(tmp_path: Path) -> None:
     assert out.count("chain intact") == 4
     assert "H2 forbids onward dissemination" in out
     assert "not releasable to this centre" in out
+    # Screening: the manifest's travellers hit Lyon's red notice (under another spelling) and its
+    # SLTD extract, each hit explained, delivered to Lyon, and decided by an analyst.
+    assert "traveller BELKASSEM VERNIER, MARC ANTOINE ~ notices entry" in out
+    assert "transliteration  family BELKASSEM ~ family BELKACEM" in out
+    assert "passport 099999999 (GBR) ~ sltd entry INTERPOL-CCC-LYON:sltd:gbr-099999999" in out
+    assert "document     exact" in out
+    assert out.count("-> INTERPOL-CCC-LYON: delivered") == 2
+    assert "INTERPOL-CCC-LYON: sees version 2: match by" in out
     # Every gateway stopped cleanly on SIGTERM.
     assert out.count("exited with 0") == 4

@@ -305,6 +305,7 @@ PUBLIC = {
         "normalize_name",
     },
     "gateway.cli.jsonio": {"RecordFileError", "iter_records", "record_to_json"},
+    "gateway.cli.screening": {"BAND_NAMES", "DECISION_NAMES", "add_commands"},
     "gateway.server": {"Gateway", "ServeError", "run"},
     "gateway.telemetry": {
         "NATIVE_ADAPTER",

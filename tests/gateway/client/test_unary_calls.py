@@ -19,7 +19,14 @@ from grpc_health.v1 import health_pb2
 
 from gateway.client import AsyncLiaisonClient, LiaisonClient
 from gateway.client import _calls as calls
-from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
+from liaison.v1 import (
+    exchange_pb2,
+    federation_pb2,
+    record_pb2,
+    screening_hit_pb2,
+    screening_pb2,
+    translation_pb2,
+)
 from tests.factories import person
 
 Context = aio.ServicerContext[Any, Any]
@@ -129,6 +136,22 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], calls.Method[Any, Any], 
         federation_pb2.KeepCheckpointResponse(kept=4),
         4,
     ),
+    (
+        "screen",
+        ([person("P-1")],),
+        {"lists": ["sltd"]},
+        calls.SCREEN,
+        screening_pb2.ScreenResponse(subjects=[person("P-1")]),
+        screening_pb2.ScreenResponse(subjects=[person("P-1")]),
+    ),
+    (
+        "decide",
+        ("H-1", screening_hit_pb2.SCREENING_DECISION_KIND_UNSURE, "look again"),
+        {"expected_version": 2},
+        calls.DECIDE,
+        screening_pb2.DecideResponse(ack=exchange_pb2.SubmitAck(record_id="H-1", version=3)),
+        screening_pb2.DecideResponse(ack=exchange_pb2.SubmitAck(record_id="H-1", version=3)),
+    ),
 ]
 
 
@@ -205,3 +228,12 @@ async def test_both_clients_send_the_same_requests_and_read_the_same_results() -
     assert [(r.record_id, r.version) for r in export.record_refs] == [("P-1", 0), ("P-2", 3)]
     deliveries, _ = requests[calls.LIST_DELIVERIES.path]
     assert list(deliveries.states) == [federation_pb2.DELIVERY_STATE_FAILED]
+    screen, _ = requests[calls.SCREEN.path]
+    assert (list(screen.lists), screen.adapter, screen.payload) == (["sltd"], "", b"")
+    decide, _ = requests[calls.DECIDE.path]
+    assert decide == screening_pb2.DecideRequest(
+        hit_record_id="H-1",
+        decision=screening_hit_pb2.SCREENING_DECISION_KIND_UNSURE,
+        note="look again",
+        expected_version=2,
+    )
