@@ -384,6 +384,7 @@ PUBLIC = {
         "CaughtUpMarker",
         "CommitFeed",
         "SerializedEvent",
+        "batch_event",
         "record_metadata",
     },
     "liaison.codes": {"ICAO_CODES", "ISO_ALPHA2_TO_ALPHA3", "ISO_ALPHA3", "is_known_country_code"},
