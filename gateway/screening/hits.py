@@ -32,6 +32,7 @@ def hit_from_match(
         band=int(match.band),  # type: ignore[arg-type]
         entry_centre=match.entry.centre,
         manifest_record_id=subject.manifest_record_id,
+        subject_key=subject.identity_key,
     )
     hit.screened_at.FromDatetime(screened_at)
     for line in match.evidence:

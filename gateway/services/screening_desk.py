@@ -96,6 +96,7 @@ class ScreeningDesk:
         self._arrived = asyncio.Event()
         self._unlisten: Callable[[], None] | None = None
         self._built_through = 0
+        self._seen_through = 0
         self._records: set[str] = set()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-screening")
         self.applied_through = 0
@@ -127,7 +128,9 @@ class ScreeningDesk:
             batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=wanted)
             for stored in batch:
                 if stored.kind == HIT_KIND:
-                    decided[stored.record_id] = stored
+                    # Version 1 is the hit as screened; decisions are later versions.
+                    if stored.version > 1:
+                        decided[stored.record_id] = stored
                 else:
                     latest[stored.record_id] = entries_from_record(
                         stored.to_message(), stored.version, self._settings.lists
@@ -142,6 +145,7 @@ class ScreeningDesk:
         self._records = {record_id for record_id, entries in latest.items() if entries}
         for stored in decided.values():
             await self._note_decision(stored)
+        self._seen_through = max(self._seen_through, self._built_through)
         self.applied_through = self._built_through
         _log.info(
             "screening index rebuilt: %d entries from %d records, %d suppressed pairs",
@@ -159,10 +163,22 @@ class ScreeningDesk:
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
         wanted = self._entry_kinds | self._auto_kinds | {HIT_KIND}
-        fresh = [s for s in records if s.kind in wanted and s.sequence > self._built_through]
+        fresh = [
+            s
+            for s in records
+            if s.kind in wanted
+            and s.sequence > self._built_through
+            # A hit as screened (version 1) decides nothing; only its decisions matter here.
+            and (s.kind != HIT_KIND or s.version > 1)
+        ]
         if fresh:
             self._queue.extend(fresh)
             self._arrived.set()
+        if records:
+            self._seen_through = max(self._seen_through, records[-1].sequence)
+            if not self._queue:
+                # Nothing of it concerns screening: handled as soon as seen.
+                self.applied_through = max(self.applied_through, self._seen_through)
 
     # -- the supervised task -----------------------------------------------------------------
 
@@ -179,7 +195,9 @@ class ScreeningDesk:
             await self.apply(batch)
             for _ in batch:
                 self._queue.popleft()
-            self.applied_through = max(self.applied_through, batch[-1].sequence)
+            # With the queue empty, every commit seen so far is handled (those it skipped too).
+            done = batch[-1].sequence if self._queue else self._seen_through
+            self.applied_through = max(self.applied_through, done)
             handle.progress()
 
     async def apply(self, committed: Sequence[StoredRecord]) -> None:
@@ -252,15 +270,21 @@ class ScreeningDesk:
         found = await self.screen(subjects)
         hits: list[record_pb2.Record] = []
         now = self._clock()
-        for subject, matches in zip(subjects, found, strict=True):
-            for match in matches:
-                subject_facts = handling.get(subject.record_id) or await self._store.get(
-                    subject.record_id, subject.version
-                )
-                entry = await self._store.get(match.entry.record_id, match.entry.version)
-                if subject_facts is None or entry is None:
-                    continue
-                hits.append(self.hit_record(match, subject, now, subject_facts, entry))
+        pairs = [(s, m) for s, matches in zip(subjects, found, strict=True) for m in matches]
+        if not pairs:
+            return
+        # The handling of both sides, read in one go: a hit is handled as the stricter of them.
+        keys = [(m.entry.record_id, m.entry.version) for _, m in pairs]
+        keys += [(s.record_id, s.version) for s, _ in pairs if s.record_id not in handling]
+        read = await self._store.get_versions(keys)
+        facts = {(f.record_id, f.version): f for f in read if f is not None}
+        facts.update({(f.record_id, f.version): f for f in handling.values()})
+        for subject, match in pairs:
+            subject_facts = facts.get((subject.record_id, subject.version))
+            entry = facts.get((match.entry.record_id, match.entry.version))
+            if subject_facts is None or entry is None:
+                continue
+            hits.append(self.hit_record(match, subject, now, subject_facts, entry))
         await self._store_new(hits)
 
     async def _with_travellers(self, record: record_pb2.Record) -> list[record_pb2.Record]:
@@ -340,6 +364,10 @@ class ScreeningDesk:
             self._suppressed.discard(pair)
 
     async def _pair_of(self, hit: screening_hit_pb2.ScreeningHit) -> SuppressedPair | None:
+        if hit.subject_key:
+            return (hit.subject_key, hit.entry_record_id, hit.entry_version)
+        # A hit stored before hits carried their subject's key: computed again from the subject
+        # record (a traveller screened with its manifest's documents may then not be matched).
         subject = await self._store.get(hit.subject_record_id, hit.subject_version)
         if subject is None:
             return None

@@ -402,6 +402,9 @@ def _cultural_object(item: Any, path: str, violations: Violations) -> None:
     )
 
 
+_SUBJECT_KEY = re.compile(r"[0-9a-f]{32}")
+
+
 def _screening_hit(hit: Any, path: str, violations: Violations) -> None:
     for name in ("subject_record_id", "entry_record_id"):
         value = getattr(hit, name)
@@ -420,6 +423,10 @@ def _screening_hit(hit: Any, path: str, violations: Violations) -> None:
     _required(violations, f"{path}.band", hit.band)
     if not CENTRE_ID_PATTERN.fullmatch(hit.entry_centre):
         violations.append(FieldViolation(f"{path}.entry_centre", "must be a centre id"))
+    if hit.subject_key and not _SUBJECT_KEY.fullmatch(hit.subject_key):
+        violations.append(
+            FieldViolation(f"{path}.subject_key", "must be 32 lower-case hexadecimal digits")
+        )
     for index, evidence in enumerate(hit.explanation):
         if evidence.weight != evidence.weight:
             violations.append(

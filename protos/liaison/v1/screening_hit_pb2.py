@@ -25,21 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eliaison/v1/screening_hit.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n\x11ScreeningEvidence\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x93\x01\n\x11ScreeningDecision\x12/\n\x04kind\x18\x01 \x01(\x0e\x32!.liaison.v1.ScreeningDecisionKind\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x0f\n\x07\x61nalyst\x18\x03 \x01(\t\x12.\n\ndecided_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x03\n\x0cScreeningHit\x12\x19\n\x11subject_record_id\x18\x01 \x01(\t\x12\x17\n\x0fsubject_version\x18\x02 \x01(\x04\x12\x17\n\x0f\x65ntry_record_id\x18\x03 \x01(\t\x12\x15\n\rentry_version\x18\x04 \x01(\x04\x12\x0c\n\x04list\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\'\n\x04\x62\x61nd\x18\x07 \x01(\x0e\x32\x19.liaison.v1.ScreeningBand\x12\x32\n\x0b\x65xplanation\x18\x08 \x03(\x0b\x32\x1d.liaison.v1.ScreeningEvidence\x12/\n\x08\x64\x65\x63ision\x18\t \x01(\x0b\x32\x1d.liaison.v1.ScreeningDecision\x12\x14\n\x0c\x65ntry_centre\x18\n \x01(\t\x12/\n\x0bscreened_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12manifest_record_id\x18\x0c \x01(\t*b\n\rScreeningBand\x12\x1e\n\x1aSCREENING_BAND_UNSPECIFIED\x10\x00\x12\x16\n\x12SCREENING_BAND_HIT\x10\x01\x12\x19\n\x15SCREENING_BAND_REVIEW\x10\x02*\xad\x01\n\x15ScreeningDecisionKind\x12\'\n#SCREENING_DECISION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dSCREENING_DECISION_KIND_MATCH\x10\x01\x12$\n SCREENING_DECISION_KIND_NO_MATCH\x10\x02\x12\"\n\x1eSCREENING_DECISION_KIND_UNSURE\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eliaison/v1/screening_hit.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"U\n\x11ScreeningEvidence\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x0f\n\x07outcome\x18\x02 \x01(\t\x12\x0e\n\x06weight\x18\x03 \x01(\x01\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\x93\x01\n\x11ScreeningDecision\x12/\n\x04kind\x18\x01 \x01(\x0e\x32!.liaison.v1.ScreeningDecisionKind\x12\x0c\n\x04note\x18\x02 \x01(\t\x12\x0f\n\x07\x61nalyst\x18\x03 \x01(\t\x12.\n\ndecided_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x95\x03\n\x0cScreeningHit\x12\x19\n\x11subject_record_id\x18\x01 \x01(\t\x12\x17\n\x0fsubject_version\x18\x02 \x01(\x04\x12\x17\n\x0f\x65ntry_record_id\x18\x03 \x01(\t\x12\x15\n\rentry_version\x18\x04 \x01(\x04\x12\x0c\n\x04list\x18\x05 \x01(\t\x12\r\n\x05score\x18\x06 \x01(\x01\x12\'\n\x04\x62\x61nd\x18\x07 \x01(\x0e\x32\x19.liaison.v1.ScreeningBand\x12\x32\n\x0b\x65xplanation\x18\x08 \x03(\x0b\x32\x1d.liaison.v1.ScreeningEvidence\x12/\n\x08\x64\x65\x63ision\x18\t \x01(\x0b\x32\x1d.liaison.v1.ScreeningDecision\x12\x14\n\x0c\x65ntry_centre\x18\n \x01(\t\x12/\n\x0bscreened_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12manifest_record_id\x18\x0c \x01(\t\x12\x13\n\x0bsubject_key\x18\r \x01(\t*b\n\rScreeningBand\x12\x1e\n\x1aSCREENING_BAND_UNSPECIFIED\x10\x00\x12\x16\n\x12SCREENING_BAND_HIT\x10\x01\x12\x19\n\x15SCREENING_BAND_REVIEW\x10\x02*\xad\x01\n\x15ScreeningDecisionKind\x12\'\n#SCREENING_DECISION_KIND_UNSPECIFIED\x10\x00\x12!\n\x1dSCREENING_DECISION_KIND_MATCH\x10\x01\x12$\n SCREENING_DECISION_KIND_NO_MATCH\x10\x02\x12\"\n\x1eSCREENING_DECISION_KIND_UNSURE\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.screening_hit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SCREENINGBAND']._serialized_start=703
-  _globals['_SCREENINGBAND']._serialized_end=801
-  _globals['_SCREENINGDECISIONKIND']._serialized_start=804
-  _globals['_SCREENINGDECISIONKIND']._serialized_end=977
+  _globals['_SCREENINGBAND']._serialized_start=724
+  _globals['_SCREENINGBAND']._serialized_end=822
+  _globals['_SCREENINGDECISIONKIND']._serialized_start=825
+  _globals['_SCREENINGDECISIONKIND']._serialized_end=998
   _globals['_SCREENINGEVIDENCE']._serialized_start=79
   _globals['_SCREENINGEVIDENCE']._serialized_end=164
   _globals['_SCREENINGDECISION']._serialized_start=167
   _globals['_SCREENINGDECISION']._serialized_end=314
   _globals['_SCREENINGHIT']._serialized_start=317
-  _globals['_SCREENINGHIT']._serialized_end=701
+  _globals['_SCREENINGHIT']._serialized_end=722
 # @@protoc_insertion_point(module_scope)

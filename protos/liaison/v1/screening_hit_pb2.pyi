@@ -170,6 +170,7 @@ class ScreeningHit(_message.Message):
     ENTRY_CENTRE_FIELD_NUMBER: _builtins.int
     SCREENED_AT_FIELD_NUMBER: _builtins.int
     MANIFEST_RECORD_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_KEY_FIELD_NUMBER: _builtins.int
     subject_record_id: _builtins.str
     """The screened record's id."""
     subject_version: _builtins.int
@@ -188,6 +189,11 @@ class ScreeningHit(_message.Message):
     """The centre that published the entry: the one to contact."""
     manifest_record_id: _builtins.str
     """The passenger manifest the subject travels on, when it was screened as part of one."""
+    subject_key: _builtins.str
+    """A key for "the same person" (a hash of the subject's primary name, birth dates and
+    documents, as screened): a decision of no match suppresses the pair (this key, the entry at
+    its version) in later screenings, and a corrected name, date or document makes a new key.
+    """
     @_builtins.property
     def explanation(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScreeningEvidence]:
         """The evidence the score is built from, strongest first."""
@@ -215,10 +221,11 @@ class ScreeningHit(_message.Message):
         entry_centre: _builtins.str = ...,
         screened_at: _timestamp_pb2.Timestamp | None = ...,
         manifest_record_id: _builtins.str = ...,
+        subject_key: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "screened_at", b"screened_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "decision", b"decision", "entry_centre", b"entry_centre", "entry_record_id", b"entry_record_id", "entry_version", b"entry_version", "explanation", b"explanation", "list", b"list", "manifest_record_id", b"manifest_record_id", "score", b"score", "screened_at", b"screened_at", "subject_record_id", b"subject_record_id", "subject_version", b"subject_version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["band", b"band", "decision", b"decision", "entry_centre", b"entry_centre", "entry_record_id", b"entry_record_id", "entry_version", b"entry_version", "explanation", b"explanation", "list", b"list", "manifest_record_id", b"manifest_record_id", "score", b"score", "screened_at", b"screened_at", "subject_key", b"subject_key", "subject_record_id", b"subject_record_id", "subject_version", b"subject_version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

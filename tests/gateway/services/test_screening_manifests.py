@@ -55,3 +55,23 @@ async def test_each_traveller_is_screened_once_as_part_of_the_manifest(gateway: 
         ("sltd", f"{TEST_CENTRE}:sltd:1"),
     ]
     assert {hit.manifest_record_id for hit in hits} == {manifest}
+
+
+async def test_a_no_match_on_a_manifest_traveller_suppresses_the_same_traveller_later(
+    gateway: Gateway,
+) -> None:
+    from liaison.v1 import screening_hit_pb2
+
+    no_match = screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH
+    async with AsyncLiaisonClient(gateway.address) as client:
+        await client.submit(red_notice(f"{TEST_CENTRE}:notice:1"))
+        await screened(gateway)
+        await client.ingest("paxlst", PAXLST)
+        await screened(gateway)
+        (hit,) = [h async for h in client.hits()]
+        # The key of the traveller as screened: its person and its documents together.
+        assert len(hit.screening_hit.subject_key) == 32
+        await client.decide(hit.record_id, no_match, note="not him")
+        await screened(gateway)
+        again = await client.screen(adapter="paxlst", payload=PAXLST)
+    assert not [h for h in again.hits if h.list == "notices"], "the decided pair is suppressed"
