@@ -147,7 +147,7 @@ class Checkpointer:
 
     async def start(self) -> None:
         """Check the log against this centre's last checkpoint, then checkpoint at the policy's
-        pace (a first round right away).
+        pace (a first round right away unless the log is empty).
 
         Raises:
             CheckpointStartError: the log does not reach its last checkpoint with its hash.
@@ -157,7 +157,8 @@ class Checkpointer:
             await self._check_reaches(own)
             self._latest = await self._book.latest(self._signer.centre)
         self._audit.add_commit_listener(self._committed)
-        self._due.set()
+        if self._audit.head.sequence > 0:
+            self._due.set()  # entries to anchor, or a checkpoint to deposit again: a round now
         self._running = True
         self._supervisor.spawn(_TASK, self._run, _SERVICES)
 
@@ -188,7 +189,8 @@ class Checkpointer:
     async def _run(self, handle: Supervised) -> None:
         # A round that raises (the audit file cannot be written) ends the task: the supervisor
         # logs it, shows it on health and restarts it with backoff - with a round at once.
-        self._due.set()
+        if handle.restarts:
+            self._due.set()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._due.wait(), self._policy.every_seconds)
