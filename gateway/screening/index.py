@@ -8,9 +8,12 @@ manifest's candidates come from a handful of vectorised lookups:
   field, see :mod:`gateway.screening.postings`) plus a sorted array of record-id hashes with
   their slots, and the facts of every named entry for the score bound
   (:class:`~gateway.screening.facts.EntryFactsTable`);
-- the **delta** holds what was upserted since the base was last merged, in dicts; when it grows
-  past ``merge_threshold`` postings it is merged into the base (one sort of the delta, one linear
-  merge).
+- the **delta** holds what was upserted since the base was last merged, in dicts scanned in
+  Python; it is merged into the base (one sort of the delta, one linear merge) when it grows past
+  an eighth of the base (at least ``MIN_DELTA_POSTINGS``), and never past ``merge_threshold``
+  postings. Merges then cost a bounded multiple of the postings upserted, and a lookup never
+  scans a delta much larger than a few thousand postings per eighth of the base: an index that
+  grows by commits (a gateway's, entry by entry) stays as fast as one built in bulk.
 
 :meth:`ScreeningIndex.build` loads entries in bulk: each entry is encoded and its postings
 appended to flat arrays, which are sorted once at the end. A new version of a record replaces
@@ -54,6 +57,11 @@ _HASH_MASK = (1 << 64) - 1
 _BATCH = 2048
 """Subjects looked up together (bounds the size of the arrays one lookup makes)."""
 _U64: type[np.uint64] = np.uint64
+
+
+MIN_DELTA_POSTINGS = 4096
+"""The delta is merged into the base once it holds this many postings, or an eighth of the base
+when that is more (see the module documentation)."""
 
 
 def _record_hash(record_id: str) -> int:
@@ -171,7 +179,8 @@ class ScreeningIndex:
             for key, field in postings:
                 self._delta.setdefault(key >> 16, []).append((slot, key & _LOW, field))
                 self._delta_postings += 1
-        if self._delta_postings >= self._merge_threshold:
+        limit = min(self._merge_threshold, max(MIN_DELTA_POSTINGS, len(self._keys) // 8))
+        if self._delta_postings >= limit:
             self.merge()
 
     def remove(self, record_id: str) -> bool:
@@ -238,6 +247,11 @@ class ScreeningIndex:
                 raise ValueError(f"record {first} given twice to ScreeningIndex.build")
 
     # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def delta_postings(self) -> int:
+        """Postings in the delta, not yet merged into the base."""
+        return self._delta_postings
 
     def __len__(self) -> int:
         """Live entries."""

@@ -80,3 +80,19 @@ def test_a_no_match_decision_suppresses_the_pair_until_the_entry_changes() -> No
 def test_memory_is_reported() -> None:
     index = ScreeningIndex.build([notice(f"N:{n}", "ABC", "DEF") for n in range(100)])
     assert 100 * 50 < index.memory_bytes() < 100 * 5_000
+
+
+def test_an_index_grown_by_upserts_merges_its_delta_and_finds_the_same() -> None:
+    from gateway.screening.index import MIN_DELTA_POSTINGS
+
+    grown = ScreeningIndex()
+    entries = [
+        notice(f"N:{n}", f"FAMILY{n:05d}", "GIVEN", (1950 + n % 40, 1, 1)) for n in range(3000)
+    ]
+    for entry in entries:
+        grown.upsert(entry.record_id, [entry])
+    assert grown.delta_postings < MIN_DELTA_POSTINGS, "the delta was merged as it grew"
+    built = ScreeningIndex.build(entries)
+    subject = traveller("FAMILY01234", "GIVEN", (1950 + 1234 % 40, 1, 1))
+    assert Screener(grown).screen(subject) == Screener(built).screen(subject)
+    assert Screener(grown).screen(subject)[0].entry.record_id == "N:1234"
