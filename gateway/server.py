@@ -154,7 +154,14 @@ class Gateway:
             if preparer is not None
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
-        self._desk = ScreeningDesk(self._store, config.centre_id, config.screening)
+        self._desk = ScreeningDesk(
+            self._store,
+            config.centre_id,
+            config.screening,
+            gate=self._gate,
+            centres={peer.centre for peer in security.peers}
+            | {grant.acts_for for grant in security.grants if grant.acts_for},
+        )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).

@@ -41,6 +41,8 @@ from gateway.screening import (
 )
 from gateway.screening.model import ListEntry
 from gateway.screening.settings import ScreeningSettings
+from gateway.security.gate import RecordGate
+from gateway.security.visibility import H2_CODE
 from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import StoredVersion
 from gateway.supervision import Supervised
@@ -82,11 +84,25 @@ class ScreeningDesk:
         settings: ScreeningSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        gate: RecordGate | None = None,
+        centres: Collection[str] = (),
     ) -> None:
+        """Args:
+        store: The store the index follows and hits are written to.
+        centre_id: This centre.
+        settings: The ``[screening]`` settings.
+        clock: When hits are screened.
+        gate: Need-to-know, to hand a hit only to the centres that may see both its subject
+            and its entry; without it, the hit's handling is the stricter of theirs.
+        centres: The other centres this gateway knows of (its peers, the centres its grants
+            act for): those a hit is weighed for when it must name its readers.
+        """
         self._store = store
         self._centre = centre_id
         self._settings = settings
         self._clock = clock
+        self._gate = gate
+        self._centres = frozenset(centres) - {centre_id}
         self._entry_kinds = frozenset(kind for spec in settings.lists for kind in spec.kinds)
         self._auto_kinds = frozenset(settings.screen_on_commit)
         self._index = ScreeningIndex()
@@ -302,15 +318,36 @@ class ScreeningDesk:
         hit = hit_from_match(match, subject, screened_at)
         record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
         record.screening_hit.CopyFrom(hit)
-        record.handling.code = max(  # type: ignore[assignment]
-            subject_facts.latest_handling_code, entry.latest_handling_code
-        )
+        code = max(subject_facts.latest_handling_code, entry.latest_handling_code)
+        record.handling.code = code  # type: ignore[assignment]
         releasable = _stricter(subject_facts.latest_releasable_to, entry.latest_releasable_to)
+        if self._gate is not None and (releasable or releasable is None or code == H2_CODE):
+            # The hit's readers are named: those who may see both records. Its own H2 would be
+            # weighed by this centre's rules for *hits*, not by the provider's permission for
+            # the entry, and an empty intersection of lists would leave out the entry's origin.
+            releasable = self._readers_of_both(subject_facts, entry) or None
         # Releasable to nobody in common: only this centre keeps it.
         record.handling.releasable_to.extend(
             releasable if releasable is not None else [self._centre]
         )
         return record
+
+    def _readers_of_both(self, first: StoredRecord, second: StoredRecord) -> list[str]:
+        assert self._gate is not None
+        gate = self._gate
+        candidates = {
+            self._centre,
+            *self._centres,
+            first.originating_centre,
+            second.originating_centre,
+            *first.latest_releasable_to,
+            *second.latest_releasable_to,
+        }
+        return sorted(
+            centre
+            for centre in candidates
+            if gate.visible(first, centre) and gate.visible(second, centre)
+        )
 
     async def _store_new(self, hits: list[record_pb2.Record]) -> None:
         if not hits:
