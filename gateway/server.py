@@ -54,6 +54,7 @@ from gateway.services.federation import (
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
+from gateway.services.screening_cursor import ScreeningCursor
 from gateway.services.screening_desk import ScreeningDesk
 from gateway.services.statuses import abort
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
@@ -161,6 +162,9 @@ class Gateway:
             gate=self._gate,
             centres={peer.centre for peer in security.peers}
             | {grant.acts_for for grant in security.grants if grant.acts_for},
+            cursor=ScreeningCursor(
+                config.storage.path.with_name(config.storage.path.name + ".screening.db")
+            ),
         )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
