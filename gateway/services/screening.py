@@ -200,6 +200,19 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
                     f"hit {request.hit_record_id} was screened at {stored.originating_centre}: "
                     "decide there (only the centre that screened publishes its versions)"
                 )
+            caller = current_caller()
+            analyst = caller.identity if caller is not None else LOCAL_IDENTITY
+            standing = stored.to_message().screening_hit.decision
+            if (standing.kind, standing.note, standing.analyst) == (
+                request.decision,
+                request.note,
+                analyst,
+            ):
+                # The same analyst's same decision again - most often the retry of a call whose
+                # decision was stored but not audited: the stored version is the answer.
+                return screening_pb2.DecideResponse(
+                    ack=ack_of(_already_stored(stored)), hit=stored.to_message()
+                )
             if request.expected_version and request.expected_version != stored.version:
                 raise ConflictError(
                     f"hit {request.hit_record_id} is at version {stored.version}, "
@@ -209,8 +222,7 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             decision = record.screening_hit.decision
             decision.kind = request.decision
             decision.note = request.note
-            caller = current_caller()
-            decision.analyst = caller.identity if caller is not None else LOCAL_IDENTITY
+            decision.analyst = analyst
             decision.decided_at.FromDatetime(self._clock())
             item = dataclasses.replace(
                 prepare_record(record, self._centre), expected_version=stored.version
@@ -275,6 +287,17 @@ def _check_lists(lists: Sequence[str]) -> None:
             "invalid list names",
             [FieldViolation(f"lists[{i}]", "is not a list name") for i in bad],
         )
+
+
+def _already_stored(stored: StoredRecord) -> StoredVersion:
+    return StoredVersion(
+        record_id=stored.record_id,
+        version=stored.version,
+        sequence=stored.sequence,
+        committed_at_us=stored.committed_at_us,
+        content_sha256=stored.content_sha256,
+        duplicate=True,
+    )
 
 
 def _check_list_hits(request: screening_pb2.ListHitsRequest) -> None:
