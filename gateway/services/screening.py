@@ -225,7 +225,8 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             decision.analyst = analyst
             decision.decided_at.FromDatetime(self._clock())
             item = dataclasses.replace(
-                prepare_record(record, self._centre), expected_version=stored.version
+                prepare_record(record, self._centre, screening_hit=True),
+                expected_version=stored.version,
             )
             (outcome,) = await self._store.write([item])
             if isinstance(outcome, VersionConflict):

@@ -405,7 +405,7 @@ class ScreeningDesk:
         unique = list({hit.record_id: hit for hit in fresh}.values())
         if not unique:
             return
-        items = [prepare_record(hit, self._centre) for hit in unique]
+        items = [prepare_record(hit, self._centre, screening_hit=True) for hit in unique]
         outcomes = await self._store.write(items)
         self.hits_stored += sum(isinstance(o, StoredVersion) and not o.duplicate for o in outcomes)
 

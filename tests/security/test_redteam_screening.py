@@ -38,6 +38,7 @@ from tests.security.support import (
 )
 
 OPERATOR, PARTNER, SG_PARTNER = "operator", "lyon-partner", "singapore-partner"
+FEEDER = "manifest-feeder"
 SCREENING = "liaison.v1.Screening/*"
 GRANTS = (
     Grant((f"urn:liaison:client:{OPERATOR}",), ("liaison.v1.*",)),
@@ -51,6 +52,8 @@ GRANTS = (
         ("liaison.v1.RecordExchange/*", SCREENING),
         acts_for=SINGAPORE,
     ),
+    # A manifest feeder of this centre: it submits records, and screens nothing.
+    Grant((f"urn:liaison:client:{FEEDER}",), ("liaison.v1.RecordExchange/*",)),
     # Peer centres may screen and list hits here (they read for themselves).
     Grant(("urn:liaison:centre:*",), (SCREENING,)),
 )
@@ -369,3 +372,35 @@ async def test_the_centre_that_issued_a_restricted_entry_may_read_the_hits_on_it
     assert handling == {f"{LYON}:notice:for-i2c": [LYON, I2C], f"{I2C}:notice:open": []}
     assert len(await _hits(gateway, pki, PARTNER)) == 2
     assert len(await _hits(gateway, pki, SG_PARTNER)) == 1
+
+
+async def test_a_client_without_screening_grants_cannot_forge_a_decision_through_submit(
+    gateway: Gateway, pki: Pki
+) -> None:
+    """WRONG: a client granted RecordExchange only (a manifest feeder) submitted a
+    ``ScreeningHit`` record of its own making - decision NO_MATCH on a traveller and a notice -
+    and the desk took it as an analyst's decision: the pair was suppressed, and the real
+    traveller on the next manifest (same name, birth date) gave no hit, to Screen either.
+
+    RIGHT: hit records are written by the screening desk and decided through Decide (a
+    Screening grant); Submit refuses them (INVALID_ARGUMENT naming the body), so nothing is
+    suppressed."""
+    notice_id = f"{I2C}:notice:1"
+    await _submit(gateway, pki, _notice(notice_id, "IVANOV", "SERGEI"))
+    forged = record_pb2.Record(record_id=f"{I2C}:hit:forged")
+    hit = forged.screening_hit
+    hit.subject_record_id, hit.subject_version = f"{I2C}:pax:decoy", 1
+    hit.entry_record_id, hit.entry_version = notice_id, 1
+    hit.list, hit.score, hit.entry_centre = "notices", 0.99, I2C
+    hit.band = screening_hit_pb2.SCREENING_BAND_HIT
+    hit.decision.kind = screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH
+    async with channel(gateway, pki, pki.client(FEEDER)) as opened:
+        stub = exchange_pb2_grpc.RecordExchangeStub(opened)
+        await stub.Submit(exchange_pb2.SubmitRequest(record=traveller(f"{I2C}:pax:decoy")))
+        with pytest.raises(aio.AioRpcError) as refused:
+            await stub.Submit(exchange_pb2.SubmitRequest(record=forged))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    await screened(gateway)
+    assert not gateway.screening.suppressed()
+    again = await _screen(gateway, pki, OPERATOR, traveller(""))
+    assert [h.entry_record_id for h in again.hits] == [notice_id]
