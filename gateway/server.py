@@ -54,6 +54,7 @@ from gateway.services.federation import (
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
+from gateway.services.screening_cursor import ScreeningCursor
 from gateway.services.screening_desk import ScreeningDesk
 from gateway.services.statuses import abort
 from gateway.services.translation import SERVICE_NAME as TRANSLATION_SERVICE
@@ -163,7 +164,17 @@ class Gateway:
             if preparer is not None
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
-        self._desk = ScreeningDesk(self._store, config.centre_id, config.screening)
+        self._desk = ScreeningDesk(
+            self._store,
+            config.centre_id,
+            config.screening,
+            gate=self._gate,
+            centres={peer.centre for peer in security.peers}
+            | {grant.acts_for for grant in security.grants if grant.acts_for},
+            cursor=ScreeningCursor(
+                config.storage.path.with_name(config.storage.path.name + ".screening.db")
+            ),
+        )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).

@@ -38,7 +38,8 @@ Fields:
 * ``NIST_FIELD_ORDER`` (warning) — IDC (or VER) is not the second field.
 * ``NIST_FIELD_MISSING`` (error) — a Type-2 record without 2.002 IDC.
 * ``NIST_IDC_INVALID`` — field 2.002 is not an integer from 0 to 99.
-* ``NIST_DATE_INVALID``, ``NIST_TIME_INVALID``, ``NIST_PRIORITY_INVALID``, ``NIST_NAME_FORMAT``,
+* ``NIST_DATE_INVALID``, ``NIST_TIME_INVALID``, ``NIST_PRIORITY_INVALID``,
+  ``NIST_RESOLUTION_INVALID``, ``NIST_NAME_FORMAT``,
   ``NIST_SEX_CODE``, ``NIST_COUNTRY_CODE`` (warnings) — a value that does not have the form its
   field requires; kept verbatim.
 * ``NIST_NAME_MISSING`` (warning) — a Type-2 record without any name: Section 8.2 leaves Type-2
@@ -80,6 +81,7 @@ IDC_INVALID = "NIST_IDC_INVALID"
 DATE_INVALID = "NIST_DATE_INVALID"
 TIME_INVALID = "NIST_TIME_INVALID"
 PRIORITY_INVALID = "NIST_PRIORITY_INVALID"
+RESOLUTION_INVALID = "NIST_RESOLUTION_INVALID"
 VERSION_INVALID = "NIST_VERSION_INVALID"
 NAME_FORMAT = "NIST_NAME_FORMAT"
 NAME_MISSING = "NIST_NAME_MISSING"

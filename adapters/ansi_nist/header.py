@@ -18,6 +18,8 @@ given twice; a VER that is not four digits. Values of a readable form but an imp
 
 from __future__ import annotations
 
+import re
+
 from adapters.ansi_nist import codes
 from adapters.ansi_nist.findings import Findings, Scope
 from adapters.ansi_nist.transaction import RawRecord
@@ -70,6 +72,8 @@ MANDATORY = (2, 3, 4, 5, 7, 8, 9, 11, 12)
 """Mandatory Type-1 fields besides LEN (1-2011 Section 8.1, Type-1 record layout)."""
 
 _VERSION_DIGITS = 4
+_RESOLUTION = re.compile(r"[0-9]{2}\.[0-9]{2}")
+"""1.011 NSR and 1.012 NTR: two digits, a decimal point, two digits (1-2011 8.1.11, 8.1.12)."""
 
 
 def read_header(type1: RawRecord, findings: Findings) -> nist_pb2.NistTransactionHeader:
@@ -219,6 +223,15 @@ def _check_value(number: int, value: str, findings: Findings, offset: int) -> No
         findings.warning(
             codes.DATE_INVALID,
             "1.005 DAT is not a valid YYYYMMDD date",
+            offset,
+            0,
+            Scope.TRANSACTION,
+        )
+    elif number in (11, 12) and value and not _RESOLUTION.fullmatch(value):
+        findings.warning(
+            codes.RESOLUTION_INVALID,
+            f"1.{number:03d} {MNEMONICS[number]} is not a resolution NN.NN in pixels per "
+            "millimetre (00.00 without images); kept verbatim",
             offset,
             0,
             Scope.TRANSACTION,

@@ -259,6 +259,15 @@ def read_mrz(
         reader.add(Severity.ERROR, "MRZ_FIELD_EMPTY", "the document number is empty", layout.number)
 
     name_field = layout.name.of(stored)
+    if any(character.isdigit() for character in name_field):
+        # Doc 9303 writes names with A-Z and fillers only; a digit is most often an OCR misread
+        # (0 for O, 1 for I, 8 for B), and no check digit covers the name to catch it.
+        reader.add(
+            Severity.WARNING,
+            "MRZ_NAME_DIGIT",
+            "the name holds a digit: Doc 9303 names are letters A-Z only (an OCR misread?)",
+            layout.name,
+        )
     family, given = split_name_field(name_field)
     if family or given:
         name = document.holder_name

@@ -14,7 +14,7 @@ caller). It
 
 A call whose audit entry cannot be written (the audit log's disk is full) is not answered as if
 it had been audited: a read returns nothing (UNAVAILABLE, retry); a write - Submit,
-SubmitStream, Ingest, Deliver - whose records are stored is answered UNAVAILABLE saying so
+SubmitStream, Ingest, Deliver, Decide - whose records are stored is answered UNAVAILABLE saying so
 (:class:`~gateway.errors.UnauditedError`), and the retry the caller makes is answered with the
 original acknowledgement, as a duplicate, and audited. A refused call whose refusal cannot be
 audited is refused all the same. The status comes from the services' one table, through the
@@ -55,7 +55,7 @@ IdsOf = Callable[[Any], list[str]]
 Refuse = Callable[[Any, LiaisonError], Awaitable[None]]
 """Ends a call with an error's status (``gateway.services.statuses.abort``); never returns."""
 
-_WRITES = frozenset({"submit", "ingest", "deliver"})
+_WRITES = frozenset({"submit", "ingest", "deliver", "decide"})
 """The audit actions of calls that store records before their audit entry is written."""
 
 _DENIALS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -419,5 +419,6 @@ _OUTCOMES: dict[str, Callable[[Any], str]] = {
     "/liaison.v1.Federation/Deliver": _deliver_outcome,
     "/liaison.v1.RecordExchange/Submit": _submit_outcome,
     "/liaison.v1.Translation/Ingest": _ingest_outcome,
+    "/liaison.v1.Screening/Decide": _submit_outcome,
 }
 """How an answered call's outcome is named (``ok`` by default)."""

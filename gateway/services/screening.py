@@ -35,13 +35,15 @@ from gateway.screening import (
 from gateway.security.authorization import current_caller
 from gateway.security.gate import RecordGate
 from gateway.security.policy import LOCAL_IDENTITY
+from gateway.services.exchange import require_publisher
+from gateway.services.filters import check_filter_sizes
 from gateway.services.screening_desk import HIT_KIND, ScreeningDesk
 from gateway.services.statuses import Context, ack_of, statuses
 from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import SearchQuery, StoredVersion, VersionConflict
-from liaison.rules.ids import LIST_NAME_PATTERN, RECORD_ID_PATTERN
+from liaison.rules.ids import LIST_NAME_PATTERN, MAX_VERSION, RECORD_ID_PATTERN
 from liaison.rules.intake import prepare_record
-from liaison.rules.validation import validate_record
+from liaison.rules.validation import validate_record, validate_timestamp
 from liaison.v1 import (
     record_pb2,
     screening_hit_pb2,
@@ -116,6 +118,7 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             shown: dict[str, record_pb2.Record] = {}
             now = self._clock()
             for subject, matches in zip(subjects, found, strict=True):
+                redacted: list[screening_hit_pb2.ScreeningHit] = []
                 for match in matches:
                     entry = await self._store.get(match.entry.record_id, match.entry.version)
                     if entry is None:
@@ -127,7 +130,11 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
                     else:
                         if self._gate.on_hidden is not None:
                             self._gate.on_hidden([entry.record_id])
-                        response.hits.append(redacted_hit(hit))
+                        redacted.append(redacted_hit(hit))
+                # After the visible hits, in an order of their own: a redacted hit ranked among
+                # visible ones would bound its score, which it must not reveal.
+                redacted.sort(key=lambda hit: (hit.list, hit.entry_centre, -hit.band))
+                response.hits.extend(redacted)
             response.entries.extend(shown.values())
             return response
         raise AssertionError("unreachable: statuses aborts the call")
@@ -182,6 +189,9 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
     ) -> screening_pb2.DecideResponse:
         async with statuses(context):
             _check_decision(request)
+            # Before reading: a decision is a version of this centre's hit record, published
+            # only by callers acting for this centre - the same answer whatever the hit.
+            require_publisher(self._gate)
             stored = await self._gate.get(request.hit_record_id)
             if stored is None or stored.kind != HIT_KIND:
                 raise NotFoundError(f"hit {request.hit_record_id} not found")
@@ -189,6 +199,19 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
                 raise FailedPreconditionError(
                     f"hit {request.hit_record_id} was screened at {stored.originating_centre}: "
                     "decide there (only the centre that screened publishes its versions)"
+                )
+            caller = current_caller()
+            analyst = caller.identity if caller is not None else LOCAL_IDENTITY
+            standing = stored.to_message().screening_hit.decision
+            if (standing.kind, standing.note, standing.analyst) == (
+                request.decision,
+                request.note,
+                analyst,
+            ):
+                # The same analyst's same decision again - most often the retry of a call whose
+                # decision was stored but not audited: the stored version is the answer.
+                return screening_pb2.DecideResponse(
+                    ack=ack_of(_already_stored(stored)), hit=stored.to_message()
                 )
             if request.expected_version and request.expected_version != stored.version:
                 raise ConflictError(
@@ -199,11 +222,11 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             decision = record.screening_hit.decision
             decision.kind = request.decision
             decision.note = request.note
-            caller = current_caller()
-            decision.analyst = caller.identity if caller is not None else LOCAL_IDENTITY
+            decision.analyst = analyst
             decision.decided_at.FromDatetime(self._clock())
             item = dataclasses.replace(
-                prepare_record(record, self._centre), expected_version=stored.version
+                prepare_record(record, self._centre, screening_hit=True),
+                expected_version=stored.version,
             )
             (outcome,) = await self._store.write([item])
             if isinstance(outcome, VersionConflict):
@@ -223,7 +246,7 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
         self, request: screening_pb2.ListHitsRequest, context: Context
     ) -> screening_pb2.ListHitsResponse:
         async with statuses(context):
-            _check_lists(request.lists)
+            _check_list_hits(request)
             fingerprint = _fingerprint(request)
             position = _decode_cursor(request.cursor, fingerprint)
             size = min(request.page_size or self._default_page, self._max_page)
@@ -267,8 +290,32 @@ def _check_lists(lists: Sequence[str]) -> None:
         )
 
 
+def _already_stored(stored: StoredRecord) -> StoredVersion:
+    return StoredVersion(
+        record_id=stored.record_id,
+        version=stored.version,
+        sequence=stored.sequence,
+        committed_at_us=stored.committed_at_us,
+        content_sha256=stored.content_sha256,
+        duplicate=True,
+    )
+
+
+def _check_list_hits(request: screening_pb2.ListHitsRequest) -> None:
+    _check_lists(request.lists)
+    check_filter_sizes(bands=request.bands, decisions=request.decisions)
+    violations: list[FieldViolation] = []
+    for name in ("screened_after", "screened_before"):
+        if request.HasField(name):
+            validate_timestamp(getattr(request, name), name, violations)
+    if violations:
+        raise InvalidArgumentError("invalid hit criteria", violations)
+
+
 def _check_decision(request: screening_pb2.DecideRequest) -> None:
     violations = []
+    if request.expected_version > MAX_VERSION:
+        violations.append(FieldViolation("expected_version", f"must be at most {MAX_VERSION}"))
     if not RECORD_ID_PATTERN.fullmatch(request.hit_record_id):
         violations.append(FieldViolation("hit_record_id", "must be a valid record id"))
     if request.decision not in _DECISIONS:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +42,9 @@ from gateway.screening import (
 )
 from gateway.screening.model import ListEntry
 from gateway.screening.settings import ScreeningSettings
+from gateway.security.gate import RecordGate
+from gateway.security.visibility import H2_CODE
+from gateway.services.screening_cursor import ScreeningCursor
 from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import StoredVersion
 from gateway.supervision import Supervised
@@ -82,11 +86,31 @@ class ScreeningDesk:
         settings: ScreeningSettings,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        gate: RecordGate | None = None,
+        centres: Collection[str] = (),
+        cursor: ScreeningCursor | None = None,
     ) -> None:
+        """Args:
+        store: The store the index follows and hits are written to.
+        centre_id: This centre.
+        settings: The ``[screening]`` settings.
+        clock: When hits are screened.
+        gate: Need-to-know, to hand a hit only to the centres that may see both its subject
+            and its entry; without it, the hit's handling is the stricter of theirs.
+        centres: The other centres this gateway knows of (its peers, the centres its grants
+            act for): those a hit is weighed for when it must name its readers.
+        cursor: How far automatic screening got, kept across restarts (subjects committed
+            after it are screened at start); without it, a subject committed just before a
+            crash is never screened.
+        """
         self._store = store
         self._centre = centre_id
         self._settings = settings
         self._clock = clock
+        self._gate = gate
+        self._centres = frozenset(centres) - {centre_id}
+        self._cursor = cursor
+        self._saved_at = 0.0
         self._entry_kinds = frozenset(kind for spec in settings.lists for kind in spec.kinds)
         self._auto_kinds = frozenset(settings.screen_on_commit)
         self._index = ScreeningIndex()
@@ -120,6 +144,7 @@ class ScreeningDesk:
         """Rebuild the index from the store (listening first: nothing committed meanwhile is
         missed) and load the suppressed pairs."""
         self._unlisten = self._store.add_commit_listener(self._on_commit)
+        last = await self._store.last_sequence()
         latest: dict[str, list[ListEntry]] = {}
         decided: dict[str, StoredRecord] = {}
         after = 0
@@ -139,14 +164,17 @@ class ScreeningDesk:
                 break
             after = batch[-1].sequence
         self._built_through = max(after, batch[-1].sequence if batch else 0)
+        committed = max(self._built_through, last)
         built = [entry for entries in latest.values() for entry in entries]
         self._index = await self._run(ScreeningIndex.build, built)
         self.screener.index = self._index
         self._records = {record_id for record_id, entries in latest.items() if entries}
         for stored in decided.values():
             await self._note_decision(stored)
-        self._seen_through = max(self._seen_through, self._built_through)
-        self.applied_through = self._built_through
+        self._seen_through = max(self._seen_through, committed)
+        self.applied_through = committed
+        if self._cursor is not None:
+            await self._recover(await self._run(self._cursor.open, committed), committed)
         _log.info(
             "screening index rebuilt: %d entries from %d records, %d suppressed pairs",
             len(built),
@@ -154,11 +182,38 @@ class ScreeningDesk:
             len(self._suppressed),
         )
 
+    async def _recover(self, screened_through: int, committed: int) -> None:
+        """Queue, ahead of what commits meanwhile, the subjects committed after the cursor up
+        to ``committed``: acknowledged before a crash, never screened."""
+        missed: list[StoredRecord] = []
+        after = screened_through
+        while self._auto_kinds and after < committed:
+            batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=self._auto_kinds)
+            missed += [s for s in batch if s.sequence <= committed]
+            if len(batch) < _REBUILD_BATCH:
+                break
+            after = batch[-1].sequence
+        if missed:
+            _log.warning(
+                "screening %d subject version(s) committed after the last screened (sequence "
+                "%d): the gateway stopped before screening them",
+                len(missed),
+                screened_through,
+            )
+            self._queue.extendleft(reversed(missed))
+            self._arrived.set()
+            self.applied_through = screened_through
+
     async def close(self) -> None:
-        """Stop following commits and release the worker thread."""
+        """Stop following commits, save how far screening got, release the worker thread."""
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
+        if self._cursor is not None:
+            cursor = self._cursor
+            if not self._queue:
+                await self._run(cursor.save, self.applied_through)
+            await self._run(cursor.close)
         await asyncio.to_thread(self._worker.shutdown, wait=True, cancel_futures=True)
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
@@ -198,7 +253,16 @@ class ScreeningDesk:
             # With the queue empty, every commit seen so far is handled (those it skipped too).
             done = batch[-1].sequence if self._queue else self._seen_through
             self.applied_through = max(self.applied_through, done)
+            await self._save_cursor()
             handle.progress()
+
+    async def _save_cursor(self) -> None:
+        # At most once a second: a cursor that lags only means a few subjects screened again
+        # (storing nothing new) after a crash.
+        now = time.monotonic()
+        if self._cursor is not None and now - self._saved_at >= 1.0:
+            self._saved_at = now
+            await self._run(self._cursor.save, self.applied_through)
 
     async def apply(self, committed: Sequence[StoredRecord]) -> None:
         """Index the entries and screen the subjects among ``committed`` (in sequence order).
@@ -326,15 +390,36 @@ class ScreeningDesk:
         hit = hit_from_match(match, subject, screened_at)
         record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
         record.screening_hit.CopyFrom(hit)
-        record.handling.code = max(  # type: ignore[assignment]
-            subject_facts.latest_handling_code, entry.latest_handling_code
-        )
+        code = max(subject_facts.latest_handling_code, entry.latest_handling_code)
+        record.handling.code = code  # type: ignore[assignment]
         releasable = _stricter(subject_facts.latest_releasable_to, entry.latest_releasable_to)
+        if self._gate is not None and (releasable or releasable is None or code == H2_CODE):
+            # The hit's readers are named: those who may see both records. Its own H2 would be
+            # weighed by this centre's rules for *hits*, not by the provider's permission for
+            # the entry, and an empty intersection of lists would leave out the entry's origin.
+            releasable = self._readers_of_both(subject_facts, entry) or None
         # Releasable to nobody in common: only this centre keeps it.
         record.handling.releasable_to.extend(
             releasable if releasable is not None else [self._centre]
         )
         return record
+
+    def _readers_of_both(self, first: StoredRecord, second: StoredRecord) -> list[str]:
+        assert self._gate is not None
+        gate = self._gate
+        candidates = {
+            self._centre,
+            *self._centres,
+            first.originating_centre,
+            second.originating_centre,
+            *first.latest_releasable_to,
+            *second.latest_releasable_to,
+        }
+        return sorted(
+            centre
+            for centre in candidates
+            if gate.visible(first, centre) and gate.visible(second, centre)
+        )
 
     async def _store_new(self, hits: list[record_pb2.Record]) -> None:
         if not hits:
@@ -344,7 +429,7 @@ class ScreeningDesk:
         unique = list({hit.record_id: hit for hit in fresh}.values())
         if not unique:
             return
-        items = [prepare_record(hit, self._centre) for hit in unique]
+        items = [prepare_record(hit, self._centre, screening_hit=True) for hit in unique]
         outcomes = await self._store.write(items)
         self.hits_stored += sum(isinstance(o, StoredVersion) and not o.duplicate for o in outcomes)
 

@@ -312,15 +312,12 @@ class CommitFeed:
                     delivered = 0
                     try:
                         while buffer and subscription.live and not self._closed:
-                            out: list[StoredRecord] = []
-                            while buffer and len(out) < batch_size:
-                                record = buffer.popleft()
-                                position = record.sequence
-                                current = self._current(record)
-                                # A later version may have restricted it since it was filtered.
-                                if current is not record and not visible(current):
-                                    continue
-                                out.append(current)
+                            taken: list[StoredRecord] = []
+                            while buffer and len(taken) < batch_size:
+                                taken.append(buffer.popleft())
+                            position = taken[-1].sequence
+                            # A later version may have restricted them since they were filtered.
+                            out = await self._as_of_now(taken, taken[0].sequence, visible)
                             if out:
                                 delivered += len(out)
                                 delivered_up_to = position
@@ -332,12 +329,19 @@ class CommitFeed:
                 delivered = 0
                 try:
                     while position < self._last_sequence and not self._closed:
+                        read_at = self._last_sequence
                         batch, position = await self._next_batch(
                             position, self._last_sequence, kinds, originating_centres
                         )
                         shown = [record for record in batch if visible(record)]
                         for start in range(0, len(shown), batch_size):
-                            out = shown[start : start + batch_size]
+                            # The subscriber may have held the stream at the last yield for as
+                            # long as it liked: what it gets obeys the handling of now.
+                            out = await self._as_of_now(
+                                shown[start : start + batch_size], read_at, visible
+                            )
+                            if not out:
+                                continue
                             delivered += len(out)
                             delivered_up_to = out[-1].sequence
                             yield out
@@ -401,6 +405,32 @@ class CommitFeed:
             # Every match up to the target has been read (fewer than asked, or past the target).
             return records, target
         return records, records[-1].sequence
+
+    async def _as_of_now(
+        self,
+        records: list[StoredRecord],
+        known_at: int,
+        visible: Callable[[StoredRecord], bool],
+    ) -> list[StoredRecord]:
+        """``records``, whose handling is known as of sequence ``known_at``, as read now:
+        without those a later version of their record has hidden since. The window tells what
+        was committed since, unless it has moved past ``known_at``; then the store does."""
+        if self._last_sequence <= known_at:
+            return records
+        window = self._window
+        if window and window[0].sequence <= known_at + 1:
+            current = [self._current(record) for record in records]
+        else:
+            found = await self._store.get_versions([(r.record_id, r.version) for r in records])
+            current = [
+                now if now is not None else record
+                for record, now in zip(records, found, strict=True)
+            ]
+        return [
+            now
+            for record, now in zip(records, current, strict=True)
+            if now.latest_version == record.latest_version or visible(now)
+        ]
 
     def _current(self, record: StoredRecord) -> StoredRecord:
         """``record`` as read now: with its record's current latest version and handling (a

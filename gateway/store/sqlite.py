@@ -100,6 +100,8 @@ class SqliteRecordStore(RecordStore):
         self._readers: ThreadPoolExecutor | None = None
         self._reader_local = threading.local()
         self._reader_connections: list[sqlite3.Connection] = []
+        self._spare_readers: list[sqlite3.Connection] = []
+        """Reader connections opened with the store, not yet taken by a reader thread."""
         self._reader_connections_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
         self._timers: list[Callable[[float], None]] = []
@@ -154,6 +156,15 @@ class SqliteRecordStore(RecordStore):
         self._readers = ThreadPoolExecutor(
             max_workers=READER_THREADS, thread_name_prefix="liaison-store-reader"
         )
+        # Every reader connection is opened now, on the file the writer opened: a reader thread
+        # that started after the file was deleted or replaced would otherwise open whatever is at
+        # the path then - a new, empty database that SQLite creates - and answer from it.
+        spare = [
+            await asyncio.to_thread(_open_warm_reader, self._path) for _ in range(READER_THREADS)
+        ]
+        with self._reader_connections_lock:
+            self._reader_connections.extend(spare)
+            self._spare_readers = spare
         self._accepting = True
 
     async def close(self) -> None:
@@ -370,10 +381,13 @@ class SqliteRecordStore(RecordStore):
         """This reader thread's connection, opened on its first read."""
         connection: sqlite3.Connection | None = getattr(self._reader_local, "connection", None)
         if connection is None:
-            connection = open_reader(self._path)
-            self._reader_local.connection = connection
             with self._reader_connections_lock:
-                self._reader_connections.append(connection)
+                connection = self._spare_readers.pop() if self._spare_readers else None
+            if connection is None:
+                connection = open_reader(self._path)
+                with self._reader_connections_lock:
+                    self._reader_connections.append(connection)
+            self._reader_local.connection = connection
         return connection
 
     def _get(self, record_id: str, version: int) -> StoredRecord | None:
@@ -419,3 +433,11 @@ def _register(registry: list[_T], item: _T) -> Callable[[], None]:
             registry.remove(item)
 
     return unregister
+
+
+def _open_warm_reader(path: Path) -> sqlite3.Connection:
+    """A reader connection that has read once: its schema and the WAL index are mapped from the
+    files as they are now, so that it goes on reading them if the path is later unlinked."""
+    connection = open_reader(path)
+    connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return connection

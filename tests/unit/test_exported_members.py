@@ -385,6 +385,7 @@ PUBLIC = {
         "create_store",
     },
     "gateway.services.filters": {"MAX_FILTER_VALUES", "check_filter_sizes"},
+    "gateway.services.screening_cursor": {"ScreeningCursor"},
     "gateway.store.feed": {
         "SUBSCRIBER_BUFFER",
         "CaughtUpMarker",

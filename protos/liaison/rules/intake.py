@@ -62,7 +62,9 @@ class WriteItem:
     relay cannot change when the originating centre received the record."""
 
 
-def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
+def prepare_record(
+    record: record_pb2.Record, centre_id: str, *, screening_hit: bool = False
+) -> WriteItem:
     """Turn one of this centre's records into a :class:`WriteItem`, stamping provenance the
     gateway owns (the originating centre when empty, the receipt time).
 
@@ -70,12 +72,24 @@ def prepare_record(record: record_pb2.Record, centre_id: str) -> WriteItem:
     the request's own message, which is not used afterwards. A signature it carries (a record read
     back and resubmitted) is dropped: the store signs each new version itself.
 
+    A ``ScreeningHit`` is refused unless ``screening_hit`` says the caller is the screening
+    desk (its hits, and Decide's new versions of them): a client or an adapter that could write
+    one could forge an analyst's NO_MATCH and silence an alert.
+
     Raises:
         InvalidArgumentError: with one violation per refused field, including an originating
             centre other than ``centre_id`` (a centre publishes only its own records; other
-            centres' records arrive by federation).
+            centres' records arrive by federation) and a hit from elsewhere than the desk.
     """
     violations = validate_record(record)
+    if not screening_hit and record.WhichOneof("body") == "screening_hit":
+        violations.append(
+            FieldViolation(
+                "screening_hit",
+                "hit records are written by the screening desk; decide on a hit with "
+                "Screening.Decide",
+            )
+        )
     origin = record.provenance.originating_centre
     if origin and origin != centre_id:
         violations.append(
