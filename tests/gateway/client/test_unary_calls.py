@@ -20,7 +20,7 @@ from grpc_health.v1 import health_pb2
 from gateway.client import AsyncLiaisonClient, LiaisonClient
 from gateway.client import _calls as calls
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
-from tests.factories import person
+from tests.support.factories import person
 
 Context = aio.ServicerContext[Any, Any]
 
