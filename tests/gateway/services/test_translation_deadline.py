@@ -20,7 +20,7 @@ from gateway.security.visibility import NeedToKnow
 from gateway.services.translation import TranslationService
 from gateway.store import SqliteRecordStore
 from liaison.v1 import translation_pb2
-from tests.gateway.store.test_sqlite import db_path, open_store
+from tests.support.store import db_path, open_store
 from tests.support.translation_adapters import lines, lines_registry
 
 

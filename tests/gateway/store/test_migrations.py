@@ -10,7 +10,7 @@ import pytest
 
 from gateway.store import SqliteRecordStore, StoreError
 from gateway.store.schema import Migration, load_migrations, migrate, split_statements
-from tests.gateway.store.test_sqlite import db_path, make_item, open_store, writer_threads
+from tests.support.store import db_path, make_item, open_store, writer_threads
 
 LATEST = len(load_migrations())
 

@@ -1,32 +1,18 @@
-"""Replica writes: records forwarded by a peer keep their origin's version numbers."""
+"""Replica writes on every store: records forwarded by a peer keep their origin's versions."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from gateway.store import (
     OriginConflict,
-    SqliteRecordStore,
+    RecordStore,
     StoredVersion,
     VersionConflict,
     WriteItem,
 )
 from liaison.rules.intake import prepare_record, prepare_replica
 from tests.support.factories import person
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
-    opened = SqliteRecordStore(tmp_path / "replica.db", synchronous="normal", writer="process")
-    await opened.open()
-    try:
-        yield opened
-    finally:
-        await opened.close()
 
 
 def _replica(record_id: str, version: int, family: str, origin: str = "WCO-I2C") -> WriteItem:
@@ -42,7 +28,7 @@ def _replica(record_id: str, version: int, family: str, origin: str = "WCO-I2C")
 
 
 async def test_a_replica_keeps_its_version_and_a_resend_is_a_duplicate(
-    store: SqliteRecordStore,
+    store: RecordStore,
 ) -> None:
     [stored] = await store.write([_replica("WCO-I2C:r1", 3, "ALPHA")])
     assert isinstance(stored, StoredVersion)
@@ -56,7 +42,7 @@ async def test_a_replica_keeps_its_version_and_a_resend_is_a_duplicate(
 
 
 async def test_other_content_under_a_taken_version_is_a_conflict(
-    store: SqliteRecordStore,
+    store: RecordStore,
 ) -> None:
     await store.write([_replica("WCO-I2C:r1", 2, "ALPHA")])
     [conflict] = await store.write([_replica("WCO-I2C:r1", 2, "BETA")])
@@ -70,7 +56,7 @@ async def test_other_content_under_a_taken_version_is_a_conflict(
 
 
 async def test_an_older_replica_arriving_late_does_not_move_the_head(
-    store: SqliteRecordStore,
+    store: RecordStore,
 ) -> None:
     await store.write([_replica("WCO-I2C:r1", 5, "NEWER")])
     [older] = await store.write([_replica("WCO-I2C:r1", 4, "OLDER")])
@@ -89,7 +75,7 @@ async def test_an_older_replica_arriving_late_does_not_move_the_head(
     assert head.version == 2
 
 
-async def test_a_record_never_changes_its_originating_centre(store: SqliteRecordStore) -> None:
+async def test_a_record_never_changes_its_originating_centre(store: RecordStore) -> None:
     await store.write([_replica("WCO-I2C:r1", 1, "ALPHA")])
     # Another centre claims the record: as a replica, or as its own new record.
     [claimed] = await store.write([_replica("WCO-I2C:r1", 2, "FORGED", origin="INTERPOL-CCC-LYON")])

@@ -1,31 +1,21 @@
-"""The embedded SQLite store's reads: ``search``, ``read_since``, ``get`` and ``last_sequence``."""
+"""Reads every store serves: ``search``, ``read_since``, ``read_before``, ``get``,
+``get_versions`` and ``last_sequence``."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
-import gateway.store.transaction as transaction
 from gateway.store import (
     DocumentKey,
     NameKey,
+    RecordStore,
     SearchQuery,
-    SqliteRecordStore,
     StoredRecord,
     StoredVersion,
 )
-from tests.gateway.store.test_sqlite import CENTRE, db_path, make_item, open_store
+from tests.support.store import CENTRE, make_item
 
 UINT64_MAX = 2**64 - 1
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteRecordStore]:
-    """An opened store in ``tmp_path``."""
-    async with open_store(db_path(tmp_path)) as opened:
-        yield opened
 
 
 def ids(records: list[StoredRecord]) -> list[str]:
@@ -33,28 +23,10 @@ def ids(records: list[StoredRecord]) -> list[str]:
     return [record.record_id for record in records]
 
 
-class FakeClock:
-    """Stands in for the ``time`` module of the transaction code: commit times on demand."""
-
-    def __init__(self) -> None:
-        self.now_us = 1_000
-
-    def time_ns(self) -> int:
-        return self.now_us * 1000
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    """Commit times the test sets (microseconds) instead of the wall clock."""
-    fake = FakeClock()
-    monkeypatch.setattr(transaction, "time", fake)
-    return fake
-
-
 # --- search ----------------------------------------------------------------------------------
 
 
-async def test_search_by_document_number_and_issuing_state(store: SqliteRecordStore) -> None:
+async def test_search_by_document_number_and_issuing_state(store: RecordStore) -> None:
     await store.write(
         [
             make_item(
@@ -98,7 +70,7 @@ async def test_search_by_document_number_and_issuing_state(store: SqliteRecordSt
     ],
 )
 async def test_search_by_family_name_matches_partial_dates_at_their_precision(
-    store: SqliteRecordStore,
+    store: RecordStore,
     key_date: tuple[int, int, int],
     query_date: tuple[int, int, int],
     matches: bool,
@@ -115,7 +87,7 @@ async def test_search_by_family_name_matches_partial_dates_at_their_precision(
     assert ids(await store.search(query, 0, 10)) == (["person"] if matches else [])
 
 
-async def test_name_and_date_must_match_on_the_same_key(store: SqliteRecordStore) -> None:
+async def test_name_and_date_must_match_on_the_same_key(store: RecordStore) -> None:
     await store.write(
         [make_item("person", names=[NameKey("DOE", 1980, 1, 1), NameKey("ROE", 1975, 3, 12)])]
     )
@@ -127,7 +99,7 @@ async def test_name_and_date_must_match_on_the_same_key(store: SqliteRecordStore
     assert ids(await store.search(roe_1975, 0, 10)) == ["person"]
 
 
-async def test_record_matching_several_keys_is_returned_once(store: SqliteRecordStore) -> None:
+async def test_record_matching_several_keys_is_returned_once(store: RecordStore) -> None:
     names = [NameKey("DOE", 1975, 0, 0), NameKey("DOE", 1975, 3, 12), NameKey("DOE", 0, 0, 0)]
     documents = [DocumentKey("L1", "FRA"), DocumentKey("L1", "DEU")]
     await store.write([make_item("rec-1", names=names, documents=documents), make_item("rec-2")])
@@ -137,7 +109,7 @@ async def test_record_matching_several_keys_is_returned_once(store: SqliteRecord
     assert ids(await store.search(query, 0, 10)) == ["rec-1"]
 
 
-async def test_search_by_kind_and_originating_centre(store: SqliteRecordStore) -> None:
+async def test_search_by_kind_and_originating_centre(store: RecordStore) -> None:
     await store.write(
         [
             make_item("person-a", kind="person", centre="A"),
@@ -158,29 +130,46 @@ async def test_search_by_kind_and_originating_centre(store: SqliteRecordStore) -
     assert await found(frozenset({"seizure"})) == []
 
 
-async def test_search_by_commit_time_of_the_latest_version(
-    store: SqliteRecordStore, clock: FakeClock
-) -> None:
-    for now_us, record_id in [(1_000, "rec-1"), (2_000, "rec-2"), (3_000, "rec-3")]:
-        clock.now_us = now_us
-        await store.write([make_item(record_id)])
+async def test_search_by_commit_time_of_the_latest_version(store: RecordStore) -> None:
+    latest: dict[str, int] = {}  # record id -> commit time of its latest version, in sequence order
+
+    async def write(record_id: str, content: str = "") -> int:
+        [outcome] = await store.write([make_item(record_id, content)])
+        assert isinstance(outcome, StoredVersion)
+        latest.pop(record_id, None)
+        latest[record_id] = outcome.committed_at_us
+        return outcome.committed_at_us
 
     async def found(after: int = 0, before: int = 0) -> list[str]:
         query = SearchQuery(committed_after_us=after, committed_before_us=before)
         return ids(await store.search(query, 0, 10))
 
-    assert await found(after=2_000) == ["rec-2", "rec-3"]  # inclusive
-    assert await found(before=2_000) == ["rec-1"]  # exclusive
-    assert await found(after=2_000, before=3_000) == ["rec-2"]
-    assert await found(after=3_001) == []
+    def expected(after: int = 0, before: int = 0) -> list[str]:
+        # Commit times never go back but may repeat, so the bounds are read off the acks.
+        return [
+            record_id
+            for record_id, at in latest.items()
+            if at >= after and (before == 0 or at < before)
+        ]
 
-    clock.now_us = 4_000
-    await store.write([make_item("rec-1", "second version")])
-    assert await found(before=2_000) == []
-    assert await found(after=4_000) == ["rec-1"]
+    await write("rec-1")
+    middle = await write("rec-2")
+    last = await write("rec-3")
+
+    assert "rec-2" in await found(after=middle)  # inclusive
+    assert await found(after=middle) == expected(after=middle)
+    assert "rec-2" not in await found(before=middle)  # exclusive
+    assert await found(before=middle) == expected(before=middle)
+    assert await found(after=middle, before=middle + 1) == expected(middle, middle + 1)
+    assert await found(after=last + 1) == []
+
+    newest = await write("rec-1", "second version")
+    assert "rec-1" not in await found(before=middle)
+    assert await found(after=newest) == expected(after=newest)
+    assert (await found(after=newest))[-1] == "rec-1"
 
 
-async def test_search_pages_by_sequence(store: SqliteRecordStore) -> None:
+async def test_search_pages_by_sequence(store: RecordStore) -> None:
     for n in range(7):
         # Every other record is a vehicle, so matches are not consecutive sequences.
         kind = "person" if n % 2 == 0 else "vehicle"
@@ -198,7 +187,7 @@ async def test_search_pages_by_sequence(store: SqliteRecordStore) -> None:
     assert await store.search(query, UINT64_MAX, 10) == []
 
 
-async def test_only_latest_versions_are_searchable(store: SqliteRecordStore) -> None:
+async def test_only_latest_versions_are_searchable(store: RecordStore) -> None:
     old_keys = {
         "documents": [DocumentKey("OLD1", "FRA")],
         "names": [NameKey("OLDNAME", 1975, 0, 0)],
@@ -240,14 +229,14 @@ async def test_only_latest_versions_are_searchable(store: SqliteRecordStore) -> 
     ]
 
 
-async def test_new_version_without_keys_drops_the_old_keys(store: SqliteRecordStore) -> None:
+async def test_new_version_without_keys_drops_the_old_keys(store: RecordStore) -> None:
     await store.write([make_item("rec-1", "A", documents=[DocumentKey("D1", "FRA")])])
     await store.write([make_item("rec-1", "B")])
 
     assert await store.search(SearchQuery(document_number="D1"), 0, 10) == []
 
 
-async def test_keys_of_the_last_version_in_one_transaction_win(store: SqliteRecordStore) -> None:
+async def test_keys_of_the_last_version_in_one_transaction_win(store: RecordStore) -> None:
     await store.write(
         [
             make_item("rec-1", "A", documents=[DocumentKey("D1", "FRA")]),
@@ -260,7 +249,7 @@ async def test_keys_of_the_last_version_in_one_transaction_win(store: SqliteReco
     assert (hit.version, hit.sequence) == (2, 2)
 
 
-async def test_search_refuses_a_limit_below_one(store: SqliteRecordStore) -> None:
+async def test_search_refuses_a_limit_below_one(store: RecordStore) -> None:
     with pytest.raises(ValueError, match="limit"):
         await store.search(SearchQuery(), 0, 0)
     with pytest.raises(ValueError, match="limit"):
@@ -271,7 +260,7 @@ async def test_search_refuses_a_limit_below_one(store: SqliteRecordStore) -> Non
 
 
 async def test_read_since_returns_every_version_in_sequence_order(
-    store: SqliteRecordStore,
+    store: RecordStore,
 ) -> None:
     await store.write([make_item("rec-1", "A")])
     await store.write([make_item("rec-2", "A"), make_item("rec-1", "B")])
@@ -291,7 +280,7 @@ async def test_read_since_returns_every_version_in_sequence_order(
     assert await store.read_since(UINT64_MAX, 10) == []
 
 
-async def test_read_since_filters_by_kind_and_centre(store: SqliteRecordStore) -> None:
+async def test_read_since_filters_by_kind_and_centre(store: RecordStore) -> None:
     await store.write(
         [
             make_item("person-a", kind="person", centre="A"),
@@ -313,7 +302,7 @@ async def test_read_since_filters_by_kind_and_centre(store: SqliteRecordStore) -
 # --- get and last_sequence -------------------------------------------------------------------
 
 
-async def test_get_latest_or_a_given_version(store: SqliteRecordStore) -> None:
+async def test_get_latest_or_a_given_version(store: RecordStore) -> None:
     [first] = await store.write([make_item("rec-1", "A")])
     await store.write([make_item("rec-1", "B")])
 
@@ -340,9 +329,46 @@ async def test_get_latest_or_a_given_version(store: SqliteRecordStore) -> None:
     assert await store.get("rec-2") is None
 
 
-async def test_last_sequence(store: SqliteRecordStore) -> None:
+async def test_last_sequence(store: RecordStore) -> None:
     assert await store.last_sequence() == 0
     await store.write([make_item("rec-1"), make_item("rec-2")])
     await store.write([make_item("rec-1")])  # duplicate: no new sequence
 
     assert await store.last_sequence() == 2
+
+
+# --- read_before and get_versions --------------------------------------------------------------
+
+
+async def test_read_before_returns_every_version_newest_first(store: RecordStore) -> None:
+    await store.write([make_item("rec-1", "A")])
+    await store.write([make_item("rec-2", "A"), make_item("rec-1", "B")])
+    await store.write([make_item("rec-3", "A")])
+
+    everything = await store.read_before(UINT64_MAX, 100)
+
+    assert [(r.record_id, r.version, r.sequence, r.latest_version) for r in everything] == [
+        ("rec-3", 1, 4, 1),
+        ("rec-1", 2, 3, 2),
+        ("rec-2", 1, 2, 1),
+        ("rec-1", 1, 1, 2),
+    ]
+    assert everything == list(reversed(await store.read_since(0, 100)))
+    assert await store.read_before(4, 2) == everything[1:3]
+    assert await store.read_before(1, 10) == []
+
+
+async def test_get_versions_reads_each_key_in_order(store: RecordStore) -> None:
+    await store.write([make_item("rec-1", "A")])
+    await store.write([make_item("rec-1", "B"), make_item("rec-2")])
+
+    found = await store.get_versions([("rec-1", 2), ("rec-9", 1), ("rec-1", 1), ("rec-2", 1)])
+
+    assert [None if r is None else (r.record_id, r.version, r.blob) for r in found] == [
+        ("rec-1", 2, b"B"),
+        None,
+        ("rec-1", 1, b"A"),
+        ("rec-2", 1, b"content of rec-2"),
+    ]
+    assert found[0] == await store.get("rec-1", 2)
+    assert await store.get_versions([]) == []
