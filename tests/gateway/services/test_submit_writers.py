@@ -18,6 +18,7 @@ from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE, make_config
 from tests.gateway.telemetry.conftest import recording
 from tests.support.factories import person, travel_document
+from tests.support.polling import until
 from tests.support.rpc import ExchangeStub, violations_of
 
 Writer = Literal["process", "thread"]
@@ -141,6 +142,14 @@ async def test_spans_of_a_submit_are_the_same_shape(traced: tuple[Gateway, Any])
         await exchange.Submit(exchange_pb2.SubmitRequest(record=person("TEST-CENTRE:p1")))
         with pytest.raises(aio.AioRpcError):
             await exchange.Submit(exchange_pb2.SubmitRequest(record=_bad_person()))
+
+    def server_spans_ended() -> bool:
+        # The server's span of a call ends just after the client has its answer.
+        ended = recorded.spans.get_finished_spans()
+        servers: int = sum(span.kind.name == "SERVER" for span in ended)
+        return servers == 2
+
+    await until(server_spans_ended)
     spans = recorded.spans.get_finished_spans()
     by_name: dict[str, list[Any]] = {}
     for span in spans:
