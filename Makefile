@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
 PYTEST_ARGS ?=
+# pytest-xdist processes for `make pytest` (0: in this process). Every test is hermetic (ephemeral
+# loopback ports, tmp_path stores), so the suite runs in parallel as it runs alone.
+PYTEST_WORKERS ?= 2
 
 .PHONY: help
 help: ## List the targets
@@ -73,8 +76,8 @@ typecheck: venv ## mypy --strict on the hand-written code
 	$(VENV)/bin/mypy
 
 .PHONY: pytest
-pytest: venv ## Run the test suite only
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+pytest: venv ## Run the test suite only (PYTEST_WORKERS=2 processes; 0 for one)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The example third-party adapter package, installed into the venv once (editable) and tested
 # the way its authors would test it: its own pytest and mypy configuration, Liaison's kit.

@@ -1,7 +1,7 @@
 """The one error tree of Liaison, and the gateway's refusals.
 
 Every exception class in Liaison descends from :class:`~liaison.rules.errors.LiaisonError`
-(``tests/unit/test_error_tree.py`` walks the packages and fails on a class outside this tree or
+(``tests/test_error_tree.py`` walks the packages and fails on a class outside this tree or
 missing from this drawing). :data:`gateway.services.statuses.STATUS_CODES` is the one table that
 gives the refusals their gRPC status; a class inherits its nearest listed ancestor's, anything
 else is INTERNAL with a generic message. This module is pure (no gRPC), so that every layer can

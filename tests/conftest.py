@@ -10,7 +10,8 @@ from grpc import aio
 
 from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
 from gateway.server import Gateway
-from tests.rpc import ExchangeStub
+from tests.support.mtls import Pki
+from tests.support.rpc import ExchangeStub
 
 TEST_CENTRE = "TEST-CENTRE"
 
@@ -54,3 +55,9 @@ async def channel(gateway: Gateway) -> AsyncIterator[aio.Channel]:
 def exchange(channel: aio.Channel) -> ExchangeStub:
     """A RecordExchange stub on ``channel``."""
     return ExchangeStub(channel)
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    """A fresh CA with the i2c's, Lyon's and Singapore's centre certificates (mutual-TLS tests)."""
+    return Pki(tmp_path)

@@ -11,8 +11,8 @@ Each declaration also names the audit action its calls are logged under (``None`
 per call, with the reason in the declaration).
 
 The record guard refuses a call to any method missing here (UNIMPLEMENTED, audited), and
-``tests/security/test_rpc_enumeration.py`` walks every service's descriptors and fails when one
-is missing: a new RPC is declared, with a reason, before it can be served.
+``tests/gateway/security/test_rpc_enumeration.py`` walks every service's descriptors and fails
+when one is missing: a new RPC is declared, with a reason, before it can be served.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ everywhere and in every detail:
   up, only what its reader may see;
 * an older version obeys the record's current handling as well as its own.
 
-The RPC enumeration test (``tests/security/test_rpc_enumeration.py``) checks that every RPC of
-every service is declared in :mod:`gateway.security.access` as reading through this gate or as
-revealing no record, so a new RPC cannot skip it unnoticed.
+The RPC enumeration test (``tests/gateway/security/test_rpc_enumeration.py``) checks that every
+RPC of every service is declared in :mod:`gateway.security.access` as reading through this gate
+or as revealing no record, so a new RPC cannot skip it unnoticed.
 """
 
 from __future__ import annotations

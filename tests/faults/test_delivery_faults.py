@@ -37,10 +37,10 @@ from gateway.store import SqliteRecordStore
 from gateway.store.feed import CommitFeed
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc, record_pb2
-from tests.factories import person
-from tests.polling import until
-from tests.security.support import Pki
-from tests.signing import CentreKey, centre_key, peer, signing_settings
+from tests.support.factories import person
+from tests.support.mtls import Pki
+from tests.support.polling import until
+from tests.support.signing import CentreKey, centre_key, peer, signing_settings
 
 I2C, LYON, SINGAPORE = "WCO-I2C", "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
 FEDERATION = federation_pb2.DESCRIPTOR.services_by_name["Federation"].full_name

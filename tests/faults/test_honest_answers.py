@@ -26,13 +26,12 @@ from gateway.config import CentreConfig, ServerConfig, StorageConfig
 from gateway.federation.settings import FederationSettings
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, federation_pb2, federation_pb2_grpc, translation_pb2
-from tests.factories import person
 from tests.faults.filesystems import failing_inserts, fill, small_file_system
-from tests.rpc import ExchangeStub, TranslationStub
-from tests.security.conftest import pki  # noqa: F401 - the fixture
-from tests.security.support import LYON, Pki, channel, tls_gateway
-from tests.security.test_origin_authority import signed
-from tests.translation_adapters import lines, lines_registry
+from tests.gateway.security.test_origin_authority import signed
+from tests.support.factories import person
+from tests.support.mtls import LYON, Pki, channel, tls_gateway
+from tests.support.rpc import ExchangeStub, TranslationStub
+from tests.support.translation_adapters import lines, lines_registry
 
 CENTRE = "TEST-CENTRE"
 STORED_RETRY = "the records are stored"
@@ -180,7 +179,7 @@ async def test_a_stored_but_unaudited_ingest_is_unavailable_and_its_retry_gets_t
 
 async def test_a_stored_but_unaudited_delivery_is_unavailable_and_the_resend_is_acknowledged(
     tmp_path: Path,
-    pki: Pki,  # noqa: F811 - the fixture
+    pki: Pki,
 ) -> None:
     async with tls_gateway(tmp_path, pki, ()) as gateway:
         audit = gateway.audit

@@ -10,8 +10,8 @@ from grpc import aio
 
 from liaison.v1 import exchange_pb2, screening_hit_pb2, screening_pb2
 from tests.faults.test_honest_answers import CENTRE, _audit_fails, _audited, _entries, _refusal
-from tests.rpc import ExchangeStub, ScreeningStub
-from tests.screening_records import red_notice, screened, traveller
+from tests.support.rpc import ExchangeStub, ScreeningStub
+from tests.support.screening_records import red_notice, screened, traveller
 
 NO_MATCH = screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH
 

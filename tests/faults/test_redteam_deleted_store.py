@@ -17,7 +17,7 @@ import pytest
 from gateway.store import SqliteRecordStore
 from gateway.store.sqlite import READER_THREADS
 from liaison.rules.intake import prepare_record
-from tests.factories import person
+from tests.support.factories import person
 
 
 @pytest.mark.parametrize("writer", ["thread", "process"])

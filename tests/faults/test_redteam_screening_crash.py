@@ -21,7 +21,7 @@ from gateway.server import Gateway
 from gateway.store import SqliteRecordStore
 from liaison.rules.intake import prepare_record
 from tests.conftest import TEST_CENTRE, make_config
-from tests.screening_records import red_notice, screened, traveller
+from tests.support.screening_records import red_notice, screened, traveller
 
 
 async def test_a_traveller_committed_just_before_a_crash_is_screened_at_restart(

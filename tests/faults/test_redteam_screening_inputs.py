@@ -10,8 +10,8 @@ from grpc import aio
 from gateway.services.filters import MAX_FILTER_VALUES
 from liaison.rules.ids import MAX_VERSION
 from liaison.v1 import screening_hit_pb2, screening_pb2
-from tests.rpc import ScreeningStub, violations_of
-from tests.screening_records import traveller
+from tests.support.rpc import ScreeningStub, violations_of
+from tests.support.screening_records import traveller
 
 
 def _out_of_range(field: str, seconds: int = 0, nanos: int = 0) -> screening_pb2.ListHitsRequest:

@@ -15,7 +15,7 @@ import pytest
 from gateway.store import SqliteRecordStore, StoredRecord
 from gateway.store.feed import CaughtUpMarker, CommitFeed
 from liaison.rules.intake import prepare_record
-from tests.factories import person, travel_document
+from tests.support.factories import person, travel_document
 
 
 @pytest.fixture

@@ -26,10 +26,10 @@ from gateway.server import Gateway, ServeError
 from gateway.services.exchange import SERVICE_NAME as EXCHANGE_SERVICE
 from gateway.store.health import WriteHealth
 from liaison.v1 import exchange_pb2
-from tests.factories import person
 from tests.faults.filesystems import failing_inserts, fill, read_only, small_file_system
-from tests.polling import until
-from tests.rpc import ExchangeStub
+from tests.support.factories import person
+from tests.support.polling import until
+from tests.support.rpc import ExchangeStub
 
 CENTRE = "TEST-CENTRE"
 WRITERS = ["process", "thread"]

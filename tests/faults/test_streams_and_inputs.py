@@ -30,8 +30,8 @@ from gateway.store.feed import CaughtUpMarker, CommitFeed
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, translation_pb2
 from tests.conftest import make_config
-from tests.factories import person
-from tests.rpc import ExchangeStub, violations_of
+from tests.support.factories import person
+from tests.support.rpc import ExchangeStub, violations_of
 
 PEER = "PEER-CENTRE"
 

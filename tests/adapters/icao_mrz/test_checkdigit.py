@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from adapters.icao_mrz.checkdigit import MRZ_CHARACTERS, check_digit, is_mrz_text
 from tests.adapters.icao_mrz.support import reference_check_digit
-from tests.unit.contract_strategies import reproducible_settings
+from tests.support.contract_strategies import reproducible_settings
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from liaison.codes import ICAO_CODES, ISO_ALPHA3
 from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, person_pb2, record_pb2, travel_document_pb2
 from tests.adapters.icao_mrz.support import TODAY, adapter, reference_check_digit
-from tests.unit.contract_strategies import reproducible_settings
+from tests.support.contract_strategies import reproducible_settings
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ALPHANUMERIC = LETTERS + "0123456789"

@@ -18,7 +18,7 @@ from gateway.cli import main
 from gateway.cli.jsonio import record_to_json
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.factories import person
+from tests.support.factories import person
 
 LIAISON = Path(sys.executable).parent / "liaison"
 

@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2
 
 from gateway.security.certs import CertificateAuthority, IssuedCertificate
 from tests.gateway.cli.running import closed_port, liaison
-from tests.security.support import I2C, LYON, Pki, tls_gateway
+from tests.support.mtls import I2C, LYON, Pki, tls_gateway
 
 
 async def test_unreachable_gateway_exits_3(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """``liaison ingest`` against a real gateway serving the test adapters of
-``tests.translation_adapters``: a file in one Ingest call (atomic, idempotent) or, when it is too
-large for one, decoded here and submitted over streams.
+``tests.support.translation_adapters``: a file in one Ingest call (atomic, idempotent) or, when
+it is too large for one, decoded here and submitted over streams.
 
 The command runs through ``main()`` in a worker thread (the gateway serves on this test's event
 loop).
@@ -27,7 +27,7 @@ from liaison.rules.ids import in_namespace
 from liaison.v1 import translation_pb2
 from tests.conftest import TEST_CENTRE, make_config
 from tests.gateway.cli.running import closed_port
-from tests.translation_adapters import LinesAdapter, lines, lines_registry, serving
+from tests.support.translation_adapters import LinesAdapter, lines, lines_registry, serving
 
 PEOPLE = lines("Doe;Jane;1975-03-12", "Roe;;1980-11")
 WITH_ERRORS = lines("Doe;Jane;1975-03-12", "NOT A PERSON", "Roe;Rita;1980-13")

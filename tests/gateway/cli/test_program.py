@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from gateway.server import Gateway
-from tests.factories import person
 from tests.gateway.cli.running import child, read_until, submitted
+from tests.support.factories import person
 
 
 @pytest.mark.slow

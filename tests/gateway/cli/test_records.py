@@ -20,9 +20,9 @@ from gateway.cli.jsonio import record_to_json
 from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from liaison.v1 import record_pb2
-from tests.factories import person, travel_document
 from tests.gateway.cli.running import child, invalid_person, jsonl, liaison, read_until, submitted
-from tests.processes import GatewayProcess
+from tests.support.factories import person, travel_document
+from tests.support.processes import GatewayProcess
 
 
 async def test_submit_reports_counts_and_each_rejected_record(

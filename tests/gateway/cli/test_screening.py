@@ -14,9 +14,9 @@ import pytest
 
 from gateway.server import Gateway
 from tests.conftest import TEST_CENTRE
-from tests.factories import travel_document
 from tests.gateway.cli.running import jsonl, liaison, submitted
-from tests.screening_records import red_notice, screened, stolen_passport, traveller
+from tests.support.factories import travel_document
+from tests.support.screening_records import red_notice, screened, stolen_passport, traveller
 
 NOTICE = f"{TEST_CENTRE}:notice:1"
 SLTD = f"{TEST_CENTRE}:sltd:1"

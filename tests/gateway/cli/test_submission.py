@@ -13,8 +13,8 @@ from gateway.config import CentreConfig
 from gateway.server import Gateway
 from liaison.v1 import record_pb2
 from tests.conftest import make_config
-from tests.factories import person
 from tests.gateway.cli.running import invalid_person, jsonl, liaison
+from tests.support.factories import person
 
 LIMIT = 10
 INVALID_MONTH = "person.birth_date.month: must be 1 to 12, or 0 when unknown"

@@ -1,7 +1,7 @@
 """``liaison adapters`` and ``liaison translate``: output, errors, exit codes.
 
 The commands run in-process through ``main()`` with the installed adapters replaced by the test
-ones of ``tests.translation_adapters``.
+ones of ``tests.support.translation_adapters``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from adapters.jsonform import dumps, result_from_dict
 from gateway.cli import main
 from gateway.cli import translation as cli_translation
 from liaison.v1 import translation_pb2
-from tests.translation_adapters import (
+from tests.support.translation_adapters import (
     LinesAdapter,
     UpperCaseLinesAdapter,
     lines,

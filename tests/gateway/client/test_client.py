@@ -32,8 +32,8 @@ from gateway.client import (
 )
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.factories import person, travel_document
 from tests.gateway.client.scripted import Context, scripted_gateway
+from tests.support.factories import person, travel_document
 
 
 def invalid_person(record_id: str) -> record_pb2.Record:

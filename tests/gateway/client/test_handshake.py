@@ -34,7 +34,7 @@ from gateway.client._handshake import Transport, centre_of_host, handshake_error
 from gateway.security.certs import CertificateAuthority, centre_host
 from gateway.security.tls import channel_credentials, peer_channel_options
 from gateway.server import Gateway
-from tests.security.support import I2C, LYON, Pki, tls_gateway
+from tests.support.mtls import I2C, LYON, Pki, tls_gateway
 
 
 @dataclass(frozen=True)

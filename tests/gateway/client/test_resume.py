@@ -23,9 +23,9 @@ from gateway.client import (
 )
 from gateway.client._resume import Resumption
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.factories import person
 from tests.gateway.client.scripted import Context, scripted_gateway
-from tests.processes import GatewayProcess
+from tests.support.factories import person
+from tests.support.processes import GatewayProcess
 
 # One scripted call: the sequence numbers to deliver (0: a caught-up marker at the last one),
 # then how it ends (None: the stream stays open).

@@ -23,8 +23,8 @@ from gateway.client import (
 from gateway.server import Gateway
 from liaison.v1 import record_pb2, screening_hit_pb2
 from tests.conftest import TEST_CENTRE
-from tests.factories import store_replica, travel_document
-from tests.screening_records import red_notice, screened, stolen_passport, traveller
+from tests.support.factories import store_replica, travel_document
+from tests.support.screening_records import red_notice, screened, stolen_passport, traveller
 
 HIT = screening_hit_pb2.SCREENING_BAND_HIT
 REVIEW = screening_hit_pb2.SCREENING_BAND_REVIEW

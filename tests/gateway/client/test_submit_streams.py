@@ -19,8 +19,8 @@ from gateway.config import CentreConfig
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import make_config
-from tests.factories import person
 from tests.gateway.client.scripted import Context, scripted_gateway
+from tests.support.factories import person
 
 LIMIT = 10
 

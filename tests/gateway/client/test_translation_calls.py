@@ -24,8 +24,8 @@ from gateway.config import CentreConfig
 from gateway.server import Gateway
 from gateway.services.translation import SERVICE_NAME
 from liaison.v1 import record_pb2, translation_pb2
-from tests.factories import person
-from tests.translation_adapters import lines, lines_registry, serving
+from tests.support.factories import person
+from tests.support.translation_adapters import lines, lines_registry, serving
 
 PEOPLE = lines("DOE;JANE;1975-03-12", "ROE;RICHARD;1980-11")
 

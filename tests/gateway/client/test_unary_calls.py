@@ -27,7 +27,7 @@ from liaison.v1 import (
     screening_pb2,
     translation_pb2,
 )
-from tests.factories import person
+from tests.support.factories import person
 
 Context = aio.ServicerContext[Any, Any]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from tests.conftest import TEST_CENTRE
-from tests.screening_records import red_notice, screened, stolen_passport
+from tests.support.screening_records import red_notice, screened, stolen_passport
 
 _BODY = [
     "UNH+PAX001+PAXLST:D:05B:UN:IATA+UA123/070429/1230+01:F'",

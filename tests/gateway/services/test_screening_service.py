@@ -20,8 +20,8 @@ from liaison.v1 import (
     travel_document_pb2,
 )
 from tests.conftest import TEST_CENTRE
-from tests.factories import person, store_replica, travel_document
-from tests.rpc import ExchangeStub, ScreeningStub, violations_of
+from tests.support.factories import person, store_replica, travel_document
+from tests.support.rpc import ExchangeStub, ScreeningStub, violations_of
 
 HIT = screening_hit_pb2.SCREENING_BAND_HIT
 NO_MATCH = screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH

@@ -17,10 +17,10 @@ from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2
 from tests.conftest import make_config
-from tests.factories import person, travel_document
 from tests.gateway.telemetry.conftest import recording
 from tests.gateway.telemetry.spans import format_tree
-from tests.translation_adapters import lines, lines_registry
+from tests.support.factories import person, travel_document
+from tests.support.translation_adapters import lines, lines_registry
 
 
 async def capture(folder: Path, pipeline: str = "fast") -> str:

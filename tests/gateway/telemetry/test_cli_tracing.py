@@ -13,9 +13,9 @@ from opentelemetry.trace import SpanKind
 from gateway.cli import main
 from gateway.cli.jsonio import record_to_json
 from gateway.server import Gateway
-from tests.factories import person
 from tests.gateway.telemetry.conftest import Recorded
 from tests.gateway.telemetry.otlp_receiver import OtlpReceiver
+from tests.support.factories import person
 
 _SERVER_METHOD = "liaison.v1.RecordExchange/SubmitStream"
 

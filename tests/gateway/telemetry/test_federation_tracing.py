@@ -22,11 +22,11 @@ from gateway.server import Gateway
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import FEDERATION_FORWARD_SPAN, FEDERATION_RECEIVE_SPAN
 from tests.conftest import make_config
-from tests.factories import person
 from tests.gateway.telemetry.conftest import Recorded, recording
 from tests.gateway.telemetry.spans import named
-from tests.polling import until
-from tests.signing import CentreKey, centre_key, peer, signing_settings
+from tests.support.factories import person
+from tests.support.polling import until
+from tests.support.signing import CentreKey, centre_key, peer, signing_settings
 
 SENDER, RECEIVER = "TRACE-SENDER", "TRACE-RECEIVER"
 

@@ -15,10 +15,10 @@ from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
-from tests.factories import person
 from tests.gateway.telemetry.conftest import Recorded
 from tests.gateway.telemetry.metric_points import CollectedMetrics, points
-from tests.rpc import ExchangeStub
+from tests.support.factories import person
+from tests.support.rpc import ExchangeStub
 
 SERVICE = "liaison.v1.RecordExchange"
 

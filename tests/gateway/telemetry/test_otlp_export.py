@@ -11,9 +11,9 @@ import pytest
 
 from devkit.cluster import ServeProcess
 from gateway.client import AsyncLiaisonClient
-from tests.factories import person
 from tests.gateway.telemetry.conftest import recording
 from tests.gateway.telemetry.otlp_receiver import OtlpReceiver
+from tests.support.factories import person
 
 pytestmark = pytest.mark.slow
 

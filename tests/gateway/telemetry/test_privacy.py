@@ -25,8 +25,8 @@ from gateway.server import Gateway
 from gateway.telemetry import JsonLogFormatter, adapter_span
 from gateway.telemetry.privacy import REDACTED_SPAN_NAME
 from liaison.v1 import exchange_pb2
-from tests.factories import person, travel_document
 from tests.gateway.telemetry.conftest import Recorded
+from tests.support.factories import person, travel_document
 
 FAMILY = "ZORBLAXIAN"
 GIVEN = "QUIXANDRA"

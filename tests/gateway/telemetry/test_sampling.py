@@ -17,10 +17,10 @@ from gateway.server import Gateway
 from gateway.telemetry.sampling import build_sampler
 from gateway.telemetry.settings import SAMPLERS
 from liaison.v1 import exchange_pb2
-from tests.factories import person
 from tests.gateway.telemetry.conftest import recording
 from tests.gateway.telemetry.spans import named
-from tests.rpc import ExchangeStub
+from tests.support.factories import person
+from tests.support.rpc import ExchangeStub
 
 SUBMIT = "/liaison.v1.RecordExchange/Submit"
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"

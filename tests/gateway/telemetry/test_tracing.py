@@ -25,10 +25,10 @@ from gateway.telemetry.names import (
     VALIDATE_SPAN,
 )
 from liaison.v1 import exchange_pb2, record_pb2
-from tests.factories import person
 from tests.gateway.telemetry.conftest import Recorded, recording
 from tests.gateway.telemetry.spans import named, one
-from tests.rpc import ExchangeStub
+from tests.support.factories import person
+from tests.support.rpc import ExchangeStub
 
 SERVICE = "liaison.v1.RecordExchange"
 SUBMIT = f"/{SERVICE}/Submit"

@@ -16,8 +16,8 @@ from liaison.v1 import translation_pb2
 from tests.gateway.telemetry.conftest import Recorded
 from tests.gateway.telemetry.metric_points import points
 from tests.gateway.telemetry.spans import one
-from tests.rpc import TranslationStub
-from tests.translation_adapters import lines, lines_registry
+from tests.support.rpc import TranslationStub
+from tests.support.translation_adapters import lines, lines_registry
 
 SERVICE = "liaison.v1.Translation"
 PAYLOAD = lines("PLUMTREE;JANE;1975-03-12", "ROWANBERRY;;1980-13")

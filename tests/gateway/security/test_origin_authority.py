@@ -1,0 +1,281 @@
+"""Only the originating centre speaks for its records: signed versions, verified by receivers.
+
+Findings of issue 10 reproduced through a real mutual-TLS gateway (the i2c), each attack first:
+
+* a peer (Lyon) delivering a record that claims another centre's origin, or a forged newer
+  version of the i2c's own record, or a relayed version it altered or renumbered;
+* a client acting for another centre, or claiming another origin, publishing through Submit,
+  SubmitStream or Ingest - and Submit's answers as an oracle about records it may not see;
+* version numbers beyond a signed 64-bit integer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc import aio
+
+from gateway.security.policy import Grant
+from gateway.server import Gateway
+from gateway.signing import load_key_ring
+from liaison.rules.intake import prepare_replica
+from liaison.v1 import (
+    exchange_pb2,
+    exchange_pb2_grpc,
+    federation_pb2,
+    federation_pb2_grpc,
+    record_pb2,
+    translation_pb2,
+    translation_pb2_grpc,
+)
+from tests.support.factories import person, store_replica
+from tests.support.mtls import I2C, LYON, SINGAPORE, Pki, channel, tls_gateway
+from tests.support.rpc import violations_of
+from tests.support.signing import CentreKey
+
+OPERATOR = "operator"
+PARTNER = "lyon-partner"
+GRANTS = (
+    Grant((f"urn:liaison:client:{OPERATOR}",), ("liaison.v1.*",)),
+    Grant(
+        (f"urn:liaison:client:{PARTNER}",),
+        ("liaison.v1.RecordExchange/*", "liaison.v1.Translation/*"),
+        acts_for=LYON,
+    ),
+)
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path, pki: Pki) -> AsyncIterator[Gateway]:
+    async with tls_gateway(tmp_path, pki, GRANTS, peers=(LYON, SINGAPORE)) as started:
+        yield started
+
+
+def signed(
+    record: record_pb2.Record, version: int, key: CentreKey, origin: str | None = None
+) -> record_pb2.Record:
+    """``record`` as version ``version`` of ``origin`` (default: the key's centre), signed with
+    ``key`` - whoever that key belongs to."""
+    record.provenance.originating_centre = origin or key.centre
+    record.provenance.received_at.seconds = 1_800_000_000
+    record.version = version
+    content = content_hash(record)
+    signature = record_pb2.RecordSignature()
+    signature.ParseFromString(
+        key.signer().sign_version(
+            record.record_id,
+            version,
+            content,
+            (record.provenance.received_at.seconds, record.provenance.received_at.nanos),
+            divmod(time.time_ns(), 1_000_000_000),
+        )
+    )
+    record.provenance.signature.CopyFrom(signature)
+    return record
+
+
+def content_hash(record: record_pb2.Record) -> bytes:
+    """The content hash as the contract defines it (record.proto, ``RecordSignature``): the
+    deterministic serialization without version, receipt time and signature - computed here
+    independently of the gateway's code."""
+    probe = record_pb2.Record()
+    probe.CopyFrom(record)
+    probe.version = 0
+    probe.provenance.ClearField("received_at")
+    probe.provenance.ClearField("signature")
+    return hashlib.sha256(probe.SerializeToString(deterministic=True)).digest()
+
+
+async def deliver(
+    gateway: Gateway, pki: Pki, *records: record_pb2.Record
+) -> list[federation_pb2.DeliveryResult]:
+    """``Federation.Deliver`` as Lyon, with Lyon's own centre certificate."""
+    async with channel(gateway, pki, pki.lyon) as lyon:
+        response = await federation_pb2_grpc.FederationStub(lyon).Deliver(
+            federation_pb2.DeliverRequest(
+                records=[federation_pb2.ForwardedRecord(record=r) for r in records]
+            )
+        )
+    return list(response.results)
+
+
+async def head(gateway: Gateway, record_id: str) -> tuple[int, str] | None:
+    stored = await gateway.store.get(record_id)
+    return None if stored is None else (stored.version, stored.originating_centre)
+
+
+async def test_a_peer_cannot_deliver_records_of_another_origin(gateway: Gateway, pki: Pki) -> None:
+    unsigned = person(f"{SINGAPORE}:claim-1")
+    unsigned.provenance.originating_centre = SINGAPORE
+    unsigned.version = 1
+    # Signed, but by Lyon, for a record claiming Singapore's origin.
+    lyon_signed = signed(person(f"{SINGAPORE}:claim-2"), 1, pki.keys[LYON], origin=SINGAPORE)
+    # Signed by Lyon, claiming Lyon's origin, under an id of Singapore's namespace.
+    squatted = signed(person(f"{SINGAPORE}:claim-3"), 1, pki.keys[LYON])
+    results = await deliver(gateway, pki, unsigned, lyon_signed, squatted)
+    assert [r.error.code for r in results] == [
+        grpc.StatusCode.PERMISSION_DENIED.value[0],
+        grpc.StatusCode.PERMISSION_DENIED.value[0],
+        grpc.StatusCode.INVALID_ARGUMENT.value[0],
+    ]
+    assert "not signed" in results[0].error.message
+    assert "not a key of INTERPOL-IGCI-SINGAPORE" in results[1].error.message
+    for number in (1, 2, 3):
+        assert await head(gateway, f"{SINGAPORE}:claim-{number}") is None
+
+
+async def test_a_peer_cannot_forge_a_newer_version_of_our_record(
+    gateway: Gateway, pki: Pki
+) -> None:
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person(f"{I2C}:1", family="TRUE")))
+    forged = signed(person(f"{I2C}:1", family="FORGED"), 99, pki.keys[LYON], origin=I2C)
+    [result] = await deliver(gateway, pki, forged)
+    assert result.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert await head(gateway, f"{I2C}:1") == (1, I2C)
+
+
+async def test_a_relay_passes_signed_versions_on_but_cannot_alter_or_renumber_them(
+    gateway: Gateway, pki: Pki
+) -> None:
+    genuine = signed(person(f"{SINGAPORE}:1", family="GENUINE"), 1, pki.keys[SINGAPORE])
+    altered = record_pb2.Record()
+    altered.CopyFrom(signed(person(f"{SINGAPORE}:2", family="GENUINE"), 1, pki.keys[SINGAPORE]))
+    altered.person.names[0].family = "ALTERED"
+    renumbered = signed(person(f"{SINGAPORE}:3"), 1, pki.keys[SINGAPORE])
+    retimed = signed(person(f"{SINGAPORE}:4"), 1, pki.keys[SINGAPORE])
+    retimed.provenance.received_at.seconds += 3600
+    renumbered.version = 7
+    relayed, changed, moved, moved_in_time = await deliver(
+        gateway, pki, genuine, altered, renumbered, retimed
+    )
+    assert relayed.ack.version == 1
+    assert changed.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert "does not verify" in changed.error.message
+    assert moved.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert moved_in_time.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert await head(gateway, f"{SINGAPORE}:1") == (1, SINGAPORE)
+    for number in (2, 3, 4):
+        assert await head(gateway, f"{SINGAPORE}:{number}") is None
+    # The relayed version keeps the origin's signature: it verifies end to end.
+    stored = await gateway.store.get(f"{SINGAPORE}:1")
+    assert stored is not None
+    message = stored.to_message()
+    ring = load_key_ring({SINGAPORE: [pki.keys[SINGAPORE].spec]})
+    probe = record_pb2.Record()
+    probe.CopyFrom(message)
+    item = prepare_replica(probe)
+    ring.verify_version(
+        record_id=f"{SINGAPORE}:1",
+        originating_centre=SINGAPORE,
+        version=1,
+        content_sha256=item.content_sha256,
+        received_at=item.received_at,
+        signature=item.signature,
+    )
+
+
+async def test_versions_beyond_a_signed_64_bit_integer_are_invalid(
+    gateway: Gateway, pki: Pki
+) -> None:
+    huge = signed(person(f"{SINGAPORE}:huge"), 2**63, pki.keys[SINGAPORE])
+    [result] = await deliver(gateway, pki, huge)
+    assert result.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        stale = person("i2c-huge")
+        stale.version = 2**64 - 1
+        with pytest.raises(aio.AioRpcError) as refused:
+            await exchange.Submit(exchange_pb2.SubmitRequest(record=stale))
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        with pytest.raises(aio.AioRpcError) as absent:
+            await exchange.Get(exchange_pb2.GetRequest(record_id="i2c-huge", version=2**64 - 1))
+        assert absent.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_our_versions_are_signed_by_us(gateway: Gateway, pki: Pki) -> None:
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("i2c-2", family="ONE")))
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person("i2c-2", family="TWO")))
+        got = (await exchange.Get(exchange_pb2.GetRequest(record_id="i2c-2"))).record
+    assert got.version == 2
+    assert got.provenance.signature.key_id == pki.keys[I2C].spec.key_id
+    ring = load_key_ring({I2C: [pki.keys[I2C].spec]})
+    # Verified by anyone holding the i2c's public key, from the answer alone.
+    stamp = got.provenance.received_at
+    ring.verify_version(
+        record_id="i2c-2",
+        originating_centre=I2C,
+        version=2,
+        content_sha256=content_hash(got),
+        received_at=(stamp.seconds, stamp.nanos),
+        signature=got.provenance.signature.SerializeToString(),
+    )
+
+
+async def test_a_client_acting_for_another_centre_cannot_publish_here(
+    gateway: Gateway, pki: Pki
+) -> None:
+    await store_replica(gateway, person(f"{LYON}:1", centre=LYON))
+    hidden = person("i2c-hidden")
+    hidden.handling.releasable_to.append(SINGAPORE)
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        await exchange_pb2_grpc.RecordExchangeStub(operator).Submit(
+            exchange_pb2.SubmitRequest(record=hidden)
+        )
+    async with channel(gateway, pki, pki.client(PARTNER)) as partner:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(partner)
+        answers = []
+        for record_id, version in (("i2c-hidden", 42), ("absent-id", 42), (f"{LYON}:1", 0)):
+            probe = person(record_id)
+            probe.version = version
+            with pytest.raises(aio.AioRpcError) as refused:
+                await exchange.Submit(exchange_pb2.SubmitRequest(record=probe))
+            answers.append((refused.value.code(), refused.value.details()))
+        with pytest.raises(aio.AioRpcError) as streamed:
+            await exchange.SubmitStream(
+                iter([exchange_pb2.SubmitStreamRequest(records=[person("lyon-2")])])
+            )
+        ingest = translation_pb2_grpc.TranslationStub(partner)
+        with pytest.raises(aio.AioRpcError) as ingested:
+            await ingest.Ingest(translation_pb2.IngestRequest(adapter="paxlst", payload=b"UNA"))
+    # The same refusal whether the record exists (hidden or not) or not: no oracle.
+    assert {code for code, _ in answers} == {grpc.StatusCode.PERMISSION_DENIED}
+    assert len({details for _, details in answers}) == 1
+    assert streamed.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert ingested.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert await head(gateway, "absent-id") is None
+
+
+async def test_a_local_client_publishes_only_this_centres_records(
+    gateway: Gateway, pki: Pki
+) -> None:
+    lyons = f"{LYON}:3"
+    await store_replica(gateway, person(lyons, family="ORIGINAL", centre=LYON))
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        with pytest.raises(aio.AioRpcError) as claimed:
+            await exchange.Submit(exchange_pb2.SubmitRequest(record=person("x", centre=SINGAPORE)))
+        assert claimed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        # A new version of Lyon's record, as this centre's own: its id is in Lyon's namespace,
+        # refused; Lyon's version stays.
+        with pytest.raises(aio.AioRpcError) as taken:
+            await exchange.Submit(
+                exchange_pb2.SubmitRequest(record=person(lyons, family="OVERWRITTEN"))
+            )
+        assert taken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "namespace of INTERPOL-CCC-LYON" in str(violations_of(taken.value))
+        stream = await exchange.SubmitStream(
+            iter([exchange_pb2.SubmitStreamRequest(records=[person(lyons), person("ok-1")])])
+        )
+    first, second = stream.results
+    assert first.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert second.HasField("ack")
+    assert await head(gateway, lyons) == (1, LYON)

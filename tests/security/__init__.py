@@ -1,1 +1,0 @@
-"""Security findings reproduced as attacks over mutual TLS, and the defences that stop them."""
