@@ -19,6 +19,7 @@ and screenings, the RPC's too) runs on one worker thread: the index is not threa
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import time
@@ -122,6 +123,8 @@ class ScreeningDesk:
         self._built_through = 0
         self._seen_through = 0
         self._records: set[str] = set()
+        self._hits_of: dict[str, set[str]] = {}
+        """Record id -> the hits that repeat its data (as subject or entry)."""
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-screening")
         self.applied_through = 0
         """The highest committed sequence the index and the automatic screening have handled."""
@@ -153,7 +156,9 @@ class ScreeningDesk:
             batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=wanted)
             for stored in batch:
                 if stored.kind == HIT_KIND:
-                    # Version 1 is the hit as screened; decisions are later versions.
+                    # Which records each hit repeats (to follow their handling); version 1 is
+                    # the hit as screened, decisions are later versions.
+                    self._remember(stored.to_message())
                     if stored.version > 1:
                         decided[stored.record_id] = stored
                 else:
@@ -271,10 +276,13 @@ class ScreeningDesk:
             StoreError: hits could not be stored (nothing of this batch is lost: retry it).
         """
         subjects: list[StoredRecord] = []
+        changed: set[str] = set()
         for stored in committed:
             if stored.kind == HIT_KIND:
                 await self._note_decision(stored)
                 continue
+            if stored.version > 1 and stored.record_id in self._hits_of:
+                changed.add(stored.record_id)
             if stored.kind in self._entry_kinds:
                 record = stored.to_message()
                 entries = entries_from_record(record, stored.version, self._settings.lists)
@@ -287,6 +295,8 @@ class ScreeningDesk:
                 subjects.append(stored)
         if subjects:
             await self._screen_committed(subjects)
+        if changed:
+            await self._rehandle(changed)
 
     # -- screening ---------------------------------------------------------------------------
 
@@ -390,19 +400,63 @@ class ScreeningDesk:
         hit = hit_from_match(match, subject, screened_at)
         record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
         record.screening_hit.CopyFrom(hit)
-        code = max(subject_facts.latest_handling_code, entry.latest_handling_code)
+        code, readers = self._handling(subject_facts, entry)
         record.handling.code = code  # type: ignore[assignment]
-        releasable = _stricter(subject_facts.latest_releasable_to, entry.latest_releasable_to)
+        record.handling.releasable_to.extend(readers)
+        return record
+
+    def _handling(self, subject: StoredRecord, entry: StoredRecord) -> tuple[int, list[str]]:
+        """A hit's handling code and readers, from its subject's and entry's current handling."""
+        code = max(subject.latest_handling_code, entry.latest_handling_code)
+        releasable = _stricter(subject.latest_releasable_to, entry.latest_releasable_to)
         if self._gate is not None and (releasable or releasable is None or code == H2_CODE):
             # The hit's readers are named: those who may see both records. Its own H2 would be
             # weighed by this centre's rules for *hits*, not by the provider's permission for
             # the entry, and an empty intersection of lists would leave out the entry's origin.
-            releasable = self._readers_of_both(subject_facts, entry) or None
+            releasable = self._readers_of_both(subject, entry) or None
         # Releasable to nobody in common: only this centre keeps it.
-        record.handling.releasable_to.extend(
-            releasable if releasable is not None else [self._centre]
-        )
-        return record
+        return code, releasable if releasable is not None else [self._centre]
+
+    async def _rehandle(self, sources: Collection[str]) -> None:
+        """New versions of the hits on records that have new versions, where their handling
+        changed: a hit repeats its entry's and subject's data, so it follows their current
+        handling (a notice restricted today hides yesterday's hits on it too)."""
+        hit_ids = sorted({hit for source in sources for hit in self._hits_of.get(source, ())})
+        if not hit_ids:
+            return
+        stored_hits = [s for s in await self._store.get_versions([(h, 0) for h in hit_ids]) if s]
+        hits = [(stored, stored.to_message()) for stored in stored_hits]
+        wanted = {
+            record_id
+            for _, record in hits
+            for record_id in (
+                record.screening_hit.subject_record_id,
+                record.screening_hit.entry_record_id,
+            )
+        }
+        latest = {
+            s.record_id: s
+            for s in await self._store.get_versions([(i, 0) for i in sorted(wanted)])
+            if s is not None
+        }
+        items = []
+        for stored, record in hits:
+            subject = latest.get(record.screening_hit.subject_record_id)
+            entry = latest.get(record.screening_hit.entry_record_id)
+            if subject is None or entry is None:
+                continue
+            code, readers = self._handling(subject, entry)
+            if (code, readers) == (stored.handling_code, list(stored.releasable_to)):
+                continue
+            record.handling.code = code  # type: ignore[assignment]
+            del record.handling.releasable_to[:]
+            record.handling.releasable_to.extend(readers)
+            item = prepare_record(record, self._centre, screening_hit=True)
+            items.append(dataclasses.replace(item, expected_version=stored.version))
+        if items:
+            # A decision committed meanwhile wins the version; its own commit brings the hit
+            # back here (a new version of a source is seen again at the next change).
+            await self._store.write(items)
 
     def _readers_of_both(self, first: StoredRecord, second: StoredRecord) -> list[str]:
         assert self._gate is not None
@@ -424,6 +478,8 @@ class ScreeningDesk:
     async def _store_new(self, hits: list[record_pb2.Record]) -> None:
         if not hits:
             return
+        for hit in hits:
+            self._remember(hit)
         existing = await self._store.get_versions([(hit.record_id, 0) for hit in hits])
         fresh = [hit for hit, stored in zip(hits, existing, strict=True) if stored is None]
         unique = list({hit.record_id: hit for hit in fresh}.values())
@@ -432,6 +488,12 @@ class ScreeningDesk:
         items = [prepare_record(hit, self._centre, screening_hit=True) for hit in unique]
         outcomes = await self._store.write(items)
         self.hits_stored += sum(isinstance(o, StoredVersion) and not o.duplicate for o in outcomes)
+
+    def _remember(self, hit: record_pb2.Record) -> None:
+        """Note which records ``hit`` repeats data of (to re-handle it when they change)."""
+        body = hit.screening_hit
+        for source in (body.subject_record_id, body.entry_record_id):
+            self._hits_of.setdefault(source, set()).add(hit.record_id)
 
     # -- decisions ---------------------------------------------------------------------------
 

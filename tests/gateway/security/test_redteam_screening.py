@@ -320,11 +320,6 @@ async def test_a_hit_on_an_entry_releasable_to_nobody_in_common_stays_with_this_
     assert await _hits(gateway, pki, SG_PARTNER) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a hit's handling is fixed when it is stored: a later restriction of its entry (or "
-    "subject) does not reach the hit, whose explanation repeats the entry's names and dates",
-)
 async def test_a_hit_follows_its_entry_when_the_entry_is_later_restricted(
     gateway: Gateway, pki: Pki
 ) -> None:
@@ -342,6 +337,12 @@ async def test_a_hit_follows_its_entry_when_the_entry_is_later_restricted(
     restricted.version = 1
     await _submit(gateway, pki, restricted)
     assert await _hits(gateway, pki, PARTNER) == []
+    assert len(await _hits(gateway, pki, OPERATOR)) == 1, "this centre still reads its hit"
+    # Restricted to one more centre: the hit follows again, as a new version.
+    wider = _notice(notice_id, "IVANOV", "SERGEI", releasable_to=(SINGAPORE, LYON))
+    wider.version = 2
+    await _submit(gateway, pki, wider)
+    assert len(await _hits(gateway, pki, PARTNER)) == 1
 
 
 async def test_the_centre_that_issued_a_restricted_entry_may_read_the_hits_on_it(
