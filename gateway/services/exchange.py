@@ -14,6 +14,7 @@ from opentelemetry.trace import Span
 
 from gateway.config import LimitsConfig
 from gateway.errors import (
+    FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
@@ -415,6 +416,34 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 raise UnavailableError(
                     "the gateway is shutting down; subscribe again after the last sequence received"
                 )
+
+    async def Withdraw(
+        self, request: exchange_pb2.WithdrawRequest, context: Context
+    ) -> exchange_pb2.WithdrawResponse:
+        async with statuses(context):
+            raise FailedPreconditionError("this gateway does not withdraw records yet")
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ExtendRetention(
+        self, request: exchange_pb2.ExtendRetentionRequest, context: Context
+    ) -> exchange_pb2.ExtendRetentionResponse:
+        async with statuses(context):
+            raise FailedPreconditionError("this gateway does not extend retention yet")
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ListReviews(
+        self, request: exchange_pb2.ListReviewsRequest, context: Context
+    ) -> exchange_pb2.ListReviewsResponse:
+        async with statuses(context):
+            raise FailedPreconditionError("this gateway keeps no review dates yet")
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ListThreads(
+        self, request: exchange_pb2.ListThreadsRequest, context: Context
+    ) -> exchange_pb2.ListThreadsResponse:
+        async with statuses(context):
+            raise FailedPreconditionError("this gateway keeps no threads yet")
+        raise AssertionError("unreachable: statuses aborts the call")
 
 
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:
