@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from grpc import aio
@@ -37,6 +38,7 @@ from gateway.audit.log import AuditLog
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
+from gateway.lifecycle.keeper import RetentionKeeper
 from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.gate import RecordGate
 from gateway.security.guard import RecordGuardInterceptor
@@ -51,6 +53,7 @@ from gateway.services.federation import (
     FederationAdminService,
     FederationService,
 )
+from gateway.services.lifecycle import LifecycleCalls
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
@@ -103,6 +106,7 @@ class Gateway:
         telemetry: Telemetry | None = None,
         registry: AdapterRegistry | None = None,
         preparer: MessagePreparer | None = None,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         """Prepare the gateway; nothing is opened before :meth:`start`.
 
@@ -113,6 +117,9 @@ class Gateway:
             registry: The adapters Translation serves; by default every installed adapter.
             preparer: Prepares SubmitStream messages, instead of one with
                 ``config.server.preparation_workers`` workers. The gateway closes it on stop.
+            clock: The time the record lifecycle is judged at (expiry, reviews, withdrawal
+                times), in microseconds since the epoch; the wall clock by default. Tests move
+                it instead of sleeping.
         """
         self.config = config
         self._registry = registry if registry is not None else default_registry()
@@ -135,11 +142,17 @@ class Gateway:
             if signing is None
             else SigningKeySource(config.centre_id, signing.key_id, signing.private_key)
         )
-        self._store = store if store is not None else create_store(config.storage, signing_key)
+        self._store = (
+            store
+            if store is not None
+            else create_store(config.storage, signing_key, config.lifecycle.retention)
+        )
+        self.clock: Callable[[], int] = clock if clock is not None else _wall_clock_us
         # Need-to-know for every reader, and forwarding, obeys the same H2 permissions.
         self._gate = RecordGate(
             self._store,
             NeedToKnow(config.centre_id, h2_permission(security.routes)),
+            clock=lambda: self.clock(),
         )
         self._gate.on_hidden = self._guard.denied
         # The caller owns the telemetry (and shuts it down); by default there is none.
@@ -155,6 +168,14 @@ class Gateway:
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
         self._desk = ScreeningDesk(self._store, config.centre_id, config.screening)
+        self._keeper = RetentionKeeper(
+            self._store,
+            config.centre_id,
+            config.lifecycle,
+            clock=lambda: self.clock(),
+            audit=self._audit,
+            telemetry=self._telemetry,
+        )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
@@ -186,6 +207,11 @@ class Gateway:
     def health(self) -> HealthBoard:
         """The conditions that make the gateway (or one of its services) NOT_SERVING."""
         return self._board
+
+    @property
+    def keeper(self) -> RetentionKeeper:
+        """Withdraws this centre's expired records and raises review reminders."""
+        return self._keeper
 
     @property
     def supervisor(self) -> Supervisor:
@@ -265,6 +291,8 @@ class Gateway:
         try:
             await self._desk.open()
             self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
+            # Reads check expiry themselves: a keeper that fails serves nothing stale.
+            self._supervisor.spawn("retention", self._keeper.run)
             await self._feed.start()
             self._server = await self._serve(limits)
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
@@ -431,6 +459,15 @@ class Gateway:
             preparer=self._preparer,
             traces=self._federation.traces,
             preparation=self.config.storage.preparation,
+            lifecycle=LifecycleCalls(
+                store=self._store,
+                gate=self._gate,
+                centre_id=self.config.centre_id,
+                settings=self.config.lifecycle,
+                clock=lambda: self.clock(),
+                keeper=self._keeper,
+                telemetry=self._telemetry,
+            ),
         )
         add_service(
             server,
@@ -516,6 +553,10 @@ class Gateway:
         """Return when the server has stopped."""
         if self._server is not None:
             await self._server.wait_for_termination()
+
+
+def _wall_clock_us() -> int:
+    return time.time_ns() // 1000
 
 
 def _audit_log(config: CentreConfig) -> AuditLog | None:

@@ -24,6 +24,7 @@ from gateway.errors import (
 from gateway.federation.traces import SubmissionTraces
 from gateway.security.gate import RecordGate
 from gateway.services.filters import check_filter_sizes
+from gateway.services.lifecycle import LifecycleCalls
 from gateway.services.search_requests import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
@@ -75,6 +76,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         preparer: MessagePreparer | None = None,
         traces: SubmissionTraces | None = None,
         preparation: Literal["writer", "inline"] = "writer",
+        lifecycle: LifecycleCalls | None = None,
     ) -> None:
         """Serve on ``store`` and ``feed``.
 
@@ -91,7 +93,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             preparation: Where a Submit's record is prepared (``[storage] preparation``); with
                 ``traces``, always here: the trace is remembered under the content hash before
                 the commit.
+            lifecycle: Serves Withdraw, ExtendRetention and ListReviews; without it they are
+                refused (FAILED_PRECONDITION).
         """
+        self._lifecycle = lifecycle
         self._store = store
         self._gate = gate
         self._feed = feed
@@ -421,29 +426,34 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self, request: exchange_pb2.WithdrawRequest, context: Context
     ) -> exchange_pb2.WithdrawResponse:
         async with statuses(context):
-            raise FailedPreconditionError("this gateway does not withdraw records yet")
+            return await self._lifecycle_calls().withdraw(request)
         raise AssertionError("unreachable: statuses aborts the call")
 
     async def ExtendRetention(
         self, request: exchange_pb2.ExtendRetentionRequest, context: Context
     ) -> exchange_pb2.ExtendRetentionResponse:
         async with statuses(context):
-            raise FailedPreconditionError("this gateway does not extend retention yet")
+            return await self._lifecycle_calls().extend(request)
         raise AssertionError("unreachable: statuses aborts the call")
 
     async def ListReviews(
         self, request: exchange_pb2.ListReviewsRequest, context: Context
     ) -> exchange_pb2.ListReviewsResponse:
         async with statuses(context):
-            raise FailedPreconditionError("this gateway keeps no review dates yet")
+            return await self._lifecycle_calls().reviews(request)
         raise AssertionError("unreachable: statuses aborts the call")
 
     async def ListThreads(
         self, request: exchange_pb2.ListThreadsRequest, context: Context
     ) -> exchange_pb2.ListThreadsResponse:
         async with statuses(context):
-            raise FailedPreconditionError("this gateway keeps no threads yet")
+            raise FailedPreconditionError("this gateway keeps no request/reply threads yet")
         raise AssertionError("unreachable: statuses aborts the call")
+
+    def _lifecycle_calls(self) -> LifecycleCalls:
+        if self._lifecycle is None:
+            raise FailedPreconditionError("this gateway does not manage record lifecycles")
+        return self._lifecycle
 
 
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:

@@ -173,6 +173,7 @@ async def test_first_write_stores_version_one(store: SqliteRecordStore) -> None:
         originating_centre=CENTRE,
         blob=item.blob,
         latest_version=1,
+        latest_kind="person",
     )
 
 

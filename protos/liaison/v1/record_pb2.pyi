@@ -487,8 +487,8 @@ class RecordSignature(_message.Message):
     `"liaison.v1 record-version" 0x00`, then `record_id`, `originating_centre` and `key_id` each
     as UTF-8 preceded by its byte length (4 bytes, big-endian), then `version` (8 bytes,
     big-endian), the 32-byte SHA-256 content hash (the one `SubmitAck.content_sha256` reports:
-    the deterministic serialization of the record with `version`, `provenance.received_at` and
-    `provenance.signature` cleared), then `provenance.received_at` and `signed_at`, each as
+    the deterministic serialization of the record with `version`, `provenance.received_at`,
+    `provenance.signature`, `review_due` and `expires_at` cleared), then `provenance.received_at` and `signed_at`, each as
     seconds and nanos (8 and 4 bytes, big-endian). A relay can therefore neither alter the content
     or the time the origin received it, nor renumber the version.
     """
