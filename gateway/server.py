@@ -129,12 +129,23 @@ class Gateway:
         self._guard = RecordGuardInterceptor(self._audit, refuse=abort)
         self._signer: RecordSigner | None = None
         self._key_ring = KeyRing()
+        # The caller owns the telemetry (and shuts it down); by default there is none.
+        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
+        # Everything that can make the gateway NOT_SERVING reports a condition here; the health
+        # service follows the board (see _publish_health). Background tasks (forwarding,
+        # checkpoints) run under the supervisor, which reports their failures on the board.
+        self._board = HealthBoard()
+        self._board.add_listener(self._publish_health)
+        self._supervisor = Supervisor(
+            self._board, on_restart=self._telemetry.metrics.task_restarted
+        )
         self._federation = FederationRuntime(
             centre_id=config.centre_id,
             settings=security,
             store_path=config.storage.path,
             audit=self._audit,
             max_message_bytes=config.limits.max_message_bytes,
+            supervisor=self._supervisor,
         )
         signing = security.signing
         signing_key = (
@@ -155,8 +166,6 @@ class Gateway:
             clock=lambda: self.clock(),
         )
         self._gate.on_hidden = self._guard.denied
-        # The caller owns the telemetry (and shuts it down); by default there is none.
-        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
         self._telemetry.metrics.observe_subscribers(lambda: self._feed.subscribers)
         self._store.add_commit_timer(self._telemetry.metrics.store_committed)
@@ -180,11 +189,6 @@ class Gateway:
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        # Everything that can make the gateway NOT_SERVING reports a condition here; the health
-        # service follows the board (see _publish_health).
-        self._board = HealthBoard()
-        self._board.add_listener(self._publish_health)
-        self._supervisor = Supervisor(self._board)
         self._served: tuple[str, ...] = ()
         self._port = 0
 

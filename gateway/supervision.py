@@ -9,10 +9,12 @@ checkpoint timers, the commit feed, the screening indexer):
   the standard ``grpc.health.v1`` service (the overall status ``""`` is NOT_SERVING while any
   condition stands) and logs each change once.
 * :class:`Supervisor` runs named background tasks. A task that raises (or returns while it
-  should run) is logged with its error class and a count, marks its condition on the board, and
+  should run) is logged with its error class and a count (rate-limited: the 1st, 2nd, 4th, 8th...
+  failure in a row, and at least once a minute), marks its condition on the board, and
   is restarted after a backoff that doubles up to a cap. The condition clears when the restarted
   task has run for ``stable_seconds`` without failing, or as soon as the task reports progress
-  (:meth:`Supervised.progress`). Stopping cancels every task and waits for them.
+  (:meth:`Supervised.progress`). Stopping cancels every task and waits for them;
+  :meth:`Supervisor.cancel` stops some (a component that stops before the gateway does).
 
 Pure asyncio; no gRPC (the gateway maps the board to the health service).
 """
@@ -36,6 +38,8 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+_LOG_EVERY_SECONDS = 60.0
 
 BACKOFF_INITIAL_SECONDS = 0.5
 """The first restart's delay; each further failure in a row doubles it."""
@@ -138,6 +142,8 @@ class Supervised:
         self.restarts = 0
         """How many times the task was restarted after a failure."""
         self.failures_in_a_row = 0
+        self.logged_at = float("-inf")
+        """``time.monotonic()`` of the last failure logged (failures are logged rate-limited)."""
 
     def progress(self) -> None:
         """The task did its work once (a batch delivered, a timer fired): a condition reported
@@ -213,6 +219,22 @@ class Supervisor:
         """The names of the tasks being supervised."""
         return sorted(name for name, task in self._tasks.items() if not task.done())
 
+    async def cancel(self, names: Iterable[str], grace: float | None = None) -> None:
+        """Cancel the tasks ``names`` (not the others) and wait for them (at most ``grace``
+        seconds); their conditions no longer stand. Names not supervised are ignored."""
+        wanted = set(names)
+        tasks = [task for name, task in self._tasks.items() if name in wanted]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                _log.error("background task %s did not stop within %s s", task.get_name(), grace)
+        for name in wanted:
+            self._tasks.pop(name, None)
+            self._handles.pop(name, None)
+            self.board.clear(self.key_of(name))
+
     async def stop(self, grace: float | None = None) -> None:
         """Cancel every task and wait for them (at most ``grace`` seconds; ``None``: until they
         end). A task that does not end in time is left cancelled and logged."""
@@ -249,15 +271,23 @@ class Supervisor:
                 failure = "was cancelled"
             except Exception as error:
                 failure = f"failed with {type(error).__name__}"
-                # The class and where, never the message: messages may quote data.
-                _log.error(
-                    "background task %s %s (restart %d in %.1f s)",
-                    handle.name,
-                    failure,
-                    handle.restarts + 1,
-                    delay,
-                    exc_info=_log.isEnabledFor(logging.DEBUG),
-                )
+                # The class and where, never the message: messages may quote data. Rate-limited:
+                # the 1st, 2nd, 4th, 8th... failure in a row, and at least one line a minute.
+                in_a_row = handle.failures_in_a_row + 1
+                now = time.monotonic()
+                if in_a_row & (in_a_row - 1) == 0 or now - handle.logged_at >= _LOG_EVERY_SECONDS:
+                    handle.logged_at = now
+                    _log.error(
+                        "background task %s %s (%d failure(s) in a row, %d restart(s) so far; "
+                        "restart %d in %.1f s)",
+                        handle.name,
+                        failure,
+                        in_a_row,
+                        handle.restarts,
+                        handle.restarts + 1,
+                        delay,
+                        exc_info=_log.isEnabledFor(logging.DEBUG),
+                    )
             else:
                 if self._stopping:
                     return

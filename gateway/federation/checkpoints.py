@@ -45,6 +45,7 @@ from gateway.errors import (
 from gateway.security.authorization import Caller
 from gateway.security.certs import CENTRE_URI_PREFIX
 from gateway.signing import KeyRing, RecordSigner
+from gateway.supervision import HealthBoard, Supervised, Supervisor
 from liaison.rules.errors import SetupError
 from liaison.v1 import federation_pb2
 
@@ -65,6 +66,8 @@ DEFAULT_LIST_LIMIT = 100
 """Checkpoints per centre that ListCheckpoints returns when the request gives no limit."""
 _MAX_LIST_LIMIT = 10_000
 _KEEP_METHOD = "/liaison.v1.Federation/KeepCheckpoint"
+_TASK = "audit:checkpoints"
+_SERVICES = (federation_pb2.DESCRIPTOR.services_by_name["FederationAdmin"].full_name,)
 
 
 class CheckpointPeer(Protocol):
@@ -100,6 +103,7 @@ class Checkpointer:
         policy: CheckpointPolicy | None = None,
         clock: Callable[[], float] = time.time,
         send_timeout: float = 10.0,
+        supervisor: Supervisor | None = None,
     ) -> None:
         """Prepare; nothing runs before :meth:`start`.
 
@@ -113,7 +117,11 @@ class Checkpointer:
             policy: When to take checkpoints (``[audit]``).
             clock: Wall-clock seconds (``time.time``): the checkpoints' time.
             send_timeout: Seconds one deposit may take.
+            supervisor: Runs the rounds (a round that raises is logged, restarted with backoff
+                and shown on the supervisor's health board); by default one of its own.
         """
+        self._supervisor = supervisor if supervisor is not None else Supervisor(HealthBoard())
+        self._owns_supervisor = supervisor is None
         self._audit = audit
         self._book = book
         self._signer = signer
@@ -126,7 +134,7 @@ class Checkpointer:
         self._deposited: dict[str, int] = {}
         self._due = asyncio.Event()
         self._round = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._running = False
 
     @property
     def latest(self) -> federation_pb2.AuditCheckpoint | None:
@@ -139,7 +147,7 @@ class Checkpointer:
 
     async def start(self) -> None:
         """Check the log against this centre's last checkpoint, then checkpoint at the policy's
-        pace (a first round right away).
+        pace (a first round right away unless the log is empty).
 
         Raises:
             CheckpointStartError: the log does not reach its last checkpoint with its hash.
@@ -149,8 +157,10 @@ class Checkpointer:
             await self._check_reaches(own)
             self._latest = await self._book.latest(self._signer.centre)
         self._audit.add_commit_listener(self._committed)
-        self._due.set()
-        self._task = asyncio.create_task(self._run(), name="liaison-audit-checkpoints")
+        if self._audit.head.sequence > 0:
+            self._due.set()  # entries to anchor, or a checkpoint to deposit again: a round now
+        self._running = True
+        self._supervisor.spawn(_TASK, self._run, _SERVICES)
 
     async def _check_reaches(self, own: federation_pb2.AuditCheckpoint) -> None:
         path = self._audit.path
@@ -176,16 +186,17 @@ class Checkpointer:
         if head.sequence - latest >= self._policy.every_entries:
             self._due.set()
 
-    async def _run(self) -> None:
+    async def _run(self, handle: Supervised) -> None:
+        # A round that raises (the audit file cannot be written) ends the task: the supervisor
+        # logs it, shows it on health and restarts it with backoff - with a round at once.
+        if handle.restarts:
+            self._due.set()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._due.wait(), self._policy.every_seconds)
             self._due.clear()
-            try:
-                await self.checkpoint()
-            except Exception:
-                # The next round tries again; the log itself is unaffected.
-                logger.exception("audit checkpoint round failed")
+            await self.checkpoint()
+            handle.progress()
 
     async def checkpoint(self) -> federation_pb2.AuditCheckpoint | None:
         """One round: take a checkpoint if the log has grown since the last, then deposit the
@@ -237,12 +248,12 @@ class Checkpointer:
     async def stop(self) -> None:
         """Stop the rounds, then take and deposit a last checkpoint (within the send timeout),
         so that the entries written before a shutdown are anchored too."""
-        if self._task is None:
+        if not self._running:
             return
-        task, self._task = self._task, None
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        self._running = False
+        await self._supervisor.cancel([_TASK])
+        if self._owns_supervisor:
+            await self._supervisor.stop()
         try:
             await asyncio.wait_for(self.checkpoint(), self._send_timeout)
         except Exception as error:
@@ -385,6 +396,7 @@ class AuditCheckpoints:
         peers: Mapping[str, CheckpointPeer],
         policy: CheckpointPolicy | None = None,
         clock: Callable[[], float] = time.time,
+        supervisor: Supervisor | None = None,
     ) -> None:
         """Args:
         centre: This centre's id.
@@ -394,6 +406,7 @@ class AuditCheckpoints:
         peers: Peer centre id -> where to deposit this centre's checkpoints.
         policy: When to take them (``[audit]``).
         clock: Wall-clock seconds.
+        supervisor: Runs the checkpoint rounds (the gateway's).
         """
         self.book = CheckpointBook(audit.path)
         self.desk = CheckpointDesk(
@@ -408,6 +421,7 @@ class AuditCheckpoints:
                 peers=peers,
                 policy=policy,
                 clock=clock,
+                supervisor=supervisor,
             )
             if signer is not None
             else None

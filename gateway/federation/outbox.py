@@ -8,8 +8,22 @@ at any point either leaves the cursor behind (the records are routed again, and 
 primary key makes that idempotent) or after the rows (nothing left to do). Records are never
 copied here: the sender reads them from the store when it sends.
 
-Delivery rows then move ``queued → delivered``, or ``queued → failed → ... → dead_lettered``
-after ``max_attempts`` attempts or ``max_age`` since queueing, and back to ``queued`` on replay.
+Delivery rows then move ``queued → delivered``, or ``queued → failed → ... → dead_lettered``,
+and back to ``queued`` on replay. What dead-letters depends on the failure:
+
+* the peer refused the record itself (it answered, with an error for that record): at once;
+* the peer could not be reached (down, a refused handshake, no answer, a failed Identify):
+  only ``max_age`` since queueing - an outage shorter than that never dead-letters, however many
+  attempts it took (:meth:`Outbox.unavailable`; the sender backs off per peer);
+* any other failure (the peer answered with a malformed response): ``max_attempts`` attempts, or
+  ``max_age`` (:meth:`Outbox.failed`).
+
+The audit entries a state change implies (a delivery made, a delivery withheld, dead letters)
+are kept in the ``audit_pending`` table **in the same transaction** as the change, when the
+caller asks for them (``audited=True``), and written to the audit log later by the forwarder
+(:meth:`Outbox.audit_notes`, :meth:`Outbox.audit_written`): the delivery state is the truth, and
+an audit log that cannot be written (disk full) neither stops deliveries nor loses their entries.
+
 Every operation is a short transaction with ``synchronous = FULL``; the class is used from one
 event loop, each call running in a worker thread under a lock.
 """
@@ -18,10 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,7 +44,7 @@ from typing import Any, TypeVar
 from gateway.federation.routing import RouteDecision
 from liaison.v1 import exchange_pb2, federation_pb2
 
-__all__ = ["Backoff", "Delivery", "Outbox", "PendingDelivery"]
+__all__ = ["AuditNote", "Backoff", "Delivery", "Outbox", "PendingDelivery"]
 
 _T = TypeVar("_T")
 
@@ -57,6 +72,14 @@ CREATE TABLE IF NOT EXISTS deliveries (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (peer, state, next_attempt_at, sequence);
 CREATE INDEX IF NOT EXISTS deliveries_record ON deliveries (record_id);
+CREATE TABLE IF NOT EXISTS audit_pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    record_ids TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    noted_at REAL NOT NULL
+) STRICT;
 """
 
 _LIST_QUERY = (
@@ -74,21 +97,46 @@ WITHHELD = federation_pb2.DELIVERY_STATE_WITHHELD
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Exponential backoff with full jitter, and when to give up."""
+    """Exponential backoff with jitter, and when to give up (``[delivery]``)."""
 
     initial_seconds: float = 0.5
     """Upper bound of the first retry delay."""
-    max_seconds: float = 60.0
-    """Cap of the delay."""
+    max_seconds: float = 300.0
+    """Cap of the delay: a peer that is down is tried again at least this often."""
     max_attempts: int = 10
-    """Attempts before a delivery is dead-lettered."""
+    """Attempts before a delivery is dead-lettered, for failures other than an unreachable peer
+    (a peer that cannot be reached is waited for until ``max_age_seconds``)."""
     max_age_seconds: float = 24 * 3600.0
-    """Age (since queueing) after which a failing delivery is dead-lettered."""
+    """Age (since queueing) after which a delivery still failing is dead-lettered."""
 
     def delay(self, attempts: int, rng: random.Random) -> float:
         """The wait before the next attempt after ``attempts`` failures (full jitter)."""
-        ceiling = min(self.max_seconds, self.initial_seconds * (2 ** max(attempts - 1, 0)))
-        return rng.uniform(0, ceiling)
+        return rng.uniform(0, self._ceiling(attempts))
+
+    def peer_delay(self, failures: int, rng: random.Random) -> float:
+        """The wait before the next attempt to a peer that could not be reached ``failures``
+        times in a row: doubling up to the cap, with jitter over its upper half (never near 0,
+        so a peer that is down is not hammered)."""
+        ceiling = self._ceiling(failures)
+        return rng.uniform(ceiling / 2, ceiling)
+
+    def _ceiling(self, attempts: int) -> float:
+        doublings = min(max(attempts - 1, 0), 62)
+        return float(min(self.max_seconds, self.initial_seconds * 2.0**doublings))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditNote:
+    """An audit entry a delivery state change implies, kept until the audit log has it."""
+
+    id: int
+    """Its row (delete it with :meth:`Outbox.audit_written` once written)."""
+    action: str
+    outcome: str
+    record_ids: tuple[str, ...]
+    detail: Mapping[str, str | int]
+    noted_at: float
+    """When the state changed (the entry may be written later)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,15 +217,21 @@ class Outbox:
         return int(row[0])
 
     async def record_routing(
-        self, deliveries: Sequence[Delivery], routed_through: int, now: float
+        self,
+        deliveries: Sequence[Delivery],
+        routed_through: int,
+        now: float,
+        *,
+        audited: bool = False,
     ) -> int:
         """Store the deliveries of the records up to ``routed_through`` and advance the cursor,
-        atomically. Returns how many new queued deliveries were added."""
-        added: int = await self._run(self._record_routing, deliveries, routed_through, now)
+        atomically (with an audit note per new withheld delivery when ``audited``). Returns how
+        many new queued deliveries were added."""
+        added: int = await self._run(self._record_routing, deliveries, routed_through, now, audited)
         return added
 
     def _record_routing(
-        self, deliveries: Sequence[Delivery], routed_through: int, now: float
+        self, deliveries: Sequence[Delivery], routed_through: int, now: float, audited: bool
     ) -> int:
         db = self._db()
         added = 0
@@ -204,6 +258,15 @@ class Outbox:
                 )
                 if cursor.rowcount and state == QUEUED:
                     added += 1
+                if cursor.rowcount and state == WITHHELD and audited:
+                    _note(
+                        db,
+                        "deny",
+                        "withheld",
+                        [item.record_id],
+                        {"peer": item.decision.peer, "reason": item.decision.reason},
+                        now,
+                    )
             db.execute(
                 "UPDATE cursor SET routed_through = max(routed_through, ?)", (routed_through,)
             )
@@ -250,15 +313,19 @@ class Outbox:
         peer: str,
         acks: Iterable[tuple[PendingDelivery, exchange_pb2.SubmitAck]],
         now: float,
+        *,
+        audited: bool = False,
     ) -> None:
-        """Mark deliveries acknowledged by the peer, with the receiver's ack."""
-        await self._run(self._delivered, peer, list(acks), now)
+        """Mark deliveries acknowledged by the peer, with the receiver's ack (and note their
+        ``forward`` audit entry when ``audited``)."""
+        await self._run(self._delivered, peer, list(acks), now, audited)
 
     def _delivered(
         self,
         peer: str,
         acks: list[tuple[PendingDelivery, exchange_pb2.SubmitAck]],
         now: float,
+        audited: bool,
     ) -> None:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
@@ -272,6 +339,8 @@ class Outbox:
                     for d, ack in acks
                 ],
             )
+            if audited and acks:
+                _note(db, "forward", "ok", [d.record_id for d, _ in acks], {"peer": peer}, now)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -284,14 +353,17 @@ class Outbox:
         now: float,
         *,
         permanent: bool = False,
+        audited: bool = False,
     ) -> list[PendingDelivery]:
-        """Record failed attempts; returns those that became dead letters.
+        """Record failed attempts that count toward ``max_attempts``; returns those that became
+        dead letters (noted for the audit log when ``audited``).
 
         ``permanent`` failures (the peer refused the record itself) are dead-lettered at once:
-        sending the same record again cannot succeed.
+        sending the same record again cannot succeed. A peer that could not be reached is
+        :meth:`unavailable` instead.
         """
         result: list[PendingDelivery] = await self._run(
-            self._failed, peer, list(failures), now, permanent
+            self._failed, peer, list(failures), now, permanent, audited
         )
         return result
 
@@ -301,6 +373,7 @@ class Outbox:
         failures: list[tuple[PendingDelivery, str]],
         now: float,
         permanent: bool,
+        audited: bool,
     ) -> list[PendingDelivery]:
         db = self._db()
         dead: list[PendingDelivery] = []
@@ -330,11 +403,142 @@ class Outbox:
                         delivery.version,
                     ),
                 )
+            if audited and dead:
+                _note(db, "dead-letter", "failed", [d.record_id for d in dead], {"peer": peer}, now)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         return dead
+
+    async def unavailable(
+        self,
+        peer: str,
+        attempted: Sequence[PendingDelivery],
+        error: str,
+        now: float,
+        retry_at: float,
+        *,
+        audited: bool = False,
+    ) -> list[PendingDelivery]:
+        """The peer could not be reached: the ``attempted`` deliveries failed one more attempt,
+        and every delivery due to ``peer`` now waits for ``retry_at`` with ``error`` as its last
+        error (it was not sent because the peer is down). These failures never count toward
+        ``max_attempts``: only deliveries older than ``max_age`` are dead-lettered (all of the
+        peer's, attempted or not). Returns the new dead letters (noted when ``audited``)."""
+        result: list[PendingDelivery] = await self._run(
+            self._unavailable, peer, list(attempted), error, now, retry_at, audited
+        )
+        return result
+
+    def _unavailable(
+        self,
+        peer: str,
+        attempted: list[PendingDelivery],
+        error: str,
+        now: float,
+        retry_at: float,
+        audited: bool,
+    ) -> list[PendingDelivery]:
+        db = self._db()
+        error = error[:500]
+        max_age = self.backoff.max_age_seconds
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(
+                "UPDATE deliveries SET attempts = attempts + 1 WHERE peer = ? AND record_id = ?"
+                " AND version = ? AND state IN (?, ?)",
+                [(peer, d.record_id, d.version, QUEUED, FAILED) for d in attempted],
+            )
+            db.execute(
+                "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ?,"
+                " next_attempt_at = ? WHERE peer = ? AND state IN (?, ?) AND next_attempt_at <= ?",
+                (FAILED, error, now, retry_at, peer, QUEUED, FAILED, now),
+            )
+            dead = [
+                PendingDelivery(*row)
+                for row in db.execute(
+                    "SELECT peer, record_id, version, sequence, attempts, queued_at, trace_context"
+                    " FROM deliveries WHERE peer = ? AND state IN (?, ?) AND queued_at <= ?"
+                    " ORDER BY sequence",
+                    (peer, QUEUED, FAILED, now - max_age),
+                )
+            ]
+            if dead:
+                gave_up = (
+                    f"{error}; dead-lettered: still undelivered after max_age_seconds "
+                    f"({max_age:g} s)"
+                )[:500]
+                db.executemany(
+                    "UPDATE deliveries SET state = ?, last_error = ?, updated_at = ?,"
+                    " next_attempt_at = ? WHERE peer = ? AND record_id = ? AND version = ?",
+                    [
+                        (DEAD_LETTERED, gave_up, now, now, peer, d.record_id, d.version)
+                        for d in dead
+                    ],
+                )
+                if audited:
+                    _note(
+                        db,
+                        "dead-letter",
+                        "failed",
+                        [d.record_id for d in dead],
+                        {"peer": peer},
+                        now,
+                    )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return dead
+
+    # -- audit notes -----------------------------------------------------------------------
+
+    async def audit_notes(self, limit: int = 256) -> list[AuditNote]:
+        """The audit entries noted and not written yet, oldest first."""
+        result: list[AuditNote] = await self._run(self._audit_notes, limit)
+        return result
+
+    def _audit_notes(self, limit: int) -> list[AuditNote]:
+        rows = self._db().execute(
+            "SELECT id, action, outcome, record_ids, detail, noted_at FROM audit_pending"
+            " ORDER BY id LIMIT ?",
+            (limit,),
+        )
+        return [
+            AuditNote(
+                id=row[0],
+                action=row[1],
+                outcome=row[2],
+                record_ids=tuple(json.loads(row[3])),
+                detail=json.loads(row[4]),
+                noted_at=row[5],
+            )
+            for row in rows
+        ]
+
+    async def audit_written(self, ids: Sequence[int]) -> None:
+        """Forget the notes ``ids``: the audit log has their entries."""
+        await self._run(self._audit_written, list(ids))
+
+    def _audit_written(self, ids: list[int]) -> None:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM audit_pending WHERE id = ?", [(i,) for i in ids])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def audit_pending(self) -> int:
+        """How many audit notes wait for the audit log."""
+        result: int = await self._run(self._audit_pending)
+        return result
+
+    def _audit_pending(self) -> int:
+        row = self._db().execute("SELECT count(*) FROM audit_pending").fetchone()
+        return int(row[0])
 
     # -- operators -------------------------------------------------------------------------
 
@@ -408,6 +612,22 @@ class Outbox:
     def _counts(self) -> dict[int, int]:
         rows = self._db().execute("SELECT state, count(*) FROM deliveries GROUP BY state")
         return {int(state): int(count) for state, count in rows}
+
+
+def _note(
+    db: sqlite3.Connection,
+    action: str,
+    outcome: str,
+    record_ids: list[str],
+    detail: Mapping[str, str | int],
+    now: float,
+) -> None:
+    """Keep an audit entry in the caller's transaction."""
+    db.execute(
+        "INSERT INTO audit_pending (action, outcome, record_ids, detail, noted_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (action, outcome, json.dumps(record_ids), json.dumps(dict(detail)), now),
+    )
 
 
 def _filters(peer: str, record_ids: Sequence[str], states: Sequence[int]) -> tuple[str, list[Any]]:

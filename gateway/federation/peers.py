@@ -9,12 +9,31 @@ a certificate with the peer's name (mis-issued, wildcard) gets nothing. Any fail
 answer — the peer down, a handshake refused, a deadline, a failed proof — is
 ``PeerUnavailableError``: the batch stays queued and is retried with backoff. A peer that answers
 refuses or accepts each record on its own.
+
+The error says which it was, first word first (it becomes the delivery's ``last_error``):
+
+==============================  =================================================================
+``unreachable: ...``            nobody answers at the address: ``connection refused``, the name
+                                does not resolve, no route, the connection timed out
+``handshake: ...``              something answers, but TLS failed: the peer's certificate is not
+                                trusted (``certificate not trusted``) or not valid now, it is
+                                another centre's (``not the peer's certificate``), the peer
+                                refused this centre's certificate, or the peer does not speak TLS
+``identity: ...``               the TLS session is up but the server did not prove it is the peer
+                                (``Federation.Identify``)
+``timeout: ...``                connected, but no answer within the deadline
+``unavailable: ...``            any other status of the call (the peer shutting down, overloaded)
+==============================  =================================================================
+
+grpcio reports a failed connection as UNAVAILABLE "failed to connect to all addresses" with the
+last connection error in the details (the table in ``gateway.client._handshake`` lists what each
+handshake failure looks like there); the cause is read from those details.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
+import re
 from collections.abc import Sequence
 
 import grpc
@@ -31,10 +50,22 @@ from gateway.signing import (
 )
 from liaison.v1 import federation_pb2, federation_pb2_grpc
 
-__all__ = ["GrpcPeerLink"]
+__all__ = ["GrpcPeerLink", "peer_failure"]
 
 DELIVER_TIMEOUT_SECONDS = 30.0
-CONNECT_TIMEOUT_SECONDS = 2.0
+
+_CONNECT_FAILED = "failed to connect to all addresses"
+_VERIFY_FAILED = re.compile(r"CERTIFICATE_VERIFY_FAILED(?::\s*([a-z][a-z ]+[a-z]))?")
+_WRONG_NAME = ("Hostname Verification Check failed", "No match found for server name")
+_CLOSED = ("Socket closed", "Connection reset by peer", "ALERT_")
+_UNREACHABLE = (
+    ("Connection refused", "connection refused"),
+    ("DNS resolution failed", "the address does not resolve"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("Timeout occurred", "connection timed out"),
+    ("Connection timed out", "connection timed out"),
+)
 
 
 class GrpcPeerLink:
@@ -83,48 +114,52 @@ class GrpcPeerLink:
         self, records: Sequence[federation_pb2.ForwardedRecord]
     ) -> Sequence[federation_pb2.DeliveryResult]:
         request = federation_pb2.DeliverRequest(records=records)
-        try:
-            # Wait (briefly) for a connection rather than failing fast while the channel is in
-            # its reconnect backoff: a peer that has just come back must not burn an attempt.
-            await asyncio.wait_for(self._channel.channel_ready(), CONNECT_TIMEOUT_SECONDS)
-        except TimeoutError:
-            raise PeerUnavailableError(
-                f"UNAVAILABLE: no connection to {self.peer.address} within "
-                f"{CONNECT_TIMEOUT_SECONDS:g} s"
-            ) from None
         await self._identify()
         try:
             response: federation_pb2.DeliverResponse = await self._stub.Deliver(
                 request, timeout=self._timeout
             )
         except grpc.aio.AioRpcError as error:
-            raise PeerUnavailableError(f"{error.code().name}: {error.details()}") from None
+            raise self._failure(error) from None
         return list(response.results)
 
+    async def wait_ready(self) -> None:
+        """Return once a connection to the peer is up (TCP and TLS; the channel keeps trying,
+        at most a second apart): the sender then retries at once instead of at its backoff."""
+        await self._channel.channel_ready()
+
+    def _failure(self, error: grpc.aio.AioRpcError, doing: str = "") -> PeerUnavailableError:
+        """The :class:`PeerUnavailableError` of a failed call, with its cause first."""
+        return peer_failure(
+            error.code(), error.details() or "", self.peer.address, self.peer.centre, doing
+        )
+
     async def _identify(self) -> None:
-        """Make the server prove it is the peer before it is handed anything.
+        """Make the server prove it is the peer before it is handed anything. Not waiting for a
+        connection: a peer that is down or refuses the handshake fails at once, with its cause
+        (the sender backs off, and :meth:`wait_ready` says when the peer is back).
 
         Raises:
-            PeerUnavailableError: no answer, or no valid proof (``IDENTITY: ...``).
+            PeerUnavailableError: no answer, or no valid proof (``identity: ...``).
         """
         nonce = os.urandom(IDENTIFY_NONCE_BYTES)
         try:
             proof: federation_pb2.IdentifyResponse = await self._stub.Identify(
-                federation_pb2.IdentifyRequest(nonce=nonce), timeout=self._timeout
+                federation_pb2.IdentifyRequest(nonce=nonce),
+                timeout=self._timeout,
+                wait_for_ready=False,
             )
         except grpc.aio.AioRpcError as error:
-            raise PeerUnavailableError(
-                f"IDENTITY: the server at {self.peer.address} did not prove it is "
-                f"{self.peer.centre} ({error.code().name}: {error.details()})"
-            ) from None
+            raise self._failure(error, doing="identify") from None
         # Over mutual TLS the peer names the caller its handshake verified: this centre (a proof
         # obtained by a relay with another certificate names that one).
         caller = self._centre if self._mutual_tls else ""
         where = f"the server at {self.peer.address}"
         if proof.centre != self.peer.centre or proof.caller != caller:
             raise PeerUnavailableError(
-                f"IDENTITY: {where} answered as {proof.centre or '?'} for {proof.caller or '?'}, "
-                f"not as {self.peer.centre} for {caller or 'a loopback caller'}"
+                f"identity: {where} answered as {proof.centre or '?'} for {proof.caller or '?'}, "
+                f"not as {self.peer.centre} for {caller or 'a loopback caller'}",
+                cause="identity",
             )
         signed_at = (proof.time.seconds, proof.time.nanos)
         try:
@@ -143,7 +178,8 @@ class GrpcPeerLink:
             )
         except (SignatureError, ValueError, OverflowError, OSError) as error:
             raise PeerUnavailableError(
-                f"IDENTITY: {where} did not prove it is {self.peer.centre}: {error}"
+                f"identity: {where} did not prove it is {self.peer.centre}: {error}",
+                cause="identity",
             ) from None
 
     async def keep_checkpoint(self, checkpoint: federation_pb2.AuditCheckpoint) -> int:
@@ -161,8 +197,72 @@ class GrpcPeerLink:
                 request, timeout=self._timeout
             )
         except grpc.aio.AioRpcError as error:
-            raise PeerUnavailableError(f"{error.code().name}: {error.details()}") from None
+            raise self._failure(error) from None
         return response.kept
 
     async def close(self) -> None:
         await self._channel.close(None)
+
+
+def peer_failure(
+    code: grpc.StatusCode, details: str, address: str, centre: str, doing: str = ""
+) -> PeerUnavailableError:
+    """Why a call to the peer ``centre`` at ``address`` failed, cause first (see the module).
+
+    Args:
+        code: The call's status code.
+        details: Its status details (for a failed connection, grpcio's last connection error).
+        address: The peer's address, named in the message.
+        centre: The peer's centre id.
+        doing: ``"identify"`` when the call was the identity proof: a status from a connected
+            server then means it did not prove who it is.
+    """
+    if code == grpc.StatusCode.UNAVAILABLE and _CONNECT_FAILED in details:
+        if any(marker in details for marker in _WRONG_NAME):
+            return PeerUnavailableError(
+                f"handshake: not the peer's certificate: the server at {address} presented a "
+                f"certificate without {centre}'s name (another centre's server?)",
+                cause="handshake",
+            )
+        verify_failed = _VERIFY_FAILED.search(details)
+        if verify_failed is not None:
+            reason = verify_failed.group(1) or "verification failed"
+            what = (
+                "not valid now"
+                if any(word in reason for word in ("expired", "not yet valid"))
+                else "not trusted"
+            )
+            return PeerUnavailableError(
+                f"handshake: certificate {what}: the certificate of the server at {address} "
+                f"({reason}); check the peer's trusted_cas",
+                cause="handshake",
+            )
+        if "WRONG_VERSION_NUMBER" in details:
+            return PeerUnavailableError(
+                f"handshake: the server at {address} does not speak TLS", cause="handshake"
+            )
+        for marker, words in _UNREACHABLE:
+            if marker in details:
+                return PeerUnavailableError(
+                    f"unreachable: {words} ({address})", cause="unreachable"
+                )
+        if any(marker in details for marker in _CLOSED):
+            return PeerUnavailableError(
+                f"handshake: the server at {address} closed the connection while it was set up "
+                "(it did not accept this centre's certificate?)",
+                cause="handshake",
+            )
+        return PeerUnavailableError(
+            f"unreachable: no connection to {address} ({details[-200:]})", cause="unreachable"
+        )
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return PeerUnavailableError(
+            f"timeout: the server at {address} did not answer in time", cause="timeout"
+        )
+    if doing == "identify" and code != grpc.StatusCode.UNAVAILABLE:
+        return PeerUnavailableError(
+            f"identity: the server at {address} did not prove it is {centre} "
+            f"({code.name}: {details})",
+            cause="identity",
+        )
+    return PeerUnavailableError(f"unavailable: {code.name}: {details}", cause="unavailable")

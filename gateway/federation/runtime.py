@@ -9,6 +9,10 @@ decides, from the centre's configuration:
 * when peers and routes are configured: the outbox (``<store>.outbox.db``), the forwarder and
   the submission traces it continues;
 * with the audit log on: signed audit checkpoints, deposited with peers and kept for them.
+
+Its background tasks (the router, a sender per peer, the audit writer, the checkpoint rounds) run
+under the gateway's :class:`~gateway.supervision.Supervisor`, so that a failed one is restarted
+and shows on the gateway's health.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gateway.federation.traces import SubmissionTraces
 from gateway.security.gate import RecordGate
 from gateway.signing import KeyRing, RecordSigner
 from gateway.store.feed import CommitFeed
+from gateway.supervision import HealthBoard, Supervisor
 
 __all__ = ["FederationRuntime"]
 
@@ -42,6 +47,7 @@ class FederationRuntime:
         store_path: Path,
         audit: AuditLog | None,
         max_message_bytes: int,
+        supervisor: Supervisor | None = None,
     ) -> None:
         """Plan the centre's federation; nothing is opened before :meth:`open`.
 
@@ -52,7 +58,9 @@ class FederationRuntime:
             audit: The gateway's audit log (opened by the gateway before :meth:`open`), or
                 ``None`` when auditing is off.
             max_message_bytes: Largest message to a peer.
+            supervisor: Runs the background tasks (the gateway's); by default one of its own.
         """
+        self.supervisor = supervisor if supervisor is not None else Supervisor(HealthBoard())
         self.centre_id = centre_id
         self.settings = settings
         self.audit = audit
@@ -96,6 +104,7 @@ class FederationRuntime:
                 signer=self.signer,
                 peers=self._links,
                 policy=self.settings.audit_checkpoints,
+                supervisor=self.supervisor,
             )
             try:
                 await self.checkpoints.open()
@@ -138,6 +147,7 @@ class FederationRuntime:
             audit=self.audit,
             trace_context_of=lambda v: traces.traceparent(v.record_id, v.content_sha256),
             tracer=tracer,
+            supervisor=self.supervisor,
         )
         await self.forwarder.start()
 

@@ -36,11 +36,11 @@
     originating_centres = ["WCO-I2C"]
     allow_h2 = false                         # explicit provider permission to forward H2
 
-    [delivery]                               # store-and-forward retries
-    max_attempts = 10
-    max_age_seconds = 86400
+    [delivery]                               # store-and-forward retries (these are the defaults)
+    max_age_seconds = 86400                  # an undelivered record is dead-lettered after this
     initial_backoff_seconds = 0.5
-    max_backoff_seconds = 60
+    max_backoff_seconds = 300                # a peer that is down is tried at least this often
+    max_attempts = 10                        # other failures only: unreachable peers wait for age
 
     [[grants]]                               # who may call what (with [tls]; default: deny)
     identities = ["urn:liaison:client:customs-*"]

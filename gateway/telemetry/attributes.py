@@ -124,3 +124,6 @@ PEER_CENTRE: Final = "liaison.peer.centre"
 """The peer centre a record is forwarded to or received from (a centre id, not a person)."""
 DELIVERY_OUTCOME: Final = "liaison.delivery.outcome"
 """``delivered``, ``duplicate``, ``refused`` or ``unavailable``."""
+TASK_NAME: Final = "liaison.task.name"
+"""A supervised background task: ``federation:router``, ``delivery:<peer centre id>``,
+``federation:audit``, ``audit:checkpoints`` (names and centre ids, never data)."""

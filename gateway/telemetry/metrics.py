@@ -48,6 +48,7 @@ _OVERFLOW = ("other", "other", "other")
 _CENTRE = CENTRE_ID_PATTERN
 _CODE = re.compile(r"[A-Z][A-Z0-9_.]{0,63}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_TASK = re.compile(r"[a-z][a-z0-9._-]{0,31}(:[A-Z0-9][A-Z0-9-]{0,63}|:[a-z][a-z0-9._-]{0,31})?")
 
 CounterSink = Callable[[int, tuple[str, ...]], None]
 """Adds a count to the series of a tuple of attribute values (already bounded)."""
@@ -154,6 +155,8 @@ class GatewayMetrics:
             commit (many requests share one: group commit).
         ``liaison.subscriptions.active``: subscription streams open now.
         ``liaison.subscription.lag``: versions a subscriber was behind when a delivery started.
+        ``liaison.tasks.restarted``: background tasks restarted after a failure, by task name
+            (``delivery:INTERPOL-CCC-LYON``, ``federation:audit``, ...).
         ``liaison.records.withdrawn``: records this centre withdrew, by reason.
         ``liaison.reviews.due``: this centre's records whose review reminder is raised.
     """
@@ -222,6 +225,14 @@ class GatewayMetrics:
                 (attr.DIAGNOSTIC_CODE, _CODE),
                 (attr.DIAGNOSTIC_SEVERITY, _NAME),
             ),
+        )
+        self._restarted = _counter(
+            recorder,
+            meter,
+            "liaison.tasks.restarted",
+            "{restart}",
+            "Background tasks restarted after a failure.",
+            ((attr.TASK_NAME, _TASK),),
         )
         # Recorded at once, on the event loop: one measurement per transaction, not per call.
         self._commit_duration = meter.create_histogram(
@@ -298,3 +309,7 @@ class GatewayMetrics:
     def subscription_lag(self, versions: int) -> None:
         """Record how far behind a subscriber was when a delivery started."""
         self._lag.record(versions)
+
+    def task_restarted(self, name: str) -> None:
+        """Count one restart of the supervised task ``name`` (a supervisor's ``on_restart``)."""
+        self._restarted.add(1, name)

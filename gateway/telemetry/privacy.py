@@ -98,6 +98,7 @@ METRIC_ATTRIBUTES: Final = frozenset(
         attr.REJECTION_REASON,
         attr.DIAGNOSTIC_CODE,
         attr.DIAGNOSTIC_SEVERITY,
+        attr.TASK_NAME,
     }
 )
 """Metric attributes that may be exported (each bounded: names, codes, centre ids)."""

@@ -68,8 +68,14 @@ PUBLIC = {
         "h2_permission",
         "route",
     },
-    "gateway.federation.outbox": {"Backoff", "Delivery", "Outbox", "PendingDelivery"},
-    "gateway.federation.forwarder": {"Forwarder", "PeerLink", "PeerUnavailableError"},
+    "gateway.federation.outbox": {"AuditNote", "Backoff", "Delivery", "Outbox", "PendingDelivery"},
+    "gateway.federation.forwarder": {
+        "FEDERATION_SERVICES",
+        "Forwarder",
+        "PeerLink",
+        "PeerUnavailableError",
+        "ReadyProbe",
+    },
     "gateway.federation.settings": {
         "FEDERATION_SECTIONS",
         "FederationSettings",
@@ -80,7 +86,7 @@ PUBLIC = {
     },
     "gateway.federation.traces": {"SubmissionTraces", "context_from"},
     "gateway.federation.runtime": {"FederationRuntime"},
-    "gateway.federation.peers": {"GrpcPeerLink"},
+    "gateway.federation.peers": {"GrpcPeerLink", "peer_failure"},
     "gateway.security.certs": {
         "CENTRE_URI_PREFIX",
         "CLIENT_URI_PREFIX",

@@ -97,7 +97,7 @@ def test_a_full_configuration() -> None:
     assert second.originating_centres == {"WCO-I2C"}
     assert settings.backoff.max_attempts == 3
     assert settings.backoff.initial_seconds == pytest.approx(0.1)
-    assert settings.backoff.max_seconds == 60.0  # default kept
+    assert settings.backoff.max_seconds == 300.0  # default kept
     assert settings.audit_path == BASE / "audit/i2c.db"
     assert settings.audit_key_path == BASE / "secrets/audit.key"
     policy = settings.policy()

@@ -4,7 +4,8 @@ down and back, dead letters and replay, restart from the durable cursor."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from pathlib import Path
 
 import pytest
@@ -179,32 +180,58 @@ async def test_a_peer_down_for_a_while_gets_everything_once_back(
     await harness.stop()
 
 
-async def test_dead_letters_after_the_attempt_limit_and_replay(
+async def test_an_unreachable_peer_does_not_use_up_the_attempt_limit(
     store: SqliteRecordStore, tmp_path: Path
 ) -> None:
     harness = Harness(store, tmp_path, max_attempts=2)
     harness.rules = [RoutingRule(peers=(LYON,))]
     lyon = harness.peers[LYON]
     lyon.down = True
+    await harness.start()
+    await _submit(store, _person("waiting"))
+    await until(lambda: lyon.calls >= 5)
+    (status,) = await harness.outbox.statuses(peer=LYON)
+    assert status.state == S.DELIVERY_STATE_FAILED
+    assert status.attempts >= 5
+    lyon.down = False
+    await until(lambda: ("waiting", 1) in lyon.stored)
+    await harness.stop()
+
+
+async def test_refusals_dead_letter_at_once_age_dead_letters_the_unreachable_and_replay(
+    store: SqliteRecordStore, tmp_path: Path
+) -> None:
+    harness = Harness(store, tmp_path, max_age_seconds=0.2)
+    harness.rules = [RoutingRule(peers=(LYON,))]
+    lyon = harness.peers[LYON]
     lyon.refuse = {"refused"}
     forwarder = await harness.start()
-    await _submit(store, _person("a"), _person("refused"))
     outbox = harness.outbox
 
     async def dead() -> list[str]:
         rows = await outbox.statuses(states=[S.DELIVERY_STATE_DEAD_LETTERED])
         return sorted(_bare(s.record_id) for s in rows)
 
-    async def both_dead() -> bool:
-        return await dead() == ["a", "refused"]
-
-    await until(both_dead)
+    await _submit(store, _person("refused"))
+    await until(lambda: lyon.calls >= 1)
+    await until(lambda: _equals(dead(), ["refused"]))
+    (refused,) = await outbox.statuses(states=[S.DELIVERY_STATE_DEAD_LETTERED])
+    assert refused.attempts == 1  # refused by the peer itself: dead at once, not retried
+    lyon.down = True
+    await _submit(store, _person("a"))
+    await until(lambda: _equals(dead(), ["a", "refused"]))
+    (aged,) = await outbox.statuses(record_id=f"{I2C}:a")
+    assert "max_age_seconds" in aged.last_error
     lyon.down = False
-    await outbox.replay(LYON, [f"{I2C}:a"], now=0.0)
+    await outbox.replay(LYON, [f"{I2C}:a"], now=time.time())
     forwarder.wake(LYON)
     await until(lambda: ("a", 1) in lyon.stored)
-    assert await dead() == ["refused"]  # refused by the peer itself: dead at once, not retried
+    assert await dead() == ["refused"]
     await harness.stop()
+
+
+async def _equals(value: Awaitable[list[str]], expected: list[str]) -> bool:
+    return await value == expected
 
 
 async def test_a_restart_resumes_from_the_durable_cursor_without_duplicates(

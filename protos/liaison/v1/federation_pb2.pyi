@@ -212,7 +212,10 @@ class DeliveryStatus(_message.Message):
     attempts: _builtins.int
     """Attempts made so far."""
     last_error: _builtins.str
-    """The last failure (a status code name and a message without record content), if any."""
+    """The last failure, if any, without record content: its cause first - "unreachable: ",
+    "handshake: ", "identity: ", "timeout: " or "unavailable: " when the peer could not be
+    reached, else a status code name or "refused by the peer" - then a message.
+    """
     reason: _builtins.str
     """Why it is withheld, or which routing rule sent it."""
     @_builtins.property

@@ -172,6 +172,7 @@ def test_the_metrics_are_the_same_on_both_pipelines() -> None:
             recorded.diagnostic("paxlst", "PAXLST_DATE", "error")
             recorded.store_committed(0.002)
             recorded.subscription_lag(4)
+            recorded.task_restarted("delivery:INTERPOL-CCC-LYON")
             recorded.observe_subscribers(lambda: 1)
             data = metrics.get_metrics_data()
         finally:
@@ -191,4 +192,23 @@ def test_the_metrics_are_the_same_on_both_pipelines() -> None:
 
     fast, sdk = shapes("fast"), shapes("sdk")
     assert fast == sdk
-    assert len(fast) == 9
+    assert len(fast) == 10
+
+
+def test_restarts_of_background_tasks_are_counted_by_task_with_bounded_names(
+    pipeline: str,
+) -> None:
+    metrics = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=metrics.reader, pipeline=pipeline)
+    try:
+        telemetry.metrics.task_restarted("delivery:INTERPOL-CCC-LYON")
+        telemetry.metrics.task_restarted("delivery:INTERPOL-CCC-LYON")
+        telemetry.metrics.task_restarted("federation:audit")
+        telemetry.metrics.task_restarted("Jane Doe <jane@example.org>")
+        counted = {
+            str(attributes[attr.TASK_NAME]): point.value
+            for attributes, point in points(metrics, "liaison.tasks.restarted")
+        }
+        assert counted == {"delivery:INTERPOL-CCC-LYON": 2, "federation:audit": 1, "other": 1}
+    finally:
+        telemetry.shutdown()
