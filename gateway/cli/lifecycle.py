@@ -1,8 +1,11 @@
-"""``liaison withdraw | review | reviews``: the originating centre's hold on its records.
+"""``liaison withdraw | review | reviews | recipients``: the originating centre's hold on its
+records, and who holds a copy.
 
 ``withdraw`` prints the tombstone's acknowledgement; ``review --extend`` prints the record's new
 dates; ``reviews`` prints one JSON line per record due for review (id, kind, dates), soonest
-first. Dates are printed in protobuf's JSON mapping (RFC 3339, UTC).
+first; ``recipients`` prints the recipient ledger of one record: one JSON line per peer and
+version (state, attempts, the receiver's acknowledgement). Dates are printed in protobuf's JSON
+mapping (RFC 3339, UTC).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ _WITHDRAW_HELP: Final = (
 _REVIEW_HELP: Final = (
     "confirm one of this centre's records is still needed: its expiry becomes now plus the "
     "period given (never earlier than it was) and its review moves with it. Prints its dates."
+)
+_RECIPIENTS_HELP: Final = (
+    "print the recipient ledger of one record: which peer was sent which version, its delivery "
+    "state and the receiver's acknowledgement, one JSON line each (newest version first)."
 )
 _REVIEWS_HELP: Final = (
     "print this centre's records whose review is due (within the gateway's reminder lead, or "
@@ -85,6 +92,10 @@ def add_commands(command: Commands) -> None:
     )
     reviews.set_defaults(run=_reviews)
 
+    recipients = command("recipients", _RECIPIENTS_HELP)
+    recipients.add_argument("record_id", metavar="RECORD_ID", help="the record")
+    recipients.set_defaults(run=_recipients)
+
 
 def _withdraw(args: argparse.Namespace) -> int:
     with connect(args) as client:
@@ -112,4 +123,14 @@ def _reviews(args: argparse.Namespace) -> int:
     for retention in due:
         print(record_to_json(retention), flush=True)
     print(f"liaison: {len(due)} record(s) due for review", file=sys.stderr)
+    return EXIT_OK
+
+
+def _recipients(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        ledger = client.deliveries(record_id=args.record_id, limit=1000, timeout=args.timeout)
+    for status in ledger:
+        print(record_to_json(status), flush=True)
+    peers = len({status.peer for status in ledger})
+    print(f"liaison: {args.record_id} went to {peers} peer(s)", file=sys.stderr)
     return EXIT_OK

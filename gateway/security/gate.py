@@ -149,15 +149,19 @@ class RecordGate:
         )
 
     async def get_versions(
-        self, keys: Sequence[tuple[str, int]], reader: str | None = None
+        self, keys: Sequence[tuple[str, int]], reader: str | None = None, *, content: bool = True
     ) -> list[StoredRecord | None]:
-        """The versions asked for, in order; ``None`` for absent or hidden ones."""
+        """The versions asked for, in order; ``None`` for absent or hidden ones, and (unless
+        ``content`` is false: the caller wants metadata only) for versions whose content is no
+        longer served (withdrawn or expired records)."""
         centre = self.reader() if reader is None else reader
         found = await self._store.get_versions(keys)
         shown = [s if s is not None and self.visible(s, centre) else None for s in found]
         hidden = [k[0] for k, s, v in zip(keys, found, shown, strict=True) if s and v is None]
         if hidden:
             self._hidden(hidden, reader)
+        if not content:
+            return shown
         # Content is what these callers want (Export encodes it, forwarding sends it): a
         # withdrawn or expired record has none to give.
         return [s if s is not None and self.serves_content(s) else None for s in shown]

@@ -77,3 +77,16 @@ async def test_review_extends_and_reviews_lists_what_is_due(
     assert stored.expires_at_us >= stored.committed_at_us + parse_period("7y")
     code, _, _ = await liaison(capsys, *target, "review", f"{TEST_CENTRE}:r1", "--extend", "soon")
     assert code == 2
+
+
+async def test_recipients_at_a_gateway_without_peers_is_refused_plainly(
+    gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The ledger is the federation's (FederationAdmin): a gateway with no peers keeps none.
+    # tests/federation/test_withdrawal_propagation.py reads a real one.
+    await submitted(gateway, person(f"{TEST_CENTRE}:kept-here"))
+    code, out, err = await liaison(
+        capsys, "--target", gateway.address, "recipients", f"{TEST_CENTRE}:kept-here"
+    )
+    assert (code, out) == (1, "")
+    assert "UNIMPLEMENTED" in err

@@ -372,3 +372,43 @@ async def test_a_withdrawn_entry_stays_out_of_the_index_rebuilt_at_start(
         assert matches == []
     finally:
         await rebuilt.close()
+
+
+# -- withdrawals arriving from the originating centre ------------------------------------------
+
+
+def _tombstone_of(record: record_pb2.Record, version: int) -> record_pb2.Record:
+    tombstone = record_pb2.Record(record_id=record.record_id)
+    tombstone.provenance.originating_centre = record.provenance.originating_centre
+    tombstone.withdrawal.reason = CANCELLED
+    tombstone.withdrawal.withdrawn_kind = record_pb2.RECORD_KIND_PERSON
+    tombstone.withdrawal.withdrawn_version = version - 1
+    tombstone.withdrawal.withdrawn_at.seconds = 1_800_000_000
+    return tombstone
+
+
+async def test_a_withdrawal_that_arrives_before_the_record_still_wins(
+    gateway: Gateway, exchange: ExchangeStub
+) -> None:
+    record = person(f"{LYON}:late", family="LATECOMER", centre=LYON)
+    await store_replica(gateway, _tombstone_of(record, 2), version=2)
+    await store_replica(gateway, record, version=1)  # the record itself, delayed
+    for version in (0, 1, 2):
+        got = await get(exchange, f"{LYON}:late", version)
+        assert got.WhichOneof("body") == "withdrawal", version
+    search = exchange.Search(exchange_pb2.SearchRequest(family_name="LATECOMER"))
+    assert [r async for r in search if r.HasField("hit")] == []
+
+
+async def test_a_replicated_withdrawal_ends_the_replica_and_its_dates(
+    gateway: Gateway, exchange: ExchangeStub
+) -> None:
+    record = person(f"{LYON}:w", centre=LYON)
+    record.expires_at.seconds = 2_000_000_000
+    await store_replica(gateway, record)
+    assert (await gateway.store.get(f"{LYON}:w")).expires_at_us  # type: ignore[union-attr]
+    await store_replica(gateway, _tombstone_of(record, 2), version=2)
+    stored = await gateway.store.get(f"{LYON}:w")
+    assert stored is not None
+    assert (stored.kind, stored.expires_at_us) == ("withdrawal", 0)
+    assert (await get(exchange, f"{LYON}:w", 1)).WhichOneof("body") == "withdrawal"
