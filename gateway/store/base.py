@@ -138,9 +138,10 @@ class IngestOutcome:
     first ingestion's, each marked ``duplicate``."""
     ingested_at_us: int
     """When the payload was first ingested (commit time, microseconds since the Unix epoch)."""
-    origin_conflict: OriginConflict | None = None
-    """Set when a decoded record names another originating centre than its stored versions:
-    then nothing was stored and ``acks`` is empty."""
+    origin_conflict: OriginConflict | RecordWithdrawn | None = None
+    """Set when a decoded record names another originating centre than its stored versions, or
+    was withdrawn here (no version follows a tombstone): then nothing was stored and ``acks`` is
+    empty."""
 
 
 @dataclass(frozen=True, slots=True)

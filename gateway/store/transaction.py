@@ -181,7 +181,8 @@ class Transactions:
             )
         except OriginConflictError as error:
             return IngestOutcome((), False, 0, error.conflict), []
-        # RecordWithdrawnError propagates: the ingestion is refused as a whole.
+        except RecordWithdrawnError as error:
+            return IngestOutcome((), False, 0, error.withdrawn), []
 
     def _in_transaction(self, work: Callable[[int], _T]) -> _T:
         """Run ``work(commit time)`` in one ``BEGIN IMMEDIATE … COMMIT``; roll back on failure."""

@@ -248,7 +248,7 @@ def ingest_outcome_from_wire(wire: tuple[Any, ...]) -> IngestOutcome:
     acks, duplicate, ingested_at_us, conflict = wire
     stored = outcomes_from_wire(acks)
     [origin_conflict] = outcomes_from_wire([conflict]) if conflict is not None else [None]
-    assert origin_conflict is None or isinstance(origin_conflict, OriginConflict)
+    assert origin_conflict is None or isinstance(origin_conflict, OriginConflict | RecordWithdrawn)
     return IngestOutcome(
         tuple(ack for ack in stored if isinstance(ack, StoredVersion)),
         duplicate,
