@@ -244,7 +244,8 @@ class Transactions:
         taken: set[tuple[str, int]] = set()
         new_versions: list[_NewVersion] = []
         head_kinds = {record_id: head.kind for record_id, head in stored.items()}
-        dates = self._load_lifecycle({item.record_id for group in groups for item in group})
+        # Only records stored before can have dates yet (new ones get theirs below).
+        dates = self._load_lifecycle(set(existing))
         dates_before = dict(dates)
         sequence = self._last_sequence()
         outcomes: list[list[WriteOutcome]] = []
