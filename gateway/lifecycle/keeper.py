@@ -89,11 +89,15 @@ class RetentionKeeper:
         handle: Supervised,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Sweep, then wait ``check_interval_seconds``, until cancelled."""
+        """Wait ``check_interval_seconds``, then sweep, until cancelled.
+
+        The first sweep waits too: nothing is served past its expiry meanwhile (reads check the
+        time themselves), and the store's readers are not raced at start.
+        """
         while True:
+            await sleep(self._settings.check_interval_seconds)
             await self.sweep()
             handle.progress()
-            await sleep(self._settings.check_interval_seconds)
 
     async def sweep(self) -> SweepReport:
         """Withdraw what expired and raise the reminders that are due, at the clock's time.

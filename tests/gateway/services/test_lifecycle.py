@@ -4,6 +4,7 @@ is served by nothing (Get, old versions, Search, Subscribe, Export, screening)."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from gateway.lifecycle.settings import parse_lifecycle
 from gateway.screening.records import subjects_from_records
 from gateway.server import Gateway
 from gateway.services.screening_desk import ScreeningDesk
+from gateway.supervision import Supervised
 from liaison.rules.lifecycle import parse_period
 from liaison.v1 import exchange_pb2, record_pb2, screening_pb2, translation_pb2
 from tests.conftest import TEST_CENTRE, make_config
@@ -412,3 +414,22 @@ async def test_a_replicated_withdrawal_ends_the_replica_and_its_dates(
     assert stored is not None
     assert (stored.kind, stored.expires_at_us) == ("withdrawal", 0)
     assert (await get(exchange, f"{LYON}:w", 1)).WhichOneof("body") == "withdrawal"
+
+
+async def test_the_keeper_task_sweeps_after_each_interval(
+    gateway: Gateway, exchange: ExchangeStub, clock: Clock
+) -> None:
+    await submit(exchange, person(rid("t1")))
+    clock.advance("1y")
+    clock.advance("1d")
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) > 1:
+            raise asyncio.CancelledError  # the second wait: one sweep happened
+
+    with pytest.raises(asyncio.CancelledError):
+        await gateway.keeper.run(Supervised(gateway.supervisor, "retention-test"), sleep)
+    assert slept == [30.0, 30.0]
+    assert (await get(exchange, rid("t1"))).version == 2
