@@ -39,6 +39,7 @@ from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.lifecycle.keeper import RetentionKeeper
+from gateway.lifecycle.threads import ThreadBook
 from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.gate import RecordGate
 from gateway.security.guard import RecordGuardInterceptor
@@ -177,6 +178,9 @@ class Gateway:
             else MessagePreparer(config.centre_id, config.server.preparation_workers)
         )
         self._desk = ScreeningDesk(self._store, config.centre_id, config.screening)
+        self._threads = ThreadBook(
+            self._store, config.centre_id, config.lifecycle, lambda: self.clock()
+        )
         self._keeper = RetentionKeeper(
             self._store,
             config.centre_id,
@@ -184,6 +188,7 @@ class Gateway:
             clock=lambda: self.clock(),
             audit=self._audit,
             telemetry=self._telemetry,
+            threads=self._threads,
         )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
@@ -294,6 +299,7 @@ class Gateway:
             raise ServeError(f"cannot open the audit log or the outbox: {error}") from error
         try:
             await self._desk.open()
+            await self._threads.open()
             self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
             # Reads check expiry themselves: a keeper that fails serves nothing stale.
             self._supervisor.spawn("retention", self._keeper.run)
@@ -307,6 +313,7 @@ class Gateway:
                 self._server = None
             await self._supervisor.stop()
             await self._desk.close()
+            self._threads.close()
             await self._federation.close()
             if self._audit is not None:
                 await self._audit.close()
@@ -471,6 +478,7 @@ class Gateway:
                 clock=lambda: self.clock(),
                 keeper=self._keeper,
                 telemetry=self._telemetry,
+                threads=self._threads,
             ),
         )
         add_service(
@@ -547,6 +555,7 @@ class Gateway:
         if self._audit is not None:
             await self._audit.close()
         await self._desk.close()
+        self._threads.close()
         if self._translation is not None:
             await self._translation.close()
         await self._preparer.close()

@@ -1,5 +1,5 @@
-"""``liaison withdraw | review | reviews | recipients``: the originating centre's hold on its
-records, and who holds a copy.
+"""``liaison withdraw | review | reviews | recipients | threads``: the originating centre's
+hold on its records, who holds a copy, and the request/reply threads.
 
 ``withdraw`` prints the tombstone's acknowledgement; ``review --extend`` prints the record's new
 dates; ``reviews`` prints one JSON line per record due for review (id, kind, dates), soonest
@@ -46,6 +46,10 @@ _RECIPIENTS_HELP: Final = (
     "print the recipient ledger of one record: which peer was sent which version, its delivery "
     "state and the receiver's acknowledgement, one JSON line each (newest version first)."
 )
+_THREADS_HELP: Final = (
+    "print the request/reply threads this centre takes part in, one JSON line each: state "
+    "(sent, delivered, read, answered), the time of each, the reply deadline, overdue."
+)
 _REVIEWS_HELP: Final = (
     "print this centre's records whose review is due (within the gateway's reminder lead, or "
     "--within), overdue ones included, as JSON lines, soonest first."
@@ -60,7 +64,7 @@ def _period(text: str) -> timedelta:
 
 
 def add_commands(command: Commands) -> None:
-    """Add ``withdraw``, ``review`` and ``reviews``."""
+    """Add ``withdraw``, ``review``, ``reviews``, ``threads`` and ``recipients``."""
     withdraw = command("withdraw", _WITHDRAW_HELP)
     withdraw.add_argument("record_id", metavar="RECORD_ID", help="the record to withdraw")
     withdraw.add_argument(
@@ -91,6 +95,10 @@ def add_commands(command: Commands) -> None:
         "--limit", type=positive_int, default=0, metavar="N", help="at most N (server default)"
     )
     reviews.set_defaults(run=_reviews)
+
+    threads = command("threads", _THREADS_HELP)
+    threads.add_argument("--open", action="store_true", help="only threads not answered yet")
+    threads.set_defaults(run=_threads)
 
     recipients = command("recipients", _RECIPIENTS_HELP)
     recipients.add_argument("record_id", metavar="RECORD_ID", help="the record")
@@ -133,4 +141,14 @@ def _recipients(args: argparse.Namespace) -> int:
         print(record_to_json(status), flush=True)
     peers = len({status.peer for status in ledger})
     print(f"liaison: {args.record_id} went to {peers} peer(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _threads(args: argparse.Namespace) -> int:
+    with connect(args) as client:
+        found = client.threads(args.open, timeout=args.timeout)
+    for thread in found:
+        print(record_to_json(thread), flush=True)
+    overdue = sum(1 for thread in found if thread.overdue)
+    print(f"liaison: {len(found)} thread(s), {overdue} overdue", file=sys.stderr)
     return EXIT_OK

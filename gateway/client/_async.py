@@ -382,6 +382,15 @@ class AsyncLiaisonClient:
         """The records due for review; see :meth:`LiaisonClient.reviews`."""
         return await self._unary(calls.list_reviews(within, page_size), timeout)
 
+    async def threads(
+        self,
+        open_only: bool = False,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[exchange_pb2.Thread]:
+        """The request/reply threads; see :meth:`LiaisonClient.threads`."""
+        return await self._unary(calls.list_threads(open_only), timeout)
+
     async def decide(
         self,
         hit_record_id: str,

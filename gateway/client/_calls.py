@@ -216,6 +216,9 @@ EXTEND_RETENTION: Final = _method(
 LIST_REVIEWS: Final = _method(
     _EXCHANGE, "ListReviews", exchange_pb2.ListReviewsRequest, exchange_pb2.ListReviewsResponse
 )
+LIST_THREADS: Final = _method(
+    _EXCHANGE, "ListThreads", exchange_pb2.ListThreadsRequest, exchange_pb2.ListThreadsResponse
+)
 CHECK: Final = _method(
     _HEALTH, "Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
 )
@@ -299,6 +302,19 @@ def list_reviews(
     if within is not None:
         request.within.FromTimedelta(within)
     return Unary(LIST_REVIEWS, request, reviews)
+
+
+def list_threads(
+    open_only: bool,
+) -> Unary[
+    exchange_pb2.ListThreadsRequest, exchange_pb2.ListThreadsResponse, list[exchange_pb2.Thread]
+]:
+    """ListThreads: the request/reply threads, most recent first."""
+
+    def threads(response: exchange_pb2.ListThreadsResponse) -> list[exchange_pb2.Thread]:
+        return list(response.threads)
+
+    return Unary(LIST_THREADS, exchange_pb2.ListThreadsRequest(open_only=open_only), threads)
 
 
 _SERVICE_UNKNOWN: Final = "SERVICE_UNKNOWN"

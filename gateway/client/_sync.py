@@ -600,6 +600,18 @@ class LiaisonClient:
         """
         return self._unary(calls.list_reviews(within, page_size), timeout)
 
+    def threads(
+        self, open_only: bool = False, *, timeout: float | None = None
+    ) -> list[exchange_pb2.Thread]:
+        """The request/reply threads this centre takes part in, with their states (sent,
+        delivered, read, answered) and whether they are overdue, most recent request first.
+
+        Raises:
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any refusal.
+        """
+        return self._unary(calls.list_threads(open_only), timeout)
+
     def decide(
         self,
         hit_record_id: str,

@@ -8,6 +8,8 @@ clock it was given - tests pass their own and move it; nothing here sleeps on it
   ``EXPIRED``: a tombstone version written like any withdrawal, so it is signed, fed to
   subscribers and forwarded to peers (other centres' records expire at their origin, whose
   tombstone follows; meanwhile the gate serves none of their content past ``expires_at``);
+* raises an overdue alert (log event ``thread.overdue``, gauge ``liaison.threads.overdue``)
+  for every request/reply thread past its reply deadline unanswered, at either end;
 * raises a review reminder for every record of this centre whose review is due within the
   reminder lead: once per record and due date, as a log event (record id only: no personal
   data) and the ``liaison.reviews.due`` gauge; ``ListReviews`` lists them.
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 from gateway.audit.log import AuditLog
 from gateway.lifecycle.settings import LifecycleSettings
+from gateway.lifecycle.threads import ThreadBook
 from gateway.store.base import RecordStore, RetentionRow, StoredVersion
 from gateway.supervision import Supervised
 from gateway.telemetry import Telemetry
@@ -48,6 +51,8 @@ class SweepReport:
     """The records whose review reminder was raised by this sweep (not again later)."""
     due: int
     """The records whose review is due within the reminder lead, reminded before or now."""
+    overdue_threads: tuple[str, ...] = ()
+    """The threads found overdue by this sweep (alerted once: a log event)."""
 
 
 class RetentionKeeper:
@@ -62,6 +67,7 @@ class RetentionKeeper:
         clock: Callable[[], int],
         audit: AuditLog | None = None,
         telemetry: Telemetry | None = None,
+        threads: ThreadBook | None = None,
     ) -> None:
         """Keep ``centre_id``'s records in ``store``.
 
@@ -71,8 +77,10 @@ class RetentionKeeper:
             settings: ``[lifecycle]``.
             clock: The time, in microseconds since the epoch (injectable).
             audit: Where each expiry is recorded.
-            telemetry: Metrics (withdrawals, reviews due).
+            telemetry: Metrics (withdrawals, reviews due, overdue threads).
+            threads: The request/reply threads whose deadlines are watched.
         """
+        self.threads = threads
         self._store = store
         self._centre = centre_id
         self._settings = settings
@@ -83,6 +91,9 @@ class RetentionKeeper:
         self.reviews_due = 0
         """How many of this centre's records were due for review at the last sweep."""
         self._telemetry.metrics.observe_reviews_due(lambda: self.reviews_due)
+        self._telemetry.metrics.observe_threads_overdue(
+            lambda: 0 if self.threads is None else self.threads.overdue_count()
+        )
 
     async def run(
         self,
@@ -131,7 +142,10 @@ class RetentionKeeper:
                     extra={"liaison.event": "review.due", "liaison.record_id": row.record_id},
                 )
         self.reviews_due = len(due)
-        return SweepReport(tuple(expired), tuple(reminded), len(due))
+        overdue = () if self.threads is None else tuple(self.threads.overdue_alerts())
+        return SweepReport(
+            tuple(expired), tuple(reminded), len(due), tuple(e.thread_id for e in overdue)
+        )
 
     async def due(self, before_us: int, limit: int = 10_000) -> list[RetentionRow]:
         """This centre's records whose review falls before ``before_us``, soonest first."""

@@ -5,7 +5,9 @@
     [lifecycle]
     default_retention = "5y"          # kinds not listed below ("" or absent: 5 years)
     review_reminder = "6m"            # remind this long before a record's review is due
-    check_interval_seconds = 30       # how often expiry and reminders are checked
+    check_interval_seconds = 30       # how often expiry, reminders and deadlines are checked
+    urgent_reply = "8h"               # reply deadlines of requests that name none
+    normal_reply = "7d"
 
     [lifecycle.retention]             # per kind (the body field's name)
     notice = "5y"
@@ -52,7 +54,14 @@ DEFAULT_RETENTION = RetentionDefaults(
 )
 """INTERPOL's five years for notices, persons and every other kind; six months for manifests."""
 
-_KEYS = {"default_retention", "review_reminder", "check_interval_seconds", "retention"}
+_KEYS = {
+    "default_retention",
+    "review_reminder",
+    "check_interval_seconds",
+    "retention",
+    "urgent_reply",
+    "normal_reply",
+}
 
 
 class LifecycleSettingsError(SetupError, ValueError):
@@ -70,6 +79,10 @@ class LifecycleSettings:
     check_interval_seconds: float = 30.0
     """How often expiry and reminders are checked: a record is withdrawn at most this long
     after its expiry (it is never *served* past it: reads check the time themselves)."""
+    urgent_reply_us: int = parse_period("8h")
+    """The reply deadline of an urgent request that names none (2006/960/JHA: 8 hours)."""
+    normal_reply_us: int = parse_period("7d")
+    """The reply deadline of any other request that names none (a week)."""
 
 
 def parse_lifecycle(table: Mapping[str, Any]) -> LifecycleSettings:
@@ -113,7 +126,23 @@ def parse_lifecycle(table: Mapping[str, Any]) -> LifecycleSettings:
             "[lifecycle] check_interval_seconds must be a number from 1 to 60 (an expired record "
             f"is withdrawn within a minute), got {interval!r}"
         )
-    return LifecycleSettings(RetentionDefaults(periods, default), reminder, float(interval))
+    urgent = _reply_period(table, "urgent_reply", parse_period("8h"))
+    normal = _reply_period(table, "normal_reply", parse_period("7d"))
+    return LifecycleSettings(
+        RetentionDefaults(periods, default), reminder, float(interval), urgent, normal
+    )
+
+
+def _reply_period(table: Mapping[str, Any], key: str, default: int) -> int:
+    value = table.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise LifecycleSettingsError(f'[lifecycle] {key} must be a period like "8h" or "7d"')
+    try:
+        return parse_period(value)
+    except ValueError as error:
+        raise LifecycleSettingsError(f"[lifecycle] {key}: {error}") from None
 
 
 def _period(value: object, key: str) -> int:

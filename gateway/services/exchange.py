@@ -57,6 +57,8 @@ MAX_EVENTS_PER_RESPONSE = 500
 the size of one message: 500 records of a few KB stay well under the 4 MiB default)."""
 
 _ONE_RECORD = {attr.RECORDS_COUNT: 1}
+_REPLY_KEY = b"\xa2\x01"
+"""The key of ``Record.reply`` (field 20, wire type 2) as serialized."""
 
 Context = aio.ServicerContext[object, object]
 
@@ -189,6 +191,8 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         :meth:`submit_bytes` instead, so that the request is parsed once, where it is prepared."""
         async with statuses(context):
             require_publisher(self._gate)
+            if self._lifecycle is not None:
+                self._lifecycle.check_reply(request.record)
             if self._prepare_in_writer:
                 return await self._submit_prepared_by_store(request.SerializeToString())
             return await self._submit_prepared_here(request)
@@ -198,6 +202,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         """Submit on the serialized request, as received."""
         async with statuses(context):
             require_publisher(self._gate)
+            self._check_reply_bytes(data)
             if self._prepare_in_writer:
                 return await self._submit_prepared_by_store(data)
             try:
@@ -337,6 +342,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             if stored is None:
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
+            threads = None if self._lifecycle is None else self._lifecycle.threads
+            if threads is not None and self._gate.reader() == self._centre_id:
+                threads.mark_read(stored)
             return exchange_pb2.GetResponse(
                 record=stored.to_message(), metadata=record_metadata(stored)
             )
@@ -447,8 +455,20 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         self, request: exchange_pb2.ListThreadsRequest, context: Context
     ) -> exchange_pb2.ListThreadsResponse:
         async with statuses(context):
-            raise FailedPreconditionError("this gateway keeps no request/reply threads yet")
+            return await self._lifecycle_calls().list_threads(request)
         raise AssertionError("unreachable: statuses aborts the call")
+
+    def _check_reply_bytes(self, data: bytes) -> None:
+        """Refuse a reply to an unknown thread before it is prepared. Only requests whose bytes
+        hold the key of ``Record.reply`` (field 20, length-delimited: 0xA2 0x01) are parsed
+        here; the others go to the writer unparsed, as before."""
+        if self._lifecycle is None or self._lifecycle.threads is None or _REPLY_KEY not in data:
+            return
+        try:
+            request = exchange_pb2.SubmitRequest.FromString(data)
+        except DecodeError:
+            return  # refused where it is prepared, with the usual message
+        self._lifecycle.check_reply(request.record)
 
     def _lifecycle_calls(self) -> LifecycleCalls:
         if self._lifecycle is None:

@@ -23,6 +23,7 @@ from gateway.errors import (
 )
 from gateway.lifecycle.keeper import RetentionKeeper
 from gateway.lifecycle.settings import LifecycleSettings
+from gateway.lifecycle.threads import ThreadBook
 from gateway.security.gate import RecordGate
 from gateway.services.statuses import ack_of
 from gateway.services.streaming import conflict_error
@@ -56,8 +57,10 @@ class LifecycleCalls:
         clock: Callable[[], int],
         keeper: RetentionKeeper | None = None,
         telemetry: Telemetry | None = None,
+        threads: ThreadBook | None = None,
     ) -> None:
         """Serve on ``store`` through ``gate``; ``clock`` is the time in microseconds."""
+        self.threads = threads
         self._store = store
         self._gate = gate
         self._centre = centre_id
@@ -188,6 +191,44 @@ class LifecycleCalls:
                 if row.originating_centre == self._centre
             ]
         )
+
+    async def list_threads(
+        self, request: exchange_pb2.ListThreadsRequest
+    ) -> exchange_pb2.ListThreadsResponse:
+        """The threads whose request record the caller may see.
+
+        Raises:
+            FailedPreconditionError: this gateway keeps no thread book.
+        """
+        if self.threads is None:
+            raise FailedPreconditionError("this gateway keeps no request/reply threads")
+        entries = self.threads.entries(open_only=request.open_only)
+        shown = await self._gate.get_versions(
+            [(entry.request_record_id, 0) for entry in entries], content=False
+        )
+        return exchange_pb2.ListThreadsResponse(
+            threads=[
+                self.threads.to_message(entry)
+                for entry, stored in zip(entries, shown, strict=True)
+                if stored is not None
+            ]
+        )
+
+    def check_reply(self, record: record_pb2.Record) -> None:
+        """Refuse a reply to a thread no request addressed to this centre opened.
+
+        Raises:
+            FailedPreconditionError: an unknown thread.
+        """
+        if self.threads is None or record.WhichOneof("body") != "reply":
+            return
+        thread_id = record.reply.thread_id
+        if not self.threads.addressed_here(thread_id):
+            shown = thread_id if RECORD_ID_PATTERN.fullmatch(thread_id) else "(invalid id)"
+            raise FailedPreconditionError(
+                f"no request of thread {shown} addressed to {self._centre} is known here: a "
+                "reply answers a request this centre received"
+            )
 
     def _require_local(self, what: str) -> None:
         reader = self._gate.reader()

@@ -159,6 +159,7 @@ class GatewayMetrics:
             (``delivery:INTERPOL-CCC-LYON``, ``federation:audit``, ...).
         ``liaison.records.withdrawn``: records this centre withdrew, by reason.
         ``liaison.reviews.due``: this centre's records whose review reminder is raised.
+        ``liaison.threads.overdue``: request/reply threads past their deadline, unanswered.
     """
 
     def __init__(self, meter: Meter, recorder: Recorder | None = None) -> None:
@@ -268,6 +269,19 @@ class GatewayMetrics:
             callbacks=[observe],
             unit="{record}",
             description="This centre's records whose review is due within the reminder lead.",
+        )
+
+    def observe_threads_overdue(self, count: Callable[[], int]) -> None:
+        """Report ``count()`` as ``liaison.threads.overdue`` at every export."""
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(count())]
+
+        self._meter.create_observable_up_down_counter(
+            "liaison.threads.overdue",
+            callbacks=[observe],
+            unit="{thread}",
+            description="Request/reply threads past their reply deadline, unanswered.",
         )
 
     def observe_subscribers(self, count: Callable[[], int]) -> None:

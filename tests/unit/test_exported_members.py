@@ -396,6 +396,7 @@ PUBLIC = {
         "parse_lifecycle",
     },
     "gateway.lifecycle.keeper": {"RetentionKeeper", "SweepReport"},
+    "gateway.lifecycle.threads": {"THREAD_KINDS", "ThreadBook", "ThreadEntry"},
     "liaison.rules.lifecycle": {
         "DAY_US",
         "TOMBSTONE_KIND",

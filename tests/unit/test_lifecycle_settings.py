@@ -32,6 +32,10 @@ def test_the_defaults_are_five_years_and_six_months_for_manifests() -> None:
     assert DEFAULT_RETENTION.stamp("passenger_manifest", 0)[1] == parse_period("6m")
     assert DEFAULT_RETENTION.stamp("withdrawal", 0) == (0, 0), "a tombstone never expires"
     assert settings.review_reminder_us == parse_period("6m")
+    assert (settings.urgent_reply_us, settings.normal_reply_us) == (
+        parse_period("8h"),
+        parse_period("7d"),
+    )
 
 
 def test_kinds_and_the_default_can_be_set() -> None:
@@ -41,7 +45,13 @@ def test_kinds_and_the_default_can_be_set() -> None:
             "review_reminder": "1m",
             "check_interval_seconds": 5,
             "retention": {"passenger_manifest": "90d", "notice": "10y"},
+            "urgent_reply": "4h",
+            "normal_reply": "3d",
         }
+    )
+    assert (settings.urgent_reply_us, settings.normal_reply_us) == (
+        parse_period("4h"),
+        parse_period("3d"),
     )
     assert settings.retention.stamp("vehicle", 0)[1] == parse_period("2y")
     assert settings.retention.stamp("passenger_manifest", 0)[1] == 90 * DAY_US
@@ -70,6 +80,8 @@ def test_the_writer_process_gets_the_same_defaults() -> None:
         ({"default_retention": 5}, "default_retention"),
         ({"check_interval_seconds": 600}, "check_interval_seconds"),
         ({"retention": "5y"}, "must be a table"),
+        ({"urgent_reply": "soon"}, "urgent_reply"),
+        ({"normal_reply": 7}, "normal_reply"),
     ],
 )
 def test_bad_tables_name_what_is_wrong(table: dict[str, object], named: str) -> None:

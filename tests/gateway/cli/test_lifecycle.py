@@ -90,3 +90,16 @@ async def test_recipients_at_a_gateway_without_peers_is_refused_plainly(
     )
     assert (code, out) == (1, "")
     assert "UNIMPLEMENTED" in err
+
+
+async def test_threads_prints_each_thread_and_counts_the_overdue(
+    gateway: Gateway, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.gateway.services.test_threads import request
+
+    await store_replica(gateway, request(f"{LYON}:rfi:1", f"{LYON}:t1", LYON, TEST_CENTRE))
+    code, out, err = await liaison(capsys, "--target", gateway.address, "threads", "--open")
+    assert code == 0
+    [thread] = [json.loads(line) for line in out.splitlines()]
+    assert (thread["threadId"], thread["state"]) == (f"{LYON}:t1", "THREAD_STATE_DELIVERED")
+    assert "1 thread(s), 0 overdue" in err

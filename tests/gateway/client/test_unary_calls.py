@@ -177,6 +177,14 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], calls.Method[Any, Any], 
         exchange_pb2.ListReviewsResponse(reviews=[exchange_pb2.Retention(record_id="P-1")]),
         [exchange_pb2.Retention(record_id="P-1")],
     ),
+    (
+        "threads",
+        (True,),
+        {},
+        calls.LIST_THREADS,
+        exchange_pb2.ListThreadsResponse(threads=[exchange_pb2.Thread(thread_id="T-1")]),
+        [exchange_pb2.Thread(thread_id="T-1")],
+    ),
 ]
 
 
