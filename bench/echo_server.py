@@ -112,6 +112,30 @@ class EchoRecordExchange(exchange_pb2_grpc.RecordExchangeServicer):
         for response in _NO_SUBSCRIBE_RESPONSES:
             yield response
 
+    async def Withdraw(
+        self, request: exchange_pb2.WithdrawRequest, context: Context
+    ) -> exchange_pb2.WithdrawResponse:
+        """Not part of the baseline: UNIMPLEMENTED."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _ONLY_SUBMIT)
+
+    async def ExtendRetention(
+        self, request: exchange_pb2.ExtendRetentionRequest, context: Context
+    ) -> exchange_pb2.ExtendRetentionResponse:
+        """Not part of the baseline: UNIMPLEMENTED."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _ONLY_SUBMIT)
+
+    async def ListReviews(
+        self, request: exchange_pb2.ListReviewsRequest, context: Context
+    ) -> exchange_pb2.ListReviewsResponse:
+        """Not part of the baseline: UNIMPLEMENTED."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _ONLY_SUBMIT)
+
+    async def ListThreads(
+        self, request: exchange_pb2.ListThreadsRequest, context: Context
+    ) -> exchange_pb2.ListThreadsResponse:
+        """Not part of the baseline: UNIMPLEMENTED."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, _ONLY_SUBMIT)
+
 
 def _now() -> Timestamp:
     stamp = Timestamp()

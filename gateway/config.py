@@ -37,6 +37,7 @@ from gateway.federation.settings import (
     SettingsError,
     parse_settings,
 )
+from gateway.lifecycle.settings import LifecycleSettings, LifecycleSettingsError, parse_lifecycle
 from gateway.screening.settings import ScreeningSettings, ScreeningSettingsError, parse_screening
 from gateway.store.settings import DEFAULT_DB_PATH, StorageConfig
 from gateway.telemetry.settings import PIPELINES, TELEMETRY_EXPORTERS, TelemetryConfig
@@ -123,6 +124,8 @@ class CentreConfig:
     """TLS, peers, routing, delivery retries, grants and the audit log."""
     screening: ScreeningSettings = field(default_factory=ScreeningSettings)
     """``[screening]``: automatic screening on commit and the lists."""
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    """``[lifecycle]``: retention per kind, review reminders, expiry checks."""
     source: Path | None = None
     """The file this configuration was read from; ``None`` for the embedded defaults."""
 
@@ -148,7 +151,7 @@ def load_config(path: Path | None = None) -> CentreConfig:
 
 
 def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
-    sections = {"centre", "server", "storage", "limits", "telemetry", "screening"}
+    sections = {"centre", "server", "storage", "limits", "telemetry", "screening", "lifecycle"}
     sections |= FEDERATION_SECTIONS
     unknown = sorted(set(document) - sections)
     if unknown:
@@ -174,10 +177,12 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
     try:
         federation = parse_settings(document, path.parent, centre_id)
         screening = parse_screening(_table(document, "screening", path))
-    except (SettingsError, ScreeningSettingsError) as error:
+        lifecycle = parse_lifecycle(_table(document, "lifecycle", path))
+    except (SettingsError, ScreeningSettingsError, LifecycleSettingsError) as error:
         raise ConfigError(f"{path}: {error}") from None
     return CentreConfig(
         screening=screening,
+        lifecycle=lifecycle,
         federation=federation,
         centre_id=centre_id,
         server=server,

@@ -14,6 +14,7 @@ raise these::
     │   ├── ConfigError (config)            the centre file
     │   ├── SettingsError (federation.settings)  its federation and security tables
     │   ├── ScreeningSettingsError (screening.settings)  its [screening] table
+    │   ├── LifecycleSettingsError (lifecycle.settings)  its [lifecycle] table
     │   ├── TelemetryConfigError (telemetry.settings)  an OTEL_* variable
     │   ├── PolicyError (security.policy)   grants that contradict each other
     │   ├── TlsError (security.tls)         certificates and keys of the listener
@@ -29,6 +30,7 @@ raise these::
     │   │   └── OriginConflictError (store.transaction)  an ingested record of another centre
     │   ├── ConflictError                   ABORTED: a version precondition no longer holds
     │   ├── FailedPreconditionError         FAILED_PRECONDITION: not possible as set up
+    │   │   └── RecordWithdrawnError (store.transaction)  an ingested record that was withdrawn
     │   ├── DeadlineExceededError           DEADLINE_EXCEEDED: the caller's deadline passed first
     │   ├── LimitExceededError              RESOURCE_EXHAUSTED: a configured input limit
     │   ├── UnavailableError                UNAVAILABLE: retry; nothing of the request was kept

@@ -26,6 +26,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from grpc import aio
@@ -37,6 +38,8 @@ from gateway.audit.log import AuditLog
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
+from gateway.lifecycle.keeper import RetentionKeeper
+from gateway.lifecycle.threads import ThreadBook
 from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
 from gateway.security.gate import RecordGate
 from gateway.security.guard import RecordGuardInterceptor
@@ -51,6 +54,7 @@ from gateway.services.federation import (
     FederationAdminService,
     FederationService,
 )
+from gateway.services.lifecycle import LifecycleCalls
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
@@ -104,6 +108,7 @@ class Gateway:
         telemetry: Telemetry | None = None,
         registry: AdapterRegistry | None = None,
         preparer: MessagePreparer | None = None,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         """Prepare the gateway; nothing is opened before :meth:`start`.
 
@@ -114,6 +119,9 @@ class Gateway:
             registry: The adapters Translation serves; by default every installed adapter.
             preparer: Prepares SubmitStream messages, instead of one with
                 ``config.server.preparation_workers`` workers. The gateway closes it on stop.
+            clock: The time the record lifecycle is judged at (expiry, reviews, withdrawal
+                times), in microseconds since the epoch; the wall clock by default. Tests move
+                it instead of sleeping.
         """
         self.config = config
         self._registry = registry if registry is not None else default_registry()
@@ -147,11 +155,17 @@ class Gateway:
             if signing is None
             else SigningKeySource(config.centre_id, signing.key_id, signing.private_key)
         )
-        self._store = store if store is not None else create_store(config.storage, signing_key)
+        self._store = (
+            store
+            if store is not None
+            else create_store(config.storage, signing_key, config.lifecycle.retention)
+        )
+        self.clock: Callable[[], int] = clock if clock is not None else _wall_clock_us
         # Need-to-know for every reader, and forwarding, obeys the same H2 permissions.
         self._gate = RecordGate(
             self._store,
             NeedToKnow(config.centre_id, h2_permission(security.routes)),
+            clock=lambda: self.clock(),
         )
         self._gate.on_hidden = self._guard.denied
         self._feed = CommitFeed(self._store, telemetry=self._telemetry)
@@ -174,6 +188,18 @@ class Gateway:
             cursor=ScreeningCursor(
                 config.storage.path.with_name(config.storage.path.name + ".screening.db")
             ),
+        )
+        self._threads = ThreadBook(
+            self._store, config.centre_id, config.lifecycle, lambda: self.clock()
+        )
+        self._keeper = RetentionKeeper(
+            self._store,
+            config.centre_id,
+            config.lifecycle,
+            clock=lambda: self.clock(),
+            audit=self._audit,
+            telemetry=self._telemetry,
+            threads=self._threads,
         )
         self._server: aio.Server | None = None
         self._unhealthy: asyncio.Future[None] | None = None
@@ -201,6 +227,11 @@ class Gateway:
     def health(self) -> HealthBoard:
         """The conditions that make the gateway (or one of its services) NOT_SERVING."""
         return self._board
+
+    @property
+    def keeper(self) -> RetentionKeeper:
+        """Withdraws this centre's expired records and raises review reminders."""
+        return self._keeper
 
     @property
     def supervisor(self) -> Supervisor:
@@ -279,7 +310,10 @@ class Gateway:
             raise ServeError(f"cannot open the audit log or the outbox: {error}") from error
         try:
             await self._desk.open()
+            await self._threads.open()
             self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
+            # Reads check expiry themselves: a keeper that fails serves nothing stale.
+            self._supervisor.spawn("retention", self._keeper.run)
             await self._feed.start()
             self._server = await self._serve(limits)
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
@@ -290,6 +324,7 @@ class Gateway:
                 self._server = None
             await self._supervisor.stop()
             await self._desk.close()
+            self._threads.close()
             await self._federation.close()
             if self._audit is not None:
                 await self._audit.close()
@@ -446,6 +481,16 @@ class Gateway:
             preparer=self._preparer,
             traces=self._federation.traces,
             preparation=self.config.storage.preparation,
+            lifecycle=LifecycleCalls(
+                store=self._store,
+                gate=self._gate,
+                centre_id=self.config.centre_id,
+                settings=self.config.lifecycle,
+                clock=lambda: self.clock(),
+                keeper=self._keeper,
+                telemetry=self._telemetry,
+                threads=self._threads,
+            ),
         )
         add_service(
             server,
@@ -521,6 +566,7 @@ class Gateway:
         if self._audit is not None:
             await self._audit.close()
         await self._desk.close()
+        self._threads.close()
         if self._translation is not None:
             await self._translation.close()
         await self._preparer.close()
@@ -531,6 +577,10 @@ class Gateway:
         """Return when the server has stopped."""
         if self._server is not None:
             await self._server.wait_for_termination()
+
+
+def _wall_clock_us() -> int:
+    return time.time_ns() // 1000
 
 
 def _audit_log(config: CentreConfig) -> AuditLog | None:

@@ -10,6 +10,7 @@ from typing import Final
 
 from gateway.cli import (
     ingestion,
+    lifecycle,
     operations,
     records,
     screening,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     translation.add_commands(commands)
     ingestion.add_commands(commands)
     screening.add_commands(commands)
+    lifecycle.add_commands(commands)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -348,6 +349,47 @@ class AsyncLiaisonClient:
     ) -> screening_pb2.ScreenResponse:
         """Screen subjects against the screening lists; see :meth:`LiaisonClient.screen`."""
         return await self._unary(calls.screen(records, adapter, payload, lists), timeout)
+
+    async def withdraw(
+        self,
+        record_id: str,
+        reason: record_pb2.WithdrawalReason.ValueType,
+        note: str = "",
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> exchange_pb2.SubmitAck:
+        """Withdraw one of this centre's records; see :meth:`LiaisonClient.withdraw`."""
+        return await self._unary(calls.withdraw(record_id, reason, note), timeout)
+
+    async def extend_retention(
+        self,
+        record_id: str,
+        extend_by: timedelta,
+        note: str = "",
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> exchange_pb2.Retention:
+        """Keep a record longer; see :meth:`LiaisonClient.extend_retention`."""
+        return await self._unary(calls.extend_retention(record_id, extend_by, note), timeout)
+
+    async def reviews(
+        self,
+        within: timedelta | None = None,
+        page_size: int = 0,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[exchange_pb2.Retention]:
+        """The records due for review; see :meth:`LiaisonClient.reviews`."""
+        return await self._unary(calls.list_reviews(within, page_size), timeout)
+
+    async def threads(
+        self,
+        open_only: bool = False,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[exchange_pb2.Thread]:
+        """The request/reply threads; see :meth:`LiaisonClient.threads`."""
+        return await self._unary(calls.list_threads(open_only), timeout)
 
     async def decide(
         self,

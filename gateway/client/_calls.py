@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
 import grpc
@@ -204,6 +204,21 @@ LIST_HITS: Final = _method(
     screening_pb2.ListHitsResponse,
     SCREENING_ERROR_CLASSES,
 )
+WITHDRAW: Final = _method(
+    _EXCHANGE, "Withdraw", exchange_pb2.WithdrawRequest, exchange_pb2.WithdrawResponse
+)
+EXTEND_RETENTION: Final = _method(
+    _EXCHANGE,
+    "ExtendRetention",
+    exchange_pb2.ExtendRetentionRequest,
+    exchange_pb2.ExtendRetentionResponse,
+)
+LIST_REVIEWS: Final = _method(
+    _EXCHANGE, "ListReviews", exchange_pb2.ListReviewsRequest, exchange_pb2.ListReviewsResponse
+)
+LIST_THREADS: Final = _method(
+    _EXCHANGE, "ListThreads", exchange_pb2.ListThreadsRequest, exchange_pb2.ListThreadsResponse
+)
 CHECK: Final = _method(
     _HEALTH, "Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
 )
@@ -242,6 +257,64 @@ def get(
     """Get: a record and its metadata."""
     request = exchange_pb2.GetRequest(record_id=record_id, version=version)
     return Unary(GET, request, _itself)
+
+
+def withdraw(
+    record_id: str, reason: record_pb2.WithdrawalReason.ValueType, note: str
+) -> Unary[exchange_pb2.WithdrawRequest, exchange_pb2.WithdrawResponse, exchange_pb2.SubmitAck]:
+    """Withdraw: the tombstone's acknowledgement."""
+
+    def ack(response: exchange_pb2.WithdrawResponse) -> exchange_pb2.SubmitAck:
+        return response.ack
+
+    request = exchange_pb2.WithdrawRequest(record_id=record_id, reason=reason, note=note)
+    return Unary(WITHDRAW, request, ack)
+
+
+def extend_retention(
+    record_id: str, extend_by: timedelta, note: str
+) -> Unary[
+    exchange_pb2.ExtendRetentionRequest,
+    exchange_pb2.ExtendRetentionResponse,
+    exchange_pb2.Retention,
+]:
+    """ExtendRetention: the record's dates after the extension."""
+
+    def retention(response: exchange_pb2.ExtendRetentionResponse) -> exchange_pb2.Retention:
+        return response.retention
+
+    request = exchange_pb2.ExtendRetentionRequest(record_id=record_id, note=note)
+    request.extend_by.FromTimedelta(extend_by)
+    return Unary(EXTEND_RETENTION, request, retention)
+
+
+def list_reviews(
+    within: timedelta | None, page_size: int
+) -> Unary[
+    exchange_pb2.ListReviewsRequest, exchange_pb2.ListReviewsResponse, list[exchange_pb2.Retention]
+]:
+    """ListReviews: the records due for review, soonest first."""
+
+    def reviews(response: exchange_pb2.ListReviewsResponse) -> list[exchange_pb2.Retention]:
+        return list(response.reviews)
+
+    request = exchange_pb2.ListReviewsRequest(page_size=page_size)
+    if within is not None:
+        request.within.FromTimedelta(within)
+    return Unary(LIST_REVIEWS, request, reviews)
+
+
+def list_threads(
+    open_only: bool,
+) -> Unary[
+    exchange_pb2.ListThreadsRequest, exchange_pb2.ListThreadsResponse, list[exchange_pb2.Thread]
+]:
+    """ListThreads: the request/reply threads, most recent first."""
+
+    def threads(response: exchange_pb2.ListThreadsResponse) -> list[exchange_pb2.Thread]:
+        return list(response.threads)
+
+    return Unary(LIST_THREADS, exchange_pb2.ListThreadsRequest(open_only=open_only), threads)
 
 
 _SERVICE_UNKNOWN: Final = "SERVICE_UNKNOWN"

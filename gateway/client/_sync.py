@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Generator, Iterable, Iterator, Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -524,6 +525,92 @@ class LiaisonClient:
             ClientError: Any other refusal (RESOURCE_EXHAUSTED: too many subjects).
         """
         return self._unary(calls.screen(records, adapter, payload, lists), timeout)
+
+    def withdraw(
+        self,
+        record_id: str,
+        reason: record_pb2.WithdrawalReason.ValueType,
+        note: str = "",
+        *,
+        timeout: float | None = None,
+    ) -> exchange_pb2.SubmitAck:
+        """Withdraw one of this centre's records: a tombstone version, after which no version's
+        content is served anywhere.
+
+        Args:
+            record_id: The record; it must originate at the caller's centre.
+            reason: Why (``WITHDRAWAL_REASON_CANCELLED``, ``_ERRONEOUS``, ...; not ``_EXPIRED``).
+            note: Free text for the recipients (required with ``_OTHER``), no personal data.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The tombstone's acknowledgement (``duplicate`` when it was withdrawn already).
+
+        Raises:
+            InvalidRecordError: A malformed id, no reason, ``EXPIRED``, a missing note.
+            RecordNotFoundError: No such record that the caller may see.
+            VersionConflictError: A correction was stored meanwhile.
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any other refusal (PERMISSION_DENIED: another centre's record).
+        """
+        return self._unary(calls.withdraw(record_id, reason, note), timeout)
+
+    def extend_retention(
+        self,
+        record_id: str,
+        extend_by: timedelta,
+        note: str = "",
+        *,
+        timeout: float | None = None,
+    ) -> exchange_pb2.Retention:
+        """Keep one of this centre's records longer: its expiry becomes now plus ``extend_by``
+        (never earlier than it was), its review moves with it.
+
+        Args:
+            record_id: The record; it must originate at the caller's centre.
+            extend_by: From one day to ten years.
+            note: Why it is still needed, for the audit trail, no personal data.
+            timeout: Deadline in seconds; the client's default when ``None``.
+
+        Returns:
+            The record's review date and expiry after the extension.
+
+        Raises:
+            InvalidRecordError: A malformed id or a period out of range.
+            RecordNotFoundError: No such record that the caller may see.
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any other refusal (PERMISSION_DENIED: another centre's record;
+                FAILED_PRECONDITION: withdrawn or expired).
+        """
+        return self._unary(calls.extend_retention(record_id, extend_by, note), timeout)
+
+    def reviews(
+        self,
+        within: timedelta | None = None,
+        page_size: int = 0,
+        *,
+        timeout: float | None = None,
+    ) -> list[exchange_pb2.Retention]:
+        """This centre's records whose review is due within ``within`` (default: the gateway's
+        reminder lead), overdue ones included, soonest first.
+
+        Raises:
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any refusal (PERMISSION_DENIED: acting for another centre).
+        """
+        return self._unary(calls.list_reviews(within, page_size), timeout)
+
+    def threads(
+        self, open_only: bool = False, *, timeout: float | None = None
+    ) -> list[exchange_pb2.Thread]:
+        """The request/reply threads this centre takes part in, with their states (sent,
+        delivered, read, answered) and whether they are overdue, most recent request first.
+
+        Raises:
+            GatewayUnavailableError: No answer, even after retrying.
+            ClientError: Any refusal.
+        """
+        return self._unary(calls.list_threads(open_only), timeout)
 
     def decide(
         self,

@@ -253,9 +253,21 @@ class Forwarder:
     async def _record(self, stored: list[StoredRecord], handle: Supervised) -> None:
         deliveries: list[Delivery] = []
         need_to_know = self._gate.need_to_know
+        # Corrections and withdrawals follow every earlier version, whatever the rules say now
+        # (a route removed, a tombstone's kind no rule names): the outbox is the ledger.
+        received = await self._outbox.recipients(
+            sorted({v.record_id for v in stored if v.version > 1})
+        )
         for version in stored:
             trace = self._trace_context_of(version)
-            for decision in route(version, self._rules, need_to_know=need_to_know):
+            decisions = route(version, self._rules, need_to_know=need_to_know)
+            decided = {decision.peer for decision in decisions}
+            excluded = {version.originating_centre, self._centre_id}
+            decisions += [
+                RouteDecision(peer, True, "follows an earlier version this peer received")
+                for peer in sorted(received.get(version.record_id, set()) - decided - excluded)
+            ]
+            for decision in decisions:
                 if decision.allowed and namespace_of(version.record_id) != (
                     version.originating_centre
                 ):

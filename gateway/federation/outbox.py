@@ -276,6 +276,25 @@ class Outbox:
             raise
         return added
 
+    async def recipients(self, record_ids: Sequence[str]) -> dict[str, set[str]]:
+        """The recipient ledger: for each record, the peers that received one of its versions
+        or have one queued (a delivery delivered, queued or failed; not withheld, not dead)."""
+        found: dict[str, set[str]] = await self._run(self._recipients, list(record_ids))
+        return found
+
+    def _recipients(self, record_ids: list[str]) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(record_ids), 500):
+            chunk = record_ids[start : start + 500]
+            rows = self._db().execute(
+                "SELECT DISTINCT record_id, peer FROM deliveries"  # noqa: S608
+                f" WHERE record_id IN ({','.join('?' * len(chunk))}) AND state IN (?, ?, ?)",
+                (*chunk, QUEUED, DELIVERED, FAILED),
+            )
+            for record_id, peer in rows:
+                found.setdefault(record_id, set()).add(peer)
+        return found
+
     # -- sending ---------------------------------------------------------------------------
 
     async def due(self, peer: str, now: float, limit: int) -> list[PendingDelivery]:

@@ -57,6 +57,20 @@ RPC_ACCESS: dict[str, Access] = {
     "/liaison.v1.RecordExchange/Subscribe": _gated(
         "subscribe", "delivers, and reports caught up at, only versions the gate lets through"
     ),
+    "/liaison.v1.RecordExchange/Withdraw": _gated(
+        "withdraw",
+        "reads the record through the gate (hidden is absent: NOT_FOUND) and withdraws only the "
+        "caller's centre's own records",
+    ),
+    "/liaison.v1.RecordExchange/ExtendRetention": _gated(
+        "extend-retention", "as Withdraw: the gate first, then only the caller's centre's records"
+    ),
+    "/liaison.v1.RecordExchange/ListReviews": _gated(
+        "list-reviews", "lists this centre's own records due for review, each through the gate"
+    ),
+    "/liaison.v1.RecordExchange/ListThreads": _gated(
+        "list-threads", "lists the threads whose request record the gate lets the caller see"
+    ),
     # -- liaison.v1.Translation -------------------------------------------------------------
     "/liaison.v1.Translation/ListAdapters": _metadata(
         "lists the installed adapters; reads no record", None

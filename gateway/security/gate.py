@@ -13,19 +13,29 @@ everywhere and in every detail:
   up, only what its reader may see;
 * an older version obeys the record's current handling as well as its own.
 
-The RPC enumeration test (``tests/gateway/security/test_rpc_enumeration.py``) checks that every
-RPC of every service is declared in :mod:`gateway.security.access` as reading through this gate
-or as revealing no record, so a new RPC cannot skip it unnoticed.
+It also serves no content the lifecycle has taken away (decision 0016): every version of a
+withdrawn record is served as its tombstone (``get``), is absent where content is what is asked
+for (``get_versions``: Export, forwarding) and is not delivered to subscribers (the tombstone
+is); a record past its ``expires_at`` is treated alike (as withdrawn with reason EXPIRED) even
+before the expiry task has written its tombstone. The clock is injectable.
+
+The RPC enumeration test (``tests/gateway/security/test_rpc_enumeration.py``) checks that
+every RPC of every service is declared in :mod:`gateway.security.access` as reading through this
+gate or as revealing no record, so a new RPC cannot skip it unnoticed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from gateway.security.authorization import current_caller
 from gateway.security.visibility import NeedToKnow
 from gateway.store.base import RecordStore, SearchQuery, StoredRecord
+from liaison.rules.lifecycle import TOMBSTONE_KIND, tombstone_of
+from liaison.v1 import record_pb2
 
 __all__ = ["RecordGate", "SearchPage"]
 
@@ -46,9 +56,18 @@ class SearchPage:
 class RecordGate:
     """Reads the store on behalf of a reader centre, showing only what it may see."""
 
-    def __init__(self, store: RecordStore, need_to_know: NeedToKnow) -> None:
+    def __init__(
+        self,
+        store: RecordStore,
+        need_to_know: NeedToKnow,
+        clock: Callable[[], int] | None = None,
+    ) -> None:
+        """Read ``store`` under ``need_to_know``; ``clock`` gives the time expiry is judged at
+        (microseconds since the epoch; the wall clock by default)."""
         self._store = store
         self._need_to_know = need_to_know
+        self.clock: Callable[[], int] = clock if clock is not None else _wall_clock_us
+        self._withdrawn: set[str] = set()
         self._last_visible: dict[str, int] = {}
         store.add_commit_listener(self._on_commit)
         self.on_hidden: Callable[[Sequence[str]], None] | None = None
@@ -74,29 +93,78 @@ class RecordGate:
             stored, stored.latest_handling_code, stored.latest_releasable_to, centre
         )
 
+    def withdrawn(self, stored: StoredRecord) -> bool:
+        """Whether ``stored``'s record is withdrawn (here, or as far as this gateway knows)."""
+        return stored.withdrawn or stored.record_id in self._withdrawn
+
+    def expired(self, stored: StoredRecord) -> bool:
+        """Whether ``stored``'s record is past its expiry by the gate's clock."""
+        return 0 < stored.expires_at_us <= self.clock()
+
+    def serves_content(self, stored: StoredRecord) -> bool:
+        """Whether the content of ``stored`` may be served: its record is neither withdrawn nor
+        expired (a tombstone itself is served: it has no content)."""
+        if stored.kind == TOMBSTONE_KIND:
+            return True
+        return not self.withdrawn(stored) and not self.expired(stored)
+
     async def get(
         self, record_id: str, version: int = 0, reader: str | None = None
     ) -> StoredRecord | None:
-        """The version asked for (0: the latest), or ``None`` when absent *or hidden*."""
+        """The version asked for (0: the latest), or ``None`` when absent *or hidden*.
+
+        A version of a withdrawn or expired record is answered as its tombstone: the version's
+        metadata, the withdrawal instead of the content, no signature.
+        """
         stored = await self._store.get(record_id, version)
         if stored is None:
             return None
         if not self.visible(stored, reader):
             self._hidden([record_id], reader)
             return None
-        return stored
+        if self.serves_content(stored):
+            return stored
+        return await self._as_tombstone(stored)
+
+    async def _as_tombstone(self, stored: StoredRecord) -> StoredRecord:
+        tombstone: record_pb2.Record | None = None
+        if self.withdrawn(stored):
+            latest = await self._store.get(stored.record_id)
+            if latest is not None and latest.kind == TOMBSTONE_KIND:
+                tombstone = record_pb2.Record.FromString(latest.blob)
+        if tombstone is None:
+            tombstone = tombstone_of(
+                stored.to_message(),
+                record_pb2.WITHDRAWAL_REASON_EXPIRED,
+                "",
+                stored.expires_at_us or self.clock(),
+            )
+            tombstone.withdrawal.withdrawn_version = stored.latest_version
+        return dataclasses.replace(
+            stored,
+            blob=tombstone.SerializeToString(deterministic=True),
+            signature=b"",
+            review_due_us=0,
+            expires_at_us=0,
+        )
 
     async def get_versions(
-        self, keys: Sequence[tuple[str, int]], reader: str | None = None
+        self, keys: Sequence[tuple[str, int]], reader: str | None = None, *, content: bool = True
     ) -> list[StoredRecord | None]:
-        """The versions asked for, in order; ``None`` for absent or hidden ones."""
+        """The versions asked for, in order; ``None`` for absent or hidden ones, and (unless
+        ``content`` is false: the caller wants metadata only) for versions whose content is no
+        longer served (withdrawn or expired records)."""
         centre = self.reader() if reader is None else reader
         found = await self._store.get_versions(keys)
         shown = [s if s is not None and self.visible(s, centre) else None for s in found]
         hidden = [k[0] for k, s, v in zip(keys, found, shown, strict=True) if s and v is None]
         if hidden:
             self._hidden(hidden, reader)
-        return shown
+        if not content:
+            return shown
+        # Content is what these callers want (Export encodes it, forwarding sends it): a
+        # withdrawn or expired record has none to give.
+        return [s if s is not None and self.serves_content(s) else None for s in shown]
 
     async def search(
         self, query: SearchQuery, after_sequence: int, page_size: int, reader: str | None = None
@@ -115,6 +183,8 @@ class RecordGate:
             batch = await self._store.search(query, position, scan)
             hidden: list[str] = []
             for stored in batch:
+                if not self.serves_content(stored):
+                    continue  # expired: it matched on content no longer served
                 if self.visible(stored, centre):
                     visible.append(stored)
                 elif len(visible) < wanted:
@@ -133,6 +203,8 @@ class RecordGate:
         centre = self.reader() if reader is None else reader
 
         def visible(stored: StoredRecord) -> bool:
+            if not self.serves_content(stored):
+                return False  # its tombstone is delivered instead
             if self.visible(stored, centre):
                 return True
             self._hidden([stored.record_id], reader)
@@ -174,6 +246,9 @@ class RecordGate:
             self.on_hidden(record_ids)
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
+        for stored in records:
+            if stored.kind == TOMBSTONE_KIND:
+                self._withdrawn.add(stored.record_id)
         if any(stored.version > 1 for stored in records):
             # A new version may restrict the versions before it (they obey the latest handling):
             # what each reader saw last is found again when next asked.
@@ -184,3 +259,7 @@ class RecordGate:
                 if stored.sequence > last and self.visible(stored, centre):
                     last = stored.sequence
             self._last_visible[centre] = last
+
+
+def _wall_clock_us() -> int:
+    return time.time_ns() // 1000

@@ -365,6 +365,8 @@ def _ok(_: Any) -> str:
 _REQUEST_IDS: dict[str, IdsOf] = {
     "/liaison.v1.RecordExchange/Submit": _submitted_id,
     "/liaison.v1.RecordExchange/Get": lambda r: _well_formed(r.record_id),
+    "/liaison.v1.RecordExchange/Withdraw": lambda r: _well_formed(r.record_id),
+    "/liaison.v1.RecordExchange/ExtendRetention": lambda r: _well_formed(r.record_id),
     "/liaison.v1.Translation/Export": lambda r: [
         i for ref in r.record_refs for i in _well_formed(ref.record_id)
     ],
@@ -384,6 +386,10 @@ _RESPONSE_IDS: dict[str, IdsOf] = {
     "/liaison.v1.RecordExchange/Subscribe": lambda r: (
         [r.record_event.record.record_id] if r.HasField("record_event") else []
     ),
+    "/liaison.v1.RecordExchange/Withdraw": lambda r: [r.ack.record_id],
+    "/liaison.v1.RecordExchange/ExtendRetention": lambda r: [r.retention.record_id],
+    "/liaison.v1.RecordExchange/ListReviews": lambda r: [x.record_id for x in r.reviews],
+    "/liaison.v1.RecordExchange/ListThreads": lambda r: [x.request_record_id for x in r.threads],
     "/liaison.v1.Translation/Ingest": lambda r: [ack.record_id for ack in r.acks],
     # Screen: the entries shown in full (a redacted hit names no entry).
     "/liaison.v1.Screening/Screen": lambda r: [entry.record_id for entry in r.entries],
@@ -418,6 +424,7 @@ _OUTCOMES: dict[str, Callable[[Any], str]] = {
     "/liaison.v1.RecordExchange/SubmitStream": _stream_outcome,
     "/liaison.v1.Federation/Deliver": _deliver_outcome,
     "/liaison.v1.RecordExchange/Submit": _submit_outcome,
+    "/liaison.v1.RecordExchange/Withdraw": _submit_outcome,
     "/liaison.v1.Translation/Ingest": _ingest_outcome,
     "/liaison.v1.Screening/Decide": _submit_outcome,
 }

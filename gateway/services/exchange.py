@@ -14,6 +14,7 @@ from opentelemetry.trace import Span
 
 from gateway.config import LimitsConfig
 from gateway.errors import (
+    FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
     NotFoundError,
@@ -23,6 +24,7 @@ from gateway.errors import (
 from gateway.federation.traces import SubmissionTraces
 from gateway.security.gate import RecordGate
 from gateway.services.filters import check_filter_sizes
+from gateway.services.lifecycle import LifecycleCalls
 from gateway.services.search_requests import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
 from gateway.services.streaming import StreamSubmission, conflict_error
@@ -55,6 +57,8 @@ MAX_EVENTS_PER_RESPONSE = 500
 the size of one message: 500 records of a few KB stay well under the 4 MiB default)."""
 
 _ONE_RECORD = {attr.RECORDS_COUNT: 1}
+_REPLY_KEY = b"\xa2\x01"
+"""The key of ``Record.reply`` (field 20, wire type 2) as serialized."""
 
 Context = aio.ServicerContext[object, object]
 
@@ -74,6 +78,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         preparer: MessagePreparer | None = None,
         traces: SubmissionTraces | None = None,
         preparation: Literal["writer", "inline"] = "writer",
+        lifecycle: LifecycleCalls | None = None,
     ) -> None:
         """Serve on ``store`` and ``feed``.
 
@@ -90,7 +95,10 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             preparation: Where a Submit's record is prepared (``[storage] preparation``); with
                 ``traces``, always here: the trace is remembered under the content hash before
                 the commit.
+            lifecycle: Serves Withdraw, ExtendRetention and ListReviews; without it they are
+                refused (FAILED_PRECONDITION).
         """
+        self._lifecycle = lifecycle
         self._store = store
         self._gate = gate
         self._feed = feed
@@ -183,6 +191,8 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         :meth:`submit_bytes` instead, so that the request is parsed once, where it is prepared."""
         async with statuses(context):
             require_publisher(self._gate)
+            if self._lifecycle is not None:
+                self._lifecycle.check_reply(request.record)
             if self._prepare_in_writer:
                 return await self._submit_prepared_by_store(request.SerializeToString())
             return await self._submit_prepared_here(request)
@@ -192,6 +202,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
         """Submit on the serialized request, as received."""
         async with statuses(context):
             require_publisher(self._gate)
+            self._check_reply_bytes(data)
             if self._prepare_in_writer:
                 return await self._submit_prepared_by_store(data)
             try:
@@ -331,6 +342,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             if stored is None:
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
+            threads = None if self._lifecycle is None else self._lifecycle.threads
+            if threads is not None and self._gate.reader() == self._centre_id:
+                threads.mark_read(stored)
             return exchange_pb2.GetResponse(
                 record=stored.to_message(), metadata=record_metadata(stored)
             )
@@ -415,6 +429,51 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 raise UnavailableError(
                     "the gateway is shutting down; subscribe again after the last sequence received"
                 )
+
+    async def Withdraw(
+        self, request: exchange_pb2.WithdrawRequest, context: Context
+    ) -> exchange_pb2.WithdrawResponse:
+        async with statuses(context):
+            return await self._lifecycle_calls().withdraw(request)
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ExtendRetention(
+        self, request: exchange_pb2.ExtendRetentionRequest, context: Context
+    ) -> exchange_pb2.ExtendRetentionResponse:
+        async with statuses(context):
+            return await self._lifecycle_calls().extend(request)
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ListReviews(
+        self, request: exchange_pb2.ListReviewsRequest, context: Context
+    ) -> exchange_pb2.ListReviewsResponse:
+        async with statuses(context):
+            return await self._lifecycle_calls().reviews(request)
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    async def ListThreads(
+        self, request: exchange_pb2.ListThreadsRequest, context: Context
+    ) -> exchange_pb2.ListThreadsResponse:
+        async with statuses(context):
+            return await self._lifecycle_calls().list_threads(request)
+        raise AssertionError("unreachable: statuses aborts the call")
+
+    def _check_reply_bytes(self, data: bytes) -> None:
+        """Refuse a reply to an unknown thread before it is prepared. Only requests whose bytes
+        hold the key of ``Record.reply`` (field 20, length-delimited: 0xA2 0x01) are parsed
+        here; the others go to the writer unparsed, as before."""
+        if self._lifecycle is None or self._lifecycle.threads is None or _REPLY_KEY not in data:
+            return
+        try:
+            request = exchange_pb2.SubmitRequest.FromString(data)
+        except DecodeError:
+            return  # refused where it is prepared, with the usual message
+        self._lifecycle.check_reply(request.record)
+
+    def _lifecycle_calls(self) -> LifecycleCalls:
+        if self._lifecycle is None:
+            raise FailedPreconditionError("this gateway does not manage record lifecycles")
+        return self._lifecycle
 
 
 def _stored_or_raise(outcome: WriteOutcome) -> StoredVersion:

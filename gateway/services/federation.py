@@ -297,7 +297,10 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
     ) -> list[federation_pb2.DeliveryStatus]:
         """The delivery states of the versions the caller may see: a delivery names a record,
         its version and where it went, so it is need-to-know like the record."""
-        found = await self._gate.get_versions([(s.record_id, s.version) for s in statuses])
+        # Metadata only: the ledger of a withdrawn record stays readable (issue 15).
+        found = await self._gate.get_versions(
+            [(s.record_id, s.version) for s in statuses], content=False
+        )
         return [status for status, stored in zip(statuses, found, strict=True) if stored]
 
     checkpoints: CheckpointDesk | None = None

@@ -50,6 +50,7 @@ from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import StoredVersion
 from gateway.supervision import Supervised
 from liaison.rules.intake import prepare_record
+from liaison.rules.lifecycle import TOMBSTONE_KIND
 from liaison.v1 import record_pb2, screening_hit_pb2
 
 __all__ = ["HIT_KIND", "ScreeningDesk", "hit_record_id"]
@@ -151,7 +152,7 @@ class ScreeningDesk:
         latest: dict[str, list[ListEntry]] = {}
         decided: dict[str, StoredRecord] = {}
         after = 0
-        wanted = self._entry_kinds | {HIT_KIND}
+        wanted = self._entry_kinds | {HIT_KIND, TOMBSTONE_KIND}
         while True:
             batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=wanted)
             for stored in batch:
@@ -161,6 +162,8 @@ class ScreeningDesk:
                     self._remember(stored.to_message())
                     if stored.version > 1:
                         decided[stored.record_id] = stored
+                elif stored.withdrawn:
+                    latest[stored.record_id] = []  # withdrawn: no entries, whatever came before
                 else:
                     latest[stored.record_id] = entries_from_record(
                         stored.to_message(), stored.version, self._settings.lists
@@ -222,7 +225,7 @@ class ScreeningDesk:
         await asyncio.to_thread(self._worker.shutdown, wait=True, cancel_futures=True)
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
-        wanted = self._entry_kinds | self._auto_kinds | {HIT_KIND}
+        wanted = self._entry_kinds | self._auto_kinds | {HIT_KIND, TOMBSTONE_KIND}
         fresh = [
             s
             for s in records
@@ -281,6 +284,14 @@ class ScreeningDesk:
             if stored.kind == HIT_KIND:
                 await self._note_decision(stored)
                 continue
+            if stored.kind == TOMBSTONE_KIND:
+                # A withdrawn record is used by no screening: its entries leave the index.
+                if stored.record_id in self._records:
+                    await self._run(self._index.upsert, stored.record_id, [])
+                    self._records.discard(stored.record_id)
+                continue
+            if stored.withdrawn:
+                continue  # a late version of a withdrawn record (its tombstone came first)
             if stored.version > 1 and stored.record_id in self._hits_of:
                 changed.add(stored.record_id)
             if stored.kind in self._entry_kinds:

@@ -18,6 +18,7 @@ from typing import Any
 
 from gateway.errors import (
     ConflictError,
+    FailedPreconditionError,
     GatewayError,
     LimitExceededError,
     PermissionDeniedError,
@@ -27,6 +28,7 @@ from gateway.services.statuses import fill_ack, record_error
 from gateway.store.base import (
     OriginConflict,
     RecordStore,
+    RecordWithdrawn,
     StoredVersion,
     StoreError,
     VersionConflict,
@@ -296,9 +298,14 @@ def _fill_results(
     response.rejected += rejected
 
 
-def conflict_error(conflict: VersionConflict | OriginConflict) -> GatewayError:
-    """The refusal of a write whose expected version was not the latest, or that names another
-    originating centre than the record's stored versions."""
+def conflict_error(conflict: VersionConflict | OriginConflict | RecordWithdrawn) -> GatewayError:
+    """The refusal of a write whose expected version was not the latest, that names another
+    originating centre than the record's stored versions, or that follows a withdrawal."""
+    if isinstance(conflict, RecordWithdrawn):
+        return FailedPreconditionError(
+            f"record {conflict.record_id} was withdrawn (version {conflict.version}): no version "
+            "follows a withdrawal; publish the content under a new record id"
+        )
     if isinstance(conflict, OriginConflict):
         return PermissionDeniedError(
             f"record {conflict.record_id} originates at {conflict.originating_centre}: only that "

@@ -49,6 +49,7 @@ from gateway.services.statuses import ack_of, statuses
 from gateway.store.base import (
     IngestOutcome,
     RecordStore,
+    RecordWithdrawn,
 )
 from gateway.store.feed import SerializedEvent
 from gateway.telemetry import ChildSpan, Telemetry, adapter_span
@@ -168,6 +169,11 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
             _check_still_wanted(context)
             outcome = await self._ingest(adapter.name, prepared)
             conflict = outcome.origin_conflict
+            if isinstance(conflict, RecordWithdrawn):
+                raise FailedPreconditionError(
+                    f"record {conflict.record_id} was withdrawn (version {conflict.version}) and "
+                    "takes no new version; nothing of the payload was stored"
+                )
             if conflict is not None:
                 raise PermissionDeniedError(
                     f"record {conflict.record_id} originates at {conflict.originating_centre}: "

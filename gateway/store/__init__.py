@@ -15,6 +15,8 @@ from gateway.store.base import (
     PreparationRefused,
     PreparedWrite,
     RecordStore,
+    RecordWithdrawn,
+    RetentionRow,
     SearchQuery,
     StoreClosedError,
     StoredRecord,
@@ -30,6 +32,7 @@ from gateway.store.sqlite import SqliteRecordStore
 if TYPE_CHECKING:
     from gateway.signing import SigningKeySource
     from gateway.store.settings import StorageConfig
+    from liaison.rules.lifecycle import RetentionDefaults
 
 __all__ = [
     "CommitListener",
@@ -42,6 +45,8 @@ __all__ = [
     "PreparationRefused",
     "PreparedWrite",
     "RecordStore",
+    "RecordWithdrawn",
+    "RetentionRow",
     "SearchQuery",
     "SqliteRecordStore",
     "StoreClosedError",
@@ -57,13 +62,16 @@ __all__ = [
 
 
 def create_store(
-    storage: StorageConfig, signing_key: SigningKeySource | None = None
+    storage: StorageConfig,
+    signing_key: SigningKeySource | None = None,
+    retention: RetentionDefaults | None = None,
 ) -> RecordStore:
     """Build the store a centre's configuration asks for (not opened yet).
 
     Args:
         storage: The ``[storage]`` section of the centre configuration.
         signing_key: The centre's current signing key (``[signing]``), if it signs.
+        retention: The retention dates stamped on the centre's records without them.
 
     Returns:
         An unopened :class:`SqliteRecordStore`; await :meth:`RecordStore.open` before use.
@@ -75,4 +83,5 @@ def create_store(
         writer=storage.writer,
         signing_key=signing_key,
         unhealthy_after_seconds=storage.unhealthy_after_seconds,
+        retention=retention,
     )

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from liaison.rules.errors import LiaisonError
 from liaison.rules.indexing import DocumentKey, IndexKeys, NameKey
 from liaison.rules.intake import WriteItem
@@ -32,6 +34,8 @@ __all__ = [
     "PreparationRefused",
     "PreparedWrite",
     "RecordStore",
+    "RecordWithdrawn",
+    "RetentionRow",
     "SearchQuery",
     "StoreClosedError",
     "StoreError",
@@ -87,7 +91,28 @@ class OriginConflict:
     """The centre the stored versions originate at."""
 
 
-WriteOutcome = StoredVersion | VersionConflict | OriginConflict
+@dataclass(frozen=True, slots=True)
+class RecordWithdrawn:
+    """The outcome of a write of new content for a withdrawn record: no version follows a
+    tombstone (decision 0016)."""
+
+    record_id: str
+    version: int
+    """The tombstone's version."""
+
+
+WriteOutcome = StoredVersion | VersionConflict | OriginConflict | RecordWithdrawn
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRow:
+    """A record's retention dates, as the lifecycle listings and the expiry read them."""
+
+    record_id: str
+    kind: str
+    originating_centre: str
+    review_due_us: int
+    expires_at_us: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +138,10 @@ class IngestOutcome:
     first ingestion's, each marked ``duplicate``."""
     ingested_at_us: int
     """When the payload was first ingested (commit time, microseconds since the Unix epoch)."""
-    origin_conflict: OriginConflict | None = None
-    """Set when a decoded record names another originating centre than its stored versions:
-    then nothing was stored and ``acks`` is empty."""
+    origin_conflict: OriginConflict | RecordWithdrawn | None = None
+    """Set when a decoded record names another originating centre than its stored versions, or
+    was withdrawn here (no version follows a tombstone): then nothing was stored and ``acks`` is
+    empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,15 +170,35 @@ class StoredRecord:
     """``Handling.code`` of the latest version: an old version obeys the current handling too."""
     latest_releasable_to: tuple[str, ...] = ()
     """``Handling.releasable_to`` of the latest version."""
+    latest_kind: str = ""
+    """The kind of the latest version: ``"withdrawal"`` when the record is withdrawn."""
+    review_due_us: int = 0
+    """The record's review date (microseconds since the epoch), 0 when it has none."""
+    expires_at_us: int = 0
+    """The record's expiry (microseconds since the epoch), 0 when it has none."""
+
+    @property
+    def withdrawn(self) -> bool:
+        """Whether the record is withdrawn (its latest version is a tombstone)."""
+        return self.latest_kind == "withdrawal" or self.kind == "withdrawal"
 
     def to_message(self) -> record_pb2.Record:
-        """The record message of this version, with its version number and its originating
-        centre's signature."""
+        """The record message of this version, with its version number, its originating
+        centre's signature and the record's retention dates."""
         record = record_pb2.Record.FromString(self.blob)
         record.version = self.version
         if self.signature:
             record.provenance.signature.ParseFromString(self.signature)
+        if self.review_due_us:
+            _set_micros(record.review_due, self.review_due_us)
+        if self.expires_at_us:
+            _set_micros(record.expires_at, self.expires_at_us)
         return record
+
+
+def _set_micros(stamp: Timestamp, micros: int) -> None:
+    seconds, rest = divmod(micros, 1_000_000)
+    stamp.seconds, stamp.nanos = seconds, rest * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +354,14 @@ class RecordStore(abc.ABC):
     @abc.abstractmethod
     async def last_sequence(self) -> int:
         """The highest committed sequence number (0 when empty)."""
+
+    async def retention_due(
+        self, *, review_before_us: int = 0, expires_before_us: int = 0, limit: int = 1000
+    ) -> list[RetentionRow]:
+        """Records not withdrawn whose review is due before ``review_before_us``, or (with
+        ``expires_before_us``) whose expiry is before that, soonest first; at most ``limit``.
+        A store that keeps no retention dates (this default) has none."""
+        return []
 
     def add_unavailable_listener(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Register ``listener``, called on the event loop with the reason when the store's

@@ -18,6 +18,7 @@ store's :class:`WriteHealth`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Callable
@@ -46,6 +47,7 @@ from gateway.store.wire import (
     take_messages,
 )
 from gateway.store.writer import IngestRequest, PrepareRequest, WriteRequest, ingestion_wrote
+from liaison.rules.lifecycle import RetentionDefaults
 
 _Request = WriteRequest | IngestRequest | PrepareRequest
 
@@ -66,12 +68,14 @@ class ProcessWriter:
         publish: Callable[[list[StoredRecord], float], None],
         signing_key: SigningKeySource | None = None,
         health: WriteHealth | None = None,
+        retention: RetentionDefaults | None = None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start` (arguments as for ``Writer``;
         ``health`` also hears, as a loss, of the process ending before :meth:`stop`)."""
         self._health = health if health is not None else WriteHealth(30.0)
         self._path = path
         self._signing_key = signing_key
+        self._retention = retention if retention is not None else RetentionDefaults()
         self._synchronous = synchronous
         self._max_batch_records = max_batch_records
         self._loop = loop
@@ -114,6 +118,7 @@ class ProcessWriter:
                 str(self._path),
                 self._synchronous,
                 str(self._max_batch_records),
+                json.dumps(self._retention.to_plain()),
                 *_signing_arguments(self._signing_key),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,

@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from gateway.store.base import SearchQuery, StoredRecord
+from gateway.store.base import RetentionRow, SearchQuery, StoredRecord
 from gateway.store.schema import split_releasable
 
-__all__ = ["get", "last_sequence", "read_before", "read_since", "search"]
+__all__ = ["get", "last_sequence", "read_before", "read_since", "retention_due", "search"]
 
 _MAX_INT64 = 2**63 - 1
 """Cursors and versions arrive as uint64 from the wire; SQLite integers are signed 64-bit."""
@@ -27,9 +27,13 @@ _MAX_INT64 = 2**63 - 1
 _COLUMNS = (
     "v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256, v.kind, "
     "v.originating_centre, v.blob, h.version, v.handling_code, v.releasable_to, v.signature, "
-    "hv.handling_code, hv.releasable_to"
+    "hv.handling_code, hv.releasable_to, hv.kind, "
+    "coalesce(l.review_due_us, 0), coalesce(l.expires_at_us, 0)"
 )
-_LATEST = "JOIN versions AS hv ON hv.sequence = h.sequence"
+_LATEST = (
+    "JOIN versions AS hv ON hv.sequence = h.sequence "
+    "LEFT JOIN lifecycle AS l ON l.record_id = h.record_id"
+)
 _GET_LATEST = (
     f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
     f"{_LATEST} WHERE h.record_id = ?"
@@ -135,7 +139,8 @@ def read_before(
 
 def _stored(row: tuple[Any, ...]) -> StoredRecord:
     (record_id, version, sequence, committed_at_us, sha, kind, centre, blob, latest) = row[:9]
-    handling_code, releasable_to, signature, latest_code, latest_releasable = row[9:]
+    handling_code, releasable_to, signature, latest_code, latest_releasable = row[9:14]
+    latest_kind, review_due_us, expires_at_us = row[14:]
     return StoredRecord(
         record_id,
         version,
@@ -151,7 +156,35 @@ def _stored(row: tuple[Any, ...]) -> StoredRecord:
         signature,
         latest_code,
         split_releasable(latest_releasable),
+        latest_kind,
+        review_due_us,
+        expires_at_us,
     )
+
+
+_RETENTION = (
+    "SELECT l.record_id, h.kind, h.originating_centre, l.review_due_us, l.expires_at_us "
+    "FROM lifecycle AS l JOIN heads AS h ON h.record_id = l.record_id "
+)
+
+
+def retention_due(
+    connection: sqlite3.Connection, review_before_us: int, expires_before_us: int, limit: int
+) -> list[RetentionRow]:
+    """Records not withdrawn, reviews due before one time or expiring before another."""
+    if expires_before_us:
+        sql = (
+            f"{_RETENTION} WHERE l.expires_at_us > 0 AND l.expires_at_us < ? "
+            "AND h.kind != 'withdrawal' ORDER BY l.expires_at_us LIMIT ?"
+        )
+        parameters = (min(expires_before_us, _MAX_INT64), limit)
+    else:
+        sql = (
+            f"{_RETENTION} WHERE l.review_due_us > 0 AND l.review_due_us < ? "
+            "AND h.kind != 'withdrawal' ORDER BY l.review_due_us LIMIT ?"
+        )
+        parameters = (min(review_before_us, _MAX_INT64), limit)
+    return [RetentionRow(*row) for row in connection.execute(sql, parameters)]
 
 
 def _name_condition(query: SearchQuery) -> tuple[str, list[object]]:

@@ -25,6 +25,7 @@ from gateway.store.base import (
     PreparationRefused,
     PreparedWrite,
     RecordStore,
+    RetentionRow,
     SearchQuery,
     StoreClosedError,
     StoredRecord,
@@ -36,6 +37,7 @@ from gateway.store.health import WriteHealth
 from gateway.store.process_writer import ProcessWriter
 from gateway.store.schema import open_reader
 from gateway.store.writer import IngestRequest, PrepareRequest, Writer, WriteRequest
+from liaison.rules.lifecycle import RetentionDefaults
 
 __all__ = ["SqliteRecordStore"]
 
@@ -64,6 +66,7 @@ class SqliteRecordStore(RecordStore):
         writer: Literal["process", "thread"] = "process",
         signing_key: SigningKeySource | None = None,
         unhealthy_after_seconds: float = 30.0,
+        retention: RetentionDefaults | None = None,
     ) -> None:
         """Configure the store; nothing is opened before :meth:`open`.
 
@@ -78,6 +81,8 @@ class SqliteRecordStore(RecordStore):
             signing_key: The key the centre's own new versions are signed with.
             unhealthy_after_seconds: How long write failures must persist (with no write
                 succeeding) before the unavailable listeners hear of them.
+            retention: The retention dates stamped on this centre's records that arrive
+                without them (``[lifecycle]``); none by default.
 
         Raises:
             ValueError: ``synchronous``, ``max_batch_records`` or ``unhealthy_after_seconds`` is
@@ -92,6 +97,7 @@ class SqliteRecordStore(RecordStore):
         self._health = WriteHealth(unhealthy_after_seconds)
         self._writer_kind: Literal["process", "thread"] = writer
         self._signing_key = signing_key
+        self._retention = retention if retention is not None else RetentionDefaults()
         self._path = path
         self._synchronous: Literal["full", "normal"] = synchronous
         self._max_batch_records = max_batch_records
@@ -146,9 +152,9 @@ class SqliteRecordStore(RecordStore):
         loop = asyncio.get_running_loop()
         arguments = (self._path, self._synchronous, self._max_batch_records, loop, self._publish)
         writer = (
-            ProcessWriter(*arguments, self._signing_key, self._health)
+            ProcessWriter(*arguments, self._signing_key, self._health, self._retention)
             if self._writer_kind == "process"
-            else Writer(*arguments, self._signing_key, self._health)
+            else Writer(*arguments, self._signing_key, self._health, self._retention)
         )
         await writer.start()
         self._loop = loop
@@ -246,6 +252,18 @@ class SqliteRecordStore(RecordStore):
             StoreError: the database could not be read.
         """
         return await self._read(self._get_versions, list(keys))
+
+    async def retention_due(
+        self, *, review_before_us: int = 0, expires_before_us: int = 0, limit: int = 1000
+    ) -> list[RetentionRow]:
+        """Records due for review or expiring (see :meth:`RecordStore.retention_due`).
+
+        Raises:
+            StoreClosedError: the store is not open.
+            StoreError: the database could not be read.
+        """
+        _check_limit(limit)
+        return await self._read(self._retention_due, review_before_us, expires_before_us, limit)
 
     async def search(
         self, query: SearchQuery, after_sequence: int, limit: int
@@ -416,6 +434,11 @@ class SqliteRecordStore(RecordStore):
 
     def _last_sequence(self) -> int:
         return reads.last_sequence(self._connection())
+
+    def _retention_due(
+        self, review_before_us: int, expires_before_us: int, limit: int
+    ) -> list[RetentionRow]:
+        return reads.retention_due(self._connection(), review_before_us, expires_before_us, limit)
 
 
 def _check_limit(limit: int) -> None:

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import TypeVar
 
-from gateway.errors import PermissionDeniedError
+from gateway.errors import FailedPreconditionError, PermissionDeniedError
 from gateway.store.base import (
     Ingestion,
     IngestOutcome,
     OriginConflict,
+    RecordWithdrawn,
     StoredRecord,
     StoredVersion,
     VersionConflict,
@@ -32,8 +33,9 @@ from gateway.store.base import (
     WriteOutcome,
 )
 from gateway.store.schema import join_releasable, split_releasable
+from liaison.rules.lifecycle import TOMBSTONE_KIND, RetentionDefaults
 
-__all__ = ["OriginConflictError", "TransactionResult", "Transactions"]
+__all__ = ["OriginConflictError", "RecordWithdrawnError", "TransactionResult", "Transactions"]
 
 # Keeps each IN (...) list far below SQLite's bound-parameter limit (32766 since 3.32).
 _LOOKUP_CHUNK = 500
@@ -92,6 +94,14 @@ _INSERT_INGESTION_ACK = (
     "INSERT INTO ingestion_acks (ingestion_id, position, sequence) VALUES (?, ?, ?)"
 )
 
+_UPSERT_LIFECYCLE = """
+INSERT INTO lifecycle (record_id, review_due_us, expires_at_us) VALUES (?, ?, ?)
+ON CONFLICT (record_id) DO UPDATE SET
+    review_due_us = excluded.review_due_us,
+    expires_at_us = excluded.expires_at_us
+"""
+_DELETE_LIFECYCLE = "DELETE FROM lifecycle WHERE record_id = ?"
+
 _T = TypeVar("_T")
 
 
@@ -111,6 +121,7 @@ class _Head:
     originating_centre: str
     handling_code: int
     releasable_to: tuple[str, ...]
+    kind: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,15 +135,22 @@ class _NewVersion:
 class Transactions:
     """Runs group-commit transactions on the writer connection."""
 
-    def __init__(self, connection: sqlite3.Connection, signer: VersionSigner | None = None) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        signer: VersionSigner | None = None,
+        retention: RetentionDefaults | None = None,
+    ) -> None:
         """Wrap the writer connection (autocommit mode, owned by the calling thread).
 
         With ``signer``, every new version of a record of the signer's centre is signed as it
         is numbered, in the same transaction; other centres' versions (replicas) keep the
-        signature they arrived with.
+        signature they arrived with. ``retention`` stamps the retention dates of a new record
+        of this centre that arrives without them (replicas keep their origin's).
         """
         self._connection = connection
         self._signer = signer
+        self._retention = retention if retention is not None else RetentionDefaults()
         row = connection.execute(_LAST_COMMITTED_AT).fetchone()
         self._last_committed_us: int = 0 if row is None else row[0]
         self.last_seconds = 0.0
@@ -163,6 +181,8 @@ class Transactions:
             )
         except OriginConflictError as error:
             return IngestOutcome((), False, 0, error.conflict), []
+        except RecordWithdrawnError as error:
+            return IngestOutcome((), False, 0, error.withdrawn), []
 
     def _in_transaction(self, work: Callable[[int], _T]) -> _T:
         """Run ``work(commit time)`` in one ``BEGIN IMMEDIATE … COMMIT``; roll back on failure."""
@@ -223,6 +243,10 @@ class Transactions:
         # (record_id, version) pairs written earlier in this transaction (replicas).
         taken: set[tuple[str, int]] = set()
         new_versions: list[_NewVersion] = []
+        head_kinds = {record_id: head.kind for record_id, head in stored.items()}
+        # Only records stored before can have dates yet (new ones get theirs below).
+        dates = self._load_lifecycle(set(existing))
+        dates_before = dict(dates)
         sequence = self._last_sequence()
         outcomes: list[list[WriteOutcome]] = []
         for group in groups:
@@ -241,9 +265,17 @@ class Transactions:
                     previous = self._stored_duplicate(record_id, sha)
                 if previous is not None:
                     # (version, sequence, committed_at_us) of the version holding this content.
+                    # Dates given with it move the record's (an extension: no new version).
+                    if head_kinds.get(record_id) != TOMBSTONE_KIND:
+                        self._date(dates, item, committed_at_us, new_record=False)
                     group_outcomes.append(StoredVersion(record_id, *previous, sha, duplicate=True))
                     continue
                 current = latest.get(record_id, 0)
+                if head_kinds.get(record_id) == TOMBSTONE_KIND and not item.replica_version:
+                    # No version follows a tombstone. (A late replica is stored as history: the
+                    # withdrawal that arrived before it still wins.)
+                    group_outcomes.append(RecordWithdrawn(record_id, current))
+                    continue
                 if item.expected_version and item.expected_version != current:
                     group_outcomes.append(
                         VersionConflict(record_id, item.expected_version, current)
@@ -258,6 +290,12 @@ class Transactions:
                     continue
                 sequence += 1
                 taken.add((record_id, version))
+                if version >= current:
+                    head_kinds[record_id] = item.keys.kind
+                    if item.keys.kind == TOMBSTONE_KIND:
+                        dates[record_id] = (0, 0)
+                    else:
+                        self._date(dates, item, committed_at_us, new_record=current == 0)
                 latest[record_id] = max(current, version)
                 written[(record_id, sha)] = (version, sequence, committed_at_us)
                 new_versions.append(
@@ -277,6 +315,7 @@ class Transactions:
             ]
             self._write_heads(heads, committed_at_us)
             self._write_index(heads, existing)
+        self._write_lifecycle(dates, dates_before)
         # The handling every new version obeys: its record's latest version's, after this
         # transaction (a replica older than the head obeys the head's).
         latest_handling = {
@@ -302,10 +341,59 @@ class Transactions:
                 new.item.keys.releasable_to,
                 new.signature,
                 *latest_handling[new.item.record_id],
+                head_kinds[new.item.record_id],
+                *dates.get(new.item.record_id, (0, 0)),
             )
             for new in new_versions
         ]
         return TransactionResult(outcomes, records)
+
+    def _date(
+        self,
+        dates: dict[str, tuple[int, int]],
+        item: WriteItem,
+        committed_at_us: int,
+        *,
+        new_record: bool,
+    ) -> None:
+        """Set the record's retention dates after ``item``: the dates it gives, else those the
+        record has, else (a new record of this centre) the defaults for its kind."""
+        current = dates.get(item.record_id)
+        if current is None and new_record and not item.replica_version:
+            current = self._retention.stamp(item.keys.kind, committed_at_us)
+        review, expires = current if current is not None else (0, 0)
+        review = item.review_due_us or review
+        expires = item.expires_at_us or expires
+        if expires and review > expires:
+            review = expires
+        if review or expires or item.record_id in dates:
+            dates[item.record_id] = (review, expires)
+
+    def _load_lifecycle(self, record_ids: set[str]) -> dict[str, tuple[int, int]]:
+        """The stored retention dates of the records that have some."""
+        found: dict[str, tuple[int, int]] = {}
+        ids = list(record_ids)
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            placeholders = ",".join("?" * len(chunk))
+            rows = self._connection.execute(
+                "SELECT record_id, review_due_us, expires_at_us FROM lifecycle "  # noqa: S608
+                f"WHERE record_id IN ({placeholders})",
+                chunk,
+            )
+            for record_id, review, expires in rows:
+                found[record_id] = (review, expires)
+        return found
+
+    def _write_lifecycle(
+        self, dates: dict[str, tuple[int, int]], before: dict[str, tuple[int, int]]
+    ) -> None:
+        changed = [(r, *d) for r, d in dates.items() if d != before.get(r) and d != (0, 0)]
+        removed = [(r,) for r, d in dates.items() if d == (0, 0) and r in before]
+        if changed:
+            self._connection.executemany(_UPSERT_LIFECYCLE, changed)
+        if removed:
+            self._connection.executemany(_DELETE_LIFECYCLE, removed)
 
     def _sign(self, item: WriteItem, version: int, committed_at_us: int) -> bytes:
         signer = self._signer
@@ -330,12 +418,13 @@ class Transactions:
             # Only the placeholder count varies, so SQLite's statement cache keeps working.
             rows = self._connection.execute(
                 "SELECT h.record_id, h.version, h.originating_centre, v.handling_code, "  # noqa: S608
-                "v.releasable_to FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
+                "v.releasable_to, h.kind FROM heads AS h "
+                "JOIN versions AS v ON v.sequence = h.sequence "
                 f"WHERE h.record_id IN ({placeholders})",
                 chunk,
             )
-            for record_id, version, origin, code, releasable in rows:
-                found[record_id] = _Head(version, origin, code, split_releasable(releasable))
+            for record_id, version, origin, code, releasable, kind in rows:
+                found[record_id] = _Head(version, origin, code, split_releasable(releasable), kind)
         return found
 
     def _last_sequence(self) -> int:
@@ -416,6 +505,8 @@ class Transactions:
 
 
 def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
+    if isinstance(outcome, RecordWithdrawn):
+        raise RecordWithdrawnError(outcome)
     if isinstance(outcome, VersionConflict):
         # The store refuses such items before queueing them; reaching this is a bug, and raising
         # rolls the whole ingestion back.
@@ -435,6 +526,18 @@ class OriginConflictError(PermissionDeniedError):
             f"({conflict.originating_centre}); nothing of the payload was stored"
         )
         self.conflict = conflict
+
+
+class RecordWithdrawnError(FailedPreconditionError):
+    """An ingested record was withdrawn at this centre: the whole ingestion is rolled back (no
+    version follows a tombstone)."""
+
+    def __init__(self, withdrawn: RecordWithdrawn) -> None:
+        super().__init__(
+            f"record {withdrawn.record_id} was withdrawn (version {withdrawn.version}) and takes "
+            "no new version; nothing of the payload was stored"
+        )
+        self.withdrawn = withdrawn
 
 
 def _heads(new_versions: list[_NewVersion]) -> list[_NewVersion]:

@@ -30,6 +30,7 @@ from gateway.store.base import (
     IngestOutcome,
     NameKey,
     OriginConflict,
+    RecordWithdrawn,
     StoredRecord,
     StoredVersion,
     VersionConflict,
@@ -67,7 +68,7 @@ READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", 
 REFUSED, LOST = "refused", "lost"
 
 _LENGTH = struct.Struct("<I")
-_VERSION, _CONFLICT, _ORIGIN_CONFLICT = 0, 1, 2
+_VERSION, _CONFLICT, _ORIGIN_CONFLICT, _WITHDRAWN = 0, 1, 2, 3
 
 
 def frame(message: tuple[Any, ...]) -> bytes:
@@ -111,6 +112,8 @@ def item_to_wire(item: WriteItem) -> tuple[Any, ...]:
         keys.releasable_to,
         item.signature,
         item.received_at,
+        item.review_due_us,
+        item.expires_at_us,
     )
 
 
@@ -130,6 +133,8 @@ def item_from_wire(row: Sequence[Any]) -> WriteItem:
         releasable_to,
         signature,
         received_at,
+        review_due_us,
+        expires_at_us,
     ) = row
     return WriteItem(
         record_id,
@@ -147,6 +152,8 @@ def item_from_wire(row: Sequence[Any]) -> WriteItem:
         replica_version,
         signature,
         tuple(received_at),
+        review_due_us,
+        expires_at_us,
     )
 
 
@@ -178,6 +185,8 @@ def _outcome_to_wire(outcome: WriteOutcome) -> tuple[Any, ...]:
         )
     if isinstance(outcome, VersionConflict):
         return (_CONFLICT, outcome.record_id, outcome.expected_version, outcome.latest_version)
+    if isinstance(outcome, RecordWithdrawn):
+        return (_WITHDRAWN, outcome.record_id, outcome.version)
     return (_ORIGIN_CONFLICT, outcome.record_id, outcome.originating_centre)
 
 
@@ -187,6 +196,7 @@ def outcomes_from_wire(wire: Sequence[tuple[Any, ...]]) -> list[WriteOutcome]:
         _VERSION: StoredVersion,
         _CONFLICT: VersionConflict,
         _ORIGIN_CONFLICT: OriginConflict,
+        _WITHDRAWN: RecordWithdrawn,
     }
     return [kinds[tag](*fields) for tag, *fields in wire]
 
@@ -209,6 +219,9 @@ def records_to_wire(records: Sequence[StoredRecord]) -> list[tuple[Any, ...]]:
             record.signature,
             record.latest_handling_code,
             record.latest_releasable_to,
+            record.latest_kind,
+            record.review_due_us,
+            record.expires_at_us,
         )
         for record in records
     ]
@@ -235,7 +248,7 @@ def ingest_outcome_from_wire(wire: tuple[Any, ...]) -> IngestOutcome:
     acks, duplicate, ingested_at_us, conflict = wire
     stored = outcomes_from_wire(acks)
     [origin_conflict] = outcomes_from_wire([conflict]) if conflict is not None else [None]
-    assert origin_conflict is None or isinstance(origin_conflict, OriginConflict)
+    assert origin_conflict is None or isinstance(origin_conflict, OriginConflict | RecordWithdrawn)
     return IngestOutcome(
         tuple(ack for ack in stored if isinstance(ack, StoredVersion)),
         duplicate,

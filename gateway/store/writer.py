@@ -44,6 +44,7 @@ from gateway.store.preparation import prepare_submission
 from gateway.store.schema import open_writer
 from gateway.store.transaction import TransactionResult, Transactions
 from gateway.store.watch import DatabaseFile
+from liaison.rules.lifecycle import RetentionDefaults
 
 __all__ = [
     "IngestRequest",
@@ -98,6 +99,7 @@ class Writer:
         publish: Callable[[list[StoredRecord], float], None],
         signing_key: SigningKeySource | None = None,
         health: WriteHealth | None = None,
+        retention: RetentionDefaults | None = None,
     ) -> None:
         """Prepare the writer; nothing runs before :meth:`start`.
 
@@ -111,11 +113,13 @@ class Writer:
             signing_key: The key the centre's own new versions are signed with.
             health: Told, on ``loop``, what became of each transaction, and when the database
                 file is gone (then every write is refused).
+            retention: The retention dates stamped on the centre's own records without them.
         """
         self._health = health if health is not None else WriteHealth(30.0)
         self._lost: str | None = None
         self._path = path
         self._signing_key = signing_key
+        self._retention = retention if retention is not None else RetentionDefaults()
         self._synchronous: Literal["full", "normal"] = synchronous
         self._max_batch_records = max_batch_records
         self._loop = loop
@@ -163,7 +167,7 @@ class Writer:
         try:
             signer = None if self._signing_key is None else self._signing_key.load()
             connection = open_writer(self._path, self._synchronous)
-            transactions = Transactions(connection, signer)
+            transactions = Transactions(connection, signer, self._retention)
             watch = DatabaseFile(self._path)
         except BaseException as error:
             self._call_on_loop(_settle, self._ready, _as_store_error(error, self._path))

@@ -22,6 +22,7 @@ service manager sends to the whole process group: the gateway decides when the s
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import select
@@ -57,6 +58,7 @@ from gateway.store.wire import (
     take_messages,
 )
 from gateway.store.writer import describe_failure
+from liaison.rules.lifecycle import RetentionDefaults
 
 __all__ = ["main"]
 
@@ -196,6 +198,7 @@ def _run(
     synchronous: Literal["full", "normal"],
     max_batch_records: int,
     signing_key: SigningKeySource | None,
+    retention: RetentionDefaults,
 ) -> None:
     # Frames go to a copy of stdout; stdout itself then points at stderr, so that a stray print
     # (a library's warning) cannot corrupt the stream of frames.
@@ -210,7 +213,7 @@ def _run(
         pipe.send((OPEN_FAILED, str(error) if described else f"store {path}: cannot open: {error}"))
         return
     try:
-        transactions = Transactions(connection, signer)
+        transactions = Transactions(connection, signer, retention)
         pipe.send((READY,))
         _serve(pipe, transactions, max_batch_records, watch)
     finally:
@@ -218,21 +221,23 @@ def _run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: ``DATABASE SYNCHRONOUS MAX_BATCH_RECORDS [CENTRE KEY_ID PRIVATE_KEY]``."""
+    """Entry point: ``DATABASE SYNCHRONOUS MAX_BATCH_RECORDS RETENTION_JSON [CENTRE KEY_ID
+    PRIVATE_KEY]``."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) not in (3, 6) or args[1] not in ("full", "normal") or not args[2].isdigit():
+    if len(args) not in (4, 7) or args[1] not in ("full", "normal") or not args[2].isdigit():
         print(
             "usage: python -m gateway.store.writer_process DATABASE full|normal MAX_BATCH_RECORDS "
-            "[CENTRE KEY_ID PRIVATE_KEY]",
+            "RETENTION_JSON [CENTRE KEY_ID PRIVATE_KEY]",
             file=sys.stderr,
         )
         return 2
-    signing_key = SigningKeySource(args[3], args[4], Path(args[5])) if len(args) == 6 else None
+    retention = RetentionDefaults.from_plain(json.loads(args[3]))
+    signing_key = SigningKeySource(args[4], args[5], Path(args[6])) if len(args) == 7 else None
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     synchronous = cast(Literal["full", "normal"], args[1])
     try:
-        _run(Path(args[0]), synchronous, int(args[2]), signing_key)
+        _run(Path(args[0]), synchronous, int(args[2]), signing_key, retention)
     except BrokenPipeError:
         # The gateway is gone: what was committed stays committed; nobody is left to answer.
         logger.warning("store writer process: the gateway closed the pipe; ending")

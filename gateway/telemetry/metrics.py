@@ -157,6 +157,9 @@ class GatewayMetrics:
         ``liaison.subscription.lag``: versions a subscriber was behind when a delivery started.
         ``liaison.tasks.restarted``: background tasks restarted after a failure, by task name
             (``delivery:INTERPOL-CCC-LYON``, ``federation:audit``, ...).
+        ``liaison.records.withdrawn``: records this centre withdrew, by reason.
+        ``liaison.reviews.due``: this centre's records whose review reminder is raised.
+        ``liaison.threads.overdue``: request/reply threads past their deadline, unanswered.
     """
 
     def __init__(self, meter: Meter, recorder: Recorder | None = None) -> None:
@@ -243,7 +246,43 @@ class GatewayMetrics:
             unit="{version}",
             description="Versions a subscriber was behind when a delivery started.",
         )
+        self._withdrawn = meter.create_counter(
+            "liaison.records.withdrawn",
+            unit="{record}",
+            description="Records this centre withdrew, by reason (EXPIRED: automatically).",
+        )
         self._meter = meter
+
+    def withdrawn(self, count: int, reason: str) -> None:
+        """Count records withdrawn here (``reason``: the WithdrawalReason's short name)."""
+        self._withdrawn.add(count, {"liaison.withdrawal.reason": reason})
+
+    def observe_reviews_due(self, count: Callable[[], int]) -> None:
+        """Report ``count()`` as ``liaison.reviews.due`` (the review reminders raised and not
+        yet answered by an extension or a withdrawal) at every export."""
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(count())]
+
+        self._meter.create_observable_up_down_counter(
+            "liaison.reviews.due",
+            callbacks=[observe],
+            unit="{record}",
+            description="This centre's records whose review is due within the reminder lead.",
+        )
+
+    def observe_threads_overdue(self, count: Callable[[], int]) -> None:
+        """Report ``count()`` as ``liaison.threads.overdue`` at every export."""
+
+        def observe(options: CallbackOptions) -> Iterable[Observation]:
+            return [Observation(count())]
+
+        self._meter.create_observable_up_down_counter(
+            "liaison.threads.overdue",
+            callbacks=[observe],
+            unit="{thread}",
+            description="Request/reply threads past their reply deadline, unanswered.",
+        )
 
     def observe_subscribers(self, count: Callable[[], int]) -> None:
         """Report ``count()`` as ``liaison.subscriptions.active`` at every export."""

@@ -17,6 +17,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from google.protobuf.message import DecodeError
 
@@ -60,10 +61,19 @@ class WriteItem:
     received_at: tuple[int, int] = (0, 0)
     """``provenance.received_at`` as (seconds, nanos): the signature covers it too, so that a
     relay cannot change when the originating centre received the record."""
+    review_due_us: int = 0
+    """``Record.review_due`` as given (microseconds since the epoch), 0 when absent: lifecycle
+    metadata, kept out of the content hash and the blob; the store keeps it per record."""
+    expires_at_us: int = 0
+    """``Record.expires_at`` as given, 0 when absent (as ``review_due_us``)."""
 
 
 def prepare_record(
-    record: record_pb2.Record, centre_id: str, *, screening_hit: bool = False
+    record: record_pb2.Record,
+    centre_id: str,
+    *,
+    screening_hit: bool = False,
+    tombstone: bool = False,
 ) -> WriteItem:
     """Turn one of this centre's records into a :class:`WriteItem`, stamping provenance the
     gateway owns (the originating centre when empty, the receipt time).
@@ -75,6 +85,9 @@ def prepare_record(
     A ``ScreeningHit`` is refused unless ``screening_hit`` says the caller is the screening
     desk (its hits, and Decide's new versions of them): a client or an adapter that could write
     one could forge an analyst's NO_MATCH and silence an alert.
+
+    Only the gateway's own withdrawal path passes ``tombstone=True``: a ``withdrawal`` body
+    submitted by a caller is refused (RecordExchange/Withdraw builds tombstones).
 
     Raises:
         InvalidArgumentError: with one violation per refused field, including an originating
@@ -89,6 +102,10 @@ def prepare_record(
                 "hit records are written by the screening desk; decide on a hit with "
                 "Screening.Decide",
             )
+        )
+    if not tombstone and record.WhichOneof("body") == "withdrawal":
+        violations.append(
+            FieldViolation("withdrawal", "is written by RecordExchange/Withdraw, not submitted")
         )
     origin = record.provenance.originating_centre
     if origin and origin != centre_id:
@@ -182,6 +199,10 @@ def _item(
     if provenance.HasField("received_at"):
         received_at = (provenance.received_at.seconds, provenance.received_at.nanos)
         provenance.ClearField("received_at")
+    # Retention dates are lifecycle metadata too: an unchanged record resubmitted with other
+    # dates is the same content (the store moves the dates, decision 0016).
+    review_due_us = _take_micros(record, "review_due")
+    expires_at_us = _take_micros(record, "expires_at")
     content_sha256 = hashlib.sha256(record.SerializeToString(deterministic=True)).digest()
     if received_at is None:
         received_at = divmod(time.time_ns(), 1_000_000_000)
@@ -197,7 +218,19 @@ def _item(
         replica_version=replica_version,
         signature=signature,
         received_at=(int(seconds), int(nanos)),
+        review_due_us=review_due_us,
+        expires_at_us=expires_at_us,
     )
+
+
+def _take_micros(record: record_pb2.Record, name: Literal["review_due", "expires_at"]) -> int:
+    """A timestamp field of ``record`` in microseconds (0 when unset), cleared."""
+    if not record.HasField(name):
+        return 0
+    stamp = getattr(record, name)
+    micros = max(int(stamp.seconds) * 1_000_000 + int(stamp.nanos) // 1000, 1)
+    record.ClearField(name)
+    return micros
 
 
 def prepare_serialized(record: bytes, centre_id: str) -> WriteItem:

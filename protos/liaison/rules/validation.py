@@ -69,7 +69,7 @@ def validate_record(record: record_pb2.Record) -> Violations:
                 "body",
                 "exactly one body (person, travel_document, "
                 "vehicle, seizure, notice, passenger_manifest, "
-                "cultural_object, screening_hit) is required",
+                "cultural_object, screening_hit, withdrawal, request, reply) is required",
             )
         )
     _walk(record, "", violations)
@@ -79,7 +79,23 @@ def validate_record(record: record_pb2.Record) -> Violations:
         _identified(record.person, "person", violations, record=record)
     elif body == "notice" and record.notice.HasField("subject"):
         _identified(record.notice.subject, "notice.subject", violations, notice=record.notice)
+    elif body == "request":
+        releasable = record.handling.releasable_to
+        if not releasable:
+            violations.append(
+                FieldViolation(
+                    "handling.releasable_to", "names the addressed centres: a request needs one"
+                )
+            )
+    _lifecycle(record, violations)
     return violations
+
+
+def _lifecycle(record: record_pb2.Record, violations: Violations) -> None:
+    review, expires = record.review_due, record.expires_at
+    both = record.HasField("review_due") and record.HasField("expires_at")
+    if both and (review.seconds, review.nanos) > (expires.seconds, expires.nanos):
+        violations.append(FieldViolation("review_due", "must not be after expires_at"))
 
 
 def _walk(message: Message, prefix: str, violations: Violations) -> None:
@@ -434,6 +450,58 @@ def _screening_hit(hit: Any, path: str, violations: Violations) -> None:
             )
 
 
+_NOTE_LENGTH = 2000
+_SUBJECT_LENGTH = 200
+_TEXT_LENGTH = 100_000
+
+
+def _withdrawal(withdrawal: Any, path: str, violations: Violations) -> None:
+    _required(violations, f"{path}.reason", withdrawal.reason)
+    if withdrawal.reason == record_pb2.WITHDRAWAL_REASON_OTHER and not withdrawal.note.strip():
+        violations.append(FieldViolation(f"{path}.note", "is required with reason OTHER"))
+    if len(withdrawal.note) > _NOTE_LENGTH:
+        violations.append(FieldViolation(f"{path}.note", f"must be {_NOTE_LENGTH} chars or fewer"))
+    if not withdrawal.HasField("withdrawn_at"):
+        violations.append(FieldViolation(f"{path}.withdrawn_at", "is required"))
+    if withdrawal.withdrawn_kind in (
+        record_pb2.RECORD_KIND_UNSPECIFIED,
+        record_pb2.RECORD_KIND_WITHDRAWAL,
+    ):
+        violations.append(FieldViolation(f"{path}.withdrawn_kind", "must name a record kind"))
+
+
+def _linked(ids: Any, path: str, violations: Violations) -> None:
+    for index, value in enumerate(ids):
+        if not RECORD_ID_PATTERN.fullmatch(value):
+            violations.append(FieldViolation(f"{path}[{index}]", "must be a valid record id"))
+
+
+def _thread_text(message: Any, path: str, violations: Violations) -> None:
+    if not RECORD_ID_PATTERN.fullmatch(message.thread_id):
+        violations.append(
+            FieldViolation(f"{path}.thread_id", "must be a thread id (a record id pattern)")
+        )
+    if not message.body.strip():
+        violations.append(FieldViolation(f"{path}.body", "is required"))
+    elif len(message.body) > _TEXT_LENGTH:
+        violations.append(FieldViolation(f"{path}.body", f"must be {_TEXT_LENGTH} chars or fewer"))
+    _linked(message.linked_record_ids, f"{path}.linked_record_ids", violations)
+
+
+def _request(request: Any, path: str, violations: Violations) -> None:
+    _thread_text(request, path, violations)
+    if not request.subject.strip():
+        violations.append(FieldViolation(f"{path}.subject", "is required"))
+    elif len(request.subject) > _SUBJECT_LENGTH:
+        violations.append(
+            FieldViolation(f"{path}.subject", f"must be {_SUBJECT_LENGTH} chars or fewer")
+        )
+
+
+def _reply(reply: Any, path: str, violations: Violations) -> None:
+    _thread_text(reply, path, violations)
+
+
 _BODY_RULES: dict[str, _TypeCheck] = {
     "person": _person,
     "travel_document": _travel_document,
@@ -443,4 +511,7 @@ _BODY_RULES: dict[str, _TypeCheck] = {
     "passenger_manifest": _passenger_manifest,
     "cultural_object": _cultural_object,
     "screening_hit": _screening_hit,
+    "withdrawal": _withdrawal,
+    "request": _request,
+    "reply": _reply,
 }

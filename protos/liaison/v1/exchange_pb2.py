@@ -22,58 +22,82 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from liaison.v1 import common_pb2 as liaison_dot_v1_dot_common__pb2
 from liaison.v1 import record_pb2 as liaison_dot_v1_dot_record__pb2
+from liaison.v1 import thread_pb2 as liaison_dot_v1_dot_thread__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19liaison/v1/exchange.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17liaison/v1/common.proto\x1a\x17liaison/v1/record.proto\"\x9e\x01\n\tSubmitAck\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x11\n\tduplicate\x18\x04 \x01(\x08\x12\x30\n\x0c\x63ommitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_sha256\x18\x06 \x01(\x0c\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"b\n\x0bRecordError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x34\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32\x1a.liaison.v1.FieldViolation\"\x84\x01\n\x0eRecordMetadata\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x30\n\x0c\x63ommitted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\x0c\x12\x16\n\x0elatest_version\x18\x04 \x01(\x04\"3\n\rSubmitRequest\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\"4\n\x0eSubmitResponse\x12\"\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SubmitAck\":\n\x13SubmitStreamRequest\x12#\n\x07records\x18\x01 \x03(\x0b\x32\x12.liaison.v1.Record\"x\n\x0cSubmitResult\x12\r\n\x05index\x18\x01 \x01(\r\x12$\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x15.liaison.v1.SubmitAckH\x00\x12(\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x17.liaison.v1.RecordErrorH\x00\x42\t\n\x07outcome\"\x89\x01\n\x14SubmitStreamResponse\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\x12\x10\n\x08rejected\x18\x04 \x01(\x04\x12)\n\x07results\x18\x05 \x03(\x0b\x32\x18.liaison.v1.SubmitResult\"0\n\nGetRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"_\n\x0bGetResponse\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\"\xd2\x02\n\rSearchRequest\x12\x17\n\x0f\x64ocument_number\x18\x01 \x01(\t\x12\x15\n\rissuing_state\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12+\n\nbirth_date\x18\x04 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12%\n\x05kinds\x18\x05 \x03(\x0e\x32\x16.liaison.v1.RecordKind\x12\x1a\n\x12originating_centre\x18\x06 \x01(\t\x12\x33\n\x0f\x63ommitted_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x63ommitted_before\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\t \x01(\r\x12\x0e\n\x06\x63ursor\x18\n \x01(\t\"m\n\tSearchHit\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"6\n\rSearchPageEnd\x12\x13\n\x0bnext_cursor\x18\x01 \x01(\t\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"m\n\x0eSearchResponse\x12$\n\x03hit\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SearchHitH\x00\x12-\n\x08page_end\x18\x02 \x01(\x0b\x32\x19.liaison.v1.SearchPageEndH\x00\x42\x06\n\x04item\"\xa7\x01\n\x10SubscribeRequest\x12\x1b\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12%\n\x05kinds\x18\x02 \x03(\x0e\x32\x16.liaison.v1.RecordKind\x12\x1b\n\x13originating_centres\x18\x03 \x03(\t\x12\x1f\n\x17max_events_per_response\x18\x04 \x01(\rB\x11\n\x0f_after_sequence\"7\n\x0cRecordEvents\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.liaison.v1.RecordEvent\"_\n\x0bRecordEvent\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\"\x1c\n\x08\x43\x61ughtUp\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"\xab\x01\n\x11SubscribeResponse\x12/\n\x0crecord_event\x18\x01 \x01(\x0b\x32\x17.liaison.v1.RecordEventH\x00\x12)\n\tcaught_up\x18\x02 \x01(\x0b\x32\x14.liaison.v1.CaughtUpH\x00\x12\x31\n\rrecord_events\x18\x03 \x01(\x0b\x32\x18.liaison.v1.RecordEventsH\x00\x42\x07\n\x05\x65vent2\xed\x02\n\x0eRecordExchange\x12?\n\x06Submit\x12\x19.liaison.v1.SubmitRequest\x1a\x1a.liaison.v1.SubmitResponse\x12S\n\x0cSubmitStream\x12\x1f.liaison.v1.SubmitStreamRequest\x1a .liaison.v1.SubmitStreamResponse(\x01\x12\x36\n\x03Get\x12\x16.liaison.v1.GetRequest\x1a\x17.liaison.v1.GetResponse\x12\x41\n\x06Search\x12\x19.liaison.v1.SearchRequest\x1a\x1a.liaison.v1.SearchResponse0\x01\x12J\n\tSubscribe\x12\x1c.liaison.v1.SubscribeRequest\x1a\x1d.liaison.v1.SubscribeResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19liaison/v1/exchange.proto\x12\nliaison.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17liaison/v1/common.proto\x1a\x17liaison/v1/record.proto\x1a\x17liaison/v1/thread.proto\"\x9e\x01\n\tSubmitAck\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x10\n\x08sequence\x18\x03 \x01(\x04\x12\x11\n\tduplicate\x18\x04 \x01(\x08\x12\x30\n\x0c\x63ommitted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_sha256\x18\x06 \x01(\x0c\"4\n\x0e\x46ieldViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"b\n\x0bRecordError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x34\n\x10\x66ield_violations\x18\x03 \x03(\x0b\x32\x1a.liaison.v1.FieldViolation\"\x84\x01\n\x0eRecordMetadata\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x30\n\x0c\x63ommitted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x63ontent_sha256\x18\x03 \x01(\x0c\x12\x16\n\x0elatest_version\x18\x04 \x01(\x04\"3\n\rSubmitRequest\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\"4\n\x0eSubmitResponse\x12\"\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SubmitAck\":\n\x13SubmitStreamRequest\x12#\n\x07records\x18\x01 \x03(\x0b\x32\x12.liaison.v1.Record\"x\n\x0cSubmitResult\x12\r\n\x05index\x18\x01 \x01(\r\x12$\n\x03\x61\x63k\x18\x02 \x01(\x0b\x32\x15.liaison.v1.SubmitAckH\x00\x12(\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x17.liaison.v1.RecordErrorH\x00\x42\t\n\x07outcome\"\x89\x01\n\x14SubmitStreamResponse\x12\x10\n\x08received\x18\x01 \x01(\x04\x12\x0e\n\x06stored\x18\x02 \x01(\x04\x12\x12\n\nduplicates\x18\x03 \x01(\x04\x12\x10\n\x08rejected\x18\x04 \x01(\x04\x12)\n\x07results\x18\x05 \x03(\x0b\x32\x18.liaison.v1.SubmitResult\"0\n\nGetRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\"_\n\x0bGetResponse\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\"\xd2\x02\n\rSearchRequest\x12\x17\n\x0f\x64ocument_number\x18\x01 \x01(\t\x12\x15\n\rissuing_state\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61mily_name\x18\x03 \x01(\t\x12+\n\nbirth_date\x18\x04 \x01(\x0b\x32\x17.liaison.v1.PartialDate\x12%\n\x05kinds\x18\x05 \x03(\x0e\x32\x16.liaison.v1.RecordKind\x12\x1a\n\x12originating_centre\x18\x06 \x01(\t\x12\x33\n\x0f\x63ommitted_after\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x63ommitted_before\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\t \x01(\r\x12\x0e\n\x06\x63ursor\x18\n \x01(\t\"m\n\tSearchHit\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\x12\x0e\n\x06\x63ursor\x18\x03 \x01(\t\"6\n\rSearchPageEnd\x12\x13\n\x0bnext_cursor\x18\x01 \x01(\t\x12\x10\n\x08has_more\x18\x02 \x01(\x08\"m\n\x0eSearchResponse\x12$\n\x03hit\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SearchHitH\x00\x12-\n\x08page_end\x18\x02 \x01(\x0b\x32\x19.liaison.v1.SearchPageEndH\x00\x42\x06\n\x04item\"\xa7\x01\n\x10SubscribeRequest\x12\x1b\n\x0e\x61\x66ter_sequence\x18\x01 \x01(\x04H\x00\x88\x01\x01\x12%\n\x05kinds\x18\x02 \x03(\x0e\x32\x16.liaison.v1.RecordKind\x12\x1b\n\x13originating_centres\x18\x03 \x03(\t\x12\x1f\n\x17max_events_per_response\x18\x04 \x01(\rB\x11\n\x0f_after_sequence\"7\n\x0cRecordEvents\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.liaison.v1.RecordEvent\"_\n\x0bRecordEvent\x12\"\n\x06record\x18\x01 \x01(\x0b\x32\x12.liaison.v1.Record\x12,\n\x08metadata\x18\x02 \x01(\x0b\x32\x1a.liaison.v1.RecordMetadata\"\x1c\n\x08\x43\x61ughtUp\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"\xab\x01\n\x11SubscribeResponse\x12/\n\x0crecord_event\x18\x01 \x01(\x0b\x32\x17.liaison.v1.RecordEventH\x00\x12)\n\tcaught_up\x18\x02 \x01(\x0b\x32\x14.liaison.v1.CaughtUpH\x00\x12\x31\n\rrecord_events\x18\x03 \x01(\x0b\x32\x18.liaison.v1.RecordEventsH\x00\x42\x07\n\x05\x65vent\"`\n\x0fWithdrawRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12,\n\x06reason\x18\x02 \x01(\x0e\x32\x1c.liaison.v1.WithdrawalReason\x12\x0c\n\x04note\x18\x03 \x01(\t\"6\n\x10WithdrawResponse\x12\"\n\x03\x61\x63k\x18\x01 \x01(\x0b\x32\x15.liaison.v1.SubmitAck\"g\n\x16\x45xtendRetentionRequest\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12,\n\textend_by\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0c\n\x04note\x18\x03 \x01(\t\"\xa4\x01\n\tRetention\x12\x11\n\trecord_id\x18\x01 \x01(\t\x12$\n\x04kind\x18\x02 \x01(\x0e\x32\x16.liaison.v1.RecordKind\x12.\n\nreview_due\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"C\n\x17\x45xtendRetentionResponse\x12(\n\tretention\x18\x01 \x01(\x0b\x32\x15.liaison.v1.Retention\"R\n\x12ListReviewsRequest\x12)\n\x06within\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tpage_size\x18\x02 \x01(\r\"=\n\x13ListReviewsResponse\x12&\n\x07reviews\x18\x01 \x03(\x0b\x32\x15.liaison.v1.Retention\"\xd5\x03\n\x06Thread\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x19\n\x11request_record_id\x18\x02 \x01(\t\x12\x19\n\x11requesting_centre\x18\x03 \x01(\t\x12\x18\n\x10\x61\x64\x64ressed_centre\x18\x04 \x01(\t\x12&\n\x05state\x18\x05 \x01(\x0e\x32\x17.liaison.v1.ThreadState\x12$\n\x07urgency\x18\x06 \x01(\x0e\x32\x13.liaison.v1.Urgency\x12\x32\n\x0ereply_deadline\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07sent_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0c\x64\x65livered_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07read_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61nswered_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07overdue\x18\x0c \x01(\x08\x12\x18\n\x10reply_record_ids\x18\r \x03(\t\"\'\n\x12ListThreadsRequest\x12\x11\n\topen_only\x18\x01 \x01(\x08\":\n\x13ListThreadsResponse\x12#\n\x07threads\x18\x01 \x03(\x0b\x32\x12.liaison.v1.Thread*\x90\x01\n\x0bThreadState\x12\x1c\n\x18THREAD_STATE_UNSPECIFIED\x10\x00\x12\x15\n\x11THREAD_STATE_SENT\x10\x01\x12\x1a\n\x16THREAD_STATE_DELIVERED\x10\x02\x12\x15\n\x11THREAD_STATE_READ\x10\x03\x12\x19\n\x15THREAD_STATE_ANSWERED\x10\x04\x32\xb0\x05\n\x0eRecordExchange\x12?\n\x06Submit\x12\x19.liaison.v1.SubmitRequest\x1a\x1a.liaison.v1.SubmitResponse\x12S\n\x0cSubmitStream\x12\x1f.liaison.v1.SubmitStreamRequest\x1a .liaison.v1.SubmitStreamResponse(\x01\x12\x36\n\x03Get\x12\x16.liaison.v1.GetRequest\x1a\x17.liaison.v1.GetResponse\x12\x41\n\x06Search\x12\x19.liaison.v1.SearchRequest\x1a\x1a.liaison.v1.SearchResponse0\x01\x12J\n\tSubscribe\x12\x1c.liaison.v1.SubscribeRequest\x1a\x1d.liaison.v1.SubscribeResponse0\x01\x12\x45\n\x08Withdraw\x12\x1b.liaison.v1.WithdrawRequest\x1a\x1c.liaison.v1.WithdrawResponse\x12Z\n\x0f\x45xtendRetention\x12\".liaison.v1.ExtendRetentionRequest\x1a#.liaison.v1.ExtendRetentionResponse\x12N\n\x0bListReviews\x12\x1e.liaison.v1.ListReviewsRequest\x1a\x1f.liaison.v1.ListReviewsResponse\x12N\n\x0bListThreads\x12\x1e.liaison.v1.ListThreadsRequest\x1a\x1f.liaison.v1.ListThreadsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.exchange_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBMITACK']._serialized_start=125
-  _globals['_SUBMITACK']._serialized_end=283
-  _globals['_FIELDVIOLATION']._serialized_start=285
-  _globals['_FIELDVIOLATION']._serialized_end=337
-  _globals['_RECORDERROR']._serialized_start=339
-  _globals['_RECORDERROR']._serialized_end=437
-  _globals['_RECORDMETADATA']._serialized_start=440
-  _globals['_RECORDMETADATA']._serialized_end=572
-  _globals['_SUBMITREQUEST']._serialized_start=574
-  _globals['_SUBMITREQUEST']._serialized_end=625
-  _globals['_SUBMITRESPONSE']._serialized_start=627
-  _globals['_SUBMITRESPONSE']._serialized_end=679
-  _globals['_SUBMITSTREAMREQUEST']._serialized_start=681
-  _globals['_SUBMITSTREAMREQUEST']._serialized_end=739
-  _globals['_SUBMITRESULT']._serialized_start=741
-  _globals['_SUBMITRESULT']._serialized_end=861
-  _globals['_SUBMITSTREAMRESPONSE']._serialized_start=864
-  _globals['_SUBMITSTREAMRESPONSE']._serialized_end=1001
-  _globals['_GETREQUEST']._serialized_start=1003
-  _globals['_GETREQUEST']._serialized_end=1051
-  _globals['_GETRESPONSE']._serialized_start=1053
-  _globals['_GETRESPONSE']._serialized_end=1148
-  _globals['_SEARCHREQUEST']._serialized_start=1151
-  _globals['_SEARCHREQUEST']._serialized_end=1489
-  _globals['_SEARCHHIT']._serialized_start=1491
-  _globals['_SEARCHHIT']._serialized_end=1600
-  _globals['_SEARCHPAGEEND']._serialized_start=1602
-  _globals['_SEARCHPAGEEND']._serialized_end=1656
-  _globals['_SEARCHRESPONSE']._serialized_start=1658
-  _globals['_SEARCHRESPONSE']._serialized_end=1767
-  _globals['_SUBSCRIBEREQUEST']._serialized_start=1770
-  _globals['_SUBSCRIBEREQUEST']._serialized_end=1937
-  _globals['_RECORDEVENTS']._serialized_start=1939
-  _globals['_RECORDEVENTS']._serialized_end=1994
-  _globals['_RECORDEVENT']._serialized_start=1996
-  _globals['_RECORDEVENT']._serialized_end=2091
-  _globals['_CAUGHTUP']._serialized_start=2093
-  _globals['_CAUGHTUP']._serialized_end=2121
-  _globals['_SUBSCRIBERESPONSE']._serialized_start=2124
-  _globals['_SUBSCRIBERESPONSE']._serialized_end=2295
-  _globals['_RECORDEXCHANGE']._serialized_start=2298
-  _globals['_RECORDEXCHANGE']._serialized_end=2663
+  _globals['_THREADSTATE']._serialized_start=3570
+  _globals['_THREADSTATE']._serialized_end=3714
+  _globals['_SUBMITACK']._serialized_start=182
+  _globals['_SUBMITACK']._serialized_end=340
+  _globals['_FIELDVIOLATION']._serialized_start=342
+  _globals['_FIELDVIOLATION']._serialized_end=394
+  _globals['_RECORDERROR']._serialized_start=396
+  _globals['_RECORDERROR']._serialized_end=494
+  _globals['_RECORDMETADATA']._serialized_start=497
+  _globals['_RECORDMETADATA']._serialized_end=629
+  _globals['_SUBMITREQUEST']._serialized_start=631
+  _globals['_SUBMITREQUEST']._serialized_end=682
+  _globals['_SUBMITRESPONSE']._serialized_start=684
+  _globals['_SUBMITRESPONSE']._serialized_end=736
+  _globals['_SUBMITSTREAMREQUEST']._serialized_start=738
+  _globals['_SUBMITSTREAMREQUEST']._serialized_end=796
+  _globals['_SUBMITRESULT']._serialized_start=798
+  _globals['_SUBMITRESULT']._serialized_end=918
+  _globals['_SUBMITSTREAMRESPONSE']._serialized_start=921
+  _globals['_SUBMITSTREAMRESPONSE']._serialized_end=1058
+  _globals['_GETREQUEST']._serialized_start=1060
+  _globals['_GETREQUEST']._serialized_end=1108
+  _globals['_GETRESPONSE']._serialized_start=1110
+  _globals['_GETRESPONSE']._serialized_end=1205
+  _globals['_SEARCHREQUEST']._serialized_start=1208
+  _globals['_SEARCHREQUEST']._serialized_end=1546
+  _globals['_SEARCHHIT']._serialized_start=1548
+  _globals['_SEARCHHIT']._serialized_end=1657
+  _globals['_SEARCHPAGEEND']._serialized_start=1659
+  _globals['_SEARCHPAGEEND']._serialized_end=1713
+  _globals['_SEARCHRESPONSE']._serialized_start=1715
+  _globals['_SEARCHRESPONSE']._serialized_end=1824
+  _globals['_SUBSCRIBEREQUEST']._serialized_start=1827
+  _globals['_SUBSCRIBEREQUEST']._serialized_end=1994
+  _globals['_RECORDEVENTS']._serialized_start=1996
+  _globals['_RECORDEVENTS']._serialized_end=2051
+  _globals['_RECORDEVENT']._serialized_start=2053
+  _globals['_RECORDEVENT']._serialized_end=2148
+  _globals['_CAUGHTUP']._serialized_start=2150
+  _globals['_CAUGHTUP']._serialized_end=2178
+  _globals['_SUBSCRIBERESPONSE']._serialized_start=2181
+  _globals['_SUBSCRIBERESPONSE']._serialized_end=2352
+  _globals['_WITHDRAWREQUEST']._serialized_start=2354
+  _globals['_WITHDRAWREQUEST']._serialized_end=2450
+  _globals['_WITHDRAWRESPONSE']._serialized_start=2452
+  _globals['_WITHDRAWRESPONSE']._serialized_end=2506
+  _globals['_EXTENDRETENTIONREQUEST']._serialized_start=2508
+  _globals['_EXTENDRETENTIONREQUEST']._serialized_end=2611
+  _globals['_RETENTION']._serialized_start=2614
+  _globals['_RETENTION']._serialized_end=2778
+  _globals['_EXTENDRETENTIONRESPONSE']._serialized_start=2780
+  _globals['_EXTENDRETENTIONRESPONSE']._serialized_end=2847
+  _globals['_LISTREVIEWSREQUEST']._serialized_start=2849
+  _globals['_LISTREVIEWSREQUEST']._serialized_end=2931
+  _globals['_LISTREVIEWSRESPONSE']._serialized_start=2933
+  _globals['_LISTREVIEWSRESPONSE']._serialized_end=2994
+  _globals['_THREAD']._serialized_start=2997
+  _globals['_THREAD']._serialized_end=3466
+  _globals['_LISTTHREADSREQUEST']._serialized_start=3468
+  _globals['_LISTTHREADSREQUEST']._serialized_end=3507
+  _globals['_LISTTHREADSRESPONSE']._serialized_start=3509
+  _globals['_LISTTHREADSRESPONSE']._serialized_end=3567
+  _globals['_RECORDEXCHANGE']._serialized_start=3717
+  _globals['_RECORDEXCHANGE']._serialized_end=4405
 # @@protoc_insertion_point(module_scope)

@@ -5,11 +5,14 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from liaison.v1 import common_pb2 as _common_pb2
 from liaison.v1 import record_pb2 as _record_pb2
+from liaison.v1 import thread_pb2 as _thread_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -20,6 +23,36 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ThreadState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ThreadStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ThreadState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    THREAD_STATE_UNSPECIFIED: _ThreadState.ValueType  # 0
+    THREAD_STATE_SENT: _ThreadState.ValueType  # 1
+    """Stored at the requesting centre, not yet at the addressed one."""
+    THREAD_STATE_DELIVERED: _ThreadState.ValueType  # 2
+    """Stored at the addressed centre."""
+    THREAD_STATE_READ: _ThreadState.ValueType  # 3
+    """Fetched by a client of the addressed centre."""
+    THREAD_STATE_ANSWERED: _ThreadState.ValueType  # 4
+    """A reply with the thread's id was submitted at the addressed centre."""
+
+class ThreadState(_ThreadState, metaclass=_ThreadStateEnumTypeWrapper):
+    """Where a request stands at one addressed centre."""
+
+THREAD_STATE_UNSPECIFIED: ThreadState.ValueType  # 0
+THREAD_STATE_SENT: ThreadState.ValueType  # 1
+"""Stored at the requesting centre, not yet at the addressed one."""
+THREAD_STATE_DELIVERED: ThreadState.ValueType  # 2
+"""Stored at the addressed centre."""
+THREAD_STATE_READ: ThreadState.ValueType  # 3
+"""Fetched by a client of the addressed centre."""
+THREAD_STATE_ANSWERED: ThreadState.ValueType  # 4
+"""A reply with the thread's id was submitted at the addressed centre."""
+Global___ThreadState: _TypeAlias = ThreadState  # noqa: Y015
 
 @_typing.final
 class SubmitAck(_message.Message):
@@ -659,3 +692,313 @@ class SubscribeResponse(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_event) -> _WhichOneofReturnType_event | None: ...
 
 Global___SubscribeResponse: _TypeAlias = SubscribeResponse  # noqa: Y015
+
+@_typing.final
+class WithdrawRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    """The record to withdraw; it must originate at this centre."""
+    reason: _record_pb2.WithdrawalReason.ValueType
+    """Why (required; EXPIRED is the gateway's own)."""
+    note: _builtins.str
+    """Free text for the recipients, without personal data (required with OTHER)."""
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        reason: _record_pb2.WithdrawalReason.ValueType = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reason", b"reason", "record_id", b"record_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawRequest: _TypeAlias = WithdrawRequest  # noqa: Y015
+
+@_typing.final
+class WithdrawResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACK_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ack(self) -> Global___SubmitAck:
+        """The tombstone's acknowledgement, sent after commit."""
+
+    def __init__(
+        self,
+        *,
+        ack: Global___SubmitAck | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ack", b"ack"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WithdrawResponse: _TypeAlias = WithdrawResponse  # noqa: Y015
+
+@_typing.final
+class ExtendRetentionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    EXTEND_BY_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    """The record; it must originate at this centre and not be withdrawn."""
+    note: _builtins.str
+    """Why the record is still needed, for the audit trail, without personal data."""
+    @_builtins.property
+    def extend_by(self) -> _duration_pb2.Duration:
+        """The new review date and expiry are now plus this period (from one day to 10 years); they
+        never move earlier than they were.
+        """
+
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        extend_by: _duration_pb2.Duration | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["extend_by", b"extend_by"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["extend_by", b"extend_by", "note", b"note", "record_id", b"record_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendRetentionRequest: _TypeAlias = ExtendRetentionRequest  # noqa: Y015
+
+@_typing.final
+class Retention(_message.Message):
+    """A record's retention dates."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RECORD_ID_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    REVIEW_DUE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    record_id: _builtins.str
+    """The record's id."""
+    kind: _record_pb2.RecordKind.ValueType
+    """The record's kind."""
+    @_builtins.property
+    def review_due(self) -> _timestamp_pb2.Timestamp:
+        """When its review is due."""
+
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When it expires (is withdrawn with reason EXPIRED)."""
+
+    def __init__(
+        self,
+        *,
+        record_id: _builtins.str = ...,
+        kind: _record_pb2.RecordKind.ValueType = ...,
+        review_due: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "review_due", b"review_due"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_at", b"expires_at", "kind", b"kind", "record_id", b"record_id", "review_due", b"review_due"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Retention: _TypeAlias = Retention  # noqa: Y015
+
+@_typing.final
+class ExtendRetentionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RETENTION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def retention(self) -> Global___Retention:
+        """The record's dates after the extension."""
+
+    def __init__(
+        self,
+        *,
+        retention: Global___Retention | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["retention", b"retention"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["retention", b"retention"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ExtendRetentionResponse: _TypeAlias = ExtendRetentionResponse  # noqa: Y015
+
+@_typing.final
+class ListReviewsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WITHIN_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    page_size: _builtins.int
+    """At most this many, soonest due first (zero: the server default; capped by the server)."""
+    @_builtins.property
+    def within(self) -> _duration_pb2.Duration:
+        """Records whose review is due within this period from now (zero: the gateway's reminder
+        lead, `[lifecycle] review_reminder`); overdue ones are always listed.
+        """
+
+    def __init__(
+        self,
+        *,
+        within: _duration_pb2.Duration | None = ...,
+        page_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["within", b"within"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "within", b"within"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReviewsRequest: _TypeAlias = ListReviewsRequest  # noqa: Y015
+
+@_typing.final
+class ListReviewsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVIEWS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def reviews(self) -> _containers.RepeatedCompositeFieldContainer[Global___Retention]:
+        """The records to review, soonest due first."""
+
+    def __init__(
+        self,
+        *,
+        reviews: _abc.Iterable[Global___Retention] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reviews", b"reviews"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListReviewsResponse: _TypeAlias = ListReviewsResponse  # noqa: Y015
+
+@_typing.final
+class Thread(_message.Message):
+    """One request as one addressed centre handles it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THREAD_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_RECORD_ID_FIELD_NUMBER: _builtins.int
+    REQUESTING_CENTRE_FIELD_NUMBER: _builtins.int
+    ADDRESSED_CENTRE_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    URGENCY_FIELD_NUMBER: _builtins.int
+    REPLY_DEADLINE_FIELD_NUMBER: _builtins.int
+    SENT_AT_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
+    READ_AT_FIELD_NUMBER: _builtins.int
+    ANSWERED_AT_FIELD_NUMBER: _builtins.int
+    OVERDUE_FIELD_NUMBER: _builtins.int
+    REPLY_RECORD_IDS_FIELD_NUMBER: _builtins.int
+    thread_id: _builtins.str
+    """The thread's id (`InformationRequest.thread_id`)."""
+    request_record_id: _builtins.str
+    """The request record's id."""
+    requesting_centre: _builtins.str
+    """The requesting centre."""
+    addressed_centre: _builtins.str
+    """The addressed centre."""
+    state: Global___ThreadState.ValueType
+    """Where it stands."""
+    urgency: _thread_pb2.Urgency.ValueType
+    """How fast it must be answered."""
+    overdue: _builtins.bool
+    """True when the deadline passed unanswered."""
+    @_builtins.property
+    def reply_deadline(self) -> _timestamp_pb2.Timestamp:
+        """When the answer is due."""
+
+    @_builtins.property
+    def sent_at(self) -> _timestamp_pb2.Timestamp:
+        """When each state was reached (unset: not yet)."""
+
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def read_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def answered_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def reply_record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The replies' record ids."""
+
+    def __init__(
+        self,
+        *,
+        thread_id: _builtins.str = ...,
+        request_record_id: _builtins.str = ...,
+        requesting_centre: _builtins.str = ...,
+        addressed_centre: _builtins.str = ...,
+        state: Global___ThreadState.ValueType = ...,
+        urgency: _thread_pb2.Urgency.ValueType = ...,
+        reply_deadline: _timestamp_pb2.Timestamp | None = ...,
+        sent_at: _timestamp_pb2.Timestamp | None = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
+        read_at: _timestamp_pb2.Timestamp | None = ...,
+        answered_at: _timestamp_pb2.Timestamp | None = ...,
+        overdue: _builtins.bool = ...,
+        reply_record_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "delivered_at", b"delivered_at", "read_at", b"read_at", "reply_deadline", b"reply_deadline", "sent_at", b"sent_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["addressed_centre", b"addressed_centre", "answered_at", b"answered_at", "delivered_at", b"delivered_at", "overdue", b"overdue", "read_at", b"read_at", "reply_deadline", b"reply_deadline", "reply_record_ids", b"reply_record_ids", "request_record_id", b"request_record_id", "requesting_centre", b"requesting_centre", "sent_at", b"sent_at", "state", b"state", "thread_id", b"thread_id", "urgency", b"urgency"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Thread: _TypeAlias = Thread  # noqa: Y015
+
+@_typing.final
+class ListThreadsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OPEN_ONLY_FIELD_NUMBER: _builtins.int
+    open_only: _builtins.bool
+    """Only threads not answered yet."""
+    def __init__(
+        self,
+        *,
+        open_only: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["open_only", b"open_only"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListThreadsRequest: _TypeAlias = ListThreadsRequest  # noqa: Y015
+
+@_typing.final
+class ListThreadsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THREADS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def threads(self) -> _containers.RepeatedCompositeFieldContainer[Global___Thread]:
+        """The threads, most recent request first."""
+
+    def __init__(
+        self,
+        *,
+        threads: _abc.Iterable[Global___Thread] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["threads", b"threads"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListThreadsResponse: _TypeAlias = ListThreadsResponse  # noqa: Y015

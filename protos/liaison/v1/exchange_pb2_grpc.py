@@ -64,6 +64,26 @@ class RecordExchangeStub:
                 request_serializer=liaison_dot_v1_dot_exchange__pb2.SubscribeRequest.SerializeToString,
                 response_deserializer=liaison_dot_v1_dot_exchange__pb2.SubscribeResponse.FromString,
                 _registered_method=True)
+        self.Withdraw = channel.unary_unary(
+                '/liaison.v1.RecordExchange/Withdraw',
+                request_serializer=liaison_dot_v1_dot_exchange__pb2.WithdrawRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_exchange__pb2.WithdrawResponse.FromString,
+                _registered_method=True)
+        self.ExtendRetention = channel.unary_unary(
+                '/liaison.v1.RecordExchange/ExtendRetention',
+                request_serializer=liaison_dot_v1_dot_exchange__pb2.ExtendRetentionRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_exchange__pb2.ExtendRetentionResponse.FromString,
+                _registered_method=True)
+        self.ListReviews = channel.unary_unary(
+                '/liaison.v1.RecordExchange/ListReviews',
+                request_serializer=liaison_dot_v1_dot_exchange__pb2.ListReviewsRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_exchange__pb2.ListReviewsResponse.FromString,
+                _registered_method=True)
+        self.ListThreads = channel.unary_unary(
+                '/liaison.v1.RecordExchange/ListThreads',
+                request_serializer=liaison_dot_v1_dot_exchange__pb2.ListThreadsRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_exchange__pb2.ListThreadsResponse.FromString,
+                _registered_method=True)
 
 
 class RecordExchangeServicer:
@@ -114,6 +134,39 @@ class RecordExchangeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Withdraw(self, request, context):
+        """Withdraws one of this centre's records: stores a tombstone version (a `Withdrawal` body),
+        after which no version's content is served. Only the originating centre withdraws
+        (PERMISSION_DENIED for another centre's record); NOT_FOUND when the record does not exist
+        or the caller may not see it. Withdrawing a withdrawn record returns its tombstone's
+        acknowledgement with `duplicate` set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendRetention(self, request, context):
+        """Moves one of this centre's records' review date and expiry later (the originating centre
+        confirms the record is still needed). Same refusals as Withdraw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReviews(self, request, context):
+        """This centre's records whose review is due within a period (the review reminders).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListThreads(self, request, context):
+        """The request/reply threads this centre takes part in, with their states.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RecordExchangeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -141,6 +194,26 @@ def add_RecordExchangeServicer_to_server(servicer, server):
                     servicer.Subscribe,
                     request_deserializer=liaison_dot_v1_dot_exchange__pb2.SubscribeRequest.FromString,
                     response_serializer=liaison_dot_v1_dot_exchange__pb2.SubscribeResponse.SerializeToString,
+            ),
+            'Withdraw': grpc.unary_unary_rpc_method_handler(
+                    servicer.Withdraw,
+                    request_deserializer=liaison_dot_v1_dot_exchange__pb2.WithdrawRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_exchange__pb2.WithdrawResponse.SerializeToString,
+            ),
+            'ExtendRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendRetention,
+                    request_deserializer=liaison_dot_v1_dot_exchange__pb2.ExtendRetentionRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_exchange__pb2.ExtendRetentionResponse.SerializeToString,
+            ),
+            'ListReviews': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReviews,
+                    request_deserializer=liaison_dot_v1_dot_exchange__pb2.ListReviewsRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_exchange__pb2.ListReviewsResponse.SerializeToString,
+            ),
+            'ListThreads': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListThreads,
+                    request_deserializer=liaison_dot_v1_dot_exchange__pb2.ListThreadsRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_exchange__pb2.ListThreadsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -283,6 +356,114 @@ class RecordExchange:
             '/liaison.v1.RecordExchange/Subscribe',
             liaison_dot_v1_dot_exchange__pb2.SubscribeRequest.SerializeToString,
             liaison_dot_v1_dot_exchange__pb2.SubscribeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Withdraw(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.RecordExchange/Withdraw',
+            liaison_dot_v1_dot_exchange__pb2.WithdrawRequest.SerializeToString,
+            liaison_dot_v1_dot_exchange__pb2.WithdrawResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.RecordExchange/ExtendRetention',
+            liaison_dot_v1_dot_exchange__pb2.ExtendRetentionRequest.SerializeToString,
+            liaison_dot_v1_dot_exchange__pb2.ExtendRetentionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReviews(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.RecordExchange/ListReviews',
+            liaison_dot_v1_dot_exchange__pb2.ListReviewsRequest.SerializeToString,
+            liaison_dot_v1_dot_exchange__pb2.ListReviewsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListThreads(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.RecordExchange/ListThreads',
+            liaison_dot_v1_dot_exchange__pb2.ListThreadsRequest.SerializeToString,
+            liaison_dot_v1_dot_exchange__pb2.ListThreadsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -57,6 +57,21 @@ class RecordExchangeStub:
     """Streams records as they are committed, starting after a sequence number, so that a client
     reconnecting with the last sequence it saw misses nothing and sees nothing twice.
     """
+    Withdraw: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.WithdrawRequest, _exchange_pb2.WithdrawResponse]
+    """Withdraws one of this centre's records: stores a tombstone version (a `Withdrawal` body),
+    after which no version's content is served. Only the originating centre withdraws
+    (PERMISSION_DENIED for another centre's record); NOT_FOUND when the record does not exist
+    or the caller may not see it. Withdrawing a withdrawn record returns its tombstone's
+    acknowledgement with `duplicate` set.
+    """
+    ExtendRetention: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.ExtendRetentionRequest, _exchange_pb2.ExtendRetentionResponse]
+    """Moves one of this centre's records' review date and expiry later (the originating centre
+    confirms the record is still needed). Same refusals as Withdraw.
+    """
+    ListReviews: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.ListReviewsRequest, _exchange_pb2.ListReviewsResponse]
+    """This centre's records whose review is due within a period (the review reminders)."""
+    ListThreads: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.ListThreadsRequest, _exchange_pb2.ListThreadsResponse]
+    """The request/reply threads this centre takes part in, with their states."""
 
 @_typing.type_check_only
 class RecordExchangeAsyncStub(RecordExchangeStub):
@@ -87,6 +102,21 @@ class RecordExchangeAsyncStub(RecordExchangeStub):
     """Streams records as they are committed, starting after a sequence number, so that a client
     reconnecting with the last sequence it saw misses nothing and sees nothing twice.
     """
+    Withdraw: _aio.UnaryUnaryMultiCallable[_exchange_pb2.WithdrawRequest, _exchange_pb2.WithdrawResponse]  # type: ignore[assignment]
+    """Withdraws one of this centre's records: stores a tombstone version (a `Withdrawal` body),
+    after which no version's content is served. Only the originating centre withdraws
+    (PERMISSION_DENIED for another centre's record); NOT_FOUND when the record does not exist
+    or the caller may not see it. Withdrawing a withdrawn record returns its tombstone's
+    acknowledgement with `duplicate` set.
+    """
+    ExtendRetention: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ExtendRetentionRequest, _exchange_pb2.ExtendRetentionResponse]  # type: ignore[assignment]
+    """Moves one of this centre's records' review date and expiry later (the originating centre
+    confirms the record is still needed). Same refusals as Withdraw.
+    """
+    ListReviews: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ListReviewsRequest, _exchange_pb2.ListReviewsResponse]  # type: ignore[assignment]
+    """This centre's records whose review is due within a period (the review reminders)."""
+    ListThreads: _aio.UnaryUnaryMultiCallable[_exchange_pb2.ListThreadsRequest, _exchange_pb2.ListThreadsResponse]  # type: ignore[assignment]
+    """The request/reply threads this centre takes part in, with their states."""
 
 class RecordExchangeServicer(metaclass=_abc_1.ABCMeta):
     """Stores records durably and serves them: submit one or many, read, search and follow new ones.
@@ -144,5 +174,44 @@ class RecordExchangeServicer(metaclass=_abc_1.ABCMeta):
         """Streams records as they are committed, starting after a sequence number, so that a client
         reconnecting with the last sequence it saw misses nothing and sees nothing twice.
         """
+
+    @_abc_1.abstractmethod
+    def Withdraw(
+        self,
+        request: _exchange_pb2.WithdrawRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.WithdrawResponse, _abc.Awaitable[_exchange_pb2.WithdrawResponse]]:
+        """Withdraws one of this centre's records: stores a tombstone version (a `Withdrawal` body),
+        after which no version's content is served. Only the originating centre withdraws
+        (PERMISSION_DENIED for another centre's record); NOT_FOUND when the record does not exist
+        or the caller may not see it. Withdrawing a withdrawn record returns its tombstone's
+        acknowledgement with `duplicate` set.
+        """
+
+    @_abc_1.abstractmethod
+    def ExtendRetention(
+        self,
+        request: _exchange_pb2.ExtendRetentionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.ExtendRetentionResponse, _abc.Awaitable[_exchange_pb2.ExtendRetentionResponse]]:
+        """Moves one of this centre's records' review date and expiry later (the originating centre
+        confirms the record is still needed). Same refusals as Withdraw.
+        """
+
+    @_abc_1.abstractmethod
+    def ListReviews(
+        self,
+        request: _exchange_pb2.ListReviewsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.ListReviewsResponse, _abc.Awaitable[_exchange_pb2.ListReviewsResponse]]:
+        """This centre's records whose review is due within a period (the review reminders)."""
+
+    @_abc_1.abstractmethod
+    def ListThreads(
+        self,
+        request: _exchange_pb2.ListThreadsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.ListThreadsResponse, _abc.Awaitable[_exchange_pb2.ListThreadsResponse]]:
+        """The request/reply threads this centre takes part in, with their states."""
 
 def add_RecordExchangeServicer_to_server(servicer: RecordExchangeServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -16,6 +16,7 @@ from liaison.v1 import notice_pb2 as _notice_pb2
 from liaison.v1 import person_pb2 as _person_pb2
 from liaison.v1 import screening_hit_pb2 as _screening_hit_pb2
 from liaison.v1 import seizure_pb2 as _seizure_pb2
+from liaison.v1 import thread_pb2 as _thread_pb2
 from liaison.v1 import travel_document_pb2 as _travel_document_pb2
 from liaison.v1 import vehicle_pb2 as _vehicle_pb2
 import builtins as _builtins
@@ -44,6 +45,9 @@ class _RecordKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecordKind
     RECORD_KIND_PASSENGER_MANIFEST: _RecordKind.ValueType  # 6
     RECORD_KIND_CULTURAL_OBJECT: _RecordKind.ValueType  # 7
     RECORD_KIND_SCREENING_HIT: _RecordKind.ValueType  # 8
+    RECORD_KIND_WITHDRAWAL: _RecordKind.ValueType  # 9
+    RECORD_KIND_REQUEST: _RecordKind.ValueType  # 10
+    RECORD_KIND_REPLY: _RecordKind.ValueType  # 11
 
 class RecordKind(_RecordKind, metaclass=_RecordKindEnumTypeWrapper):
     """The kind of a record, i.e. which body it carries. Used to filter searches and subscriptions."""
@@ -57,7 +61,48 @@ RECORD_KIND_NOTICE: RecordKind.ValueType  # 5
 RECORD_KIND_PASSENGER_MANIFEST: RecordKind.ValueType  # 6
 RECORD_KIND_CULTURAL_OBJECT: RecordKind.ValueType  # 7
 RECORD_KIND_SCREENING_HIT: RecordKind.ValueType  # 8
+RECORD_KIND_WITHDRAWAL: RecordKind.ValueType  # 9
+RECORD_KIND_REQUEST: RecordKind.ValueType  # 10
+RECORD_KIND_REPLY: RecordKind.ValueType  # 11
 Global___RecordKind: _TypeAlias = RecordKind  # noqa: Y015
+
+class _WithdrawalReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WithdrawalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WithdrawalReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WITHDRAWAL_REASON_UNSPECIFIED: _WithdrawalReason.ValueType  # 0
+    WITHDRAWAL_REASON_CANCELLED: _WithdrawalReason.ValueType  # 1
+    """The matter is closed: the notice was cancelled, the person is no longer sought."""
+    WITHDRAWAL_REASON_CORRECTED_ELSEWHERE: _WithdrawalReason.ValueType  # 2
+    """The record is replaced by another record (named in `Withdrawal.note`)."""
+    WITHDRAWAL_REASON_EXPIRED: _WithdrawalReason.ValueType  # 3
+    """The retention period ended (`Record.expires_at`): set by the gateway, never by a caller."""
+    WITHDRAWAL_REASON_DATA_PROTECTION: _WithdrawalReason.ValueType  # 4
+    """The data may no longer be processed (a data protection decision, an erasure)."""
+    WITHDRAWAL_REASON_ERRONEOUS: _WithdrawalReason.ValueType  # 5
+    """The record was wrong and must not be used."""
+    WITHDRAWAL_REASON_OTHER: _WithdrawalReason.ValueType  # 6
+    """Any other reason, stated in `Withdrawal.note` (required then)."""
+
+class WithdrawalReason(_WithdrawalReason, metaclass=_WithdrawalReasonEnumTypeWrapper):
+    """Why the originating centre withdrew a record."""
+
+WITHDRAWAL_REASON_UNSPECIFIED: WithdrawalReason.ValueType  # 0
+WITHDRAWAL_REASON_CANCELLED: WithdrawalReason.ValueType  # 1
+"""The matter is closed: the notice was cancelled, the person is no longer sought."""
+WITHDRAWAL_REASON_CORRECTED_ELSEWHERE: WithdrawalReason.ValueType  # 2
+"""The record is replaced by another record (named in `Withdrawal.note`)."""
+WITHDRAWAL_REASON_EXPIRED: WithdrawalReason.ValueType  # 3
+"""The retention period ended (`Record.expires_at`): set by the gateway, never by a caller."""
+WITHDRAWAL_REASON_DATA_PROTECTION: WithdrawalReason.ValueType  # 4
+"""The data may no longer be processed (a data protection decision, an erasure)."""
+WITHDRAWAL_REASON_ERRONEOUS: WithdrawalReason.ValueType  # 5
+"""The record was wrong and must not be used."""
+WITHDRAWAL_REASON_OTHER: WithdrawalReason.ValueType  # 6
+"""Any other reason, stated in `Withdrawal.note` (required then)."""
+Global___WithdrawalReason: _TypeAlias = WithdrawalReason  # noqa: Y015
 
 class _HandlingCode:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -208,6 +253,8 @@ class Record(_message.Message):
     PROVENANCE_FIELD_NUMBER: _builtins.int
     HANDLING_FIELD_NUMBER: _builtins.int
     LINKS_FIELD_NUMBER: _builtins.int
+    REVIEW_DUE_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
     PERSON_FIELD_NUMBER: _builtins.int
     TRAVEL_DOCUMENT_FIELD_NUMBER: _builtins.int
     VEHICLE_FIELD_NUMBER: _builtins.int
@@ -216,6 +263,9 @@ class Record(_message.Message):
     PASSENGER_MANIFEST_FIELD_NUMBER: _builtins.int
     CULTURAL_OBJECT_FIELD_NUMBER: _builtins.int
     SCREENING_HIT_FIELD_NUMBER: _builtins.int
+    WITHDRAWAL_FIELD_NUMBER: _builtins.int
+    REQUEST_FIELD_NUMBER: _builtins.int
+    REPLY_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
     """Stable identifier assigned by the originating centre: 1 to 128 characters of ASCII letters,
     digits and `.`, `_`, `:`, `-`, starting and ending with a letter or digit
@@ -240,6 +290,20 @@ class Record(_message.Message):
         """Typed relations to other records."""
 
     @_builtins.property
+    def review_due(self) -> _timestamp_pb2.Timestamp:
+        """When the originating centre must confirm the record is still needed (review), after which
+        its gateway reminds it. Stamped by the originating gateway from its per-kind defaults when
+        unset; moved by the originating centre (RecordExchange/ExtendRetention). Lifecycle metadata,
+        not content: left out of the content hash, like `provenance.received_at`.
+        """
+
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the record is withdrawn automatically (reason EXPIRED). No gateway serves its content
+        from then on. Stamped and moved as `review_due`; never before it.
+        """
+
+    @_builtins.property
     def person(self) -> _person_pb2.Person: ...
     @_builtins.property
     def travel_document(self) -> _travel_document_pb2.TravelDocument: ...
@@ -255,6 +319,18 @@ class Record(_message.Message):
     def cultural_object(self) -> _cultural_object_pb2.CulturalObject: ...
     @_builtins.property
     def screening_hit(self) -> _screening_hit_pb2.ScreeningHit: ...
+    @_builtins.property
+    def withdrawal(self) -> Global___Withdrawal:
+        """A tombstone: the record was withdrawn by its originating centre and has no content."""
+
+    @_builtins.property
+    def request(self) -> _thread_pb2.InformationRequest:
+        """A request for information (opens a thread)."""
+
+    @_builtins.property
+    def reply(self) -> _thread_pb2.InformationReply:
+        """A reply to a request (answers a thread)."""
+
     def __init__(
         self,
         *,
@@ -263,6 +339,8 @@ class Record(_message.Message):
         provenance: Global___Provenance | None = ...,
         handling: Global___Handling | None = ...,
         links: _abc.Iterable[Global___Link] | None = ...,
+        review_due: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
         person: _person_pb2.Person | None = ...,
         travel_document: _travel_document_pb2.TravelDocument | None = ...,
         vehicle: _vehicle_pb2.Vehicle | None = ...,
@@ -271,16 +349,65 @@ class Record(_message.Message):
         passenger_manifest: _manifest_pb2.PassengerManifest | None = ...,
         cultural_object: _cultural_object_pb2.CulturalObject | None = ...,
         screening_hit: _screening_hit_pb2.ScreeningHit | None = ...,
+        withdrawal: Global___Withdrawal | None = ...,
+        request: _thread_pb2.InformationRequest | None = ...,
+        reply: _thread_pb2.InformationReply | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "withdrawal", b"withdrawal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "record_id", b"record_id", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "record_id", b"record_id", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version", "withdrawal", b"withdrawal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object", "screening_hit"]  # noqa: Y015
+    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object", "screening_hit", "withdrawal", "request", "reply"]  # noqa: Y015
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_body) -> _WhichOneofReturnType_body | None: ...
 
 Global___Record: _TypeAlias = Record  # noqa: Y015
+
+@_typing.final
+class Withdrawal(_message.Message):
+    """The body of a tombstone: the last version of a withdrawn record.
+
+    A withdrawn record keeps its id, its versions' metadata and its audit trail, but no content:
+    its last version carries this instead of a body, and every earlier version is served as
+    that tombstone too (docs/decisions/0016-withdrawal-is-a-tombstone-version.md). No version
+    follows a tombstone.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REASON_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_AT_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_KIND_FIELD_NUMBER: _builtins.int
+    WITHDRAWN_VERSION_FIELD_NUMBER: _builtins.int
+    reason: Global___WithdrawalReason.ValueType
+    """Why."""
+    note: _builtins.str
+    """Free text for the recipients, without personal data."""
+    withdrawn_kind: Global___RecordKind.ValueType
+    """The kind of the record before it was withdrawn."""
+    withdrawn_version: _builtins.int
+    """The last version that carried content."""
+    @_builtins.property
+    def withdrawn_at(self) -> _timestamp_pb2.Timestamp:
+        """When the originating centre withdrew the record."""
+
+    def __init__(
+        self,
+        *,
+        reason: Global___WithdrawalReason.ValueType = ...,
+        note: _builtins.str = ...,
+        withdrawn_at: _timestamp_pb2.Timestamp | None = ...,
+        withdrawn_kind: Global___RecordKind.ValueType = ...,
+        withdrawn_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["withdrawn_at", b"withdrawn_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "reason", b"reason", "withdrawn_at", b"withdrawn_at", "withdrawn_kind", b"withdrawn_kind", "withdrawn_version", b"withdrawn_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Withdrawal: _TypeAlias = Withdrawal  # noqa: Y015
 
 @_typing.final
 class Provenance(_message.Message):
@@ -360,8 +487,8 @@ class RecordSignature(_message.Message):
     `"liaison.v1 record-version" 0x00`, then `record_id`, `originating_centre` and `key_id` each
     as UTF-8 preceded by its byte length (4 bytes, big-endian), then `version` (8 bytes,
     big-endian), the 32-byte SHA-256 content hash (the one `SubmitAck.content_sha256` reports:
-    the deterministic serialization of the record with `version`, `provenance.received_at` and
-    `provenance.signature` cleared), then `provenance.received_at` and `signed_at`, each as
+    the deterministic serialization of the record with `version`, `provenance.received_at`,
+    `provenance.signature`, `review_due` and `expires_at` cleared), then `provenance.received_at` and `signed_at`, each as
     seconds and nanos (8 and 4 bytes, big-endian). A relay can therefore neither alter the content
     or the time the origin received it, nor renumber the version.
     """

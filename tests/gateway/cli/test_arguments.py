@@ -75,6 +75,9 @@ def test_kind_names_cover_every_record_kind() -> None:
         "passenger_manifest": record_pb2.RECORD_KIND_PASSENGER_MANIFEST,
         "cultural_object": record_pb2.RECORD_KIND_CULTURAL_OBJECT,
         "screening_hit": record_pb2.RECORD_KIND_SCREENING_HIT,
+        "withdrawal": record_pb2.RECORD_KIND_WITHDRAWAL,
+        "request": record_pb2.RECORD_KIND_REQUEST,
+        "reply": record_pb2.RECORD_KIND_REPLY,
     }
 
 

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import inspect
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import grpc
@@ -151,6 +152,38 @@ CASES: list[tuple[str, tuple[Any, ...], dict[str, Any], calls.Method[Any, Any], 
         calls.DECIDE,
         screening_pb2.DecideResponse(ack=exchange_pb2.SubmitAck(record_id="H-1", version=3)),
         screening_pb2.DecideResponse(ack=exchange_pb2.SubmitAck(record_id="H-1", version=3)),
+    ),
+    (
+        "withdraw",
+        ("P-1", record_pb2.WITHDRAWAL_REASON_CANCELLED, "closed"),
+        {},
+        calls.WITHDRAW,
+        exchange_pb2.WithdrawResponse(ack=exchange_pb2.SubmitAck(record_id="P-1", version=4)),
+        exchange_pb2.SubmitAck(record_id="P-1", version=4),
+    ),
+    (
+        "extend_retention",
+        ("P-1", timedelta(days=365)),
+        {"note": "still sought"},
+        calls.EXTEND_RETENTION,
+        exchange_pb2.ExtendRetentionResponse(retention=exchange_pb2.Retention(record_id="P-1")),
+        exchange_pb2.Retention(record_id="P-1"),
+    ),
+    (
+        "reviews",
+        (timedelta(days=30),),
+        {"page_size": 5},
+        calls.LIST_REVIEWS,
+        exchange_pb2.ListReviewsResponse(reviews=[exchange_pb2.Retention(record_id="P-1")]),
+        [exchange_pb2.Retention(record_id="P-1")],
+    ),
+    (
+        "threads",
+        (True,),
+        {},
+        calls.LIST_THREADS,
+        exchange_pb2.ListThreadsResponse(threads=[exchange_pb2.Thread(thread_id="T-1")]),
+        [exchange_pb2.Thread(thread_id="T-1")],
     ),
 ]
 

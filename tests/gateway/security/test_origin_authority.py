@@ -81,11 +81,13 @@ def signed(
 
 def content_hash(record: record_pb2.Record) -> bytes:
     """The content hash as the contract defines it (record.proto, ``RecordSignature``): the
-    deterministic serialization without version, receipt time and signature - computed here
-    independently of the gateway's code."""
+    deterministic serialization without version, receipt time, signature and retention dates -
+    computed here independently of the gateway's code."""
     probe = record_pb2.Record()
     probe.CopyFrom(record)
     probe.version = 0
+    probe.ClearField("review_due")
+    probe.ClearField("expires_at")
     probe.provenance.ClearField("received_at")
     probe.provenance.ClearField("signature")
     return hashlib.sha256(probe.SerializeToString(deterministic=True)).digest()

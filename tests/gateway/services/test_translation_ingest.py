@@ -312,3 +312,24 @@ async def test_ingest_refuses_what_translate_refuses(translation: TranslationStu
     assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "adapter" in violations_of(unknown.value)
     assert violations_of(empty.value) == {"payload": "must not be empty"}
+
+
+async def test_ingesting_a_withdrawn_record_again_is_refused_whole(
+    translation: TranslationStub, exchange: ExchangeStub
+) -> None:
+    first = await ingest(translation, PEOPLE)
+    withdrawn = first.acks[1].record_id
+    await exchange.Withdraw(
+        exchange_pb2.WithdrawRequest(
+            record_id=withdrawn, reason=record_pb2.WITHDRAWAL_REASON_CANCELLED
+        )
+    )
+    # The same lines in another payload: the same ids (derived from each line), a new payload.
+    changed = lines(
+        "DOE;JANE;1975-03-12", "ROE;RICHARD;1980-11", "POE;EDGAR;1809-01-19", "NEW;ONE;1990-01-01"
+    )
+    with pytest.raises(aio.AioRpcError) as refused:
+        await ingest(translation, changed)
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert withdrawn in (refused.value.details() or "")
+    assert (await get(exchange, withdrawn)).WhichOneof("body") == "withdrawal"

@@ -35,6 +35,7 @@ def test_shipped_migrations_are_numbered_from_one() -> None:
         (1, "0001_initial.sql"),
         (2, "0002_ingestions.sql"),
         (3, "0003_handling_and_signatures.sql"),
+        (4, "0004_lifecycle.sql"),
     ]
 
 
@@ -52,8 +53,11 @@ async def test_empty_file_is_migrated_to_the_latest_schema(tmp_path: Path) -> No
             "sqlite_sequence",
             "ingestions",
             "ingestion_acks",
+            "lifecycle",
         }
         assert schema_names(connection, "index") >= {
+            "lifecycle_by_review",
+            "lifecycle_by_expiry",
             "versions_by_content",
             "heads_by_kind",
             "heads_by_centre",

@@ -84,8 +84,8 @@ def _unstamped(entry: object) -> object:
     assert isinstance(entry, tuple)
     record = record_pb2.Record.FromString(entry[2])
     record.provenance.ClearField("received_at")
-    # The last field is the receipt time itself (seconds, nanos).
-    return (*entry[:2], record, *entry[3:-1])
+    # Field 12 is the receipt time itself (seconds, nanos); the retention dates follow it.
+    return (*entry[:2], record, *entry[3:12], *entry[13:])
 
 
 async def test_a_malformed_message_fails_its_future_in_the_worker_too() -> None:

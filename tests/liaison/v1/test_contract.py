@@ -238,10 +238,13 @@ BODIES: Final = (
     ("passenger_manifest", "liaison.v1.PassengerManifest"),
     ("cultural_object", "liaison.v1.CulturalObject"),
     ("screening_hit", "liaison.v1.ScreeningHit"),
+    ("withdrawal", "liaison.v1.Withdrawal"),
+    ("request", "liaison.v1.InformationRequest"),
+    ("reply", "liaison.v1.InformationReply"),
 )
 
 
-def test_record_body_oneof_holds_exactly_the_seven_bodies() -> None:
+def test_record_body_oneof_holds_exactly_the_listed_bodies() -> None:
     record = record_pb2.Record.DESCRIPTOR
     assert [oneof.name for oneof in record.oneofs] == ["body"]
     body = record.oneofs_by_name["body"]
@@ -272,6 +275,10 @@ SERVICES: Final = {
         "Get": ("GetRequest", "GetResponse", False, False),
         "Search": ("SearchRequest", "SearchResponse", False, True),
         "Subscribe": ("SubscribeRequest", "SubscribeResponse", False, True),
+        "Withdraw": ("WithdrawRequest", "WithdrawResponse", False, False),
+        "ExtendRetention": ("ExtendRetentionRequest", "ExtendRetentionResponse", False, False),
+        "ListReviews": ("ListReviewsRequest", "ListReviewsResponse", False, False),
+        "ListThreads": ("ListThreadsRequest", "ListThreadsResponse", False, False),
     },
     "Translation": {
         "ListAdapters": ("ListAdaptersRequest", "ListAdaptersResponse", False, False),

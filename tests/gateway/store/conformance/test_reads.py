@@ -221,6 +221,7 @@ async def test_only_latest_versions_are_searchable(store: RecordStore) -> None:
         originating_centre=CENTRE,
         blob=b"B",
         latest_version=2,
+        latest_kind="notice",
     )
     # The updated record moved behind rec-2 in sequence order.
     assert [(r.record_id, r.sequence) for r in await store.search(SearchQuery(), 0, 10)] == [
@@ -320,6 +321,7 @@ async def test_get_latest_or_a_given_version(store: RecordStore) -> None:
         originating_centre=CENTRE,
         blob=b"A",
         latest_version=2,
+        latest_kind="person",
     )
     assert latest is not None
     assert (latest.version, latest.sequence, latest.blob, latest.latest_version) == (2, 2, b"B", 2)

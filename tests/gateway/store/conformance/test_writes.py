@@ -43,6 +43,7 @@ async def test_first_write_stores_version_one(store: RecordStore) -> None:
         originating_centre=CENTRE,
         blob=item.blob,
         latest_version=1,
+        latest_kind="person",
     )
 
 

@@ -1,0 +1,275 @@
+"""Withdraw, ExtendRetention and ListReviews: the originating centre's hold on its records.
+
+The request/status layer of the lifecycle RPCs of ``liaison.v1.RecordExchange`` (the servicer in
+:mod:`gateway.services.exchange` delegates here). Every call reads the record through the gate
+first, so a record the caller may not see is NOT_FOUND exactly as an absent one; then only a
+caller acting for this centre, on a record that originates here, may change it
+(PERMISSION_DENIED otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from gateway.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from gateway.lifecycle.keeper import RetentionKeeper
+from gateway.lifecycle.settings import LifecycleSettings
+from gateway.lifecycle.threads import ThreadBook
+from gateway.security.gate import RecordGate
+from gateway.services.statuses import ack_of
+from gateway.services.streaming import conflict_error
+from gateway.store.base import RecordStore, StoredRecord, StoredVersion
+from gateway.telemetry import Telemetry
+from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.indexing import KIND_BY_BODY
+from liaison.rules.intake import prepare_record
+from liaison.rules.lifecycle import DAY_US, TOMBSTONE_KIND, parse_period, tombstone_of
+from liaison.v1 import exchange_pb2, record_pb2
+
+__all__ = ["MAX_EXTENSION_US", "MAX_REVIEWS", "LifecycleCalls"]
+
+MAX_EXTENSION_US = parse_period("10y")
+"""The longest one extension may keep a record (from now)."""
+MAX_REVIEWS = 1000
+"""The most records one ListReviews answer lists."""
+_NOTE_LENGTH = 2000
+
+
+class LifecycleCalls:
+    """The lifecycle RPCs of one gateway."""
+
+    def __init__(
+        self,
+        *,
+        store: RecordStore,
+        gate: RecordGate,
+        centre_id: str,
+        settings: LifecycleSettings,
+        clock: Callable[[], int],
+        keeper: RetentionKeeper | None = None,
+        telemetry: Telemetry | None = None,
+        threads: ThreadBook | None = None,
+    ) -> None:
+        """Serve on ``store`` through ``gate``; ``clock`` is the time in microseconds."""
+        self.threads = threads
+        self._store = store
+        self._gate = gate
+        self._centre = centre_id
+        self._settings = settings
+        self._clock = clock
+        self._keeper = keeper
+        self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
+
+    async def withdraw(
+        self, request: exchange_pb2.WithdrawRequest
+    ) -> exchange_pb2.WithdrawResponse:
+        """Store a tombstone for one of this centre's records.
+
+        Raises:
+            InvalidArgumentError: a malformed id, no reason, EXPIRED, or a note too long.
+            NotFoundError: no such record, or the caller may not see it.
+            PermissionDeniedError: the caller acts for another centre, or the record
+                originates elsewhere.
+            ConflictError: a correction was stored meanwhile (withdraw again after reading it).
+        """
+        violations = _id_violations(request.record_id)
+        known = set(record_pb2.WithdrawalReason.values())
+        if (
+            request.reason not in known
+            or request.reason == record_pb2.WITHDRAWAL_REASON_UNSPECIFIED
+        ):
+            violations.append(FieldViolation("reason", "a WithdrawalReason is required"))
+        elif request.reason == record_pb2.WITHDRAWAL_REASON_EXPIRED:
+            violations.append(
+                FieldViolation("reason", "EXPIRED is the gateway's own, at expires_at")
+            )
+        elif request.reason == record_pb2.WITHDRAWAL_REASON_OTHER and not request.note.strip():
+            violations.append(FieldViolation("note", "is required with reason OTHER"))
+        if len(request.note) > _NOTE_LENGTH:
+            violations.append(FieldViolation("note", f"must be {_NOTE_LENGTH} chars or fewer"))
+        if violations:
+            raise InvalidArgumentError("invalid withdrawal", violations)
+        stored = await self._own_record(request.record_id, "withdraw")
+        if stored.kind == TOMBSTONE_KIND:
+            # Withdrawing again changes nothing: the tombstone's acknowledgement, as a duplicate.
+            return exchange_pb2.WithdrawResponse(
+                ack=ack_of(
+                    StoredVersion(
+                        stored.record_id,
+                        stored.version,
+                        stored.sequence,
+                        stored.committed_at_us,
+                        stored.content_sha256,
+                        duplicate=True,
+                    )
+                )
+            )
+        tombstone = tombstone_of(stored.to_message(), request.reason, request.note, self._clock())
+        tombstone.version = stored.version  # withdraws what the caller was shown, or nothing
+        item = prepare_record(tombstone, self._centre, tombstone=True)
+        [outcome] = await self._store.write([item])
+        if not isinstance(outcome, StoredVersion):
+            raise conflict_error(outcome)
+        reason = record_pb2.WithdrawalReason.Name(request.reason)
+        self._telemetry.metrics.withdrawn(1, reason.removeprefix("WITHDRAWAL_REASON_"))
+        return exchange_pb2.WithdrawResponse(ack=ack_of(outcome))
+
+    async def extend(
+        self, request: exchange_pb2.ExtendRetentionRequest
+    ) -> exchange_pb2.ExtendRetentionResponse:
+        """Move one of this centre's records' review date and expiry later.
+
+        Raises:
+            InvalidArgumentError: a malformed id, or a period out of range.
+            NotFoundError: no such record, or the caller may not see it.
+            PermissionDeniedError: as for :meth:`withdraw`.
+            FailedPreconditionError: the record is withdrawn (or expired: it is being withdrawn).
+        """
+        violations = _id_violations(request.record_id)
+        extend_us = _micros(request.extend_by)
+        if not DAY_US <= extend_us <= MAX_EXTENSION_US:
+            violations.append(FieldViolation("extend_by", "must be from one day to 10 years"))
+        if len(request.note) > _NOTE_LENGTH:
+            violations.append(FieldViolation("note", f"must be {_NOTE_LENGTH} chars or fewer"))
+        if violations:
+            raise InvalidArgumentError("invalid extension", violations)
+        stored = await self._own_record(request.record_id, "extend")
+        if stored.kind == TOMBSTONE_KIND or self._gate.expired(stored):
+            raise FailedPreconditionError(
+                f"record {request.record_id} is withdrawn or expired: its retention cannot be "
+                "extended; publish it again under a new id if it is still needed"
+            )
+        now = self._clock()
+        expires = max(stored.expires_at_us, now + extend_us)
+        # The review keeps its distance before the expiry (none: at the expiry).
+        lead = stored.expires_at_us - stored.review_due_us if stored.review_due_us else 0
+        review = max(stored.review_due_us, expires - lead)
+        record = stored.to_message()
+        record.version = 0
+        _set_micros(record.review_due, review)
+        _set_micros(record.expires_at, expires)
+        item = prepare_record(record, self._centre)
+        [outcome] = await self._store.write([item])
+        if not isinstance(outcome, StoredVersion):
+            raise conflict_error(outcome)
+        return exchange_pb2.ExtendRetentionResponse(
+            retention=_retention(stored.record_id, stored.kind, review, expires)
+        )
+
+    async def reviews(
+        self, request: exchange_pb2.ListReviewsRequest
+    ) -> exchange_pb2.ListReviewsResponse:
+        """This centre's records whose review is due within ``within`` (default: the reminder
+        lead), soonest first.
+
+        Raises:
+            InvalidArgumentError: a negative period.
+            PermissionDeniedError: the caller acts for another centre.
+        """
+        within = _micros(request.within)
+        if within < 0:
+            raise InvalidArgumentError(
+                "invalid review listing", [FieldViolation("within", "must not be negative")]
+            )
+        self._require_local("list the reviews of")
+        limit = min(request.page_size or MAX_REVIEWS, MAX_REVIEWS)
+        before = self._clock() + (within or self._settings.review_reminder_us)
+        rows = await self._store.retention_due(review_before_us=before, limit=limit)
+        return exchange_pb2.ListReviewsResponse(
+            reviews=[
+                _retention(row.record_id, row.kind, row.review_due_us, row.expires_at_us)
+                for row in rows
+                if row.originating_centre == self._centre
+            ]
+        )
+
+    async def list_threads(
+        self, request: exchange_pb2.ListThreadsRequest
+    ) -> exchange_pb2.ListThreadsResponse:
+        """The threads whose request record the caller may see.
+
+        Raises:
+            FailedPreconditionError: this gateway keeps no thread book.
+        """
+        if self.threads is None:
+            raise FailedPreconditionError("this gateway keeps no request/reply threads")
+        entries = self.threads.entries(open_only=request.open_only)
+        shown = await self._gate.get_versions(
+            [(entry.request_record_id, 0) for entry in entries], content=False
+        )
+        return exchange_pb2.ListThreadsResponse(
+            threads=[
+                self.threads.to_message(entry)
+                for entry, stored in zip(entries, shown, strict=True)
+                if stored is not None
+            ]
+        )
+
+    def check_reply(self, record: record_pb2.Record) -> None:
+        """Refuse a reply to a thread no request addressed to this centre opened.
+
+        Raises:
+            FailedPreconditionError: an unknown thread.
+        """
+        if self.threads is None or record.WhichOneof("body") != "reply":
+            return
+        thread_id = record.reply.thread_id
+        if not self.threads.addressed_here(thread_id):
+            shown = thread_id if RECORD_ID_PATTERN.fullmatch(thread_id) else "(invalid id)"
+            raise FailedPreconditionError(
+                f"no request of thread {shown} addressed to {self._centre} is known here: a "
+                "reply answers a request this centre received"
+            )
+
+    def _require_local(self, what: str) -> None:
+        reader = self._gate.reader()
+        if reader != self._centre:
+            raise PermissionDeniedError(
+                f"a caller acting for {reader} may not {what} {self._centre}'s records: only "
+                f"{self._centre} manages them"
+            )
+
+    async def _own_record(self, record_id: str, what: str) -> StoredRecord:
+        stored = await self._gate.get(record_id)
+        if stored is None:
+            raise NotFoundError(f"record {record_id} not found")
+        self._require_local(what)
+        if stored.originating_centre != self._centre:
+            raise PermissionDeniedError(
+                f"record {record_id} originates at {stored.originating_centre}: only that centre "
+                f"may {what} it"
+            )
+        return stored
+
+
+def _id_violations(record_id: str) -> list[FieldViolation]:
+    if RECORD_ID_PATTERN.fullmatch(record_id):
+        return []
+    return [FieldViolation("record_id", "must be a valid record id")]
+
+
+def _micros(duration: Duration) -> int:
+    return int(duration.seconds) * 1_000_000 + int(duration.nanos) // 1000
+
+
+def _set_micros(stamp: Timestamp, micros: int) -> None:
+    seconds, rest = divmod(micros, 1_000_000)
+    stamp.seconds, stamp.nanos = seconds, rest * 1000
+
+
+def _retention(record_id: str, kind: str, review: int, expires: int) -> exchange_pb2.Retention:
+    retention = exchange_pb2.Retention(record_id=record_id, kind=KIND_BY_BODY.get(kind, 0))  # type: ignore[arg-type]
+    if review:
+        _set_micros(retention.review_due, review)
+    if expires:
+        _set_micros(retention.expires_at, expires)
+    return retention
