@@ -50,7 +50,7 @@ from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import StoredVersion
 from gateway.supervision import Supervised
 from liaison.rules.intake import prepare_record
-from liaison.rules.lifecycle import TOMBSTONE_KIND
+from liaison.rules.lifecycle import TOMBSTONE_KIND, tombstone_of
 from liaison.v1 import record_pb2, screening_hit_pb2
 
 __all__ = ["HIT_KIND", "ScreeningDesk", "hit_record_id"]
@@ -280,6 +280,7 @@ class ScreeningDesk:
         """
         subjects: list[StoredRecord] = []
         changed: set[str] = set()
+        withdrawn: list[StoredRecord] = []
         for stored in committed:
             if stored.kind == HIT_KIND:
                 await self._note_decision(stored)
@@ -289,6 +290,8 @@ class ScreeningDesk:
                 if stored.record_id in self._records:
                     await self._run(self._index.upsert, stored.record_id, [])
                     self._records.discard(stored.record_id)
+                if stored.record_id in self._hits_of:
+                    withdrawn.append(stored)
                 continue
             if stored.withdrawn:
                 continue  # a late version of a withdrawn record (its tombstone came first)
@@ -308,6 +311,8 @@ class ScreeningDesk:
             await self._screen_committed(subjects)
         if changed:
             await self._rehandle(changed)
+        if withdrawn:
+            await self._withdraw_hits(withdrawn)
 
     # -- screening ---------------------------------------------------------------------------
 
@@ -499,6 +504,32 @@ class ScreeningDesk:
         items = [prepare_record(hit, self._centre, screening_hit=True) for hit in unique]
         outcomes = await self._store.write(items)
         self.hits_stored += sum(isinstance(o, StoredVersion) and not o.duplicate for o in outcomes)
+
+    async def _withdraw_hits(self, tombstones: Sequence[StoredRecord]) -> None:
+        """Withdraw the hits on records that were withdrawn: a hit repeats its entry's and its
+        subject's data, which must not outlive them (the hit's tombstone then reaches every
+        centre that received the hit, as any withdrawal does)."""
+        reasons = {t.record_id: t.to_message().withdrawal.reason for t in tombstones}
+        hit_ids = sorted({hit for source in reasons for hit in self._hits_of.get(source, ())})
+        found = await self._store.get_versions([(h, 0) for h in hit_ids])
+        now_us = int(self._clock().timestamp() * 1_000_000)
+        items = []
+        for stored in found:
+            if stored is None or stored.kind != HIT_KIND:
+                continue  # gone, or withdrawn already
+            hit = stored.to_message()
+            body = hit.screening_hit
+            source = (
+                body.entry_record_id if body.entry_record_id in reasons else body.subject_record_id
+            )
+            role = "entry" if source == body.entry_record_id else "subject"
+            tombstone = tombstone_of(
+                hit, reasons[source], f"its {role} {source} was withdrawn", now_us
+            )
+            item = prepare_record(tombstone, self._centre, tombstone=True)
+            items.append(dataclasses.replace(item, expected_version=stored.version))
+        if items:
+            await self._store.write(items)
 
     def _remember(self, hit: record_pb2.Record) -> None:
         """Note which records ``hit`` repeats data of (to re-handle it when they change)."""

@@ -10,7 +10,6 @@ import pytest
 
 from devkit.cluster import CentrePlan, Route, free_port
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
-from tests.support.factories import person
 from tests.e2e.cluster import (
     ALL_METHODS,
     I2C,
@@ -20,6 +19,7 @@ from tests.e2e.cluster import (
     Cluster,
     wait_for,
 )
+from tests.support.factories import person
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 

@@ -10,8 +10,8 @@ import pytest
 from gateway.server import Gateway
 from liaison.rules.lifecycle import parse_period
 from tests.conftest import TEST_CENTRE
-from tests.support.factories import person, store_replica
 from tests.gateway.cli.running import liaison, submitted
+from tests.support.factories import person, store_replica
 
 LYON = "INTERPOL-CCC-LYON"
 

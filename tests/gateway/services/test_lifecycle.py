@@ -23,8 +23,8 @@ from gateway.supervision import Supervised
 from liaison.rules.lifecycle import parse_period
 from liaison.v1 import exchange_pb2, record_pb2, screening_pb2, translation_pb2
 from tests.conftest import TEST_CENTRE, make_config
-from tests.support.factories import person, store_replica
 from tests.gateway.services.test_screening_service import red_notice, settled, traveller
+from tests.support.factories import person, store_replica
 from tests.support.rpc import ExchangeStub, ScreeningStub, TranslationStub, violations_of
 
 CANCELLED = record_pb2.WITHDRAWAL_REASON_CANCELLED

@@ -331,3 +331,29 @@ async def test_list_hits_pages_with_a_cursor(
         if not page.has_more:
             break
     assert seen == [f"{TEST_CENTRE}:pax:6{n}" for n in range(3)]
+
+
+async def test_withdrawing_an_entry_withdraws_the_hits_that_repeat_its_data(
+    gateway: Gateway, exchange: ExchangeStub, screening: ScreeningStub
+) -> None:
+    notice_id = f"{TEST_CENTRE}:notice:w"
+    await submit(exchange, red_notice(notice_id, "ORLOV", "PAVEL", (1971, 5, 4)))
+    await settled(gateway)
+    await submit(exchange, traveller(f"{TEST_CENTRE}:pax:w", "ORLOV", "PAVEL"))
+    await settled(gateway)
+    (hit,) = await hits_of(screening)
+    await exchange.Withdraw(
+        exchange_pb2.WithdrawRequest(
+            record_id=notice_id, reason=record_pb2.WITHDRAWAL_REASON_CANCELLED
+        )
+    )
+    await settled(gateway)
+    assert await hits_of(screening) == [], "the hit is no longer listed"
+    stored = await gateway.store.get(hit.record_id)
+    assert stored is not None
+    tombstone = stored.to_message()
+    assert tombstone.WhichOneof("body") == "withdrawal"
+    assert tombstone.withdrawal.reason == record_pb2.WITHDRAWAL_REASON_CANCELLED
+    assert notice_id in tombstone.withdrawal.note
+    same = traveller("", "ORLOV", "PAVEL")
+    assert not (await screening.Screen(screening_pb2.ScreenRequest(subjects=[same]))).hits

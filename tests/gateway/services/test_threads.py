@@ -12,8 +12,8 @@ from gateway.server import Gateway
 from liaison.rules.lifecycle import parse_period
 from liaison.v1 import exchange_pb2, record_pb2, thread_pb2
 from tests.conftest import TEST_CENTRE
-from tests.support.factories import store_replica
 from tests.gateway.services.test_lifecycle import Clock, micros, refusal, submit
+from tests.support.factories import store_replica
 from tests.support.rpc import ExchangeStub
 
 LYON = "INTERPOL-CCC-LYON"
