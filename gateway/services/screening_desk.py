@@ -281,6 +281,7 @@ class ScreeningDesk:
         subjects: list[StoredRecord] = []
         changed: set[str] = set()
         withdrawn: list[StoredRecord] = []
+        upserts: list[tuple[str, list[ListEntry]]] = []
         for stored in committed:
             if stored.kind == HIT_KIND:
                 await self._note_decision(stored)
@@ -288,7 +289,7 @@ class ScreeningDesk:
             if stored.kind == TOMBSTONE_KIND:
                 # A withdrawn record is used by no screening: its entries leave the index.
                 if stored.record_id in self._records:
-                    await self._run(self._index.upsert, stored.record_id, [])
+                    upserts.append((stored.record_id, []))
                     self._records.discard(stored.record_id)
                 if stored.record_id in self._hits_of:
                     withdrawn.append(stored)
@@ -300,13 +301,18 @@ class ScreeningDesk:
             if stored.kind in self._entry_kinds:
                 record = stored.to_message()
                 entries = entries_from_record(record, stored.version, self._settings.lists)
-                await self._run(self._index.upsert, stored.record_id, entries)
+                # Most such records are no entry (a valid passport) and never were: nothing to do.
+                if entries or stored.record_id in self._records:
+                    upserts.append((stored.record_id, entries))
                 if entries:
                     self._records.add(stored.record_id)
                 else:
                     self._records.discard(stored.record_id)
             if stored.kind in self._auto_kinds and stored.version == stored.latest_version:
                 subjects.append(stored)
+        if upserts:
+            # One hop to the index's thread for the whole batch, in commit order.
+            await self._run(_upsert_all, self._index, upserts)
         if subjects:
             await self._screen_committed(subjects)
         if changed:
@@ -575,6 +581,11 @@ class ScreeningDesk:
     async def _run(self, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._worker, lambda: function(*args, **kwargs))
+
+
+def _upsert_all(index: ScreeningIndex, upserts: Sequence[tuple[str, list[ListEntry]]]) -> None:
+    for record_id, entries in upserts:
+        index.upsert(record_id, entries)
 
 
 def _stricter(first: Iterable[str], second: Iterable[str]) -> list[str] | None:
