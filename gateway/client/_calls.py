@@ -552,16 +552,7 @@ def next_hits_page(
     Raises:
         ClientError: The gateway announced more hits without a new cursor.
     """
-    if not response.has_more:
-        return None
-    if not response.next_cursor or response.next_cursor == request.cursor:
-        raise ClientError(
-            grpc.StatusCode.INTERNAL, "the gateway announced more hits without a new cursor"
-        )
-    following = screening_pb2.ListHitsRequest()
-    following.CopyFrom(request)
-    following.cursor = response.next_cursor
-    return following
+    return _following(request, response.has_more, response.next_cursor, "hits")
 
 
 def next_page(
@@ -572,16 +563,24 @@ def next_page(
     Raises:
         ClientError: The gateway announced more results without a new cursor.
     """
-    if not page_end.has_more:
+    return _following(request, page_end.has_more, page_end.next_cursor, "results")
+
+
+_Paged = TypeVar("_Paged", exchange_pb2.SearchRequest, screening_pb2.ListHitsRequest)
+
+
+def _following(request: _Paged, has_more: bool, next_cursor: str, what: str) -> _Paged | None:
+    """``request`` resumed at ``next_cursor`` when more pages follow (the same criteria)."""
+    if not has_more:
         return None
-    if not page_end.next_cursor or page_end.next_cursor == request.cursor:
+    if not next_cursor or next_cursor == request.cursor:
         # Following such a page end would ask for the same page forever.
         raise ClientError(
-            grpc.StatusCode.INTERNAL, "the gateway announced more results without a new cursor"
+            grpc.StatusCode.INTERNAL, f"the gateway announced more {what} without a new cursor"
         )
-    following = exchange_pb2.SearchRequest()
+    following = type(request)()
     following.CopyFrom(request)
-    following.cursor = page_end.next_cursor
+    following.cursor = next_cursor
     return following
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from gateway.federation.settings import SettingsError, parse_settings
 from gateway.security.policy import LOCAL_IDENTITY
+from liaison.rules.indexing import KIND_BY_BODY
 
 BASE = Path("/etc/liaison")
 GOOD = """
@@ -241,3 +242,19 @@ def test_peers_on_loopback_may_go_without_tls() -> None:
 def test_bad_signing_settings_are_named(text: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         _parse(text)
+
+
+def _route_of_kinds(kinds: list[str]) -> Any:
+    document = tomllib.loads(GOOD)
+    document["routes"] = [{"name": "hits", "peers": ["INTERPOL-CCC-LYON"], "kinds": kinds}]
+    return parse_settings(document, BASE, "WCO-I2C")
+
+
+def test_every_record_body_is_a_route_kind_screening_hits_included() -> None:
+    # A centre sends its hits to the centres that issued the entries.
+    (rule,) = _route_of_kinds(["screening_hit"]).routes
+    assert rule.kinds == {"screening_hit"}
+    assert rule.matches("screening_hit", "H1", "WCO-I2C")
+    assert _route_of_kinds(sorted(KIND_BY_BODY)).routes[0].kinds == set(KIND_BY_BODY)
+    with pytest.raises(SettingsError, match=r"kinds must be among .*screening_hit"):
+        _route_of_kinds(["screening_hits"])
