@@ -117,10 +117,14 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             reader = self._gate.reader()
             shown: dict[str, record_pb2.Record] = {}
             now = self._clock()
+            # Every entry matched, read in one go (a manifest's hits are many store reads else).
+            keys = sorted({(m.entry.record_id, m.entry.version) for ms in found for m in ms})
+            read = await self._store.get_versions(keys)
+            entries = {key: stored for key, stored in zip(keys, read, strict=True) if stored}
             for subject, matches in zip(subjects, found, strict=True):
                 redacted: list[screening_hit_pb2.ScreeningHit] = []
                 for match in matches:
-                    entry = await self._store.get(match.entry.record_id, match.entry.version)
+                    entry = entries.get((match.entry.record_id, match.entry.version))
                     if entry is None:
                         continue
                     hit = hit_from_match(match, subject, now)
