@@ -11,6 +11,9 @@ A file looks like this (every key is optional)::
     [storage]
     path = "var/liaison.db"        # relative paths are relative to the file's folder
     synchronous = "full"
+    # backend = "postgresql"       # replicas sharing one database (docs/operator-guide.md)
+    # dsn = "postgresql://liaison@db.example:5432/liaison"   # no password here:
+    # password_file = "secrets/pg-password"                  # or LIAISON_STORAGE_DSN
 
     [limits]
     max_message_bytes = 4194304
@@ -39,6 +42,8 @@ from gateway.federation.settings import (
 )
 from gateway.lifecycle.settings import LifecycleSettings, LifecycleSettingsError, parse_lifecycle
 from gateway.screening.settings import ScreeningSettings, ScreeningSettingsError, parse_screening
+from gateway.store.base import StoreError
+from gateway.store.postgresql.dsn import check_storage_settings
 from gateway.store.settings import DEFAULT_DB_PATH, StorageConfig
 from gateway.telemetry.settings import PIPELINES, TELEMETRY_EXPORTERS, TelemetryConfig
 from liaison.rules.errors import SetupError
@@ -170,6 +175,8 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
     storage = cast(StorageConfig, _section(document, "storage", StorageConfig(), path))
     if not storage.path.is_absolute():
         storage = replace(storage, path=path.parent / storage.path)
+    if storage.password_file and not Path(storage.password_file).is_absolute():
+        storage = replace(storage, password_file=str(path.parent / storage.password_file))
     limits = cast(LimitsConfig, _section(document, "limits", LimitsConfig(), path))
     _check(server, storage, limits, path)
     telemetry = cast(TelemetryConfig, _section(document, "telemetry", TelemetryConfig(), path))
@@ -231,6 +238,17 @@ def _section(document: dict[str, Any], name: str, default: Any, path: Path) -> A
     return replace(default, **values)
 
 
+def _check_backend(storage: StorageConfig, path: Path) -> None:
+    if storage.backend not in ("sqlite", "postgresql"):
+        raise ConfigError(f'{path}: [storage] backend must be "sqlite" or "postgresql"')
+    if storage.backend != "postgresql":
+        return
+    try:
+        check_storage_settings(storage)
+    except StoreError as error:
+        raise ConfigError(f"{path}: [storage] {error}") from None
+
+
 def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, path: Path) -> None:
     host, _, port = server.listen.rpartition(":")
     if not host or not port.isdigit() or int(port) > 65535:
@@ -241,6 +259,7 @@ def _check(server: ServerConfig, storage: StorageConfig, limits: LimitsConfig, p
         raise ConfigError(f"{path}: [server] preparation_workers must not be negative")
     if storage.synchronous not in ("full", "normal"):
         raise ConfigError(f'{path}: [storage] synchronous must be "full" or "normal"')
+    _check_backend(storage, path)
     if storage.max_batch_records < 1:
         raise ConfigError(f"{path}: [storage] max_batch_records must be at least 1")
     if storage.writer not in ("process", "thread"):

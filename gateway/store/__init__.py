@@ -27,6 +27,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.postgresql import PostgresRecordStore, resolve_dsn
 from gateway.store.sqlite import SqliteRecordStore
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ __all__ = [
     "Ingestion",
     "NameKey",
     "OriginConflict",
+    "PostgresRecordStore",
     "PreparationRefused",
     "PreparedWrite",
     "RecordStore",
@@ -74,8 +76,22 @@ def create_store(
         retention: The retention dates stamped on the centre's records without them.
 
     Returns:
-        An unopened :class:`SqliteRecordStore`; await :meth:`RecordStore.open` before use.
+        An unopened :class:`SqliteRecordStore` (``backend = "sqlite"``) or
+        :class:`PostgresRecordStore` (``"postgresql"``); await :meth:`RecordStore.open` first.
+
+    Raises:
+        StoreError: the PostgreSQL backend has no DSN, or its password file cannot be read.
     """
+    if storage.backend == "postgresql":
+        return PostgresRecordStore(
+            resolve_dsn(storage),
+            schema=storage.schema,
+            pool_size=storage.pool_size,
+            max_batch_records=storage.max_batch_records,
+            signing_key=signing_key,
+            unhealthy_after_seconds=storage.unhealthy_after_seconds,
+            retention=retention,
+        )
     return SqliteRecordStore(
         storage.path,
         synchronous=storage.synchronous,

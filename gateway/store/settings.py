@@ -9,15 +9,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["DEFAULT_DB_PATH", "StorageConfig"]
+__all__ = ["DEFAULT_DB_PATH", "DEFAULT_SCHEMA", "DSN_ENVIRONMENT_VARIABLE", "StorageConfig"]
 
 DEFAULT_DB_PATH = Path("var") / "liaison.db"
 """Where ``make run`` keeps its database, relative to the centre file."""
 
+DEFAULT_SCHEMA = "liaison"
+"""The PostgreSQL schema that holds a centre's tables."""
+
+DSN_ENVIRONMENT_VARIABLE = "LIAISON_STORAGE_DSN"
+"""Where the PostgreSQL DSN may come from instead of the centre file (it wins over ``dsn``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    """The embedded store."""
+    """The record store: the embedded SQLite file (the default) or a PostgreSQL database."""
+
+    backend: Literal["sqlite", "postgresql"] = "sqlite"
+    """``sqlite``: one file inside this gateway (``path``). ``postgresql``: a database server that
+    any number of gateway replicas of this centre share (``dsn``; decision 0019)."""
+    dsn: str = ""
+    """PostgreSQL connection string (``postgresql://user@host:5432/db``), without a password:
+    the password comes from ``password_file``, ``PGPASSFILE`` or ``LIAISON_STORAGE_DSN``, so that
+    no secret sits in the centre file."""
+    password_file: str = ""
+    """A file holding the PostgreSQL password (its first line), relative to the centre file."""
+    schema: str = DEFAULT_SCHEMA
+    """The PostgreSQL schema of this centre's tables (created when missing)."""
+    pool_size: int = 8
+    """Most PostgreSQL connections this replica opens (reads, the writer and the feed's
+    listener included); see the operator guide on sizing."""
 
     path: Path = DEFAULT_DB_PATH
     """SQLite database file; its folder is created when missing."""

@@ -26,6 +26,9 @@ from gateway.store import (
 )
 from gateway.store.preparation import prepare_submission
 from gateway.store.settings import StorageConfig
+from tests.support.postgresql import postgresql_database, unique_schema
+
+__all__ = ["postgresql_database"]  # a fixture: the PostgreSQL setup's database for the run
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +43,19 @@ STORE_SETUPS = (
     # "normal" keeps the suite fast; durability across a crash is tested with the default.
     StoreSetup("sqlite-thread", StorageConfig(synchronous="normal", writer="thread")),
     StoreSetup("sqlite-process", StorageConfig(synchronous="normal", writer="process")),
+    # One database per run on the test server, one schema per store (tests/support/postgresql).
+    StoreSetup("postgresql", StorageConfig(backend="postgresql")),
 )
 
 
 class StoreFactory:
     """Makes the stores of one test, all in its temporary folder, with one setup."""
 
-    def __init__(self, setup: StoreSetup, directory: Path) -> None:
+    def __init__(self, setup: StoreSetup, directory: Path, dsn: str = "") -> None:
         self.setup = setup
         self._directory = directory
+        self._dsn = dsn
+        self._schemas: dict[str, str] = {}
 
     def create(self, name: str = "store", *, max_batch_records: int = 2048) -> RecordStore:
         """An unopened store; the same ``name`` is the same stored data."""
@@ -57,6 +64,9 @@ class StoreFactory:
             path=self._directory / name / "liaison.db",
             max_batch_records=max_batch_records,
         )
+        if storage.backend == "postgresql":
+            schema = self._schemas.setdefault(name, unique_schema(name))
+            storage = dataclasses.replace(storage, dsn=self._dsn, schema=schema)
         return create_store(storage)
 
     @asynccontextmanager
@@ -76,6 +86,9 @@ class StoreFactory:
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
     """The stores of one setup (the test runs once per setup)."""
     setup: StoreSetup = request.param
+    if setup.storage.backend == "postgresql":
+        dsn: str = request.getfixturevalue("postgresql_database")
+        return StoreFactory(setup, tmp_path, dsn)
     return StoreFactory(setup, tmp_path)
 
 

@@ -1,0 +1,78 @@
+"""Telling the commit listeners of one replica about every commit, of every replica, in order.
+
+A replica's own commits reach its listeners straight from its writer, before the callers are
+answered (as on SQLite). Other replicas' commits are read from the ``versions`` table when a
+``NOTIFY`` wakes the feed follower - the notification is only a wake-up call. Both paths go
+through one :class:`FeedPublisher`, which keeps the highest sequence its listeners have heard:
+what comes before a commit that is not the next one is read from the table first, and what was
+already heard is dropped. Since sequences are dense and visible in order (the feed lock), the
+listeners hear each version exactly once, in sequence order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from gateway.store.base import StoredRecord
+
+__all__ = ["CATCH_UP_PAGE", "FeedPublisher"]
+
+CATCH_UP_PAGE = 1000
+"""Versions read per query when catching up with other replicas' commits."""
+
+
+class FeedPublisher:
+    """The ordered hand-over of committed versions to one replica's listeners (event loop)."""
+
+    def __init__(
+        self,
+        read_since: Callable[[int, int], Awaitable[list[StoredRecord]]],
+        emit: Callable[[Sequence[StoredRecord]], None],
+        published: int,
+    ) -> None:
+        """Args:
+        read_since: Reads up to a number of versions after a sequence, in order.
+        emit: Hands versions to the listeners.
+        published: The sequence the listeners start after (the feed's end at open).
+        """
+        self._read_since = read_since
+        self._emit = emit
+        self._lock = asyncio.Lock()
+        self.published = published
+        """The highest sequence the listeners have heard."""
+
+    async def committed(self, records: Sequence[StoredRecord]) -> None:
+        """This replica committed ``records`` (consecutive sequences): publish what precedes
+        them and was not heard yet, then them."""
+        if not records:
+            return
+        async with self._lock:
+            if records[0].sequence > self.published + 1:
+                await self._catch_up(until=records[0].sequence - 1)
+            self._hand_over([r for r in records if r.sequence > self.published])
+
+    async def woken(self, last_sequence: int | None = None) -> None:
+        """Another replica committed up to ``last_sequence`` (``None``: unknown): publish
+        whatever the table holds after what was heard."""
+        if last_sequence is not None and last_sequence <= self.published:
+            return
+        async with self._lock:
+            await self._catch_up(until=None)
+
+    async def _catch_up(self, *, until: int | None) -> None:
+        while True:
+            page = await self._read_since(self.published, CATCH_UP_PAGE)
+            full = len(page) == CATCH_UP_PAGE
+            if until is not None:
+                page = [record for record in page if record.sequence <= until]
+            if not page:
+                return
+            self._hand_over(page)
+            if not full or (until is not None and self.published >= until):
+                return
+
+    def _hand_over(self, records: Sequence[StoredRecord]) -> None:
+        if records:
+            self.published = records[-1].sequence
+            self._emit(records)

@@ -1,0 +1,328 @@
+"""One group-commit transaction on PostgreSQL, in a fixed number of round trips.
+
+Every writing transaction - of any replica - first takes the *feed lock*, a transaction-level
+advisory lock keyed by the schema, and only then reads the last sequence and numbers its
+versions after it. The lock is released after the commit is visible (PostgreSQL removes a
+committing transaction from the proc array before it releases its locks), so:
+
+* sequences are dense and committed in increasing order, across every replica;
+* a reader's snapshot that sees sequence ``n`` sees every sequence below ``n``: the visible
+  versions are always a prefix of the feed, and a cursor never skips a version that commits late
+  (decision 0019 gives the proof and the measurements);
+* the decisions made in Python (duplicate, conflict, next version) read the latest committed
+  state: no other writer can commit in between.
+
+The unique constraints (``(record_id, version)``, ``(record_id, content_sha256)``) stay the last
+word: a transaction that would break them fails and stores nothing.
+
+The transaction reads what it needs in one pipeline (the lock, the tail of the feed, the heads,
+stored versions and retention dates of its records), decides, and writes every table in a second
+pipeline that ends with the ``NOTIFY`` waking the other replicas' feeds and the ``COMMIT``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from time import perf_counter
+from typing import Any
+
+import psycopg
+
+from gateway.store.base import (
+    Ingestion,
+    IngestOutcome,
+    RecordWithdrawn,
+    StoredRecord,
+    StoredVersion,
+    VersionConflict,
+    VersionSigner,
+    WriteItem,
+    WriteOutcome,
+)
+from gateway.store.postgresql.plan import Head, Plan, Snapshot, plan_transaction
+from gateway.store.schema import join_releasable, split_releasable
+from gateway.store.transaction import OriginConflictError, RecordWithdrawnError, TransactionResult
+from liaison.rules.lifecycle import RetentionDefaults
+
+__all__ = ["PostgresTransactions", "feed_channel", "feed_lock_key"]
+
+_Connection = psycopg.AsyncConnection[Any]
+
+
+def feed_lock_key(schema: str) -> str:
+    """The text whose hash is the feed lock of ``schema``."""
+    return f"liaison-feed:{schema}"
+
+
+def feed_channel(schema: str) -> str:
+    """The ``NOTIFY`` channel that wakes the feed followers of ``schema``."""
+    return f"liaison_feed_{schema}"
+
+
+_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
+_TAIL = "SELECT sequence, committed_at_us FROM versions ORDER BY sequence DESC LIMIT 1"
+_HEADS = """
+SELECT h.record_id, h.version, h.originating_centre, v.handling_code, v.releasable_to, h.kind
+FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence
+WHERE h.record_id = ANY(%s)
+"""
+_STORED = """
+SELECT record_id, content_sha256, version, sequence, committed_at_us FROM versions
+WHERE record_id = ANY(%s)
+"""
+_DATES = "SELECT record_id, review_due_us, expires_at_us FROM lifecycle WHERE record_id = ANY(%s)"
+_INSERT_VERSION = """
+INSERT INTO versions (
+    sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob,
+    handling_code, releasable_to, signature
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_UPSERT_HEAD = """
+INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (record_id) DO UPDATE SET
+    version = excluded.version,
+    sequence = excluded.sequence,
+    kind = excluded.kind,
+    originating_centre = excluded.originating_centre,
+    committed_at_us = excluded.committed_at_us
+"""
+_DELETE_DOCUMENT_KEYS = "DELETE FROM document_keys WHERE record_id = ANY(%s)"
+_DELETE_NAME_KEYS = "DELETE FROM name_keys WHERE record_id = ANY(%s)"
+# ON CONFLICT DO NOTHING: a record may list the same key twice (two identical aliases).
+_INSERT_DOCUMENT_KEY = """
+INSERT INTO document_keys (record_id, number, issuing_state) VALUES (%s, %s, %s)
+ON CONFLICT DO NOTHING
+"""
+_INSERT_NAME_KEY = """
+INSERT INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
+VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+"""
+_UPSERT_LIFECYCLE = """
+INSERT INTO lifecycle (record_id, review_due_us, expires_at_us) VALUES (%s, %s, %s)
+ON CONFLICT (record_id) DO UPDATE SET
+    review_due_us = excluded.review_due_us,
+    expires_at_us = excluded.expires_at_us
+"""
+_DELETE_LIFECYCLE = "DELETE FROM lifecycle WHERE record_id = ANY(%s)"
+_FIND_INGESTION = (
+    "SELECT id, ingested_at_us FROM ingestions WHERE adapter = %s AND payload_sha256 = %s"
+)
+_INGESTION_ACKS = """
+SELECT v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256
+FROM ingestion_acks AS a JOIN versions AS v ON v.sequence = a.sequence
+WHERE a.ingestion_id = %s ORDER BY a.position
+"""
+_INSERT_INGESTION = """
+INSERT INTO ingestions (adapter, payload_sha256, ingested_at_us) VALUES (%s, %s, %s)
+RETURNING id
+"""
+_INSERT_INGESTION_ACK = (
+    "INSERT INTO ingestion_acks (ingestion_id, position, sequence) VALUES (%s, %s, %s)"
+)
+_NOTIFY = "SELECT pg_notify(%s, %s)"
+
+
+class PostgresTransactions:
+    """Runs group-commit transactions; one instance per store, on the event loop."""
+
+    def __init__(
+        self,
+        schema: str,
+        signer: VersionSigner | None = None,
+        retention: RetentionDefaults | None = None,
+    ) -> None:
+        self._lock_key = feed_lock_key(schema)
+        self._channel = feed_channel(schema)
+        self._signer = signer
+        self._retention = retention if retention is not None else RetentionDefaults()
+        self.last_seconds = 0.0
+        """How long the last committed transaction took, from ``BEGIN`` to ``COMMIT``."""
+        self.reached_commit = False
+        """Whether the last transaction got as far as sending its ``COMMIT``: if it then failed,
+        whether it was stored is unknown; before that, nothing of it was."""
+
+    async def run(
+        self, connection: _Connection, groups: Sequence[Sequence[WriteItem]]
+    ) -> TransactionResult:
+        """Apply every group's items, in order, in one transaction.
+
+        Raises:
+            psycopg.Error: the transaction failed and was rolled back; nothing was kept.
+        """
+        started = perf_counter()
+        self.reached_commit = False
+        async with connection.transaction():
+            plan = await self._decide(connection, groups)
+            await self._write(connection, plan, None)
+            self.reached_commit = True
+        self.last_seconds = perf_counter() - started
+        return TransactionResult(plan.outcomes, plan.records)
+
+    async def ingest(
+        self, connection: _Connection, ingestion: Ingestion
+    ) -> tuple[IngestOutcome, list[StoredRecord]]:
+        """Store one payload's items and its ingestion row in one transaction, or find that the
+        payload was ingested before and write nothing.
+
+        Raises:
+            psycopg.Error: the transaction failed and was rolled back; nothing was kept.
+        """
+        started = perf_counter()
+        self.reached_commit = False
+        try:
+            async with connection.transaction():
+                key = (ingestion.adapter, ingestion.payload_sha256)
+                # The feed lock first: it also serializes two replicas ingesting one payload.
+                await connection.execute(_LOCK, (self._lock_key,))
+                cursor = await connection.execute(_FIND_INGESTION, key)
+                row = await cursor.fetchone()
+                if row is not None:
+                    ingestion_id, ingested_at_us = row
+                    cursor = await connection.execute(_INGESTION_ACKS, (ingestion_id,))
+                    acks = tuple(
+                        StoredVersion(record_id, version, sequence, at, bytes(sha), duplicate=True)
+                        for record_id, version, sequence, at, sha in await cursor.fetchall()
+                    )
+                    outcome = IngestOutcome(acks, True, int(ingested_at_us))
+                    return outcome, []
+                plan = await self._decide(connection, [ingestion.items], locked=True)
+                [outcomes] = plan.outcomes
+                acks = tuple(_acknowledged(outcome) for outcome in outcomes)
+                committed_at_us = plan.committed_at_us
+                await self._write(connection, plan, (key, committed_at_us, acks))
+                self.reached_commit = True
+        except OriginConflictError as error:
+            return IngestOutcome((), False, 0, error.conflict), []
+        except RecordWithdrawnError as error:
+            return IngestOutcome((), False, 0, error.withdrawn), []
+        self.last_seconds = perf_counter() - started
+        return IngestOutcome(acks, False, committed_at_us), plan.records
+
+    async def _decide(
+        self,
+        connection: _Connection,
+        groups: Sequence[Sequence[WriteItem]],
+        *,
+        locked: bool = False,
+    ) -> Plan:
+        ids = sorted({item.record_id for group in groups for item in group})
+        async with connection.pipeline():
+            if not locked:
+                await connection.execute(_LOCK, (self._lock_key,))
+            tail_cursor = await connection.execute(_TAIL)
+            heads_cursor = await connection.execute(_HEADS, (ids,))
+            stored_cursor = await connection.execute(_STORED, (ids,))
+            dates_cursor = await connection.execute(_DATES, (ids,))
+            tail = await tail_cursor.fetchone()
+            heads = await heads_cursor.fetchall()
+            stored = await stored_cursor.fetchall()
+            dates = await dates_cursor.fetchall()
+        last_sequence, last_committed_us = (0, 0) if tail is None else tail
+        snapshot = Snapshot(int(last_sequence))
+        for record_id, version, origin, code, releasable, kind in heads:
+            snapshot.heads[record_id] = Head(
+                version,
+                origin,
+                code,
+                split_releasable(releasable),
+                kind,
+            )
+        for record_id, sha, version, sequence, committed in stored:
+            snapshot.by_content[(record_id, bytes(sha))] = (version, sequence, committed)
+            snapshot.taken.add((record_id, version))
+        for record_id, review, expires in dates:
+            snapshot.dates[record_id] = (review, expires)
+        # Never behind the feed's last commit, so that commit times follow sequence order even
+        # when replicas' clocks disagree (a time-range search must agree with the feed).
+        committed_at_us = max(time.time_ns() // 1000, int(last_committed_us))
+        return plan_transaction(groups, snapshot, committed_at_us, self._signer, self._retention)
+
+    async def _write(
+        self,
+        connection: _Connection,
+        plan: Plan,
+        ingestion: tuple[tuple[str, bytes], int, tuple[StoredVersion, ...]] | None,
+    ) -> None:
+        committed_at_us = plan.committed_at_us
+        async with connection.pipeline(), connection.cursor() as cursor:
+            if plan.new_versions:
+                await cursor.executemany(
+                    _INSERT_VERSION,
+                    [
+                        (
+                            new.sequence,
+                            new.item.record_id,
+                            new.version,
+                            new.item.keys.kind,
+                            new.item.keys.originating_centre,
+                            committed_at_us,
+                            new.item.content_sha256,
+                            new.item.blob,
+                            new.item.keys.handling_code,
+                            join_releasable(new.item.keys.releasable_to),
+                            new.signature,
+                        )
+                        for new in plan.new_versions
+                    ],
+                )
+                await cursor.executemany(
+                    _UPSERT_HEAD,
+                    [
+                        (
+                            new.item.record_id,
+                            new.version,
+                            new.sequence,
+                            new.item.keys.kind,
+                            new.item.keys.originating_centre,
+                            committed_at_us,
+                        )
+                        for new in plan.heads
+                    ],
+                )
+            if plan.replaced_keys:
+                await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
+                await cursor.execute(_DELETE_NAME_KEYS, (plan.replaced_keys,))
+            documents = [
+                (new.item.record_id, key.number, key.issuing_state)
+                for new in plan.heads
+                for key in new.item.keys.documents
+            ]
+            if documents:
+                await cursor.executemany(_INSERT_DOCUMENT_KEY, documents)
+            names = [
+                (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
+                for new in plan.heads
+                for key in new.item.keys.names
+            ]
+            if names:
+                await cursor.executemany(_INSERT_NAME_KEY, names)
+            if plan.changed_dates:
+                await cursor.executemany(_UPSERT_LIFECYCLE, plan.changed_dates)
+            if plan.removed_dates:
+                await cursor.execute(_DELETE_LIFECYCLE, (plan.removed_dates,))
+            if ingestion is not None:
+                key, ingested_at_us, acks = ingestion
+                await cursor.execute(_INSERT_INGESTION, (*key, ingested_at_us))
+                row = await cursor.fetchone()
+                assert row is not None
+                if acks:
+                    await cursor.executemany(
+                        _INSERT_INGESTION_ACK,
+                        [(row[0], position, ack.sequence) for position, ack in enumerate(acks)],
+                    )
+            if plan.records:
+                # Delivered at commit, to every replica's feed follower: only a wake-up call,
+                # the versions are read from the table.
+                await cursor.execute(_NOTIFY, (self._channel, str(plan.records[-1].sequence)))
+
+
+def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
+    if isinstance(outcome, RecordWithdrawn):
+        raise RecordWithdrawnError(outcome)
+    if isinstance(outcome, VersionConflict):
+        raise TypeError("an ingested item carried an expected version")
+    if not isinstance(outcome, StoredVersion):
+        raise OriginConflictError(outcome)
+    return outcome
