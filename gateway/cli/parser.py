@@ -11,6 +11,7 @@ from typing import Final
 from gateway.cli import (
     ingestion,
     lifecycle,
+    migrate,
     operations,
     records,
     screening,
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         parser.add_subparsers(title="commands", metavar="COMMAND", required=True), _common()
     )
     serve.add_commands(commands)
+    migrate.add_commands(commands)
     records.add_commands(commands)
     operations.add_commands(commands)
     security.add_commands(commands)
