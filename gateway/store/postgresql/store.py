@@ -380,11 +380,13 @@ class PostgresRecordStore(RecordStore):
             except PoolTimeout:
                 raise StoreError("store read failed: no database connection available") from None
             except psycopg.OperationalError as error:
-                # A pooled connection whose backend went away: reads are safe to try again.
+                # A pooled connection whose backend went away (and likely its idle siblings):
+                # drop the broken ones, then try once more - reads are safe to repeat.
                 if attempt == 2:
                     raise StoreError(
                         f"store read failed: {describe_database_failure(error)}"
                     ) from None
+                await pool.check()
             except psycopg.Error as error:
                 raise StoreError(f"store read failed: {describe_database_failure(error)}") from None
         raise AssertionError("unreachable")

@@ -203,6 +203,8 @@ class PostgresWriter:
                     if attempt == 2 or self._transactions.reached_commit:
                         raise
                     logger.warning("store writer: connection lost before commit; retrying")
+            # Drop the idle connections that broke with it before the second attempt.
+            await self._pool.check()
         raise AssertionError("unreachable")
 
     def _failed(self, requests: Sequence[_Request], error: Exception) -> None:

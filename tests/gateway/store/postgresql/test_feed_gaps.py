@@ -24,11 +24,9 @@ import pytest
 from gateway.store import PostgresRecordStore, StoredRecord, StoredVersion
 from gateway.store.postgresql.plan import Plan
 from gateway.store.postgresql.transaction import PostgresTransactions
-from tests.support.store import make_item
 from tests.support.polling import until
-from tests.support.postgresql import postgresql_database, unique_schema
-
-__all__ = ["postgresql_database"]
+from tests.support.postgresql import unique_schema
+from tests.support.store import make_item
 
 RECORDS = int(os.environ.get("LIAISON_GAP_TEST_RECORDS", "2000"))
 WRITERS = 10

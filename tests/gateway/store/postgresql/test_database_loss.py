@@ -1,0 +1,105 @@
+"""A replica that loses its database says so at once, and recovers by itself when it returns.
+
+The database is really cut: connections to it are refused (``ALLOW_CONNECTIONS false``) and
+every backend serving it is terminated with ``pg_terminate_backend``; then it is let back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from gateway.store import PostgresRecordStore, StoredVersion, StoreError
+from tests.support.polling import until
+from tests.support.postgresql import server_dsn
+from tests.support.store import make_item
+
+
+@pytest.fixture
+def own_database(postgresql_database: str) -> Iterator[tuple[str, str]]:
+    """A database of this test's own (it is cut off), as (name, DSN); dropped after."""
+    name = f"liaison_cut_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name, make_conninfo(postgresql_database, dbname=name)
+    finally:
+        with psycopg.connect(server_dsn(), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture
+async def store(own_database: tuple[str, str]) -> AsyncIterator[PostgresRecordStore]:
+    opened = PostgresRecordStore(own_database[1], schema="liaison")
+    await opened.open()
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+def _cut(name: str, *, allow: bool) -> None:
+    with psycopg.connect(server_dsn(), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(name), sql.SQL("true" if allow else "false")
+            )
+        )
+        if not allow:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+
+
+async def test_unavailable_while_the_database_is_gone_and_back_without_restart(
+    store: PostgresRecordStore, own_database: tuple[str, str]
+) -> None:
+    name, _ = own_database
+    events: list[str] = []
+    store.add_unavailable_listener(lambda reason: events.append("unavailable"))
+    store.add_recovered_listener(lambda: events.append("recovered"))
+    [before] = await store.write([make_item("rec-1")])
+    assert isinstance(before, StoredVersion)
+
+    _cut(name, allow=False)
+    try:
+        await until(lambda: events == ["unavailable"])
+        assert not store.link.available
+        with pytest.raises(StoreError):
+            await store.write([make_item("rec-2")])
+    finally:
+        _cut(name, allow=True)
+
+    await until(lambda: events == ["unavailable", "recovered"])
+    assert store.link.available
+    [after] = await store.write([make_item("rec-2")])
+    assert isinstance(after, StoredVersion)
+    # Nothing acknowledged was lost; the failed write stored nothing.
+    assert (await store.get("rec-1")) is not None
+    assert [r.record_id for r in await store.read_since(0, 10)] == ["rec-1", "rec-2"]
+
+
+async def test_terminated_connections_cost_no_caller_a_failure(
+    store: PostgresRecordStore, own_database: tuple[str, str]
+) -> None:
+    name, _ = own_database
+    await store.write([make_item("rec-1")])
+    with psycopg.connect(server_dsn(), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+    # The pooled connections are dead; the next read and write go to fresh ones.
+    assert (await store.get("rec-1")) is not None
+    [outcome] = await store.write([make_item("rec-2")])
+    assert isinstance(outcome, StoredVersion)
+    await until(lambda: store.link.available)
