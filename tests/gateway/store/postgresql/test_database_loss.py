@@ -45,6 +45,10 @@ async def store(own_database: tuple[str, str]) -> AsyncIterator[PostgresRecordSt
         await opened.close()
 
 
+def _available(store: PostgresRecordStore) -> bool:
+    return store.link.available
+
+
 def _cut(name: str, *, allow: bool) -> None:
     with psycopg.connect(server_dsn(), autocommit=True) as admin:
         admin.execute(
@@ -72,14 +76,14 @@ async def test_unavailable_while_the_database_is_gone_and_back_without_restart(
     _cut(name, allow=False)
     try:
         await until(lambda: events == ["unavailable"])
-        assert not store.link.available
+        assert not _available(store)
         with pytest.raises(StoreError):
             await store.write([make_item("rec-2")])
     finally:
         _cut(name, allow=True)
 
     await until(lambda: events == ["unavailable", "recovered"])
-    assert store.link.available
+    assert _available(store)
     [after] = await store.write([make_item("rec-2")])
     assert isinstance(after, StoredVersion)
     # Nothing acknowledged was lost; the failed write stored nothing.
