@@ -275,7 +275,12 @@ PUBLIC = {
         "Supervised",
         "Supervisor",
     },
-    "gateway.store.settings": {"DEFAULT_DB_PATH", "StorageConfig"},
+    "gateway.store.settings": {
+        "DEFAULT_DB_PATH",
+        "DEFAULT_SCHEMA",
+        "DSN_ENVIRONMENT_VARIABLE",
+        "StorageConfig",
+    },
     "gateway.store.health": {"FAILURE_LOG_INTERVAL_SECONDS", "WriteHealth"},
     "gateway.store.watch": {"DatabaseFile"},
     "liaison.rules.ids": {
@@ -375,6 +380,7 @@ PUBLIC = {
         "RecordWithdrawn",
         "RetentionRow",
         "SearchQuery",
+        "PostgresRecordStore",
         "SqliteRecordStore",
         "StoreClosedError",
         "StoreError",

@@ -72,15 +72,20 @@ SELECT record_id, content_sha256, version, sequence, committed_at_us FROM versio
 WHERE record_id = ANY(%s)
 """
 _DATES = "SELECT record_id, review_due_us, expires_at_us FROM lifecycle WHERE record_id = ANY(%s)"
+# Many rows per statement: one array per column, unnest()ed - one round of parsing and planning
+# per table and transaction instead of one per row.
 _INSERT_VERSION = """
 INSERT INTO versions (
     sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob,
     handling_code, releasable_to, signature
-) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+) SELECT * FROM unnest(
+    %s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::bytea[],
+    %s::bytea[], %s::integer[], %s::text[], %s::bytea[]
+)
 """
 _UPSERT_HEAD = """
 INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
-VALUES (%s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::bigint[])
 ON CONFLICT (record_id) DO UPDATE SET
     version = excluded.version,
     sequence = excluded.sequence,
@@ -92,12 +97,14 @@ _DELETE_DOCUMENT_KEYS = "DELETE FROM document_keys WHERE record_id = ANY(%s)"
 _DELETE_NAME_KEYS = "DELETE FROM name_keys WHERE record_id = ANY(%s)"
 # ON CONFLICT DO NOTHING: a record may list the same key twice (two identical aliases).
 _INSERT_DOCUMENT_KEY = """
-INSERT INTO document_keys (record_id, number, issuing_state) VALUES (%s, %s, %s)
+INSERT INTO document_keys (record_id, number, issuing_state)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::text[])
 ON CONFLICT DO NOTHING
 """
 _INSERT_NAME_KEY = """
 INSERT INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
-VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING
+SELECT * FROM unnest(%s::text[], %s::text[], %s::integer[], %s::integer[], %s::integer[])
+ON CONFLICT DO NOTHING
 """
 _UPSERT_LIFECYCLE = """
 INSERT INTO lifecycle (record_id, review_due_us, expires_at_us) VALUES (%s, %s, %s)
@@ -248,38 +255,44 @@ class PostgresTransactions:
         committed_at_us = plan.committed_at_us
         async with connection.pipeline(), connection.cursor() as cursor:
             if plan.new_versions:
-                await cursor.executemany(
+                await cursor.execute(
                     _INSERT_VERSION,
-                    [
-                        (
-                            new.sequence,
-                            new.item.record_id,
-                            new.version,
-                            new.item.keys.kind,
-                            new.item.keys.originating_centre,
-                            committed_at_us,
-                            new.item.content_sha256,
-                            new.item.blob,
-                            new.item.keys.handling_code,
-                            join_releasable(new.item.keys.releasable_to),
-                            new.signature,
-                        )
-                        for new in plan.new_versions
-                    ],
+                    _columns(
+                        [
+                            (
+                                new.sequence,
+                                new.item.record_id,
+                                new.version,
+                                new.item.keys.kind,
+                                new.item.keys.originating_centre,
+                                committed_at_us,
+                                new.item.content_sha256,
+                                new.item.blob,
+                                new.item.keys.handling_code,
+                                join_releasable(new.item.keys.releasable_to),
+                                new.signature,
+                            )
+                            for new in plan.new_versions
+                        ],
+                        11,
+                    ),
                 )
-                await cursor.executemany(
+                await cursor.execute(
                     _UPSERT_HEAD,
-                    [
-                        (
-                            new.item.record_id,
-                            new.version,
-                            new.sequence,
-                            new.item.keys.kind,
-                            new.item.keys.originating_centre,
-                            committed_at_us,
-                        )
-                        for new in plan.heads
-                    ],
+                    _columns(
+                        [
+                            (
+                                new.item.record_id,
+                                new.version,
+                                new.sequence,
+                                new.item.keys.kind,
+                                new.item.keys.originating_centre,
+                                committed_at_us,
+                            )
+                            for new in plan.heads
+                        ],
+                        6,
+                    ),
                 )
             if plan.replaced_keys:
                 await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
@@ -290,14 +303,14 @@ class PostgresTransactions:
                 for key in new.item.keys.documents
             ]
             if documents:
-                await cursor.executemany(_INSERT_DOCUMENT_KEY, documents)
+                await cursor.execute(_INSERT_DOCUMENT_KEY, _columns(documents, 3))
             names = [
                 (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
                 for new in plan.heads
                 for key in new.item.keys.names
             ]
             if names:
-                await cursor.executemany(_INSERT_NAME_KEY, names)
+                await cursor.execute(_INSERT_NAME_KEY, _columns(names, 5))
             if plan.changed_dates:
                 await cursor.executemany(_UPSERT_LIFECYCLE, plan.changed_dates)
             if plan.removed_dates:
@@ -316,6 +329,15 @@ class PostgresTransactions:
                 # Delivered at commit, to every replica's feed follower: only a wake-up call,
                 # the versions are read from the table.
                 await cursor.execute(_NOTIFY, (self._channel, str(plan.records[-1].sequence)))
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as one list per column (the arrays that ``unnest`` turns back into rows)."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    return columns
 
 
 def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
