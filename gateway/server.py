@@ -207,6 +207,7 @@ class Gateway:
         )
         self._server: aio.Server | None = None
         self._http: HttpListener | None = None
+        self._http_calls: Calls | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -282,6 +283,11 @@ class Gateway:
     def http_port(self) -> int:
         """The HTTP listener's bound port (0 when ``[http] listen`` is not set)."""
         return self._http.port if self._http is not None else 0
+
+    @property
+    def http_calls(self) -> Calls | None:
+        """The calls the HTTP listener serves (``None`` without one)."""
+        return self._http_calls
 
     @property
     def http_address(self) -> str:
@@ -582,7 +588,8 @@ class Gateway:
         self, table: HandlerTable, interceptors: list[Any], limits: LimitsConfig
     ) -> None:
         """Serve the same handlers, through the same interceptors, over HTTP."""
-        api = HttpApi(Calls(table, interceptors), max_message_bytes=limits.max_message_bytes)
+        self._http_calls = Calls(table, interceptors)
+        api = HttpApi(self._http_calls, max_message_bytes=limits.max_message_bytes)
         listen = self.config.http.listen
         try:
             listener = HttpListener(api.app(), listen, self.config.federation.tls)

@@ -31,8 +31,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.errors import InvalidArgumentError, LimitExceededError
 from gateway.http.calls import Calls, MalformedJson, Method
-from gateway.http.codec import EnvelopeError, envelopes, from_json, from_proto, to_json
+from gateway.http.codec import envelopes, from_json, from_proto, to_json
 from gateway.http.context import HttpContext
 from gateway.http.errors import HTTP_STATUS, error_body, status_of
 from gateway.http.responses import StreamedAnswer, connect_stream, ndjson, single, sse
@@ -52,10 +53,6 @@ _MAX_TIMEOUT_MS = 10**10
 _METADATA_SKIPPED = frozenset(
     {"content-type", "content-length", "host", "connection", "accept", "user-agent"}
 )
-
-
-class _TooLarge(Exception):
-    pass
 
 
 class HttpApi:
@@ -113,7 +110,7 @@ class HttpApi:
             return _unsupported(media, (_CONNECT_JSON, _CONNECT_PROTO, _NDJSON))
         try:
             body = await _body(request, self._max_body)
-        except _TooLarge:
+        except LimitExceededError:
             return _too_large(self._max_body)
         except ClientDisconnect:
             return Response(status_code=499)
@@ -122,7 +119,7 @@ class HttpApi:
                 binary = media == _CONNECT_PROTO
                 try:
                     [data] = list(envelopes(body)) or [b""]
-                except (EnvelopeError, ValueError) as error:
+                except InvalidArgumentError as error:
                     parsed: Message | MalformedJson = MalformedJson(
                         method.request_type.DESCRIPTOR.full_name, f"one envelope expected: {error}"
                     )
@@ -279,7 +276,7 @@ async def _body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _TooLarge
+            raise LimitExceededError(f"the body is larger than the {limit} bytes allowed")
         chunks.append(chunk)
     return b"".join(chunks)
 

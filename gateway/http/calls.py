@@ -121,6 +121,10 @@ class Calls:
         """Every method served over HTTP (the services registered, less :data:`NOT_OVER_HTTP`)."""
         return [m for m in map(self.method, self._table.paths()) if m is not None]
 
+    def registered(self) -> list[str]:
+        """Every method registered on the gRPC server through the mirror."""
+        return self._table.paths()
+
     def _describe(self, path: str) -> Method | None:
         if path in NOT_OVER_HTTP or self._table.lookup(path) is None:
             return None
@@ -237,10 +241,6 @@ async def _drain(handler: Any, context: HttpContext) -> None:
 async def _no_requests() -> AsyncIterator[Any]:
     return
     yield  # pragma: no cover - makes this an async generator
-
-
-class _DeadlineExceeded(Exception):
-    pass
 
 
 class _deadline:

@@ -16,11 +16,11 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 
+from gateway.errors import InvalidArgumentError
 from gateway.http.calls import MalformedJson
 
 __all__ = [
     "END_STREAM",
-    "EnvelopeError",
     "envelope",
     "envelopes",
     "from_json",
@@ -33,10 +33,6 @@ END_STREAM = 0b10
 """The Connect envelope flag of the end-of-stream message."""
 _COMPRESSED = 0b01
 _HEADER = struct.Struct(">BI")
-
-
-class EnvelopeError(ValueError):
-    """A Connect streaming body that is not a sequence of envelopes."""
 
 
 def from_json(data: bytes, message_type: type[Message]) -> Message | MalformedJson:
@@ -82,18 +78,18 @@ def envelopes(body: bytes) -> Iterator[bytes]:
     """The messages of a Connect streaming request body.
 
     Raises:
-        EnvelopeError: the body is cut, or a message is compressed (not negotiated).
+        InvalidArgumentError: the body is cut, or a message is compressed (not negotiated).
     """
     at = 0
     while at < len(body):
         if len(body) - at < _HEADER.size:
-            raise EnvelopeError("the body ends inside an envelope header")
+            raise InvalidArgumentError("the body ends inside an envelope header")
         flags, size = _HEADER.unpack_from(body, at)
         at += _HEADER.size
         if size > len(body) - at:
-            raise EnvelopeError("the body ends inside an envelope")
+            raise InvalidArgumentError("the body ends inside an envelope")
         if flags & _COMPRESSED:
-            raise EnvelopeError("compressed messages are not supported")
+            raise InvalidArgumentError("compressed messages are not supported")
         if not flags & END_STREAM:
             yield body[at : at + size]
         at += size

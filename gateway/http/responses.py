@@ -28,12 +28,14 @@ from gateway.http.context import HttpContext
 from gateway.http.errors import HTTP_STATUS, error_body, status_of
 from gateway.http.resume import Resumable
 
-__all__ = ["StreamedAnswer", "connect_stream", "error_answer", "ndjson", "sse"]
+__all__ = ["StreamedAnswer", "connect_stream", "error_answer", "ndjson", "single", "sse"]
 
 _log = logging.getLogger(__name__)
 
 Chunks = AsyncIterator[bytes]
-Body = Callable[[Message | None, AsyncIterator[Message], HttpContext], Chunks]
+Body = Callable[[Message | None, AsyncIterator[Message], HttpContext, BaseException | None], Chunks]
+"""Writes an answer from its first message (if any), the rest, the context, and the error that
+ended the call before its first message (if any)."""
 
 
 def error_answer(context: HttpContext, error: BaseException | None) -> tuple[int, bytes]:
@@ -108,7 +110,7 @@ class StreamedAnswer:
                 await send({"type": "http.response.body", "body": body})
                 return
         await _start(send, 200, self._media_type)
-        async for chunk in self._body(first, _rest(self._messages, error), self._context):
+        async for chunk in self._body(first, self._messages, self._context, error):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
 
@@ -120,33 +122,18 @@ async def _start(send: Send, status: int, media_type: str) -> None:
     await send({"type": "http.response.start", "status": status, "headers": headers})
 
 
-class _Failed(Exception):
-    """Carries an error raised before the first message into the body writer."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__()
-        self.error = error
-
-
-async def _rest(messages: AsyncIterator[Message], error: BaseException | None) -> Any:
-    if error is not None:
-        raise _Failed(error)
-    async for message in messages:
-        yield message
-
-
 async def _each(
-    first: Message | None, rest: AsyncIterator[Message]
+    first: Message | None, rest: AsyncIterator[Message], early: BaseException | None
 ) -> AsyncIterator[tuple[Message | None, BaseException | None]]:
     """The messages, then ``(None, error)`` once: the error that ended them, if any."""
+    if early is not None:
+        yield None, early
+        return
     if first is not None:
         yield first, None
     try:
         async for message in rest:
             yield message, None
-    except _Failed as failed:
-        yield None, failed.error
-        return
     except Exception as error:
         _log.exception("an HTTP stream failed")
         yield None, error
@@ -160,11 +147,14 @@ def _final(context: HttpContext, error: BaseException | None) -> dict[str, Any]:
 
 
 async def ndjson(
-    first: Message | None, rest: AsyncIterator[Message], context: HttpContext
+    first: Message | None,
+    rest: AsyncIterator[Message],
+    context: HttpContext,
+    early: BaseException | None,
 ) -> Chunks:
     """``{"result": ...}`` per message, then ``{"status": {...}}`` (``code`` ``ok`` or the
     Connect error)."""
-    async for message, error in _each(first, rest):
+    async for message, error in _each(first, rest, early):
         if message is not None:
             yield (to_json_text({"result": to_json(message)}) + "\n").encode()
         else:
@@ -177,9 +167,12 @@ def sse(resumable: Resumable | None) -> Body:
     ``event: error`` (the Connect error)."""
 
     async def body(
-        first: Message | None, rest: AsyncIterator[Message], context: HttpContext
+        first: Message | None,
+        rest: AsyncIterator[Message],
+        context: HttpContext,
+        early: BaseException | None,
     ) -> Chunks:
-        async for message, error in _each(first, rest):
+        async for message, error in _each(first, rest, early):
             if message is None:
                 final = _final(context, error)
                 kind = "end" if final["code"] == "ok" else "error"
@@ -207,9 +200,12 @@ def connect_stream(binary: bool) -> Body:
     envelope (``{}`` or ``{"error": {...}}``)."""
 
     async def body(
-        first: Message | None, rest: AsyncIterator[Message], context: HttpContext
+        first: Message | None,
+        rest: AsyncIterator[Message],
+        context: HttpContext,
+        early: BaseException | None,
     ) -> Chunks:
-        async for message, error in _each(first, rest):
+        async for message, error in _each(first, rest, early):
             if message is not None:
                 data = (
                     message.SerializeToString()
