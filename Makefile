@@ -39,6 +39,10 @@ run: venv ## Start the gateway on the embedded defaults (LOCAL, 127.0.0.1:50051,
 protos: venv ## Regenerate the Python code of the contract (committed)
 	scripts/gen-protos.sh protos
 
+.PHONY: openapi
+openapi: venv ## Regenerate docs/openapi.json (and the copy the gateway serves) from the protos
+	$(PY) scripts/gen-openapi.py
+
 .PHONY: protos-check
 protos-check: venv ## Fail when the committed generated code differs from what the protos generate
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \

@@ -8,6 +8,8 @@ A file looks like this (every key is optional)::
     [server]
     listen = "127.0.0.1:50051"
 
+    [http]                         # off unless configured (docs/http.md)
+    listen = "127.0.0.1:8080"
     [storage]
     path = "var/liaison.db"        # relative paths are relative to the file's folder
     synchronous = "full"
@@ -56,6 +58,7 @@ __all__ = [
     "MAX_UNHEALTHY_AFTER_SECONDS",
     "CentreConfig",
     "ConfigError",
+    "HttpConfig",
     "LimitsConfig",
     "ServerConfig",
     "StorageConfig",
@@ -90,6 +93,15 @@ class ServerConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """The HTTP listener (Connect, NDJSON, Server-Sent Events; decision 0020)."""
+
+    listen: str = ""
+    """``host:port`` to serve HTTP on; empty (the default): no HTTP listener. It uses the
+    ``[tls]`` material of the gRPC listener (mutual TLS); without ``[tls]``, loopback only."""
+
+
+@dataclass(frozen=True, slots=True)
 class LimitsConfig:
     """Input limits; exceeding them is refused with a clear status, never truncated."""
 
@@ -119,6 +131,8 @@ class CentreConfig:
     """This centre's id; stamped into the provenance of records submitted without one."""
     server: ServerConfig = field(default_factory=ServerConfig)
     """Listener settings."""
+    http: HttpConfig = field(default_factory=HttpConfig)
+    """The HTTP listener (off by default)."""
     storage: StorageConfig = field(default_factory=StorageConfig)
     """Store settings."""
     limits: LimitsConfig = field(default_factory=LimitsConfig)
@@ -156,7 +170,16 @@ def load_config(path: Path | None = None) -> CentreConfig:
 
 
 def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
-    sections = {"centre", "server", "storage", "limits", "telemetry", "screening", "lifecycle"}
+    sections = {
+        "centre",
+        "server",
+        "http",
+        "storage",
+        "limits",
+        "telemetry",
+        "screening",
+        "lifecycle",
+    }
     sections |= FEDERATION_SECTIONS
     unknown = sorted(set(document) - sections)
     if unknown:
@@ -172,6 +195,11 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
             f"got {centre_id!r}"
         )
     server = cast(ServerConfig, _section(document, "server", ServerConfig(), path))
+    http = cast(HttpConfig, _section(document, "http", HttpConfig(), path))
+    if http.listen:
+        host, _, port = http.listen.rpartition(":")
+        if not host or not port.isdigit() or int(port) > 65535:
+            raise ConfigError(f"{path}: [http] listen must be host:port, got {http.listen!r}")
     storage = cast(StorageConfig, _section(document, "storage", StorageConfig(), path))
     if not storage.path.is_absolute():
         storage = replace(storage, path=path.parent / storage.path)
@@ -193,6 +221,7 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
         federation=federation,
         centre_id=centre_id,
         server=server,
+        http=http,
         storage=storage,
         limits=limits,
         telemetry=telemetry,

@@ -38,6 +38,10 @@ from gateway.audit.log import AuditLog
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
+from gateway.http.app import HttpApi
+from gateway.http.calls import Calls
+from gateway.http.handlers import HandlerTable, Mirror
+from gateway.http.listener import HttpListener
 from gateway.lifecycle.keeper import RetentionKeeper
 from gateway.lifecycle.threads import ThreadBook
 from gateway.security.authorization import AuthorizationInterceptor, UnknownMethodInterceptor
@@ -202,6 +206,8 @@ class Gateway:
             threads=self._threads,
         )
         self._server: aio.Server | None = None
+        self._http: HttpListener | None = None
+        self._http_calls: Calls | None = None
         self._unhealthy: asyncio.Future[None] | None = None
         # grpc-stubs predates grpc_health's asyncio servicer (public as grpc_health.v1.health.aio).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
@@ -274,6 +280,23 @@ class Gateway:
         return self._port
 
     @property
+    def http_port(self) -> int:
+        """The HTTP listener's bound port (0 when ``[http] listen`` is not set)."""
+        return self._http.port if self._http is not None else 0
+
+    @property
+    def http_calls(self) -> Calls | None:
+        """The calls the HTTP listener serves (``None`` without one)."""
+        return self._http_calls
+
+    @property
+    def http_address(self) -> str:
+        """``host:port`` of the HTTP listener ("" when there is none)."""
+        if self._http is None:
+            return ""
+        return f"{self.config.http.listen.rpartition(':')[0]}:{self._http.port}"
+
+    @property
     def address(self) -> str:
         """``host:port`` the gateway listens on."""
         host = self.config.server.listen.rpartition(":")[0]
@@ -319,6 +342,9 @@ class Gateway:
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
         except BaseException:
             # The store's writer thread keeps a process alive: never leave it open on failure.
+            if self._http is not None:
+                await self._http.stop(0)
+                self._http = None
             if self._server is not None:
                 await self._server.stop(None)
                 self._server = None
@@ -383,7 +409,7 @@ class Gateway:
             names.append(ADMIN_SERVICE.full_name)
         return names
 
-    def _add_federation_services(self, server: aio.Server) -> list[str]:
+    def _add_federation_services(self, server: Mirror) -> list[str]:
         """Register Federation (peers deliver, identify, deposit checkpoints) and FederationAdmin
         (deliveries, replay, checkpoints) as the federation settings ask; their names."""
         federation = self._federation
@@ -463,6 +489,7 @@ class Gateway:
         """Build, bind and start the gRPC server with every service."""
         host = self.config.server.listen.rpartition(":")[0]
         interceptors = self._interceptors(host)
+        table = HandlerTable()
         server = aio.server(
             interceptors=interceptors,
             options=[
@@ -471,6 +498,9 @@ class Gateway:
                 ("grpc.so_reuseport", 0),
             ],
         )
+        # Every service is registered on the gRPC server and, through the mirror, in the HTTP
+        # listener's table: one set of handlers behind both (decision 0020).
+        both = Mirror(server, table)
         exchange = RecordExchangeService(
             store=self._store,
             gate=self._gate,
@@ -493,7 +523,7 @@ class Gateway:
             ),
         )
         add_service(
-            server,
+            both,
             exchange,
             exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"],
             # Requests are parsed once, where they are prepared (the writer, a worker process).
@@ -508,7 +538,7 @@ class Gateway:
             telemetry=self._telemetry,
         )
         add_service(
-            server,
+            both,
             self._translation,
             translation_pb2.DESCRIPTOR.services_by_name["Translation"],
         )
@@ -521,9 +551,9 @@ class Gateway:
             max_page_size=limits.max_page_size,
             default_page_size=limits.default_page_size,
         )
-        add_service(server, screening, screening_pb2.DESCRIPTOR.services_by_name["Screening"])
-        federation_services = self._add_federation_services(server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        add_service(both, screening, screening_pb2.DESCRIPTOR.services_by_name["Screening"])
+        federation_services = self._add_federation_services(both)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, both)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
         reflection.enable_server_reflection(
             [
@@ -546,7 +576,29 @@ class Gateway:
             if isinstance(interceptor, ServerTelemetryInterceptor):
                 interceptor.set_server_port(self._port)
         await server.start()
+        if self.config.http.listen:
+            try:
+                await self._listen_http(table, interceptors, limits)
+            except BaseException:
+                await server.stop(None)
+                raise
         return server
+
+    async def _listen_http(
+        self, table: HandlerTable, interceptors: list[Any], limits: LimitsConfig
+    ) -> None:
+        """Serve the same handlers, through the same interceptors, over HTTP."""
+        self._http_calls = Calls(table, interceptors)
+        api = HttpApi(self._http_calls, max_message_bytes=limits.max_message_bytes)
+        listen = self.config.http.listen
+        try:
+            listener = HttpListener(api.app(), listen, self.config.federation.tls)
+            await listener.start()
+        except PlaintextRefusedError as error:
+            raise ServeError(str(error)) from error
+        except OSError as error:
+            raise ServeError(f"cannot listen for HTTP on {listen}: {error}") from error
+        self._http = listener
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop accepting calls, let in-flight calls finish for ``grace`` seconds, close the store.
@@ -561,6 +613,9 @@ class Gateway:
         await self._supervisor.stop()
         await self._federation.stop_forwarding()
         self._feed.close()
+        if self._http is not None:
+            http, self._http = self._http, None
+            await http.stop(self.config.server.grace_seconds if grace is None else grace)
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
         await self._federation.close()
         if self._audit is not None:

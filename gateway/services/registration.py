@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from google.protobuf import message_factory
@@ -24,7 +24,15 @@ from gateway.errors import InvalidArgumentError
 from gateway.services.statuses import to_status
 from gateway.store.feed import SerializedEvent
 
-__all__ = ["MalformedRequest", "MalformedRequestInterceptor", "add_service"]
+__all__ = ["HandlerRegistry", "MalformedRequest", "MalformedRequestInterceptor", "add_service"]
+
+
+class HandlerRegistry(Protocol):
+    """Where services are registered: a ``grpc.aio.Server``, or anything that takes its
+    generic handlers the same way (the HTTP listener's mirror, ``gateway.http.handlers``)."""
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Any) -> None:
+        """Register the handlers."""
 
 
 class MalformedRequest:
@@ -41,7 +49,7 @@ class MalformedRequest:
 
 
 def add_service(
-    server: grpc.aio.Server,
+    server: HandlerRegistry,
     servicer: object,
     service: Any,
     raw: Mapping[str, Callable[..., Any]] | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import ssl
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +23,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from grpc import aio
 
 from gateway.audit.log import iter_stored
-from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
+from gateway.config import CentreConfig, HttpConfig, LimitsConfig, ServerConfig, StorageConfig
 from gateway.federation.routing import RoutingRule
 from gateway.federation.settings import FederationSettings
 from gateway.security.certs import CertificateAuthority, IssuedCertificate
@@ -99,12 +100,15 @@ async def tls_gateway(
     peers: Sequence[str] = (LYON,),
     max_streams_per_caller: int = 64,
     routes: Sequence[RoutingRule] = (),
+    http: bool = False,
 ) -> AsyncIterator[Gateway]:
     """A started i2c gateway with mutual TLS on an ephemeral loopback port, signing its records
-    and knowing its peers' keys; stopped after."""
+    and knowing its peers' keys (and serving HTTP with the same TLS when ``http``); stopped
+    after."""
     config = CentreConfig(
         centre_id=I2C,
         server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
+        http=HttpConfig("127.0.0.1:0" if http else ""),
         storage=StorageConfig(path=root / "i2c.db", synchronous="normal", writer="thread"),
         limits=LimitsConfig(max_streams_per_caller=max_streams_per_caller),
         federation=FederationSettings(
@@ -131,6 +135,16 @@ def channel(gateway: Gateway, pki: Pki, issued: IssuedCertificate) -> aio.Channe
         channel_credentials(pki.tls(issued)),
         options=peer_channel_options(I2C),
     )
+
+
+def https_context(pki: Pki, issued: IssuedCertificate | None) -> ssl.SSLContext:
+    """TLS for an HTTP client of ``gateway``: trusts the CA, presents ``issued`` (if any). The
+    host name is not checked: the tests connect to 127.0.0.1, and the CA is theirs alone."""
+    context = ssl.create_default_context(cafile=str(pki.ca.certificate_path))
+    context.check_hostname = False
+    if issued is not None:
+        context.load_cert_chain(issued.certificate, issued.private_key)
+    return context
 
 
 def audit_entries(gateway: Gateway) -> list[dict[str, Any]]:
