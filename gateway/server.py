@@ -190,7 +190,7 @@ class Gateway:
             ),
         )
         self._threads = ThreadBook(
-            self._store, config.centre_id, config.lifecycle, lambda: self.clock()
+            self._store, config.centre_id, config.lifecycle, lambda: self.clock(), audit=self._audit
         )
         self._keeper = RetentionKeeper(
             self._store,
@@ -314,6 +314,9 @@ class Gateway:
             self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
             # Reads check expiry themselves: a keeper that fails serves nothing stale.
             self._supervisor.spawn("retention", self._keeper.run)
+            # Receipts of the requests handled here go back to their requesters (and those that
+            # lag after a restart are written now).
+            self._supervisor.spawn("threads", self._threads.run)
             await self._feed.start()
             self._server = await self._serve(limits)
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
@@ -562,6 +565,7 @@ class Gateway:
         await self._federation.stop_forwarding()
         self._feed.close()
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
+        await self._flush_threads()
         await self._federation.close()
         if self._audit is not None:
             await self._audit.close()
@@ -572,6 +576,18 @@ class Gateway:
         await self._preparer.close()
         await self._store.close()
         _log.info("gateway stopped: centre %s", self.config.centre_id)
+
+    async def _flush_threads(self) -> None:
+        """Write the receipts and thread audit entries still pending (the last calls may have
+        read a request); what cannot be written now is written after the next start."""
+        try:
+            await self._threads.flush()
+        except Exception as error:
+            _log.error(
+                "thread receipts or audit entries not written at stop (%s): the receipts are "
+                "written at the next start",
+                type(error).__name__,
+            )
 
     async def wait_for_termination(self) -> None:
         """Return when the server has stopped."""

@@ -343,8 +343,13 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
             threads = None if self._lifecycle is None else self._lifecycle.threads
-            if threads is not None and self._gate.reader() == self._centre_id:
-                threads.mark_read(stored)
+            if (
+                threads is not None
+                and self._gate.reader() == self._centre_id
+                and threads.mark_read(stored)
+            ):
+                # The read time is stored (the receipt) before the request is served.
+                await threads.flush()
             return exchange_pb2.GetResponse(
                 record=stored.to_message(), metadata=record_metadata(stored)
             )
