@@ -474,6 +474,16 @@ class Gateway:
                 ("grpc.so_reuseport", 0),
             ],
         )
+        lifecycle = LifecycleCalls(
+            store=self._store,
+            gate=self._gate,
+            centre_id=self.config.centre_id,
+            settings=self.config.lifecycle,
+            clock=lambda: self.clock(),
+            keeper=self._keeper,
+            telemetry=self._telemetry,
+            threads=self._threads,
+        )
         exchange = RecordExchangeService(
             store=self._store,
             gate=self._gate,
@@ -484,16 +494,7 @@ class Gateway:
             preparer=self._preparer,
             traces=self._federation.traces,
             preparation=self.config.storage.preparation,
-            lifecycle=LifecycleCalls(
-                store=self._store,
-                gate=self._gate,
-                centre_id=self.config.centre_id,
-                settings=self.config.lifecycle,
-                clock=lambda: self.clock(),
-                keeper=self._keeper,
-                telemetry=self._telemetry,
-                threads=self._threads,
-            ),
+            lifecycle=lifecycle,
         )
         add_service(
             server,
@@ -509,6 +510,7 @@ class Gateway:
             centre_id=self.config.centre_id,
             limits=limits,
             telemetry=self._telemetry,
+            unknown_threads=lifecycle.unknown_threads,
         )
         add_service(
             server,
