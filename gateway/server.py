@@ -194,7 +194,7 @@ class Gateway:
             ),
         )
         self._threads = ThreadBook(
-            self._store, config.centre_id, config.lifecycle, lambda: self.clock()
+            self._store, config.centre_id, config.lifecycle, lambda: self.clock(), audit=self._audit
         )
         self._keeper = RetentionKeeper(
             self._store,
@@ -337,6 +337,9 @@ class Gateway:
             self._supervisor.spawn("screening", self._desk.follow, (SCREENING_SERVICE,))
             # Reads check expiry themselves: a keeper that fails serves nothing stale.
             self._supervisor.spawn("retention", self._keeper.run)
+            # Receipts of the requests handled here go back to their requesters (and those that
+            # lag after a restart are written now).
+            self._supervisor.spawn("threads", self._threads.run)
             await self._feed.start()
             self._server = await self._serve(limits)
             await self._federation.start_forwarding(self._gate, self._feed, self._telemetry.tracer)
@@ -501,6 +504,16 @@ class Gateway:
         # Every service is registered on the gRPC server and, through the mirror, in the HTTP
         # listener's table: one set of handlers behind both (decision 0020).
         both = Mirror(server, table)
+        lifecycle = LifecycleCalls(
+            store=self._store,
+            gate=self._gate,
+            centre_id=self.config.centre_id,
+            settings=self.config.lifecycle,
+            clock=lambda: self.clock(),
+            keeper=self._keeper,
+            telemetry=self._telemetry,
+            threads=self._threads,
+        )
         exchange = RecordExchangeService(
             store=self._store,
             gate=self._gate,
@@ -511,16 +524,7 @@ class Gateway:
             preparer=self._preparer,
             traces=self._federation.traces,
             preparation=self.config.storage.preparation,
-            lifecycle=LifecycleCalls(
-                store=self._store,
-                gate=self._gate,
-                centre_id=self.config.centre_id,
-                settings=self.config.lifecycle,
-                clock=lambda: self.clock(),
-                keeper=self._keeper,
-                telemetry=self._telemetry,
-                threads=self._threads,
-            ),
+            lifecycle=lifecycle,
         )
         add_service(
             both,
@@ -536,6 +540,7 @@ class Gateway:
             centre_id=self.config.centre_id,
             limits=limits,
             telemetry=self._telemetry,
+            unknown_threads=lifecycle.unknown_threads,
         )
         add_service(
             both,
@@ -617,6 +622,7 @@ class Gateway:
             http, self._http = self._http, None
             await http.stop(self.config.server.grace_seconds if grace is None else grace)
         await server.stop(self.config.server.grace_seconds if grace is None else grace)
+        await self._flush_threads()
         await self._federation.close()
         if self._audit is not None:
             await self._audit.close()
@@ -627,6 +633,18 @@ class Gateway:
         await self._preparer.close()
         await self._store.close()
         _log.info("gateway stopped: centre %s", self.config.centre_id)
+
+    async def _flush_threads(self) -> None:
+        """Write the receipts and thread audit entries still pending (the last calls may have
+        read a request); what cannot be written now is written after the next start."""
+        try:
+            await self._threads.flush()
+        except Exception as error:
+            _log.error(
+                "thread receipts or audit entries not written at stop (%s): the receipts are "
+                "written at the next start",
+                type(error).__name__,
+            )
 
     async def wait_for_termination(self) -> None:
         """Return when the server has stopped."""

@@ -63,10 +63,12 @@ PUBLIC = {
     },
     "gateway.federation.routing": {
         "HANDLING_LABELS",
+        "THREAD_ADDRESSED_KINDS",
         "RouteDecision",
         "RoutingRule",
         "h2_permission",
         "route",
+        "thread_addressees",
     },
     "gateway.federation.outbox": {"AuditNote", "Backoff", "Delivery", "Outbox", "PendingDelivery"},
     "gateway.federation.forwarder": {
@@ -430,6 +432,13 @@ PUBLIC = {
     },
     "gateway.lifecycle.keeper": {"RetentionKeeper", "SweepReport"},
     "gateway.lifecycle.threads": {"THREAD_KINDS", "ThreadBook", "ThreadEntry"},
+    "gateway.lifecycle.receipts": {
+        "RECEIPT_KIND",
+        "ReceiptTimes",
+        "receipt_id",
+        "receipt_record",
+        "receipt_times",
+    },
     "liaison.rules.lifecycle": {
         "DAY_US",
         "TOMBSTONE_KIND",

@@ -16,7 +16,13 @@ development CA. Then:
    hits to INTERPOL: Lyon, which issued the entries, receives them; Singapore's copy is withheld
    (the manifest is not releasable to it, so neither is a hit on it);
 6. an analyst at the i2c confirms the notice hit (``liaison decide HIT --match``); the decision,
-   a new version of the hit, reaches Lyon too.
+   a new version of the hit, reaches Lyon too;
+7. Lyon cancels its red notice (``liaison withdraw``): the tombstone reaches every centre that
+   received the notice, each serves it as gone and acknowledges, and Lyon's recipient ledger
+   (``liaison recipients``) shows the three acknowledgements;
+8. the i2c asks Lyon about the traveller (an urgent request for information); Lyon reads it
+   and answers; the i2c sees the thread's states and times (``liaison threads``), which Lyon's
+   gateway reported back as receipts.
 
 The demo prints the hits with their explanations, where each record arrived, the delivery
 status at the senders, stops every gateway, verifies every centre's audit log, and exits 0 only
@@ -47,7 +53,7 @@ from gateway.audit.log import verify_file
 from gateway.cli.jsonio import iter_records
 from gateway.client import LiaisonClient, RecordNotFoundError
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
-from liaison.v1 import federation_pb2, record_pb2, screening_hit_pb2
+from liaison.v1 import exchange_pb2, federation_pb2, record_pb2, screening_hit_pb2, thread_pb2
 
 I2C = "WCO-I2C"
 LYON = "INTERPOL-CCC-LYON"
@@ -179,6 +185,8 @@ def run(directory: Path) -> int:
         ok = decide(clients, hits) and ok
         ok = show_arrivals(clients, expected) and ok
         show_deliveries(clients)
+        ok = withdraw_red_notice(clients, red_notice_id(expected, clients[LYON])) and ok
+        ok = ask_and_answer(clients, hits) and ok
     finally:
         for each in clients.values():
             each.close()
@@ -370,6 +378,122 @@ def show_deliveries(clients: dict[str, LiaisonClient]) -> None:
             state = federation_pb2.DeliveryState.Name(status.state).removeprefix("DELIVERY_STATE_")
             why = status.reason if status.state != federation_pb2.DELIVERY_STATE_DELIVERED else ""
             print(f"   {status.record_id:<40} -> {status.peer:<24} {state.lower():<10} {why}")
+
+
+def red_notice_id(expected: dict[str, set[str]], lyon: LiaisonClient) -> str:
+    return next(
+        record_id
+        for record_id, wanted in expected.items()
+        if wanted == set(CENTRES) and lyon.get(record_id).record.WhichOneof("body") == "notice"
+    )
+
+
+def _withdrawn_at(client: LiaisonClient, record_id: str) -> bool:
+    try:
+        return client.get(record_id).record.WhichOneof("body") == "withdrawal"
+    except RecordNotFoundError:
+        return False
+
+
+def withdraw_red_notice(clients: dict[str, LiaisonClient], record_id: str) -> bool:
+    """Lyon cancels its red notice; it is gone everywhere, acknowledged in Lyon's ledger."""
+    print(f"\n== Lyon cancels its red notice (liaison withdraw {record_id} --reason cancelled)")
+    started = time.monotonic()
+    ack = clients[LYON].withdraw(
+        record_id, record_pb2.WITHDRAWAL_REASON_CANCELLED, "notice cancelled by the requesting NCB"
+    )
+    print(f"   {LYON}: tombstone stored as version {ack.version}")
+    others = [c for c in CENTRES if c != LYON]
+    wait_for(
+        lambda: all(_withdrawn_at(clients[c], record_id) for c in others),
+        "the withdrawal to reach every centre",
+    )
+    ok = True
+    for centre in others:
+        record = clients[centre].get(record_id).record
+        # Every version is served as the tombstone: no content of the notice is left there.
+        first = clients[centre].get(record_id, 1).record
+        gone = record.WhichOneof("body") == "withdrawal" == first.WhichOneof("body")
+        verdict = "gone (withdrawn: cancelled; no content served)" if gone else "WRONG: served"
+        ok = ok and gone
+        print(f"   {centre:<24} ({CITY[centre]}): {verdict}")
+
+    def acknowledged() -> list[federation_pb2.DeliveryStatus]:
+        return [
+            d
+            for d in clients[LYON].deliveries(record_id=record_id, limit=100)
+            if d.version == ack.version and d.state == federation_pb2.DELIVERY_STATE_DELIVERED
+        ]
+
+    wait_for(lambda: len(acknowledged()) == len(others), "the acknowledgements in Lyon's ledger")
+    print(f"   Lyon's recipient ledger for version {ack.version} (liaison recipients {record_id}):")
+    for status in sorted(acknowledged(), key=lambda d: d.peer):
+        print(
+            f"     -> {status.peer:<24} delivered, acknowledged as version "
+            f"{status.receiver_ack.version} at {status.receiver_ack.committed_at.ToJsonString()}"
+        )
+    print(f"   everywhere in {time.monotonic() - started:.2f} s")
+    return ok and {d.peer for d in acknowledged()} == set(others)
+
+
+def ask_and_answer(clients: dict[str, LiaisonClient], hits: list[record_pb2.Record]) -> bool:
+    """The i2c asks Lyon an urgent question; Lyon reads and answers; the i2c sees each state."""
+    notice_hit = next(h for h in hits if h.screening_hit.list == "notices")
+    thread_id = f"{I2C}:rfi:ua123-1"
+    request = record_pb2.Record(record_id=f"{I2C}:rfi:ua123-1:request")
+    request.request.thread_id = thread_id
+    request.request.subject = "Traveller on UA123 matching a red notice"
+    request.request.body = "Is the traveller on UA123 the subject of your red notice? Urgent."
+    request.request.linked_record_ids.append(notice_hit.screening_hit.subject_record_id)
+    request.request.urgency = thread_pb2.URGENCY_URGENT
+    request.handling.code = record_pb2.HANDLING_CODE_H1
+    request.handling.releasable_to.extend([I2C, LYON])
+    print(f"\n== The i2c asks Lyon an urgent question (thread {thread_id})")
+    clients[I2C].submit(request)
+    wait_for(lambda: _present(clients[LYON], request.record_id), "the request at Lyon")
+    asked = clients[LYON].get(request.record_id).record  # Lyon's analyst reads it
+    print(f"   {LYON}: reads {asked.request.subject!r}")
+    answer = record_pb2.Record(record_id=f"{LYON}:rfi-answer:ua123-1")
+    answer.reply.thread_id = thread_id
+    answer.reply.body = "Yes: same person as our red notice; the notice was cancelled today."
+    answer.handling.code = record_pb2.HANDLING_CODE_H1
+    answer.handling.releasable_to.extend([I2C, LYON])
+    clients[LYON].submit(answer)
+    print(f"   {LYON}: answers ({answer.record_id})")
+
+    def answered() -> exchange_pb2.Thread | None:
+        for thread in clients[I2C].threads():
+            if (
+                thread.thread_id == thread_id
+                and thread.HasField("read_at")
+                and thread.state == exchange_pb2.THREAD_STATE_ANSWERED
+            ):
+                return thread
+        return None
+
+    wait_for(lambda: answered() is not None, "the answered thread at the i2c")
+    thread = answered()
+    assert thread is not None
+    print(f"   {I2C} (liaison threads): thread with {thread.addressed_centre}, urgent")
+    for label, stamp in (
+        ("sent", thread.sent_at),
+        ("delivered", thread.delivered_at),
+        ("read", thread.read_at),
+        ("answered", thread.answered_at),
+        ("deadline", thread.reply_deadline),
+    ):
+        print(f"     {label:<10} {stamp.ToJsonString()}")
+    state = exchange_pb2.ThreadState.Name(thread.state).removeprefix("THREAD_STATE_").lower()
+    print(f"     state {state}, overdue {thread.overdue}, replies {list(thread.reply_record_ids)}")
+    return state == "answered" and list(thread.reply_record_ids) == [answer.record_id]
+
+
+def _present(client: LiaisonClient, record_id: str) -> bool:
+    try:
+        client.get(record_id)
+    except RecordNotFoundError:
+        return False
+    return True
 
 
 def verify_audit_logs(directory: Path) -> bool:

@@ -46,7 +46,13 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from gateway.audit.log import AuditLog
 from gateway.errors import UnavailableError
 from gateway.federation.outbox import Delivery, Outbox, PendingDelivery
-from gateway.federation.routing import RouteDecision, RoutingRule, route
+from gateway.federation.routing import (
+    THREAD_ADDRESSED_KINDS,
+    RouteDecision,
+    RoutingRule,
+    route,
+    thread_addressees,
+)
 from gateway.federation.traces import context_from
 from gateway.security.certs import centre_uri
 from gateway.security.gate import RecordGate
@@ -263,6 +269,20 @@ class Forwarder:
             decisions = route(version, self._rules, need_to_know=need_to_know)
             decided = {decision.peer for decision in decisions}
             excluded = {version.originating_centre, self._centre_id}
+            if (
+                version.kind in THREAD_ADDRESSED_KINDS
+                and version.originating_centre == self._centre_id
+            ):
+                # A thread's records go where it says (not relayed: the origin sends them).
+                for peer in thread_addressees(version.to_message()):
+                    if peer in self._peers and peer not in decided | excluded:
+                        decided.add(peer)
+                        refusal = need_to_know.refusal(version, peer)
+                        decisions.append(
+                            RouteDecision(peer, True, "addressed by its thread")
+                            if refusal is None
+                            else RouteDecision(peer, False, f"handling: {refusal}")
+                        )
             decisions += [
                 RouteDecision(peer, True, "follows an earlier version this peer received")
                 for peer in sorted(received.get(version.record_id, set()) - decided - excluded)

@@ -11,6 +11,10 @@ to which peers. A rule *matching* a record is not enough to send it: need-to-kno
 
 Records never go back to the centre they came from or to the centre itself. Every refusal is
 returned as a decision (not silently dropped) so that it can be audited.
+
+Request/reply threads are addressed, whatever the rules say (:func:`thread_addressees`): a
+request goes to the centres it addresses, a reply and a thread receipt to the requesting centre
+- need-to-know still has the last word.
 """
 
 from __future__ import annotations
@@ -19,9 +23,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from gateway.security.visibility import HandlingFacts, NeedToKnow
+from liaison.rules.ids import namespace_of
 from liaison.v1 import record_pb2
 
-__all__ = ["HANDLING_LABELS", "RouteDecision", "RoutingRule", "h2_permission", "route"]
+__all__ = [
+    "HANDLING_LABELS",
+    "THREAD_ADDRESSED_KINDS",
+    "RouteDecision",
+    "RoutingRule",
+    "h2_permission",
+    "route",
+    "thread_addressees",
+]
+
+THREAD_ADDRESSED_KINDS = frozenset({"request", "reply", "receipt"})
+"""The kinds that go where their thread says (:func:`thread_addressees`), besides the rules."""
 
 HANDLING_LABELS: dict[int, str] = {
     record_pb2.HANDLING_CODE_UNSPECIFIED: "unspecified",
@@ -111,6 +127,21 @@ def route(
                 else RouteDecision(peer, False, f"handling: {refusal}")
             )
     return list(decisions.values())
+
+
+def thread_addressees(record: record_pb2.Record) -> tuple[str, ...]:
+    """The centres a thread record is addressed to: a request's ``handling.releasable_to``, the
+    requesting centre of a receipt, and of a reply the centre whose namespace holds its thread id
+    (a thread id is minted by the requesting centre); ``()`` for any other record."""
+    body = record.WhichOneof("body")
+    if body == "request":
+        return tuple(_unique(record.handling.releasable_to))
+    if body == "receipt":
+        return (record.receipt.requesting_centre,)
+    if body == "reply":
+        centre = namespace_of(record.reply.thread_id)
+        return (centre,) if centre else ()
+    return ()
 
 
 def _unique(peers: Iterable[str]) -> list[str]:

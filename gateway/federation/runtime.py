@@ -65,7 +65,10 @@ class FederationRuntime:
         self.settings = settings
         self.audit = audit
         self._max_message_bytes = max_message_bytes
-        forwarding = bool(settings.peers and settings.routes)
+        # Any peer means forwarding, routing rules or not: corrections and withdrawals follow
+        # the ledger after every rule was removed, and request/reply threads go where they are
+        # addressed (issue 15).
+        forwarding = bool(settings.peers)
         outbox_path = store_path.with_name(store_path.name + ".outbox.db")
         self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None
         self.forwarder: Forwarder | None = None
@@ -132,7 +135,7 @@ class FederationRuntime:
     async def start_forwarding(
         self, gate: RecordGate, feed: CommitFeed, tracer: Tracer | None = None
     ) -> None:
-        """Start routing committed records to peers (when peers and routes are configured)."""
+        """Start routing committed records to peers (when peers are configured)."""
         traces = self.traces
         if self.outbox is None or traces is None:
             return

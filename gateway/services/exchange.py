@@ -27,7 +27,7 @@ from gateway.services.filters import check_filter_sizes
 from gateway.services.lifecycle import LifecycleCalls
 from gateway.services.search_requests import decode_cursor, encode_cursor, query_from_request
 from gateway.services.statuses import ack_of, statuses, store_failed
-from gateway.services.streaming import StreamSubmission, conflict_error
+from gateway.services.streaming import StreamOutcome, StreamSubmission, conflict_error
 from gateway.store.base import (
     PreparationRefused,
     RecordStore,
@@ -180,9 +180,20 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
 
         future.add_done_callback(prepared)
 
-    async def _write_stream_batch(self, items: list[WriteItem]) -> list[WriteOutcome]:
-        """One SubmitStream batch, written with its store span and metrics."""
-        return await self._write(items, [item.keys.originating_centre for item in items])
+    async def _write_stream_batch(self, items: list[WriteItem]) -> list[StreamOutcome]:
+        """One SubmitStream batch, written with its store span and metrics; a reply to a thread
+        unknown here is refused (FAILED_PRECONDITION) and the others are written."""
+        refused = {} if self._lifecycle is None else self._lifecycle.unknown_threads(items)
+        if refused:
+            self._metrics.rejected(len(refused), "unknown-thread", self._centre_id)
+            kept = [item for index, item in enumerate(items) if index not in refused]
+            written = iter(
+                await self._write(kept, [item.keys.originating_centre for item in kept])
+                if kept
+                else []
+            )
+            return [refused[i] if i in refused else next(written) for i in range(len(items))]
+        return list(await self._write(items, [item.keys.originating_centre for item in items]))
 
     async def Submit(
         self, request: exchange_pb2.SubmitRequest, context: Context
@@ -343,8 +354,13 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 what = f"version {request.version} of " if request.version else ""
                 raise NotFoundError(f"{what}record {request.record_id} not found")
             threads = None if self._lifecycle is None else self._lifecycle.threads
-            if threads is not None and self._gate.reader() == self._centre_id:
-                threads.mark_read(stored)
+            if (
+                threads is not None
+                and self._gate.reader() == self._centre_id
+                and threads.mark_read(stored)
+            ):
+                # The read time is stored (the receipt) before the request is served.
+                await threads.flush()
             return exchange_pb2.GetResponse(
                 record=stored.to_message(), metadata=record_metadata(stored)
             )

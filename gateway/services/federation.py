@@ -267,7 +267,7 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
             check_filter_sizes(states=request.states)
             limit = min(request.limit or 1000, _MAX_LIST)
             if self._outbox is None:
-                # This centre forwards nothing (no routes): there is no delivery to list.
+                # This centre forwards nothing (no peers): there is no delivery to list.
                 return federation_pb2.ListDeliveriesResponse()
             found = await self._outbox.statuses(
                 peer=request.peer,

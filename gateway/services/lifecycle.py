@@ -9,7 +9,7 @@ caller acting for this centre, on a record that originates here, may change it
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -26,12 +26,12 @@ from gateway.lifecycle.settings import LifecycleSettings
 from gateway.lifecycle.threads import ThreadBook
 from gateway.security.gate import RecordGate
 from gateway.services.statuses import ack_of
-from gateway.services.streaming import conflict_error
+from gateway.services.streaming import UnknownThread, conflict_error, unknown_thread_message
 from gateway.store.base import RecordStore, StoredRecord, StoredVersion
 from gateway.telemetry import Telemetry
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.rules.indexing import KIND_BY_BODY
-from liaison.rules.intake import prepare_record
+from liaison.rules.intake import WriteItem, prepare_record
 from liaison.rules.lifecycle import DAY_US, TOMBSTONE_KIND, parse_period, tombstone_of
 from liaison.v1 import exchange_pb2, record_pb2
 
@@ -215,7 +215,7 @@ class LifecycleCalls:
         )
 
     def check_reply(self, record: record_pb2.Record) -> None:
-        """Refuse a reply to a thread no request addressed to this centre opened.
+        """Refuse a reply to a thread no request addressed to this centre opened (Submit).
 
         Raises:
             FailedPreconditionError: an unknown thread.
@@ -224,11 +224,21 @@ class LifecycleCalls:
             return
         thread_id = record.reply.thread_id
         if not self.threads.addressed_here(thread_id):
-            shown = thread_id if RECORD_ID_PATTERN.fullmatch(thread_id) else "(invalid id)"
-            raise FailedPreconditionError(
-                f"no request of thread {shown} addressed to {self._centre} is known here: a "
-                "reply answers a request this centre received"
-            )
+            raise FailedPreconditionError(unknown_thread_message(thread_id))
+
+    def unknown_threads(self, items: Sequence[WriteItem]) -> dict[int, UnknownThread]:
+        """The replies among prepared ``items`` (SubmitStream, Ingest) that answer no request
+        addressed to this centre, by position. Only replies are parsed."""
+        if self.threads is None:
+            return {}
+        refused: dict[int, UnknownThread] = {}
+        for index, item in enumerate(items):
+            if item.keys.kind != "reply":
+                continue
+            thread_id = record_pb2.Record.FromString(item.blob).reply.thread_id
+            if not self.threads.addressed_here(thread_id):
+                refused[index] = UnknownThread(item.record_id, thread_id)
+        return refused
 
     def _require_local(self, what: str) -> None:
         reader = self._gate.reader()

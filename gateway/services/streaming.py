@@ -14,6 +14,7 @@ import asyncio
 import collections
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import (
@@ -38,6 +39,7 @@ from gateway.store.base import (
 from gateway.store.preparation import PreparedEntry, Refused, write_item
 from gateway.store.preparation_pool import MessagePreparer
 from liaison.rules.errors import LiaisonError
+from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2
 
 __all__ = [
@@ -45,11 +47,26 @@ __all__ = [
     "MESSAGES_IN_PREPARATION",
     "WRITES_IN_FLIGHT",
     "WRITES_OUTSTANDING",
+    "StreamOutcome",
     "StreamSubmission",
+    "UnknownThread",
     "conflict_error",
 ]
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownThread:
+    """The outcome of a reply to a thread no request addressed to this centre opened: refused
+    before it was written (FAILED_PRECONDITION)."""
+
+    record_id: str
+    thread_id: str
+
+
+StreamOutcome = WriteOutcome | UnknownThread
+"""What one record of a stream came to."""
 
 MESSAGES_IN_PREPARATION = 3
 """Messages a stream may have in preparation before the loop reads the next one: enough to keep
@@ -77,7 +94,7 @@ class StreamSubmission:
         preparer: MessagePreparer,
         max_records: int,
         store_failed: LiaisonError,
-        write: Callable[[list[WriteItem]], Awaitable[list[WriteOutcome]]] | None = None,
+        write: Callable[[list[WriteItem]], Awaitable[Sequence[StreamOutcome]]] | None = None,
         on_prepare: Callable[[asyncio.Future[list[PreparedEntry]]], None] | None = None,
     ) -> None:
         """Start an empty stream.
@@ -103,7 +120,7 @@ class StreamSubmission:
             collections.deque()
         )
         self._writing: collections.deque[
-            tuple[asyncio.Future[list[WriteOutcome]], list[exchange_pb2.SubmitResult]]
+            tuple[asyncio.Future[Sequence[StreamOutcome]], list[exchange_pb2.SubmitResult]]
         ] = collections.deque()
         self._held_items: list[WriteItem] = []
         self._held_slots: list[exchange_pb2.SubmitResult] = []
@@ -279,7 +296,7 @@ class StreamSubmission:
 def _fill_results(
     response: exchange_pb2.SubmitStreamResponse,
     slots: Sequence[exchange_pb2.SubmitResult],
-    outcomes: Sequence[WriteOutcome],
+    outcomes: Sequence[StreamOutcome],
 ) -> None:
     stored = duplicates = rejected = 0
     for slot, outcome in zip(slots, outcomes, strict=True):
@@ -298,9 +315,16 @@ def _fill_results(
     response.rejected += rejected
 
 
-def conflict_error(conflict: VersionConflict | OriginConflict | RecordWithdrawn) -> GatewayError:
+def conflict_error(
+    conflict: VersionConflict | OriginConflict | RecordWithdrawn | UnknownThread,
+) -> GatewayError:
     """The refusal of a write whose expected version was not the latest, that names another
-    originating centre than the record's stored versions, or that follows a withdrawal."""
+    originating centre than the record's stored versions, that follows a withdrawal, or that
+    replies to an unknown thread."""
+    if isinstance(conflict, UnknownThread):
+        return FailedPreconditionError(
+            unknown_thread_message(conflict.thread_id, conflict.record_id)
+        )
     if isinstance(conflict, RecordWithdrawn):
         return FailedPreconditionError(
             f"record {conflict.record_id} was withdrawn (version {conflict.version}): no version "
@@ -314,6 +338,16 @@ def conflict_error(conflict: VersionConflict | OriginConflict | RecordWithdrawn)
     return ConflictError(
         f"record {conflict.record_id} is at version {conflict.latest_version}, "
         f"the submit expected version {conflict.expected_version}; read it again and resubmit"
+    )
+
+
+def unknown_thread_message(thread_id: str, record_id: str = "") -> str:
+    """Why a reply to ``thread_id`` is refused (the id is shown only when it is a valid one)."""
+    shown = thread_id if RECORD_ID_PATTERN.fullmatch(thread_id) else "(invalid id)"
+    which = f"reply {record_id}: " if record_id else ""
+    return (
+        f"{which}no request of thread {shown} addressed to this centre is known here: a reply "
+        "answers a request this centre received"
     )
 
 

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -46,6 +46,7 @@ from gateway.security.gate import RecordGate
 from gateway.services.exchange import require_publisher
 from gateway.services.ingest_policy import PreparedIngestion, handling_violations, prepare_ingestion
 from gateway.services.statuses import ack_of, statuses
+from gateway.services.streaming import UnknownThread, unknown_thread_message
 from gateway.store.base import (
     IngestOutcome,
     RecordStore,
@@ -56,7 +57,7 @@ from gateway.telemetry import ChildSpan, Telemetry, adapter_span
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import STORE_WRITE_SPAN
 from liaison.rules.ids import RECORD_ID_PATTERN
-from liaison.rules.intake import namespace_records
+from liaison.rules.intake import WriteItem, namespace_records
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2, translation_pb2, translation_pb2_grpc
 
@@ -98,7 +99,11 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
         centre_id: str,
         limits: LimitsConfig,
         telemetry: Telemetry | None = None,
+        unknown_threads: Callable[[Sequence[WriteItem]], Mapping[int, UnknownThread]] | None = None,
     ) -> None:
+        """``unknown_threads`` finds the replies to threads unknown here (the lifecycle's
+        check): an Ingest that carries one is refused whole (None: no thread is checked)."""
+        self._unknown_threads = unknown_threads
         self._registry = registry
         self._store = store
         self._gate = gate
@@ -167,6 +172,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 decoded = len(prepared.ingestion.items) + len(prepared.skipped_record_ids)
                 step.result(decoded, prepared.diagnostics)
             _check_still_wanted(context)
+            self._check_threads(prepared.ingestion.items)
             outcome = await self._ingest(adapter.name, prepared)
             conflict = outcome.origin_conflict
             if isinstance(conflict, RecordWithdrawn):
@@ -187,6 +193,15 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
                 skipped_record_ids=prepared.skipped_record_ids,
             )
         raise AssertionError("unreachable: statuses aborts the call")
+
+    def _check_threads(self, items: Sequence[WriteItem]) -> None:
+        refused = {} if self._unknown_threads is None else self._unknown_threads(items)
+        if refused:
+            first = refused[min(refused)]
+            raise FailedPreconditionError(
+                unknown_thread_message(first.thread_id, first.record_id)
+                + "; nothing of the payload was stored"
+            )
 
     async def Export(
         self, request: translation_pb2.ExportRequest, context: Context

@@ -44,5 +44,13 @@ def test_the_four_centre_demo_passes(tmp_path: Path) -> None:
     assert "document     exact" in out
     assert out.count("-> INTERPOL-CCC-LYON: delivered") == 2
     assert "INTERPOL-CCC-LYON: sees version 2: match by" in out
+    # Lifecycle: Lyon's cancelled red notice is gone at the three other centres, each
+    # acknowledgement in Lyon's ledger; the i2c's urgent request is read and answered at Lyon,
+    # and the i2c sees every state with its time (receipts from Lyon).
+    assert out.count("gone (withdrawn: cancelled; no content served)") == 3
+    assert out.count("delivered, acknowledged as version 2 at") == 3
+    for state in ("sent", "delivered", "read", "answered", "deadline"):
+        assert f"     {state:<10} 20" in out
+    assert "state answered, overdue False, replies ['INTERPOL-CCC-LYON:rfi-answer:ua123-1']" in out
     # Every gateway stopped cleanly on SIGTERM.
     assert out.count("exited with 0") == 4

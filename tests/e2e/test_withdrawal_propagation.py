@@ -99,3 +99,44 @@ def test_a_correction_and_a_withdrawal_reach_every_recipient_and_only_them(
     [tombstone] = [d for d in i2c.deliveries(record_id=record_id) if d.version == 3]
     assert tombstone.receiver_ack.version == 3
     assert _latest(cluster, SINGAPORE, record_id) is None
+
+
+def _without_routes(config: str) -> str:
+    """The TOML text without its ``[[routes]]`` tables (each ends at the next blank line)."""
+    kept, skipping = [], False
+    for line in config.splitlines():
+        if line.strip() == "[[routes]]":
+            skipping = True
+        elif skipping and not line.strip():
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
+def test_a_correction_follows_the_record_after_its_route_was_removed(cluster: Cluster) -> None:
+    # Last in this module: it restarts the i2c without its routing rules.
+    i2c = cluster.client(I2C)
+    record_id = f"{I2C}:wanted-route"
+    i2c.submit(person(record_id, family="ROUTED"))
+    wait_for(lambda: _latest(cluster, LYON, record_id) is not None, what="version 1 at Lyon")
+
+    process = cluster.processes[I2C]
+    process.terminate()
+    config = process.config.read_text()
+    assert "[[routes]]" in config
+    process.config.write_text(_without_routes(config))
+    process.start()
+    i2c = cluster.client(I2C)
+
+    i2c.submit(person(f"{I2C}:unrouted", family="NEW"))  # no rule sends this one anywhere
+    i2c.submit(person(record_id, family="CORRECTED"))
+    wait_for(
+        lambda: (_latest(cluster, LYON, record_id) or record_pb2.Record()).version == 2,
+        what="the correction at Lyon, with no route naming it",
+    )
+    assert _latest(cluster, LYON, record_id).person.names[0].family == "CORRECTED"  # type: ignore[union-attr]
+    reasons = {d.version: d.reason for d in i2c.deliveries(record_id=record_id) if d.peer == LYON}
+    assert reasons[2] == "follows an earlier version this peer received"
+    assert _latest(cluster, LYON, f"{I2C}:unrouted") is None
+    assert _latest(cluster, SINGAPORE, record_id) is None

@@ -74,6 +74,7 @@ def prepare_record(
     *,
     screening_hit: bool = False,
     tombstone: bool = False,
+    thread_receipt: bool = False,
 ) -> WriteItem:
     """Turn one of this centre's records into a :class:`WriteItem`, stamping provenance the
     gateway owns (the originating centre when empty, the receipt time).
@@ -87,7 +88,9 @@ def prepare_record(
     one could forge an analyst's NO_MATCH and silence an alert.
 
     Only the gateway's own withdrawal path passes ``tombstone=True``: a ``withdrawal`` body
-    submitted by a caller is refused (RecordExchange/Withdraw builds tombstones).
+    submitted by a caller is refused (RecordExchange/Withdraw builds tombstones). Likewise only
+    the gateway's thread book passes ``thread_receipt=True`` (a ``ThreadReceipt`` states what
+    happened to a request here; a client that could write one could fake a read or an answer).
 
     Raises:
         InvalidArgumentError: with one violation per refused field, including an originating
@@ -106,6 +109,10 @@ def prepare_record(
     if not tombstone and record.WhichOneof("body") == "withdrawal":
         violations.append(
             FieldViolation("withdrawal", "is written by RecordExchange/Withdraw, not submitted")
+        )
+    if not thread_receipt and record.WhichOneof("body") == "receipt":
+        violations.append(
+            FieldViolation("receipt", "is written by the gateway as a request is handled here")
         )
     origin = record.provenance.originating_centre
     if origin and origin != centre_id:

@@ -69,7 +69,7 @@ def validate_record(record: record_pb2.Record) -> Violations:
                 "body",
                 "exactly one body (person, travel_document, "
                 "vehicle, seizure, notice, passenger_manifest, "
-                "cultural_object, screening_hit, withdrawal, request, reply) is required",
+                "cultural_object, screening_hit, withdrawal, request, reply, receipt) is required",
             )
         )
     _walk(record, "", violations)
@@ -502,6 +502,17 @@ def _reply(reply: Any, path: str, violations: Violations) -> None:
     _thread_text(reply, path, violations)
 
 
+def _receipt(receipt: Any, path: str, violations: Violations) -> None:
+    for name in ("thread_id", "request_record_id"):
+        if not RECORD_ID_PATTERN.fullmatch(getattr(receipt, name)):
+            violations.append(FieldViolation(f"{path}.{name}", "must be a valid record id"))
+    if not receipt.requesting_centre:
+        violations.append(FieldViolation(f"{path}.requesting_centre", "is required"))
+    if not receipt.HasField("delivered_at"):
+        violations.append(FieldViolation(f"{path}.delivered_at", "is required"))
+    _linked(receipt.reply_record_ids, f"{path}.reply_record_ids", violations)
+
+
 _BODY_RULES: dict[str, _TypeCheck] = {
     "person": _person,
     "travel_document": _travel_document,
@@ -514,4 +525,5 @@ _BODY_RULES: dict[str, _TypeCheck] = {
     "withdrawal": _withdrawal,
     "request": _request,
     "reply": _reply,
+    "receipt": _receipt,
 }

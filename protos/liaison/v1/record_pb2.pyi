@@ -48,6 +48,7 @@ class _RecordKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecordKind
     RECORD_KIND_WITHDRAWAL: _RecordKind.ValueType  # 9
     RECORD_KIND_REQUEST: _RecordKind.ValueType  # 10
     RECORD_KIND_REPLY: _RecordKind.ValueType  # 11
+    RECORD_KIND_RECEIPT: _RecordKind.ValueType  # 12
 
 class RecordKind(_RecordKind, metaclass=_RecordKindEnumTypeWrapper):
     """The kind of a record, i.e. which body it carries. Used to filter searches and subscriptions."""
@@ -64,6 +65,7 @@ RECORD_KIND_SCREENING_HIT: RecordKind.ValueType  # 8
 RECORD_KIND_WITHDRAWAL: RecordKind.ValueType  # 9
 RECORD_KIND_REQUEST: RecordKind.ValueType  # 10
 RECORD_KIND_REPLY: RecordKind.ValueType  # 11
+RECORD_KIND_RECEIPT: RecordKind.ValueType  # 12
 Global___RecordKind: _TypeAlias = RecordKind  # noqa: Y015
 
 class _WithdrawalReason:
@@ -266,6 +268,7 @@ class Record(_message.Message):
     WITHDRAWAL_FIELD_NUMBER: _builtins.int
     REQUEST_FIELD_NUMBER: _builtins.int
     REPLY_FIELD_NUMBER: _builtins.int
+    RECEIPT_FIELD_NUMBER: _builtins.int
     record_id: _builtins.str
     """Stable identifier assigned by the originating centre: 1 to 128 characters of ASCII letters,
     digits and `.`, `_`, `:`, `-`, starting and ending with a letter or digit
@@ -331,6 +334,10 @@ class Record(_message.Message):
     def reply(self) -> _thread_pb2.InformationReply:
         """A reply to a request (answers a thread)."""
 
+    @_builtins.property
+    def receipt(self) -> _thread_pb2.ThreadReceipt:
+        """Where a request stands at a centre it addressed (written by that centre's gateway)."""
+
     def __init__(
         self,
         *,
@@ -352,12 +359,13 @@ class Record(_message.Message):
         withdrawal: Global___Withdrawal | None = ...,
         request: _thread_pb2.InformationRequest | None = ...,
         reply: _thread_pb2.InformationReply | None = ...,
+        receipt: _thread_pb2.ThreadReceipt | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "withdrawal", b"withdrawal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "receipt", b"receipt", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "withdrawal", b"withdrawal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "record_id", b"record_id", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version", "withdrawal", b"withdrawal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "cultural_object", b"cultural_object", "expires_at", b"expires_at", "handling", b"handling", "links", b"links", "notice", b"notice", "passenger_manifest", b"passenger_manifest", "person", b"person", "provenance", b"provenance", "receipt", b"receipt", "record_id", b"record_id", "reply", b"reply", "request", b"request", "review_due", b"review_due", "screening_hit", b"screening_hit", "seizure", b"seizure", "travel_document", b"travel_document", "vehicle", b"vehicle", "version", b"version", "withdrawal", b"withdrawal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object", "screening_hit", "withdrawal", "request", "reply"]  # noqa: Y015
+    _WhichOneofReturnType_body: _TypeAlias = _typing.Literal["person", "travel_document", "vehicle", "seizure", "notice", "passenger_manifest", "cultural_object", "screening_hit", "withdrawal", "request", "reply", "receipt"]  # noqa: Y015
     _WhichOneofArgType_body: _TypeAlias = _typing.Literal["body", b"body"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_body) -> _WhichOneofReturnType_body | None: ...
 

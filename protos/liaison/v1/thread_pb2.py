@@ -25,17 +25,19 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/thread.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x01\n\x12InformationRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12\x19\n\x11linked_record_ids\x18\x04 \x03(\t\x12$\n\x07urgency\x18\x05 \x01(\x0e\x32\x13.liaison.v1.Urgency\x12\x32\n\x0ereply_deadline\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x10InformationReply\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\x19\n\x11linked_record_ids\x18\x03 \x03(\t*J\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x12\n\x0eURGENCY_NORMAL\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17liaison/v1/thread.proto\x12\nliaison.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbb\x01\n\x12InformationRequest\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0f\n\x07subject\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12\x19\n\x11linked_record_ids\x18\x04 \x03(\t\x12$\n\x07urgency\x18\x05 \x01(\x0e\x32\x13.liaison.v1.Urgency\x12\x32\n\x0ereply_deadline\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x10InformationReply\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\x12\x19\n\x11linked_record_ids\x18\x03 \x03(\t\"\x82\x02\n\rThreadReceipt\x12\x11\n\tthread_id\x18\x01 \x01(\t\x12\x19\n\x11request_record_id\x18\x02 \x01(\t\x12\x19\n\x11requesting_centre\x18\x03 \x01(\t\x12\x30\n\x0c\x64\x65livered_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x07read_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61nswered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10reply_record_ids\x18\x07 \x03(\t*J\n\x07Urgency\x12\x17\n\x13URGENCY_UNSPECIFIED\x10\x00\x12\x12\n\x0eURGENCY_NORMAL\x10\x01\x12\x12\n\x0eURGENCY_URGENT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'liaison.v1.thread_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_URGENCY']._serialized_start=342
-  _globals['_URGENCY']._serialized_end=416
+  _globals['_URGENCY']._serialized_start=603
+  _globals['_URGENCY']._serialized_end=677
   _globals['_INFORMATIONREQUEST']._serialized_start=73
   _globals['_INFORMATIONREQUEST']._serialized_end=260
   _globals['_INFORMATIONREPLY']._serialized_start=262
   _globals['_INFORMATIONREPLY']._serialized_end=340
+  _globals['_THREADRECEIPT']._serialized_start=343
+  _globals['_THREADRECEIPT']._serialized_end=601
 # @@protoc_insertion_point(module_scope)

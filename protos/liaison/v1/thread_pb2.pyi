@@ -127,3 +127,63 @@ class InformationReply(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InformationReply: _TypeAlias = InformationReply  # noqa: Y015
+
+@_typing.final
+class ThreadReceipt(_message.Message):
+    """Where a request stands at one centre it addressed: written by that centre's gateway (never
+    submitted by a client) as the request is delivered there, read by one of its clients, and
+    answered, and sent back to the requesting centre, so that the requester sees every state
+    change (ListThreads, and Subscribe: a receipt is a record). One receipt record per request
+    and addressed centre; each state change is its next version, carrying every time reached so
+    far (the addressed centre's clock).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THREAD_ID_FIELD_NUMBER: _builtins.int
+    REQUEST_RECORD_ID_FIELD_NUMBER: _builtins.int
+    REQUESTING_CENTRE_FIELD_NUMBER: _builtins.int
+    DELIVERED_AT_FIELD_NUMBER: _builtins.int
+    READ_AT_FIELD_NUMBER: _builtins.int
+    ANSWERED_AT_FIELD_NUMBER: _builtins.int
+    REPLY_RECORD_IDS_FIELD_NUMBER: _builtins.int
+    thread_id: _builtins.str
+    """The thread's id (`InformationRequest.thread_id`)."""
+    request_record_id: _builtins.str
+    """The request record's id."""
+    requesting_centre: _builtins.str
+    """The requesting centre (the receipt goes there)."""
+    @_builtins.property
+    def delivered_at(self) -> _timestamp_pb2.Timestamp:
+        """When the request was stored at the addressed centre."""
+
+    @_builtins.property
+    def read_at(self) -> _timestamp_pb2.Timestamp:
+        """When a client of the addressed centre first fetched it (unset: not yet)."""
+
+    @_builtins.property
+    def answered_at(self) -> _timestamp_pb2.Timestamp:
+        """When the addressed centre first stored a reply of the thread (unset: not yet)."""
+
+    @_builtins.property
+    def reply_record_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The replies' record ids."""
+
+    def __init__(
+        self,
+        *,
+        thread_id: _builtins.str = ...,
+        request_record_id: _builtins.str = ...,
+        requesting_centre: _builtins.str = ...,
+        delivered_at: _timestamp_pb2.Timestamp | None = ...,
+        read_at: _timestamp_pb2.Timestamp | None = ...,
+        answered_at: _timestamp_pb2.Timestamp | None = ...,
+        reply_record_ids: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "delivered_at", b"delivered_at", "read_at", b"read_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["answered_at", b"answered_at", "delivered_at", b"delivered_at", "read_at", b"read_at", "reply_record_ids", b"reply_record_ids", "request_record_id", b"request_record_id", "requesting_centre", b"requesting_centre", "thread_id", b"thread_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThreadReceipt: _TypeAlias = ThreadReceipt  # noqa: Y015

@@ -78,6 +78,7 @@ def test_kind_names_cover_every_record_kind() -> None:
         "withdrawal": record_pb2.RECORD_KIND_WITHDRAWAL,
         "request": record_pb2.RECORD_KIND_REQUEST,
         "reply": record_pb2.RECORD_KIND_REPLY,
+        "receipt": record_pb2.RECORD_KIND_RECEIPT,
     }
 
 

@@ -241,6 +241,7 @@ BODIES: Final = (
     ("withdrawal", "liaison.v1.Withdrawal"),
     ("request", "liaison.v1.InformationRequest"),
     ("reply", "liaison.v1.InformationReply"),
+    ("receipt", "liaison.v1.ThreadReceipt"),
 )
 
 
