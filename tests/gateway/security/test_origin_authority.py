@@ -281,3 +281,99 @@ async def test_a_local_client_publishes_only_this_centres_records(
     assert first.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert second.HasField("ack")
     assert await head(gateway, lyons) == (1, LYON)
+
+
+def _tombstone(record_id: str, origin: str) -> record_pb2.Record:
+    """A withdrawal of version 1 of ``record_id`` as a client would forge it."""
+    tombstone = record_pb2.Record(record_id=record_id)
+    tombstone.provenance.originating_centre = origin
+    tombstone.withdrawal.reason = record_pb2.WITHDRAWAL_REASON_CANCELLED
+    tombstone.withdrawal.withdrawn_kind = record_pb2.RECORD_KIND_PERSON
+    tombstone.withdrawal.withdrawn_version = 1
+    tombstone.withdrawal.withdrawn_at.seconds = 1_800_000_000
+    return tombstone
+
+
+async def test_another_centres_client_cannot_withdraw_or_correct_our_record_on_any_path(
+    gateway: Gateway, pki: Pki
+) -> None:
+    """Issue 15's bad input: Lyon's client, at the i2c, tries to end or rewrite the i2c's record
+    - Withdraw, and a tombstone or a newer version through Submit, SubmitStream and Ingest.
+    Each is PERMISSION_DENIED, nothing is stored, and the i2c's version 1 is still served."""
+    owned = f"{I2C}:owned-1"
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        await exchange_pb2_grpc.RecordExchangeStub(operator).Submit(
+            exchange_pb2.SubmitRequest(record=person(owned, family="TRUE"))
+        )
+    correction = person(owned, family="REWRITTEN")
+    correction.version = 2
+    async with channel(gateway, pki, pki.client(PARTNER)) as partner:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(partner)
+        codes = []
+        with pytest.raises(aio.AioRpcError) as withdrawn:
+            await exchange.Withdraw(
+                exchange_pb2.WithdrawRequest(
+                    record_id=owned, reason=record_pb2.WITHDRAWAL_REASON_CANCELLED
+                )
+            )
+        codes.append(withdrawn.value.code())
+        for forged in (_tombstone(owned, I2C), _tombstone(owned, LYON), correction):
+            with pytest.raises(aio.AioRpcError) as submitted:
+                await exchange.Submit(exchange_pb2.SubmitRequest(record=forged))
+            codes.append(submitted.value.code())
+        with pytest.raises(aio.AioRpcError) as streamed:
+            await exchange.SubmitStream(
+                iter(
+                    [exchange_pb2.SubmitStreamRequest(records=[_tombstone(owned, I2C), correction])]
+                )
+            )
+        codes.append(streamed.value.code())
+        with pytest.raises(aio.AioRpcError) as ingested:
+            await translation_pb2_grpc.TranslationStub(partner).Ingest(
+                translation_pb2.IngestRequest(adapter="paxlst", payload=b"UNA")
+            )
+        codes.append(ingested.value.code())
+    assert codes == [grpc.StatusCode.PERMISSION_DENIED] * 6
+    assert await head(gateway, owned) == (1, I2C)
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        got = await exchange_pb2_grpc.RecordExchangeStub(operator).Get(
+            exchange_pb2.GetRequest(record_id=owned)
+        )
+    assert got.record.person.names[0].family == "TRUE"
+
+
+async def test_withdrawing_an_unknown_record_is_not_found_and_tells_no_hidden_id(
+    gateway: Gateway, pki: Pki
+) -> None:
+    """Withdraw answers NOT_FOUND for a record the caller may not see - none stored under the
+    id, or one hidden from it by handling - and PERMISSION_DENIED only for a record it may see
+    that originates elsewhere: another centre's client learns nothing of hidden ids."""
+    hidden = person(f"{I2C}:hidden-from-lyon")
+    hidden.handling.releasable_to.append(SINGAPORE)
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=hidden))
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=person(f"{I2C}:shared")))
+        with pytest.raises(aio.AioRpcError) as unknown:
+            await exchange.Withdraw(_withdrawal(f"{I2C}:never-stored"))
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    answers = {}
+    async with channel(gateway, pki, pki.client(PARTNER)) as partner:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(partner)
+        for name in ("never-stored", "hidden-from-lyon", "shared"):
+            with pytest.raises(aio.AioRpcError) as refused:
+                await exchange.Withdraw(_withdrawal(f"{I2C}:{name}"))
+            answers[name] = refused.value.code()
+    assert answers == {
+        "never-stored": grpc.StatusCode.NOT_FOUND,
+        "hidden-from-lyon": grpc.StatusCode.NOT_FOUND,
+        "shared": grpc.StatusCode.PERMISSION_DENIED,
+    }
+    for name in ("hidden-from-lyon", "shared"):
+        assert await head(gateway, f"{I2C}:{name}") == (1, I2C)
+
+
+def _withdrawal(record_id: str) -> exchange_pb2.WithdrawRequest:
+    return exchange_pb2.WithdrawRequest(
+        record_id=record_id, reason=record_pb2.WITHDRAWAL_REASON_CANCELLED
+    )
