@@ -253,6 +253,7 @@ PUBLIC = {
     "gateway.http.listener": {"HttpListener"},
     "gateway.http.openapi": {"build_document", "descriptor_set", "render"},
     "gateway.http.responses": {
+        "KEEPALIVE",
         "StreamedAnswer",
         "connect_stream",
         "error_answer",
@@ -275,6 +276,7 @@ PUBLIC = {
         "TelemetryConfig",
         "load_config",
     },
+    "gateway.wrapping": {"WrappedHandlers"},
     "gateway.errors": {
         "AuditError",
         "ConflictError",
