@@ -99,6 +99,10 @@ class HttpConfig:
     listen: str = ""
     """``host:port`` to serve HTTP on; empty (the default): no HTTP listener. It uses the
     ``[tls]`` material of the gRPC listener (mutual TLS); without ``[tls]``, loopback only."""
+    sse_keepalive_seconds: float = 15.0
+    """A Server-Sent Events stream (Subscribe) silent for this long gets a comment line, so
+    that proxies and load balancers, which close idle connections (often after 30 to 60 s),
+    keep it open."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,8 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
         host, _, port = http.listen.rpartition(":")
         if not host or not port.isdigit() or int(port) > 65535:
             raise ConfigError(f"{path}: [http] listen must be host:port, got {http.listen!r}")
+    if not http.sse_keepalive_seconds > 0:
+        raise ConfigError(f"{path}: [http] sse_keepalive_seconds must be positive")
     storage = cast(StorageConfig, _section(document, "storage", StorageConfig(), path))
     if not storage.path.is_absolute():
         storage = replace(storage, path=path.parent / storage.path)

@@ -594,7 +594,11 @@ class Gateway:
     ) -> None:
         """Serve the same handlers, through the same interceptors, over HTTP."""
         self._http_calls = Calls(table, interceptors)
-        api = HttpApi(self._http_calls, max_message_bytes=limits.max_message_bytes)
+        api = HttpApi(
+            self._http_calls,
+            max_message_bytes=limits.max_message_bytes,
+            sse_keepalive_seconds=self.config.http.sse_keepalive_seconds,
+        )
         listen = self.config.http.listen
         try:
             listener = HttpListener(api.app(), listen, self.config.federation.tls)

@@ -255,6 +255,7 @@ PUBLIC = {
     "gateway.http.listener": {"HttpListener"},
     "gateway.http.openapi": {"build_document", "descriptor_set", "render"},
     "gateway.http.responses": {
+        "KEEPALIVE",
         "StreamedAnswer",
         "connect_stream",
         "error_answer",
@@ -277,6 +278,7 @@ PUBLIC = {
         "TelemetryConfig",
         "load_config",
     },
+    "gateway.wrapping": {"WrappedHandlers"},
     "gateway.errors": {
         "AuditError",
         "ConflictError",

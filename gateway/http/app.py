@@ -58,13 +58,18 @@ _METADATA_SKIPPED = frozenset(
 class HttpApi:
     """Builds the ASGI application over the gateway's calls."""
 
-    def __init__(self, calls: Calls, *, max_message_bytes: int) -> None:
+    def __init__(
+        self, calls: Calls, *, max_message_bytes: int, sse_keepalive_seconds: float = 15.0
+    ) -> None:
         """Args:
         calls: Resolves and invokes calls through the gateway's interceptors.
+        sse_keepalive_seconds: How long a Server-Sent Events stream may stay silent before a
+            keep-alive comment is written (``[http] sse_keepalive_seconds``).
         max_message_bytes: The largest request message, as for gRPC (``[limits]``); a JSON
             body may be up to four times as large (its encoding is wordier).
         """
         self._calls = calls
+        self._sse_keepalive = sse_keepalive_seconds
         self._max_message = max_message_bytes
         self._max_body = 4 * max_message_bytes
         self._openapi = resources.files("gateway.http").joinpath("openapi.json").read_bytes()
@@ -171,7 +176,11 @@ class HttpApi:
                 method.request_type.DESCRIPTOR.full_name, "Last-Event-ID is not a cursor"
             )
         return StreamedAnswer(
-            self._calls.stream(path, parsed, context), context, _SSE, sse(resumable)
+            self._calls.stream(path, parsed, context),
+            context,
+            _SSE,
+            sse(resumable),
+            keepalive_seconds=self._sse_keepalive,
         )
 
     # -- bodies ----------------------------------------------------------------------------

@@ -111,6 +111,11 @@ class Calls:
         self._methods: dict[str, Method | None] = {}
         self._innermost: dict[str, Any] = {}
 
+    @property
+    def interceptors(self) -> tuple[Any, ...]:
+        """The gRPC server's interceptors, outermost first (the same instances)."""
+        return self._interceptors
+
     def method(self, path: str) -> Method | None:
         """The method ``path`` names if the HTTP listener serves it, else ``None``."""
         if path not in self._methods:

@@ -28,7 +28,15 @@ from gateway.http.context import HttpContext
 from gateway.http.errors import HTTP_STATUS, error_body, status_of
 from gateway.http.resume import Resumable
 
-__all__ = ["StreamedAnswer", "connect_stream", "error_answer", "ndjson", "single", "sse"]
+__all__ = [
+    "KEEPALIVE",
+    "StreamedAnswer",
+    "connect_stream",
+    "error_answer",
+    "ndjson",
+    "single",
+    "sse",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +64,7 @@ class StreamedAnswer:
         body: Body,
         *,
         errors_before_first: bool = True,
+        keepalive_seconds: float | None = None,
     ) -> None:
         """Args:
         messages: The call's responses (it ends with the status in ``context``).
@@ -64,12 +73,17 @@ class StreamedAnswer:
         body: Writes the answer from the first message, the rest and the context.
         errors_before_first: Answer an error before the first message with its HTTP status
             (NDJSON, SSE); Connect streaming answers 200 and an end-of-stream error instead.
+        keepalive_seconds: Once the answer has started, write :data:`KEEPALIVE` whenever
+            nothing was written for this long (Server-Sent Events: a comment line, which
+            ``EventSource`` ignores), so that proxies and load balancers do not close an idle
+            Subscribe; ``None``: never.
         """
         self._messages = messages
         self._context = context
         self._media_type = media_type
         self._body = body
         self._errors_before_first = errors_before_first
+        self._keepalive = keepalive_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         task = asyncio.current_task()
@@ -110,9 +124,48 @@ class StreamedAnswer:
                 await send({"type": "http.response.body", "body": body})
                 return
         await _start(send, 200, self._media_type)
-        async for chunk in self._body(first, self._messages, self._context, error):
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        writer = _Writer(send)
+        # The keep-alive writes from a task of its own, but only through the writer's lock:
+        # the call itself stays in this task (see the module docs).
+        beat = (
+            asyncio.ensure_future(writer.keep_alive(self._keepalive))
+            if self._keepalive is not None
+            else None
+        )
+        try:
+            async for chunk in self._body(first, self._messages, self._context, error):
+                await writer.write(chunk)
+        finally:
+            if beat is not None:
+                beat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await beat
         await send({"type": "http.response.body", "body": b""})
+
+
+KEEPALIVE = b": keep-alive\n\n"
+"""A Server-Sent Events comment: keeps an idle connection open; clients ignore it."""
+
+
+class _Writer:
+    """Writes body chunks one at a time, and a keep-alive when nothing was written lately."""
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._lock = asyncio.Lock()
+        self._written = asyncio.get_running_loop().time()
+
+    async def write(self, chunk: bytes) -> None:
+        async with self._lock:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            self._written = asyncio.get_running_loop().time()
+
+    async def keep_alive(self, interval: float) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(self._written + interval - loop.time(), 0.0))
+            if loop.time() - self._written >= interval:
+                await self.write(KEEPALIVE)
 
 
 async def _start(send: Send, status: int, media_type: str) -> None:

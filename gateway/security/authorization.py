@@ -35,6 +35,7 @@ from gateway.audit.log import AuditLog
 from gateway.security.identity import IdentityKind, parse_identity
 from gateway.security.policy import FEDERATION_SERVICE_NAME, Policy
 from gateway.security.refusals import Refusals, audit_text
+from gateway.wrapping import WrappedHandlers
 
 __all__ = ["AuthorizationInterceptor", "Caller", "UnknownMethodInterceptor", "current_caller"]
 
@@ -82,6 +83,7 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
         self._policy = policy
         self._local_centre = local_centre
         self._refusals = Refusals(audit)
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -92,7 +94,10 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type
         method: str = handler_call_details.method
         if handler is None:
             return None  # UnknownMethodInterceptor, outermost, answers it
-        return _wrap(handler, lambda context: self._admit(context, method))
+        # Wrapped once per method: the admission depends on the call's context only.
+        return self._wrapped.get(
+            method, handler, lambda: _wrap(handler, lambda context: self._admit(context, method))
+        )
 
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method: str) -> None:
         identity = await self._refusals.identify(context, method)

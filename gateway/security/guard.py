@@ -43,6 +43,7 @@ from gateway.security.access import access_of
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
 from gateway.store.feed import SerializedEvent
+from gateway.wrapping import WrappedHandlers
 from liaison.rules.errors import LiaisonError
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.v1 import exchange_pb2, translation_pb2
@@ -82,6 +83,7 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         self._audit = audit
         self._refuse = refuse
         self._pending: set[asyncio.Future[Any]] = set()
+        self._wrapped = WrappedHandlers()
 
     async def intercept_service(
         self,
@@ -94,10 +96,11 @@ class RecordGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
             return handler
         access = access_of(method)
         if access is None:
-            return _refusing(handler, self, method)
+            return self._wrapped.get(method, handler, lambda: _refusing(handler, self, method))
         if access.audit_action is None or self._audit is None:
             return handler
-        return self._audited(handler, access.audit_action, method)
+        action = access.audit_action
+        return self._wrapped.get(method, handler, lambda: self._audited(handler, action, method))
 
     def denied(self, record_ids: Sequence[str]) -> None:
         """Audit records the visibility gate kept from the current caller (queued).

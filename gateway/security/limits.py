@@ -21,6 +21,7 @@ from gateway.audit.log import AuditLog
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
 from gateway.security.refusals import Refusals
+from gateway.wrapping import WrappedHandlers
 
 __all__ = ["StreamLimitInterceptor"]
 
@@ -32,6 +33,7 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         self._limit = max_streams_per_caller
         self._refusals = Refusals(audit)
         self._open: collections.Counter[str] = collections.Counter()
+        self._wrapped = WrappedHandlers()
 
     def open_streams(self, identity: str) -> int:
         """How many streaming calls ``identity`` has open now."""
@@ -46,6 +48,9 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         if handler is None or not (handler.request_streaming or handler.response_streaming):
             return handler
         method: str = handler_call_details.method
+        return self._wrapped.get(method, handler, lambda: self._counted(handler, method))
+
+    def _counted(self, handler: Any, method: str) -> Any:
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._counted_stream(handler.unary_stream, method),

@@ -23,6 +23,7 @@ from google.protobuf import message_factory
 from gateway.errors import InvalidArgumentError
 from gateway.services.statuses import to_status
 from gateway.store.feed import SerializedEvent
+from gateway.wrapping import WrappedHandlers
 
 __all__ = ["HandlerRegistry", "MalformedRequest", "MalformedRequestInterceptor", "add_service"]
 
@@ -102,6 +103,9 @@ class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[t
     call and its real outcome.
     """
 
+    def __init__(self) -> None:
+        self._wrapped = WrappedHandlers()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
@@ -110,23 +114,28 @@ class MalformedRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[t
         handler = await continuation(handler_call_details)
         if handler is None or handler.request_deserializer is None:
             return handler  # unknown method, or one served on the raw bytes
-        deserialize = _lenient(handler.request_deserializer)
-        serialize = handler.response_serializer
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                _unary_unary(handler.unary_unary), deserialize, serialize
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                _unary_stream(handler.unary_stream), deserialize, serialize
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                _stream_unary(handler.stream_unary), deserialize, serialize
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            _stream_stream(handler.stream_stream), deserialize, serialize
+        method: str = handler_call_details.method
+        return self._wrapped.get(method, handler, lambda: _refusing_malformed(handler))
+
+
+def _refusing_malformed(handler: Any) -> Any:
+    deserialize = _lenient(handler.request_deserializer)
+    serialize = handler.response_serializer
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            _unary_unary(handler.unary_unary), deserialize, serialize
         )
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            _unary_stream(handler.unary_stream), deserialize, serialize
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            _stream_unary(handler.stream_unary), deserialize, serialize
+        )
+    return grpc.stream_stream_rpc_method_handler(
+        _stream_stream(handler.stream_stream), deserialize, serialize
+    )
 
 
 def _lenient(deserialize: Callable[[bytes], Any]) -> Callable[[bytes], Any]:

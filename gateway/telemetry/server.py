@@ -34,6 +34,7 @@ from opentelemetry.util.types import Attributes
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.metrics import GatewayMetrics
 from gateway.telemetry.spans import record_exception_type
+from gateway.wrapping import WrappedHandlers
 
 __all__ = ["ServerTelemetryInterceptor"]
 
@@ -104,7 +105,11 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         self._fields = frozenset(propagator.fields)
         self._server_address = server_address
         self._server_port = server_port
-        self._wrapped: dict[int, tuple[Handler, Handler]] = {}
+        self._wrapped = WrappedHandlers()
+
+    def cached_handlers(self) -> int:
+        """How many wrapped handlers are kept (one per method called, never one per call)."""
+        return len(self._wrapped)
 
     def set_server_port(self, port: int) -> None:
         """Record the port once bound (a server asked to listen on port 0 learns it late)."""
@@ -118,19 +123,16 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        cached = self._wrapped.get(id(handler))
-        if cached is not None and cached[0] is handler:
-            return cached[1]
         # grpc-stubs says str; some grpc versions have passed bytes.
-        path: str | bytes = handler_call_details.method
-        method = _Method(
-            path.decode() if isinstance(path, bytes) else path,
-            self._server_address,
-            self._server_port,
+        given: str | bytes = handler_call_details.method
+        path = given.decode() if isinstance(given, bytes) else given
+        # Kept per method: at most one entry per method served, whatever the inner
+        # interceptors hand out (gateway/wrapping.py).
+        return self._wrapped.get(  # type: ignore[no-any-return]
+            path,
+            handler,
+            lambda: self._wrap(handler, _Method(path, self._server_address, self._server_port)),
         )
-        wrapped = self._wrap(handler, method)
-        self._wrapped[id(handler)] = (handler, wrapped)
-        return wrapped
 
     def _wrap(self, handler: Any, method: _Method) -> Handler:
         if handler.unary_unary is not None:

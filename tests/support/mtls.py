@@ -30,6 +30,7 @@ from gateway.security.certs import CertificateAuthority, IssuedCertificate
 from gateway.security.policy import Grant
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from gateway.server import Gateway
+from gateway.telemetry import Telemetry
 from tests.support.signing import centre_key, peer, signing_settings
 
 I2C, LYON, SINGAPORE = "WCO-I2C", "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
@@ -101,10 +102,11 @@ async def tls_gateway(
     max_streams_per_caller: int = 64,
     routes: Sequence[RoutingRule] = (),
     http: bool = False,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[Gateway]:
     """A started i2c gateway with mutual TLS on an ephemeral loopback port, signing its records
     and knowing its peers' keys (and serving HTTP with the same TLS when ``http``); stopped
-    after."""
+    after. ``telemetry`` records the gateway's spans and metrics (none by default)."""
     config = CentreConfig(
         centre_id=I2C,
         server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
@@ -120,7 +122,7 @@ async def tls_gateway(
             grants=tuple(grants),
         ),
     )
-    gateway = Gateway(config)
+    gateway = Gateway(config, telemetry=telemetry)
     await gateway.start()
     try:
         yield gateway

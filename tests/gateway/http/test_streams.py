@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import json
 import struct
+from dataclasses import replace
+from pathlib import Path
 
 import httpx
+import pytest
 from google.protobuf import json_format
 
+from gateway.config import CentreConfig, ConfigError, HttpConfig, load_config
+from gateway.server import Gateway
 from liaison.v1 import exchange_pb2
 from tests.support.factories import person
 
@@ -114,3 +119,31 @@ async def test_submit_stream_takes_ndjson(http: httpx.AsyncClient) -> None:
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["stored"] == "2"
+
+
+async def test_an_idle_sse_stream_gets_keep_alive_comments(gateway_config: CentreConfig) -> None:
+    # Subscribe on an empty store: "caught_up", then nothing - but a comment line, again and
+    # again, so that a proxy does not close the connection as idle.
+    config = replace(gateway_config, http=HttpConfig("127.0.0.1:0", sse_keepalive_seconds=0.05))
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        async with httpx.AsyncClient(base_url=f"http://{gateway.http_address}", timeout=20) as http:
+            message = json.dumps({"afterSequence": "0"})
+            async with http.stream("GET", SUBSCRIBE, params={"message": message}) as answer:
+                lines: list[str] = []
+                async for line in answer.aiter_lines():
+                    lines.append(line)
+                    if lines.count(": keep-alive") == 2:
+                        break
+    finally:
+        await gateway.stop(grace=0)
+    assert lines[0] == "event: caught_up"
+    assert lines[lines.index(": keep-alive") - 1] == ""  # between events, never inside one
+
+
+def test_the_keep_alive_interval_must_be_positive(tmp_path: Path) -> None:
+    path = tmp_path / "liaison.toml"
+    path.write_text('[centre]\nid = "TEST-CENTRE"\n[http]\nsse_keepalive_seconds = 0\n')
+    with pytest.raises(ConfigError, match="sse_keepalive_seconds"):
+        load_config(path)

@@ -117,3 +117,13 @@ async def test_handlers_are_wrapped_once(recorded: Recorded) -> None:
     first = await _handler(interceptor, handler)
     assert await _handler(interceptor, handler) is first
     assert await _handler(interceptor, None) is None
+
+
+async def test_a_new_inner_handler_per_call_replaces_the_kept_one(recorded: Recorded) -> None:
+    async def ok(request: Any, context: Any) -> Any:
+        return b""
+
+    interceptor = _interceptor(recorded)
+    for _ in range(10):
+        await _handler(interceptor, grpc.unary_unary_rpc_method_handler(ok))
+    assert interceptor.cached_handlers() == 1
