@@ -29,6 +29,7 @@ from typing import Any
 from bench.adapter_inputs import InputError
 from bench.adapters import AdapterBench, describe_run, summarize_adapters
 from bench.health_load import HEALTH_VARIANTS, as_run, measure_health, summarize_health
+from bench.http_load import HTTP_CONCURRENCIES, measure_http, summarize_http
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
@@ -58,6 +59,7 @@ SCENARIOS = (
     "signing",
     "subscribers",
     "health",
+    "http",
     "telemetry",
     "adapters",
     "screening",
@@ -295,6 +297,29 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                                 f"translations {measured.translation_codes}"
                             )
                     continue
+                if scenario == "http":
+                    # One gateway serving both: Submit over gRPC, then over HTTP/JSON (Connect),
+                    # at each number of calls in flight (bench/http_load.py).
+                    async with running_server("gateway-http", scratch=Path(scratch)) as server:
+                        for concurrency in HTTP_CONCURRENCIES:
+                            for measured_http in await measure_http(
+                                server,
+                                encoder,
+                                numbers,
+                                concurrency=concurrency,
+                                seconds=plan.submit_seconds,
+                                warmup_seconds=plan.submit_warmup_seconds,
+                            ):
+                                runs.append(measured_http.as_run(round_number))
+                                _say(
+                                    f"[round {round_number}/{plan.rounds}] http "
+                                    f"{measured_http.transport:<4} {concurrency:>2} in flight: "
+                                    f"{measured_http.calls_per_s:,.0f} calls/s, p50 "
+                                    f"{measured_http.p50_ms:.2f} ms, p99 "
+                                    f"{measured_http.p99_ms:.2f} ms, "
+                                    f"{measured_http.failures} failed"
+                                )
+                    continue
                 if scenario == "subscribers":
                     await _subscribers_round(
                         plan, round_number, Path(scratch), encoder, numbers, runs
@@ -488,7 +513,11 @@ def _report(
 ) -> None:
     """Write the JSON document and print the table."""
     rows = summarize(
-        [run for run in runs if run["scenario"] not in ("telemetry", "adapters", "subscribers")]
+        [
+            run
+            for run in runs
+            if run["scenario"] not in ("telemetry", "adapters", "subscribers", "http")
+        ]
     )
     telemetry_rows = summarize_telemetry(runs)
     subscriber_rows = summarize_subscribers(runs)
@@ -527,6 +556,8 @@ def _report(
     if adapter_rows:
         print(format_table(adapter_rows, "baseline", "adapter"))
         print()
+    for line in summarize_http(runs):
+        print(line)
     if "signing" in plan.scenarios:
         with tempfile.TemporaryDirectory() as keys:
             sign_us, verify_us = sign_and_verify_costs(Path(keys), BENCH_CENTRE)

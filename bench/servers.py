@@ -56,8 +56,8 @@ class ServerFailedError(RuntimeError):
 
 def server_argv(kind: str, workdir: Path) -> list[str]:
     """The command line of a ``kind`` server ("echo", "gateway", "gateway-unscreened",
-    "gateway-signed", "gateway-subscribers", "gateway-sdk" or "official") keeping its files in
-    workdir."""
+    "gateway-signed", "gateway-subscribers", "gateway-sdk", "gateway-http" or "official")
+    keeping its files in workdir."""
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
@@ -88,6 +88,17 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
         config = workdir / "centre.toml"
         config.write_text(
             f'[centre]\nid = "{BENCH_CENTRE}"\n\n[telemetry]\npipeline = "sdk"\n',
+            encoding="utf-8",
+        )
+        serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
+        return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-http":
+        # The unscreened gateway with its HTTP listener on loopback (the http scenario): the
+        # same Submit over gRPC and over Connect JSON, on one server.
+        config = workdir / "http.toml"
+        config.write_text(
+            f'[centre]\nid = "{BENCH_CENTRE}"\n\n[screening]\nscreen_on_commit = []\n\n'
+            f'[http]\nlisten = "{HOST}:0"\n',
             encoding="utf-8",
         )
         serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]

@@ -717,8 +717,9 @@ async def _serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    http = f", HTTP on {gateway.http_address}" if gateway.http_address else ""
     print(
-        f"liaison: centre {config.centre_id} listening on {gateway.address} "
+        f"liaison: centre {config.centre_id} listening on {gateway.address}{http} "
         f"(store {config.storage.path})",
         file=sys.stderr,
         flush=True,

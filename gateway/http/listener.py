@@ -35,6 +35,13 @@ class _CertifiedH11(H11Protocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # asyncio turns Nagle off only for sockets whose proto is IPPROTO_TCP, and a socket made
+        # with socket(family, SOCK_STREAM) (proto 0) and its accepted connections are not: h11
+        # writes a response's head and body apart, and the body then waited for the client's
+        # delayed ACK, 40 ms on every keep-alive request after the first.
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is None:
             return
