@@ -15,11 +15,13 @@ last one to the groups:
   the feed's window or the store again from its position: it never blocks the writer or the
   others, holds nothing here meanwhile, and misses nothing.
 
-Flushes are paced: at most one per :attr:`FanOut.pace` seconds, which grows with the number of
-members (a quarter of a millisecond each, at most 50 ms). A commit batch therefore costs each
-member at most one wake-up and one message per pace, however small the commits: what the
-members cost the writer is bounded by time, not multiplied by commits, and a member's message
-carries everything committed meanwhile. One subscriber waits at most a quarter of a millisecond.
+Flushes are paced: at most one per :attr:`FanOut.pace` seconds, which grows with the members the
+last flush woke (half a millisecond each, at most 100 ms). A member therefore costs at most one
+wake-up and one message per pace, however small and frequent the commits: what live subscribers
+cost the writer is bounded per second instead of multiplied by commits, and each message carries
+everything committed meanwhile. A lone subscriber waits at most half a millisecond; the first
+commit after a quiet spell is handed out at once; subscriptions that match nothing are never
+woken, so they add no pace.
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ from gateway.store.feed_events import SerializedEvent, batch_event
 
 __all__ = ["MAX_PACE", "PACE_PER_MEMBER", "Delivery", "FanOut", "FeedReader", "Member"]
 
-PACE_PER_MEMBER = 0.00025
-"""Seconds added to the time between two flushes for each live subscription."""
+PACE_PER_MEMBER = 0.0005
+"""Seconds added to the time between two flushes for each subscription the last one woke."""
 
-MAX_PACE = 0.05
+MAX_PACE = 0.1
 """The most seconds between two flushes (the most a live subscriber waits for a version)."""
 
 
@@ -191,6 +193,8 @@ class FanOut:
         self._pending: list[StoredRecord] = []
         self._flush_at: asyncio.TimerHandle | asyncio.Handle | None = None
         self._flushed_at = 0.0
+        self._woken = 0
+        """Members the last flush woke: what the next one will cost, roughly."""
         self.fallbacks = 0
         """How many times a member's queue overflowed and it went back to reading the window or
         the store (for tests and diagnosis)."""
@@ -204,8 +208,10 @@ class FanOut:
 
     @property
     def pace(self) -> float:
-        """The least time between two flushes now."""
-        return min(self._max_pace, self._pace_per_member * len(self._members))
+        """The least time between two flushes now: in proportion to the members the last one
+        woke (members that something matched; the others cost a filter pass per group, and no
+        wake-up or message)."""
+        return min(self._max_pace, self._pace_per_member * self._woken)
 
     def join(
         self,
@@ -276,6 +282,7 @@ class FanOut:
         records = [self._current(record) for record in pending]
         first, last = records[0].sequence, records[-1].sequence
         overflowed: list[Member] = []
+        woken = 0
         for group in tuple(self._groups.values()):
             lead = next(iter(group.members))
             # Run where a reader of its own audits (see FeedReader.alone).
@@ -305,6 +312,8 @@ class FanOut:
                 member.queued += count
                 member.seen = last
                 member.wake.set()
+                woken += 1
+        self._woken = woken
         for member in overflowed:
             # Behind by more than its buffer: it reads the window or the store from its
             # position instead, and holds nothing here meanwhile.
