@@ -207,6 +207,11 @@ class FanOut:
         return len(self._members)
 
     @property
+    def groups(self) -> int:
+        """Groups of caught-up subscriptions (each filtered once per flush)."""
+        return len(self._groups)
+
+    @property
     def pace(self) -> float:
         """The least time between two flushes now: in proportion to the members the last one
         woke (members that something matched; the others cost a filter pass per group, and no
