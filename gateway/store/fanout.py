@@ -278,7 +278,10 @@ class FanOut:
 
     def flush(self) -> None:
         """Hand everything queued since the last flush to the groups."""
-        self._flush_at = None
+        if self._flush_at is not None:
+            # Called before its time (tests do): the timer must not flush again.
+            self._flush_at.cancel()
+            self._flush_at = None
         pending, self._pending = self._pending, []
         if not pending or not self._members:
             return
