@@ -417,6 +417,7 @@ PUBLIC = {
     },
     "gateway.store.fanout": {
         "MAX_PACE",
+        "MEMBERS_PER_VERSION",
         "PACE_PER_MEMBER",
         "Delivery",
         "FanOut",

@@ -15,13 +15,15 @@ last one to the groups:
   the feed's window or the store again from its position: it never blocks the writer or the
   others, holds nothing here meanwhile, and misses nothing.
 
-Flushes are paced: at most one per :attr:`FanOut.pace` seconds, which grows with the members the
-last flush woke (half a millisecond each, at most 100 ms). A member therefore costs at most one
-wake-up and one message per pace, however small and frequent the commits: what live subscribers
-cost the writer is bounded per second instead of multiplied by commits, and each message carries
-everything committed meanwhile. A lone subscriber waits at most half a millisecond; the first
-commit after a quiet spell is handed out at once; subscriptions that match nothing are never
-woken, so they add no pace.
+Flushes are paced, because a member costs a wake-up and a gRPC message per flush (some 40 us of
+the server's time) whatever the message carries. A flush waits until it has at least one new
+version for every :data:`MEMBERS_PER_VERSION` members the previous flush woke (200 members: 25
+versions), or until :data:`MAX_PACE` has passed, whichever comes first; and it never comes
+sooner than :data:`PACE_PER_MEMBER` per such member after the previous one. What live
+subscribers cost the writer is therefore bounded by what is committed, not multiplied by the
+commits: frequent small commits reach each member as one message. The first commit after a quiet
+spell is handed out at once (nothing was woken), a lone subscriber waits at most a quarter of a
+millisecond, and subscriptions that match nothing are never woken, so they add no wait.
 """
 
 from __future__ import annotations
@@ -35,13 +37,24 @@ from dataclasses import dataclass
 from gateway.store.base import StoredRecord
 from gateway.store.feed_events import SerializedEvent, batch_event
 
-__all__ = ["MAX_PACE", "PACE_PER_MEMBER", "Delivery", "FanOut", "FeedReader", "Member"]
+__all__ = [
+    "MAX_PACE",
+    "MEMBERS_PER_VERSION",
+    "PACE_PER_MEMBER",
+    "Delivery",
+    "FanOut",
+    "FeedReader",
+    "Member",
+]
 
-PACE_PER_MEMBER = 0.0005
-"""Seconds added to the time between two flushes for each subscription the last one woke."""
+PACE_PER_MEMBER = 0.00025
+"""The least seconds between two flushes, for each member the previous one woke."""
 
-MAX_PACE = 0.1
-"""The most seconds between two flushes (the most a live subscriber waits for a version)."""
+MEMBERS_PER_VERSION = 8
+"""A flush waits for one new version per this many members the previous one woke..."""
+
+MAX_PACE = 0.25
+"""... or for this many seconds since the previous one (the most a live subscriber waits)."""
 
 
 def _always(_: StoredRecord) -> bool:
@@ -172,6 +185,7 @@ class FanOut:
         event: Callable[[StoredRecord], SerializedEvent],
         buffer: int,
         pace_per_member: float = PACE_PER_MEMBER,
+        members_per_version: int = MEMBERS_PER_VERSION,
         max_pace: float = MAX_PACE,
     ) -> None:
         """Fan out through ``current`` (a version as read now) and ``event`` (its response).
@@ -180,18 +194,20 @@ class FanOut:
             current: A version with its record's current latest version and handling.
             event: The response carrying a version alone (cached by the feed).
             buffer: Versions a member may have queued before it falls back.
-            pace_per_member: Seconds added to the pace for each member.
-            max_pace: The longest pace.
+            pace_per_member: The least seconds between flushes, per member woken.
+            members_per_version: Members woken per version a flush waits for.
+            max_pace: The most seconds a flush waits for those versions.
         """
         self._current = current
         self._event = event
         self._buffer = buffer
         self._pace_per_member = pace_per_member
+        self._members_per_version = members_per_version
         self._max_pace = max_pace
         self._groups: dict[_Filters, _Group] = {}
         self._members: dict[Member, _Group] = {}
         self._pending: list[StoredRecord] = []
-        self._flush_at: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._flush_at: asyncio.TimerHandle | None = None
         self._flushed_at = 0.0
         self._woken = 0
         """Members the last flush woke: what the next one will cost, roughly."""
@@ -217,6 +233,11 @@ class FanOut:
         woke (members that something matched; the others cost a filter pass per group, and no
         wake-up or message)."""
         return min(self._max_pace, self._pace_per_member * self._woken)
+
+    def _due(self) -> float:
+        """When the next flush is due, as the event loop counts time."""
+        worth = len(self._pending) * self._members_per_version >= self._woken
+        return self._flushed_at + (self.pace if worth else self._max_pace)
 
     def join(
         self,
@@ -259,13 +280,13 @@ class FanOut:
         if not self._members:
             return
         self._pending += records
-        if self._flush_at is None:
-            loop = asyncio.get_running_loop()
-            delay = self._flushed_at + self.pace - loop.time()
-            if delay > 0:
-                self._flush_at = loop.call_later(delay, self.flush)
-            else:
-                self._flush_at = loop.call_soon(self.flush)
+        due = self._due()
+        scheduled = self._flush_at
+        if scheduled is not None:
+            if scheduled.when() <= due:
+                return
+            scheduled.cancel()  # enough came in to flush sooner
+        self._flush_at = asyncio.get_running_loop().call_at(due, self.flush)
 
     def close(self) -> None:
         """Wake every member (its stream then ends) and flush no more."""

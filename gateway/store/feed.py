@@ -6,7 +6,7 @@ fallen behind the window (a reconnect after a long absence). Once caught up it i
 commit listener hands each commit's versions, already decoded, to the fan-out
 (:mod:`gateway.store.fanout`), which filters them once per group of identical subscriptions
 (same reader, same filters), serializes what matched once per group and hands it to each
-member's bounded queue, at a pace that bounds the wake-ups per second whatever the commit rate.
+member's bounded queue, at a pace that keeps each wake-up worth what it costs.
 A member whose consumer is slower than the commits overflows its queue; it then leaves its
 group and reads from the window or the store again from its position, so a slow subscriber
 never blocks the writer or the others, memory stays bounded, and because the position only ever
@@ -29,7 +29,14 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from gateway.store.base import RecordStore, StoredRecord
-from gateway.store.fanout import MAX_PACE, PACE_PER_MEMBER, FanOut, FeedReader, Member
+from gateway.store.fanout import (
+    MAX_PACE,
+    MEMBERS_PER_VERSION,
+    PACE_PER_MEMBER,
+    FanOut,
+    FeedReader,
+    Member,
+)
 from gateway.store.feed_events import SerializedEvent, batch_event, record_metadata, single_event
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
@@ -75,6 +82,7 @@ class CommitFeed:
         buffer: int = SUBSCRIBER_BUFFER,
         telemetry: Telemetry | None = None,
         pace_per_subscriber: float = PACE_PER_MEMBER,
+        subscribers_per_version: int = MEMBERS_PER_VERSION,
         max_pace: float = MAX_PACE,
     ) -> None:
         """A feed of ``store``'s commits.
@@ -85,9 +93,11 @@ class CommitFeed:
             buffer: Matching versions a live subscriber may have waiting (see
                 :data:`SUBSCRIBER_BUFFER`).
             telemetry: Lag metric and delivery spans; none by default.
-            pace_per_subscriber: Seconds between two hand-outs to live subscribers, per live
-                subscriber (see :mod:`gateway.store.fanout`).
-            max_pace: The most seconds between two hand-outs.
+            pace_per_subscriber: The least seconds between two hand-outs to live subscribers,
+                per subscriber the previous one woke (see :mod:`gateway.store.fanout`).
+            subscribers_per_version: A hand-out waits for one new version per this many
+                subscribers the previous one woke...
+            max_pace: ... or for this many seconds.
         """
         self._store = store
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
@@ -106,6 +116,7 @@ class CommitFeed:
             event=self.event,
             buffer=buffer,
             pace_per_member=pace_per_subscriber,
+            members_per_version=subscribers_per_version,
             max_pace=max_pace,
         )
         self._closed = False
