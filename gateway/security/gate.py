@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from gateway.security.authorization import current_caller
 from gateway.security.visibility import NeedToKnow
 from gateway.store.base import RecordStore, SearchQuery, StoredRecord
+from gateway.store.feed import FeedReader
 from liaison.rules.lifecycle import TOMBSTONE_KIND, tombstone_of
 from liaison.v1 import record_pb2
 
@@ -200,17 +201,27 @@ class RecordGate:
     def feed_filter(self, reader: str | None = None) -> Callable[[StoredRecord], bool]:
         """The predicate a subscription of ``reader`` (default: the current caller's centre)
         filters committed versions with."""
+        return self.feed_reader(reader).visible
+
+    def feed_reader(self, reader: str | None = None) -> FeedReader:
+        """A subscription's reader (default: the current caller's centre), as the commit feed
+        filters for it: subscriptions of one reader centre are shown the same versions, so the
+        feed filters once for all of them; what is hidden is audited for each stream's caller
+        (when ``reader`` is not given)."""
         centre = self.reader() if reader is None else reader
+        allows_version = self._need_to_know.allows_version
 
-        def visible(stored: StoredRecord) -> bool:
-            if not self.serves_content(stored):
-                return False  # its tombstone is delivered instead
-            if self.visible(stored, centre):
-                return True
-            self._hidden([stored.record_id], reader)
-            return False
+        def allows(stored: StoredRecord) -> bool:
+            return allows_version(
+                stored, stored.latest_handling_code, stored.latest_releasable_to, centre
+            )
 
-        return visible
+        def hidden(record_ids: Sequence[str]) -> None:
+            self._hidden(record_ids, reader)
+
+        # Visibility depends on the reader's centre alone (NeedToKnow.allows_version), and what
+        # is served on no one's (serves_content): the centre is the whole key.
+        return FeedReader(("centre", centre), self.serves_content, allows, hidden)
 
     async def last_visible_sequence(self, reader: str | None = None) -> int:
         """The sequence of the last committed version ``reader`` may see (0 when none): where a

@@ -36,7 +36,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
-from gateway.store.feed import CaughtUpMarker, CommitFeed, batch_event, record_metadata
+from gateway.store.feed import CaughtUpMarker, CommitFeed, record_metadata
 from gateway.store.preparation import PreparedEntry, Refused
 from gateway.store.preparation_pool import MessagePreparer
 from gateway.telemetry import ChildSpan, Telemetry
@@ -410,36 +410,33 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             ]
             if violations:
                 raise InvalidArgumentError("invalid subscription", violations)
-            visible = self._gate.feed_filter()
+            reader = self._gate.feed_reader()
             if request.HasField("after_sequence"):
                 after = request.after_sequence
             else:
                 # "From now on", counted in what this caller may see.
                 after = await self._gate.last_visible_sequence()
             per_response = min(max(request.max_events_per_response, 1), MAX_EVENTS_PER_RESPONSE)
-            batches = self._feed.stream_batches(
+            # Each response is serialized once for every subscription of the same reader and
+            # filters (and then sent as it is: see registration._serializer).
+            events = self._feed.events(
                 after,
                 frozenset(body_of_kind(kind) for kind in request.kinds),
                 frozenset(request.originating_centres),
-                visible=visible,
+                reader=reader,
                 batch_size=per_response,
             )
-            event = self._feed.event
             try:
-                async for item in batches:
+                async for item in events:
                     if isinstance(item, CaughtUpMarker):
                         yield exchange_pb2.SubscribeResponse(
                             caught_up=exchange_pb2.CaughtUp(sequence=item.sequence)
                         )
-                    elif per_response == 1:
-                        # Serialized once for every subscriber that receives this version.
-                        for record in item:
-                            yield event(record)  # type: ignore[misc]
                     else:
-                        yield batch_event([event(r) for r in item])  # type: ignore[misc]
+                        yield item  # type: ignore[misc]
             finally:
                 # A cancelled call ends its subscription at once (not at garbage collection).
-                await batches.aclose()
+                await events.aclose()
             if self._feed.closed:
                 # Not OK: a client tells a shutdown from a normal end by the status, and resumes.
                 raise UnavailableError(

@@ -2,28 +2,25 @@
 
 A subscriber asks for everything after a sequence number. Until it has caught up it reads on its
 own: from a bounded in-memory window of recent commits when it can, from the store when it has
-fallen behind the window (a reconnect after a long absence). Once caught up it is *live*: each
-commit is fanned out to every live subscriber by the commit listener itself, once per commit
-batch, on the versions the commit already decoded. Filtering (kinds, originating centres, the
-visibility gate) is done there once per subscriber, and only a subscriber that something matched
-is woken: one that matches nothing costs a predicate per version and no task switch.
+fallen behind the window (a reconnect after a long absence). Once caught up it is *live*: the
+commit listener hands each commit's versions, already decoded, to the fan-out
+(:mod:`gateway.store.fanout`), which filters them once per group of identical subscriptions
+(same reader, same filters), serializes what matched once per group and hands it to each
+member's bounded queue, at a pace that keeps each wake-up worth what it costs.
+A member whose consumer is slower than the commits overflows its queue; it then leaves its
+group and reads from the window or the store again from its position, so a slow subscriber
+never blocks the writer or the others, memory stays bounded, and because the position only ever
+moves forward, nothing is skipped and nothing delivered twice.
 
-What matched waits in the subscriber's own bounded buffer. A subscriber whose consumer is slower
-than the commits fills it; it then leaves the live set (its buffer is dropped) and reads from the
-window or the store again from its position, so a slow subscriber never blocks the writer or the
-others, memory stays bounded, and because the position only ever moves forward, nothing is skipped
-and nothing delivered twice.
-
-The feed also serializes each version once for all subscribers (:meth:`CommitFeed.event`): a
-version's ``SubscribeResponse`` is the same bytes whoever receives it.
+Whatever a subscriber receives obeys the handling of the moment it is sent: a version restricted
+by a later one while it waited (in a queue, or at a ``yield`` the consumer did not resume) is not
+delivered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import bisect
 import collections
-import contextvars
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -32,15 +29,24 @@ from opentelemetry import trace
 from opentelemetry.trace import Span
 
 from gateway.store.base import RecordStore, StoredRecord
+from gateway.store.fanout import (
+    MAX_PACE,
+    MEMBERS_PER_VERSION,
+    PACE_PER_MEMBER,
+    FanOut,
+    FeedReader,
+    Member,
+)
+from gateway.store.feed_events import SerializedEvent, batch_event, record_metadata, single_event
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.names import SUBSCRIPTION_DELIVER_SPAN
-from liaison.v1 import exchange_pb2
 
 __all__ = [
     "SUBSCRIBER_BUFFER",
     "CaughtUpMarker",
     "CommitFeed",
+    "FeedReader",
     "SerializedEvent",
     "batch_event",
     "record_metadata",
@@ -50,7 +56,7 @@ _STORE_BATCH = 512
 
 SUBSCRIBER_BUFFER = 1024
 """Matching versions a live subscriber may have waiting before it falls back to reading the
-window or the store from its position (its buffer is then dropped)."""
+window or the store from its position (its queue is then dropped)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,79 +68,7 @@ class CaughtUpMarker:
     sequence: int
 
 
-@dataclass(frozen=True, slots=True)
-class SerializedEvent:
-    """A ``SubscribeResponse`` carrying one version, serialized once for every subscriber.
-
-    The services' response serializers send ``data`` as it is; the record guard reads the audited
-    ids from ``record_ids``.
-    """
-
-    data: bytes
-    record_ids: tuple[str, ...]
-
-
-def batch_event(events: Sequence[SerializedEvent]) -> SerializedEvent:
-    """One ``SubscribeResponse`` carrying ``events`` in ``record_events``, spliced from their
-    serialized single-version responses without parsing them again.
-
-    A single-version response is ``record_event`` (field 1) holding the ``RecordEvent``: byte
-    for byte one element of ``RecordEvents.events`` (also field 1). The batch is therefore their
-    concatenation, wrapped as ``record_events`` (field 3, length-delimited).
-    """
-    inner = b"".join(event.data for event in events)
-    data = _RECORD_EVENTS_TAG + _varint(len(inner)) + inner
-    return SerializedEvent(data, tuple(i for event in events for i in event.record_ids))
-
-
-_RECORD_EVENTS_TAG = bytes([(3 << 3) | 2])
-"""``SubscribeResponse.record_events``: field 3, wire type 2 (length-delimited)."""
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-class _Subscription:
-    """One stream's state as the fan-out sees it."""
-
-    __slots__ = ("buffer", "centres", "context", "kinds", "live", "seen", "visible", "wake")
-
-    def __init__(
-        self,
-        kinds: frozenset[str],
-        centres: frozenset[str],
-        visible: Callable[[StoredRecord], bool],
-    ) -> None:
-        self.kinds = kinds
-        self.centres = centres
-        self.visible = visible
-        # The gate's predicate audits what it hides in the context of the stream's call (who is
-        # calling, where its denials are gathered): the fan-out runs it there.
-        self.context = contextvars.copy_context()
-        self.buffer: collections.deque[StoredRecord] = collections.deque()
-        self.live = False
-        self.seen = 0
-        """The last sequence the fan-out has considered for this subscriber."""
-        self.wake = asyncio.Event()
-
-    def select(self, records: Sequence[StoredRecord]) -> list[StoredRecord]:
-        kinds, centres, visible = self.kinds, self.centres, self.visible
-        return [
-            record
-            for record in records
-            if (not kinds or record.kind in kinds)
-            and (not centres or record.originating_centre in centres)
-            and visible(record)
-        ]
+_Item = tuple[list[StoredRecord], SerializedEvent | None] | CaughtUpMarker
 
 
 class CommitFeed:
@@ -147,6 +81,9 @@ class CommitFeed:
         window: int = 8192,
         buffer: int = SUBSCRIBER_BUFFER,
         telemetry: Telemetry | None = None,
+        pace_per_subscriber: float = PACE_PER_MEMBER,
+        subscribers_per_version: int = MEMBERS_PER_VERSION,
+        max_pace: float = MAX_PACE,
     ) -> None:
         """A feed of ``store``'s commits.
 
@@ -156,24 +93,35 @@ class CommitFeed:
             buffer: Matching versions a live subscriber may have waiting (see
                 :data:`SUBSCRIBER_BUFFER`).
             telemetry: Lag metric and delivery spans; none by default.
+            pace_per_subscriber: The least seconds between two hand-outs to live subscribers,
+                per subscriber the previous one woke (see :mod:`gateway.store.fanout`).
+            subscribers_per_version: A hand-out waits for one new version per this many
+                subscribers the previous one woke...
+            max_pace: ... or for this many seconds.
         """
         self._store = store
         self._telemetry = telemetry if telemetry is not None else Telemetry.disabled()
         self._window: collections.deque[StoredRecord] = collections.deque()
         self._window_size = window
-        self._buffer_size = buffer
         self._newest: dict[str, StoredRecord] = {}
         """The newest version in the window of each record it holds: what an older window
         entry's latest version (and the handling it obeys) is now."""
         self._events: dict[tuple[int, int], SerializedEvent] = {}
         self._last_sequence = 0
-        self._live: dict[_Subscription, None] = {}
+        self._last_new_version = 0
+        """The sequence of the last version that was not its record's first: only such a
+        version can restrict the versions before it."""
+        self._fan_out = FanOut(
+            current=self._current,
+            event=self.event,
+            buffer=buffer,
+            pace_per_member=pace_per_subscriber,
+            members_per_version=subscribers_per_version,
+            max_pace=max_pace,
+        )
         self._closed = False
         self.subscribers = 0
         """Number of streams currently subscribed (for health and metrics)."""
-        self.fallbacks = 0
-        """How many times a live subscriber's buffer overflowed and it went back to reading
-        the window or the store (for tests and diagnosis)."""
 
     async def start(self) -> None:
         """Start following the store's commits."""
@@ -183,8 +131,7 @@ class CommitFeed:
     def close(self) -> None:
         """Wake every subscriber so that its stream ends."""
         self._closed = True
-        for subscription in self._live:
-            subscription.wake.set()
+        self._fan_out.close()
 
     @property
     def closed(self) -> bool:
@@ -196,17 +143,23 @@ class CommitFeed:
         """The highest sequence committed so far."""
         return self._last_sequence
 
+    @property
+    def fallbacks(self) -> int:
+        """How many times a live subscriber's queue overflowed and it went back to reading the
+        window or the store (for tests and diagnosis)."""
+        return self._fan_out.fallbacks
+
+    @property
+    def fan_out(self) -> FanOut:
+        """The live subscribers' groups (for tests and diagnosis)."""
+        return self._fan_out
+
     def event(self, record: StoredRecord) -> SerializedEvent:
         """``record`` as the ``SubscribeResponse`` that carries it, serialized once for all."""
         key = (record.sequence, record.latest_version)
         event = self._events.get(key)
         if event is None:
-            response = exchange_pb2.SubscribeResponse(
-                record_event=exchange_pb2.RecordEvent(
-                    record=record.to_message(), metadata=record_metadata(record)
-                )
-            )
-            event = SerializedEvent(response.SerializeToString(), (record.record_id,))
+            event = single_event(record)
             events = self._events
             events[key] = event
             if len(events) > self._window_size:
@@ -220,37 +173,14 @@ class CommitFeed:
         for record in records:
             window.append(record)
             newest[record.record_id] = record
+            if record.version > 1:
+                self._last_new_version = record.sequence
         while len(window) > self._window_size:
             evicted = window.popleft()
             if newest.get(evicted.record_id) is evicted:
                 del newest[evicted.record_id]
-        last = records[-1].sequence
-        self._last_sequence = max(self._last_sequence, last)
-        if self._live:
-            self._fan_out([self._current(record) for record in records], last)
-
-    def _fan_out(self, records: list[StoredRecord], last: int) -> None:
-        """Hand one commit batch to every live subscriber it concerns."""
-        limit = self._buffer_size
-        overflowed: list[_Subscription] = []
-        for subscription in self._live:
-            matched = subscription.context.run(subscription.select, records)
-            subscription.seen = last
-            if not matched:
-                continue
-            buffer = subscription.buffer
-            if len(buffer) + len(matched) > limit:
-                overflowed.append(subscription)
-            else:
-                buffer.extend(matched)
-            subscription.wake.set()
-        for subscription in overflowed:
-            # Behind by more than its buffer: it reads the window or the store from its
-            # position instead, and holds nothing here meanwhile.
-            del self._live[subscription]
-            subscription.live = False
-            subscription.buffer.clear()
-            self.fallbacks += 1
+        self._last_sequence = max(self._last_sequence, records[-1].sequence)
+        self._fan_out.publish(records)
 
     async def stream(
         self,
@@ -290,10 +220,73 @@ class CommitFeed:
     ) -> AsyncGenerator[list[StoredRecord] | CaughtUpMarker, None]:
         """:meth:`stream` in batches of up to ``batch_size`` versions: a batch holds what is
         ready at once (never waits to fill), so batching adds no latency; it only spares a
-        subscriber that asked for it one message per version when versions come fast."""
+        subscriber that asked for it one message per version when versions come fast.
+
+        ``visible`` audits what it hides itself, so this subscription is filtered on its own
+        (:meth:`FeedReader.alone`); :meth:`events` shares the filtering among subscriptions."""
+        items = self._follow(
+            after_sequence,
+            kinds,
+            originating_centres,
+            FeedReader.alone(visible),
+            batch_size=batch_size,
+            events=False,
+        )
+        try:
+            async for item in items:
+                yield item if isinstance(item, CaughtUpMarker) else item[0]
+        finally:
+            await items.aclose()
+
+    async def events(
+        self,
+        after_sequence: int,
+        kinds: frozenset[str] = frozenset(),
+        originating_centres: frozenset[str] = frozenset(),
+        *,
+        reader: FeedReader,
+        batch_size: int,
+    ) -> AsyncGenerator[SerializedEvent | CaughtUpMarker, None]:
+        """:meth:`stream_batches` as the ``SubscribeResponse`` each batch goes out in (a
+        version alone in a response when ``batch_size`` is 1). Subscriptions with the same
+        reader key, filters and batch size are filtered once for all while they are live, and
+        share their responses' bytes."""
+        items = self._follow(
+            after_sequence, kinds, originating_centres, reader, batch_size=batch_size, events=True
+        )
+        event = self.event
+        try:
+            async for item in items:
+                if isinstance(item, CaughtUpMarker):
+                    yield item
+                    continue
+                records, serialized = item
+                if serialized is None:
+                    if batch_size == 1:
+                        for record in records:
+                            yield event(record)
+                        continue
+                    serialized = batch_event([event(record) for record in records])
+                yield serialized
+        finally:
+            await items.aclose()
+
+    async def _follow(
+        self,
+        after_sequence: int,
+        kinds: frozenset[str],
+        centres: frozenset[str],
+        reader: FeedReader,
+        *,
+        batch_size: int,
+        events: bool,
+    ) -> AsyncGenerator[_Item, None]:
+        """The batches of one subscription (with their shared response, when the fan-out built
+        one), and the caught-up marker after the backlog."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        subscription = _Subscription(kinds, originating_centres, visible)
+        visible = reader.visible
+        member = Member()
         position = after_sequence
         """Every version up to here was delivered or does not concern this subscriber."""
         delivered_up_to = after_sequence
@@ -301,27 +294,31 @@ class CommitFeed:
         self.subscribers += 1
         try:
             while not self._closed:
-                if subscription.live:
-                    buffer = subscription.buffer
-                    if not buffer:
-                        position = subscription.seen
-                        subscription.wake.clear()
-                        await subscription.wake.wait()
+                if member.live:
+                    queue = member.queue
+                    if not queue:
+                        position = member.seen
+                        member.wake.clear()
+                        await member.wake.wait()
                         continue
                     span = self._pass_span(position)
                     delivered = 0
                     try:
-                        while buffer and subscription.live and not self._closed:
-                            taken: list[StoredRecord] = []
-                            while buffer and len(taken) < batch_size:
-                                taken.append(buffer.popleft())
-                            position = taken[-1].sequence
-                            # A later version may have restricted them since they were filtered.
-                            out = await self._as_of_now(taken, taken[0].sequence, visible)
-                            if out:
-                                delivered += len(out)
+                        while queue and member.live and not self._closed:
+                            delivery = queue.popleft()
+                            member.queued -= len(delivery.records)
+                            position = delivery.up_to
+                            records, serialized = delivery.records, delivery.event
+                            if self._last_new_version > delivery.known_at:
+                                # A later version may have restricted them since they were
+                                # filtered.
+                                now = await self._as_of_now(records, delivery.known_at, visible)
+                                if not _same(now, records):
+                                    records, serialized = now, None
+                            if records:
+                                delivered += len(records)
                                 delivered_up_to = position
-                                yield out
+                                yield records, serialized
                     finally:
                         _end(span, delivered)
                     continue
@@ -331,7 +328,7 @@ class CommitFeed:
                     while position < self._last_sequence and not self._closed:
                         read_at = self._last_sequence
                         batch, position = await self._next_batch(
-                            position, self._last_sequence, kinds, originating_centres
+                            position, self._last_sequence, kinds, centres
                         )
                         shown = [record for record in batch if visible(record)]
                         for start in range(0, len(shown), batch_size):
@@ -344,7 +341,7 @@ class CommitFeed:
                                 continue
                             delivered += len(out)
                             delivered_up_to = out[-1].sequence
-                            yield out
+                            yield out, None
                 finally:
                     _end(span, delivered)
                 if self._ended():
@@ -352,17 +349,20 @@ class CommitFeed:
                 if position >= self._last_sequence:
                     # Caught up, with no await since the check: every later commit is fanned out
                     # to this subscriber.
-                    subscription.live = True
-                    subscription.seen = position
-                    subscription.buffer.clear()
-                    subscription.wake.clear()
-                    self._live[subscription] = None
+                    self._fan_out.join(
+                        member,
+                        position,
+                        reader,
+                        kinds,
+                        centres,
+                        batch_size=batch_size,
+                        events=events,
+                    )
                 if not caught_up:
                     caught_up = True
                     yield CaughtUpMarker(delivered_up_to)
         finally:
-            self._live.pop(subscription, None)
-            subscription.buffer.clear()
+            self._fan_out.leave(member)
             self.subscribers -= 1
 
     def _ended(self) -> bool:
@@ -446,18 +446,6 @@ class CommitFeed:
         )
 
 
-def record_metadata(stored: StoredRecord) -> exchange_pb2.RecordMetadata:
-    """The ``RecordMetadata`` of a stored version (sequence, hash, latest version, commit time)."""
-    metadata = exchange_pb2.RecordMetadata(
-        sequence=stored.sequence,
-        content_sha256=stored.content_sha256,
-        latest_version=stored.latest_version,
-    )
-    metadata.committed_at.seconds, micros = divmod(stored.committed_at_us, 1_000_000)
-    metadata.committed_at.nanos = micros * 1000
-    return metadata
-
-
 def _end(span: Span | None, delivered: int) -> None:
     if span is not None:
         span.set_attribute(attr.RECORDS_COUNT, delivered)
@@ -468,3 +456,8 @@ def _matches(record: StoredRecord, kinds: frozenset[str], centres: frozenset[str
     return (not kinds or record.kind in kinds) and (
         not centres or record.originating_centre in centres
     )
+
+
+def _same(now: list[StoredRecord], records: list[StoredRecord]) -> bool:
+    """Whether the re-checked versions are the ones filtered (none hidden, none changed)."""
+    return len(now) == len(records) and all(a is b for a, b in zip(now, records, strict=True))
