@@ -47,9 +47,7 @@ async def test_submit_names_the_path_from_the_record(exchange: ExchangeStub) -> 
 
 
 async def test_submit_without_a_record_names_the_request_field(exchange: ExchangeStub) -> None:
-    assert await refused(exchange.Submit(exchange_pb2.SubmitRequest())) == {
-        "record": "is required"
-    }
+    assert await refused(exchange.Submit(exchange_pb2.SubmitRequest())) == {"record": "is required"}
 
 
 async def test_submit_stream_names_the_same_path(exchange: ExchangeStub) -> None:
