@@ -93,9 +93,7 @@ async def test_async_errors(gateway: Gateway) -> None:
         with pytest.raises(InvalidRecordError) as invalid:
             await client.submit(invalid_person("P-2"))
         assert invalid.value.code == grpc.StatusCode.INVALID_ARGUMENT
-        assert [field for field, _ in invalid.value.field_violations] == [
-            "person.birth_date.month"
-        ]
+        assert [field for field, _ in invalid.value.field_violations] == ["person.birth_date.month"]
         assert all(description for _, description in invalid.value.field_violations)
 
         await client.submit(person("P-3"))
@@ -195,9 +193,7 @@ async def test_sync_client(gateway: Gateway) -> None:
                 client.get("P-1", version=2)
             with pytest.raises(InvalidRecordError) as invalid:
                 client.submit(invalid_person("P-2"))
-            assert [f for f, _ in invalid.value.field_violations] == [
-                "person.birth_date.month"
-            ]
+            assert [f for f, _ in invalid.value.field_violations] == ["person.birth_date.month"]
 
             records = [person(f"M-{i}", family="MARTIN") for i in range(5)]
             response = client.submit_many(iter(records), batch_size=2)
