@@ -96,8 +96,17 @@ examples-test: $(VENV)/.example-installed ## Install and test the example adapte
 	cd $(EXAMPLE) && MYPYPATH=$(CURDIR):$(CURDIR)/protos $(CURDIR)/$(VENV)/bin/mypy
 	cd $(EXAMPLE) && $(CURDIR)/$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The Node.js client example: its locked packages (npm ci, the npm registry only), then its test
+# (tests/examples/test_node_client.py: a `liaison serve` on an ephemeral port, the client against it).
+NODE_CLIENT := examples/node-client
+
+.PHONY: node-client-test
+node-client-test: venv ## Install the Node.js client example (npm ci) and run it against a gateway
+	cd $(NODE_CLIENT) && npm ci --silent --no-audit --no-fund
+	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS) tests/examples/test_node_client.py
+
 .PHONY: test
-test: lint typecheck protos-check pytest examples-test ## Every check: lint, type check, protos-check, tests
+test: lint typecheck protos-check pytest examples-test node-client-test ## Every check: lint, type check, protos-check, tests
 
 .PHONY: demo
 demo: venv ## Four centres on loopback exchanging records over mutual TLS (examples/four-centres)

@@ -31,7 +31,6 @@ from typing import Any
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
@@ -59,6 +58,7 @@ from gateway.services.federation import (
     FederationService,
 )
 from gateway.services.lifecycle import LifecycleCalls
+from gateway.services.reflection import add_reflection
 from gateway.services.registration import MalformedRequestInterceptor, add_service
 from gateway.services.screening import SERVICE_NAME as SCREENING_SERVICE
 from gateway.services.screening import ScreeningService
@@ -560,16 +560,15 @@ class Gateway:
         federation_services = self._add_federation_services(both)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, both)
         health_service = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-        reflection.enable_server_reflection(
+        add_reflection(
+            server,
             [
                 EXCHANGE_SERVICE,
                 TRANSLATION_SERVICE,
                 SCREENING_SERVICE,
                 *federation_services,
                 health_service,
-                reflection.SERVICE_NAME,
             ],
-            server,
         )
         try:
             self._port = self._bind(server)

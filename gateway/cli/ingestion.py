@@ -224,8 +224,9 @@ def _refusal(errors: int, invalid: dict[int, list[FieldViolation]]) -> RefusedEr
         parts.append(f"{errors} error diagnostic(s)")
     if invalid:
         parts.append(f"{len(invalid)} decoded record(s) failing validation")
+    # The gateway's format (decision 0022): the path from the record, which record after it.
     violations = [
-        (f"records[{index}].{violation.field}", violation.description)
+        (violation.field, f"{violation.description} (decoded record #{index})")
         for index, record_violations in invalid.items()
         for violation in record_violations
     ]

@@ -246,9 +246,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     )
         if refusal is not None:
             self._metrics.rejected(1, "invalid", self._centre_id)
-            raise InvalidArgumentError(
-                refusal.message, [violation.under("record") for violation in refusal.violations]
-            )
+            raise InvalidArgumentError(refusal.message, refusal.violations)
         [outcome] = await self._write([item], [self._centre_id])
         return exchange_pb2.SubmitResponse(ack=ack_of(_stored_or_raise(outcome)))
 
@@ -278,7 +276,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
             self._metrics.rejected(1, "invalid", self._centre_id)
             raise InvalidArgumentError(
                 result.message,
-                [FieldViolation(field, why).under("record") for field, why in result.violations],
+                # Paths from the record, as the contract says; the writer names a missing record
+                # with an empty path, the request's field is ``record``.
+                [FieldViolation(field or "record", why) for field, why in result.violations],
             )
         if recording:
             self._tracer.start_span(

@@ -87,7 +87,7 @@ def prepare_ingestion(
     Raises:
         InvalidArgumentError: without ``accept_partial``, when there is any error; it lists the
             adapter's error diagnostics (field: their location) and the validation failures
-            (field: ``records[i].<path>``).
+            (field: the path from the record, the description ending ``(decoded record #i)``).
     """
     tainted = result.tainted_ids
     items: list[WriteItem] = []
@@ -139,7 +139,7 @@ def _refusal(
     violations = [
         FieldViolation(str(d.location), _shortened(f"{d.code}: {d.message}")) for d in errors
     ] + [
-        violation.under(f"records[{index}]")
+        violation.in_record(f"decoded record #{index}")
         for index, _, record_violations in invalid
         for violation in record_violations
     ]

@@ -179,7 +179,7 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
                 )
                 continue
             violations.extend(
-                FieldViolation(f"{where}.{v.field}" if v.field else where, v.description)
+                v.in_record(where) if v.field else FieldViolation(where, v.description)
                 for v in validate_record(record)
             )
         if violations:

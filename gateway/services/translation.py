@@ -414,7 +414,7 @@ def _export_violations(request: translation_pb2.ExportRequest) -> list[FieldViol
         for i, ref in enumerate(request.record_refs)
         if not RECORD_ID_PATTERN.fullmatch(ref.record_id)
     ] + [
-        violation.under(f"records[{i}]")
+        violation.in_record(f"records[{i}]")
         for i, record in enumerate(request.records)
         for violation in validate_record(record)
     ]

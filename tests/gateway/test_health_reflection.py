@@ -53,6 +53,7 @@ async def test_reflection_lists_the_services(channel: aio.Channel) -> None:
         "liaison.v1.Translation",
         "liaison.v1.Screening",
         "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",
     }
     assert responses[1].file_descriptor_response.file_descriptor_proto, "descriptors are served"

@@ -24,14 +24,21 @@ class LiaisonError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class FieldViolation:
-    """One refused field: its path (``person.birth_date.month``) and why."""
+    """One refused field: its path and why.
+
+    The path of a field of a record is the path from the record, in proto field names
+    (``person.birth_date.month``, ``links[2].type``), whichever RPC carried the record; a field of
+    the request itself (``adapter``, ``page_size``, ``record`` when it is missing) is named as in
+    the request message."""
 
     field: str
     description: str
 
-    def under(self, prefix: str) -> FieldViolation:
-        """The same violation with its path placed under ``prefix`` (``record`` -> ``record.x``)."""
-        return FieldViolation(f"{prefix}.{self.field}" if self.field else prefix, self.description)
+    def in_record(self, record: str) -> FieldViolation:
+        """The same violation in a refusal that covers several records: the path stays the path
+        from the record (docs/contract.md, decision 0022), the description names which record
+        (``records[2]``, ``decoded record #2``)."""
+        return FieldViolation(self.field, f"{self.description} ({record})")
 
 
 class SetupError(LiaisonError):

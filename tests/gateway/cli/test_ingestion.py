@@ -306,7 +306,7 @@ async def test_a_large_file_with_errors_stores_nothing_unless_partial_is_accepte
     assert refusal == [
         "liaison: error: the file has 1 error diagnostic(s) and 1 decoded record(s) failing "
         "validation; nothing was stored (--accept-partial stores the records no error concerns)",
-        "  records[7].person.birth_date.day: is past the end of its month",
+        "  person.birth_date.day: is past the end of its month (decoded record #7)",
     ]
     assert "line 8, column 1" in err  # the adapter's diagnostic, summarised first
     assert await small_gateway.store.last_sequence() == 0

@@ -93,9 +93,7 @@ async def test_async_errors(gateway: Gateway) -> None:
         with pytest.raises(InvalidRecordError) as invalid:
             await client.submit(invalid_person("P-2"))
         assert invalid.value.code == grpc.StatusCode.INVALID_ARGUMENT
-        assert [field for field, _ in invalid.value.field_violations] == [
-            "record.person.birth_date.month"
-        ]
+        assert [field for field, _ in invalid.value.field_violations] == ["person.birth_date.month"]
         assert all(description for _, description in invalid.value.field_violations)
 
         await client.submit(person("P-3"))
@@ -195,9 +193,7 @@ async def test_sync_client(gateway: Gateway) -> None:
                 client.get("P-1", version=2)
             with pytest.raises(InvalidRecordError) as invalid:
                 client.submit(invalid_person("P-2"))
-            assert [f for f, _ in invalid.value.field_violations] == [
-                "record.person.birth_date.month"
-            ]
+            assert [f for f, _ in invalid.value.field_violations] == ["person.birth_date.month"]
 
             records = [person(f"M-{i}", family="MARTIN") for i in range(5)]
             response = client.submit_many(iter(records), batch_size=2)
@@ -283,8 +279,8 @@ async def test_unavailable_gives_up_after_five_attempts() -> None:
 async def test_rich_status_details_become_field_violations() -> None:
     attempts = 0
     bad_request = error_details_pb2.BadRequest()
-    bad_request.field_violations.add(field="record.record_id", description="must not be empty")
-    bad_request.field_violations.add(field="record.body", description="exactly one body")
+    bad_request.field_violations.add(field="record_id", description="must not be empty")
+    bad_request.field_violations.add(field="body", description="exactly one body")
     detail = any_pb2.Any()
     detail.Pack(bad_request)
     status = status_pb2.Status(
@@ -303,8 +299,8 @@ async def test_rich_status_details_become_field_violations() -> None:
         with pytest.raises(InvalidRecordError) as caught:
             await client.submit(record_pb2.Record())
     assert caught.value.field_violations == [
-        ("record.record_id", "must not be empty"),
-        ("record.body", "exactly one body"),
+        ("record_id", "must not be empty"),
+        ("body", "exactly one body"),
     ]
     assert str(caught.value) == "invalid record (INVALID_ARGUMENT)"
     assert attempts == 1  # only UNAVAILABLE is retried

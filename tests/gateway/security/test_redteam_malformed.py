@@ -77,13 +77,16 @@ async def _send_garbage(opened: aio.Channel, method: str, streaming: bool) -> No
         await opened.unary_unary(method, bytes, bytes)(GARBAGE, timeout=5)
 
 
-async def test_garbage_to_reflection_is_an_invalid_argument(gateway: Gateway, pki: Pki) -> None:
+@pytest.mark.parametrize("protocol", ["v1", "v1alpha"])
+async def test_garbage_to_reflection_is_an_invalid_argument(
+    gateway: Gateway, pki: Pki, protocol: str
+) -> None:
     """WRONG: reflection (any identity, no grant needed) answers a garbage request message with
     UNKNOWN "Unexpected <class 'google.protobuf.message.DecodeError'>: ...".
 
-    RIGHT: INVALID_ARGUMENT, with no exception name.
+    RIGHT: INVALID_ARGUMENT, with no exception name, over either reflection protocol.
     """
-    method = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+    method = f"/grpc.reflection.{protocol}.ServerReflection/ServerReflectionInfo"
     async with channel(gateway, pki, pki.client(OPERATOR)) as opened:
         with pytest.raises(aio.AioRpcError) as refused:
             async for _ in opened.stream_stream(method, bytes, bytes)(iter([GARBAGE]), timeout=5):

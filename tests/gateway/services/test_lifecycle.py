@@ -186,7 +186,7 @@ async def test_a_tombstone_cannot_be_submitted(exchange: ExchangeStub) -> None:
     record.withdrawal.withdrawn_at.seconds = 1
     error = await refusal(submit(exchange, record))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert set(violations_of(error)) == {"record.withdrawal"}
+    assert set(violations_of(error)) == {"withdrawal"}
 
 
 async def test_withdrawal_leaves_the_screening_index(

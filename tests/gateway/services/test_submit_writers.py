@@ -106,9 +106,9 @@ async def test_every_setup_answers_alike(tmp_path: Path) -> None:
     # another centre's record), a conflict, garbage bytes and a request without a record.
     refusals = [answer for answer in first if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
     assert len(refusals) == 5
-    assert refusals[0][2]["record.person.birth_date.month"]
-    assert "record.person.sex" in refusals[0][2]
-    assert list(refusals[2][2]) == ["record.provenance.originating_centre"]
+    assert refusals[0][2]["person.birth_date.month"]
+    assert "person.sex" in refusals[0][2]
+    assert list(refusals[2][2]) == ["provenance.originating_centre"]
     assert first[-4][0] == grpc.StatusCode.ABORTED
     assert first[-3] == TEST_CENTRE
     assert first[-2][1] == "the request is not a valid liaison.v1.SubmitRequest message"

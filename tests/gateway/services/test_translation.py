@@ -335,7 +335,7 @@ async def test_export_refuses_bad_refs_and_invalid_records(translation: Translat
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violations_of(raised.value) == {
         "record_refs[0].record_id": "must be a valid record id",
-        "records[1].person.birth_date.month": "must be 1 to 12, or 0 when unknown",
+        "person.birth_date.month": "must be 1 to 12, or 0 when unknown (records[1])",
     }
 
 

@@ -167,7 +167,7 @@ async def test_a_decoded_record_the_gateway_refuses_fails_the_payload(
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "1 decoded record(s) failing validation" in (raised.value.details() or "")
     assert violations_of(raised.value) == {
-        "records[1].person.birth_date.day": "is past the end of its month"
+        "person.birth_date.day": "is past the end of its month (decoded record #1)"
     }
     assert await gateway.store.last_sequence() == 0
 
