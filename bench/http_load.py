@@ -3,7 +3,7 @@
 One unscreened gateway with its HTTP listener on loopback serves both. For each number of calls in
 flight, closed-loop callers submit new records over gRPC (pre-serialized bytes, as in the submit
 scenario), then over HTTP: a Connect unary POST of the request as proto3 JSON to
-``/liaison.v1.RecordExchange/Submit``, on HTTP/1.1 keep-alive connections, one per caller (httpx).
+``/liaison.v1.RecordExchange/Submit``, on HTTP/1.1 keep-alive connections, one per caller.
 The JSON bodies are encoded before each call's clock starts; the answer is parsed and checked
 after it stops. At one call in flight the p50 difference is what HTTP/JSON adds to a call (the
 goal: at most 5 ms); at 64 the throughput ratio HTTP / gRPC is what it costs under load.
@@ -15,11 +15,11 @@ import asyncio
 import json
 import math
 import re
+import socket
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import httpx
 from google.protobuf import json_format
 
 from bench.load import RecordNumbers, open_channel
@@ -71,6 +71,41 @@ def http_address(server: ServerProcess) -> str:
         if found:
             return found.group(1)
     raise RuntimeError("the gateway printed no 'HTTP on 127.0.0.1:PORT' in its startup line")
+
+
+class _Connection:
+    """A lean HTTP/1.1 keep-alive client connection: one write per request (head and body
+    together), the answer read by its Content-Length. The gRPC side of the scenario sends
+    pre-serialized bytes for the same reason: a general-purpose client (httpx costs about 1 ms
+    of CPU per call here) would measure itself, on the two cores it shares with the gateway."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> _Connection:
+        reader, writer = await asyncio.open_connection(host, port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n\r\n"
+        ).encode()
+        self._writer.write(head + body)
+        lines = (await self._reader.readuntil(b"\r\n\r\n")).split(b"\r\n")
+        status = int(lines[0].split()[1])
+        length = 0
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self._reader.readexactly(length)
+
+    def close(self) -> None:
+        self._writer.close()
 
 
 def _percentile_ms(sorted_ns: list[int], fraction: float) -> float:
@@ -131,27 +166,32 @@ async def measure_http(
         results.append(
             await _measured("grpc", concurrency, seconds, warmup_seconds, grpc_call, numbers)
         )
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(
-        base_url=f"http://{http_address(server)}", limits=limits, timeout=_CALL_TIMEOUT_S
-    ) as client:
-        headers = {"content-type": "application/json"}
+    host, _, port = http_address(server).rpartition(":")
+    connections = [await _Connection.open(host, int(port)) for _ in range(concurrency)]
+    idle = list(connections)
+    try:
 
         async def http_call(number: int) -> tuple[bool, int]:
             body = _json_body(encoder, number)
-            began = time.perf_counter_ns()
-            response = await client.post(_SUBMIT_PATH, content=body, headers=headers)
-            took = time.perf_counter_ns() - began
-            if response.status_code != 200:
+            connection = idle.pop()
+            try:
+                began = time.perf_counter_ns()
+                status, answer = await connection.post(_SUBMIT_PATH, body)
+                took = time.perf_counter_ns() - began
+            finally:
+                idle.append(connection)
+            if status != 200:
                 return False, took
-            ack = response.json().get("ack", {})
-            return ack.get("recordId") == encoder.record_id(number) and not ack.get(
-                "duplicate", False
-            ), took
+            ack = json.loads(answer).get("ack", {})
+            duplicate = ack.get("duplicate", False)
+            return ack.get("recordId") == encoder.record_id(number) and not duplicate, took
 
         results.append(
             await _measured("http", concurrency, seconds, warmup_seconds, http_call, numbers)
         )
+    finally:
+        for connection in connections:
+            connection.close()
     return results
 
 
