@@ -35,6 +35,7 @@ from grpc_reflection.v1alpha import reflection
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
+from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
@@ -428,6 +429,9 @@ class Gateway:
         if federation.serves_admin:
             admin = FederationAdminService(federation.outbox, federation.wake, self._gate)
             admin.checkpoints = desk
+            if self._audit is not None:
+                book = federation.checkpoints.book if federation.checkpoints is not None else None
+                admin.verifier = AuditVerifier(self._audit, self.config.centre_id, book)
             add_service(server, admin, ADMIN_SERVICE)
         return self._federation_service_names()
 

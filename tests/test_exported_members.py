@@ -51,6 +51,7 @@ PUBLIC = {
     },
     "gateway.audit.checkpoint_book": {"CheckpointBook", "CheckpointBookError"},
     "gateway.audit.settings": {"CHECKPOINT_KEYS", "CheckpointPolicy", "parse_checkpoint_policy"},
+    "gateway.audit.verification": {"AuditStatus", "AuditVerifier"},
     "gateway.federation.checkpoints": {
         "DEFAULT_LIST_LIMIT",
         "AuditCheckpoints",
