@@ -37,6 +37,7 @@ from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
 from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
+from gateway.console import with_console
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.http.app import HttpApi
@@ -596,7 +597,9 @@ class Gateway:
         api = HttpApi(self._http_calls, max_message_bytes=limits.max_message_bytes)
         listen = self.config.http.listen
         try:
-            listener = HttpListener(api.app(), listen, self.config.federation.tls)
+            # The analyst console (/console) is static files over the same API (decision 0023).
+            app = with_console(api.app())
+            listener = HttpListener(app, listen, self.config.federation.tls)
             await listener.start()
         except PlaintextRefusedError as error:
             raise ServeError(str(error)) from error
