@@ -15,10 +15,12 @@ from playwright.async_api import Page, expect
 
 from gateway.config import CentreConfig, HttpConfig
 from gateway.federation.settings import FederationSettings
+from gateway.security.policy import Grant
 from gateway.server import Gateway
 from liaison.v1 import exchange_pb2, screening_hit_pb2, screening_pb2
 from tests.conftest import TEST_CENTRE, make_config
 from tests.support.browser import chromium
+from tests.support.mtls import Pki, tls_gateway
 from tests.support.rpc import ExchangeStub, ScreeningStub
 from tests.support.screening_records import red_notice, screened, traveller
 from tests.support.signing import centre_key, peer
@@ -128,3 +130,31 @@ async def test_the_other_views_load(gateway: Gateway, page: Page) -> None:
     await page.get_by_role("link", name="Audit chain").click()
     await expect(page.get_by_text("The audit chain is intact")).to_be_visible()
     await expect(page.get_by_role("heading", name="Screening hits")).to_be_hidden()
+
+
+async def test_over_mutual_tls_a_view_the_identity_may_not_use_says_so(
+    tmp_path: Path, pki: Pki
+) -> None:
+    # The browser presents a client certificate; its identity may list threads, nothing else.
+    analyst = pki.client("analyst")
+    grant = Grant(("urn:liaison:client:analyst",), ("liaison.v1.RecordExchange/ListThreads",))
+    async with tls_gateway(tmp_path, pki, [grant], http=True) as gateway, chromium() as browser:
+        origin = f"https://{gateway.http_address}"
+        context = await browser.new_context(
+            ignore_https_errors=True,  # the test CA is not the browser's
+            client_certificates=[
+                {
+                    "origin": origin,
+                    "certPath": analyst.certificate,
+                    "keyPath": analyst.private_key,
+                }
+            ],
+        )
+        page = await context.new_page()
+        await page.goto(f"{origin}/console/")
+        alert = page.locator("#hits-body").get_by_role("alert")
+        await expect(alert).to_contain_text("Your identity may not do this (permission denied)")
+        await expect(alert).to_contain_text("urn:liaison:client:analyst may not call")
+        await page.get_by_role("link", name="Threads").click()
+        await expect(page.locator("#threads-status")).to_have_text("0 thread(s), 0 overdue.")
+        await context.close()
