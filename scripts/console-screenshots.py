@@ -57,7 +57,7 @@ def _config(
             signing=signing_settings(key),  # type: ignore[arg-type]
             peers=tuple(peers),  # type: ignore[arg-type]
             routes=tuple(routes),
-            backoff=Backoff(initial_seconds=0.05, max_seconds=0.2, max_attempts=2),
+            backoff=Backoff(initial_seconds=0.05, max_seconds=0.2, max_age_seconds=1.0),
             audit_path=root / f"{centre}.audit.db",
         ),
     )
@@ -139,7 +139,7 @@ async def main(out: Path) -> None:
         await i2c.start()
         try:
             await _seed(i2c)
-            await asyncio.sleep(3)  # let forwarding deliver to Lyon and give up on Singapore
+            await asyncio.sleep(3)  # forwarding delivers to Lyon; Singapore dead-letters by age
             await _shoot(i2c.http_address, out)
         finally:
             await i2c.stop(grace=0)

@@ -287,7 +287,7 @@ async function loadDeliveries() {
         section.append(h("div", { class: "peer-actions" }, replay), status);
       }
       section.append(table(`Deliveries to ${peer}, newest first`,
-        ["Record", "Version", "State", "Attempts", "Last error", "Queued", "Updated", "Next attempt"],
+        ["Record", "Version", "State", "Attempts", "Last error / routing", "Queued", "Updated", "Next attempt"],
         rows.map((row) => h("tr", {},
           h("td", {}, h("code", {}, row.recordId)),
           h("td", { class: "num" }, row.version || ""),
