@@ -25,6 +25,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc import aio
 from playwright.async_api import expect
 
+from gateway.audit.settings import CheckpointPolicy
 from gateway.config import CentreConfig, HttpConfig, ServerConfig, StorageConfig
 from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule
@@ -59,6 +60,8 @@ def _config(
             routes=tuple(routes),
             backoff=Backoff(initial_seconds=0.05, max_seconds=0.2, max_age_seconds=1.0),
             audit_path=root / f"{centre}.audit.db",
+            # Checkpoints often, so that the audit view shows one.
+            audit_checkpoints=CheckpointPolicy(every_entries=5, every_seconds=0.5),
         ),
     )
 
