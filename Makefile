@@ -9,6 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BUF_VERSION := 1.75.0
 BUF := .tools/buf/node_modules/.bin/buf
+# Debian's Chromium: the analyst console's browser tests drive it with Playwright (no browser
+# download: Playwright is pointed at this binary, tests/support/browser.py).
+CHROMIUM ?= /usr/bin/chromium
 PYTEST_ARGS ?=
 # pytest-xdist processes for `make pytest` (0: in this process). Every test is hermetic (ephemeral
 # loopback ports, tmp_path stores), so the suite runs in parallel as it runs alone.
@@ -30,6 +33,14 @@ venv: $(VENV)/.installed ## Create .venv and install Liaison with its developmen
 $(BUF):
 	mkdir -p .tools/buf
 	npm install --silent --no-save --no-audit --no-fund --prefix .tools/buf @bufbuild/buf@$(BUF_VERSION)
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "chromium: install Debian's chromium package (apt-get install chromium)"; exit 1; }
+	$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends chromium
+
+.PHONY: chromium
+chromium: $(CHROMIUM) ## Install Debian's Chromium when missing (the console's browser tests)
 
 .PHONY: run
 run: venv ## Start the gateway on the embedded defaults (LOCAL, 127.0.0.1:50051, ./var/liaison.db)
@@ -80,7 +91,7 @@ typecheck: venv ## mypy --strict on the hand-written code
 	$(VENV)/bin/mypy
 
 .PHONY: pytest
-pytest: venv ## Run the test suite only (PYTEST_WORKERS=2 processes; 0 for one)
+pytest: venv chromium ## Run the test suite only (PYTEST_WORKERS=2 processes; 0 for one)
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The example third-party adapter package, installed into the venv once (editable) and tested

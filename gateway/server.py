@@ -34,7 +34,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
+from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
+from gateway.console import with_console
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.http.app import HttpApi
@@ -431,6 +433,9 @@ class Gateway:
         if federation.serves_admin:
             admin = FederationAdminService(federation.outbox, federation.wake, self._gate)
             admin.checkpoints = desk
+            if self._audit is not None:
+                book = federation.checkpoints.book if federation.checkpoints is not None else None
+                admin.verifier = AuditVerifier(self._audit, self.config.centre_id, book)
             add_service(server, admin, ADMIN_SERVICE)
         return self._federation_service_names()
 
@@ -600,7 +605,9 @@ class Gateway:
         )
         listen = self.config.http.listen
         try:
-            listener = HttpListener(api.app(), listen, self.config.federation.tls)
+            # The analyst console (/console) is static files over the same API (decision 0023).
+            app = with_console(api.app())
+            listener = HttpListener(app, listen, self.config.federation.tls)
             await listener.start()
         except PlaintextRefusedError as error:
             raise ServeError(str(error)) from error

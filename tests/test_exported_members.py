@@ -51,6 +51,9 @@ PUBLIC = {
     },
     "gateway.audit.checkpoint_book": {"CheckpointBook", "CheckpointBookError"},
     "gateway.audit.settings": {"CHECKPOINT_KEYS", "CheckpointPolicy", "parse_checkpoint_policy"},
+    "gateway.audit.verification": {"AuditStatus", "AuditVerifier"},
+    "gateway.console": {"console_routes", "with_console"},
+    "gateway.console.site": {"ASSETS", "PREFIX", "console_routes", "with_console"},
     "gateway.federation.checkpoints": {
         "DEFAULT_LIST_LIMIT",
         "AuditCheckpoints",

@@ -91,6 +91,16 @@ class AuditLog:
         """The last committed entry's sequence and hash."""
         return self._head
 
+    @property
+    def keyed(self) -> bool:
+        """Whether entries are keyed (HMAC-SHA256 under the key file)."""
+        return self.key_path is not None
+
+    async def verify(self, anchors: Iterable[Anchor] = ()) -> VerifyReport:
+        """Verify the log as stored now (under this log's key), in a thread: a read-only
+        snapshot, so appends go on meanwhile. See :func:`verify_file`."""
+        return await asyncio.to_thread(verify_file, self.path, key=self._key, anchors=anchors)
+
     def add_commit_listener(self, listener: Callable[[ChainHead], None]) -> None:
         """Call ``listener`` with the new head, on the event loop, after each commit (e.g. to
         take a checkpoint every N entries). It must not block."""

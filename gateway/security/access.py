@@ -107,6 +107,11 @@ RPC_ACCESS: dict[str, Access] = {
     "/liaison.v1.FederationAdmin/ListCheckpoints": _metadata(
         "audit checkpoints: counts, hashes and signatures, no record", "list-checkpoints"
     ),
+    "/liaison.v1.FederationAdmin/VerifyAuditLog": _metadata(
+        "whether this centre's audit log verifies: counts, hashes and where the chain breaks; "
+        "names no record",
+        "verify-audit-log",
+    ),
     # -- liaison.v1.Screening ---------------------------------------------------------------
     "/liaison.v1.Screening/Screen": _gated(
         "screen",

@@ -19,6 +19,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Tracer
 
 from gateway.audit.log import AuditLog, AuditLogError
+from gateway.audit.verification import AuditStatus, AuditVerifier
 from gateway.errors import (
     FailedPreconditionError,
     FieldViolation,
@@ -314,3 +315,42 @@ class FederationAdminService(federation_pb2_grpc.FederationAdminServicer):
             desk = required_desk(self.checkpoints)
             found = await desk.newest(request.centre, request.limit)
         return federation_pb2.ListCheckpointsResponse(checkpoints=found)
+
+    verifier: AuditVerifier | None = None
+    """Verifies this centre's audit log; set by the gateway when it keeps one (``None``:
+    VerifyAuditLog is refused with FAILED_PRECONDITION)."""
+
+    async def VerifyAuditLog(
+        self, request: federation_pb2.VerifyAuditLogRequest, context: Context
+    ) -> federation_pb2.VerifyAuditLogResponse:
+        async with statuses(context):
+            if self.verifier is None:
+                raise FailedPreconditionError(
+                    "this gateway keeps no audit log: configure [tls] or an [audit] table"
+                )
+            status = await self.verifier.verify()
+        return _audit_answer(status)
+
+
+_MAX_REASON = 500
+"""Characters of a break's reason sent (a malformed entry's message quotes its keys)."""
+
+
+def _audit_answer(status: AuditStatus) -> federation_pb2.VerifyAuditLogResponse:
+    report = status.report
+    answer = federation_pb2.VerifyAuditLogResponse(
+        intact=report.ok,
+        entries=report.checked,
+        head_sequence=report.head.sequence,
+        head_hash=report.head.hash,
+        keyed=status.keyed,
+        anchored=report.anchored,
+    )
+    if report.first_break is not None:
+        answer.first_break.position = report.first_break.position
+        answer.first_break.sequence = report.first_break.sequence or 0
+        answer.first_break.reason = report.first_break.reason[:_MAX_REASON]
+    if status.latest_checkpoint is not None:
+        answer.latest_checkpoint.CopyFrom(status.latest_checkpoint)
+    answer.verified_at.FromNanoseconds(int(status.verified_at * 1e9))
+    return answer

@@ -564,3 +564,117 @@ class IdentifyResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___IdentifyResponse: _TypeAlias = IdentifyResponse  # noqa: Y015
+
+@_typing.final
+class VerifyAuditLogRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyAuditLogRequest: _TypeAlias = VerifyAuditLogRequest  # noqa: Y015
+
+@_typing.final
+class AuditChainBreak(_message.Message):
+    """Where an audit log's chain breaks first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    POSITION_FIELD_NUMBER: _builtins.int
+    SEQUENCE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    position: _builtins.int
+    """1-based position of the offending entry in the log as stored (for entries cut off the end:
+    the position the first missing entry would have).
+    """
+    sequence: _builtins.int
+    """The sequence number that entry claims (zero when it could not be read)."""
+    reason: _builtins.str
+    """Why the chain breaks there ("content does not match its hash (edited)", ...). Names no
+    record and holds no personal data.
+    """
+    def __init__(
+        self,
+        *,
+        position: _builtins.int = ...,
+        sequence: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["position", b"position", "reason", b"reason", "sequence", b"sequence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AuditChainBreak: _TypeAlias = AuditChainBreak  # noqa: Y015
+
+@_typing.final
+class VerifyAuditLogResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTACT_FIELD_NUMBER: _builtins.int
+    ENTRIES_FIELD_NUMBER: _builtins.int
+    HEAD_SEQUENCE_FIELD_NUMBER: _builtins.int
+    HEAD_HASH_FIELD_NUMBER: _builtins.int
+    KEYED_FIELD_NUMBER: _builtins.int
+    ANCHORED_FIELD_NUMBER: _builtins.int
+    FIRST_BREAK_FIELD_NUMBER: _builtins.int
+    LATEST_CHECKPOINT_FIELD_NUMBER: _builtins.int
+    VERIFIED_AT_FIELD_NUMBER: _builtins.int
+    intact: _builtins.bool
+    """True when every entry verifies, the chain is unbroken and the log reaches every checkpoint
+    it was checked against (`anchored`).
+    """
+    entries: _builtins.int
+    """The entries read."""
+    head_sequence: _builtins.int
+    """The last good entry's sequence number."""
+    head_hash: _builtins.str
+    """The last good entry's hash (hex)."""
+    keyed: _builtins.bool
+    """True when the log's entries are keyed (HMAC-SHA256 under the gateway's audit key), and were
+    verified with that key.
+    """
+    anchored: _builtins.int
+    """This centre's own checkpoints the log was found to reach with the hash they record. A log
+    cut short before its last checkpoint is reported as broken; a log cut short after it can
+    only be caught against the copies peers keep (`liaison audit verify --checkpoint`).
+    """
+    @_builtins.property
+    def first_break(self) -> Global___AuditChainBreak:
+        """Where the chain breaks first; unset when intact."""
+
+    @_builtins.property
+    def latest_checkpoint(self) -> Global___AuditCheckpoint:
+        """This centre's latest checkpoint of its own log (unset: none taken yet)."""
+
+    @_builtins.property
+    def verified_at(self) -> _timestamp_pb2.Timestamp:
+        """When the verification finished."""
+
+    def __init__(
+        self,
+        *,
+        intact: _builtins.bool = ...,
+        entries: _builtins.int = ...,
+        head_sequence: _builtins.int = ...,
+        head_hash: _builtins.str = ...,
+        keyed: _builtins.bool = ...,
+        anchored: _builtins.int = ...,
+        first_break: Global___AuditChainBreak | None = ...,
+        latest_checkpoint: Global___AuditCheckpoint | None = ...,
+        verified_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["first_break", b"first_break", "latest_checkpoint", b"latest_checkpoint", "verified_at", b"verified_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["anchored", b"anchored", "entries", b"entries", "first_break", b"first_break", "head_hash", b"head_hash", "head_sequence", b"head_sequence", "intact", b"intact", "keyed", b"keyed", "latest_checkpoint", b"latest_checkpoint", "verified_at", b"verified_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VerifyAuditLogResponse: _TypeAlias = VerifyAuditLogResponse  # noqa: Y015

@@ -224,6 +224,11 @@ class FederationAdminStub:
                 request_serializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.SerializeToString,
                 response_deserializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.FromString,
                 _registered_method=True)
+        self.VerifyAuditLog = channel.unary_unary(
+                '/liaison.v1.FederationAdmin/VerifyAuditLog',
+                request_serializer=liaison_dot_v1_dot_federation__pb2.VerifyAuditLogRequest.SerializeToString,
+                response_deserializer=liaison_dot_v1_dot_federation__pb2.VerifyAuditLogResponse.FromString,
+                _registered_method=True)
 
 
 class FederationAdminServicer:
@@ -252,6 +257,17 @@ class FederationAdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyAuditLog(self, request, context):
+        """Verifies this centre's audit log now - every entry's hash (or MAC, for a keyed log), the
+        chain between entries, and that the log reaches this centre's own latest checkpoint with
+        the hash it recorded - and says whether it is intact and, if not, where it first breaks.
+        FAILED_PRECONDITION when the gateway keeps no audit log. Calls made while a verification
+        runs share its answer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FederationAdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -269,6 +285,11 @@ def add_FederationAdminServicer_to_server(servicer, server):
                     servicer.ListCheckpoints,
                     request_deserializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.FromString,
                     response_serializer=liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.SerializeToString,
+            ),
+            'VerifyAuditLog': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyAuditLog,
+                    request_deserializer=liaison_dot_v1_dot_federation__pb2.VerifyAuditLogRequest.FromString,
+                    response_serializer=liaison_dot_v1_dot_federation__pb2.VerifyAuditLogResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -353,6 +374,33 @@ class FederationAdmin:
             '/liaison.v1.FederationAdmin/ListCheckpoints',
             liaison_dot_v1_dot_federation__pb2.ListCheckpointsRequest.SerializeToString,
             liaison_dot_v1_dot_federation__pb2.ListCheckpointsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyAuditLog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/liaison.v1.FederationAdmin/VerifyAuditLog',
+            liaison_dot_v1_dot_federation__pb2.VerifyAuditLogRequest.SerializeToString,
+            liaison_dot_v1_dot_federation__pb2.VerifyAuditLogResponse.FromString,
             options,
             channel_credentials,
             insecure,

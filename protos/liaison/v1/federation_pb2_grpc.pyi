@@ -132,6 +132,13 @@ class FederationAdminStub:
     """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
     a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
     """
+    VerifyAuditLog: _grpc.UnaryUnaryMultiCallable[_federation_pb2.VerifyAuditLogRequest, _federation_pb2.VerifyAuditLogResponse]
+    """Verifies this centre's audit log now - every entry's hash (or MAC, for a keyed log), the
+    chain between entries, and that the log reaches this centre's own latest checkpoint with
+    the hash it recorded - and says whether it is intact and, if not, where it first breaks.
+    FAILED_PRECONDITION when the gateway keeps no audit log. Calls made while a verification
+    runs share its answer.
+    """
 
 @_typing.type_check_only
 class FederationAdminAsyncStub(FederationAdminStub):
@@ -145,6 +152,13 @@ class FederationAdminAsyncStub(FederationAdminStub):
     ListCheckpoints: _aio.UnaryUnaryMultiCallable[_federation_pb2.ListCheckpointsRequest, _federation_pb2.ListCheckpointsResponse]  # type: ignore[assignment]
     """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
     a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+    """
+    VerifyAuditLog: _aio.UnaryUnaryMultiCallable[_federation_pb2.VerifyAuditLogRequest, _federation_pb2.VerifyAuditLogResponse]  # type: ignore[assignment]
+    """Verifies this centre's audit log now - every entry's hash (or MAC, for a keyed log), the
+    chain between entries, and that the log reaches this centre's own latest checkpoint with
+    the hash it recorded - and says whether it is intact and, if not, where it first breaks.
+    FAILED_PRECONDITION when the gateway keeps no audit log. Calls made while a verification
+    runs share its answer.
     """
 
 class FederationAdminServicer(metaclass=_abc_1.ABCMeta):
@@ -174,6 +188,19 @@ class FederationAdminServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_federation_pb2.ListCheckpointsResponse, _abc.Awaitable[_federation_pb2.ListCheckpointsResponse]]:
         """Lists the audit checkpoints this centre keeps for its peers (and its own latest), so that
         a peer's operator can verify their log against them (`liaison audit verify --checkpoint`).
+        """
+
+    @_abc_1.abstractmethod
+    def VerifyAuditLog(
+        self,
+        request: _federation_pb2.VerifyAuditLogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_federation_pb2.VerifyAuditLogResponse, _abc.Awaitable[_federation_pb2.VerifyAuditLogResponse]]:
+        """Verifies this centre's audit log now - every entry's hash (or MAC, for a keyed log), the
+        chain between entries, and that the log reaches this centre's own latest checkpoint with
+        the hash it recorded - and says whether it is intact and, if not, where it first breaks.
+        FAILED_PRECONDITION when the gateway keeps no audit log. Calls made while a verification
+        runs share its answer.
         """
 
 def add_FederationAdminServicer_to_server(servicer: FederationAdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

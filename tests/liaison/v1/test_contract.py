@@ -301,6 +301,7 @@ SERVICES: Final = {
             False,
         ),
         "ListCheckpoints": ("ListCheckpointsRequest", "ListCheckpointsResponse", False, False),
+        "VerifyAuditLog": ("VerifyAuditLogRequest", "VerifyAuditLogResponse", False, False),
     },
     "Screening": {
         "Screen": ("ScreenRequest", "ScreenResponse", False, False),
