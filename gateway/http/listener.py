@@ -25,6 +25,7 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from gateway.http.hosts import LoopbackHostGuard
 from gateway.security.tls import PlaintextRefusedError, TlsConfig, is_loopback
 
 __all__ = ["HttpListener"]
@@ -97,8 +98,11 @@ class HttpListener:
             sock.close()
             raise
         self.port = sock.getsockname()[1]
+        # Plaintext serves the local operator: only to requests addressed to loopback
+        # (DNS rebinding, gateway/http/hosts.py).
+        app = self._app if self._tls is not None else LoopbackHostGuard(self._app, self.port)
         config = uvicorn.Config(
-            self._app,
+            app,
             http=_CertifiedH11,
             lifespan="off",
             log_config=None,

@@ -31,7 +31,9 @@ async def test_accepted_connections_have_nagle_off(tmp_path: Path, monkeypatch) 
     try:
         host, _, port = gateway.http_address.rpartition(":")
         reader, writer = await asyncio.open_connection(host, int(port))
-        writer.write(b"GET /openapi.json HTTP/1.1\r\nhost: t\r\n\r\n")
+        writer.write(
+            b"GET /openapi.json HTTP/1.1\r\nhost: " + gateway.http_address.encode() + b"\r\n\r\n"
+        )
         assert (await reader.readline()).startswith(b"HTTP/1.1 200")
         writer.close()
     finally:
