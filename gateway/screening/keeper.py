@@ -13,8 +13,9 @@ Not safe for concurrent use: its owner serialises the calls.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from gateway.screening.hits import hit_from_match
 from gateway.screening.index import ScreeningIndex
@@ -107,12 +108,11 @@ class IndexKeeper:
             else:
                 self._records.discard(record_id)
 
-    def suppress(
-        self, added: Collection[SuppressedPair], removed: Collection[SuppressedPair]
-    ) -> None:
-        """Pairs newly confirmed as no match, and pairs whose decision changed."""
-        self._suppressed.difference_update(tuple(pair) for pair in removed)
-        self._suppressed.update(tuple(pair) for pair in added)  # type: ignore[misc]
+    def suppress(self, added: Iterable[Sequence[Any]], removed: Iterable[Sequence[Any]]) -> None:
+        """Pairs newly confirmed as no match, and pairs whose decision changed (as tuples or,
+        from the pipe, lists)."""
+        self._suppressed.difference_update(_pair(p) for p in removed)
+        self._suppressed.update(_pair(p) for p in added)
 
     def suppressed(self) -> frozenset[SuppressedPair]:
         """The pairs confirmed as no match."""
@@ -195,3 +195,8 @@ class IndexKeeper:
 
     def _entries(self, blob: bytes, version: int) -> list[ListEntry]:
         return entries_from_record(record_pb2.Record.FromString(blob), version, self._lists)
+
+
+def _pair(pair: Sequence[Any]) -> SuppressedPair:
+    subject_key, entry_record_id, entry_version = pair
+    return (str(subject_key), str(entry_record_id), int(entry_version))
