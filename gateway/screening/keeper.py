@@ -163,11 +163,14 @@ class IndexKeeper:
         skipped: list[tuple[str, str]] = []
         for group in groups:
             expanded = [record(i) for i in group]
-            try:
-                subjects_from_records(expanded)  # a manifest none of whose travellers is stored
-            except ScreeningInputError as error:
-                skipped.append((rows[group[0]][0], error.message))
-                continue
+            if expanded[0].WhichOneof("body") == "passenger_manifest":
+                # The one kind that can fail to join: a manifest none of whose travellers is
+                # stored (a person or a document alone always makes a subject).
+                try:
+                    subjects_from_records(expanded)
+                except ScreeningInputError as error:
+                    skipped.append((rows[group[0]][0], error.message))
+                    continue
             for each in expanded:
                 batch.setdefault(each.record_id, each)
         subjects = subjects_from_records(batch.values())
