@@ -47,7 +47,6 @@ from gateway.screening import (
     ScreeningInputError,
     Subject,
     SuppressedPair,
-    hit_from_match,
     subjects_from_records,
 )
 from gateway.screening.keeper import FoundHit, RecordRow, hit_key
@@ -490,24 +489,6 @@ class ScreeningDesk:
             record.handling.releasable_to.extend(readers)
             hits.append(record)
         await self._store_new(hits)
-
-    def hit_record(
-        self,
-        match: Match,
-        subject: Subject,
-        screened_at: datetime,
-        subject_facts: StoredRecord,
-        entry: StoredRecord,
-    ) -> record_pb2.Record:
-        """The ``ScreeningHit`` record of a match: this centre's, handled as the stricter of the
-        subject's and the entry's handling (only those who may see both may see it)."""
-        hit = hit_from_match(match, subject, screened_at)
-        record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
-        record.screening_hit.CopyFrom(hit)
-        code, readers = self._handling(subject_facts, entry)
-        record.handling.code = code  # type: ignore[assignment]
-        record.handling.releasable_to.extend(readers)
-        return record
 
     def _handling(self, subject: StoredRecord, entry: StoredRecord) -> tuple[int, list[str]]:
         """A hit's handling code and readers, from its subject's and entry's current handling."""
