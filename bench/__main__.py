@@ -33,7 +33,7 @@ from bench.http_load import HTTP_CONCURRENCIES, measure_http, summarize_http
 from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
-from bench.screening_load import seed_entries
+from bench.screening_load import screening_caught_up, seed_entries
 from bench.servers import (
     REPO_ROOT,
     ServerFailedError,
@@ -221,6 +221,7 @@ async def _measure(
     if scenario in ("submit", "screened", "telemetry", "signing"):
         if scenario == "screened" and not baseline:
             await seed_entries(server.address)
+            await screening_caught_up(server.address)  # the seed's passports are screened too
         submit = await measure_submit(
             server,
             encoder,
@@ -229,7 +230,11 @@ async def _measure(
             seconds=plan.submit_seconds,
             warmup_seconds=plan.submit_warmup_seconds,
         )
-        return asdict(submit)
+        measured = asdict(submit)
+        if scenario == "screened" and not baseline:
+            # Screening runs after the commit: how far behind the load it was, in seconds.
+            measured["screening_lag_s"] = await screening_caught_up(server.address)
+        return measured
     if scenario == "stream":
         stream = await measure_stream(
             server,
@@ -359,6 +364,30 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         f"[round {round_number}/{plan.rounds}] {scenario:<6} {kind:<7} "
                         + _describe(scenario, result)
                     )
+
+
+def _screened_note(runs: list[dict[str, Any]]) -> str:
+    """The screened gateway against the unscreened one (same rounds), and how far behind the
+    load its screening was; empty without both."""
+    screened = {
+        r["round"]: r for r in runs if r["scenario"] == "screened" and r["role"] == "target"
+    }
+    unscreened = {
+        r["round"]: r for r in runs if r["scenario"] == "submit" and r["role"] == "target"
+    }
+    lags = [r["screening_lag_s"] for r in screened.values() if "screening_lag_s" in r]
+    if not lags:
+        return ""
+    text = "screened: screening caught up " + ", ".join(f"{lag:.1f}" for lag in lags)
+    text += " s after each round's load ended"
+    ratios = [
+        screened[n]["calls_per_s"] / unscreened[n]["calls_per_s"]
+        for n in sorted(screened)
+        if n in unscreened and unscreened[n]["calls_per_s"]
+    ]
+    if ratios:
+        text += "; screened / unscreened gateway " + " ".join(f"{x:.2f}" for x in ratios)
+    return text + "."
 
 
 def _roles(scenario: str, target: str) -> tuple[tuple[str, str], ...]:
@@ -575,6 +604,9 @@ def _report(
             f"signing: {sign_us:.0f} µs to sign a version, {verify_us:.0f} µs to verify one "
             f"(in process, one core){share}. Signing ratio = signed / unsigned gateway."
         )
+    screened_note = _screened_note(runs)
+    if screened_note:
+        print(screened_note)
     print(
         f"{plan.rounds} round(s) on {machine['nproc']} CPU(s), 1-minute load average "
         f"{load_before[0]:.2f} -> {load_after[0]:.2f}. Medians over rounds; "

@@ -35,6 +35,8 @@ raise these::
     │   ├── LimitExceededError              RESOURCE_EXHAUSTED: a configured input limit
     │   ├── UnavailableError                UNAVAILABLE: retry; nothing of the request was kept
     │   │   ├── PreparationFailedError (store.preparation_pool)  a preparation worker ended
+    │   │   ├── ScreeningWorkerError (services.screening_worker)  the screening worker process
+    │   │   │                                   ended, or its index is being rebuilt
     │   │   └── PeerUnavailableError (federation.forwarder)  a peer did not answer
     │   ├── UnauditedError                  UNAVAILABLE: done (the records are stored) but not
     │   │                                   audited; the retry gets the original acknowledgement

@@ -9,6 +9,7 @@ import pytest
 from grpc import aio
 
 from gateway.config import CentreConfig, LimitsConfig, ServerConfig, StorageConfig
+from gateway.screening.settings import ScreeningSettings
 from gateway.server import Gateway
 from tests.support.mtls import Pki
 from tests.support.rpc import ExchangeStub
@@ -24,6 +25,9 @@ def make_config(tmp_path: Path, **limits: int) -> CentreConfig:
         # "normal" keeps the suite fast; durability across a crash is tested with the default.
         storage=StorageConfig(path=tmp_path / "gateway.db", synchronous="normal"),
         limits=LimitsConfig(**limits),
+        # The index on a thread: no worker process to start per gateway. The process (the
+        # default) is tested in tests/gateway/services/test_screening_worker.py and the faults.
+        screening=ScreeningSettings(worker="thread"),
     )
 
 

@@ -435,6 +435,21 @@ PUBLIC = {
         "reflection_v1_file",
     },
     "gateway.services.screening_cursor": {"ScreeningCursor"},
+    "gateway.services.screening_worker": {
+        "IndexWorker",
+        "ProcessIndexWorker",
+        "ScreeningWorkerError",
+        "ThreadIndexWorker",
+        "index_worker",
+    },
+    "gateway.screening.keeper": {
+        "FoundHit",
+        "IndexKeeper",
+        "RecordRow",
+        "ScreenedBatch",
+        "hit_key",
+    },
+    "gateway.screening.worker_process": {"main"},
     "gateway.services.lifecycle": {"MAX_EXTENSION_US", "MAX_REVIEWS", "LifecycleCalls"},
     "gateway.lifecycle": {"LifecycleSettings", "LifecycleSettingsError", "parse_lifecycle"},
     "gateway.lifecycle.settings": {

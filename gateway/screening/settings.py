@@ -4,6 +4,7 @@
 
     [screening]
     screen_on_commit = ["passenger_manifest", "person", "travel_document"]   # [] turns it off
+    worker = "process"           # where the index lives: its own process, or "thread"
 
     [[screening.lists]]          # a built-in list ("notices", "sltd") takes new thresholds ...
     name = "notices"
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 from gateway.screening.lists import DEFAULT_LISTS, ListDefinition
 from liaison.rules.errors import SetupError
@@ -55,6 +56,10 @@ class ScreeningSettings:
     """Kinds screened automatically when committed; empty turns automatic screening off."""
     lists: tuple[ListDefinition, ...] = DEFAULT_LISTS
     """The lists, built-in ones first."""
+    worker: Literal["process", "thread"] = "process"
+    """Where the index is kept, updated and screened against: a worker process of its own (the
+    default, decision 0018: its Python does not share the event loop's interpreter lock) or a
+    worker thread of the gateway (no process to start: tests that do not test the process)."""
 
 
 def parse_screening(table: Mapping[str, Any]) -> ScreeningSettings:
@@ -63,7 +68,7 @@ def parse_screening(table: Mapping[str, Any]) -> ScreeningSettings:
     Raises:
         ScreeningSettingsError: an unknown key, a wrong type, an unknown kind, a bad threshold.
     """
-    unknown = sorted(set(table) - {"screen_on_commit", "lists"})
+    unknown = sorted(set(table) - {"screen_on_commit", "lists", "worker"})
     if unknown:
         raise ScreeningSettingsError(f"unknown key(s) in [screening]: {', '.join(unknown)}")
     kinds = _strings(
@@ -75,6 +80,11 @@ def parse_screening(table: Mapping[str, Any]) -> ScreeningSettings:
             f"[screening] screen_on_commit: {', '.join(wrong)} cannot be screened; "
             f"choose from {', '.join(sorted(SCREENABLE_KINDS))}"
         )
+    worker = table.get("worker", "process")
+    if worker not in ("process", "thread"):
+        raise ScreeningSettingsError(
+            f'[screening] worker must be "process" or "thread", got {worker!r}'
+        )
     lists = {spec.name: spec for spec in DEFAULT_LISTS}
     raw_lists = table.get("lists", [])
     if not isinstance(raw_lists, list):
@@ -82,7 +92,7 @@ def parse_screening(table: Mapping[str, Any]) -> ScreeningSettings:
     for position, raw in enumerate(raw_lists, start=1):
         spec = _list(raw, position, lists)
         lists[spec.name] = spec
-    return ScreeningSettings(tuple(dict.fromkeys(kinds)), tuple(lists.values()))
+    return ScreeningSettings(tuple(dict.fromkeys(kinds)), tuple(lists.values()), worker)
 
 
 def _list(raw: Any, position: int, known: Mapping[str, ListDefinition]) -> ListDefinition:

@@ -6,7 +6,7 @@ subjects committed after this cursor again (hit records have deterministic ids, 
 screened twice stores nothing new). The cursor only ever lags what was really screened: it is
 saved after the hits of a batch are stored, at most once a second, and at close.
 
-All calls must come from one thread (the desk's worker).
+All calls must come from one thread (the desk's cursor thread).
 """
 
 from __future__ import annotations

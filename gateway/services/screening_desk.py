@@ -11,16 +11,26 @@ listed documents the ``[screening]`` lists name). It then follows the store's co
 * a hit decided "no match" suppresses its pair (subject identity, entry, entry version).
 
 Commits are only queued by the commit listener: screening happens afterwards, on the desk's
-supervised task, so it never slows or blocks the commit that triggered it. Index work (updates
-and screenings, the RPC's too) runs on one worker thread: the index is not thread-safe, and a
-300-traveller manifest (about 80 ms on a million names) must not hold the event loop.
+supervised task, so it never slows or blocks the commit that triggered it. The index, the
+suppressed pairs and all index work (parsing the committed records, updates and screenings, the
+RPC's too) live in an :class:`~gateway.services.screening_worker.IndexWorker`: a worker process
+of its own by default (``[screening] worker``, decision 0018), whose Python does not compete
+with the event loop for the interpreter lock, or a worker thread. A commit batch costs one hop:
+its list records and its subjects go together, as serialized records, and its hits come back
+as serialized ``ScreeningHit`` bodies.
+
+A worker process that dies is noticed at once: the supervised task fails (the supervisor logs
+it and marks the Screening service NOT_SERVING), and when it is restarted it starts a new worker
+and rebuilds the index from the store before it applies the commits still queued - nothing
+acknowledged goes unscreened. Screen calls meanwhile are refused as UNAVAILABLE.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-import hashlib
+import itertools
 import logging
 import time
 from collections import deque
@@ -29,23 +39,22 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
+from google.protobuf import timestamp_pb2
+
 from gateway.errors import FieldViolation, InvalidArgumentError
 from gateway.screening import (
     Match,
-    Screener,
-    ScreeningIndex,
     ScreeningInputError,
     Subject,
     SuppressedPair,
-    entries_from_record,
-    hit_from_match,
     subjects_from_records,
 )
-from gateway.screening.model import ListEntry
+from gateway.screening.keeper import FoundHit, RecordRow, hit_key
 from gateway.screening.settings import ScreeningSettings
 from gateway.security.gate import RecordGate
 from gateway.security.visibility import H2_CODE
 from gateway.services.screening_cursor import ScreeningCursor
+from gateway.services.screening_worker import IndexWorker, ScreeningWorkerError, index_worker
 from gateway.store import RecordStore, StoredRecord
 from gateway.store.base import StoredVersion
 from gateway.supervision import Supervised
@@ -59,6 +68,13 @@ _log = logging.getLogger(__name__)
 
 HIT_KIND = "screening_hit"
 _REBUILD_BATCH = 5000
+LINGER_SECONDS = 0.05
+"""Under load, how long automatic screening waits for a fuller batch (see ``_gather``)."""
+FULL_BATCH = 256
+"""Queued commits that make a batch worth screening without waiting longer."""
+MAX_BATCH = 1024
+"""The most queued commits applied in one hop (a backlog - a bulk load of stolen passports,
+each screened too - goes in several, so that a Screen call or a stop never waits for all)."""
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
@@ -66,16 +82,14 @@ _T = TypeVar("_T")
 def hit_record_id(centre: str, match: Match) -> str:
     """The id of the hit record for ``match``: the same subject version, entry version and list
     always give the same id, so a screening repeated (a restart, a replay) stores nothing new."""
-    key = "\x1f".join(
-        (
-            match.subject_record_id,
-            str(match.subject_version),
-            match.entry.record_id,
-            str(match.entry.version),
-            match.entry.list,
-        )
+    digest = hit_key(
+        match.subject_record_id,
+        match.subject_version,
+        match.entry.record_id,
+        match.entry.version,
+        match.entry.list,
     )
-    return f"{centre}:hit:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+    return f"{centre}:hit:{digest}"
 
 
 class ScreeningDesk:
@@ -113,20 +127,24 @@ class ScreeningDesk:
         self._centres = frozenset(centres) - {centre_id}
         self._cursor = cursor
         self._saved_at = 0.0
+        self._applied_at = float("-inf")
         self._entry_kinds = frozenset(kind for spec in settings.lists for kind in spec.kinds)
         self._auto_kinds = frozenset(settings.screen_on_commit)
-        self._index = ScreeningIndex()
-        self.screener = Screener(self._index, settings.lists)
+        self._worker: IndexWorker = index_worker(settings.worker, settings.lists, self._lost)
+        self._ready = False
+        """Whether the worker's index is built (a new worker's is not, until rebuilt)."""
         self._suppressed: set[SuppressedPair] = set()
+        """The suppressed pairs, as the worker has them (to give a new worker)."""
         self._queue: deque[StoredRecord] = deque()
         self._arrived = asyncio.Event()
         self._unlisten: Callable[[], None] | None = None
         self._built_through = 0
         self._seen_through = 0
-        self._records: set[str] = set()
+        self._indexed_records = 0
+        self._cursor_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-cursor")
+        """The cursor's calls, all on one thread (its database connection's)."""
         self._hits_of: dict[str, set[str]] = {}
         """Record id -> the hits that repeat its data (as subject or entry)."""
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="liaison-screening")
         self.applied_through = 0
         """The highest committed sequence the index and the automatic screening have handled."""
         self.hits_stored = 0
@@ -135,26 +153,47 @@ class ScreeningDesk:
     @property
     def lists(self) -> list[str]:
         """The names of the lists screened against."""
-        return list(self.screener.lists)
+        return [spec.name for spec in self._settings.lists]
 
     @property
     def indexed_records(self) -> int:
-        """Records that contribute entries to the index."""
-        return len(self._records)
+        """Records that contribute entries to the index (as of the last commit batch applied)."""
+        return self._indexed_records
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The screening worker process's id (``None`` with a worker thread)."""
+        return self._worker.pid
 
     # -- starting and stopping ---------------------------------------------------------------
 
     async def open(self) -> None:
-        """Rebuild the index from the store (listening first: nothing committed meanwhile is
-        missed) and load the suppressed pairs."""
+        """Start the worker and rebuild the index from the store (listening first: nothing
+        committed meanwhile is missed), with the suppressed pairs.
+
+        Raises:
+            ScreeningWorkerError: the worker process could not be started, or ended.
+        """
         self._unlisten = self._store.add_commit_listener(self._on_commit)
+        await self._worker.start()
         last = await self._store.last_sequence()
-        latest: dict[str, list[ListEntry]] = {}
+        await self._rebuild()
+        committed = max(self._built_through, last)
+        self._seen_through = max(self._seen_through, committed)
+        self.applied_through = committed
+        if self._cursor is not None:
+            cursor = self._cursor
+            await self._recover(await self._on_cursor_thread(cursor.open, committed), committed)
+
+    async def _rebuild(self) -> None:
+        """Build the worker's index from the store's latest versions of list records, and give
+        it the suppressed pairs (the decisions stored)."""
         decided: dict[str, StoredRecord] = {}
         after = 0
         wanted = self._entry_kinds | {HIT_KIND, TOMBSTONE_KIND}
         while True:
             batch = await self._store.read_since(after, _REBUILD_BATCH, kinds=wanted)
+            rows: list[RecordRow] = []
             for stored in batch:
                 if stored.kind == HIT_KIND:
                     # Which records each hit repeats (to follow their handling); version 1 is
@@ -163,32 +202,36 @@ class ScreeningDesk:
                     if stored.version > 1:
                         decided[stored.record_id] = stored
                 elif stored.withdrawn:
-                    latest[stored.record_id] = []  # withdrawn: no entries, whatever came before
+                    rows.append((stored.record_id, stored.version, None))  # no entries left
                 else:
-                    latest[stored.record_id] = entries_from_record(
-                        stored.to_message(), stored.version, self._settings.lists
-                    )
+                    rows.append((stored.record_id, stored.version, stored.blob))
+            # Parsed by the worker while the next batch is read.
+            await self._worker.load(rows)
             if len(batch) < _REBUILD_BATCH:
                 break
             after = batch[-1].sequence
         self._built_through = max(after, batch[-1].sequence if batch else 0)
-        committed = max(self._built_through, last)
-        built = [entry for entries in latest.values() for entry in entries]
-        self._index = await self._run(ScreeningIndex.build, built)
-        self.screener.index = self._index
-        self._records = {record_id for record_id, entries in latest.items() if entries}
+        entries, self._indexed_records = await self._worker.build()
+        self._suppressed.clear()
         for stored in decided.values():
-            await self._note_decision(stored)
-        self._seen_through = max(self._seen_through, committed)
-        self.applied_through = committed
-        if self._cursor is not None:
-            await self._recover(await self._run(self._cursor.open, committed), committed)
+            decision = await self._decision(stored)
+            if decision is not None and decision[1]:
+                self._suppressed.add(decision[0])
+        if self._suppressed:
+            await self._worker.suppress(sorted(self._suppressed), [])
+        self._ready = True
         _log.info(
             "screening index rebuilt: %d entries from %d records, %d suppressed pairs",
-            len(built),
-            len(self._records),
+            entries,
+            self._indexed_records,
             len(self._suppressed),
         )
+
+    def _lost(self) -> None:
+        """The worker process ended unasked: wake the supervised task, which fails (and is
+        restarted with a new worker)."""
+        self._ready = False
+        self._arrived.set()
 
     async def _recover(self, screened_through: int, committed: int) -> None:
         """Queue, ahead of what commits meanwhile, the subjects committed after the cursor up
@@ -213,16 +256,18 @@ class ScreeningDesk:
             self.applied_through = screened_through
 
     async def close(self) -> None:
-        """Stop following commits, save how far screening got, release the worker thread."""
+        """Stop following commits, save how far screening got, stop the worker."""
         if self._unlisten is not None:
             self._unlisten()
             self._unlisten = None
         if self._cursor is not None:
             cursor = self._cursor
             if not self._queue:
-                await self._run(cursor.save, self.applied_through)
-            await self._run(cursor.close)
-        await asyncio.to_thread(self._worker.shutdown, wait=True, cancel_futures=True)
+                await self._on_cursor_thread(cursor.save, self.applied_through)
+            await self._on_cursor_thread(cursor.close)
+        self._ready = False
+        await self._worker.stop()
+        await asyncio.to_thread(self._cursor_thread.shutdown, wait=True, cancel_futures=True)
 
     def _on_commit(self, records: Sequence[StoredRecord]) -> None:
         wanted = self._entry_kinds | self._auto_kinds | {HIT_KIND, TOMBSTONE_KIND}
@@ -248,14 +293,26 @@ class ScreeningDesk:
     async def follow(self, handle: Supervised) -> None:
         """Apply queued commits until cancelled (run under the gateway's supervisor). A record
         is taken off the queue only once it is handled: after a failure (the store cannot write
-        hits) the supervisor restarts this task and it resumes with the same record."""
+        hits, the worker process died) the supervisor restarts this task and it resumes with the
+        same record - after starting a new worker and rebuilding its index, when it died.
+
+        Raises:
+            ScreeningWorkerError: the worker process ended.
+        """
+        if self._worker.ended is not None:
+            await self._restart()
+            handle.progress()  # screening again: the Screen service is SERVING once more
         while True:
+            if self._worker.ended is not None:
+                raise ScreeningWorkerError(self._worker.ended)
             if not self._queue:
                 self._arrived.clear()
                 await self._arrived.wait()
                 continue
-            batch = list(self._queue)
+            await self._gather()
+            batch = list(itertools.islice(self._queue, MAX_BATCH))
             await self.apply(batch)
+            self._applied_at = time.monotonic()
             for _ in batch:
                 self._queue.popleft()
             # With the queue empty, every commit seen so far is handled (those it skipped too).
@@ -264,33 +321,73 @@ class ScreeningDesk:
             await self._save_cursor()
             handle.progress()
 
+    async def _gather(self) -> None:
+        """While commits stream in (the last batch was applied less than a linger ago), wait up
+        to a linger for a fuller batch: screening a batch has a fixed cost (its vectorised
+        lookups) about that of screening a few subjects, so a gateway under load screens several
+        times more subjects per CPU second in batches of dozens than one by one. A commit after a
+        quiet spell is applied at once."""
+        loop = asyncio.get_running_loop()
+        if time.monotonic() - self._applied_at >= LINGER_SECONDS:
+            return
+        deadline = loop.time() + LINGER_SECONDS
+        while len(self._queue) < FULL_BATCH and self._worker.ended is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+
+    async def _restart(self) -> None:
+        """A new worker, its index rebuilt from the store (the commits still queued are then
+        applied: those the rebuild read already only screen their subjects)."""
+        old = self._worker
+        await old.stop()
+        self._worker = index_worker(self._settings.worker, self._settings.lists, self._lost)
+        await self._worker.start()
+        await self._rebuild()
+        _log.warning("screening worker restarted; its index was rebuilt from the store")
+
     async def _save_cursor(self) -> None:
         # At most once a second: a cursor that lags only means a few subjects screened again
         # (storing nothing new) after a crash.
         now = time.monotonic()
         if self._cursor is not None and now - self._saved_at >= 1.0:
             self._saved_at = now
-            await self._run(self._cursor.save, self.applied_through)
+            await self._on_cursor_thread(self._cursor.save, self.applied_through)
 
     async def apply(self, committed: Sequence[StoredRecord]) -> None:
         """Index the entries and screen the subjects among ``committed`` (in sequence order).
 
         Raises:
             StoreError: hits could not be stored (nothing of this batch is lost: retry it).
+            ScreeningWorkerError: the worker process ended (retry with a new one).
         """
         subjects: list[StoredRecord] = []
         changed: set[str] = set()
         withdrawn: list[StoredRecord] = []
-        upserts: list[tuple[str, list[ListEntry]]] = []
+        rows: list[RecordRow] = []
+        upserts: list[int] = []
+        position: dict[tuple[str, int], int] = {}
+
+        def row(stored: StoredRecord) -> int:
+            key = (stored.record_id, stored.version)
+            if key not in position:
+                position[key] = len(rows)
+                rows.append((stored.record_id, stored.version, stored.blob))
+            return position[key]
+
         for stored in committed:
             if stored.kind == HIT_KIND:
                 await self._note_decision(stored)
                 continue
+            fresh = stored.sequence > self._built_through  # else the rebuild read it already
             if stored.kind == TOMBSTONE_KIND:
                 # A withdrawn record is used by no screening: its entries leave the index.
-                if stored.record_id in self._records:
-                    upserts.append((stored.record_id, []))
-                    self._records.discard(stored.record_id)
+                if fresh:
+                    upserts.append(len(rows))
+                    rows.append((stored.record_id, stored.version, None))
                 if stored.record_id in self._hits_of:
                     withdrawn.append(stored)
                 continue
@@ -298,23 +395,23 @@ class ScreeningDesk:
                 continue  # a late version of a withdrawn record (its tombstone came first)
             if stored.version > 1 and stored.record_id in self._hits_of:
                 changed.add(stored.record_id)
-            if stored.kind in self._entry_kinds:
-                record = stored.to_message()
-                entries = entries_from_record(record, stored.version, self._settings.lists)
-                # Most such records are no entry (a valid passport) and never were: nothing to do.
-                if entries or stored.record_id in self._records:
-                    upserts.append((stored.record_id, entries))
-                if entries:
-                    self._records.add(stored.record_id)
-                else:
-                    self._records.discard(stored.record_id)
+            if stored.kind in self._entry_kinds and fresh:
+                upserts.append(row(stored))
             if stored.kind in self._auto_kinds and stored.version == stored.latest_version:
                 subjects.append(stored)
-        if upserts:
-            # One hop to the index's thread for the whole batch, in commit order.
-            await self._run(_upsert_all, self._index, upserts)
-        if subjects:
-            await self._screen_committed(subjects)
+        groups = [await self._group(stored, rows, row) for stored in subjects]
+        if upserts or groups:
+            # One hop to the worker for the whole batch: its entries, in commit order, then its
+            # subjects, screened in one pass.
+            screened_at = timestamp_pb2.Timestamp()
+            screened_at.FromDatetime(self._clock())
+            found, skipped, self._indexed_records = await self._worker.apply(
+                rows, upserts, groups, (screened_at.seconds, screened_at.nanos)
+            )
+            for record_id, message in skipped:
+                _log.warning("screening skipped %s: %s", record_id, message)
+            if found:
+                await self._store_found(found, {s.record_id: s for s in subjects})
         if changed:
             await self._rehandle(changed)
         if withdrawn:
@@ -329,65 +426,26 @@ class ScreeningDesk:
 
         Raises:
             InvalidArgumentError: a list name is not configured.
+            ScreeningWorkerError: the worker process ended, or its index is being rebuilt.
         """
-        unknown = sorted(set(lists or ()) - set(self.screener.lists))
+        unknown = sorted(set(lists or ()) - set(self.lists))
         if unknown:
             raise InvalidArgumentError(
                 "unknown screening lists",
                 [FieldViolation("lists", f"not configured here: {', '.join(unknown)}")],
             )
-        suppressed = frozenset(self._suppressed)
-        found = await self._run(self.screener.screen_many, list(subjects), lists, suppressed)
-        # A record is never a hit on itself (a stolen passport's own record is both).
-        return [
-            [m for m in matches if m.entry.record_id != subject.record_id]
-            for subject, matches in zip(subjects, found, strict=True)
-        ]
+        if not self._ready:
+            raise ScreeningWorkerError("the screening index is being rebuilt")
+        return await self._worker.screen(list(subjects), None if lists is None else list(lists))
 
-    async def _screen_committed(self, committed: Sequence[StoredRecord]) -> None:
-        handling = {stored.record_id: stored for stored in committed}
-        batch: dict[str, record_pb2.Record] = {}
-        for stored in committed:
-            record = stored.to_message()
-            try:
-                expanded = await self._with_travellers(record)
-                subjects_from_records(expanded)  # a manifest none of whose travellers is stored
-            except ScreeningInputError as error:
-                _log.warning("screening skipped %s: %s", record.record_id, error.message)
-                continue
-            for each in expanded:
-                batch.setdefault(each.record_id, each)
-        # One pass over the whole batch: a person or document committed with the manifest it
-        # travels on is screened once, as that traveller (its hits name the manifest), and not
-        # again alone - which would store a second hit for the same traveller and entry.
-        subjects = subjects_from_records(batch.values())
-        if not subjects:
-            return
-        found = await self.screen(subjects)
-        hits: list[record_pb2.Record] = []
-        now = self._clock()
-        pairs = [(s, m) for s, matches in zip(subjects, found, strict=True) for m in matches]
-        if not pairs:
-            return
-        # The handling of both sides, read in one go: a hit is handled as the stricter of them.
-        keys = [(m.entry.record_id, m.entry.version) for _, m in pairs]
-        keys += [(s.record_id, s.version) for s, _ in pairs if s.record_id not in handling]
-        read = await self._store.get_versions(keys)
-        facts = {(f.record_id, f.version): f for f in read if f is not None}
-        facts.update({(f.record_id, f.version): f for f in handling.values()})
-        for subject, match in pairs:
-            subject_facts = facts.get((subject.record_id, subject.version))
-            entry = facts.get((match.entry.record_id, match.entry.version))
-            if subject_facts is None or entry is None:
-                continue
-            hits.append(self.hit_record(match, subject, now, subject_facts, entry))
-        await self._store_new(hits)
-
-    async def _with_travellers(self, record: record_pb2.Record) -> list[record_pb2.Record]:
-        """A manifest with the stored person and document records of its travellers (those
-        with none stored are left out); any other record alone."""
-        if record.WhichOneof("body") != "passenger_manifest":
-            return [record]
+    async def _group(
+        self, stored: StoredRecord, rows: list[RecordRow], row: Callable[[StoredRecord], int]
+    ) -> list[int]:
+        """The rows a committed subject is screened with: itself; for a manifest, the manifest
+        (with only its travellers that have a stored record) and their stored records."""
+        if stored.kind != "passenger_manifest":
+            return [row(stored)]
+        record = stored.to_message()
         manifest = record.passenger_manifest
         wanted = [
             (record_id, 0)
@@ -395,11 +453,7 @@ class ScreeningDesk:
             for record_id in (traveller.person_record_id, *traveller.document_record_ids)
             if record_id
         ]
-        found = {
-            stored.record_id: stored.to_message()
-            for stored in await self._store.get_versions(wanted)
-            if stored is not None
-        }
+        found = {s.record_id: s for s in await self._store.get_versions(wanted) if s is not None}
         kept = record_pb2.Record()
         kept.CopyFrom(record)
         del kept.passenger_manifest.travellers[:]
@@ -407,25 +461,34 @@ class ScreeningDesk:
             ids = (traveller.person_record_id, *traveller.document_record_ids)
             if any(record_id in found for record_id in ids):
                 kept.passenger_manifest.travellers.add().CopyFrom(traveller)
-        return [kept, *found.values()]
+        group = [len(rows)]
+        rows.append((stored.record_id, stored.version, kept.SerializeToString()))
+        return group + [row(s) for s in found.values()]
 
-    def hit_record(
-        self,
-        match: Match,
-        subject: Subject,
-        screened_at: datetime,
-        subject_facts: StoredRecord,
-        entry: StoredRecord,
-    ) -> record_pb2.Record:
-        """The ``ScreeningHit`` record of a match: this centre's, handled as the stricter of the
-        subject's and the entry's handling (only those who may see both may see it)."""
-        hit = hit_from_match(match, subject, screened_at)
-        record = record_pb2.Record(record_id=hit_record_id(self._centre, match))
-        record.screening_hit.CopyFrom(hit)
-        code, readers = self._handling(subject_facts, entry)
-        record.handling.code = code  # type: ignore[assignment]
-        record.handling.releasable_to.extend(readers)
-        return record
+    async def _store_found(
+        self, found: Sequence[FoundHit], committed: dict[str, StoredRecord]
+    ) -> None:
+        """Store the hits of automatic screening, each handled as the stricter of its subject's
+        and its entry's handling (read in one go)."""
+        keys = [(f[2], f[3]) for f in found]
+        keys += [(f[5], f[6]) for f in found if f[5] not in committed]
+        read = await self._store.get_versions(keys)
+        facts = {(f.record_id, f.version): f for f in read if f is not None}
+        facts.update({(f.record_id, f.version): f for f in committed.values()})
+        hits: list[record_pb2.Record] = []
+        for subject_id, subject_version, entry_id, entry_version, list_, who, which, body in found:
+            subject_facts = facts.get((who, which))
+            entry = facts.get((entry_id, entry_version))
+            if subject_facts is None or entry is None:
+                continue
+            digest = hit_key(subject_id, subject_version, entry_id, entry_version, list_)
+            record = record_pb2.Record(record_id=f"{self._centre}:hit:{digest}")
+            record.screening_hit.MergeFromString(body)
+            code, readers = self._handling(subject_facts, entry)
+            record.handling.code = code  # type: ignore[assignment]
+            record.handling.releasable_to.extend(readers)
+            hits.append(record)
+        await self._store_new(hits)
 
     def _handling(self, subject: StoredRecord, entry: StoredRecord) -> tuple[int, list[str]]:
         """A hit's handling code and readers, from its subject's and entry's current handling."""
@@ -547,16 +610,27 @@ class ScreeningDesk:
 
     async def _note_decision(self, stored: StoredRecord) -> None:
         """Keep the suppression set current with a hit version (only the latest counts)."""
-        if stored.version != stored.latest_version:
+        decided = await self._decision(stored)
+        if decided is None:
             return
+        pair, suppressed = decided
+        if suppressed and pair not in self._suppressed:
+            self._suppressed.add(pair)
+            await self._worker.suppress([pair], [])
+        elif not suppressed and pair in self._suppressed:
+            self._suppressed.discard(pair)
+            await self._worker.suppress([], [pair])
+
+    async def _decision(self, stored: StoredRecord) -> tuple[SuppressedPair, bool] | None:
+        """The pair a hit version decides on, and whether it is suppressed (a confirmed no
+        match); ``None`` for a version that is not the latest, or a pair that cannot be told."""
+        if stored.version != stored.latest_version:
+            return None
         hit = stored.to_message().screening_hit
         pair = await self._pair_of(hit)
         if pair is None:
-            return
-        if hit.decision.kind == screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH:
-            self._suppressed.add(pair)
-        else:
-            self._suppressed.discard(pair)
+            return None
+        return pair, hit.decision.kind == screening_hit_pb2.SCREENING_DECISION_KIND_NO_MATCH
 
     async def _pair_of(self, hit: screening_hit_pb2.ScreeningHit) -> SuppressedPair | None:
         if hit.subject_key:
@@ -578,14 +652,11 @@ class ScreeningDesk:
         """The pairs confirmed as no match."""
         return frozenset(self._suppressed)
 
-    async def _run(self, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    async def _on_cursor_thread(
+        self, function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker, lambda: function(*args, **kwargs))
-
-
-def _upsert_all(index: ScreeningIndex, upserts: Sequence[tuple[str, list[ListEntry]]]) -> None:
-    for record_id, entries in upserts:
-        index.upsert(record_id, entries)
+        return await loop.run_in_executor(self._cursor_thread, lambda: function(*args, **kwargs))
 
 
 def _stricter(first: Iterable[str], second: Iterable[str]) -> list[str] | None:

@@ -15,8 +15,13 @@ screening got; at start the subjects committed after it are screened."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Literal
 
+import pytest
+
+from gateway.screening.settings import ScreeningSettings
 from gateway.server import Gateway
 from gateway.store import SqliteRecordStore
 from liaison.rules.intake import prepare_record
@@ -24,10 +29,11 @@ from tests.conftest import TEST_CENTRE, make_config
 from tests.support.screening_records import red_notice, screened, traveller
 
 
+@pytest.mark.parametrize("worker", ["process", "thread"])
 async def test_a_traveller_committed_just_before_a_crash_is_screened_at_restart(
-    tmp_path: Path,
+    tmp_path: Path, worker: Literal["process", "thread"]
 ) -> None:
-    config = make_config(tmp_path)
+    config = dataclasses.replace(make_config(tmp_path), screening=ScreeningSettings(worker=worker))
     first = Gateway(config)
     await first.start()
     await first.stop(grace=0)
