@@ -148,6 +148,7 @@ class Gateway:
             audit=self._audit,
             max_message_bytes=config.limits.max_message_bytes,
             supervisor=self._supervisor,
+            storage=config.storage,
         )
         signing = security.signing
         signing_key = (
