@@ -35,6 +35,7 @@ from grpc_reflection.v1alpha import reflection
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
+from gateway.audit.postgresql_log import PostgresAuditLog
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
@@ -73,6 +74,7 @@ from gateway.signing import (
 )
 from gateway.store import RecordStore, StoreError, create_store
 from gateway.store.feed import CommitFeed
+from gateway.store.postgresql import resolve_dsn
 from gateway.store.preparation_pool import MessagePreparer
 from gateway.supervision import HealthBoard, Supervisor
 from gateway.telemetry import (
@@ -591,6 +593,14 @@ def _audit_log(config: CentreConfig) -> AuditLog | None:
         return None
     store_path = config.storage.path
     path = security.audit_path or store_path.with_name(store_path.name + ".audit.db")
+    if config.storage.backend == "postgresql":
+        # One chain for every replica, in the store's database; the file keeps checkpoints.
+        return PostgresAuditLog(
+            resolve_dsn(config.storage),
+            schema=config.storage.schema,
+            key_path=security.audit_key_path,
+            path=path,
+        )
     return AuditLog(path, security.audit_key_path)
 
 

@@ -29,6 +29,8 @@ PUBLIC = {
     },
     "gateway.audit.keys": {"KEY_BYTES", "AuditKeyError", "create_key_file", "read_key_file"},
     "gateway.audit.log": {"AuditLog", "AuditLogError", "iter_stored", "read_entry", "verify_file"},
+    "gateway.audit.postgresql_log": {"PostgresAuditLog", "audit_lock_key"},
+    "gateway.audit.postgresql_read": {"iter_stored_in_database", "verify_database"},
     "gateway.audit.entry": {
         "GENESIS_HASH",
         "KEYED_MAC",
