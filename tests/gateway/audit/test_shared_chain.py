@@ -1,5 +1,6 @@
-"""One audit chain in PostgreSQL appended by several replicas at once: it verifies as one
-keyed chain, and a replica with another key neither opens on it nor chains onto it."""
+"""One audit chain in PostgreSQL appended by several replicas at once (logs, and gateways on one
+database): it verifies as one keyed chain, and a replica with another key neither opens on it
+nor chains onto it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import json
 from pathlib import Path
 
 import pytest
+from grpc import aio
 
 from gateway.audit.keys import create_key_file, read_key_file
 from gateway.audit.log import AuditLogError
+from gateway.audit.postgresql_log import PostgresAuditLog
 from gateway.audit.postgresql_read import iter_stored_in_database
 from gateway.cli import main
+from gateway.config import CentreConfig, ServerConfig, StorageConfig
+from gateway.federation.settings import FederationSettings
+from gateway.server import Gateway
+from liaison.v1 import exchange_pb2
 from tests.support.audit_logs import AuditLogs
+from tests.support.rpc import ExchangeStub
 
 
 @pytest.fixture(params=("postgresql",))
@@ -117,3 +125,40 @@ async def test_liaison_audit_verify_reads_the_chain_of_a_centre_on_postgresql(
     audit_logs.tamper("cli", "DELETE FROM audit WHERE position = 2")
     assert main(["audit", "verify", "--config", str(centre)]) == 1
     assert "chain broken at entry 2" in capsys.readouterr().out
+
+
+async def test_two_gateways_on_one_database_audit_into_one_chain(
+    audit_logs: AuditLogs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIAISON_STORAGE_DSN", audit_logs.dsn)
+    key_path = tmp_path / "audit.key"
+    create_key_file(key_path)
+    schema = audit_logs.schema("gateways")
+    replicas = []
+    for name in ("a", "b"):
+        config = CentreConfig(
+            centre_id="WCO-I2C",
+            server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
+            storage=StorageConfig(backend="postgresql", schema=schema, path=tmp_path / name),
+            federation=FederationSettings(
+                audit_path=tmp_path / f"{name}.audit.db", audit_key_path=key_path
+            ),
+        )
+        replica = Gateway(config)
+        await replica.start()
+        replicas.append(replica)
+    try:
+        for replica in replicas:
+            assert isinstance(replica.audit, PostgresAuditLog)
+            async with aio.insecure_channel(replica.address) as channel:
+                stub = ExchangeStub(channel)
+                for n in range(3):
+                    request = exchange_pb2.GetRequest(record_id=f"WCO-I2C:nothing-{n}")
+                    with pytest.raises(aio.AioRpcError):
+                        await stub.Get(request)
+    finally:
+        for replica in replicas:
+            await replica.stop()
+    report = audit_logs.verify("gateways", key=read_key_file(key_path))
+    assert report.ok, report.first_break
+    assert report.checked >= 6  # every Get is audited, on whichever replica it was
