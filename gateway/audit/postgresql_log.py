@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +132,8 @@ class PostgresAuditLog(AuditLog):
         actor: str,
         action: str,
         outcome: str,
-        record_ids: Any = (),
-        detail: Any = None,
+        record_ids: Iterable[str] = (),
+        detail: Mapping[str, str | int] | None = None,
     ) -> AuditEntry:
         """Append one entry and return it once it is durable (in the shared chain)."""
         if self._closed or self._writer is None or self._loop is None:

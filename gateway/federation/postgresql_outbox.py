@@ -43,6 +43,7 @@ from gateway.federation.delivery_policy import NoteDraft
 from gateway.federation.outbox import (
     DEAD_LETTERED,
     DELIVERED,
+    FAILED,
     QUEUED,
     WITHHELD,
     AuditNote,
@@ -428,7 +429,7 @@ class PostgresOutbox(Outbox):
                 " lease_owner = '', lease_until = 0"
                 " WHERE peer = %(peer)s AND state = ANY(%(due)s) AND next_attempt_at <= %(now)s"
                 f" AND {free}",
-                {**args, "failed": policy.DUE_STATES[1]},
+                {**args, "failed": FAILED},
             )
             cursor = await connection.execute(
                 "UPDATE deliveries SET state = %(dead)s, last_error = %(gave_up)s,"  # noqa: S608 (fixed text)
