@@ -1,5 +1,6 @@
-"""The audit log file: durable group-committed appends, a chain that survives restarts, and
-verification that finds edits, deletions and reorderings made to the file."""
+"""The audit log: durable group-committed appends, a chain that survives restarts, and
+verification that finds edits, deletions and reorderings (files, and on both backends where the
+behaviour is the log's)."""
 
 from __future__ import annotations
 
@@ -46,15 +47,14 @@ async def test_concurrent_appends_form_one_chain(tmp_path: Path) -> None:
     assert ids == sorted(f"r{i}" for i in range(50))
 
 
-async def test_the_chain_continues_after_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "audit.db"
-    await (await _fill(path, 3)).close()
-    log = AuditLog(path)
+async def test_the_chain_continues_after_a_restart(audit_logs: AuditLogs) -> None:
+    await _fill_in(audit_logs, "restarted", 3)
+    log = audit_logs.log("restarted")
     await log.open()
     entry = await log.append(actor="local", action="search", outcome="ok")
     await log.close()
     assert entry.sequence == 4
-    assert verify_file(path).ok
+    assert audit_logs.verify("restarted").ok
 
 
 async def test_appending_to_a_closed_log_fails_loudly(tmp_path: Path) -> None:
