@@ -34,6 +34,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
+from gateway.audit.postgresql_log import PostgresAuditLog
 from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.console import with_console
@@ -79,6 +80,7 @@ from gateway.signing import (
 )
 from gateway.store import RecordStore, StoreError, create_store
 from gateway.store.feed import CommitFeed
+from gateway.store.postgresql import resolve_dsn
 from gateway.store.preparation_pool import MessagePreparer
 from gateway.supervision import HealthBoard, Supervisor
 from gateway.telemetry import (
@@ -154,6 +156,7 @@ class Gateway:
             audit=self._audit,
             max_message_bytes=config.limits.max_message_bytes,
             supervisor=self._supervisor,
+            storage=config.storage,
         )
         signing = security.signing
         signing_key = (
@@ -673,6 +676,14 @@ def _audit_log(config: CentreConfig) -> AuditLog | None:
         return None
     store_path = config.storage.path
     path = security.audit_path or store_path.with_name(store_path.name + ".audit.db")
+    if config.storage.backend == "postgresql":
+        # One chain for every replica, in the store's database; the file keeps checkpoints.
+        return PostgresAuditLog(
+            resolve_dsn(config.storage),
+            schema=config.storage.schema,
+            key_path=security.audit_key_path,
+            path=path,
+        )
     return AuditLog(path, security.audit_key_path)
 
 

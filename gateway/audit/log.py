@@ -87,6 +87,24 @@ class AuditLog:
         self._listeners: list[Callable[[ChainHead], None]] = []
 
     @property
+    def location(self) -> str:
+        """Where the log is, for messages (the file; a PostgreSQL log names its schema)."""
+        return str(self.path)
+
+    @property
+    def verify_command(self) -> str:
+        """The command that verifies this log, for messages."""
+        return f"liaison audit verify {self.location}"
+
+    async def stored_entry(self, sequence: int) -> object | None:
+        """The stored entry at ``sequence`` (its position); ``None`` when there is none.
+
+        Raises:
+            AuditLogError: the log cannot be read.
+        """
+        return await asyncio.to_thread(read_entry, self.path, sequence)
+
+    @property
     def head(self) -> ChainHead:
         """The last committed entry's sequence and hash."""
         return self._head
@@ -187,37 +205,50 @@ class AuditLog:
                 verify (under another key, or edited).
         """
         first = _row(connection, "SELECT position, entry FROM audit ORDER BY position LIMIT 1")
-        if first is None:
+        last = _row(connection, "SELECT position, entry FROM audit ORDER BY position DESC LIMIT 1")
+        return self._continue_from(first, last)
+
+    def _continue_from(
+        self, first: tuple[int, object] | None, last: tuple[int, object] | None
+    ) -> ChainHead:
+        """The head to chain onto after the stored ``last`` entry (position and stored value),
+        once shown continuable: keyed as this log is (checked against ``first`` too, when
+        given), well-formed, and verifying under this log's key. Shared by every backend.
+
+        Raises:
+            AuditLogError: keyed and unkeyed mixed, or the last entry is malformed or does not
+                verify (under another key, or edited).
+        """
+        if last is None:
             return ChainHead()
-        mismatch = _keying_mismatch(self._parsed(first), keyed=self._key is not None)
-        if mismatch:
-            raise AuditLogError(f"the audit log {self.path} {mismatch}")
-        last = self._parsed(
-            _row(connection, "SELECT position, entry FROM audit ORDER BY position DESC LIMIT 1")
-            or first
-        )
-        if bool(last.mac) != (self._key is not None):
+        if first is not None:
+            mismatch = _keying_mismatch(self._parsed(first), keyed=self._key is not None)
+            if mismatch:
+                raise AuditLogError(f"the audit log {self.location} {mismatch}")
+        entry = self._parsed(last)
+        if bool(entry.mac) != (self._key is not None):
             raise AuditLogError(
-                f"the audit log {self.path} mixes keyed and unkeyed entries (its last entry, "
-                f"sequence {last.sequence}, is {'' if last.mac else 'not '}keyed): it was "
-                f"tampered with. Run `liaison audit verify {self.path}`, archive the log for the "
+                f"the audit log {self.location} mixes keyed and unkeyed entries (its last entry, "
+                f"sequence {entry.sequence}, is {'' if entry.mac else 'not '}keyed): it was "
+                f"tampered with. Run `{self.verify_command}`, archive the log for the "
                 "auditors and start a new one."
             )
-        if last.mac and not _verifies(last, self._key):
+        if entry.mac and not _verifies(entry, self._key):
             raise AuditLogError(
-                f"the audit key file {self.key_path} does not verify the audit log {self.path}: "
-                f"its last entry (sequence {last.sequence}) was written under another key, or "
+                f"the audit key file {self.key_path} does not verify the audit log "
+                f"{self.location}: "
+                f"its last entry (sequence {entry.sequence}) was written under another key, or "
                 "edited. Start the gateway with the key file the log was written with; if that "
-                f"key is lost, archive {self.path} for the auditors and start a new log. "
-                f"`liaison audit verify {self.path} --key-file FILE` tells whether a key fits."
+                f"key is lost, archive {self.location} for the auditors and start a new log. "
+                f"`{self.verify_command} --key-file FILE` tells whether a key fits."
             )
-        if not _verifies(last, self._key):
+        if not _verifies(entry, self._key):
             raise AuditLogError(
-                f"the last entry (sequence {last.sequence}) of the audit log {self.path} does "
-                f"not match its hash: the log was edited. Run `liaison audit verify {self.path}`, "
+                f"the last entry (sequence {entry.sequence}) of the audit log {self.location} does "
+                f"not match its hash: the log was edited. Run `{self.verify_command}`, "
                 "archive the log for the auditors and start a new one."
             )
-        return ChainHead(last.sequence, last.hash)
+        return ChainHead(entry.sequence, entry.hash)
 
     def _parsed(self, row: tuple[int, object]) -> AuditEntry:
         position, text = row
@@ -225,8 +256,8 @@ class AuditLog:
             return parse_entry(text)
         except EntryFormatError as error:
             raise AuditLogError(
-                f"the audit log {self.path} has a malformed entry at position {position} "
-                f"({error}): run `liaison audit verify {self.path}`, archive the log for the "
+                f"the audit log {self.location} has a malformed entry at position {position} "
+                f"({error}): run `{self.verify_command}`, archive the log for the "
                 "auditors and start a new one"
             ) from None
 

@@ -20,9 +20,11 @@ from gateway.audit.checkpoints import (
 )
 from gateway.audit.keys import AuditKeyError, create_key_file, read_key_file
 from gateway.audit.log import AuditLogError, verify_file
+from gateway.audit.postgresql_read import verify_database
 from gateway.cli.commands import Commands
 from gateway.cli.connection import connect
 from gateway.cli.exits import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
+from gateway.config import ConfigError, load_config
 from gateway.security.certs import CertificateAuthority
 from gateway.signing import (
     SigningKeyError,
@@ -30,6 +32,8 @@ from gateway.signing import (
     create_centre_signing_key,
     load_public_key,
 )
+from gateway.store import StoreError
+from gateway.store.postgresql import resolve_dsn
 from liaison.v1 import federation_pb2
 
 __all__ = ["add_commands"]
@@ -77,7 +81,20 @@ def add_commands(command: Commands) -> None:
             "cannot be read or a checkpoint does not verify under the given keys."
         ),
     )
-    verify.add_argument("path", type=Path, metavar="PATH", help="the audit log file")
+    verify.add_argument(
+        "path",
+        type=Path,
+        nargs="?",
+        metavar="PATH",
+        help="the audit log file (omit with --config for a centre on PostgreSQL)",
+    )
+    verify.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="centre TOML file whose [storage] is PostgreSQL: verify the chain its replicas "
+        "share in the database",
+    )
     verify.add_argument(
         "--checkpoint",
         type=Path,
@@ -216,13 +233,34 @@ def _audit_verify(args: argparse.Namespace) -> int:
             verify_checkpoint_with(checkpoint, public_keys)
         except CheckpointError as error:
             return _usage(f"{describe(checkpoint)} ({checkpoint.entries} entries): {error}")
+    anchors = [anchor_of(c) for c in checkpoints]
     try:
-        report = verify_file(
-            args.path, expect_head=expect, key=key, anchors=[anchor_of(c) for c in checkpoints]
-        )
-    except AuditLogError as error:
+        if args.path is not None:
+            report = verify_file(args.path, expect_head=expect, key=key, anchors=anchors)
+        else:
+            dsn, schema = _database_of(args.config)
+            args.path = f"PostgreSQL schema {schema}"
+            report = verify_database(dsn, schema, expect_head=expect, key=key, anchors=anchors)
+    except (AuditLogError, ConfigError, StoreError) as error:
         return _usage(str(error))
     return _print_report(args, report, checkpoints, anchored=bool(checkpoints or expect))
+
+
+def _database_of(config: Path | None) -> tuple[str, str]:
+    """The DSN and schema of the centre ``config`` describes, which must be on PostgreSQL.
+
+    Raises:
+        ConfigError: no file given, or it is not a PostgreSQL centre.
+        StoreError: its DSN cannot be resolved.
+    """
+    if config is None:
+        raise ConfigError("give the audit log file, or --config for a centre on PostgreSQL")
+    storage = load_config(config).storage
+    if storage.backend != "postgresql":
+        raise ConfigError(
+            f"{config}: [storage] backend is {storage.backend!r}: give the audit log file"
+        )
+    return resolve_dsn(storage), storage.schema
 
 
 def _print_report(

@@ -34,7 +34,7 @@ from gateway.audit.checkpoints import (
     verify_checkpoint,
 )
 from gateway.audit.entry import EntryFormatError, parse_entry
-from gateway.audit.log import AuditLog, read_entry
+from gateway.audit.log import AuditLog
 from gateway.audit.settings import CheckpointPolicy
 from gateway.errors import (
     FailedPreconditionError,
@@ -163,8 +163,8 @@ class Checkpointer:
         self._supervisor.spawn(_TASK, self._run, _SERVICES)
 
     async def _check_reaches(self, own: federation_pb2.AuditCheckpoint) -> None:
-        path = self._audit.path
-        stored = await asyncio.to_thread(read_entry, path, own.entries)
+        path = self._audit.location
+        stored = await self._audit.stored_entry(own.entries)
         hash_there = ""
         with contextlib.suppress(EntryFormatError):
             hash_there = parse_entry(stored).hash if stored is not None else ""
@@ -177,7 +177,7 @@ class Checkpointer:
             raise CheckpointStartError(
                 f"the audit log {path} has {self._audit.head.sequence} entries and {what} "
                 f"{describe(own)} at {own.entries} entries: it was cut short or rewritten. Run "
-                f"`liaison audit verify {path}` with the checkpoints your peers keep, archive the "
+                f"`{self._audit.verify_command}` with the checkpoints your peers keep, archive the "
                 "log for the auditors and start a new one."
             )
 

@@ -6,8 +6,9 @@ decides, from the centre's configuration:
 
 * whether the Federation service is served (with TLS or peers) and the FederationAdmin service
   (also when this centre forwards); the gateway registers them;
-* when peers and routes are configured: the outbox (``<store>.outbox.db``), the forwarder and
-  the submission traces it continues;
+* when peers and routes are configured: the outbox (``<store>.outbox.db`` beside a SQLite
+  store; the store's database, shared by every replica, with ``backend = "postgresql"``), the
+  forwarder and the submission traces it continues;
 * with the audit log on: signed audit checkpoints, deposited with peers and kept for them.
 
 Its background tasks (the router, a sender per peer, the audit writer, the checkpoint rounds) run
@@ -24,16 +25,20 @@ from opentelemetry.trace import Tracer
 from gateway.audit.log import AuditLog
 from gateway.federation.checkpoints import AuditCheckpoints
 from gateway.federation.forwarder import Forwarder, PeerLink
-from gateway.federation.outbox import Outbox
+from gateway.federation.outbox import Backoff, Outbox
 from gateway.federation.peers import GrpcPeerLink
+from gateway.federation.postgresql_outbox import PostgresOutbox
 from gateway.federation.settings import FederationSettings
+from gateway.federation.sqlite_outbox import SqliteOutbox
 from gateway.federation.traces import SubmissionTraces
 from gateway.security.gate import RecordGate
 from gateway.signing import KeyRing, RecordSigner
 from gateway.store.feed import CommitFeed
+from gateway.store.postgresql import resolve_dsn
+from gateway.store.settings import StorageConfig
 from gateway.supervision import HealthBoard, Supervisor
 
-__all__ = ["FederationRuntime"]
+__all__ = ["FederationRuntime", "create_outbox"]
 
 
 class FederationRuntime:
@@ -48,6 +53,7 @@ class FederationRuntime:
         audit: AuditLog | None,
         max_message_bytes: int,
         supervisor: Supervisor | None = None,
+        storage: StorageConfig | None = None,
     ) -> None:
         """Plan the centre's federation; nothing is opened before :meth:`open`.
 
@@ -59,6 +65,8 @@ class FederationRuntime:
                 ``None`` when auditing is off.
             max_message_bytes: Largest message to a peer.
             supervisor: Runs the background tasks (the gateway's); by default one of its own.
+            storage: The store's settings: with ``backend = "postgresql"`` the outbox is in
+                the store's database, shared by the centre's replicas (``store_path`` unused).
         """
         self.supervisor = supervisor if supervisor is not None else Supervisor(HealthBoard())
         self.centre_id = centre_id
@@ -69,8 +77,11 @@ class FederationRuntime:
         # the ledger after every rule was removed, and request/reply threads go where they are
         # addressed (issue 15).
         forwarding = bool(settings.peers)
-        outbox_path = store_path.with_name(store_path.name + ".outbox.db")
-        self.outbox: Outbox | None = Outbox(outbox_path, settings.backoff) if forwarding else None
+        self.outbox: Outbox | None = (
+            create_outbox(storage or StorageConfig(path=store_path), settings.backoff)
+            if forwarding
+            else None
+        )
         self.forwarder: Forwarder | None = None
         self._links: dict[str, GrpcPeerLink] = {}
         self.traces = SubmissionTraces() if forwarding else None
@@ -180,3 +191,15 @@ class FederationRuntime:
         for link in self._links.values():
             await link.close()
         self._links.clear()
+
+
+def create_outbox(storage: StorageConfig, backoff: Backoff) -> Outbox:
+    """The outbox of the store ``storage`` configures (not opened yet): a SQLite file beside a
+    SQLite store (``<store>.outbox.db``), or tables in the PostgreSQL store's schema.
+
+    Raises:
+        StoreError: the PostgreSQL backend has no DSN, or its password file cannot be read.
+    """
+    if storage.backend == "postgresql":
+        return PostgresOutbox(resolve_dsn(storage), backoff, schema=storage.schema)
+    return SqliteOutbox(storage.path.with_name(storage.path.name + ".outbox.db"), backoff)

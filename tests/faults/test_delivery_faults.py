@@ -23,9 +23,10 @@ from devkit.cluster import free_port
 from gateway.audit.log import AuditLog, iter_stored, verify_file
 from gateway.config import CentreConfig, ServerConfig, StorageConfig
 from gateway.federation.forwarder import Forwarder, PeerUnavailableError
-from gateway.federation.outbox import Backoff, Outbox
+from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule, h2_permission
 from gateway.federation.settings import FederationSettings
+from gateway.federation.sqlite_outbox import SqliteOutbox
 from gateway.security.certs import CertificateAuthority
 from gateway.security.gate import RecordGate
 from gateway.security.policy import Grant
@@ -248,7 +249,7 @@ async def test_a_failing_delivery_task_is_restarted_and_health_says_why_until_it
     await pair.start(LYON)
     i2c = await pair.start(I2C)
     outbox = i2c.federation.outbox
-    assert outbox is not None
+    assert isinstance(outbox, SqliteOutbox)
     connection = outbox._db()
     connection.execute("PRAGMA query_only = 1")
     await _commit(i2c, _people("stuck", 3))
@@ -349,7 +350,7 @@ class Sender:
         await self.store.open()
         self.feed = CommitFeed(self.store)
         await self.feed.start()
-        self.outbox = Outbox(self.root / "outbox.db", self.backoff, seed=5)
+        self.outbox = SqliteOutbox(self.root / "outbox.db", self.backoff, seed=5)
         await self.outbox.open()
         self.audit = AuditLog(self.root / "audit.db")
         await self.audit.open()

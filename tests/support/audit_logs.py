@@ -1,4 +1,5 @@
-"""Real audit logs for the attacks: written by ``AuditLog``, tampered with through SQLite, and
+"""Real audit logs for the attacks: written by ``AuditLog`` (a SQLite file) or
+``PostgresAuditLog`` (a schema of the run's database), tampered with through the database, and
 checkpointed with signing keys made in the test."""
 
 from __future__ import annotations
@@ -7,9 +8,15 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-from gateway.audit.chain import ChainHead
+import psycopg
+import pytest
+from psycopg import sql
+
+from gateway.audit.chain import ChainHead, VerifyReport
 from gateway.audit.checkpoints import checkpoints_document, sign_checkpoint
-from gateway.audit.log import AuditLog
+from gateway.audit.log import AuditLog, verify_file
+from gateway.audit.postgresql_log import PostgresAuditLog
+from gateway.audit.postgresql_read import verify_database
 from gateway.signing import (
     KeyRing,
     PublicKeyInfo,
@@ -19,6 +26,7 @@ from gateway.signing import (
     load_public_key,
 )
 from liaison.v1 import federation_pb2
+from tests.support.postgresql import unique_schema
 
 CENTRE = "WCO-I2C"
 PEER = "INTERPOL-CCC-LYON"
@@ -93,3 +101,56 @@ def write_checkpoints(path: Path, *checkpoints: federation_pb2.AuditCheckpoint) 
     """A checkpoint file as ``liaison audit checkpoints`` writes it."""
     path.write_text(checkpoints_document(checkpoints), encoding="utf-8")
     return path
+
+
+class AuditLogs:
+    """Audit logs on one backend (``sqlite``: files under a folder; ``postgresql``: schemas of
+    the run's database), named by the test: write, tamper with and verify them alike."""
+
+    def __init__(self, backend: str, directory: Path, dsn: str = "") -> None:
+        self.backend = backend
+        self.directory = directory
+        self.dsn = dsn
+        self._schemas: dict[str, str] = {}
+
+    def schema(self, name: str) -> str:
+        if name not in self._schemas:
+            self._schemas[name] = unique_schema(name)
+        return self._schemas[name]
+
+    def log(self, name: str, key_path: Path | None = None) -> AuditLog:
+        """An unopened log (a new replica of it, on PostgreSQL)."""
+        path = self.directory / f"{name}.db"
+        if self.backend == "postgresql":
+            return PostgresAuditLog(
+                self.dsn, schema=self.schema(name), key_path=key_path, path=path
+            )
+        return AuditLog(path, key_path)
+
+    def tamper(self, name: str, *statements: str) -> None:
+        """What someone with write access to the database does, outside the gateway."""
+        if self.backend == "postgresql":
+            with psycopg.connect(self.dsn, autocommit=True) as connection:
+                connection.execute(
+                    sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema(name)))
+                )
+                with connection.transaction():
+                    for statement in statements:
+                        connection.execute(statement.encode())
+            return
+        tamper(self.directory / f"{name}.db", *statements)
+
+    def verify(
+        self, name: str, *, expect_head: ChainHead | None = None, key: bytes | None = None
+    ) -> VerifyReport:
+        if self.backend == "postgresql":
+            return verify_database(self.dsn, self.schema(name), expect_head=expect_head, key=key)
+        return verify_file(self.directory / f"{name}.db", expect_head=expect_head, key=key)
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def audit_logs(request: pytest.FixtureRequest, tmp_path: Path) -> AuditLogs:
+    """:class:`AuditLogs` on each backend (PostgreSQL: skipped where no server answers)."""
+    backend = str(request.param)
+    dsn = request.getfixturevalue("postgresql_database") if backend == "postgresql" else ""
+    return AuditLogs(backend, tmp_path, dsn)

@@ -29,9 +29,9 @@ from gateway.client import AsyncLiaisonClient, ClientError
 from gateway.config import StorageConfig
 from gateway.federation.checkpoints import AuditCheckpoints
 from gateway.federation.forwarder import PeerUnavailableError
-from gateway.federation.outbox import Outbox
 from gateway.federation.peers import GrpcPeerLink
 from gateway.federation.settings import FederationSettings, PeerConfig
+from gateway.federation.sqlite_outbox import SqliteOutbox
 from gateway.security.authorization import AuthorizationInterceptor
 from gateway.security.certs import CertificateAuthority
 from gateway.security.gate import RecordGate
@@ -75,7 +75,7 @@ class _Centre:
         self.store: RecordStore = create_store(
             StorageConfig(path=self.home / "store.db", synchronous="normal", writer="thread")
         )
-        self.outbox = Outbox(self.home / "outbox.db")
+        self.outbox = SqliteOutbox(self.home / "outbox.db")
         self.server: aio.Server | None = None
         self.port = 0
         self.link: GrpcPeerLink | None = None

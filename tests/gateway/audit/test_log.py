@@ -1,5 +1,6 @@
-"""The audit log file: durable group-committed appends, a chain that survives restarts, and
-verification that finds edits, deletions and reorderings made to the file."""
+"""The audit log: durable group-committed appends, a chain that survives restarts, and
+verification that finds edits, deletions and reorderings (files, and on both backends where the
+behaviour is the log's)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from gateway.audit.chain import KEYED_MAC, ChainHead
 from gateway.audit.keys import create_key_file, read_key_file
 from gateway.audit.log import AuditLog, AuditLogError, iter_stored, read_entry, verify_file
+from tests.support.audit_logs import AuditLogs
 
 
 async def _fill(path: Path, count: int) -> AuditLog:
@@ -45,15 +47,14 @@ async def test_concurrent_appends_form_one_chain(tmp_path: Path) -> None:
     assert ids == sorted(f"r{i}" for i in range(50))
 
 
-async def test_the_chain_continues_after_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "audit.db"
-    await (await _fill(path, 3)).close()
-    log = AuditLog(path)
+async def test_the_chain_continues_after_a_restart(audit_logs: AuditLogs) -> None:
+    await _fill_in(audit_logs, "restarted", 3)
+    log = audit_logs.log("restarted")
     await log.open()
     entry = await log.append(actor="local", action="search", outcome="ok")
     await log.close()
     assert entry.sequence == 4
-    assert verify_file(path).ok
+    assert audit_logs.verify("restarted").ok
 
 
 async def test_appending_to_a_closed_log_fails_loudly(tmp_path: Path) -> None:
@@ -77,46 +78,53 @@ def _tamper(path: Path, *statements: str) -> None:
     connection.close()
 
 
-async def test_tampering_with_the_file_is_found(tmp_path: Path) -> None:
-    path = tmp_path / "audit.db"
-    await (await _fill(path, 6)).close()
-    recorded = verify_file(path).head
+async def _fill_in(logs: AuditLogs, name: str, count: int) -> None:
+    log = logs.log(name)
+    await log.open()
+    for i in range(count):
+        await log.append(
+            actor="urn:liaison:client:customs-be", action="read", outcome="ok", record_ids=[f"r{i}"]
+        )
+    await log.close()
 
-    _tamper(
-        path, "UPDATE audit SET entry = replace(entry, '\"ok\"', '\"denied\"') WHERE position = 3"
+
+async def test_tampering_with_the_log_is_found(audit_logs: AuditLogs) -> None:
+    logs = audit_logs
+    await _fill_in(logs, "edited", 6)
+    recorded = logs.verify("edited").head
+    logs.tamper(
+        "edited",
+        "UPDATE audit SET entry = replace(entry, '\"ok\"', '\"denied\"') WHERE position = 3",
     )
-    report = verify_file(path)
+    report = logs.verify("edited")
     assert report.first_break is not None
     assert (report.first_break.position, report.first_break.sequence) == (3, 3)
     assert "edited" in report.first_break.reason
 
-    path2 = tmp_path / "deleted.db"
-    await (await _fill(path2, 6)).close()
-    _tamper(path2, "DELETE FROM audit WHERE position = 2")
-    report = verify_file(path2)
+    await _fill_in(logs, "deleted", 6)
+    logs.tamper("deleted", "DELETE FROM audit WHERE position = 2")
+    report = logs.verify("deleted")
     assert report.first_break is not None
     assert report.first_break.position == 2
     assert "deleted" in report.first_break.reason
 
-    path3 = tmp_path / "reordered.db"
-    await (await _fill(path3, 6)).close()
-    _tamper(
-        path3,
+    await _fill_in(logs, "reordered", 6)
+    logs.tamper(
+        "reordered",
         "UPDATE audit SET position = -4 WHERE position = 4",
         "UPDATE audit SET position = 4 WHERE position = 5",
         "UPDATE audit SET position = 5 WHERE position = -4",
     )
-    report = verify_file(path3)
+    report = logs.verify("reordered")
     assert report.first_break is not None
     assert report.first_break.position == 4
     assert report.first_break.sequence == 5
 
-    path4 = tmp_path / "truncated.db"
-    await (await _fill(path4, 6)).close()
-    head = verify_file(path4).head
-    _tamper(path4, "DELETE FROM audit WHERE position = 6")
-    assert verify_file(path4).ok  # a shorter chain is still a chain ...
-    assert not verify_file(path4, expect_head=head).ok  # ... but not the recorded one
+    await _fill_in(logs, "truncated", 6)
+    head = logs.verify("truncated").head
+    logs.tamper("truncated", "DELETE FROM audit WHERE position = 6")
+    assert logs.verify("truncated").ok  # a shorter chain is still a chain ...
+    assert not logs.verify("truncated", expect_head=head).ok  # ... but not the recorded one
     assert recorded.sequence == 6
     assert ChainHead() != head
 

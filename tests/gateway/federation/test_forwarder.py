@@ -1,5 +1,5 @@
-"""The forwarder with a real store, feed and outbox, and in-process peer links: routing, a peer
-down and back, dead letters and replay, restart from the durable cursor."""
+"""The forwarder with a real store, feed and outbox (on both backends), and in-process peer
+links: routing, a peer down and back, dead letters and replay, restart from the durable cursor."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from gateway.audit.log import AuditLog, iter_stored, verify_file
 from gateway.federation.forwarder import Forwarder, PeerUnavailableError
-from gateway.federation.outbox import Backoff, Outbox
+from gateway.federation.outbox import Backoff
 from gateway.federation.routing import RoutingRule, h2_permission
 from gateway.security.gate import RecordGate
 from gateway.security.visibility import NeedToKnow
@@ -21,6 +21,7 @@ from gateway.store.feed import CommitFeed
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2, federation_pb2, record_pb2
 from tests.support.factories import person
+from tests.support.outboxes import OutboxMaker
 from tests.support.polling import until
 from tests.support.signing import centre_key
 
@@ -94,9 +95,12 @@ def _person(
 
 
 class Harness:
-    def __init__(self, store: SqliteRecordStore, tmp_path: Path, **backoff: float) -> None:
+    def __init__(
+        self, store: SqliteRecordStore, tmp_path: Path, outboxes: OutboxMaker, **backoff: float
+    ) -> None:
         self.store = store
         self.tmp_path = tmp_path
+        self.outboxes = outboxes
         self.backoff = Backoff(**{"initial_seconds": 0.02, "max_seconds": 0.05, **backoff})  # type: ignore[arg-type]
         self.peers = {LYON: FakePeer(), SINGAPORE: FakePeer()}
         self.rules = [RoutingRule(peers=(LYON, SINGAPORE), name="all")]
@@ -104,8 +108,7 @@ class Harness:
     async def start(self) -> Forwarder:
         self.feed = CommitFeed(self.store)
         await self.feed.start()
-        self.outbox = Outbox(self.tmp_path / "outbox.db", self.backoff, seed=3)
-        await self.outbox.open()
+        self.outbox = await self.outboxes.open(self.backoff, seed=3)
         self.audit = AuditLog(self.tmp_path / "audit.db")
         await self.audit.open()
         self.forwarder = Forwarder(
@@ -129,9 +132,9 @@ class Harness:
 
 
 async def test_committed_records_reach_the_peers_the_rules_and_handling_allow(
-    store: SqliteRecordStore, tmp_path: Path
+    store: SqliteRecordStore, tmp_path: Path, outbox_maker: OutboxMaker
 ) -> None:
-    harness = Harness(store, tmp_path)
+    harness = Harness(store, tmp_path, outbox_maker)
     await harness.start()
     await _submit(
         store,
@@ -161,9 +164,9 @@ async def test_committed_records_reach_the_peers_the_rules_and_handling_allow(
 
 
 async def test_a_peer_down_for_a_while_gets_everything_once_back(
-    store: SqliteRecordStore, tmp_path: Path
+    store: SqliteRecordStore, tmp_path: Path, outbox_maker: OutboxMaker
 ) -> None:
-    harness = Harness(store, tmp_path, max_attempts=1000)
+    harness = Harness(store, tmp_path, outbox_maker, max_attempts=1000)
     lyon = harness.peers[LYON]
     lyon.down = True
     await harness.start()
@@ -174,34 +177,46 @@ async def test_a_peer_down_for_a_while_gets_everything_once_back(
     assert all(s.last_error.startswith("UNAVAILABLE") for s in failed)
     lyon.down = False
     await until(lambda: len(lyon.stored) == 20)
+
+    async def all_delivered() -> bool:
+        # The peer stores a batch before the sender records its acks.
+        rows = await harness.outbox.statuses(peer=LYON, states=[S.DELIVERY_STATE_DELIVERED])
+        return len(rows) == 20
+
+    await until(all_delivered)
     delivered = await harness.outbox.statuses(peer=LYON, states=[S.DELIVERY_STATE_DELIVERED])
-    assert len(delivered) == 20
     assert all(s.receiver_ack.record_id == _bare(s.record_id) for s in delivered)
     await harness.stop()
 
 
 async def test_an_unreachable_peer_does_not_use_up_the_attempt_limit(
-    store: SqliteRecordStore, tmp_path: Path
+    store: SqliteRecordStore, tmp_path: Path, outbox_maker: OutboxMaker
 ) -> None:
-    harness = Harness(store, tmp_path, max_attempts=2)
+    harness = Harness(store, tmp_path, outbox_maker, max_attempts=2)
     harness.rules = [RoutingRule(peers=(LYON,))]
     lyon = harness.peers[LYON]
     lyon.down = True
     await harness.start()
     await _submit(store, _person("waiting"))
     await until(lambda: lyon.calls >= 5)
+
+    async def attempted_five_times() -> bool:
+        # The peer counts a call before the sender records its failure.
+        (status,) = await harness.outbox.statuses(peer=LYON)
+        return status.attempts >= 5
+
+    await until(attempted_five_times)
     (status,) = await harness.outbox.statuses(peer=LYON)
     assert status.state == S.DELIVERY_STATE_FAILED
-    assert status.attempts >= 5
     lyon.down = False
     await until(lambda: ("waiting", 1) in lyon.stored)
     await harness.stop()
 
 
 async def test_refusals_dead_letter_at_once_age_dead_letters_the_unreachable_and_replay(
-    store: SqliteRecordStore, tmp_path: Path
+    store: SqliteRecordStore, tmp_path: Path, outbox_maker: OutboxMaker
 ) -> None:
-    harness = Harness(store, tmp_path, max_age_seconds=0.2)
+    harness = Harness(store, tmp_path, outbox_maker, max_age_seconds=0.2)
     harness.rules = [RoutingRule(peers=(LYON,))]
     lyon = harness.peers[LYON]
     lyon.refuse = {"refused"}
@@ -235,9 +250,9 @@ async def _equals(value: Awaitable[list[str]], expected: list[str]) -> bool:
 
 
 async def test_a_restart_resumes_from_the_durable_cursor_without_duplicates(
-    store: SqliteRecordStore, tmp_path: Path
+    store: SqliteRecordStore, tmp_path: Path, outbox_maker: OutboxMaker
 ) -> None:
-    harness = Harness(store, tmp_path)
+    harness = Harness(store, tmp_path, outbox_maker)
     await harness.start()
     await _submit(store, *(_person(f"first-{i}") for i in range(5)))
     lyon = harness.peers[LYON]

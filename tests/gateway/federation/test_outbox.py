@@ -1,16 +1,16 @@
-"""The outbox: atomic routing with its cursor, due deliveries, backoff, dead letters, replay,
-and state that survives reopening."""
+"""The outbox, on both backends: atomic routing with its cursor, due deliveries, backoff, dead
+letters, replay, and state that survives reopening."""
 
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from gateway.federation.outbox import Backoff, Delivery, Outbox
 from gateway.federation.routing import RouteDecision
 from liaison.v1 import exchange_pb2, federation_pb2
+from tests.support.outboxes import OutboxMaker
 
 LYON, SINGAPORE = "INTERPOL-CCC-LYON", "INTERPOL-IGCI-SINGAPORE"
 S = federation_pb2
@@ -21,14 +21,14 @@ def _delivery(peer: str, n: int, allowed: bool = True) -> Delivery:
     return Delivery(RouteDecision(peer, allowed, reason), f"r{n}", 1, n, "00-trace-span-01")
 
 
-async def _outbox(tmp_path: Path, **backoff: float) -> Outbox:
-    outbox = Outbox(tmp_path / "outbox.db", Backoff(**backoff), seed=7)  # type: ignore[arg-type]
-    await outbox.open()
-    return outbox
+async def _outbox(maker: OutboxMaker, **backoff: float) -> Outbox:
+    return await maker.open(Backoff(**backoff), seed=7)  # type: ignore[arg-type]
 
 
-async def test_routing_is_recorded_with_its_cursor_and_is_idempotent(tmp_path: Path) -> None:
-    outbox = await _outbox(tmp_path)
+async def test_routing_is_recorded_with_its_cursor_and_is_idempotent(
+    outbox_maker: OutboxMaker,
+) -> None:
+    outbox = await _outbox(outbox_maker)
     batch = [_delivery(LYON, 1), _delivery(SINGAPORE, 1, allowed=False), _delivery(LYON, 2)]
     assert await outbox.record_routing(batch, 2, now=100.0) == 2
     assert await outbox.routed_through() == 2
@@ -45,9 +45,9 @@ async def test_routing_is_recorded_with_its_cursor_and_is_idempotent(tmp_path: P
 
 
 async def test_due_deliveries_come_in_commit_order_and_delivery_keeps_the_ack(
-    tmp_path: Path,
+    outbox_maker: OutboxMaker,
 ) -> None:
-    outbox = await _outbox(tmp_path)
+    outbox = await _outbox(outbox_maker)
     await outbox.record_routing([_delivery(LYON, n) for n in (3, 1, 2)], 3, now=10.0)
     due = await outbox.due(LYON, now=10.0, limit=2)
     assert [d.record_id for d in due] == ["r1", "r2"]
@@ -64,9 +64,9 @@ async def test_due_deliveries_come_in_commit_order_and_delivery_keeps_the_ack(
 
 
 async def test_failures_back_off_then_dead_letter_after_the_attempt_limit(
-    tmp_path: Path,
+    outbox_maker: OutboxMaker,
 ) -> None:
-    outbox = await _outbox(tmp_path, max_attempts=3, initial_seconds=1.0, max_seconds=4.0)
+    outbox = await _outbox(outbox_maker, max_attempts=3, initial_seconds=1.0, max_seconds=4.0)
     await outbox.record_routing([_delivery(LYON, 1)], 1, now=0.0)
     now = 0.0
     for attempt in (1, 2):
@@ -90,8 +90,8 @@ async def test_failures_back_off_then_dead_letter_after_the_attempt_limit(
     await outbox.close()
 
 
-async def test_age_and_permanent_refusals_dead_letter_at_once(tmp_path: Path) -> None:
-    outbox = await _outbox(tmp_path, max_age_seconds=60.0)
+async def test_age_and_permanent_refusals_dead_letter_at_once(outbox_maker: OutboxMaker) -> None:
+    outbox = await _outbox(outbox_maker, max_age_seconds=60.0)
     await outbox.record_routing([_delivery(LYON, 1), _delivery(LYON, 2)], 2, now=0.0)
     first, second = await outbox.due(LYON, now=0.0, limit=10)
     assert await outbox.failed(LYON, [(first, "UNAVAILABLE")], now=61.0) == [first]
@@ -100,16 +100,17 @@ async def test_age_and_permanent_refusals_dead_letter_at_once(tmp_path: Path) ->
     await outbox.close()
 
 
-async def test_replay_requeues_dead_letters_and_state_survives_reopening(tmp_path: Path) -> None:
-    outbox = await _outbox(tmp_path, max_attempts=1)
+async def test_replay_requeues_dead_letters_and_state_survives_reopening(
+    outbox_maker: OutboxMaker,
+) -> None:
+    outbox = await _outbox(outbox_maker, max_attempts=1)
     await outbox.record_routing([_delivery(LYON, 1), _delivery(SINGAPORE, 2)], 2, now=0.0)
     for peer in (LYON, SINGAPORE):
         (pending,) = await outbox.due(peer, now=0.0, limit=10)
         await outbox.failed(peer, [(pending, "UNAVAILABLE")], now=0.0)
     await outbox.close()
 
-    reopened = Outbox(tmp_path / "outbox.db")
-    await reopened.open()
+    reopened = await outbox_maker.open()
     assert await reopened.counts() == {S.DELIVERY_STATE_DEAD_LETTERED: 2}
     requeued = await reopened.replay(LYON, [], now=5.0)
     assert [(s.peer, s.record_id, s.state, s.attempts) for s in requeued] == [
@@ -131,8 +132,8 @@ def test_backoff_grows_exponentially_with_full_jitter() -> None:
         assert max(delays) > ceiling * 0.8  # jitter spans the range
 
 
-async def test_a_closed_outbox_refuses_work(tmp_path: Path) -> None:
-    outbox = await _outbox(tmp_path)
+async def test_a_closed_outbox_refuses_work(outbox_maker: OutboxMaker) -> None:
+    outbox = await _outbox(outbox_maker)
     await outbox.close()
     with pytest.raises(RuntimeError, match="not open"):
         await outbox.routed_through()
