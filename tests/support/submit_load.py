@@ -86,6 +86,16 @@ class SubmitLoad:
                 self.on_ack(record_id)
             return response.ack
 
+    async def send_again(self) -> list[exchange_pb2.SubmitAck]:
+        """Send every acknowledged record again (``in_flight`` at a time); the answers."""
+        slots = asyncio.Semaphore(self.in_flight)
+
+        async def again(record_id: str) -> exchange_pb2.SubmitAck:
+            async with slots:
+                return await self.submit_until_acknowledged(record_id)
+
+        return list(await asyncio.gather(*(again(record_id) for record_id in list(self.acks))))
+
     @property
     def acknowledged(self) -> int:
         return len(self.acks)
