@@ -22,11 +22,14 @@ def _q(value: str | Path) -> str:
     return json.dumps(str(value))
 
 
-def write_replica(home: Path, centre_id: str, *, dsn: str, schema: str, pool_size: int = 4) -> Path:
+def write_replica(
+    home: Path, centre_id: str, *, dsn: str, schema: str, pool_size: int = 4, extra: str = ""
+) -> Path:
     """Write replica ``home``'s centre file (plaintext on a loopback port of its own); return it.
 
     ``dsn`` carries no password (the centre file refuses one): in production it comes from
-    ``password_file``, ``PGPASSFILE`` or ``LIAISON_STORAGE_DSN``.
+    ``password_file``, ``PGPASSFILE`` or ``LIAISON_STORAGE_DSN``. ``extra`` is appended (more
+    TOML tables).
     """
     home.mkdir(parents=True, exist_ok=True)
     path = home / "centre.toml"
@@ -44,7 +47,7 @@ def write_replica(home: Path, centre_id: str, *, dsn: str, schema: str, pool_siz
         f"schema = {_q(schema)}",
         f"pool_size = {pool_size}",
     ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + (f"\n{extra}" if extra else ""), encoding="utf-8")
     return path
 
 
