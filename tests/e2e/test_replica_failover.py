@@ -78,7 +78,7 @@ class Replicas:
 
     async def close(self) -> None:
         for channel in self.channels:
-            await channel.close()
+            await channel.close(None)
 
 
 async def _more_acknowledged(load: SubmitLoad) -> None:
