@@ -55,7 +55,9 @@ def storage_backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def storage(tmp_path: Path, storage_backend: str, request: pytest.FixtureRequest) -> StorageConfig:
+def gateway_storage(
+    tmp_path: Path, storage_backend: str, request: pytest.FixtureRequest
+) -> StorageConfig:
     """The ``[storage]`` table of the test's gateway, on the backend of ``storage_backend``."""
     sqlite = make_config(tmp_path).storage
     if storage_backend == "sqlite":
@@ -66,9 +68,9 @@ def storage(tmp_path: Path, storage_backend: str, request: pytest.FixtureRequest
 
 
 @pytest.fixture
-def gateway_config(tmp_path: Path, storage: StorageConfig) -> CentreConfig:
+def gateway_config(tmp_path: Path, gateway_storage: StorageConfig) -> CentreConfig:
     """The configuration the ``gateway`` fixture runs with."""
-    return replace(make_config(tmp_path), storage=storage)
+    return replace(make_config(tmp_path), storage=gateway_storage)
 
 
 @pytest.fixture
