@@ -123,6 +123,10 @@ test: lint typecheck protos-check pytest examples-test node-client-test ## Every
 demo: venv ## Four centres on loopback exchanging records over mutual TLS (examples/four-centres)
 	PYTHONPATH=. $(PY) examples/four-centres/run.py
 
+.PHONY: demo-replicas
+demo-replicas: venv ## Two replicas of the i2c on one PostgreSQL database, one killed mid-load (examples/replicas)
+	PYTHONPATH=. $(PY) examples/replicas/run.py
+
 .PHONY: bench
 bench: venv ## Benchmarks against raw grpc.aio baselines (figures in bench/README.md)
 	$(PY) -m pip install --quiet -e '.[bench]'

@@ -18,10 +18,11 @@ import json
 import math
 import os
 import signal
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,15 @@ from bench.adapter_inputs import InputError
 from bench.adapters import AdapterBench, describe_run, summarize_adapters
 from bench.health_load import HEALTH_VARIANTS, as_run, measure_health, summarize_health
 from bench.http_load import HTTP_CONCURRENCIES, measure_http, summarize_http
-from bench.load import RecordNumbers, measure_memory, measure_stream, measure_submit
+from bench.load import (
+    RecordNumbers,
+    SubmitMeasurement,
+    measure_memory,
+    measure_stream,
+    measure_submit,
+)
+from bench.postgresql import as_run as postgresql_run
+from bench.postgresql import replicas_on_one_schema, summarize_postgresql
 from bench.records import BENCH_CENTRE, RecordEncoder, new_run_tag
 from bench.report import format_table, machine_info, summarize
 from bench.screening_load import screening_caught_up, seed_entries
@@ -63,6 +72,7 @@ SCENARIOS = (
     "telemetry",
     "adapters",
     "screening",
+    "postgresql",
 )
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
@@ -330,6 +340,11 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         plan, round_number, Path(scratch), encoder, numbers, runs
                     )
                     continue
+                if scenario == "postgresql":
+                    await _postgresql_round(
+                        plan, round_number, Path(scratch), encoder, numbers, runs
+                    )
+                    continue
                 if scenario == "telemetry":
                     await _telemetry_round(
                         plan, round_number, Path(scratch), encoder, numbers, runs
@@ -449,6 +464,75 @@ async def _subscribers_round(
         )
 
 
+async def _postgresql_round(
+    plan: Plan,
+    round_number: int,
+    scratch: Path,
+    encoder: RecordEncoder,
+    numbers: RecordNumbers,
+    runs: list[dict[str, Any]],
+) -> None:
+    """One round of the postgresql scenario (bench/postgresql.py): the echo, one replica, two."""
+
+    def note(run: dict[str, Any]) -> None:
+        runs.append(run)
+        kind = "stream" if run["variant"].endswith("stream") else "submit"
+        _say(
+            f"[round {round_number}/{plan.rounds}] postgresql {run['variant']:<11} "
+            + _describe(kind, run)
+        )
+
+    async with running_server("echo", scratch=scratch) as echo:
+        submit = await _measure("submit", plan, echo, encoder, numbers, baseline=True)
+        stream = await _measure("stream", plan, echo, encoder, numbers, baseline=False)
+    note(postgresql_run(round_number, "echo-submit", [echo], submit))
+    note(postgresql_run(round_number, "echo-stream", [echo], stream))
+    async with replicas_on_one_schema(1, scratch) as servers:
+        submit = await _measure("submit", plan, servers[0], encoder, numbers, baseline=False)
+    note(postgresql_run(round_number, "one-submit", servers, submit))
+    async with replicas_on_one_schema(1, scratch) as servers:
+        stream = await _measure("stream", plan, servers[0], encoder, numbers, baseline=False)
+    note(postgresql_run(round_number, "one-stream", servers, stream))
+    async with replicas_on_one_schema(2, scratch) as servers:
+        halves = await asyncio.gather(
+            *(
+                measure_submit(
+                    server,
+                    encoder,
+                    numbers,
+                    concurrency=plan.concurrency // len(servers),
+                    seconds=plan.submit_seconds,
+                    warmup_seconds=plan.submit_warmup_seconds,
+                )
+                for server in servers
+            )
+        )
+    note(postgresql_run(round_number, "two-submit", servers, _aggregate(halves)))
+
+
+def _aggregate(halves: Sequence[SubmitMeasurement]) -> dict[str, Any]:
+    """Submit measured on several replicas at once, as one: calls add up, latency the worst."""
+    errors: dict[str, int] = {}
+    for half in halves:
+        for kind, count in half.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    calls = sum(half.calls for half in halves)
+    elapsed = max(half.elapsed_s for half in halves)
+    return {
+        "concurrency": sum(half.concurrency for half in halves),
+        "calls": calls,
+        "elapsed_s": elapsed,
+        "calls_per_s": sum(half.calls_per_s for half in halves),
+        "p50_ms": max(half.p50_ms for half in halves),
+        "p99_ms": max(half.p99_ms for half in halves),
+        "server_cpu_us_per_call": statistics.mean(h.server_cpu_us_per_call for h in halves),
+        "client_cpu_share": sum(half.client_cpu_share for half in halves),
+        "errors": errors,
+        "error_examples": {k: v for half in halves for k, v in half.error_examples.items()},
+        "per_replica_calls_per_s": [half.calls_per_s for half in halves],
+    }
+
+
 async def _telemetry_round(
     plan: Plan,
     round_number: int,
@@ -545,9 +629,10 @@ def _report(
         [
             run
             for run in runs
-            if run["scenario"] not in ("telemetry", "adapters", "subscribers", "http")
+            if run["scenario"] not in ("telemetry", "adapters", "subscribers", "http", "postgresql")
         ]
     )
+    postgresql_rows = summarize_postgresql(runs)
     telemetry_rows = summarize_telemetry(runs)
     subscriber_rows = summarize_subscribers(runs)
     health_rows = summarize_health(runs)
@@ -564,7 +649,10 @@ def _report(
         "machine": machine,
         "load_average_before": load_before,
         "load_average_after": load_after,
-        "summary": [asdict(row) for row in rows + telemetry_rows + subscriber_rows + adapter_rows],
+        "summary": [
+            asdict(row)
+            for row in rows + telemetry_rows + subscriber_rows + adapter_rows + postgresql_rows
+        ],
         "runs": runs,
     }
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -578,6 +666,9 @@ def _report(
         print()
     if subscriber_rows:
         print(format_table(subscriber_rows, "none", "with"))
+        print()
+    if postgresql_rows:
+        print(format_table(postgresql_rows, "baseline", "postgresql"))
         print()
     if health_rows:
         print(format_table(health_rows, "idle", "hostile"))

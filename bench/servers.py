@@ -54,10 +54,11 @@ class ServerFailedError(RuntimeError):
     """A server did not start, or died while measured; the message ends with its last output."""
 
 
-def server_argv(kind: str, workdir: Path) -> list[str]:
+def server_argv(kind: str, workdir: Path, config: Path | None = None) -> list[str]:
     """The command line of a ``kind`` server ("echo", "gateway", "gateway-unscreened",
-    "gateway-signed", "gateway-subscribers", "gateway-sdk", "gateway-http" or "official")
-    keeping its files in workdir."""
+    "gateway-signed", "gateway-subscribers", "gateway-sdk", "gateway-http", "official" or
+    "gateway-postgresql") keeping its files in workdir; "gateway-postgresql" serves the centre
+    file ``config`` (a replica on PostgreSQL, bench/postgresql.py)."""
     if kind == "echo":
         return [sys.executable, "-m", "bench.echo_server", "--listen", f"{HOST}:0"]
     if kind == "gateway":
@@ -103,6 +104,10 @@ def server_argv(kind: str, workdir: Path) -> list[str]:
         )
         serve = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
         return [*serve, "--listen", f"{HOST}:0", "--db", str(workdir / "bench.db")]
+    if kind == "gateway-postgresql":
+        if config is None:
+            raise ValueError("a gateway-postgresql server needs its centre file")
+        return [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
     if kind == "official":
         # The gateway with the official OpenTelemetry gRPC interceptor (telemetry scenario).
         serve = [sys.executable, "-m", "bench.official_gateway", "--centre-id", BENCH_CENTRE]
@@ -196,6 +201,7 @@ async def running_server(
     startup_timeout: float = 60.0,
     stop_timeout: float = 15.0,
     environment: Mapping[str, str] | None = None,
+    config: Path | None = None,
 ) -> AsyncIterator[ServerProcess]:
     """Start a fresh ``kind`` server, yield it once it listens, and always stop it afterwards.
 
@@ -206,7 +212,7 @@ async def running_server(
     removed after the server has stopped.
     """
     workdir = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=scratch))
-    argv: Sequence[str] = server_argv(kind, workdir)
+    argv: Sequence[str] = server_argv(kind, workdir, config)
     output: deque[str] = deque(maxlen=_TAIL_LINES)
     # Unbuffered, so that the startup line arrives as soon as it is printed.
     env = {**os.environ, **(environment or {}), "PYTHONUNBUFFERED": "1"}

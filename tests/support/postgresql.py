@@ -12,20 +12,27 @@ them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from gateway.store.settings import StorageConfig
+
 __all__ = [
     "REQUIRE_VARIABLE",
     "SERVER_DSN_VARIABLE",
+    "cut_database",
     "postgresql_database",
+    "postgresql_storage",
+    "scratch_database",
     "server_dsn",
     "unique_schema",
 ]
@@ -70,4 +77,55 @@ def postgresql_database() -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+TEST_POOL_SIZE = 4
+"""Connections of one test gateway: the server's ``max_connections`` is shared by every worker."""
+
+
+def postgresql_storage(dsn: str, base: StorageConfig, *, schema: str = "") -> StorageConfig:
+    """``base`` on PostgreSQL: the database at ``dsn``, in ``schema`` (by default one of its own,
+    so that a gateway shares nothing with any other test's)."""
+    return replace(
+        base,
+        backend="postgresql",
+        dsn=dsn,
+        schema=schema or unique_schema("gateway"),
+        pool_size=TEST_POOL_SIZE,
+    )
+
+
+@contextlib.contextmanager
+def scratch_database(run_dsn: str) -> Iterator[tuple[str, str]]:
+    """A database of its own (``(name, DSN)``) for a test that cuts it off; dropped after.
+
+    ``run_dsn`` is the run's database (:func:`postgresql_database`): the scratch one is on the
+    same server, reached the same way.
+    """
+    name = f"liaison_cut_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_dsn(), autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name, make_conninfo(run_dsn, dbname=name)
+    finally:
+        with psycopg.connect(server_dsn(), autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+def cut_database(name: str, *, allow: bool) -> None:
+    """Cut database ``name`` off (``allow=False``: new connections refused, and every backend
+    serving it terminated with ``pg_terminate_backend``), or let it back (``allow=True``)."""
+    with psycopg.connect(server_dsn(), autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(name), sql.SQL("true" if allow else "false")
+            )
+        )
+        if not allow:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
             )

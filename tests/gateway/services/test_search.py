@@ -15,6 +15,8 @@ from tests.support.factories import person, store_replica, travel_document
 from tests.support.rpc import ExchangeStub as Stub
 from tests.support.rpc import violations_of
 
+pytestmark = pytest.mark.both_backends  # every test on SQLite and on PostgreSQL
+
 
 async def submit(exchange: Stub, *records: record_pb2.Record) -> list[exchange_pb2.SubmitAck]:
     return [(await exchange.Submit(exchange_pb2.SubmitRequest(record=r))).ack for r in records]

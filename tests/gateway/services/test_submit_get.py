@@ -13,6 +13,8 @@ from tests.support.factories import person, set_path, travel_document
 from tests.support.rpc import ExchangeStub as Stub
 from tests.support.rpc import violations_of
 
+pytestmark = pytest.mark.both_backends  # every test on SQLite and on PostgreSQL
+
 
 async def test_submit_acknowledges_version_one(exchange: Stub) -> None:
     response = await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-1")))

@@ -17,6 +17,8 @@ from tests.conftest import make_config
 from tests.support.factories import person, set_path
 from tests.support.rpc import ExchangeStub as Stub
 
+pytestmark = pytest.mark.both_backends  # every test on SQLite and on PostgreSQL
+
 INVALID = {17: "record_id", 2500: "person.sex", 4999: "person.birth_date.month"}
 
 

@@ -13,6 +13,8 @@ from liaison.v1 import exchange_pb2, record_pb2
 from tests.support.factories import person, store_replica, travel_document
 from tests.support.rpc import ExchangeStub as Stub
 
+pytestmark = pytest.mark.both_backends  # every test on SQLite and on PostgreSQL
+
 
 async def submit_people(exchange: Stub, start: int, count: int) -> None:
     for i in range(start, start + count):

@@ -26,9 +26,7 @@ from gateway.store import (
 )
 from gateway.store.preparation import prepare_submission
 from gateway.store.settings import StorageConfig
-from tests.support.postgresql import postgresql_database, unique_schema
-
-__all__ = ["postgresql_database"]  # a fixture: the PostgreSQL setup's database for the run
+from tests.support.postgresql import unique_schema
 
 
 @dataclass(frozen=True, slots=True)

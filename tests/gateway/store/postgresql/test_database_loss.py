@@ -6,33 +6,22 @@ every backend serving it is terminated with ``pg_terminate_backend``; then it is
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from gateway.store import PostgresRecordStore, StoredVersion, StoreError
 from tests.support.polling import until
-from tests.support.postgresql import server_dsn
+from tests.support.postgresql import cut_database, scratch_database, server_dsn
 from tests.support.store import make_item
 
 
 @pytest.fixture
 def own_database(postgresql_database: str) -> Iterator[tuple[str, str]]:
     """A database of this test's own (it is cut off), as (name, DSN); dropped after."""
-    name = f"liaison_cut_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_dsn(), autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield name, make_conninfo(postgresql_database, dbname=name)
-    finally:
-        with psycopg.connect(server_dsn(), autocommit=True) as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with scratch_database(postgresql_database) as database:
+        yield database
 
 
 @pytest.fixture
@@ -49,20 +38,6 @@ def _available(store: PostgresRecordStore) -> bool:
     return store.link.available
 
 
-def _cut(name: str, *, allow: bool) -> None:
-    with psycopg.connect(server_dsn(), autocommit=True) as admin:
-        admin.execute(
-            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
-                sql.Identifier(name), sql.SQL("true" if allow else "false")
-            )
-        )
-        if not allow:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-
-
 async def test_unavailable_while_the_database_is_gone_and_back_without_restart(
     store: PostgresRecordStore, own_database: tuple[str, str]
 ) -> None:
@@ -73,14 +48,14 @@ async def test_unavailable_while_the_database_is_gone_and_back_without_restart(
     [before] = await store.write([make_item("rec-1")])
     assert isinstance(before, StoredVersion)
 
-    _cut(name, allow=False)
+    cut_database(name, allow=False)
     try:
         await until(lambda: events == ["unavailable"])
         assert not _available(store)
         with pytest.raises(StoreError):
             await store.write([make_item("rec-2")])
     finally:
-        _cut(name, allow=True)
+        cut_database(name, allow=True)
 
     await until(lambda: events == ["unavailable", "recovered"])
     assert _available(store)
