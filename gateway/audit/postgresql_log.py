@@ -27,9 +27,10 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
-from gateway.audit.chain import AuditEntry, ChainHead, next_entry
+from gateway.audit.chain import Anchor, AuditEntry, ChainHead, VerifyReport, next_entry
 from gateway.audit.keys import AuditKeyError, read_key_file
 from gateway.audit.log import AuditLog, AuditLogError
+from gateway.audit.postgresql_read import verify_database
 from gateway.store.postgresql import migrate
 
 __all__ = ["PostgresAuditLog", "audit_lock_key"]
@@ -78,6 +79,13 @@ class PostgresAuditLog(AuditLog):
     @property
     def verify_command(self) -> str:
         return "liaison audit verify --config CENTRE.toml"
+
+    async def verify(self, anchors: Iterable[Anchor] = ()) -> VerifyReport:
+        """Verify the chain as stored in the database now (every replica's entries, under this
+        log's key), in a thread with a connection of its own: appends go on meanwhile."""
+        return await asyncio.to_thread(
+            verify_database, self._dsn, self._schema, key=self._key, anchors=anchors
+        )
 
     async def open(self) -> None:
         """Connect, migrate the schema when behind, check the stored chain, start the writer.

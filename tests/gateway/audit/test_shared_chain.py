@@ -162,3 +162,24 @@ async def test_two_gateways_on_one_database_audit_into_one_chain(
     report = audit_logs.verify("gateways", key=read_key_file(key_path))
     assert report.ok, report.first_break
     assert report.checked >= 6  # every Get is audited, on whichever replica it was
+
+
+async def test_a_live_replica_verifies_the_chain_in_the_database(
+    audit_logs: AuditLogs, tmp_path: Path
+) -> None:
+    # VerifyAuditLog (the console's audit view) asks the open log; on PostgreSQL that is the one
+    # chain every replica appends to, not a file beside the replica.
+    key_path = tmp_path / "audit.key"
+    create_key_file(key_path)
+    first, second = audit_logs.log("live", key_path), audit_logs.log("live", key_path)
+    await first.open()
+    await second.open()
+    try:
+        for n, log in enumerate((first, second, first)):
+            await log.append(actor="urn:t", action="read", outcome="ok", record_ids=[f"r{n}"])
+        report = await second.verify()
+        assert report.ok, report.first_break
+        assert report.checked == 3
+    finally:
+        await first.close()
+        await second.close()
