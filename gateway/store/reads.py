@@ -1,104 +1,57 @@
-"""The read queries of the embedded store.
+"""The read queries of the embedded store (the statements themselves: :mod:`read_queries`).
 
 Each function runs on a reader thread with that thread's read-only connection. A single SELECT
 reads one WAL snapshot, so every result (a record with its ``latest_version``, a whole page) is
 consistent and holds committed data only.
 """
 
-# The SQL here is assembled from fixed fragments and "?" placeholders only; every value is bound.
-# ruff: noqa: S608
-
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
-from typing import Any
 
 from gateway.store.base import RetentionRow, SearchQuery, StoredRecord
-from gateway.store.schema import split_releasable
+from gateway.store.read_queries import (
+    GET_LATEST,
+    GET_VERSION,
+    LAST_SEQUENCE,
+    MAX_INT64,
+    Query,
+    read_before_query,
+    read_since_query,
+    retention_query,
+    search_query,
+    stored_from_row,
+)
 
 __all__ = ["get", "last_sequence", "read_before", "read_since", "retention_due", "search"]
-
-_MAX_INT64 = 2**63 - 1
-"""Cursors and versions arrive as uint64 from the wire; SQLite integers are signed 64-bit."""
-
-# Column order is StoredRecord's field order, so a row unpacks straight into it.
-# hv is the latest version's row, whose handling every older version obeys too.
-_COLUMNS = (
-    "v.record_id, v.version, v.sequence, v.committed_at_us, v.content_sha256, v.kind, "
-    "v.originating_centre, v.blob, h.version, v.handling_code, v.releasable_to, v.signature, "
-    "hv.handling_code, hv.releasable_to, hv.kind, "
-    "coalesce(l.review_due_us, 0), coalesce(l.expires_at_us, 0)"
-)
-_LATEST = (
-    "JOIN versions AS hv ON hv.sequence = h.sequence "
-    "LEFT JOIN lifecycle AS l ON l.record_id = h.record_id"
-)
-_GET_LATEST = (
-    f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
-    f"{_LATEST} WHERE h.record_id = ?"
-)
-_GET_VERSION = (
-    f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
-    f"{_LATEST} WHERE v.record_id = ? AND v.version = ?"
-)
-_LAST_SEQUENCE = "SELECT coalesce(max(sequence), 0) FROM versions"
 
 
 def get(connection: sqlite3.Connection, record_id: str, version: int) -> StoredRecord | None:
     """The latest version (``version`` 0) or the given one, ``None`` when absent."""
     if version == 0:
-        row = connection.execute(_GET_LATEST, (record_id,)).fetchone()
-    elif 0 < version <= _MAX_INT64:
-        row = connection.execute(_GET_VERSION, (record_id, version)).fetchone()
+        row = connection.execute(GET_LATEST, (record_id,)).fetchone()
+    elif 0 < version <= MAX_INT64:
+        row = connection.execute(GET_VERSION, (record_id, version)).fetchone()
     else:
         return None
-    return None if row is None else _stored(row)
+    return None if row is None else stored_from_row(row)
 
 
 def last_sequence(connection: sqlite3.Connection) -> int:
     """The highest committed sequence number, 0 when the store is empty."""
-    value: int = connection.execute(_LAST_SEQUENCE).fetchone()[0]
+    value: int = connection.execute(LAST_SEQUENCE).fetchone()[0]
     return value
+
+
+def _records(connection: sqlite3.Connection, query: Query) -> list[StoredRecord]:
+    return [stored_from_row(row) for row in connection.execute(*query)]
 
 
 def search(
     connection: sqlite3.Connection, query: SearchQuery, after_sequence: int, limit: int
 ) -> list[StoredRecord]:
     """Latest versions matching every criterion of ``query``, after a sequence, in order."""
-    conditions = ["h.sequence > ?"]
-    parameters: list[object] = [min(after_sequence, _MAX_INT64)]
-    if query.kinds:
-        conditions.append(f"h.kind IN ({_placeholders(query.kinds)})")
-        parameters.extend(sorted(query.kinds))
-    if query.originating_centre:
-        conditions.append("h.originating_centre = ?")
-        parameters.append(query.originating_centre)
-    if query.committed_after_us:
-        conditions.append("h.committed_at_us >= ?")
-        parameters.append(min(query.committed_after_us, _MAX_INT64))
-    if query.committed_before_us:
-        conditions.append("h.committed_at_us < ?")
-        parameters.append(min(query.committed_before_us, _MAX_INT64))
-    # Key criteria are IN (subquery) rather than joins: a record whose keys match several
-    # times is still returned once, and SQLite can start from the (selective) key index.
-    if query.document_number:
-        document = "number = ?"
-        parameters.append(query.document_number)
-        if query.issuing_state:
-            document += " AND issuing_state = ?"
-            parameters.append(query.issuing_state)
-        conditions.append(f"h.record_id IN (SELECT record_id FROM document_keys WHERE {document})")
-    if query.family_name:
-        name, name_parameters = _name_condition(query)
-        parameters.extend(name_parameters)
-        conditions.append(f"h.record_id IN (SELECT record_id FROM name_keys WHERE {name})")
-    parameters.append(limit)
-    sql = (
-        f"SELECT {_COLUMNS} FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence "
-        f"{_LATEST} WHERE {' AND '.join(conditions)} ORDER BY h.sequence LIMIT ?"
-    )
-    return [_stored(row) for row in connection.execute(sql, parameters)]
+    return _records(connection, search_query(query, after_sequence, limit))
 
 
 def read_since(
@@ -109,104 +62,19 @@ def read_since(
     originating_centres: frozenset[str],
 ) -> list[StoredRecord]:
     """Every version after a sequence, in order, optionally only of some kinds or centres."""
-    conditions = ["v.sequence > ?"]
-    parameters: list[object] = [min(after_sequence, _MAX_INT64)]
-    if kinds:
-        conditions.append(f"v.kind IN ({_placeholders(kinds)})")
-        parameters.extend(sorted(kinds))
-    if originating_centres:
-        conditions.append(f"v.originating_centre IN ({_placeholders(originating_centres)})")
-        parameters.extend(sorted(originating_centres))
-    parameters.append(limit)
-    sql = (
-        f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
-        f"{_LATEST} WHERE {' AND '.join(conditions)} ORDER BY v.sequence LIMIT ?"
-    )
-    return [_stored(row) for row in connection.execute(sql, parameters)]
+    return _records(connection, read_since_query(after_sequence, limit, kinds, originating_centres))
 
 
 def read_before(
     connection: sqlite3.Connection, before_sequence: int, limit: int
 ) -> list[StoredRecord]:
     """Every version below a sequence, newest first."""
-    sql = (
-        f"SELECT {_COLUMNS} FROM versions AS v JOIN heads AS h ON h.record_id = v.record_id "
-        f"{_LATEST} WHERE v.sequence < ? ORDER BY v.sequence DESC LIMIT ?"
-    )
-    rows = connection.execute(sql, (min(before_sequence, _MAX_INT64), limit))
-    return [_stored(row) for row in rows]
-
-
-def _stored(row: tuple[Any, ...]) -> StoredRecord:
-    (record_id, version, sequence, committed_at_us, sha, kind, centre, blob, latest) = row[:9]
-    handling_code, releasable_to, signature, latest_code, latest_releasable = row[9:14]
-    latest_kind, review_due_us, expires_at_us = row[14:]
-    return StoredRecord(
-        record_id,
-        version,
-        sequence,
-        committed_at_us,
-        sha,
-        kind,
-        centre,
-        blob,
-        latest,
-        handling_code,
-        split_releasable(releasable_to),
-        signature,
-        latest_code,
-        split_releasable(latest_releasable),
-        latest_kind,
-        review_due_us,
-        expires_at_us,
-    )
-
-
-_RETENTION = (
-    "SELECT l.record_id, h.kind, h.originating_centre, l.review_due_us, l.expires_at_us "
-    "FROM lifecycle AS l JOIN heads AS h ON h.record_id = l.record_id "
-)
+    return _records(connection, read_before_query(before_sequence, limit))
 
 
 def retention_due(
     connection: sqlite3.Connection, review_before_us: int, expires_before_us: int, limit: int
 ) -> list[RetentionRow]:
     """Records not withdrawn, reviews due before one time or expiring before another."""
-    if expires_before_us:
-        sql = (
-            f"{_RETENTION} WHERE l.expires_at_us > 0 AND l.expires_at_us < ? "
-            "AND h.kind != 'withdrawal' ORDER BY l.expires_at_us LIMIT ?"
-        )
-        parameters = (min(expires_before_us, _MAX_INT64), limit)
-    else:
-        sql = (
-            f"{_RETENTION} WHERE l.review_due_us > 0 AND l.review_due_us < ? "
-            "AND h.kind != 'withdrawal' ORDER BY l.review_due_us LIMIT ?"
-        )
-        parameters = (min(review_before_us, _MAX_INT64), limit)
-    return [RetentionRow(*row) for row in connection.execute(sql, parameters)]
-
-
-def _name_condition(query: SearchQuery) -> tuple[str, list[object]]:
-    """The name-key filter, with partial birth dates matching at their precision.
-
-    A date component is compared only when both the query and the key know it (non-zero):
-    a key that only knows 1975 matches 1975-03-12, and a query for 1975 matches any day of it.
-    Without a year the query matches any date.
-    """
-    condition = "family = ?"
-    parameters: list[object] = [query.family_name]
-    if query.birth_year:
-        for column, value in (
-            ("birth_year", query.birth_year),
-            ("birth_month", query.birth_month),
-            ("birth_day", query.birth_day),
-        ):
-            if value:
-                condition += f" AND {column} IN (0, ?)"
-                parameters.append(value)
-    return condition, parameters
-
-
-def _placeholders(values: Iterable[object]) -> str:
-    return ",".join("?" for _ in values)
+    query = retention_query(review_before_us, expires_before_us, limit)
+    return [RetentionRow(*row) for row in connection.execute(*query)]
