@@ -182,6 +182,7 @@ class Calls:
             await _unknown(path, context)
             return None
         method = self.method(path)
+        response: Any = None
         try:
             async with _deadline(context):
                 if handler.unary_unary is not None:
@@ -196,6 +197,8 @@ class Calls:
                     return None
         except aio_abort_errors:
             return None
+        if response is None:
+            return None  # the deadline expired before the handler answered (DEADLINE_EXCEEDED)
         assert method is not None
         return _message(handler, method, response)
 

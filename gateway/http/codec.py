@@ -41,6 +41,9 @@ def from_json(data: bytes, message_type: type[Message]) -> Message | MalformedJs
     name = message.DESCRIPTOR.full_name
     if not data.strip():
         return message  # an empty body is the empty message, as Connect clients send it
+    if not data.lstrip().startswith(b"{"):
+        # json_format takes a top-level array as the empty message: "[]" must not pass as "{}"
+        return MalformedJson(name, "a JSON object expected")
     try:
         json_format.Parse(data, message, ignore_unknown_fields=False)
     except json_format.ParseError as error:

@@ -57,8 +57,11 @@ MAX_EVENTS_PER_RESPONSE = 500
 the size of one message: 500 records of a few KB stay well under the 4 MiB default)."""
 
 _ONE_RECORD = {attr.RECORDS_COUNT: 1}
-_REPLY_KEY = b"\xa2\x01"
-"""The key of ``Record.reply`` (field 20, wire type 2) as serialized."""
+_REPLY_KEYS = (b"\xa2\x01", b"\xa2\x81")
+"""The starts of every encoding of the key of ``Record.reply`` (field 20, wire type 2, the
+varint 162): ``0xA2 0x01``, or - non-minimal, yet read as field 20 by every parser - ``0xA2
+0x81`` followed by ``0x80``s and a ``0x00``. Matching only the minimal form let a reply to an
+unknown thread through Submit."""
 
 Context = aio.ServicerContext[object, object]
 
@@ -473,9 +476,11 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
 
     def _check_reply_bytes(self, data: bytes) -> None:
         """Refuse a reply to an unknown thread before it is prepared. Only requests whose bytes
-        hold the key of ``Record.reply`` (field 20, length-delimited: 0xA2 0x01) are parsed
+        may hold the key of ``Record.reply`` in any encoding (``_REPLY_KEYS``) are parsed
         here; the others go to the writer unparsed, as before."""
-        if self._lifecycle is None or self._lifecycle.threads is None or _REPLY_KEY not in data:
+        if self._lifecycle is None or self._lifecycle.threads is None:
+            return
+        if not any(key in data for key in _REPLY_KEYS):
             return
         try:
             request = exchange_pb2.SubmitRequest.FromString(data)

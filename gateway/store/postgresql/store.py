@@ -261,6 +261,8 @@ class PostgresRecordStore(RecordStore):
 
     async def get(self, record_id: str, version: int = 0) -> StoredRecord | None:
         """The latest version (``version`` 0) or the given one; ``None`` when absent."""
+        if _NUL in record_id:
+            return None  # PostgreSQL text holds no NUL: no record has this id
         return await self._read(reads.get, record_id, version)
 
     async def get_versions(self, keys: Sequence[tuple[str, int]]) -> list[StoredRecord | None]:
@@ -268,7 +270,10 @@ class PostgresRecordStore(RecordStore):
         wanted = list(keys)
 
         async def read_all(connection: _Connection) -> list[StoredRecord | None]:
-            return [await reads.get(connection, record_id, v) for record_id, v in wanted]
+            return [
+                None if _NUL in record_id else await reads.get(connection, record_id, v)
+                for record_id, v in wanted
+            ]
 
         return await self._read(read_all)
 
@@ -284,6 +289,8 @@ class PostgresRecordStore(RecordStore):
     ) -> list[StoredRecord]:
         """Up to ``limit`` latest versions matching ``query`` after ``after_sequence``."""
         _check_limit(limit)
+        if _holds_nul(query):
+            return []  # PostgreSQL text holds no NUL: nothing stored matches such a term
         return await self._read(reads.search, query, after_sequence, limit)
 
     async def read_since(
@@ -296,6 +303,13 @@ class PostgresRecordStore(RecordStore):
         """Up to ``limit`` versions with a sequence above ``after_sequence``, in order: a prefix
         of the feed, never one with a gap (the feed lock)."""
         _check_limit(limit)
+        if any(_NUL in value for value in (*kinds, *originating_centres)):
+            # PostgreSQL text holds no NUL: such a filter value matches nothing stored.
+            kept_kinds = frozenset(v for v in kinds if _NUL not in v)
+            kept_centres = frozenset(v for v in originating_centres if _NUL not in v)
+            if (kinds and not kept_kinds) or (originating_centres and not kept_centres):
+                return []
+            kinds, originating_centres = kept_kinds, kept_centres
         return await self._read(reads.read_since, after_sequence, limit, kinds, originating_centres)
 
     async def read_before(self, before_sequence: int, limit: int) -> list[StoredRecord]:
@@ -390,6 +404,16 @@ class PostgresRecordStore(RecordStore):
             except psycopg.Error as error:
                 raise StoreError(f"store read failed: {describe_database_failure(error)}") from None
         raise AssertionError("unreachable")
+
+
+_NUL = "\x00"
+
+
+def _holds_nul(query: SearchQuery) -> bool:
+    """Whether a term of ``query`` holds a NUL, which PostgreSQL text cannot (it would refuse
+    the query: a caller's term must not turn into a store failure)."""
+    terms = (query.document_number, query.issuing_state, query.family_name)
+    return any(_NUL in term for term in (*terms, query.originating_centre, *query.kinds))
 
 
 def _check_limit(limit: int) -> None:
