@@ -79,19 +79,24 @@ class _Connection:
     pre-serialized bytes for the same reason: a general-purpose client (httpx costs about 1 ms
     of CPU per call here) would measure itself, on the two cores it shares with the gateway."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str
+    ) -> None:
         self._reader, self._writer = reader, writer
+        self._host = host
+        """``Host``: the listener's own address (a plaintext listener serves only loopback
+        names, gateway/http/hosts.py)."""
 
     @classmethod
     async def open(cls, host: str, port: int) -> _Connection:
         reader, writer = await asyncio.open_connection(host, port)
         sock = writer.get_extra_info("socket")
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return cls(reader, writer)
+        return cls(reader, writer, f"{host}:{port}")
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         head = (
-            f"POST {path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nhost: {self._host}\r\ncontent-type: application/json\r\n"
             f"content-length: {len(body)}\r\n\r\n"
         ).encode()
         self._writer.write(head + body)

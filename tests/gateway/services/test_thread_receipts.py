@@ -185,7 +185,7 @@ async def test_a_client_cannot_write_a_receipt(exchange: ExchangeStub) -> None:
     forged.receipt.delivered_at.seconds = 1
     error = await refusal(submit(exchange, forged))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "record.receipt" in violations_of(error)
+    assert "receipt" in violations_of(error)
 
 
 async def test_a_reply_to_an_unknown_thread_is_refused_in_a_stream_the_others_stored(
