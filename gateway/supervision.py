@@ -31,6 +31,7 @@ __all__ = [
     "BACKOFF_CAP_SECONDS",
     "BACKOFF_INITIAL_SECONDS",
     "STABLE_SECONDS",
+    "STOP_SECONDS",
     "Condition",
     "HealthBoard",
     "Supervised",
@@ -50,6 +51,10 @@ BACKOFF_CAP_SECONDS = 30.0
 STABLE_SECONDS = 10.0
 """How long a restarted task must run without failing before its condition clears (a task that
 reports progress clears it at once)."""
+
+STOP_SECONDS = 10.0
+"""How long :meth:`Supervisor.stop` waits for cancelled tasks by default: a task that loses its
+cancellation (a library that swallows it) must not hold a gateway's shutdown forever."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +240,7 @@ class Supervisor:
             self._handles.pop(name, None)
             self.board.clear(self.key_of(name))
 
-    async def stop(self, grace: float | None = None) -> None:
+    async def stop(self, grace: float | None = STOP_SECONDS) -> None:
         """Cancel every task and wait for them (at most ``grace`` seconds; ``None``: until they
         end). A task that does not end in time is left cancelled and logged."""
         self._stopping = True

@@ -221,7 +221,8 @@ async def _load_and_kill(replicas: list[ReplicaProcess], total: int) -> list[str
         if subscriber.last_sequence >= subscriber.wanted:
             subscriber.reached.set()
         with contextlib.suppress(TimeoutError):  # the checks below say what is missing
-            await asyncio.wait_for(subscriber.reached.wait(), timeout=60)
+            async with asyncio.timeout(60):
+                await subscriber.reached.wait()
         following.cancel()
 
         _say("== 5. checks")

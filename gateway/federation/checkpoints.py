@@ -193,7 +193,8 @@ class Checkpointer:
             self._due.set()
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), self._policy.every_seconds)
+                async with asyncio.timeout(self._policy.every_seconds):
+                    await self._due.wait()
             self._due.clear()
             await self.checkpoint()
             handle.progress()
@@ -243,7 +244,8 @@ class Checkpointer:
                 self._deposited[peer] = checkpoint.entries
 
     async def _deposit_with(self, peer: str, checkpoint: federation_pb2.AuditCheckpoint) -> None:
-        await asyncio.wait_for(self._peers[peer].keep_checkpoint(checkpoint), self._send_timeout)
+        async with asyncio.timeout(self._send_timeout):
+            await self._peers[peer].keep_checkpoint(checkpoint)
 
     async def stop(self) -> None:
         """Stop the rounds, then take and deposit a last checkpoint (within the send timeout),
@@ -255,7 +257,8 @@ class Checkpointer:
         if self._owns_supervisor:
             await self._supervisor.stop()
         try:
-            await asyncio.wait_for(self.checkpoint(), self._send_timeout)
+            async with asyncio.timeout(self._send_timeout):
+                await self.checkpoint()
         except Exception as error:
             logger.warning("last audit checkpoint not completed: %s", error)
 

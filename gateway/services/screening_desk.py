@@ -336,8 +336,11 @@ class ScreeningDesk:
             if remaining <= 0:
                 return
             self._arrived.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+            # that arrives as the event is set, and the gateway's stop then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._arrived.wait()
 
     async def _restart(self) -> None:
         """A new worker, its index rebuilt from the store (the commits still queued are then

@@ -268,7 +268,8 @@ class ProcessIndexWorker:
             self._requests.close()
         assert self._exited is not None
         try:
-            await asyncio.wait_for(asyncio.shield(self._exited), STOP_SECONDS)
+            async with asyncio.timeout(STOP_SECONDS):
+                await asyncio.shield(self._exited)
         except TimeoutError:
             _log.warning("the screening worker process did not stop in time; killing it")
             await self._kill()

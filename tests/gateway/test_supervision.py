@@ -161,6 +161,38 @@ async def test_stop_cancels_tasks_without_reporting_them() -> None:
     assert board.serving()
 
 
+async def test_stop_is_bounded_when_a_task_loses_its_cancellation(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The way asyncio.wait_for loses a cancellation on Python 3.11 (the awaited event is set in
+    # the same loop turn as the cancel): the task goes on waiting. The gateway's stop once hung
+    # on exactly this in the screening task.
+    board = HealthBoard()
+    supervisor = Supervisor(board)
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def deaf(_: Supervised) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()
+        await asyncio.Event().wait()
+
+    supervisor.spawn("deaf", deaf)
+    await started.wait()
+    task = next(t for t in asyncio.all_tasks() if t.get_name() == "liaison:deaf")
+    with caplog.at_level(logging.ERROR):
+        await asyncio.wait_for(supervisor.stop(grace=0.2), 5)
+    assert cancelled.is_set()
+    assert not task.done()
+    assert "background task liaison:deaf did not stop within 0.2 s" in caplog.text
+    task.cancel()  # the second cancellation reaches it
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 def test_backoff_settings_are_checked() -> None:
     with pytest.raises(ValueError):
         Supervisor(HealthBoard(), backoff_initial=0)

@@ -130,7 +130,8 @@ class PostgresWriter:
                 if remaining <= 0:
                     return False
                 try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                    async with asyncio.timeout(remaining):
+                        item = await self._queue.get()
                 except TimeoutError:
                     return False
             if item is None:
