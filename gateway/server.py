@@ -100,6 +100,10 @@ _log = logging.getLogger(__name__)
 _STORE_WRITES = "store:writes"
 """The health condition of the store's writes (see ``[storage] unhealthy_after_seconds``)."""
 
+_TASKS_STOP_SECONDS = 1.0
+"""How long a stop waits for its cancelled background tasks (they end at once unless one lost
+its cancellation: it is then logged and left)."""
+
 
 class ServeError(LiaisonError, RuntimeError):
     """The gateway could not start (address in use, unusable store, ...)."""
@@ -628,7 +632,9 @@ class Gateway:
             return
         server, self._server = self._server, None
         await self._health.enter_graceful_shutdown()
-        await self._supervisor.stop()
+        # Cancelled tasks end at once; one that lost its cancellation is logged and left after
+        # a second, so the shutdown stays within the grace + 1 s the operator guide promises.
+        await self._supervisor.stop(grace=_TASKS_STOP_SECONDS)
         await self._federation.stop_forwarding()
         self._feed.close()
         if self._http is not None:
