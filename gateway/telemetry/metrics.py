@@ -21,6 +21,7 @@ from gateway.telemetry import attributes as attr
 from liaison.rules.ids import CENTRE_ID_PATTERN
 
 __all__ = [
+    "DURATION_BOUNDARIES",
     "NATIVE_ADAPTER",
     "RPC_CLIENT_CALL_DURATION",
     "RPC_SERVER_CALL_DURATION",
@@ -38,6 +39,30 @@ RPC_SERVER_CALL_DURATION: Final = "rpc.server.call.duration"
 """Semantic conventions (incubating): the histogram of served RPCs' durations, in seconds."""
 RPC_CLIENT_CALL_DURATION: Final = "rpc.client.call.duration"
 """Semantic conventions (incubating): the histogram of client calls' durations, in seconds."""
+
+DURATION_BOUNDARIES: Final = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+)
+"""Bucket boundaries (seconds) of every duration histogram: the semantic conventions' advice for
+durations in seconds, with 0.5, 1 and 2.5 ms below it, where a gateway's unary calls and
+commits fall. Without them the SDK's default boundaries (0, 5, 10, ... 10,000, meant for
+milliseconds) would put every call in one bucket, and no percentile could be read."""
 
 _MAX_SERIES = 1000
 """Most attribute combinations a counter keeps (below the SDK's default limit of 2000, which
@@ -176,6 +201,7 @@ class GatewayMetrics:
                 RPC_SERVER_CALL_DURATION,
                 unit="s",
                 description="Measures the duration of an incoming Remote Procedure Call (RPC).",
+                explicit_bucket_boundaries_advisory=DURATION_BOUNDARIES,
             )
         )
         """Latency of every RPC served, recorded by the server interceptor."""
@@ -184,6 +210,7 @@ class GatewayMetrics:
                 RPC_CLIENT_CALL_DURATION,
                 unit="s",
                 description="Measures the duration of an outgoing Remote Procedure Call (RPC).",
+                explicit_bucket_boundaries_advisory=DURATION_BOUNDARIES,
             )
         )
         """Latency of every call of a traced client, recorded by the client interceptors."""
@@ -240,6 +267,7 @@ class GatewayMetrics:
             "liaison.store.commit.duration",
             unit="s",
             description="One store transaction, from its start to its commit.",
+            explicit_bucket_boundaries_advisory=DURATION_BOUNDARIES,
         )
         self._lag = meter.create_histogram(
             "liaison.subscription.lag",

@@ -13,6 +13,7 @@ from gateway.client import AsyncLiaisonClient
 from gateway.server import Gateway
 from gateway.telemetry import Telemetry
 from gateway.telemetry import attributes as attr
+from gateway.telemetry.metrics import DURATION_BOUNDARIES
 from liaison.v1 import exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
 from tests.gateway.telemetry.conftest import Recorded
@@ -152,6 +153,30 @@ def test_latencies_are_in_the_collection_that_follows_them(pipeline: str) -> Non
         assert (second.count, round(second.sum, 6)) == (4, 0.01)  # cumulative: 3 + 1
         [(_, served)] = points(metrics, "rpc.server.call.duration")
         assert served.count == 1
+    finally:
+        telemetry.shutdown()
+
+
+def test_durations_fall_into_buckets_a_percentile_can_be_read_from(pipeline: str) -> None:
+    """Seconds, bucketed for seconds: a 3 ms call and a 300 ms call land in different buckets
+    (with the SDK's default boundaries, meant for milliseconds, both were in the first)."""
+    metrics = CollectedMetrics(pipeline)
+    telemetry = Telemetry.create(TEST_CENTRE, metric_reader=metrics.reader, pipeline=pipeline)
+    try:
+        telemetry.metrics.rpc_server_duration.record(0.003)
+        telemetry.metrics.rpc_server_duration.record(0.3)
+        telemetry.metrics.store_committed(0.0007)
+        for name in ("rpc.server.call.duration", "liaison.store.commit.duration"):
+            [(_, point)] = points(metrics, name)
+            assert tuple(point.explicit_bounds) == DURATION_BOUNDARIES
+        [(_, served)] = points(metrics, "rpc.server.call.duration")
+        filled = [i for i, count in enumerate(served.bucket_counts) if count]
+        assert filled == [
+            DURATION_BOUNDARIES.index(0.005),  # (0.0025, 0.005]
+            DURATION_BOUNDARIES.index(0.5),  # (0.25, 0.5]
+        ]
+        [(_, committed)] = points(metrics, "liaison.store.commit.duration")
+        assert committed.bucket_counts[DURATION_BOUNDARIES.index(0.001)] == 1
     finally:
         telemetry.shutdown()
 
