@@ -324,6 +324,7 @@ PUBLIC = {
         "BACKOFF_CAP_SECONDS",
         "BACKOFF_INITIAL_SECONDS",
         "STABLE_SECONDS",
+        "STOP_SECONDS",
         "Condition",
         "HealthBoard",
         "Supervised",
