@@ -372,6 +372,9 @@ class Gateway:
             "",
             EXCHANGE_SERVICE,
             TRANSLATION_SERVICE,
+            # Its desk's conditions (a dead worker, hits the store refuses) are on the board:
+            # without it here, a health check of it answered NOT_FOUND whatever they were.
+            SCREENING_SERVICE,
             *self._federation_service_names(),
         )
         for service in self._served:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from gateway.cli.arguments import centre_id, listen_address
 from gateway.cli.commands import Commands
@@ -47,4 +50,18 @@ def _serve(args: argparse.Namespace) -> int:
         run(config)
     except ServeError as error:
         raise UsageError(str(error)) from None
-    return EXIT_OK
+    _end_process(EXIT_OK)
+
+
+def _end_process(code: int) -> NoReturn:
+    """End the process now that the gateway has stopped and its telemetry is flushed.
+
+    Everything durable is closed by then, within the grace; the interpreter's own finalisation
+    (collecting the whole heap, tearing modules down, gRPC core's shutdown) took another 0.4 to
+    1 s on a loaded machine, past the grace + 1 s the operator guide promises, and has nothing
+    left to save.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

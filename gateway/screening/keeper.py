@@ -178,8 +178,12 @@ class IndexKeeper:
             return [], skipped, len(self._records)
         seconds, nanos = screened_at
         when = datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=nanos // 1000)
+        try:
+            found = self.screen(subjects)
+        except Exception:
+            found = self._screen_alone(subjects, skipped)
         hits: list[FoundHit] = []
-        for subject, matches in zip(subjects, self.screen(subjects), strict=True):
+        for subject, matches in zip(subjects, found, strict=True):
             for match in matches:
                 body = hit_from_match(match, subject, when)
                 hits.append(
@@ -195,6 +199,21 @@ class IndexKeeper:
                     )
                 )
         return hits, skipped, len(self._records)
+
+    def _screen_alone(
+        self, subjects: Sequence[Subject], skipped: list[tuple[str, str]]
+    ) -> list[list[Match]]:
+        """Screen a batch that failed one subject at a time, skipping (and naming) those that
+        fail alone: the desk retries a failed batch until it succeeds, so one subject the engine
+        cannot screen would otherwise stop automatic screening of every later commit."""
+        found: list[list[Match]] = []
+        for subject in subjects:
+            try:
+                found.append(self.screen([subject])[0])
+            except Exception as error:
+                skipped.append((subject.record_id, f"cannot be screened: {type(error).__name__}"))
+                found.append([])
+        return found
 
     def _entries(self, blob: bytes, version: int) -> list[ListEntry]:
         return entries_from_record(record_pb2.Record.FromString(blob), version, self._lists)

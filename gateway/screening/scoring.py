@@ -93,14 +93,24 @@ def score_entry(
     if entry.document_centric and document is not None and document.outcome in ("exact", "number"):
         holder = [_informational(line) if line.weight < 0 else line for line in holder]
     evidence.extend(holder)
-    total = PRIOR + sum(line.weight for line in evidence)
-    score = 1.0 / (1.0 + math.exp(-total))
+    score = _logistic(PRIOR + sum(line.weight for line in evidence))
     evidence.sort(key=lambda line: (-abs(line.weight), line.feature, line.outcome, line.detail))
     record_id, version = "", 0
     if document is not None and entry.document_centric:
         record_id = document.subject_document.record_id
         version = document.subject_document.version
     return Scored(round(score, 4), tuple(evidence), record_id, version)
+
+
+def _logistic(total: float) -> float:
+    # Written so that exp never overflows: a name of thousands of tokens, each missing on the
+    # entry, sums to thousands below zero, and exp(-total) raised OverflowError - which failed
+    # the whole commit batch in the worker, again at every retry, so that one traveller
+    # submitted with such a name stopped automatic screening for every commit after it.
+    if total >= 0:
+        return 1.0 / (1.0 + math.exp(-total))
+    odds = math.exp(total)
+    return odds / (1.0 + odds)
 
 
 def _informational(line: Evidence) -> Evidence:

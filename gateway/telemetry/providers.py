@@ -312,7 +312,7 @@ class Telemetry:
         their connections close), what was pending is dropped, and one warning says so.
 
         Args:
-            timeout: Seconds allowed to the flush; ``None``: as long as the exporters take.
+            timeout: Seconds this call may take; ``None``: as long as the exporters take.
 
         Returns:
             Whether everything pending was handed to the exporters in time.
@@ -334,7 +334,9 @@ class Telemetry:
                 done.set()
 
         threading.Thread(target=flush, name="liaison-telemetry-shutdown", daemon=True).start()
-        if done.wait(max(timeout, 0.0)):
+        # The moment given to the abandoned flush is part of the timeout: the caller's budget
+        # (the rest of the grace, at a stop) is for the whole call.
+        if done.wait(max(timeout - _ABANDON_SECONDS, 0.0)):
             return True
         if self._abandon is not None:
             try:
