@@ -110,7 +110,7 @@ async def test_binary_protobuf_garbage_is_400(http: httpx.AsyncClient) -> None:
         "application/xml",
         "multipart/form-data; boundary=x",
         "application/grpc",
-        "application/grpc-web",
+        "application/grpc-web+json",  # gRPC-Web is served with protobuf only
         "application/connect+json",
         "\u00e9",
     ],
