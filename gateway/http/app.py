@@ -192,7 +192,7 @@ class HttpApi:
         if method is None:
             # Unknown (or not served over HTTP): the interceptors refuse and audit it.
             answer = single(self._calls.unary(path, None, context))
-        elif method.client_streaming:
+        elif not method.over_grpc_web:
             refusal = RefusedBody(
                 method.request_type.DESCRIPTOR.full_name,
                 UnimplementedError(

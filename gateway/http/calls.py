@@ -104,6 +104,13 @@ class Method:
         """Whether the server answers with a stream of messages."""
         return bool(self.descriptor.server_streaming)
 
+    @property
+    def over_grpc_web(self) -> bool:
+        """Whether gRPC-Web serves it: unary methods and server streams. A browser cannot
+        stream a request, so a client stream over gRPC-Web is refused UNIMPLEMENTED (after the
+        policy has seen the call); Connect streaming and NDJSON carry it."""
+        return not self.client_streaming
+
 
 class _Details(grpc.HandlerCallDetails):
     def __init__(self, method: str, metadata: Sequence[tuple[str, str]]) -> None:
