@@ -117,7 +117,7 @@ class HttpApi:
         path = f"/{request.path_params['service']}/{request.path_params['method']}"
         media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         method = self._calls.method(path)
-        web = web_media(media)
+        web = web_media(media, request.headers.get("accept", ""))
         if web is not None:
             return await self._grpc_web(request, path, method, web)
         streamed_json = media == _NDJSON or (
@@ -211,7 +211,7 @@ class HttpApi:
             else:
                 answer = single(self._calls.unary(path, parsed, context))
         return StreamedAnswer(
-            answer, context, web.content_type, grpc_web(web.text), errors_before_first=False
+            answer, context, web.content_type, grpc_web(web.answer_text), errors_before_first=False
         )
 
     async def _framed(

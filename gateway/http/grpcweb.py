@@ -61,19 +61,27 @@ _TIMEOUT_UNITS = {"H": 3600.0, "M": 60.0, "S": 1.0, "m": 1e-3, "u": 1e-6, "n": 1
 
 @dataclass(frozen=True, slots=True)
 class WebMedia:
-    """A gRPC-Web request's content type."""
+    """A gRPC-Web call's content types: the request's, and the answer's."""
 
     content_type: str
-    """The type as the request named it; the response is of the same type."""
+    """The answer's type: the request's, or ``application/grpc-web-text`` when the client
+    asked for a text answer with ``Accept``."""
     text: bool
-    """``application/grpc-web-text``: both bodies are base64."""
+    """``application/grpc-web-text``: the request body is base64."""
+    answer_text: bool
+    """The answer body is base64."""
 
 
-def web_media(media: str) -> WebMedia | None:
-    """The gRPC-Web type ``media`` (lower case, without parameters) names, else ``None``."""
+def web_media(media: str, accept: str = "") -> WebMedia | None:
+    """The gRPC-Web call ``media`` (the request's type, lower case, without parameters) names,
+    else ``None``; ``accept`` (the ``Accept`` header) may ask for a text answer to a binary
+    request, as the spec lets an XHR client do."""
     if media not in GRPC_WEB_TYPES:
         return None
-    return WebMedia(media, media.startswith("application/grpc-web-text"))
+    text = media.startswith("application/grpc-web-text")
+    if not text and "application/grpc-web-text" in accept.lower():
+        return WebMedia("application/grpc-web-text", text=False, answer_text=True)
+    return WebMedia(media, text=text, answer_text=text)
 
 
 def grpc_timeout(header: str | None) -> float | None:

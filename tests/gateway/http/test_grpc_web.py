@@ -202,3 +202,15 @@ async def test_the_connect_api_is_unchanged_beside_grpc_web(gateway: Gateway) ->
             GET, content=b"{}", headers={"content-type": "application/grpc-web+json"}
         )
         assert plus_json.status_code == 415
+
+
+async def test_a_binary_request_may_ask_for_a_text_answer(http: httpx.AsyncClient) -> None:
+    request = grpcweb.body_of(exchange_pb2.GetRequest(record_id="LOCAL-NOWHERE"), text=False)
+    answer = await http.post(
+        GET,
+        content=request,
+        headers={"content-type": grpcweb.BINARY, "accept": grpcweb.TEXT},
+    )
+    assert answer.headers["content-type"] == grpcweb.TEXT
+    _, trailers, _ = grpcweb.parse(answer.content, text=True)
+    assert trailers["grpc-status"] == str(NOT_FOUND)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from gateway.errors import InvalidArgumentError, LimitExceededError, UnimplementedError
 from gateway.http.grpcweb import (
     FrameDecoder,
+    WebMedia,
     data_frame,
     grpc_timeout,
     percent_encode,
@@ -115,9 +116,12 @@ def test_a_malformed_grpc_timeout_is_no_deadline(header: str | None) -> None:
 
 
 def test_the_media_types() -> None:
-    assert web_media("application/grpc-web+proto") is not None
+    binary = web_media("application/grpc-web+proto")
+    assert binary == WebMedia("application/grpc-web+proto", text=False, answer_text=False)
     text = web_media("application/grpc-web-text")
-    assert text is not None
-    assert text.text
+    assert text == WebMedia("application/grpc-web-text", text=True, answer_text=True)
+    # A binary request may ask for a text answer (an XHR client, per the spec).
+    asked = web_media("application/grpc-web+proto", "Application/GRPC-Web-Text, */*")
+    assert asked == WebMedia("application/grpc-web-text", text=False, answer_text=True)
     assert web_media("application/grpc-web+json") is None
     assert web_media("application/grpc") is None
