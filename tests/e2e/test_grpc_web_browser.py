@@ -1,11 +1,15 @@
 """gRPC-Web from a real browser (Debian's Chromium, driven by Playwright): a page of the gateway's
 own origin calls the API with ``fetch`` in gRPC-Web text mode, as a gRPC-Web client library
-would - a unary call and a server stream - and reads the messages and the trailers frame."""
+would - a unary call and a server stream - and reads the messages and the trailers frame; a page
+of another origin reads an answer only when ``[http] cors_origins`` names it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -85,3 +89,80 @@ async def test_a_browser_calls_unary_and_streaming_methods_over_grpc_web(
         page, "/liaison.v1.RecordExchange/Get", exchange_pb2.GetRequest(record_id="LOCAL-NONE")
     )
     assert trailers["grpc-status"] == "5"
+
+
+@contextmanager
+def _app_page() -> Iterator[str]:
+    """Another origin on loopback - a page server of its own, on another port - as a web
+    application calling the gateway would be; its origin (``http://127.0.0.1:<port>``). On
+    loopback like the gateway, so Chromium's local-network rules do not decide: CORS does."""
+
+    class AppPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>the app</title><p>the app"
+            self.send_response(200)
+            self.send_header("content-type", "text/html")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AppPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# Runs in the other origin's page: the same call across origins; an error if the browser blocks.
+_CROSS_ORIGIN_CALL = """async ([url, body]) => {
+  try {
+    const answer = await fetch(url, {
+      method: "POST",
+      headers: {"content-type": "application/grpc-web-text", "x-grpc-web": "1"},
+      body,
+    });
+    return ["read", answer.status, await answer.text()];
+  } catch (error) {
+    return ["blocked", 0, String(error)];
+  }
+}"""
+
+
+async def _from_another_origin(config: CentreConfig, origin: str) -> tuple[str, int, str]:
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        async with chromium() as browser:
+            page = await browser.new_page()
+            await page.goto(f"{origin}/")
+            body = grpcweb.body_of(exchange_pb2.GetRequest(record_id="LOCAL-NONE"), text=True)
+            url = f"http://{gateway.http_address}/liaison.v1.RecordExchange/Get"
+            kind, status, text = await page.evaluate(_CROSS_ORIGIN_CALL, [url, body.decode()])
+    finally:
+        await gateway.stop(grace=0)
+    return str(kind), int(status), str(text)
+
+
+async def test_a_page_of_a_configured_origin_reads_the_answer(tmp_path: Path) -> None:
+    with _app_page() as origin:
+        config = replace(
+            make_config(tmp_path), http=HttpConfig("127.0.0.1:0", cors_origins=(origin,))
+        )
+        kind, status, text = await _from_another_origin(config, origin)
+    assert (kind, status) == ("read", 200), text
+    _, trailers, _ = grpcweb.parse(text.encode(), text=True)
+    assert trailers["grpc-status"] == "5"
+
+
+async def test_a_page_of_another_origin_is_blocked_by_default(tmp_path: Path) -> None:
+    with _app_page() as origin:
+        config = replace(make_config(tmp_path), http=HttpConfig("127.0.0.1:0"))
+        kind, _, text = await _from_another_origin(config, origin)
+    assert kind == "blocked", text
