@@ -621,6 +621,9 @@ class Gateway:
                 app = CorsPolicy(app, self.config.http.cors_origins)
             listener = HttpListener(app, listen, self.config.federation.tls)
             await listener.start()
+            for interceptor in interceptors:
+                if isinstance(interceptor, ServerTelemetryInterceptor):
+                    interceptor.set_http_listener(listen.rpartition(":")[0], listener.port)
         except PlaintextRefusedError as error:
             raise ServeError(str(error)) from error
         except OSError as error:

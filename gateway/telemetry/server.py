@@ -77,7 +77,9 @@ class _Method:
 
     __slots__ = ("grpc", "name", "over_http")
 
-    def __init__(self, path: str, server_address: str, server_port: int) -> None:
+    def __init__(
+        self, path: str, server_address: str, server_port: int, http: tuple[str, int] | None
+    ) -> None:
         service, _, method = path.lstrip("/").partition("/")
         self.name = path
         attributes: dict[str, str | int] = {
@@ -90,12 +92,16 @@ class _Method:
             attributes[attr.SERVER_PORT] = server_port
         base = {attr.RPC_SYSTEM: "grpc", attr.RPC_SERVICE: service, attr.RPC_METHOD: method}
         self.grpc = _Variant(attributes, base)
-        # An HTTP call is described by how it arrived (rpc.system connect_rpc for Connect);
-        # server.port stays the gRPC listener's, as the span is the same RPC's.
+        # An HTTP call is described by how it arrived (rpc.system connect_rpc for Connect),
+        # and server.* name the HTTP listener it arrived at.
+        at_http: dict[str, str | int] = {}
+        if http is not None:
+            at_http = {attr.SERVER_ADDRESS: http[0], attr.SERVER_PORT: http[1]}
         self.over_http: dict[WireProtocol, _Variant] = {
             protocol: _Variant(
                 {
                     **attributes,
+                    **at_http,
                     attr.RPC_SYSTEM: protocol.rpc_system,
                     attr.RPC_PROTOCOL: protocol.name,
                     attr.NETWORK_PROTOCOL_NAME: "http",
@@ -140,6 +146,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         self._fields = frozenset(propagator.fields)
         self._server_address = server_address
         self._server_port = server_port
+        self._http: tuple[str, int] | None = None
         self._wrapped = WrappedHandlers()
 
     def cached_handlers(self) -> int:
@@ -149,6 +156,12 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
     def set_server_port(self, port: int) -> None:
         """Record the port once bound (a server asked to listen on port 0 learns it late)."""
         self._server_port = port
+        self._wrapped.clear()
+
+    def set_http_listener(self, address: str, port: int) -> None:
+        """Record the HTTP listener's address and bound port: ``server.address`` and
+        ``server.port`` of the calls that arrive there."""
+        self._http = (address, port)
         self._wrapped.clear()
 
     async def intercept_service(  # type: ignore[override]
@@ -166,7 +179,9 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         return self._wrapped.get(  # type: ignore[no-any-return]
             path,
             handler,
-            lambda: self._wrap(handler, _Method(path, self._server_address, self._server_port)),
+            lambda: self._wrap(
+                handler, _Method(path, self._server_address, self._server_port, self._http)
+            ),
         )
 
     def _wrap(self, handler: Any, method: _Method) -> Handler:

@@ -1,8 +1,9 @@
 """Calls that came over HTTP say so in their spans and metrics: ``rpc.system`` ``connect_rpc``
 for Connect (and the Connect handler's NDJSON and Server-Sent Events forms), ``grpc`` for
-gRPC-Web, with ``network.protocol.name`` ``http`` and ``liaison.rpc.protocol`` naming the exact
-form; native gRPC calls are described as before. Through the in-memory span exporter, on both
-telemetry pipelines; no attribute carries the request's data."""
+gRPC-Web, with ``network.protocol.name`` ``http``, ``liaison.rpc.protocol`` naming the exact
+form and ``server.port`` the HTTP listener's; native gRPC calls are described as before.
+Through the in-memory span exporter, on both telemetry pipelines; no attribute carries the
+request's data."""
 
 from __future__ import annotations
 
@@ -108,6 +109,10 @@ async def test_each_protocol_is_named_in_the_span(
     for span in spans:
         found = dict(span.attributes or {})
         assert set(found) <= SPAN_ATTRIBUTES
+        # server.* name the listener the call arrived at.
+        over_http = attr.RPC_PROTOCOL in found
+        assert found[attr.SERVER_ADDRESS] == "127.0.0.1"
+        assert found[attr.SERVER_PORT] == (gateway.http_port if over_http else gateway.port)
         # Get: NOT_FOUND; Search: OK; Subscribe: CANCELLED (the client left after caught_up).
         assert found[attr.RPC_GRPC_STATUS_CODE] == {GET: 5, SEARCH: 0, SUBSCRIBE: 1}[span.name]
         assert not [v for v in found.values() if SECRET_ID in str(v) or SECRET_NAME in str(v)]
