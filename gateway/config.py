@@ -10,6 +10,7 @@ A file looks like this (every key is optional)::
 
     [http]                         # off unless configured (docs/http.md)
     listen = "127.0.0.1:8080"
+    # cors_origins = ["https://app.example"]   # browser pages of other origins (none by default)
     [storage]
     path = "var/liaison.db"        # relative paths are relative to the file's folder
     synchronous = "full"
@@ -35,6 +36,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from gateway.federation.settings import (
     FEDERATION_SECTIONS,
@@ -103,6 +105,10 @@ class HttpConfig:
     """A Server-Sent Events stream (Subscribe) silent for this long gets a comment line, so
     that proxies and load balancers, which close idle connections (often after 30 to 60 s),
     keep it open."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins (``https://app.example:8443``) whose browser pages may call the API - gRPC-Web,
+    Connect - with the browser's identity (CORS, ``gateway/http/cors.py``); empty (the default):
+    none, only the gateway's own pages (the console). Named one by one: no ``*``, no path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +212,7 @@ def _from_document(document: dict[str, Any], path: Path) -> CentreConfig:
             raise ConfigError(f"{path}: [http] listen must be host:port, got {http.listen!r}")
     if not http.sse_keepalive_seconds > 0:
         raise ConfigError(f"{path}: [http] sse_keepalive_seconds must be positive")
+    http = replace(http, cors_origins=tuple(_origin(o, path) for o in http.cors_origins))
     storage = cast(StorageConfig, _section(document, "storage", StorageConfig(), path))
     if not storage.path.is_absolute():
         storage = replace(storage, path=path.parent / storage.path)
@@ -263,6 +270,10 @@ def _section(document: dict[str, Any], name: str, default: Any, path: Path) -> A
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: [{name}] {key} must be a string path")
             value = Path(value)
+        elif isinstance(current, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{path}: [{name}] {key} must be a list of strings")
+            value = tuple(value)
         elif expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         elif not isinstance(value, expected) or isinstance(value, bool) != (expected is bool):
@@ -271,6 +282,30 @@ def _section(document: dict[str, Any], name: str, default: Any, path: Path) -> A
             )
         values[key] = value
     return replace(default, **values)
+
+
+def _origin(given: str, path: Path) -> str:
+    """A browser origin as ``Origin`` carries it (``https://host[:port]``, lower case)."""
+    parts = urlsplit(given.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or port == -1
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "*" in given
+    ):
+        raise ConfigError(
+            f"{path}: [http] cors_origins: {given[:100]!r} is not an origin "
+            "(scheme://host[:port], http or https, no path, no wildcard)"
+        )
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def _check_backend(storage: StorageConfig, path: Path) -> None:

@@ -33,6 +33,8 @@ raise these::
     │   │   └── RecordWithdrawnError (store.transaction)  an ingested record that was withdrawn
     │   ├── DeadlineExceededError           DEADLINE_EXCEEDED: the caller's deadline passed first
     │   ├── LimitExceededError              RESOURCE_EXHAUSTED: a configured input limit
+    │   ├── UnimplementedError              UNIMPLEMENTED: a protocol feature the gateway does
+    │   │                                   not offer (a message compression over gRPC-Web)
     │   ├── UnavailableError                UNAVAILABLE: retry; nothing of the request was kept
     │   │   ├── PreparationFailedError (store.preparation_pool)  a preparation worker ended
     │   │   ├── ScreeningWorkerError (services.screening_worker)  the screening worker process
@@ -101,6 +103,7 @@ __all__ = [
     "SetupError",
     "UnauditedError",
     "UnavailableError",
+    "UnimplementedError",
 ]
 
 
@@ -131,6 +134,11 @@ class DeadlineExceededError(GatewayError):
 
 class LimitExceededError(GatewayError):
     """A configured input limit was exceeded."""
+
+
+class UnimplementedError(GatewayError):
+    """The request asks for a protocol feature the gateway does not offer (a message compressed
+    with an encoding it did not agree to); the same request without it is served."""
 
 
 class InternalError(GatewayError):

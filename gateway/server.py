@@ -31,6 +31,7 @@ from typing import Any
 
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from starlette.types import ASGIApp
 
 from adapters import AdapterRegistry, default_registry
 from gateway.audit.log import AuditLog
@@ -42,6 +43,7 @@ from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.http.app import HttpApi
 from gateway.http.calls import Calls
+from gateway.http.cors import CorsPolicy
 from gateway.http.handlers import HandlerTable, Mirror
 from gateway.http.listener import HttpListener
 from gateway.lifecycle.keeper import RetentionKeeper
@@ -616,9 +618,15 @@ class Gateway:
         listen = self.config.http.listen
         try:
             # The analyst console (/console) is static files over the same API (decision 0023).
-            app = with_console(api.app())
+            app: ASGIApp = with_console(api.app())
+            if self.config.http.cors_origins:
+                # Pages of the configured origins only (gRPC-Web from another origin).
+                app = CorsPolicy(app, self.config.http.cors_origins)
             listener = HttpListener(app, listen, self.config.federation.tls)
             await listener.start()
+            for interceptor in interceptors:
+                if isinstance(interceptor, ServerTelemetryInterceptor):
+                    interceptor.set_http_listener(listen.rpartition(":")[0], listener.port)
         except PlaintextRefusedError as error:
             raise ServeError(str(error)) from error
         except OSError as error:

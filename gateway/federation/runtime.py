@@ -140,8 +140,11 @@ class FederationRuntime:
 
     @property
     def serves_admin(self) -> bool:
-        """Whether the FederationAdmin service is served: also when this centre forwards."""
-        return self.serves_federation or self.outbox is not None
+        """Whether the FederationAdmin service is served: also when this centre forwards, and
+        on every gateway that keeps an audit log, whose chain status (VerifyAuditLog) and own
+        checkpoints (ListCheckpoints) it answers; without peers its delivery ledger is empty
+        (decision 0026)."""
+        return self.serves_federation or self.outbox is not None or self.audit is not None
 
     async def start_forwarding(
         self, gate: RecordGate, feed: CommitFeed, tracer: Tracer | None = None

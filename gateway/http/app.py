@@ -9,6 +9,9 @@ Routes (``docs/http.md`` has curl examples):
     ``+proto``), or NDJSON for a plain ``application/json`` request;
   - client streams (SubmitStream): Connect streaming, or an NDJSON body
     (``application/x-ndjson``, one request message per line) answered with JSON;
+  - gRPC-Web (``application/grpc-web+proto``, ``application/grpc-web-text``) for unary methods
+    and server streams (:mod:`~gateway.http.grpcweb`); browsers cannot stream a request, so a
+    client stream over gRPC-Web is refused UNIMPLEMENTED, after the policy has seen the call;
 
 * ``GET /<package.Service>/<Method>?message=<JSON>`` - a server stream as Server-Sent Events,
   resumed with ``Last-Event-ID`` (what a browser's ``EventSource`` sends);
@@ -31,13 +34,34 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.errors import InvalidArgumentError, LimitExceededError
-from gateway.http.calls import Calls, MalformedJson, Method
+from gateway.errors import (
+    GatewayError,
+    InvalidArgumentError,
+    LimitExceededError,
+    UnimplementedError,
+)
+from gateway.http.calls import Calls, MalformedJson, Method, RefusedBody
 from gateway.http.codec import envelopes, from_json, from_proto, to_json
 from gateway.http.context import HttpContext
 from gateway.http.errors import HTTP_STATUS, error_body, status_of
-from gateway.http.responses import StreamedAnswer, connect_stream, ndjson, single, sse
+from gateway.http.grpcweb import FrameDecoder, WebMedia, grpc_timeout, web_media
+from gateway.http.responses import (
+    StreamedAnswer,
+    connect_stream,
+    grpc_web,
+    ndjson,
+    single,
+    sse,
+)
 from gateway.http.resume import RESUMABLE
+from gateway.telemetry.protocols import (
+    CONNECT,
+    GRPC_WEB,
+    GRPC_WEB_TEXT,
+    NDJSON,
+    SSE,
+    WireProtocol,
+)
 
 __all__ = ["HttpApi"]
 
@@ -93,7 +117,13 @@ class HttpApi:
         path = f"/{request.path_params['service']}/{request.path_params['method']}"
         media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
         method = self._calls.method(path)
-        context = _context(request)
+        web = web_media(media, request.headers.get("accept", ""))
+        if web is not None:
+            return await self._grpc_web(request, path, method, web)
+        streamed_json = media == _NDJSON or (
+            method is not None and method.server_streaming and media in (_JSON, "")
+        )
+        context = _context(request, NDJSON if streamed_json else CONNECT)
         if method is None:
             # Unknown (or not served over HTTP): the interceptors refuse and audit it.
             await self._calls.unary(path, None, context)
@@ -149,12 +179,72 @@ class HttpApi:
         response = await self._calls.unary(path, self._parse(body, method, binary), context)
         return _unary_answer(response, context, binary=binary)
 
+    # -- POST: gRPC-Web -------------------------------------------------------------------
+
+    async def _grpc_web(
+        self, request: Request, path: str, method: Method | None, web: WebMedia
+    ) -> Response | StreamedAnswer:
+        """A gRPC-Web call: always 200, the status in the trailers frame. Whatever is wrong
+        with the body travels to the innermost interceptor as a :class:`RefusedBody`, so the
+        caller's identity, grants and the audit see the call first, as for any other."""
+        context = _context(request, GRPC_WEB_TEXT if web.text else GRPC_WEB)
+        answer: AsyncIterator[Message]
+        if method is None:
+            # Unknown (or not served over HTTP): the interceptors refuse and audit it.
+            answer = single(self._calls.unary(path, None, context))
+        elif not method.over_grpc_web:
+            refusal = RefusedBody(
+                method.request_type.DESCRIPTOR.full_name,
+                UnimplementedError(
+                    f"{path} streams its requests, which gRPC-Web cannot carry from a browser: "
+                    "use Connect streaming or NDJSON"
+                ),
+            )
+            answer = single(self._calls.unary(path, _one(refusal), context))
+        else:
+            try:
+                parsed = await self._framed(request, method, web)
+            except ClientDisconnect:
+                return Response(status_code=499)
+            if method.server_streaming:
+                answer = self._calls.stream(path, parsed, context)
+            else:
+                answer = single(self._calls.unary(path, parsed, context))
+        return StreamedAnswer(
+            answer, context, web.content_type, grpc_web(web.answer_text), errors_before_first=False
+        )
+
+    async def _framed(
+        self, request: Request, method: Method, web: WebMedia
+    ) -> Message | MalformedJson | RefusedBody:
+        """The one request message of a gRPC-Web body (unary or server-streaming), read frame
+        by frame: a refusal as soon as the body is wrong, without reading the rest."""
+        name = method.request_type.DESCRIPTOR.full_name
+        decoder = FrameDecoder(max_message_bytes=self._max_message, text=web.text)
+        messages: list[bytes] = []
+        try:
+            encoding = request.headers.get("grpc-encoding", "identity").strip().lower()
+            if encoding != "identity":
+                raise UnimplementedError(
+                    f"grpc-encoding {encoding[:32]!r} is not supported: send identity"
+                )
+            async for chunk in request.stream():
+                messages.extend(decoder.feed(chunk))
+                if len(messages) > 1:
+                    raise InvalidArgumentError(f"{method.path} takes one request message")
+            decoder.finish()
+            if not messages:
+                raise InvalidArgumentError(f"{method.path} takes one request message; none came")
+        except (GatewayError, InvalidArgumentError) as refusal:
+            return RefusedBody(name, refusal)
+        return self._parse(messages[0], method, binary=True)
+
     # -- GET: Server-Sent Events -------------------------------------------------------------
 
     async def _get(self, request: Request) -> Response | StreamedAnswer:
         path = f"/{request.path_params['service']}/{request.path_params['method']}"
         method = self._calls.method(path)
-        context = _context(request)
+        context = _context(request, SSE)
         if method is None:
             await self._calls.unary(path, None, context)
             return _error(context, None)
@@ -252,7 +342,11 @@ def _split_envelopes(buffer: bytes, limit: int) -> tuple[list[bytes] | None, byt
     return found, buffer
 
 
-def _context(request: Request) -> HttpContext:
+async def _one(request: RefusedBody) -> AsyncIterator[RefusedBody]:
+    yield request
+
+
+def _context(request: Request, protocol: WireProtocol) -> HttpContext:
     tls = request.scope.get("extensions", {}).get("tls")
     certificate: bytes | None = None
     if tls is not None:
@@ -267,7 +361,10 @@ def _context(request: Request) -> HttpContext:
         peer = f"ipv4:{client.host}:{client.port}"
     timeout = None
     header = request.headers.get("connect-timeout-ms")
-    if header is not None and header.isascii() and header.isdigit() and len(header) <= 10:
+    if protocol in (GRPC_WEB, GRPC_WEB_TEXT):
+        given = grpc_timeout(request.headers.get("grpc-timeout"))
+        timeout = None if given is None else min(given, _MAX_TIMEOUT_MS / 1000)
+    elif header is not None and header.isascii() and header.isdigit() and len(header) <= 10:
         timeout = min(int(header), _MAX_TIMEOUT_MS) / 1000
     metadata = [(k, v) for k, v in request.headers.items() if k not in _METADATA_SKIPPED]
     return HttpContext(
@@ -276,6 +373,7 @@ def _context(request: Request) -> HttpContext:
         certificate=certificate,
         metadata=metadata,
         timeout_seconds=timeout,
+        protocol=protocol,
     )
 
 

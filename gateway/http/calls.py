@@ -29,13 +29,13 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 
-from gateway.errors import InvalidArgumentError
+from gateway.errors import GatewayError, InvalidArgumentError
 from gateway.http.context import HttpContext
 from gateway.http.handlers import HandlerTable
 from gateway.services.registration import MalformedRequest
 from gateway.services.statuses import to_status
 
-__all__ = ["NOT_OVER_HTTP", "Calls", "MalformedJson", "Method"]
+__all__ = ["NOT_OVER_HTTP", "Calls", "MalformedJson", "Method", "RefusedBody"]
 
 NOT_OVER_HTTP: dict[str, str] = {
     "/grpc.health.v1.Health/Watch": (
@@ -68,6 +68,22 @@ class MalformedJson(MalformedRequest):
         return InvalidArgumentError(f"the request is not a valid {self.type_name}: {self.reason}")
 
 
+class RefusedBody(MalformedRequest):
+    """A request body refused before any message could be read from it (gRPC-Web framing:
+    a cut frame, one over the limit, a compressed one), with the status that says why. Like a
+    :class:`MalformedJson`, it travels through the interceptors and is refused innermost."""
+
+    __slots__ = ("refusal",)
+
+    def __init__(self, type_name: str, refusal: GatewayError | InvalidArgumentError) -> None:
+        super().__init__(type_name)
+        self.refusal = refusal
+
+    def error(self) -> GatewayError | InvalidArgumentError:
+        """The refusal."""
+        return self.refusal
+
+
 @dataclass(frozen=True, slots=True)
 class Method:
     """A method served over HTTP, from its descriptor."""
@@ -87,6 +103,13 @@ class Method:
     def server_streaming(self) -> bool:
         """Whether the server answers with a stream of messages."""
         return bool(self.descriptor.server_streaming)
+
+    @property
+    def over_grpc_web(self) -> bool:
+        """Whether gRPC-Web serves it: unary methods and server streams. A browser cannot
+        stream a request, so a client stream over gRPC-Web is refused UNIMPLEMENTED (after the
+        policy has seen the call); Connect streaming and NDJSON carry it."""
+        return not self.client_streaming
 
 
 class _Details(grpc.HandlerCallDetails):
@@ -270,7 +293,9 @@ class _deadline:
             await self._timeout.__aexit__(kind, error, traceback)
         except TimeoutError:
             self._context.set_code(grpc.StatusCode.DEADLINE_EXCEEDED)
-            self._context.set_details("the call's deadline (Connect-Timeout-Ms) expired")
+            self._context.set_details(
+                "the call's deadline (Connect-Timeout-Ms or grpc-timeout) expired"
+            )
             return True
         return False
 

@@ -9,7 +9,9 @@ class offers the part of it they use, with the same meaning, so that they run un
   or ``local``, exactly as over gRPC;
 * ``abort`` and ``abort_with_status`` record the status and raise :class:`grpc.aio.AbortError`,
   as grpc.aio does, so the guard and telemetry read the outcome with ``code()``;
-* ``time_remaining()`` counts down from the ``Connect-Timeout-Ms`` header.
+* ``time_remaining()`` counts down from the ``Connect-Timeout-Ms`` (or gRPC-Web's
+  ``grpc-timeout``) header;
+* ``wire_protocol`` says how the caller spoke, for telemetry (:mod:`gateway.telemetry.protocols`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from typing import Any
 import grpc
 from grpc import aio
 
+from gateway.telemetry.protocols import CONNECT, OverHttp, WireProtocol
+
 __all__ = ["HttpContext"]
 
 
-class HttpContext:
+class HttpContext(OverHttp):
     """One HTTP call, seen as a gRPC servicer context."""
 
     def __init__(
@@ -35,6 +39,7 @@ class HttpContext:
         certificate: bytes | None,
         metadata: Sequence[tuple[str, str]],
         timeout_seconds: float | None,
+        protocol: WireProtocol = CONNECT,
     ) -> None:
         """Args:
         peer: The client address in gRPC's form (``ipv4:127.0.0.1:5000``).
@@ -42,7 +47,9 @@ class HttpContext:
         certificate: The client certificate the TLS handshake verified (PEM), if any.
         metadata: The request headers that stand for gRPC metadata (trace context).
         timeout_seconds: The call's deadline from now, if the client set one.
+        protocol: How the caller spoke (telemetry describes the call by it).
         """
+        self.wire_protocol = protocol
         self._peer = peer
         self._auth: dict[str, list[bytes]] = {}
         if tls:

@@ -19,7 +19,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from gateway.http.context import HttpContext
 
-__all__ = ["HTTP_STATUS", "connect_code", "error_body", "status_of"]
+__all__ = ["HTTP_STATUS", "connect_code", "error_body", "status_details", "status_of"]
 
 # The google.rpc detail types must be in the default pool for their Any to be unpacked.
 _DETAIL_TYPES = (error_details_pb2.BadRequest, error_details_pb2.RetryInfo)
@@ -75,12 +75,19 @@ def error_body(code: grpc.StatusCode, message: str, context: HttpContext | None)
     return body
 
 
-def _details(context: HttpContext) -> list[dict[str, Any]]:
+def status_details(context: HttpContext) -> bytes | None:
+    """The rich status the call ended with (``google.rpc.Status``, serialized), if any."""
     for key, value in context.trailing_metadata():
         if key == _DETAILS_KEY and isinstance(value, bytes):
-            status = status_pb2.Status.FromString(value)
-            return [_detail(detail) for detail in status.details]
-    return []
+            return value
+    return None
+
+
+def _details(context: HttpContext) -> list[dict[str, Any]]:
+    found = status_details(context)
+    if found is None:
+        return []
+    return [_detail(detail) for detail in status_pb2.Status.FromString(found).details]
 
 
 def _detail(detail: Any) -> dict[str, Any]:

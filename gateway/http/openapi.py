@@ -155,7 +155,9 @@ def build_document(files: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             "description": (
                 "The liaison.v1 services over HTTP (the Connect protocol, NDJSON and Server-Sent "
                 "Events), with the same identities, grants, need-to-know, limits and audit as "
-                "gRPC. Generated from the protos; see docs/http.md."
+                "gRPC. The same paths also speak gRPC-Web (application/grpc-web+proto and "
+                "application/grpc-web-text: framed protobuf, not described here) for unary "
+                "methods and server streams. Generated from the protos; see docs/http.md."
             ),
         },
         "paths": dict(sorted(paths.items())),

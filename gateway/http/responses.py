@@ -8,7 +8,8 @@ cancels that task when the client goes away, which ends the call as a gRPC cance
 
 An error never ends a stream as a silent success: before the first message the answer is the
 error's HTTP status with the Connect error body; after it, the last line (NDJSON), the last
-event (SSE, ``event: error``) or the end-of-stream envelope (Connect) carries the status.
+event (SSE, ``event: error``) or the end-of-stream envelope (Connect) carries the status;
+gRPC-Web always answers 200 and ends with its trailers frame.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from starlette.types import Receive, Scope, Send
 
 from gateway.http.codec import END_STREAM, envelope, to_json, to_json_text
 from gateway.http.context import HttpContext
-from gateway.http.errors import HTTP_STATUS, error_body, status_of
+from gateway.http.errors import HTTP_STATUS, error_body, status_details, status_of
+from gateway.http.grpcweb import data_frame, encoded, trailers_frame
 from gateway.http.resume import Resumable
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "StreamedAnswer",
     "connect_stream",
     "error_answer",
+    "grpc_web",
     "ndjson",
     "single",
     "sse",
@@ -270,6 +273,27 @@ def connect_stream(binary: bool) -> Body:
             final = _final(context, error)
             end = {} if final["code"] == "ok" else {"error": final}
             yield envelope(to_json_text(end).encode(), END_STREAM)
+
+    return body
+
+
+def grpc_web(text: bool) -> Body:
+    """gRPC-Web: a frame per message, then the trailers frame with the status (always in the
+    body, also for an error before any message); each frame in base64 in text mode."""
+
+    async def body(
+        first: Message | None,
+        rest: AsyncIterator[Message],
+        context: HttpContext,
+        early: BaseException | None,
+    ) -> Chunks:
+        async for message, error in _each(first, rest, early):
+            if message is not None:
+                yield encoded(data_frame(message.SerializeToString()), text)
+                continue
+            code, detail = status_of(context, error)
+            rich = status_details(context) if code is not grpc.StatusCode.OK else None
+            yield encoded(trailers_frame(code.value[0], detail, rich), text)
 
     return body
 

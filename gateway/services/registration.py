@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import grpc
 from google.protobuf import message_factory
 
-from gateway.errors import InvalidArgumentError
+from gateway.errors import GatewayError, InvalidArgumentError
 from gateway.services.statuses import to_status
 from gateway.store.feed import SerializedEvent
 from gateway.wrapping import WrappedHandlers
@@ -44,7 +44,7 @@ class MalformedRequest:
     def __init__(self, type_name: str) -> None:
         self.type_name = type_name
 
-    def error(self) -> InvalidArgumentError:
+    def error(self) -> GatewayError | InvalidArgumentError:
         """The refusal for this request."""
         return InvalidArgumentError(f"the request is not a valid {self.type_name} message")
 

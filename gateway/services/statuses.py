@@ -30,6 +30,7 @@ from gateway.errors import (
     PermissionDeniedError,
     UnauditedError,
     UnavailableError,
+    UnimplementedError,
 )
 from gateway.store.base import StoredVersion, StoreError
 from liaison.v1 import exchange_pb2
@@ -59,6 +60,7 @@ STATUS_CODES: dict[type[BaseException], grpc.StatusCode] = {
     FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
     DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
     LimitExceededError: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    UnimplementedError: grpc.StatusCode.UNIMPLEMENTED,
     UnavailableError: grpc.StatusCode.UNAVAILABLE,
     UnauditedError: grpc.StatusCode.UNAVAILABLE,
     StoreError: grpc.StatusCode.UNAVAILABLE,

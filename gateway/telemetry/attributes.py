@@ -17,6 +17,8 @@ from opentelemetry.semconv.attributes.exception_attributes import EXCEPTION_TYPE
 from opentelemetry.semconv.attributes.network_attributes import (
     NETWORK_PEER_ADDRESS,
     NETWORK_PEER_PORT,
+    NETWORK_PROTOCOL_NAME,
+    NETWORK_PROTOCOL_VERSION,
 )
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 
@@ -40,6 +42,8 @@ __all__ = [
     "LOCATION_SEGMENT_INDEX",
     "NETWORK_PEER_ADDRESS",
     "NETWORK_PEER_PORT",
+    "NETWORK_PROTOCOL_NAME",
+    "NETWORK_PROTOCOL_VERSION",
     "ORIGINATING_CENTRE",
     "PAYLOAD_SIZE",
     "PEER_CENTRE",
@@ -50,6 +54,7 @@ __all__ = [
     "REJECTION_REASON",
     "RPC_GRPC_STATUS_CODE",
     "RPC_METHOD",
+    "RPC_PROTOCOL",
     "RPC_SERVICE",
     "RPC_SYSTEM",
     "SERVER_ADDRESS",
@@ -59,13 +64,18 @@ __all__ = [
 ]
 
 RPC_SYSTEM: Final = "rpc.system"
-"""Semantic conventions (incubating): the RPC system, ``grpc``."""
+"""Semantic conventions (incubating): the RPC system, ``grpc``, or ``connect_rpc`` for a call
+in the Connect protocol over HTTP (:mod:`gateway.telemetry.protocols`)."""
 RPC_SERVICE: Final = "rpc.service"
 """Semantic conventions (incubating): the full service name (``liaison.v1.RecordExchange``)."""
 RPC_METHOD: Final = "rpc.method"
 """Semantic conventions (incubating): the method name (``Submit``)."""
 RPC_GRPC_STATUS_CODE: Final = "rpc.grpc.status_code"
 """Semantic conventions (incubating): the call's numeric gRPC status code."""
+
+RPC_PROTOCOL: Final = "liaison.rpc.protocol"
+"""Of a call that came over HTTP: the exact wire form (``connect``, ``ndjson``, ``sse``,
+``grpc-web``, ``grpc-web-text``; :mod:`gateway.telemetry.protocols`). Absent on native gRPC."""
 
 CENTRE_ID: Final = "liaison.centre.id"
 """Resource attribute: the centre whose gateway emits the telemetry."""

@@ -2,7 +2,8 @@
 
 Span names and attributes are those of the official ``opentelemetry-instrumentation-grpc``
 (``/liaison.v1.RecordExchange/Submit``, ``rpc.system``, ``rpc.service``, ``rpc.method``,
-``rpc.grpc.status_code``, the peer's address), and a caller's W3C trace context is read from the
+``rpc.grpc.status_code``, the peer's address; a call that came over HTTP also says how, see
+:mod:`gateway.telemetry.protocols`), and a caller's W3C trace context is read from the
 call's metadata with the configured propagator. What differs is the order of the work, which is
 why this interceptor exists (``docs/decisions/0010-telemetry-interceptors.md``):
 
@@ -33,6 +34,7 @@ from opentelemetry.util.types import Attributes
 
 from gateway.telemetry import attributes as attr
 from gateway.telemetry.metrics import GatewayMetrics
+from gateway.telemetry.protocols import HTTP_PROTOCOLS, OverHttp, WireProtocol
 from gateway.telemetry.spans import record_exception_type
 from gateway.wrapping import WrappedHandlers
 
@@ -56,27 +58,66 @@ Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]]"
 
 
+class _Variant:
+    """What a span and a measurement of a method say, for one wire protocol."""
+
+    __slots__ = ("attributes", "metric_attributes")
+
+    def __init__(self, attributes: dict[str, str | int], base: dict[str, str]) -> None:
+        self.attributes = attributes
+        # One attribute dict per status code, built once: a latency measurement allocates none.
+        self.metric_attributes: dict[grpc.StatusCode, Attributes] = {
+            code: {**base, attr.RPC_GRPC_STATUS_CODE: code.value[0]} for code in grpc.StatusCode
+        }
+
+
 class _Method:
-    """What is known of a method before any call: its span name and fixed attributes."""
+    """What is known of a method before any call: its span name and fixed attributes, for
+    native gRPC and for each protocol of a call that came over HTTP."""
 
-    __slots__ = ("attributes", "metric_attributes", "name")
+    __slots__ = ("grpc", "name", "over_http")
 
-    def __init__(self, path: str, server_address: str, server_port: int) -> None:
+    def __init__(
+        self, path: str, server_address: str, server_port: int, http: tuple[str, int] | None
+    ) -> None:
         service, _, method = path.lstrip("/").partition("/")
         self.name = path
-        self.attributes: dict[str, str | int] = {
+        attributes: dict[str, str | int] = {
             attr.RPC_SYSTEM: "grpc",
             attr.RPC_SERVICE: service,
             attr.RPC_METHOD: method,
         }
         if server_address:
-            self.attributes[attr.SERVER_ADDRESS] = server_address
-            self.attributes[attr.SERVER_PORT] = server_port
+            attributes[attr.SERVER_ADDRESS] = server_address
+            attributes[attr.SERVER_PORT] = server_port
         base = {attr.RPC_SYSTEM: "grpc", attr.RPC_SERVICE: service, attr.RPC_METHOD: method}
-        # One attribute dict per status code, built once: a latency measurement allocates none.
-        self.metric_attributes: dict[grpc.StatusCode, Attributes] = {
-            code: {**base, attr.RPC_GRPC_STATUS_CODE: code.value[0]} for code in grpc.StatusCode
+        self.grpc = _Variant(attributes, base)
+        # An HTTP call is described by how it arrived (rpc.system connect_rpc for Connect),
+        # and server.* name the HTTP listener it arrived at.
+        at_http: dict[str, str | int] = {}
+        if http is not None:
+            at_http = {attr.SERVER_ADDRESS: http[0], attr.SERVER_PORT: http[1]}
+        self.over_http: dict[WireProtocol, _Variant] = {
+            protocol: _Variant(
+                {
+                    **attributes,
+                    **at_http,
+                    attr.RPC_SYSTEM: protocol.rpc_system,
+                    attr.RPC_PROTOCOL: protocol.name,
+                    attr.NETWORK_PROTOCOL_NAME: "http",
+                    attr.NETWORK_PROTOCOL_VERSION: protocol.http_version,
+                },
+                {**base, attr.RPC_SYSTEM: protocol.rpc_system, attr.RPC_PROTOCOL: protocol.name},
+            )
+            for protocol in HTTP_PROTOCOLS
         }
+
+    def variant(self, context: object) -> _Variant:
+        """The description of a call with ``context``: by its wire protocol if it came over
+        HTTP, else native gRPC's."""
+        if isinstance(context, OverHttp):
+            return self.over_http.get(context.wire_protocol) or self.grpc
+        return self.grpc
 
 
 class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -105,6 +146,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         self._fields = frozenset(propagator.fields)
         self._server_address = server_address
         self._server_port = server_port
+        self._http: tuple[str, int] | None = None
         self._wrapped = WrappedHandlers()
 
     def cached_handlers(self) -> int:
@@ -114,6 +156,12 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
     def set_server_port(self, port: int) -> None:
         """Record the port once bound (a server asked to listen on port 0 learns it late)."""
         self._server_port = port
+        self._wrapped.clear()
+
+    def set_http_listener(self, address: str, port: int) -> None:
+        """Record the HTTP listener's address and bound port: ``server.address`` and
+        ``server.port`` of the calls that arrive there."""
+        self._http = (address, port)
         self._wrapped.clear()
 
     async def intercept_service(  # type: ignore[override]
@@ -131,7 +179,9 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
         return self._wrapped.get(  # type: ignore[no-any-return]
             path,
             handler,
-            lambda: self._wrap(handler, _Method(path, self._server_address, self._server_port)),
+            lambda: self._wrap(
+                handler, _Method(path, self._server_address, self._server_port, self._http)
+            ),
         )
 
     def _wrap(self, handler: Any, method: _Method) -> Handler:
@@ -143,7 +193,9 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
             return handler._replace(unary_stream=self._streaming(handler.unary_stream, method))  # type: ignore[no-any-return]
         return handler._replace(stream_stream=self._streaming(handler.stream_stream, method))  # type: ignore[no-any-return]
 
-    def _start(self, method: _Method, context: aio.ServicerContext[Any, Any]) -> Span:
+    def _start(
+        self, method: _Method, variant: _Variant, context: aio.ServicerContext[Any, Any]
+    ) -> Span:
         parent: Context | None = None
         fields = self._fields
         metadata = context.invocation_metadata() or ()
@@ -156,7 +208,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
             return trace.INVALID_SPAN
         # The SDK samples before it builds anything; an unsampled span is a bare id holder.
         span = self._tracer.start_span(
-            method.name, context=parent, kind=SpanKind.SERVER, attributes=method.attributes
+            method.name, context=parent, kind=SpanKind.SERVER, attributes=variant.attributes
         )
         if span.is_recording():
             _set_peer(span, context.peer())
@@ -165,7 +217,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
     def _finish(
         self,
         span: Span,
-        method: _Method,
+        variant: _Variant,
         code: grpc.StatusCode,
         error: BaseException | None,
         started: float,
@@ -179,13 +231,14 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
             span.end()
         if self._metrics is not None:
             self._metrics.rpc_server_duration.record(
-                time.perf_counter() - started, method.metric_attributes[code]
+                time.perf_counter() - started, variant.metric_attributes[code]
             )
 
     def _unary(self, behaviour: Any, method: _Method) -> Any:
         async def handle(request: Any, context: aio.ServicerContext[Any, Any]) -> Any:
             started = time.perf_counter()
-            span = self._start(method, context)
+            variant = method.variant(context)
+            span = self._start(method, variant, context)
             token = context_api.attach(trace.set_span_in_context(span))
             error: BaseException | None = None
             try:
@@ -195,7 +248,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
                 raise
             finally:
                 context_api.detach(token)
-                self._finish(span, method, _status(context, error), error, started)
+                self._finish(span, variant, _status(context, error), error, started)
 
         return handle
 
@@ -204,7 +257,8 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
             request: Any, context: aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Any]:
             started = time.perf_counter()
-            span = self._start(method, context)
+            variant = method.variant(context)
+            span = self._start(method, variant, context)
             token = context_api.attach(trace.set_span_in_context(span))
             error: BaseException | None = None
             try:
@@ -215,7 +269,7 @@ class ServerTelemetryInterceptor(aio.ServerInterceptor):  # type: ignore[type-ar
                 raise
             finally:
                 context_api.detach(token)
-                self._finish(span, method, _status(context, error), error, started)
+                self._finish(span, variant, _status(context, error), error, started)
 
         return handle
 

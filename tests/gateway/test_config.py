@@ -76,6 +76,14 @@ def test_a_full_file_is_read_and_relative_paths_follow_the_file(tmp_path: Path) 
         ("[limits]\nmax_export_records = -1", "max_export_records must be at least 1"),
         ("[limits]\ndefault_page_size = 500\nmax_page_size = 100", "default_page_size exceeds"),
         ("this is = = not toml", "not valid TOML"),
+        ("[http]\ncors_origins = 'https://a.example'", "cors_origins must be a list of strings"),
+        ("[http]\ncors_origins = ['*']", "is not an origin"),
+        ("[http]\ncors_origins = ['null']", "is not an origin"),
+        ("[http]\ncors_origins = ['https://*.example']", "is not an origin"),
+        ("[http]\ncors_origins = ['https://a.example/app']", "is not an origin"),
+        ("[http]\ncors_origins = ['ftp://a.example']", "is not an origin"),
+        ("[http]\ncors_origins = ['https://me@a.example']", "is not an origin"),
+        ("[http]\ncors_origins = ['https://a.example:99999']", "is not an origin"),
     ],
 )
 def test_bad_files_are_refused_with_the_reason(tmp_path: Path, text: str, message: str) -> None:
@@ -88,3 +96,10 @@ def test_bad_files_are_refused_with_the_reason(tmp_path: Path, text: str, messag
 def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_cors_origins_are_kept_as_browsers_send_origin(tmp_path: Path) -> None:
+    text = "[http]\ncors_origins = ['HTTPS://App.Example:8443', 'http://localhost:3000/']"
+    config = load_config(write(tmp_path, text))
+    assert config.http.cors_origins == ("https://app.example:8443", "http://localhost:3000")
+    assert load_config(None).http.cors_origins == ()

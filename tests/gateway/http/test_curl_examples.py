@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gateway.server import Gateway
+from tests.support import grpcweb
 
 ROOT = Path(__file__).resolve().parents[3]
 _BLOCK = re.compile(r"```sh\n(.*?)```", re.DOTALL)
@@ -39,6 +40,11 @@ async def test_the_documented_curl_calls_succeed(gateway: Gateway) -> None:
         )
         output, _ = await process.communicate()
         assert process.returncode == 0, (command, output)
+        if "content-type: application/grpc-web-text" in command:
+            # gRPC-Web: base64 frames, the status in the trailers frame at the end.
+            _, trailers, _ = grpcweb.parse(output, text=True)
+            assert trailers["grpc-status"] == "0", (command, trailers)
+            continue
         for line in output.decode().splitlines():
             answer = json.loads(line)  # every answer, and every NDJSON line, is JSON
             assert "code" not in answer or answer["code"] == "ok"

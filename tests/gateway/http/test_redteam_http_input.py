@@ -15,6 +15,7 @@ import pytest
 
 from gateway.config import CentreConfig, HttpConfig, LimitsConfig
 from tests.conftest import make_config
+from tests.support import grpcweb
 
 SUBMIT = "/liaison.v1.RecordExchange/Submit"
 GET = "/liaison.v1.RecordExchange/Get"
@@ -110,7 +111,7 @@ async def test_binary_protobuf_garbage_is_400(http: httpx.AsyncClient) -> None:
         "application/xml",
         "multipart/form-data; boundary=x",
         "application/grpc",
-        "application/grpc-web",
+        "application/grpc-web+json",  # gRPC-Web is served with protobuf only
         "application/connect+json",
         "\u00e9",
     ],
@@ -227,3 +228,46 @@ async def test_odd_connect_timeouts_are_not_server_errors(http: httpx.AsyncClien
         )
         assert answer.status_code < 500 or answer.status_code == 504, answer.text
         _no_traceback(answer)
+
+
+def _grpc_web_status(answer: httpx.Response, *, text: bool = False) -> int:
+    """The grpc-status of a gRPC-Web answer (always 200, the status in the trailers frame)."""
+    _no_traceback(answer)
+    assert answer.status_code == 200, answer.status_code
+    _, trailers, _ = grpcweb.parse(answer.content, text=text)
+    return int(trailers["grpc-status"])
+
+
+@pytest.mark.parametrize("path", [GET, SEARCH, SUBSCRIBE, SUBMIT_STREAM])
+async def test_a_grpc_web_message_over_the_limit_is_refused_while_it_is_still_coming(
+    http: httpx.AsyncClient, path: str
+) -> None:
+    # A real body several times the limit, announced truthfully: refused from the prefix;
+    # the rest is never buffered, and the connection is not left hanging.
+    payload = b"\x0a" + b"A" * (4 * SMALL_LIMIT)
+    for text in (False, True):
+        body = grpcweb.body_of(payload, text=text)
+        answer = await http.post(
+            path,
+            content=body,
+            headers={"content-type": grpcweb.TEXT if text else grpcweb.BINARY},
+        )
+        expected = 12 if path == SUBMIT_STREAM else 8  # a client stream: not over gRPC-Web
+        assert _grpc_web_status(answer, text=text) == expected, (path, text)
+
+
+async def test_a_grpc_web_frame_announcing_four_gigabytes_is_refused(
+    http: httpx.AsyncClient,
+) -> None:
+    announced = struct.pack(">BI", 0, 2**32 - 1) + b"x" * 100
+    for path in (GET, SEARCH):
+        answer = await http.post(path, content=announced, headers={"content-type": grpcweb.BINARY})
+        assert _grpc_web_status(answer) == 8
+
+
+async def test_endless_grpc_web_text_whitespace_and_garbage_is_refused(
+    http: httpx.AsyncClient,
+) -> None:
+    for body in (b" \r\n" * SMALL_LIMIT + b"AAAA", b"\x00" * SMALL_LIMIT, b"=" * 64):
+        answer = await http.post(GET, content=body, headers={"content-type": grpcweb.TEXT})
+        assert _grpc_web_status(answer, text=True) == 3

@@ -1,7 +1,8 @@
 """HTTP is never a way around the policy: over mutual TLS, every RPC the HTTP listener serves
 refuses a caller without a grant (403, audited as over gRPC), a certificate without a Liaison
 identity (401), and a client without a certificate (no TLS session at all); and every HTTP route
-is an RPC declared in the access table."""
+is an RPC declared in the access table - in every protocol the listener speaks (Connect, NDJSON,
+Server-Sent Events, gRPC-Web; ``test_grpc_web_policy.py`` refuses a stranger over gRPC-Web)."""
 
 from __future__ import annotations
 
@@ -120,3 +121,24 @@ async def test_the_http_table_serves_exactly_the_grpc_methods_less_the_listed(
         served = set(_served(gateway))
     assert served == registered - set(NOT_OVER_HTTP)
     assert served <= set(RPC_ACCESS)
+
+
+async def test_grpc_web_serves_the_http_table_less_client_streams(tmp_path: Path, pki: Pki) -> None:
+    # gRPC-Web is spoken on the same paths: every one of them reaches the interceptors (the
+    # stranger test in test_grpc_web_policy.py walks them all), and a client stream, which a
+    # browser cannot send, is refused UNIMPLEMENTED after the policy.
+    async with tls_gateway(tmp_path, pki, [], http=True) as gateway:
+        methods = _calls(gateway).methods()
+    over_grpc_web = {m.path for m in methods if m.over_grpc_web}
+    client_streams = {m.path for m in methods if m.client_streaming}
+    assert over_grpc_web == {m.path for m in methods} - client_streams
+    assert client_streams == {"/liaison.v1.RecordExchange/SubmitStream"}
+    assert (
+        {
+            "/liaison.v1.RecordExchange/Search",
+            "/liaison.v1.RecordExchange/Subscribe",
+            "/liaison.v1.FederationAdmin/VerifyAuditLog",
+        }
+        <= over_grpc_web
+        <= set(RPC_ACCESS)
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import grpc
 import pytest
@@ -19,10 +21,13 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2
 
 import liaison.v1
+from gateway.federation.settings import FederationSettings
 from gateway.security.access import RPC_ACCESS, access_of
 from gateway.security.guard import RecordGuardInterceptor
 from gateway.server import Gateway
 from gateway.services.statuses import abort
+from liaison.v1 import federation_pb2
+from tests.conftest import make_config
 
 
 def _contract_services() -> Iterator[ServiceDescriptor]:
@@ -77,8 +82,8 @@ def test_no_declaration_names_a_method_that_does_not_exist() -> None:
     assert set(RPC_ACCESS) <= known
 
 
-async def test_every_method_the_gateway_serves_is_declared(gateway: Gateway) -> None:
-    # What the running gateway serves, read from its own reflection service.
+async def _served_services(gateway: Gateway) -> set[str]:
+    """What the running gateway serves, read from its own reflection service."""
     async with aio.insecure_channel(gateway.address) as channel:
         stub = reflection_pb2.ServerReflectionRequest
         call = channel.stream_stream(
@@ -91,9 +96,32 @@ async def test_every_method_the_gateway_serves_is_declared(gateway: Gateway) -> 
             yield stub(list_services="")
 
         responses = [response async for response in call(requests())]
-    served = {s.name for s in responses[0].list_services_response.service}
+    return {s.name for s in responses[0].list_services_response.service}
+
+
+async def test_every_method_the_gateway_serves_is_declared(gateway: Gateway) -> None:
     declared_services = {method.split("/")[1] for method in RPC_ACCESS}
-    assert served <= declared_services
+    assert await _served_services(gateway) <= declared_services
+
+
+async def test_a_standalone_gateway_keeping_an_audit_log_serves_its_status(
+    tmp_path: Path,
+) -> None:
+    # No peers, routes or TLS: FederationAdmin is served for VerifyAuditLog (decision 0026),
+    # and every method it has is declared, hence gated by the same interceptors.
+    config = replace(
+        make_config(tmp_path), federation=FederationSettings(audit_path=tmp_path / "audit.db")
+    )
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        served = await _served_services(gateway)
+    finally:
+        await gateway.stop(grace=0)
+    admin = federation_pb2.DESCRIPTOR.services_by_name["FederationAdmin"]
+    assert admin.full_name in served
+    assert "liaison.v1.Federation" not in served
+    assert {f"/{admin.full_name}/{m.name}" for m in admin.methods} <= set(RPC_ACCESS)
 
 
 async def test_the_guard_refuses_an_undeclared_method() -> None:

@@ -1,6 +1,7 @@
 """``FederationAdmin.VerifyAuditLog`` on a real gateway over mutual TLS: granted like any RPC,
 audited, intact on a fresh log, broken where someone edited it, and refused on a gateway that
-keeps no audit log."""
+keeps no audit log; served on a standalone gateway (no peers, no TLS) that keeps one, and not
+on one that keeps none."""
 
 from __future__ import annotations
 
@@ -100,3 +101,48 @@ async def test_a_gateway_without_an_audit_log_says_so(tmp_path: Path) -> None:
         await gateway.stop(grace=0)
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert "no audit log" in (refused.value.details() or "")
+
+
+def _standalone(tmp_path: Path, *, audit: bool) -> CentreConfig:
+    """Plaintext on loopback, no peers, no routes, no TLS; an audit log or none."""
+    return CentreConfig(
+        centre_id="WCO-I2C",
+        server=ServerConfig(listen="127.0.0.1:0", grace_seconds=1.0),
+        storage=StorageConfig(path=tmp_path / "i2c.db", synchronous="normal", writer="thread"),
+        federation=FederationSettings(audit_path=tmp_path / "audit.db" if audit else None),
+    )
+
+
+async def test_a_standalone_gateway_with_an_audit_log_verifies_it(tmp_path: Path) -> None:
+    gateway = Gateway(_standalone(tmp_path, audit=True))
+    await gateway.start()
+    try:
+        async with aio.insecure_channel(gateway.address) as opened:
+            stub = federation_pb2_grpc.FederationAdminStub(opened)
+            status = await stub.VerifyAuditLog(federation_pb2.VerifyAuditLogRequest())
+            # The rest of FederationAdmin answers soundly without peers: nothing was forwarded.
+            deliveries = await stub.ListDeliveries(federation_pb2.ListDeliveriesRequest())
+            replayed = await stub.ReplayDeadLetters(federation_pb2.ReplayDeadLettersRequest())
+            await stub.ListCheckpoints(federation_pb2.ListCheckpointsRequest())
+        entries = audit_entries(gateway)
+    finally:
+        await gateway.stop(grace=0)
+    assert status.intact
+    assert (list(deliveries.deliveries), list(replayed.requeued)) == ([], [])
+    verified = [e for e in entries if e["action"] == "verify-audit-log"]
+    assert [(e["actor"], e["outcome"]) for e in verified] == [("local", "ok")]
+
+
+async def test_a_standalone_gateway_without_an_audit_log_does_not_serve_federation_admin(
+    tmp_path: Path,
+) -> None:
+    gateway = Gateway(_standalone(tmp_path, audit=False))
+    await gateway.start()
+    try:
+        async with aio.insecure_channel(gateway.address) as opened:
+            stub = federation_pb2_grpc.FederationAdminStub(opened)
+            with pytest.raises(aio.AioRpcError) as refused:
+                await stub.VerifyAuditLog(federation_pb2.VerifyAuditLogRequest())
+    finally:
+        await gateway.stop(grace=0)
+    assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
