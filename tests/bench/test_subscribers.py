@@ -103,3 +103,11 @@ def test_the_summary_judges_each_backend_against_its_own_baseline() -> None:
         "subscribers sqlite 200 reading-matching": (0.4, "MISS"),
         "subscribers postgresql 200 reading-matching": (0.8, "PASS"),
     }
+
+
+def test_a_truncated_batch_is_refused() -> None:
+    batch = exchange_pb2.SubscribeResponse(
+        record_events=exchange_pb2.RecordEvents(events=[_event(5), _event(6)])
+    ).SerializeToString()
+    with pytest.raises(ValueError, match="length"):
+        count_events(batch[:-1], StreamTally())
