@@ -23,7 +23,8 @@ to 0.78 with readers), so the bench measured its own starved load generator as m
 gateway. That process counts what it receives without building Python objects for every field
 (see its docstring); the share delivered is counted from what it really received, and a stream
 that receives a version twice or out of order is reported. Its CPU share during the measurement
-is reported too (``subscriber CPU share``): it competes with the gateway for the same cores.
+(warm-up included) is reported too (``subscriber CPU share``): it competes with the gateway for
+the same cores.
 
 All servers run with ``[limits] max_streams_per_caller`` raised above :data:`SUBSCRIBERS` (the
 loopback client shares one stream count), the baseline too, so that only the streams differ.
