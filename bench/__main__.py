@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -22,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +49,16 @@ from bench.servers import (
     ServerFailedError,
     ServerProcess,
     kill_leftovers,
+    read_cpu_seconds,
     running_server,
 )
 from bench.signing import sign_and_verify_costs
 from bench.subscribers import (
+    SUBSCRIBER_BACKENDS,
     SUBSCRIBER_VARIANTS,
     open_subscribers,
+    subscribers_limits,
     summarize_subscribers,
-    wait_for_delivery,
 )
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
 from gateway.config import LimitsConfig
@@ -421,47 +424,81 @@ async def _subscribers_round(
     numbers: RecordNumbers,
     runs: list[dict[str, Any]],
 ) -> None:
-    """One round of the subscribers scenario: no subscriber, then each variant, fresh gateways."""
-    for variant in ("none", *SUBSCRIBER_VARIANTS):
-        async with running_server("gateway-subscribers", scratch=scratch) as server:
-            if variant == "none":
-                result = await _measure("submit", plan, server, encoder, numbers, baseline=True)
-                extra: dict[str, Any] = {}
-            else:
-                async with open_subscribers(server.address, variant) as subscribers:
-                    first = numbers.issued
-                    result = await _measure(
-                        "submit", plan, server, encoder, numbers, baseline=False
-                    )
-                    share = await wait_for_delivery(subscribers, numbers.issued - first)
-                extra = {
-                    "subscribers": len(subscribers.events),
-                    "delivered_share": share,
-                    "subscriber_failures": subscribers.failures[:5],
+    """One round of the subscribers scenario, on each backend: no subscriber, then each
+    variant, each on a fresh gateway (a fresh schema on PostgreSQL)."""
+    for backend in SUBSCRIBER_BACKENDS:
+        for variant in ("none", *SUBSCRIBER_VARIANTS):
+            async with _subscribers_server(backend, scratch) as server:
+                result, extra = await _subscribers_measure(plan, server, encoder, numbers, variant)
+            runs.append(
+                {
+                    "round": round_number,
+                    "scenario": "subscribers",
+                    "role": "baseline" if variant == "none" else "target",
+                    "backend": backend,
+                    "variant": variant,
+                    "server": server.kind,
+                    "server_exit_code": server.exit_code,
+                    "server_killed": server.killed,
+                    **extra,
+                    **result,
                 }
-                if subscribers.failures:
-                    result["errors"] = {
-                        **result["errors"],
-                        "SUBSCRIBER_FAILED": len(subscribers.failures),
-                    }
-        runs.append(
-            {
-                "round": round_number,
-                "scenario": "subscribers",
-                "role": "baseline" if variant == "none" else "target",
-                "variant": variant,
-                "server": server.kind,
-                "server_exit_code": server.exit_code,
-                "server_killed": server.killed,
-                **extra,
-                **result,
-            }
-        )
-        _say(
-            f"[round {round_number}/{plan.rounds}] subscribers {variant:<16} "
-            + _describe("submit", result)
-            + (f", delivered {extra['delivered_share']:.2f}" if extra else "")
-        )
+            )
+            _say(
+                f"[round {round_number}/{plan.rounds}] subscribers {backend:<10} {variant:<16} "
+                + _describe("submit", result)
+                + (
+                    f", subscriber CPU {extra['subscriber_cpu_share']:.2f}"
+                    f", delivered {extra['delivered_share']:.2f}"
+                    if extra
+                    else ""
+                )
+            )
+
+
+@contextlib.asynccontextmanager
+async def _subscribers_server(backend: str, scratch: Path) -> AsyncIterator[ServerProcess]:
+    if backend == "sqlite":
+        async with running_server("gateway-subscribers", scratch=scratch) as server:
+            yield server
+        return
+    async with replicas_on_one_schema(1, scratch, extra=subscribers_limits()) as servers:
+        yield servers[0]
+
+
+async def _subscribers_measure(
+    plan: Plan,
+    server: ServerProcess,
+    encoder: RecordEncoder,
+    numbers: RecordNumbers,
+    variant: str,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Submit measured on ``server`` with ``variant``'s subscribers open; (the measurement,
+    what the subscribers received)."""
+    if variant == "none":
+        return await _measure("submit", plan, server, encoder, numbers, baseline=True), {}
+    async with open_subscribers(server.address, variant) as subscribers:
+        first = numbers.issued
+        cpu_before, started = read_cpu_seconds(subscribers.pid), time.perf_counter()
+        result = await _measure("submit", plan, server, encoder, numbers, baseline=False)
+        cpu = read_cpu_seconds(subscribers.pid) - cpu_before
+        elapsed = time.perf_counter() - started
+        stored = numbers.issued - first
+        received = await subscribers.collect(stored)
+    extra = {
+        "subscribers": len(received.events),
+        "subscriber_cpu_share": cpu / elapsed,
+        "delivered_share": received.delivered_share(stored),
+        "subscriber_failures": received.failures[:5],
+        "subscriber_backwards": received.backwards,
+    }
+    errors = dict(result["errors"])
+    if received.failures:
+        errors["SUBSCRIBER_FAILED"] = len(received.failures)
+    if received.backwards:
+        errors["SUBSCRIBER_BACKWARDS"] = received.backwards
+    result["errors"] = errors
+    return result, extra
 
 
 async def _postgresql_round(

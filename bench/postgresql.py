@@ -62,8 +62,11 @@ def _drop(dsn: str, schema: str) -> None:
 
 
 @asynccontextmanager
-async def replicas_on_one_schema(count: int, scratch: Path) -> AsyncIterator[list[ServerProcess]]:
-    """``count`` gateway replicas (screening on commit off) on a fresh schema; dropped after."""
+async def replicas_on_one_schema(
+    count: int, scratch: Path, *, extra: str = ""
+) -> AsyncIterator[list[ServerProcess]]:
+    """``count`` gateway replicas (screening on commit off) on a fresh schema; dropped after.
+    ``extra`` is added to their centre files (more TOML tables)."""
     dsn = bench_dsn()
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     configs = [
@@ -73,7 +76,7 @@ async def replicas_on_one_schema(count: int, scratch: Path) -> AsyncIterator[lis
             dsn=dsn,
             schema=schema,
             pool_size=POOL_SIZE,
-            extra="[screening]\nscreen_on_commit = []\n",
+            extra="[screening]\nscreen_on_commit = []\n" + (f"\n{extra}" if extra else ""),
         )
         for n in range(1, count + 1)
     ]

@@ -1,20 +1,30 @@
-"""The ``subscribers`` scenario: what open Subscribe streams cost Submit.
+"""The ``subscribers`` scenario: what open Subscribe streams cost Submit, on both backends.
 
 The load is the ``submit`` scenario's (unary Submit, 64 calls in flight) against fresh gateways
-of one round, back to back: the baseline has no subscriber, each variant has
-:data:`SUBSCRIBERS` Subscribe streams open while Submit is measured:
+of one round, back to back, first on SQLite, then on PostgreSQL (one replica on a fresh schema,
+as in the ``postgresql`` scenario, :mod:`bench.postgresql`): the baseline has no subscriber,
+each variant has :data:`SUBSCRIBERS` Subscribe streams open while Submit is measured:
 
 * ``idle-matching``: every stream's filters match every submitted record, and its client reads
   the caught-up marker and then nothing more (a consumer that is connected but not reading; the
   gateway must neither block on it nor hold what it has not read).
 * ``nothing-matching``: the streams read, but filter on a kind nobody submits.
 * ``reading-matching``: every stream reads every record. Each record then leaves the gateway
-  once per subscriber, and on a two-core machine the bench client reading 200 streams competes
-  with the gateway. After the measurement the streams are given a few seconds to catch up, and
-  what they received is reported as a share of what was stored.
+  once per subscriber. After the measurement the streams are given a few seconds to catch up,
+  and what they received is reported as a share of what was stored.
 
-The goal (issues 12 and 16), for each variant: Submit at least :data:`SUBSCRIBERS_GOAL` of the
-baseline's.
+The goal (issues 12 and 16), for each variant on each backend: Submit at least
+:data:`SUBSCRIBERS_GOAL` of the same backend's baseline.
+
+The streams run in a process of their own (:mod:`bench.subscriber_process`), not on the load
+generator's event loop: real subscribers are other machines' consumers, and 200 streams read by
+the load generator's process took most of its CPU (its share rose from 0.38 without subscribers
+to 0.78 with readers), so the bench measured its own starved load generator as much as the
+gateway. That process counts what it receives without building Python objects for every field
+(see its docstring); the share delivered is counted from what it really received, and a stream
+that receives a version twice or out of order is reported. Its CPU share during the measurement
+(warm-up included) is reported too (``subscriber CPU share``): it competes with the gateway for
+the same cores.
 
 All servers run with ``[limits] max_streams_per_caller`` raised above :data:`SUBSCRIBERS` (the
 loopback client shares one stream count), the baseline too, so that only the streams differ.
@@ -24,24 +34,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import statistics
-import time
+import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import grpc
-
 from bench.report import Row
-from liaison.v1 import exchange_pb2, record_pb2
 
 __all__ = [
     "SUBSCRIBERS",
     "SUBSCRIBERS_GOAL",
+    "SUBSCRIBER_BACKENDS",
     "SUBSCRIBER_VARIANTS",
+    "SubscriberProcess",
     "Subscribers",
     "open_subscribers",
+    "subscribers_limits",
     "summarize_subscribers",
     "write_subscribers_config",
 ]
@@ -55,12 +66,14 @@ SUBSCRIBERS_GOAL = 0.50
 SUBSCRIBER_VARIANTS = ("idle-matching", "nothing-matching", "reading-matching")
 """Variants measured against the gateway without subscribers, in this order each round."""
 
-_SERVICE = exchange_pb2.DESCRIPTOR.services_by_name["RecordExchange"].full_name
-_SUBSCRIBE = f"/{_SERVICE}/Subscribe"
-EVENTS_PER_RESPONSE = 100
-"""Versions per Subscribe response the streams ask for, as the project's clients do."""
+SUBSCRIBER_BACKENDS = ("sqlite", "postgresql")
+"""The stores measured, in this order each round."""
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 _CATCH_UP_S = 10.0
 """How long reading subscribers get, after Submit stops, to receive what was stored."""
+_READY_S = 90.0
+"""How long the subscriber process gets to open its streams and see them caught up."""
 
 
 def write_subscribers_config(workdir: Path, centre: str) -> Path:
@@ -68,116 +81,120 @@ def write_subscribers_config(workdir: Path, centre: str) -> Path:
     (automatic screening off, as in the submit scenario: this one measures the fan-out)."""
     path = workdir / "centre.toml"
     path.write_text(
-        f'[centre]\nid = "{centre}"\n\n[limits]\nmax_streams_per_caller = {SUBSCRIBERS + 56}\n'
+        f'[centre]\nid = "{centre}"\n\n{subscribers_limits()}'
         "\n[screening]\nscreen_on_commit = []\n",
         encoding="utf-8",
     )
     return path
 
 
+def subscribers_limits() -> str:
+    """The ``[limits]`` table every server of the scenario runs with (the baseline too)."""
+    return f"[limits]\nmax_streams_per_caller = {SUBSCRIBERS + 56}\n"
+
+
 @dataclass(slots=True)
 class Subscribers:
-    """Open Subscribe streams and what they received."""
+    """What the streams received, as counted by the subscriber process."""
 
     variant: str
     events: list[int]
     """Records received, per stream."""
+    backwards: int
+    """Responses that went backwards (a version twice or out of order): must be 0."""
     failures: list[str]
     """Streams that ended with an error (other than the cancellation at the end)."""
-    progress: asyncio.Event
-    """Set whenever a stream receives a record."""
 
     def received(self) -> int:
         return sum(self.events)
 
+    def delivered_share(self, stored: int) -> float:
+        """For reading subscribers: the share of ``stored`` versions times the streams that
+        was received (NaN for the other variants, which do not read everything)."""
+        if self.variant != "reading-matching" or not stored or not self.events:
+            return float("nan")
+        return self.received() / (stored * len(self.events))
 
-def _request(variant: str) -> bytes:
-    kinds = [record_pb2.RECORD_KIND_VEHICLE] if variant == "nothing-matching" else []
-    # As the project's clients subscribe: batches of up to EVENTS_PER_RESPONSE versions.
-    return exchange_pb2.SubscribeRequest(
-        kinds=kinds, max_events_per_response=EVENTS_PER_RESPONSE
-    ).SerializeToString()
+
+@dataclass(slots=True)
+class SubscriberProcess:
+    """The subscriber process (:mod:`bench.subscriber_process`) of one variant, streams open."""
+
+    variant: str
+    process: asyncio.subprocess.Process
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def collect(self, stored: int) -> Subscribers:
+        """What the streams received; reading streams first get up to :data:`_CATCH_UP_S` to
+        receive all ``stored`` versions."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(f"collect {stored} {_CATCH_UP_S}\n".encode())
+        await self.process.stdin.drain()
+        async with asyncio.timeout(_CATCH_UP_S + 30):
+            line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the subscriber process ended (exit {self.process.returncode})")
+        tally = json.loads(line)
+        return Subscribers(self.variant, tally["events"], tally["backwards"], tally["failures"])
 
 
 @contextlib.asynccontextmanager
 async def open_subscribers(
     address: str, variant: str, count: int = SUBSCRIBERS
-) -> AsyncIterator[Subscribers]:
-    """``count`` Subscribe streams of ``variant``, each caught up before this yields."""
-    state = Subscribers(variant, [0] * count, [], asyncio.Event())
-    # A few channels, as several consumers would use: one HTTP/2 connection carrying 200
-    # streams would measure one connection's flow control rather than the gateway.
-    channels = [grpc.aio.insecure_channel(address) for _ in range(4)]
-    calls: list[Any] = []
-    tasks: list[asyncio.Task[None]] = []
+) -> AsyncIterator[SubscriberProcess]:
+    """``count`` Subscribe streams of ``variant`` in a process of their own, each caught up
+    before this yields; the process is stopped afterwards."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.subscriber_process",
+        "--address",
+        address,
+        "--variant",
+        variant,
+        "--count",
+        str(count),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO_ROOT,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
     try:
-        ready: list[asyncio.Future[None]] = []
-        request = _request(variant)
-        for index in range(count):
-            channel = channels[index % len(channels)]
-            subscribe = channel.unary_stream(
-                _SUBSCRIBE, request_serializer=None, response_deserializer=None
-            )
-            call = subscribe(request)
-            calls.append(call)
-            caught_up: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            ready.append(caught_up)
-            tasks.append(asyncio.create_task(_consume(call, variant, index, state, caught_up)))
-        await asyncio.wait_for(asyncio.gather(*ready), 60)
-        yield state
+        async with asyncio.timeout(_READY_S):
+            line = (await process.stdout.readline()).decode().strip()
+        if line != "ready":
+            raise RuntimeError(f"the subscribers did not catch up: {line or 'process ended'}")
+        yield SubscriberProcess(variant, process)
     finally:
-        for call in calls:
-            call.cancel()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for channel in channels:
-            await channel.close(None)
-
-
-async def _consume(
-    call: Any, variant: str, index: int, state: Subscribers, caught_up: asyncio.Future[None]
-) -> None:
-    try:
-        async for raw in call:
-            response = exchange_pb2.SubscribeResponse.FromString(raw)
-            if response.HasField("caught_up"):
-                if not caught_up.done():
-                    caught_up.set_result(None)
-                if variant == "idle-matching":
-                    # Connected, matching everything, reading nothing more.
-                    await asyncio.Event().wait()
-                continue
-            if response.HasField("record_events"):
-                state.events[index] += len(response.record_events.events)
-            else:
-                state.events[index] += 1
-            state.progress.set()
-    except grpc.aio.AioRpcError as error:
-        if error.code() != grpc.StatusCode.CANCELLED:
-            state.failures.append(f"{error.code().name}: {error.details()}")
-        if not caught_up.done():
-            caught_up.set_exception(error)
-
-
-async def wait_for_delivery(state: Subscribers, stored: int) -> float:
-    """For reading subscribers: wait until every stream received ``stored`` records (at most
-    :data:`_CATCH_UP_S`); the share of ``stored * streams`` received."""
-    if state.variant != "reading-matching" or not stored:
-        return float("nan")
-    deadline = time.monotonic() + _CATCH_UP_S
-    while min(state.events) < stored:
-        state.progress.clear()
-        try:
-            await asyncio.wait_for(state.progress.wait(), deadline - time.monotonic())
-        except TimeoutError:
-            break
-    return state.received() / (stored * len(state.events))
+        if process.returncode is None:
+            with contextlib.suppress(ConnectionError):
+                process.stdin.write(b"stop\n")
+                await process.stdin.drain()
+            try:
+                async with asyncio.timeout(10):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 def summarize_subscribers(runs: Sequence[dict[str, Any]]) -> list[Row]:
-    """Rows of the subscribers scenario: each variant's Submit against no subscribers."""
+    """Rows of the subscribers scenario: each variant's Submit against no subscribers, per
+    backend (runs without a backend are SQLite's, as before PostgreSQL was measured)."""
     chosen = [r for r in runs if r["scenario"] == "subscribers"]
+    rows: list[Row] = []
+    for backend in SUBSCRIBER_BACKENDS:
+        mine = [r for r in chosen if r.get("backend", "sqlite") == backend]
+        rows += _backend_rows(backend, mine)
+    return rows
+
+
+def _backend_rows(backend: str, chosen: Sequence[dict[str, Any]]) -> list[Row]:
     base = {r["round"]: r for r in chosen if r["variant"] == "none"}
     rows: list[Row] = []
     metrics = (
@@ -190,6 +207,7 @@ def summarize_subscribers(runs: Sequence[dict[str, Any]]) -> list[Row]:
         measured = [r for r in chosen if r["variant"] == name and r["round"] in base]
         if not measured:
             continue
+        scenario = f"subscribers {backend} {SUBSCRIBERS} {name}"
         for metric, field in metrics:
             baseline = statistics.median(base[r["round"]][field] for r in measured)
             value = statistics.median(r[field] for r in measured)
@@ -203,7 +221,7 @@ def summarize_subscribers(runs: Sequence[dict[str, Any]]) -> list[Row]:
                 )
             rows.append(
                 Row(
-                    scenario=f"subscribers {SUBSCRIBERS} {name}",
+                    scenario=scenario,
                     metric=metric,
                     baseline=baseline,
                     target=value,
@@ -217,15 +235,21 @@ def summarize_subscribers(runs: Sequence[dict[str, Any]]) -> list[Row]:
                     verdict=verdict,
                 )
             )
+        shares = [r["subscriber_cpu_share"] for r in measured if "subscriber_cpu_share" in r]
+        if shares:
+            rows.append(_single(scenario, "subscriber CPU share", statistics.median(shares)))
         if name == "reading-matching":
-            rows.append(
-                Row(
-                    scenario=f"subscribers {SUBSCRIBERS} {name}",
-                    metric=f"delivered within {_CATCH_UP_S:.0f} s",
-                    baseline=float("nan"),
-                    target=statistics.median(r["delivered_share"] for r in measured),
-                    ratio=float("nan"),
-                    round_ratios=[],
-                )
-            )
+            delivered = statistics.median(r["delivered_share"] for r in measured)
+            rows.append(_single(scenario, f"delivered within {_CATCH_UP_S:.0f} s", delivered))
     return rows
+
+
+def _single(scenario: str, metric: str, value: float) -> Row:
+    return Row(
+        scenario=scenario,
+        metric=metric,
+        baseline=float("nan"),
+        target=value,
+        ratio=float("nan"),
+        round_ratios=[],
+    )

@@ -22,8 +22,10 @@ versions), or until :data:`MAX_PACE` has passed, whichever comes first; and it n
 sooner than :data:`PACE_PER_MEMBER` per such member after the previous one. What live
 subscribers cost the writer is therefore bounded by what is committed, not multiplied by the
 commits: frequent small commits reach each member as one message. The first commit after a quiet
-spell is handed out at once (nothing was woken), a lone subscriber waits at most a quarter of a
-millisecond, and subscriptions that match nothing are never woken, so they add no wait.
+spell is handed out at once (nothing was woken), a lone subscriber waits at most half a
+millisecond, and subscriptions that match nothing are never woken, so they add no wait. A flush
+that has nothing for a group does not look at its members one by one either: it moves the
+group's watermark, which each member's :attr:`Member.position` includes.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ __all__ = [
     "Member",
 ]
 
-PACE_PER_MEMBER = 0.00025
+PACE_PER_MEMBER = 0.0005
 """The least seconds between two flushes, for each member the previous one woke."""
 
 MEMBERS_PER_VERSION = 8
@@ -115,7 +117,7 @@ class Delivery:
 class Member:
     """One caught-up subscription as the fan-out sees it."""
 
-    __slots__ = ("context", "live", "queue", "queued", "seen", "start", "wake")
+    __slots__ = ("context", "group", "live", "queue", "queued", "seen", "start", "wake")
 
     def __init__(self) -> None:
         # The gate audits what it hides in the context of the stream's call (who is calling,
@@ -130,6 +132,15 @@ class Member:
         self.start = 0
         """Where the member joined: it read every version up to here itself."""
         self.wake = asyncio.Event()
+        self.group: _Group | None = None
+        """The group it is live in."""
+
+    @property
+    def position(self) -> int:
+        """With an empty queue: every version up to here was delivered or is of no concern
+        (what the member saw itself, or what its group saw nothing of)."""
+        group = self.group
+        return self.seen if group is None else max(self.seen, group.seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +153,7 @@ class _Filters:
 
 
 class _Group:
-    __slots__ = ("batch_size", "centres", "events", "filters", "kinds", "members", "reader")
+    __slots__ = ("batch_size", "centres", "events", "filters", "kinds", "members", "reader", "seen")
 
     def __init__(self, filters: _Filters, reader: FeedReader) -> None:
         self.filters = filters
@@ -152,6 +163,10 @@ class _Group:
         self.events = filters.events
         self.reader = reader
         self.members: dict[Member, None] = {}
+        self.seen = 0
+        """Every version up to here that concerns the group was handed to its members: a flush
+        that has nothing for the group (no version shown, none hidden) moves this alone, so
+        that members whose filters match nothing cost no Python work each."""
 
     def select(
         self, records: Sequence[StoredRecord]
@@ -216,6 +231,9 @@ class FanOut:
         the store (for tests and diagnosis)."""
         self.flushes = 0
         """Flushes that handed versions to the groups (for tests and diagnosis)."""
+        self.visits = 0
+        """Members flushes looked at one by one: those of groups something concerned (for
+        tests and diagnosis)."""
 
     @property
     def members(self) -> int:
@@ -260,6 +278,7 @@ class FanOut:
         member.queue.clear()
         member.queued = 0
         member.wake.clear()
+        member.group = group
         group.members[member] = None
         self._members[member] = group
 
@@ -268,6 +287,7 @@ class FanOut:
         member.live = False
         member.queue.clear()
         member.queued = 0
+        member.group = None
         group = self._members.pop(member, None)
         if group is None:
             return
@@ -316,8 +336,12 @@ class FanOut:
             lead = next(iter(group.members))
             # Run where a reader of its own audits (see FeedReader.alone).
             shown, hidden = lead.context.run(group.select, records)
+            if not shown and not hidden:
+                group.seen = last
+                continue
             shared = self._deliveries(group, shown, last)
             hidden_ids = [record.record_id for record in hidden]
+            self.visits += len(group.members)
             for member in group.members:
                 deliveries, denied = shared, hidden_ids
                 if member.start >= first:

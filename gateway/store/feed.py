@@ -297,7 +297,7 @@ class CommitFeed:
                 if member.live:
                     queue = member.queue
                     if not queue:
-                        position = member.seen
+                        position = member.position
                         member.wake.clear()
                         await member.wake.wait()
                         continue

@@ -261,3 +261,74 @@ async def test_a_queued_version_restricted_before_it_is_sent_is_not_delivered(
         await stream.aclose()
         await other.aclose()
         feed.close()
+
+
+async def test_members_whose_filters_match_nothing_are_not_visited_one_by_one(
+    store: SqliteRecordStore,
+) -> None:
+    feed = CommitFeed(store, max_pace=HOUR, pace_per_subscriber=HOUR)
+    await feed.start()
+    lyon = Reader("lyon")
+    documents = [
+        await subscribe(feed, lyon.reader, kinds=frozenset({"travel_document"})) for _ in range(3)
+    ]
+    try:
+        await write_people(store, 0, 4)
+        feed.fan_out.flush()
+        assert feed.fan_out.flushes == 1
+        assert feed.fan_out.visits == 0  # the group saw nothing: no member was looked at
+        await store.write([prepare_record(travel_document("D-1"), "LOCAL")])
+        feed.fan_out.flush()
+        assert feed.fan_out.visits == 3
+        # What the group saw nothing of is behind every member; what matched comes once.
+        for stream in documents:
+            assert ids(await anext(stream)) == ["D-1"]
+        await write_people(store, 4, 2)
+        await store.write([prepare_record(travel_document("D-2"), "LOCAL")])
+        feed.fan_out.flush()
+        for stream in documents:
+            assert ids(await anext(stream)) == ["D-2"]
+    finally:
+        for stream in documents:
+            await stream.aclose()
+        feed.close()
+
+
+async def test_a_slow_subscriber_receives_every_record_exactly_once_in_order(
+    store: SqliteRecordStore,
+) -> None:
+    # Small window and buffer: the slow stream's queue holds several flushes, overflows, and
+    # it catches up from the store, while a reading member and one matching nothing go on.
+    feed = CommitFeed(store, window=16, buffer=24, pace_per_subscriber=0.0, max_pace=0.0)
+    await feed.start()
+    lyon = Reader("lyon")
+    slow = await subscribe(feed, lyon.reader, batch_size=10)
+    reading = await subscribe(feed, lyon.reader, batch_size=10)
+    nothing = await subscribe(feed, lyon.reader, kinds=frozenset({"travel_document"}))
+    try:
+        read: list[str] = []
+        slow_read: list[str] = []
+        for start in range(0, 90, 3):
+            await write_people(store, start, 3)
+            feed.fan_out.flush()
+            read += ids(await anext(reading))
+            if start == 6:
+                slow_read += ids(await anext(slow))  # it reads a little, then stalls
+        assert read == [f"P-{i}" for i in range(90)]
+        assert feed.fallbacks >= 1
+        while len(slow_read) < 90:
+            slow_read += ids(await anext(slow))
+        assert slow_read == [f"P-{i}" for i in range(90)]
+        await store.write([prepare_record(travel_document("D-1"), "LOCAL")])
+        await write_people(store, 90, 1)
+        feed.fan_out.flush()
+        assert ids(await anext(nothing)) == ["D-1"]
+        for stream in (slow, reading):  # in one message or two, as the flushes fell
+            after: list[str] = []
+            while len(after) < 2:
+                after += ids(await anext(stream))
+            assert after == ["D-1", "P-90"]
+    finally:
+        for stream in (slow, reading, nothing):
+            await stream.aclose()
+        feed.close()
