@@ -7,6 +7,12 @@ through one :class:`FeedPublisher`, which keeps the highest sequence its listene
 what comes before a commit that is not the next one is read from the table first, and what was
 already heard is dropped. Since sequences are dense and visible in order (the feed lock), the
 listeners hear each version exactly once, in sequence order.
+
+A replica's own ``NOTIFY`` reaches its follower at the same moment as the writer learns of its
+``COMMIT``, often first. So the writer says which sequences it is about to publish itself
+(:meth:`FeedPublisher.expect`, before its ``COMMIT`` is sent): a notification up to there reads
+nothing - otherwise the follower would read the writer's own versions back from the table, and
+the writer would wait for that read before answering its callers.
 """
 
 from __future__ import annotations
@@ -41,6 +47,19 @@ class FeedPublisher:
         self._lock = asyncio.Lock()
         self.published = published
         """The highest sequence the listeners have heard."""
+        self._expected = published
+        """The highest sequence this replica's writer numbered and will publish itself."""
+
+    def expect(self, last_sequence: int) -> None:
+        """This replica's writer numbered versions up to ``last_sequence`` and is about to send
+        their ``COMMIT``; it will publish them (with whatever precedes them) itself."""
+        self._expected = max(self._expected, last_sequence)
+
+    def abandoned(self) -> None:
+        """A transaction of this replica's writer failed: what it numbered will not be
+        published by the writer. Notifications read the table again; a commit skipped meanwhile
+        is read by the next commit, notification or poll."""
+        self._expected = self.published
 
     async def committed(self, records: Sequence[StoredRecord]) -> None:
         """This replica committed ``records`` (consecutive sequences): publish what precedes
@@ -55,7 +74,9 @@ class FeedPublisher:
     async def woken(self, last_sequence: int | None = None) -> None:
         """Another replica committed up to ``last_sequence`` (``None``: unknown): publish
         whatever the table holds after what was heard."""
-        if last_sequence is not None and last_sequence <= self.published:
+        if last_sequence is not None and last_sequence <= max(self.published, self._expected):
+            # Heard, or this replica's own commit (or one before it, which the writer's
+            # publication reads first).
             return
         async with self._lock:
             await self._catch_up(until=None)

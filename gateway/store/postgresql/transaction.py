@@ -15,19 +15,27 @@ committing transaction from the proc array before it releases its locks), so:
 The unique constraints (``(record_id, version)``, ``(record_id, content_sha256)``) stay the last
 word: a transaction that would break them fails and stores nothing.
 
-The transaction reads what it needs in one pipeline (the lock, the tail of the feed, the heads,
-stored versions and retention dates of its records), decides, and writes every table in a second
-pipeline that ends with the ``NOTIFY`` waking the other replicas' feeds and the ``COMMIT``.
+A transaction is one pipeline and two round trips: the ``BEGIN`` travels with what it reads
+(the lock, the tail of the feed, the heads, stored versions and retention dates of its records);
+it then decides in Python and sends every table's writes, the ``NOTIFY`` waking the other
+replicas' feeds and the ``COMMIT`` together. The lock is held for those two round trips only.
+
+Transactions of one store may overlap (the writer keeps a second one waiting at the lock while
+the first commits), so what one transaction learns about itself is kept in its own
+:class:`Attempt`, not in the shared :class:`PostgresTransactions`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
 import psycopg
+from psycopg import pq
 
 from gateway.store.base import (
     Ingestion,
@@ -45,7 +53,7 @@ from gateway.store.schema import join_releasable, split_releasable
 from gateway.store.transaction import OriginConflictError, RecordWithdrawnError, TransactionResult
 from liaison.rules.lifecycle import RetentionDefaults
 
-__all__ = ["PostgresTransactions", "feed_channel", "feed_lock_key"]
+__all__ = ["Attempt", "PostgresTransactions", "feed_channel", "feed_lock_key"]
 
 _Connection = psycopg.AsyncConnection[Any]
 
@@ -138,6 +146,20 @@ _INSERT_INGESTION_ACK = (
 _NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
+@dataclass(slots=True)
+class Attempt:
+    """What one attempt at a transaction learnt about itself."""
+
+    decided: Callable[[int | None], None] | None = None
+    """Told, once the transaction holds the feed lock and has decided, the last sequence it
+    numbered (``None``: none), before its ``COMMIT`` is sent."""
+    reached_commit: bool = False
+    """Whether the ``COMMIT`` was sent: if the transaction then failed, whether it was stored is
+    unknown; before that, nothing of it was."""
+    seconds: float = 0.0
+    """How long the committed transaction took, from ``BEGIN`` to ``COMMIT``."""
+
+
 class PostgresTransactions:
     """Runs group-commit transactions; one instance per store, on the event loop."""
 
@@ -151,88 +173,107 @@ class PostgresTransactions:
         self._channel = feed_channel(schema)
         self._signer = signer
         self._retention = retention if retention is not None else RetentionDefaults()
-        self.last_seconds = 0.0
-        """How long the last committed transaction took, from ``BEGIN`` to ``COMMIT``."""
-        self.reached_commit = False
-        """Whether the last transaction got as far as sending its ``COMMIT``: if it then failed,
-        whether it was stored is unknown; before that, nothing of it was."""
 
     async def run(
-        self, connection: _Connection, groups: Sequence[Sequence[WriteItem]]
+        self, connection: _Connection, groups: Sequence[Sequence[WriteItem]], attempt: Attempt
     ) -> TransactionResult:
         """Apply every group's items, in order, in one transaction.
 
         Raises:
-            psycopg.Error: the transaction failed and was rolled back; nothing was kept.
+            psycopg.Error: the transaction failed and was rolled back; nothing was kept (unless
+                ``attempt.reached_commit``: then the outcome is unknown).
         """
         started = perf_counter()
-        self.reached_commit = False
-        async with connection.transaction():
-            plan = await self._decide(connection, groups)
-            await self._write(connection, plan, None)
-            self.reached_commit = True
-        self.last_seconds = perf_counter() - started
+        async with self._pipelined(connection, attempt) as cursor:
+            plan = await self._decide(cursor, groups)
+            _decided(attempt, plan)
+            await self._write(cursor, plan, None)
+        attempt.seconds = perf_counter() - started
         return TransactionResult(plan.outcomes, plan.records)
 
     async def ingest(
-        self, connection: _Connection, ingestion: Ingestion
+        self, connection: _Connection, ingestion: Ingestion, attempt: Attempt
     ) -> tuple[IngestOutcome, list[StoredRecord]]:
         """Store one payload's items and its ingestion row in one transaction, or find that the
         payload was ingested before and write nothing.
 
         Raises:
-            psycopg.Error: the transaction failed and was rolled back; nothing was kept.
+            psycopg.Error: the transaction failed and was rolled back; nothing was kept (unless
+                ``attempt.reached_commit``: then the outcome is unknown).
         """
         started = perf_counter()
-        self.reached_commit = False
         try:
-            async with connection.transaction():
+            async with self._pipelined(connection, attempt) as cursor:
                 key = (ingestion.adapter, ingestion.payload_sha256)
                 # The feed lock first: it also serializes two replicas ingesting one payload.
-                await connection.execute(_LOCK, (self._lock_key,))
-                cursor = await connection.execute(_FIND_INGESTION, key)
+                await cursor.execute(_LOCK, (self._lock_key,))
+                await cursor.execute(_FIND_INGESTION, key)
                 row = await cursor.fetchone()
                 if row is not None:
                     ingestion_id, ingested_at_us = row
-                    cursor = await connection.execute(_INGESTION_ACKS, (ingestion_id,))
+                    await cursor.execute(_INGESTION_ACKS, (ingestion_id,))
                     acks = tuple(
                         StoredVersion(record_id, version, sequence, at, bytes(sha), duplicate=True)
                         for record_id, version, sequence, at, sha in await cursor.fetchall()
                     )
                     outcome = IngestOutcome(acks, True, int(ingested_at_us))
+                    _decided(attempt, None)
                     return outcome, []
-                plan = await self._decide(connection, [ingestion.items], locked=True)
+                plan = await self._decide(cursor, [ingestion.items], locked=True)
                 [outcomes] = plan.outcomes
                 acks = tuple(_acknowledged(outcome) for outcome in outcomes)
                 committed_at_us = plan.committed_at_us
-                await self._write(connection, plan, (key, committed_at_us, acks))
-                self.reached_commit = True
+                _decided(attempt, plan)
+                await self._write(cursor, plan, (key, committed_at_us, acks))
         except OriginConflictError as error:
             return IngestOutcome((), False, 0, error.conflict), []
         except RecordWithdrawnError as error:
             return IngestOutcome((), False, 0, error.withdrawn), []
-        self.last_seconds = perf_counter() - started
+        attempt.seconds = perf_counter() - started
         return IngestOutcome(acks, False, committed_at_us), plan.records
+
+    @asynccontextmanager
+    async def _pipelined(
+        self, connection: _Connection, attempt: Attempt
+    ) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
+        """``BEGIN`` … ``COMMIT`` in one pipeline, on a cursor: nothing waits for the server but
+        a fetch (the reads) and the end (the writes with the ``COMMIT``).
+
+        psycopg's own ``transaction()`` inside a pipeline syncs at its start and before its
+        ``COMMIT``: two more round trips, with the feed lock held for one of them.
+        """
+        attempt.reached_commit = False
+        try:
+            async with connection.pipeline(), connection.cursor() as cursor:
+                await cursor.execute("BEGIN")
+                yield cursor
+                await cursor.execute("COMMIT")
+                # Sent with the pipeline's sync, as the block ends.
+                attempt.reached_commit = True
+        except BaseException:
+            await _roll_back(connection)
+            raise
 
     async def _decide(
         self,
-        connection: _Connection,
+        cursor: psycopg.AsyncCursor[Any],
         groups: Sequence[Sequence[WriteItem]],
         *,
         locked: bool = False,
     ) -> Plan:
+        """Read what the decisions need (one round trip, the lock first) and decide."""
         ids = sorted({item.record_id for group in groups for item in group})
-        async with connection.pipeline():
-            if not locked:
-                await connection.execute(_LOCK, (self._lock_key,))
-            tail_cursor = await connection.execute(_TAIL)
-            heads_cursor = await connection.execute(_HEADS, (ids,))
-            stored_cursor = await connection.execute(_STORED, (ids,))
-            dates_cursor = await connection.execute(_DATES, (ids,))
-            tail = await tail_cursor.fetchone()
-            heads = await heads_cursor.fetchall()
-            stored = await stored_cursor.fetchall()
-            dates = await dates_cursor.fetchall()
+        connection = cursor.connection
+        if not locked:
+            await cursor.execute(_LOCK, (self._lock_key,))
+        tail_cursor = await connection.execute(_TAIL)
+        heads_cursor = await connection.execute(_HEADS, (ids,))
+        stored_cursor = await connection.execute(_STORED, (ids,))
+        dates_cursor = await connection.execute(_DATES, (ids,))
+        tail = await tail_cursor.fetchone()
+        heads = await heads_cursor.fetchall()
+        stored = await stored_cursor.fetchall()
+        dates = await dates_cursor.fetchall()
         last_sequence, last_committed_us = (0, 0) if tail is None else tail
         snapshot = Snapshot(int(last_sequence))
         for record_id, version, origin, code, releasable, kind in heads:
@@ -255,71 +296,71 @@ class PostgresTransactions:
 
     async def _write(
         self,
-        connection: _Connection,
+        cursor: psycopg.AsyncCursor[Any],
         plan: Plan,
         ingestion: tuple[tuple[str, bytes], int, tuple[StoredVersion, ...]] | None,
     ) -> None:
+        """Queue every write of ``plan`` (sent with the ``COMMIT``)."""
         committed_at_us = plan.committed_at_us
-        async with connection.pipeline(), connection.cursor() as cursor:
-            if plan.new_versions:
-                await cursor.execute(
-                    _INSERT_VERSION,
-                    _columns(
-                        [
-                            (
-                                new.sequence,
-                                new.item.record_id,
-                                new.version,
-                                new.item.keys.kind,
-                                new.item.keys.originating_centre,
-                                committed_at_us,
-                                new.item.content_sha256,
-                                new.item.blob,
-                                new.item.keys.handling_code,
-                                join_releasable(new.item.keys.releasable_to),
-                                new.signature,
-                            )
-                            for new in plan.new_versions
-                        ],
-                        11,
-                    ),
+        if plan.new_versions:
+            await cursor.execute(
+                _INSERT_VERSION,
+                _columns(
+                    [
+                        (
+                            new.sequence,
+                            new.item.record_id,
+                            new.version,
+                            new.item.keys.kind,
+                            new.item.keys.originating_centre,
+                            committed_at_us,
+                            new.item.content_sha256,
+                            new.item.blob,
+                            new.item.keys.handling_code,
+                            join_releasable(new.item.keys.releasable_to),
+                            new.signature,
+                        )
+                        for new in plan.new_versions
+                    ],
+                    11,
+                ),
+            )
+            await cursor.execute(_UPSERT_HEAD, ([new.sequence for new in plan.heads],))
+        if plan.replaced_keys:
+            await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
+            await cursor.execute(_DELETE_NAME_KEYS, (plan.replaced_keys,))
+        documents = [
+            (new.item.record_id, key.number, key.issuing_state)
+            for new in plan.heads
+            for key in new.item.keys.documents
+        ]
+        if documents:
+            await cursor.execute(_INSERT_DOCUMENT_KEY, _columns(documents, 3))
+        names = [
+            (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
+            for new in plan.heads
+            for key in new.item.keys.names
+        ]
+        if names:
+            await cursor.execute(_INSERT_NAME_KEY, _columns(names, 5))
+        if plan.changed_dates:
+            await cursor.executemany(_UPSERT_LIFECYCLE, plan.changed_dates)
+        if plan.removed_dates:
+            await cursor.execute(_DELETE_LIFECYCLE, (plan.removed_dates,))
+        if ingestion is not None:
+            key, ingested_at_us, acks = ingestion
+            await cursor.execute(_INSERT_INGESTION, (*key, ingested_at_us))
+            row = await cursor.fetchone()
+            assert row is not None
+            if acks:
+                await cursor.executemany(
+                    _INSERT_INGESTION_ACK,
+                    [(row[0], position, ack.sequence) for position, ack in enumerate(acks)],
                 )
-                await cursor.execute(_UPSERT_HEAD, ([new.sequence for new in plan.heads],))
-            if plan.replaced_keys:
-                await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
-                await cursor.execute(_DELETE_NAME_KEYS, (plan.replaced_keys,))
-            documents = [
-                (new.item.record_id, key.number, key.issuing_state)
-                for new in plan.heads
-                for key in new.item.keys.documents
-            ]
-            if documents:
-                await cursor.execute(_INSERT_DOCUMENT_KEY, _columns(documents, 3))
-            names = [
-                (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
-                for new in plan.heads
-                for key in new.item.keys.names
-            ]
-            if names:
-                await cursor.execute(_INSERT_NAME_KEY, _columns(names, 5))
-            if plan.changed_dates:
-                await cursor.executemany(_UPSERT_LIFECYCLE, plan.changed_dates)
-            if plan.removed_dates:
-                await cursor.execute(_DELETE_LIFECYCLE, (plan.removed_dates,))
-            if ingestion is not None:
-                key, ingested_at_us, acks = ingestion
-                await cursor.execute(_INSERT_INGESTION, (*key, ingested_at_us))
-                row = await cursor.fetchone()
-                assert row is not None
-                if acks:
-                    await cursor.executemany(
-                        _INSERT_INGESTION_ACK,
-                        [(row[0], position, ack.sequence) for position, ack in enumerate(acks)],
-                    )
-            if plan.records:
-                # Delivered at commit, to every replica's feed follower: only a wake-up call,
-                # the versions are read from the table.
-                await cursor.execute(_NOTIFY, (self._channel, str(plan.records[-1].sequence)))
+        if plan.records:
+            # Delivered at commit, to every replica's feed follower: only a wake-up call,
+            # the versions are read from the table.
+            await cursor.execute(_NOTIFY, (self._channel, str(plan.records[-1].sequence)))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -339,3 +380,23 @@ def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
     if not isinstance(outcome, StoredVersion):
         raise OriginConflictError(outcome)
     return outcome
+
+
+def _decided(attempt: Attempt, plan: Plan | None) -> None:
+    if attempt.decided is not None:
+        attempt.decided(plan.records[-1].sequence if plan is not None and plan.records else None)
+
+
+async def _roll_back(connection: _Connection) -> None:
+    """End a failed pipelined transaction, so that the connection goes back to the pool idle.
+
+    After an error the pipeline skips everything up to its sync, the ``COMMIT`` included, and the
+    explicit transaction is left open and aborted; a broken connection has nothing to end.
+    """
+    if connection.closed or connection.info.transaction_status not in (
+        pq.TransactionStatus.INTRANS,
+        pq.TransactionStatus.INERROR,
+    ):
+        return
+    with suppress(psycopg.Error):
+        await connection.execute("ROLLBACK")

@@ -41,10 +41,10 @@ class SlowTransactions(PostgresTransactions):
         super().__init__(schema)
         self._rng = rng
 
-    async def _write(self, connection: Any, plan: Plan, ingestion: Any) -> None:
+    async def _write(self, cursor: Any, plan: Plan, ingestion: Any) -> None:
         if self._rng.random() < 0.3:
             await asyncio.sleep(self._rng.uniform(0.002, 0.02))
-        await super()._write(connection, plan, ingestion)
+        await super()._write(cursor, plan, ingestion)
 
 
 @pytest.fixture
