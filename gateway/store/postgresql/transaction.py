@@ -69,64 +69,89 @@ def feed_channel(schema: str) -> str:
 
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
-_TAIL = "SELECT sequence, committed_at_us FROM versions ORDER BY sequence DESC LIMIT 1"
-_HEADS = """
-SELECT h.record_id, h.version, h.originating_centre, v.handling_code, v.releasable_to, h.kind
+# Everything the decisions read, in one statement (one snapshot, taken after the lock: the lock
+# is a statement of its own, since a statement's snapshot is taken before it runs). One row per
+# fact, told apart by ``part``: 0 the feed's tail, 1 a head, 2 a stored version, 3 retention dates.
+_READ = """
+(SELECT 0 AS part, NULL::text AS record_id, sequence AS a, committed_at_us AS b, NULL::bigint AS c,
+    NULL::bytea AS sha, NULL::text AS origin, NULL::text AS releasable, NULL::text AS kind,
+    NULL::integer AS code
+ FROM versions ORDER BY sequence DESC LIMIT 1)
+UNION ALL
+SELECT 1, h.record_id, h.version, NULL, NULL, NULL, h.originating_centre, v.releasable_to, h.kind,
+    v.handling_code
 FROM heads AS h JOIN versions AS v ON v.sequence = h.sequence
-WHERE h.record_id = ANY(%b::text[])
-"""
-_STORED = """
-SELECT record_id, content_sha256, version, sequence, committed_at_us FROM versions
-WHERE record_id = ANY(%b::text[])
-"""
-_DATES = """
-SELECT record_id, review_due_us, expires_at_us FROM lifecycle WHERE record_id = ANY(%b::text[])
+WHERE h.record_id = ANY(%(ids)b::text[])
+UNION ALL
+SELECT 2, record_id, version, sequence, committed_at_us, content_sha256, NULL, NULL, NULL, NULL
+FROM versions WHERE record_id = ANY(%(ids)b::text[])
+UNION ALL
+SELECT 3, record_id, review_due_us, expires_at_us, NULL, NULL, NULL, NULL, NULL, NULL
+FROM lifecycle WHERE record_id = ANY(%(ids)b::text[])
 """
 # Many rows per statement: one array per column, unnest()ed - one round of parsing and planning
 # per table and transaction instead of one per row. Arrays go as binary parameters (%b): their
 # text form is quoted and escaped element by element, which cost the writer about half of its
 # CPU per record (bench/README.md, "postgresql").
-_INSERT_VERSION = """
-INSERT INTO versions (
-    sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256, blob,
-    handling_code, releasable_to, signature
-) SELECT * FROM unnest(
-    %b::bigint[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::bigint[], %b::bytea[],
-    %b::bytea[], %b::integer[], %b::text[], %b::bytea[]
-)
-"""
-# The heads are copied from the versions just inserted, by sequence: one array of numbers sent
-# instead of six columns again.
-_UPSERT_HEAD = """
-INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
-SELECT record_id, version, sequence, kind, originating_centre, committed_at_us FROM versions
-WHERE sequence = ANY(%b::bigint[])
-ON CONFLICT (record_id) DO UPDATE SET
-    version = excluded.version,
-    sequence = excluded.sequence,
-    kind = excluded.kind,
-    originating_centre = excluded.originating_centre,
-    committed_at_us = excluded.committed_at_us
-"""
-_DELETE_DOCUMENT_KEYS = "DELETE FROM document_keys WHERE record_id = ANY(%b::text[])"
-_DELETE_NAME_KEYS = "DELETE FROM name_keys WHERE record_id = ANY(%b::text[])"
-# ON CONFLICT DO NOTHING: a record may list the same key twice (two identical aliases).
-_INSERT_DOCUMENT_KEY = """
-INSERT INTO document_keys (record_id, number, issuing_state)
-SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])
-ON CONFLICT DO NOTHING
-"""
-_INSERT_NAME_KEY = """
-INSERT INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
-SELECT * FROM unnest(%b::text[], %b::text[], %b::integer[], %b::integer[], %b::integer[])
-ON CONFLICT DO NOTHING
-"""
-_UPSERT_LIFECYCLE = """
-INSERT INTO lifecycle (record_id, review_due_us, expires_at_us) VALUES (%s, %s, %s)
+# Retention dates, set or moved: every record's in one statement (the defaults stamp new records
+# of most kinds, so a Submit transaction has as many as it has records). Also part of
+# _INSERT_VERSIONS, for transactions that store versions.
+_SET_DATES = """
+INSERT INTO lifecycle (record_id, review_due_us, expires_at_us)
+SELECT * FROM unnest(%b::text[], %b::bigint[], %b::bigint[])
 ON CONFLICT (record_id) DO UPDATE SET
     review_due_us = excluded.review_due_us,
     expires_at_us = excluded.expires_at_us
 """
+# The new versions, the heads they become, their search keys and the NOTIFY are one statement: a
+# statement costs the gateway and the database about as much as a few records, and a Submit
+# transaction holds tens of records. The heads are copied from the versions inserted (their
+# RETURNING rows), by sequence: one array of numbers instead of six columns again.
+_INSERT_VERSIONS = """
+WITH new_versions AS (
+    INSERT INTO versions (
+        sequence, record_id, version, kind, originating_centre, committed_at_us, content_sha256,
+        blob, handling_code, releasable_to, signature
+    ) SELECT * FROM unnest(
+        %b::bigint[], %b::text[], %b::bigint[], %b::text[], %b::text[], %b::bigint[],
+        %b::bytea[], %b::bytea[], %b::integer[], %b::text[], %b::bytea[]
+    )
+    RETURNING record_id, version, sequence, kind, originating_centre, committed_at_us
+), new_heads AS (
+    INSERT INTO heads (record_id, version, sequence, kind, originating_centre, committed_at_us)
+    SELECT record_id, version, sequence, kind, originating_centre, committed_at_us
+    FROM new_versions WHERE sequence = ANY(%b::bigint[])
+    ON CONFLICT (record_id) DO UPDATE SET
+        version = excluded.version,
+        sequence = excluded.sequence,
+        kind = excluded.kind,
+        originating_centre = excluded.originating_centre,
+        committed_at_us = excluded.committed_at_us
+), new_document_keys AS (
+    -- ON CONFLICT DO NOTHING: a record may list the same key twice (two identical aliases).
+    INSERT INTO document_keys (record_id, number, issuing_state)
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::text[])
+    ON CONFLICT DO NOTHING
+), new_name_keys AS (
+    INSERT INTO name_keys (record_id, family, birth_year, birth_month, birth_day)
+    SELECT * FROM unnest(%b::text[], %b::text[], %b::integer[], %b::integer[], %b::integer[])
+    ON CONFLICT DO NOTHING
+), new_dates AS (
+    -- _SET_DATES
+    INSERT INTO lifecycle (record_id, review_due_us, expires_at_us)
+    SELECT * FROM unnest(%b::text[], %b::bigint[], %b::bigint[])
+    ON CONFLICT (record_id) DO UPDATE SET
+        review_due_us = excluded.review_due_us,
+        expires_at_us = excluded.expires_at_us
+)
+-- Delivered at commit, to every replica's feed follower: only a wake-up call, the versions are
+-- read from the table.
+SELECT pg_notify(%s, %s)
+"""
+# Before the keys of the new heads are inserted, in a statement of its own: in one statement the
+# insert would still see the rows the delete removes (and skip an unchanged key).
+_DELETE_DOCUMENT_KEYS = "DELETE FROM document_keys WHERE record_id = ANY(%b::text[])"
+_DELETE_NAME_KEYS = "DELETE FROM name_keys WHERE record_id = ANY(%b::text[])"
 _DELETE_LIFECYCLE = "DELETE FROM lifecycle WHERE record_id = ANY(%b::text[])"
 _FIND_INGESTION = (
     "SELECT id, ingested_at_us FROM ingestions WHERE adapter = %s AND payload_sha256 = %s"
@@ -143,7 +168,6 @@ RETURNING id
 _INSERT_INGESTION_ACK = (
     "INSERT INTO ingestion_acks (ingestion_id, position, sequence) VALUES (%s, %s, %s)"
 )
-_NOTIFY = "SELECT pg_notify(%s, %s)"
 
 
 @dataclass(slots=True)
@@ -263,32 +287,35 @@ class PostgresTransactions:
     ) -> Plan:
         """Read what the decisions need (one round trip, the lock first) and decide."""
         ids = sorted({item.record_id for group in groups for item in group})
-        connection = cursor.connection
         if not locked:
             await cursor.execute(_LOCK, (self._lock_key,))
-        tail_cursor = await connection.execute(_TAIL)
-        heads_cursor = await connection.execute(_HEADS, (ids,))
-        stored_cursor = await connection.execute(_STORED, (ids,))
-        dates_cursor = await connection.execute(_DATES, (ids,))
-        tail = await tail_cursor.fetchone()
-        heads = await heads_cursor.fetchall()
-        stored = await stored_cursor.fetchall()
-        dates = await dates_cursor.fetchall()
-        last_sequence, last_committed_us = (0, 0) if tail is None else tail
-        snapshot = Snapshot(int(last_sequence))
-        for record_id, version, origin, code, releasable, kind in heads:
-            snapshot.heads[record_id] = Head(
-                version,
-                origin,
-                code,
-                split_releasable(releasable),
-                kind,
-            )
-        for record_id, sha, version, sequence, committed in stored:
-            snapshot.by_content[(record_id, bytes(sha))] = (version, sequence, committed)
-            snapshot.taken.add((record_id, version))
-        for record_id, review, expires in dates:
-            snapshot.dates[record_id] = (review, expires)
+        reading = await cursor.connection.execute(_READ, {"ids": ids})
+        last_sequence = last_committed_us = 0
+        snapshot = Snapshot(0)
+        for (
+            part,
+            record_id,
+            a,
+            b,
+            c,
+            sha,
+            origin,
+            releasable,
+            kind,
+            code,
+        ) in await reading.fetchall():
+            if part == 0:
+                last_sequence, last_committed_us = a, b
+            elif part == 1:
+                snapshot.heads[record_id] = Head(
+                    a, origin, code, split_releasable(releasable), kind
+                )
+            elif part == 2:
+                snapshot.by_content[(record_id, bytes(sha))] = (a, b, c)
+                snapshot.taken.add((record_id, a))
+            else:
+                snapshot.dates[record_id] = (a, b)
+        snapshot.last_sequence = int(last_sequence)
         # Never behind the feed's last commit, so that commit times follow sequence order even
         # when replicas' clocks disagree (a time-range search must agree with the feed).
         committed_at_us = max(time.time_ns() // 1000, int(last_committed_us))
@@ -302,49 +329,59 @@ class PostgresTransactions:
     ) -> None:
         """Queue every write of ``plan`` (sent with the ``COMMIT``)."""
         committed_at_us = plan.committed_at_us
-        if plan.new_versions:
-            await cursor.execute(
-                _INSERT_VERSION,
-                _columns(
-                    [
-                        (
-                            new.sequence,
-                            new.item.record_id,
-                            new.version,
-                            new.item.keys.kind,
-                            new.item.keys.originating_centre,
-                            committed_at_us,
-                            new.item.content_sha256,
-                            new.item.blob,
-                            new.item.keys.handling_code,
-                            join_releasable(new.item.keys.releasable_to),
-                            new.signature,
-                        )
-                        for new in plan.new_versions
-                    ],
-                    11,
-                ),
-            )
-            await cursor.execute(_UPSERT_HEAD, ([new.sequence for new in plan.heads],))
         if plan.replaced_keys:
             await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
             await cursor.execute(_DELETE_NAME_KEYS, (plan.replaced_keys,))
-        documents = [
-            (new.item.record_id, key.number, key.issuing_state)
-            for new in plan.heads
-            for key in new.item.keys.documents
-        ]
-        if documents:
-            await cursor.execute(_INSERT_DOCUMENT_KEY, _columns(documents, 3))
-        names = [
-            (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
-            for new in plan.heads
-            for key in new.item.keys.names
-        ]
-        if names:
-            await cursor.execute(_INSERT_NAME_KEY, _columns(names, 5))
-        if plan.changed_dates:
-            await cursor.executemany(_UPSERT_LIFECYCLE, plan.changed_dates)
+        if plan.new_versions:
+            versions = _columns(
+                [
+                    (
+                        new.sequence,
+                        new.item.record_id,
+                        new.version,
+                        new.item.keys.kind,
+                        new.item.keys.originating_centre,
+                        committed_at_us,
+                        new.item.content_sha256,
+                        new.item.blob,
+                        new.item.keys.handling_code,
+                        join_releasable(new.item.keys.releasable_to),
+                        new.signature,
+                    )
+                    for new in plan.new_versions
+                ],
+                11,
+            )
+            documents = _columns(
+                [
+                    (new.item.record_id, key.number, key.issuing_state)
+                    for new in plan.heads
+                    for key in new.item.keys.documents
+                ],
+                3,
+            )
+            names = _columns(
+                [
+                    (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
+                    for new in plan.heads
+                    for key in new.item.keys.names
+                ],
+                5,
+            )
+            await cursor.execute(
+                _INSERT_VERSIONS,
+                (
+                    *versions,
+                    [new.sequence for new in plan.heads],
+                    *documents,
+                    *names,
+                    *_columns(plan.changed_dates, 3),
+                    self._channel,
+                    str(plan.records[-1].sequence),
+                ),
+            )
+        elif plan.changed_dates:
+            await cursor.execute(_SET_DATES, _columns(plan.changed_dates, 3))
         if plan.removed_dates:
             await cursor.execute(_DELETE_LIFECYCLE, (plan.removed_dates,))
         if ingestion is not None:
@@ -357,10 +394,6 @@ class PostgresTransactions:
                     _INSERT_INGESTION_ACK,
                     [(row[0], position, ack.sequence) for position, ack in enumerate(acks)],
                 )
-        if plan.records:
-            # Delivered at commit, to every replica's feed follower: only a wake-up call,
-            # the versions are read from the table.
-            await cursor.execute(_NOTIFY, (self._channel, str(plan.records[-1].sequence)))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
