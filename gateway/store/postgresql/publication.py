@@ -50,6 +50,11 @@ class FeedPublisher:
         self._expected = published
         """The highest sequence this replica's writer numbered and will publish itself."""
 
+    @property
+    def known_tail(self) -> int:
+        """The highest sequence known committed, or about to be by this replica's writer."""
+        return max(self.published, self._expected)
+
     def expect(self, last_sequence: int) -> None:
         """This replica's writer numbered versions up to ``last_sequence`` and is about to send
         their ``COMMIT``; it will publish them (with whatever precedes them) itself."""

@@ -48,6 +48,7 @@ from gateway.store.base import (
     WriteItem,
     WriteOutcome,
 )
+from gateway.store.postgresql import fresh
 from gateway.store.postgresql.plan import Head, Plan, Snapshot, plan_transaction
 from gateway.store.schema import join_releasable, split_releasable
 from gateway.store.transaction import OriginConflictError, RecordWithdrawnError, TransactionResult
@@ -175,13 +176,20 @@ class Attempt:
     """What one attempt at a transaction learnt about itself."""
 
     decided: Callable[[int | None], None] | None = None
-    """Told, once the transaction holds the feed lock and has decided, the last sequence it
-    numbered (``None``: none), before its ``COMMIT`` is sent."""
+    """Told, once the transaction has decided and before its ``COMMIT`` is sent, the last
+    sequence it numbered - at most that, when it is numbered by the database - or ``None``
+    (none, or no longer: a fresh attempt that fell back)."""
+    known_tail: int = 0
+    """The highest sequence the writer knows was committed or is being committed."""
     reached_commit: bool = False
     """Whether the ``COMMIT`` was sent: if the transaction then failed, whether it was stored is
     unknown; before that, nothing of it was."""
     seconds: float = 0.0
     """How long the committed transaction took, from ``BEGIN`` to ``COMMIT``."""
+
+
+LOCKED_AFTER_FRESH_FAILED = 8
+"""Transactions decided under the lock after new records turned out to be stored already."""
 
 
 class PostgresTransactions:
@@ -197,6 +205,10 @@ class PostgresTransactions:
         self._channel = feed_channel(schema)
         self._signer = signer
         self._retention = retention if retention is not None else RetentionDefaults()
+        self._last_committed_us = 0
+        """The latest commit time this store's transactions chose."""
+        self._locked_before_fresh = 0
+        """Transactions to decide under the lock before trying new records again."""
 
     async def run(
         self, connection: _Connection, groups: Sequence[Sequence[WriteItem]], attempt: Attempt
@@ -207,13 +219,60 @@ class PostgresTransactions:
             psycopg.Error: the transaction failed and was rolled back; nothing was kept (unless
                 ``attempt.reached_commit``: then the outcome is unknown).
         """
+        if self._locked_before_fresh:
+            self._locked_before_fresh -= 1
+            chosen_us = None
+        elif fresh.is_fresh_candidate(groups):
+            result, chosen_us = await self._run_fresh(connection, groups, attempt)
+            if result is not None:
+                return result
+            if attempt.decided is not None:
+                attempt.decided(None)
+        else:
+            chosen_us = None
         started = perf_counter()
         async with self._pipelined(connection, attempt) as cursor:
-            plan = await self._decide(cursor, groups)
+            plan = await self._decide(cursor, groups, chosen_us=chosen_us)
             _decided(attempt, plan)
             await self._write(cursor, plan, None)
         attempt.seconds = perf_counter() - started
         return TransactionResult(plan.outcomes, plan.records)
+
+    async def _run_fresh(
+        self, connection: _Connection, groups: Sequence[Sequence[WriteItem]], attempt: Attempt
+    ) -> tuple[TransactionResult | None, int]:
+        """Store the items as new records in one round trip (:mod:`.fresh`); ``None`` when
+        they were not all new, or the feed's clock is ahead: nothing was stored. Also returns
+        the commit time chosen, which the transaction deciding the items again keeps (unless
+        the feed's is later): a transaction decided after this one chose a time no earlier."""
+        started = perf_counter()
+        plan = fresh.plan_fresh(groups, self._last_committed_us, self._signer, self._retention)
+        self._last_committed_us = plan.committed_at_us
+        if attempt.decided is not None:
+            # Numbered after a tail at least the one known: this is at most its last sequence.
+            attempt.decided(attempt.known_tail + len(plan.new_versions))
+        inserting = connection.cursor()
+        try:
+            async with self._pipelined(connection, attempt) as cursor:
+                await cursor.execute(_LOCK, (self._lock_key,))
+                await inserting.execute(
+                    fresh.FRESH_INSERT, fresh.fresh_parameters(plan, self._channel)
+                )
+            row = await inserting.fetchone()
+        except fresh.FRESH_FAILURES:
+            attempt.reached_commit = False  # the statement failed: its COMMIT was skipped
+            # Some record was stored already: the next transactions (a client's retries, a
+            # batch of corrections) are likely alike, and each failed guess costs a round trip.
+            self._locked_before_fresh = LOCKED_AFTER_FRESH_FAILED
+            return None, plan.committed_at_us
+        finally:
+            await inserting.close()
+        if row is None:
+            # The feed's last commit time is after ours: nothing was written.
+            return None, plan.committed_at_us
+        outcomes, plan = fresh.numbered(plan, int(row[0]))
+        attempt.seconds = perf_counter() - started
+        return TransactionResult(outcomes, plan.records), plan.committed_at_us
 
     async def ingest(
         self, connection: _Connection, ingestion: Ingestion, attempt: Attempt
@@ -284,8 +343,10 @@ class PostgresTransactions:
         groups: Sequence[Sequence[WriteItem]],
         *,
         locked: bool = False,
+        chosen_us: int | None = None,
     ) -> Plan:
-        """Read what the decisions need (one round trip, the lock first) and decide."""
+        """Read what the decisions need (one round trip, the lock first) and decide; commit
+        at ``chosen_us`` when given (else now), or at the feed's last commit time if later."""
         ids = sorted({item.record_id for group in groups for item in group})
         if not locked:
             await cursor.execute(_LOCK, (self._lock_key,))
@@ -318,7 +379,12 @@ class PostgresTransactions:
         snapshot.last_sequence = int(last_sequence)
         # Never behind the feed's last commit, so that commit times follow sequence order even
         # when replicas' clocks disagree (a time-range search must agree with the feed).
-        committed_at_us = max(time.time_ns() // 1000, int(last_committed_us))
+        # Never before a commit time this store chose either: a new-records transaction
+        # decided next (before the lock) must not choose one before it (module fresh).
+        if chosen_us is None:
+            chosen_us = max(time.time_ns() // 1000, self._last_committed_us)
+        committed_at_us = max(chosen_us, int(last_committed_us))
+        self._last_committed_us = max(self._last_committed_us, committed_at_us)
         return plan_transaction(groups, snapshot, committed_at_us, self._signer, self._retention)
 
     async def _write(

@@ -270,12 +270,14 @@ class PostgresWriter:
         ``decided`` is set once it holds the feed lock and has decided."""
 
         def on_decided(last_sequence: int | None) -> None:
-            if last_sequence is not None:
+            if last_sequence is None:
+                self._publisher.abandoned()  # lowering the mark costs at most a read
+            else:
                 self._publisher.expect(last_sequence)
             decided.set()
 
         for number in (1, 2):
-            attempt = Attempt(decided=on_decided)
+            attempt = Attempt(decided=on_decided, known_tail=self._publisher.known_tail)
             async with self._pool.connection(timeout=CONNECTION_TIMEOUT_SECONDS) as connection:
                 try:
                     return await work(connection, attempt), attempt.seconds
