@@ -34,7 +34,14 @@ from gateway.store.postgresql.plan import Plan, Snapshot, plan_transaction
 from gateway.store.schema import join_releasable
 from liaison.rules.lifecycle import RetentionDefaults
 
-__all__ = ["FRESH_INSERT", "fresh_parameters", "is_fresh_candidate", "numbered", "plan_fresh"]
+__all__ = [
+    "FRESH_FAILURES",
+    "FRESH_INSERT",
+    "fresh_parameters",
+    "is_fresh_candidate",
+    "numbered",
+    "plan_fresh",
+]
 
 # The tail, read under the lock; "ok" is empty when the feed's last commit time is after ours.
 # Every insert depends on "ok", so nothing is written then; no ON CONFLICT on versions, heads or
