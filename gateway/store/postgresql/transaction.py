@@ -15,10 +15,11 @@ committing transaction from the proc array before it releases its locks), so:
 The unique constraints (``(record_id, version)``, ``(record_id, content_sha256)``) stay the last
 word: a transaction that would break them fails and stores nothing.
 
-A transaction is one pipeline and two round trips: the ``BEGIN`` travels with what it reads
-(the lock, the tail of the feed, the heads, stored versions and retention dates of its records);
-it then decides in Python and sends every table's writes, the ``NOTIFY`` waking the other
-replicas' feeds and the ``COMMIT`` together. The lock is held for those two round trips only.
+New records take one round trip (:mod:`.fresh`). Otherwise a transaction is one pipeline and two
+round trips: the ``BEGIN`` travels with what it reads (the lock, the tail of the feed, the
+heads, stored versions and retention dates of its records); it then decides in Python and sends
+every table's writes, the ``NOTIFY`` waking the other replicas' feeds and the ``COMMIT``
+together. The lock is held for those two round trips only.
 
 Transactions of one store may overlap (the writer keeps a second one waiting at the lock while
 the first commits), so what one transaction learns about itself is kept in its own

@@ -5,12 +5,12 @@ store's writers, :class:`~gateway.store.batching.GroupCommit`), commits it in on
 a pooled connection, tells the listeners and then answers the callers. While a transaction is in
 flight the next requests pile up, so that under load many callers share one commit.
 
-Up to ``lanes`` transactions are in flight at once (two by default): while one holds the feed
-lock and commits, the next - its records already prepared - has been sent and waits at the lock
-in the database, so the lock passes from one to the next without a round trip to the gateway
-in between. Their decisions are still made one after the other, each reading what the previous
-one committed (decision 0026). Their callers are answered, and their versions published, in
-commit order.
+Up to ``lanes`` transactions are in flight at once (two by default): once one has decided (under
+the feed lock, or before it for new records), the next - its records already prepared - is sent
+and waits at the lock in the database, so the lock passes from one to the next without a round
+trip to the gateway in between. Decisions under the lock read what the previous transaction
+committed; guesses made before it are checked by the database (decision 0026). Callers are
+answered, and versions published, in commit order.
 
 A transaction whose connection broke *before* its ``COMMIT`` was sent stored nothing: it is
 tried once more on a fresh connection (a pooled connection whose backend was terminated must not
@@ -139,9 +139,9 @@ class PostgresWriter:
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
                 previous = done
-                # The next transaction is gathered once this one holds the lock and has
-                # decided: it then waits at the lock while this one commits, and takes what
-                # arrived meanwhile (sent earlier, it would wait as long with fewer records).
+                # The next transaction is gathered once this one has decided: it then waits at
+                # the lock while this one commits, and takes what arrived meanwhile (sent
+                # earlier, it would wait as long with fewer records).
                 await decided.wait()
         finally:
             if self._in_flight:
@@ -267,7 +267,7 @@ class PostgresWriter:
     ) -> tuple[Any, float]:
         """Run ``work`` on a pooled connection; once more on another when the connection broke
         before anything could have been committed. Returns its result and its duration;
-        ``decided`` is set once it holds the feed lock and has decided."""
+        ``decided`` is set once it has decided."""
 
         def on_decided(last_sequence: int | None) -> None:
             if last_sequence is None:
