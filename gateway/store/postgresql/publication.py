@@ -9,10 +9,12 @@ already heard is dropped. Since sequences are dense and visible in order (the fe
 listeners hear each version exactly once, in sequence order.
 
 A replica's own ``NOTIFY`` reaches its follower at the same moment as the writer learns of its
-``COMMIT``, often first. So the writer says which sequences it is about to publish itself
-(:meth:`FeedPublisher.expect`, before its ``COMMIT`` is sent): a notification up to there reads
-nothing - otherwise the follower would read the writer's own versions back from the table, and
-the writer would wait for that read before answering its callers.
+``COMMIT``, often first. So while this replica's writer has transactions in flight, notifications
+read nothing: the writer publishes its commits itself, with whatever precedes them. Otherwise the
+follower would read the writer's own versions back from the table - several transactions in one
+hand-over - and the writer would wait for that read before answering its callers. What was
+committed by others after the writer's last commit is read when the writer has nothing in
+flight any more.
 """
 
 from __future__ import annotations
@@ -47,24 +49,23 @@ class FeedPublisher:
         self._lock = asyncio.Lock()
         self.published = published
         """The highest sequence the listeners have heard."""
-        self._expected = published
-        """The highest sequence this replica's writer numbered and will publish itself."""
+        self._own_in_flight = 0
+        self._woken_meanwhile = False
 
-    @property
-    def known_tail(self) -> int:
-        """The highest sequence known committed, or about to be by this replica's writer."""
-        return max(self.published, self._expected)
+    def own_commit_started(self) -> None:
+        """This replica's writer has a transaction in flight: it will publish it (and what
+        precedes it) itself; notifications wait until it has none."""
+        self._own_in_flight += 1
 
-    def expect(self, last_sequence: int) -> None:
-        """This replica's writer numbered versions up to ``last_sequence`` and is about to send
-        their ``COMMIT``; it will publish them (with whatever precedes them) itself."""
-        self._expected = max(self._expected, last_sequence)
-
-    def abandoned(self) -> None:
-        """A transaction of this replica's writer failed: what it numbered will not be
-        published by the writer. Notifications read the table again; a commit skipped meanwhile
-        is read by the next commit, notification or poll."""
-        self._expected = self.published
+    def own_commit_ended(self) -> bool:
+        """A transaction of this replica's writer was published, or failed. Returns whether it
+        was the last in flight and notifications came meanwhile: the caller then reads the
+        table (:meth:`woken`)."""
+        self._own_in_flight -= 1
+        if self._own_in_flight or not self._woken_meanwhile:
+            return False
+        self._woken_meanwhile = False
+        return True
 
     async def committed(self, records: Sequence[StoredRecord]) -> None:
         """This replica committed ``records`` (consecutive sequences): publish what precedes
@@ -79,9 +80,10 @@ class FeedPublisher:
     async def woken(self, last_sequence: int | None = None) -> None:
         """Another replica committed up to ``last_sequence`` (``None``: unknown): publish
         whatever the table holds after what was heard."""
-        if last_sequence is not None and last_sequence <= max(self.published, self._expected):
-            # Heard, or this replica's own commit (or one before it, which the writer's
-            # publication reads first).
+        if last_sequence is not None and last_sequence <= self.published:
+            return
+        if self._own_in_flight:
+            self._woken_meanwhile = True
             return
         async with self._lock:
             await self._catch_up(until=None)

@@ -16,10 +16,11 @@ The unique constraints (``(record_id, version)``, ``(record_id, content_sha256)`
 word: a transaction that would break them fails and stores nothing.
 
 New records take one round trip (:mod:`.fresh`). Otherwise a transaction is one pipeline and two
-round trips: the ``BEGIN`` travels with what it reads (the lock, the tail of the feed, the
-heads, stored versions and retention dates of its records); it then decides in Python and sends
-every table's writes, the ``NOTIFY`` waking the other replicas' feeds and the ``COMMIT``
-together. The lock is held for those two round trips only.
+round trips: what it reads travels first (the lock, the tail of the feed, the heads, stored
+versions and retention dates of its records); it then decides in Python and sends every table's
+writes and the ``NOTIFY`` waking the other replicas' feeds with the sync that commits (one
+implicit transaction, see :meth:`PostgresTransactions._pipelined`). The lock is held for those
+two round trips only.
 
 Transactions of one store may overlap (the writer keeps a second one waiting at the lock while
 the first commits), so what one transaction learns about itself is kept in its own
@@ -176,17 +177,13 @@ _INSERT_INGESTION_ACK = (
 class Attempt:
     """What one attempt at a transaction learnt about itself."""
 
-    decided: Callable[[int | None], None] | None = None
-    """Told, once the transaction has decided and before its ``COMMIT`` is sent, the last
-    sequence it numbered - at most that, when it is numbered by the database - or ``None``
-    (none, or no longer: a fresh attempt that fell back)."""
-    known_tail: int = 0
-    """The highest sequence the writer knows was committed or is being committed."""
+    decided: Callable[[], None] | None = None
+    """Told once the transaction has decided (before it is committed)."""
     reached_commit: bool = False
-    """Whether the ``COMMIT`` was sent: if the transaction then failed, whether it was stored is
+    """Whether the commit was sent: if the transaction then failed, whether it was stored is
     unknown; before that, nothing of it was."""
     seconds: float = 0.0
-    """How long the committed transaction took, from ``BEGIN`` to ``COMMIT``."""
+    """How long the committed transaction took, from its first statement to its commit."""
 
 
 LOCKED_AFTER_FRESH_FAILED = 8
@@ -227,14 +224,12 @@ class PostgresTransactions:
             result, chosen_us = await self._run_fresh(connection, groups, attempt)
             if result is not None:
                 return result
-            if attempt.decided is not None:
-                attempt.decided(None)
         else:
             chosen_us = None
         started = perf_counter()
         async with self._pipelined(connection, attempt) as cursor:
             plan = await self._decide(cursor, groups, chosen_us=chosen_us)
-            _decided(attempt, plan)
+            _decided(attempt)
             await self._write(cursor, plan, None)
         attempt.seconds = perf_counter() - started
         return TransactionResult(plan.outcomes, plan.records)
@@ -249,9 +244,7 @@ class PostgresTransactions:
         started = perf_counter()
         plan = fresh.plan_fresh(groups, self._last_committed_us, self._signer, self._retention)
         self._last_committed_us = plan.committed_at_us
-        if attempt.decided is not None:
-            # Numbered after a tail at least the one known: this is at most its last sequence.
-            attempt.decided(attempt.known_tail + len(plan.new_versions))
+        _decided(attempt)
         inserting = connection.cursor()
         try:
             async with self._pipelined(connection, attempt) as cursor:
@@ -261,7 +254,7 @@ class PostgresTransactions:
                 )
             row = await inserting.fetchone()
         except fresh.FRESH_FAILURES:
-            attempt.reached_commit = False  # the statement failed: its COMMIT was skipped
+            attempt.reached_commit = False  # the statement failed: nothing was committed
             # Some record was stored already: the next transactions (a client's retries, a
             # batch of corrections) are likely alike, and each failed guess costs a round trip.
             self._locked_before_fresh = LOCKED_AFTER_FRESH_FAILED
@@ -287,7 +280,7 @@ class PostgresTransactions:
         """
         started = perf_counter()
         try:
-            async with self._pipelined(connection, attempt) as cursor:
+            async with self._pipelined(connection, attempt, explicit=True) as cursor:
                 key = (ingestion.adapter, ingestion.payload_sha256)
                 # The feed lock first: it also serializes two replicas ingesting one payload.
                 await cursor.execute(_LOCK, (self._lock_key,))
@@ -301,13 +294,13 @@ class PostgresTransactions:
                         for record_id, version, sequence, at, sha in await cursor.fetchall()
                     )
                     outcome = IngestOutcome(acks, True, int(ingested_at_us))
-                    _decided(attempt, None)
+                    _decided(attempt)
                     return outcome, []
                 plan = await self._decide(cursor, [ingestion.items], locked=True)
                 [outcomes] = plan.outcomes
                 acks = tuple(_acknowledged(outcome) for outcome in outcomes)
                 committed_at_us = plan.committed_at_us
-                _decided(attempt, plan)
+                _decided(attempt)
                 await self._write(cursor, plan, (key, committed_at_us, acks))
         except OriginConflictError as error:
             return IngestOutcome((), False, 0, error.conflict), []
@@ -318,21 +311,28 @@ class PostgresTransactions:
 
     @asynccontextmanager
     async def _pipelined(
-        self, connection: _Connection, attempt: Attempt
+        self, connection: _Connection, attempt: Attempt, *, explicit: bool = False
     ) -> AsyncIterator[psycopg.AsyncCursor[Any]]:
-        """``BEGIN`` … ``COMMIT`` in one pipeline, on a cursor: nothing waits for the server but
-        a fetch (the reads) and the end (the writes with the ``COMMIT``).
+        """One transaction in one pipeline, on a cursor: nothing waits for the server but a
+        fetch (the reads, a flush) and the end (the sync, which commits).
 
-        psycopg's own ``transaction()`` inside a pipeline syncs at its start and before its
-        ``COMMIT``: two more round trips, with the feed lock held for one of them.
+        Without ``explicit``, no ``BEGIN`` or ``COMMIT`` is sent: on an autocommit connection
+        the statements between two syncs of a pipeline are one implicit transaction, committed
+        at the sync and rolled back whole when one fails - two statements less for the gateway
+        and the database. ``explicit`` (``BEGIN`` … ``COMMIT``) is for work that calls
+        ``executemany``, which psycopg may sync on its own. psycopg's ``transaction()`` inside a
+        pipeline syncs at its start and before its ``COMMIT``: two more round trips, with the
+        feed lock held for one of them.
         """
         attempt.reached_commit = False
         try:
             async with connection.pipeline(), connection.cursor() as cursor:
-                await cursor.execute("BEGIN")
+                if explicit:
+                    await cursor.execute("BEGIN")
                 yield cursor
-                await cursor.execute("COMMIT")
-                # Sent with the pipeline's sync, as the block ends.
+                if explicit:
+                    await cursor.execute("COMMIT")
+                # The commit goes with the pipeline's sync, as the block ends.
                 attempt.reached_commit = True
         except BaseException:
             await _roll_back(connection)
@@ -394,7 +394,7 @@ class PostgresTransactions:
         plan: Plan,
         ingestion: tuple[tuple[str, bytes], int, tuple[StoredVersion, ...]] | None,
     ) -> None:
-        """Queue every write of ``plan`` (sent with the ``COMMIT``)."""
+        """Queue every write of ``plan`` (sent with the commit)."""
         committed_at_us = plan.committed_at_us
         if plan.replaced_keys:
             await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
@@ -482,16 +482,17 @@ def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
     return outcome
 
 
-def _decided(attempt: Attempt, plan: Plan | None) -> None:
+def _decided(attempt: Attempt) -> None:
     if attempt.decided is not None:
-        attempt.decided(plan.records[-1].sequence if plan is not None and plan.records else None)
+        attempt.decided()
 
 
 async def _roll_back(connection: _Connection) -> None:
     """End a failed pipelined transaction, so that the connection goes back to the pool idle.
 
-    After an error the pipeline skips everything up to its sync, the ``COMMIT`` included, and the
-    explicit transaction is left open and aborted; a broken connection has nothing to end.
+    After an error the pipeline skips everything up to its sync, the ``COMMIT`` included, and an
+    explicit transaction is left open and aborted (an implicit one ends at the sync); a broken
+    connection has nothing to end.
     """
     if connection.closed or connection.info.transaction_status not in (
         pq.TransactionStatus.INTRANS,

@@ -137,6 +137,7 @@ class PostgresWriter:
                 batch = commit.take()
                 done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 decided = asyncio.Event()
+                self._publisher.own_commit_started()
                 task = asyncio.ensure_future(self._handle(batch, previous, done, decided))
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
@@ -169,6 +170,12 @@ class PostgresWriter:
             decided.set()
             done.set_result(None)
             self._lanes.release()
+            read_others = self._publisher.own_commit_ended()
+        if read_others:
+            try:
+                await self._publisher.woken()
+            except Exception:  # the follower's next notification or poll reads them
+                logger.warning("store writer: reading other replicas' commits failed")
 
     async def _gather(self, commit: GroupCommit[_Request]) -> bool:
         deadline = time.monotonic() + commit.linger()
@@ -271,22 +278,12 @@ class PostgresWriter:
         before anything could have been committed. Returns its result and its duration;
         ``decided`` is set once it has decided."""
 
-        def on_decided(last_sequence: int | None) -> None:
-            if last_sequence is None:
-                self._publisher.abandoned()  # lowering the mark costs at most a read
-            else:
-                self._publisher.expect(last_sequence)
-            decided.set()
-
         for number in (1, 2):
-            attempt = Attempt(decided=on_decided, known_tail=self._publisher.known_tail)
+            attempt = Attempt(decided=decided.set)
             async with self._pool.connection(timeout=CONNECTION_TIMEOUT_SECONDS) as connection:
                 try:
                     return await work(connection, attempt), attempt.seconds
                 except BaseException as error:
-                    # Its versions will not be published by this writer (not committed, or
-                    # unknown): the table is the truth, read it.
-                    self._publisher.abandoned()
                     if (
                         not isinstance(error, psycopg.OperationalError)
                         or number == 2
