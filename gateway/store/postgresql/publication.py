@@ -50,7 +50,9 @@ class FeedPublisher:
         self.published = published
         """The highest sequence the listeners have heard."""
         self._own_in_flight = 0
-        self._woken_meanwhile = False
+        self._notified_meanwhile: int | None = 0
+        """The highest sequence notified while the writer had transactions in flight (``None``:
+        unknown, read anyway)."""
 
     def own_commit_started(self) -> None:
         """This replica's writer has a transaction in flight: it will publish it (and what
@@ -62,10 +64,11 @@ class FeedPublisher:
         was the last in flight and notifications came meanwhile: the caller then reads the
         table (:meth:`woken`)."""
         self._own_in_flight -= 1
-        if self._own_in_flight or not self._woken_meanwhile:
+        if self._own_in_flight:
             return False
-        self._woken_meanwhile = False
-        return True
+        notified, self._notified_meanwhile = self._notified_meanwhile, 0
+        # Mostly the writer's own notifications, published by now: nothing to read.
+        return notified is None or notified > self.published
 
     async def committed(self, records: Sequence[StoredRecord]) -> None:
         """This replica committed ``records`` (consecutive sequences): publish what precedes
@@ -83,7 +86,10 @@ class FeedPublisher:
         if last_sequence is not None and last_sequence <= self.published:
             return
         if self._own_in_flight:
-            self._woken_meanwhile = True
+            if last_sequence is None or self._notified_meanwhile is None:
+                self._notified_meanwhile = None
+            else:
+                self._notified_meanwhile = max(self._notified_meanwhile, last_sequence)
             return
         async with self._lock:
             await self._catch_up(until=None)
