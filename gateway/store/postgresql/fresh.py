@@ -109,10 +109,11 @@ def plan_fresh(
 ) -> Plan:
     """The plan if every record is new, with sequences ``1..n`` relative to the feed's tail.
 
-    ``not_before_us``: the latest commit time this writer knows of; the commit time chosen is
-    never before it.
+    ``not_before_us``: the latest commit time this writer chose; the commit time chosen is after
+    it, so that this writer's transactions granted the lock out of order fail the statement's
+    check (and are decided again under the lock) and its commits have distinct times.
     """
-    committed_at_us = max(time.time_ns() // 1000, not_before_us)
+    committed_at_us = max(time.time_ns() // 1000, not_before_us + 1)
     return plan_transaction(groups, Snapshot(0), committed_at_us, signer, retention)
 
 

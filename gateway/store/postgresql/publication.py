@@ -107,6 +107,13 @@ class FeedPublisher:
                 return
 
     def _hand_over(self, records: Sequence[StoredRecord]) -> None:
-        if records:
-            self.published = records[-1].sequence
-            self._emit(records)
+        # One hand-over per commit, as the writer's own: a page read from the table can hold
+        # several transactions (this replica's, committed while an earlier one was decided
+        # again, or other replicas'); a transaction's versions share one commit time.
+        start = 0
+        for end in range(1, len(records) + 1):
+            last = end == len(records)
+            if last or records[end].committed_at_us != records[start].committed_at_us:
+                self.published = records[end - 1].sequence
+                self._emit(records[start:end])
+                start = end
