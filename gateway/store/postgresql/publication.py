@@ -7,6 +7,14 @@ through one :class:`FeedPublisher`, which keeps the highest sequence its listene
 what comes before a commit that is not the next one is read from the table first, and what was
 already heard is dropped. Since sequences are dense and visible in order (the feed lock), the
 listeners hear each version exactly once, in sequence order.
+
+A replica's own ``NOTIFY`` reaches its follower at the same moment as the writer learns of its
+``COMMIT``, often first. So while this replica's writer has transactions in flight, notifications
+read nothing: the writer publishes its commits itself, with whatever precedes them. Otherwise the
+follower would read the writer's own versions back from the table - several transactions in one
+hand-over - and the writer would wait for that read before answering its callers. What was
+committed by others after the writer's last commit is read when the writer has nothing in
+flight any more.
 """
 
 from __future__ import annotations
@@ -41,6 +49,26 @@ class FeedPublisher:
         self._lock = asyncio.Lock()
         self.published = published
         """The highest sequence the listeners have heard."""
+        self._own_in_flight = 0
+        self._notified_meanwhile: int | None = 0
+        """The highest sequence notified while the writer had transactions in flight (``None``:
+        unknown, read anyway)."""
+
+    def own_commit_started(self) -> None:
+        """This replica's writer has a transaction in flight: it will publish it (and what
+        precedes it) itself; notifications wait until it has none."""
+        self._own_in_flight += 1
+
+    def own_commit_ended(self) -> bool:
+        """A transaction of this replica's writer was published, or failed. Returns whether it
+        was the last in flight and notifications came meanwhile: the caller then reads the
+        table (:meth:`woken`)."""
+        self._own_in_flight -= 1
+        if self._own_in_flight:
+            return False
+        notified, self._notified_meanwhile = self._notified_meanwhile, 0
+        # Mostly the writer's own notifications, published by now: nothing to read.
+        return notified is None or notified > self.published
 
     async def committed(self, records: Sequence[StoredRecord]) -> None:
         """This replica committed ``records`` (consecutive sequences): publish what precedes
@@ -56,6 +84,12 @@ class FeedPublisher:
         """Another replica committed up to ``last_sequence`` (``None``: unknown): publish
         whatever the table holds after what was heard."""
         if last_sequence is not None and last_sequence <= self.published:
+            return
+        if self._own_in_flight:
+            if last_sequence is None or self._notified_meanwhile is None:
+                self._notified_meanwhile = None
+            else:
+                self._notified_meanwhile = max(self._notified_meanwhile, last_sequence)
             return
         async with self._lock:
             await self._catch_up(until=None)
@@ -73,6 +107,13 @@ class FeedPublisher:
                 return
 
     def _hand_over(self, records: Sequence[StoredRecord]) -> None:
-        if records:
-            self.published = records[-1].sequence
-            self._emit(records)
+        # One hand-over per commit, as the writer's own: a page read from the table can hold
+        # several transactions (this replica's, committed while an earlier one was decided
+        # again, or other replicas'); a transaction's versions share one commit time.
+        start = 0
+        for end in range(1, len(records) + 1):
+            last = end == len(records)
+            if last or records[end].committed_at_us != records[start].committed_at_us:
+                self.published = records[end - 1].sequence
+                self._emit(records[start:end])
+                start = end

@@ -43,7 +43,7 @@ from gateway.store.postgresql.link import DatabaseLink
 from gateway.store.postgresql.publication import FeedPublisher
 from gateway.store.postgresql.schema import migrate
 from gateway.store.postgresql.transaction import PostgresTransactions, feed_channel
-from gateway.store.postgresql.writer import PostgresWriter, describe_database_failure
+from gateway.store.postgresql.writer import LANES, PostgresWriter, describe_database_failure
 from gateway.store.writer import IngestRequest, PrepareRequest, WriteRequest
 from liaison.rules.lifecycle import RetentionDefaults
 
@@ -197,9 +197,10 @@ class PostgresRecordStore(RecordStore):
             pool,
             PostgresTransactions(schema, signer, self._retention),
             self._max_batch_records,
-            publisher.committed,
+            publisher,
             self._time,
             self._health,
+            lanes=min(LANES, self._pool_size - 1),
         )
         writer.start()
         self._writer = writer

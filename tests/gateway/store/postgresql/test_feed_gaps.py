@@ -7,6 +7,9 @@ followers read the feed: three are commit listeners (two on one replica, one on 
 page through ``read_since`` with their cursor, switching replica after every page. Every one
 must see every acknowledged version exactly once, in sequence order, with sequences 1..N.
 
+Both ways of committing take part: transactions decided under the lock, and new records
+stored in one round trip (decision 0026).
+
 ``LIAISON_GAP_TEST_RECORDS`` scales the run (default 2,000 to keep ``make test`` fast; the
 issue's 100,000 is ``LIAISON_GAP_TEST_RECORDS=100000``).
 """
@@ -23,7 +26,8 @@ import pytest
 
 from gateway.store import PostgresRecordStore, StoredRecord, StoredVersion
 from gateway.store.postgresql.plan import Plan
-from gateway.store.postgresql.transaction import PostgresTransactions
+from gateway.store.postgresql.transaction import Attempt, PostgresTransactions
+from gateway.store.transaction import TransactionResult
 from tests.support.polling import until
 from tests.support.postgresql import unique_schema
 from tests.support.store import make_item
@@ -35,16 +39,25 @@ BATCH = 5
 
 
 class SlowTransactions(PostgresTransactions):
-    """Holds some transactions open - the feed lock taken, versions numbered - for a while."""
+    """Holds some transactions open - the feed lock taken, versions numbered - for a while.
+
+    Half of the transactions are decided under the lock (where the sleeps are); the others store
+    their new records the one-round-trip way (module ``fresh``), so both kinds interleave.
+    """
 
     def __init__(self, schema: str, rng: random.Random) -> None:
         super().__init__(schema)
         self._rng = rng
 
-    async def _write(self, connection: Any, plan: Plan, ingestion: Any) -> None:
+    async def run(self, connection: Any, groups: Any, attempt: Attempt) -> TransactionResult:
+        if self._rng.random() < 0.5:
+            self._locked_before_fresh = 1
+        return await super().run(connection, groups, attempt)
+
+    async def _write(self, cursor: Any, plan: Plan, ingestion: Any) -> None:
         if self._rng.random() < 0.3:
             await asyncio.sleep(self._rng.uniform(0.002, 0.02))
-        await super()._write(connection, plan, ingestion)
+        await super()._write(cursor, plan, ingestion)
 
 
 @pytest.fixture
