@@ -5,7 +5,7 @@ need nothing from the database - version 1, sequences after the feed's tail, the
 retention dates - except the tail itself, which the statement reads under the lock. So the
 writer decides them before it has the lock (:func:`plan_fresh`) and sends the lock and one
 statement together, one implicit transaction committed at the pipeline's sync: the lock is held
-for the database's own work, with no round trip to the gateway in between (decision 0026).
+for the database's own work, with no round trip to the gateway in between (decision 0027).
 
 The database checks the assumption, and a transaction that was wrong stores nothing:
 

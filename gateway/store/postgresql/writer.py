@@ -9,7 +9,7 @@ Up to ``lanes`` transactions are in flight at once (three by default): once one 
 the feed lock, or before it for new records), the next - its records already prepared - is sent
 and waits at the lock in the database, so the lock passes from one to the next without a round
 trip to the gateway in between. Decisions under the lock read what the previous transaction
-committed; guesses made before it are checked by the database (decision 0026). Callers are
+committed; guesses made before it are checked by the database (decision 0027). Callers are
 answered, and versions published, in commit order.
 
 A transaction whose connection broke *before* its ``COMMIT`` was sent stored nothing: it is

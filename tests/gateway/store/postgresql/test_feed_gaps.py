@@ -8,7 +8,7 @@ page through ``read_since`` with their cursor, switching replica after every pag
 must see every acknowledged version exactly once, in sequence order, with sequences 1..N.
 
 Both ways of committing take part: transactions decided under the lock, and new records
-stored in one round trip (decision 0026).
+stored in one round trip (decision 0027).
 
 ``LIAISON_GAP_TEST_RECORDS`` scales the run (default 2,000 to keep ``make test`` fast; the
 issue's 100,000 is ``LIAISON_GAP_TEST_RECORDS=100000``).

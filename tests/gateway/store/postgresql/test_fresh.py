@@ -1,4 +1,4 @@
-"""New records in one round trip (gateway/store/postgresql/fresh.py, decision 0026): taken only
+"""New records in one round trip (gateway/store/postgresql/fresh.py, decision 0027): taken only
 when every record is new, and decided again under the feed lock whenever the database says the
 guess was wrong - a stored record, or a feed whose last commit time is ahead of ours."""
 
