@@ -30,8 +30,13 @@ from typing import Any
 import psycopg
 
 from gateway.store.base import StoredVersion, VersionSigner, WriteItem, WriteOutcome
+from gateway.store.postgresql.columns import (
+    columns,
+    document_columns,
+    name_columns,
+    version_columns,
+)
 from gateway.store.postgresql.plan import Plan, Snapshot, plan_transaction
-from gateway.store.schema import join_releasable
 from liaison.rules.lifecycle import RetentionDefaults
 
 __all__ = [
@@ -119,47 +124,16 @@ def plan_fresh(
 
 def fresh_parameters(plan: Plan, channel: str) -> tuple[Any, ...]:
     """The parameters of :data:`FRESH_INSERT` for ``plan``."""
-    versions = _columns(
-        [
-            (
-                new.sequence,
-                new.item.record_id,
-                new.version,
-                new.item.keys.kind,
-                new.item.keys.originating_centre,
-                plan.committed_at_us,
-                new.item.content_sha256,
-                new.item.blob,
-                new.item.keys.handling_code,
-                join_releasable(new.item.keys.releasable_to),
-                new.signature,
-            )
-            for new in plan.new_versions
-        ],
-        11,
-    )
-    documents = _columns(
-        [
-            (new.item.record_id, key.number, key.issuing_state)
-            for new in plan.new_versions
-            for key in new.item.keys.documents
-        ],
-        3,
-    )
-    names = _columns(
-        [
-            (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
-            for new in plan.new_versions
-            for key in new.item.keys.names
-        ],
-        5,
-    )
+    versions = version_columns(plan.new_versions, plan.committed_at_us)
+    # Every new version is its record's head here (new records only).
+    documents = document_columns(plan.new_versions)
+    names = name_columns(plan.new_versions)
     return (
         plan.committed_at_us,
         *versions,
         *documents,
         *names,
-        *_columns(plan.changed_dates, 3),
+        *columns(plan.changed_dates, 3),
         channel,
         len(plan.new_versions),
     )
@@ -178,14 +152,6 @@ def numbered(plan: Plan, tail: int) -> tuple[list[list[WriteOutcome]], Plan]:
     ]
     records = [dataclasses.replace(r, sequence=r.sequence + tail) for r in plan.records]
     return outcomes, dataclasses.replace(plan, outcomes=outcomes, records=records)
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    return columns
 
 
 FRESH_FAILURES = (psycopg.errors.UniqueViolation,)

@@ -51,8 +51,14 @@ from gateway.store.base import (
     WriteOutcome,
 )
 from gateway.store.postgresql import fresh
+from gateway.store.postgresql.columns import (
+    columns,
+    document_columns,
+    name_columns,
+    version_columns,
+)
 from gateway.store.postgresql.plan import Head, Plan, Snapshot, plan_transaction
-from gateway.store.schema import join_releasable, split_releasable
+from gateway.store.schema import split_releasable
 from gateway.store.transaction import OriginConflictError, RecordWithdrawnError, TransactionResult
 from liaison.rules.lifecycle import RetentionDefaults
 
@@ -400,41 +406,9 @@ class PostgresTransactions:
             await cursor.execute(_DELETE_DOCUMENT_KEYS, (plan.replaced_keys,))
             await cursor.execute(_DELETE_NAME_KEYS, (plan.replaced_keys,))
         if plan.new_versions:
-            versions = _columns(
-                [
-                    (
-                        new.sequence,
-                        new.item.record_id,
-                        new.version,
-                        new.item.keys.kind,
-                        new.item.keys.originating_centre,
-                        committed_at_us,
-                        new.item.content_sha256,
-                        new.item.blob,
-                        new.item.keys.handling_code,
-                        join_releasable(new.item.keys.releasable_to),
-                        new.signature,
-                    )
-                    for new in plan.new_versions
-                ],
-                11,
-            )
-            documents = _columns(
-                [
-                    (new.item.record_id, key.number, key.issuing_state)
-                    for new in plan.heads
-                    for key in new.item.keys.documents
-                ],
-                3,
-            )
-            names = _columns(
-                [
-                    (new.item.record_id, key.family, key.birth_year, key.birth_month, key.birth_day)
-                    for new in plan.heads
-                    for key in new.item.keys.names
-                ],
-                5,
-            )
+            versions = version_columns(plan.new_versions, committed_at_us)
+            documents = document_columns(plan.heads)
+            names = name_columns(plan.heads)
             await cursor.execute(
                 _INSERT_VERSIONS,
                 (
@@ -442,13 +416,13 @@ class PostgresTransactions:
                     [new.sequence for new in plan.heads],
                     *documents,
                     *names,
-                    *_columns(plan.changed_dates, 3),
+                    *columns(plan.changed_dates, 3),
                     self._channel,
                     str(plan.records[-1].sequence),
                 ),
             )
         elif plan.changed_dates:
-            await cursor.execute(_SET_DATES, _columns(plan.changed_dates, 3))
+            await cursor.execute(_SET_DATES, columns(plan.changed_dates, 3))
         if plan.removed_dates:
             await cursor.execute(_DELETE_LIFECYCLE, (plan.removed_dates,))
         if ingestion is not None:
@@ -461,15 +435,6 @@ class PostgresTransactions:
                     _INSERT_INGESTION_ACK,
                     [(row[0], position, ack.sequence) for position, ack in enumerate(acks)],
                 )
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as one list per column (the arrays that ``unnest`` turns back into rows)."""
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            column.append(value)
-    return columns
 
 
 def _acknowledged(outcome: WriteOutcome) -> StoredVersion:
