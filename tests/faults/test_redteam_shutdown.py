@@ -94,7 +94,10 @@ def test_sigterm_with_everything_in_flight_ends_cleanly_and_loses_nothing(
             try:
                 stub.Submit(exchange_pb2.SubmitRequest(record=traveller(record_id)), timeout=10)
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE:
+                # UNAVAILABLE: refused at the stop. CANCELLED: still running when the grace ran
+                # out (gRPC's stop cancels it; seen once in CI at load 7): not acknowledged, and a
+                # retry with the same id and version answers the original acknowledgement.
+                if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
                     failures.append(f"Submit: {error.code()} {error.details()}")
                 return
             acknowledged.append(record_id)
