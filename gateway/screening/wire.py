@@ -21,9 +21,7 @@ Answers (worker → gateway): ``(READY, pid)`` once at the start, then ``(DONE, 
 
 from __future__ import annotations
 
-import marshal
-import struct
-from typing import Any
+from gateway.pipe_frames import frame, take_messages
 
 __all__ = [
     "APPLY",
@@ -41,28 +39,3 @@ __all__ = [
 
 INIT, LOAD, BUILD, APPLY, SCREEN, SUPPRESS = "init", "load", "build", "apply", "screen", "suppress"
 READY, DONE, FAILED = "ready", "done", "failed"
-
-_LENGTH = struct.Struct("<I")
-
-
-def frame(message: tuple[Any, ...]) -> bytes:
-    """``message`` as one length-prefixed frame."""
-    body = marshal.dumps(message)
-    return _LENGTH.pack(len(body)) + body
-
-
-def take_messages(buffer: bytearray) -> list[tuple[Any, ...]]:
-    """Remove every whole message from the front of ``buffer`` and return them, in order; an
-    incomplete one stays for the bytes still to come."""
-    messages = []
-    start = 0
-    while len(buffer) - start >= _LENGTH.size:
-        (size,) = _LENGTH.unpack_from(buffer, start)
-        end = start + _LENGTH.size + size
-        if end > len(buffer):
-            break
-        # Only ever the other end of a private pipe to a process this gateway started.
-        messages.append(marshal.loads(buffer[start + _LENGTH.size : end]))  # noqa: S302
-        start = end
-    del buffer[:start]
-    return messages

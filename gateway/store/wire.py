@@ -19,11 +19,10 @@ deleted or replaced, after which the writer answers nothing more and ends.
 
 from __future__ import annotations
 
-import marshal
-import struct
 from collections.abc import Sequence
 from typing import Any
 
+from gateway.pipe_frames import frame, take_messages
 from gateway.store.base import (
     DocumentKey,
     IndexKeys,
@@ -67,31 +66,7 @@ WRITE, INGEST, PREPARE = "write", "ingest", "prepare"
 READY, OPEN_FAILED, COMMITTED, INGESTED, FAILED = "ready", "open-failed", "ok", "ingested", "failed"
 REFUSED, LOST = "refused", "lost"
 
-_LENGTH = struct.Struct("<I")
 _VERSION, _CONFLICT, _ORIGIN_CONFLICT, _WITHDRAWN = 0, 1, 2, 3
-
-
-def frame(message: tuple[Any, ...]) -> bytes:
-    """``message`` as one length-prefixed frame."""
-    body = marshal.dumps(message)
-    return _LENGTH.pack(len(body)) + body
-
-
-def take_messages(buffer: bytearray) -> list[tuple[Any, ...]]:
-    """Remove every whole message from the front of ``buffer`` and return them, in order; an
-    incomplete one stays for the bytes still to come."""
-    messages = []
-    start = 0
-    while len(buffer) - start >= _LENGTH.size:
-        (size,) = _LENGTH.unpack_from(buffer, start)
-        end = start + _LENGTH.size + size
-        if end > len(buffer):
-            break
-        # Only ever the other end of a private pipe to a process this gateway started.
-        messages.append(marshal.loads(buffer[start + _LENGTH.size : end]))  # noqa: S302
-        start = end
-    del buffer[:start]
-    return messages
 
 
 def item_to_wire(item: WriteItem) -> tuple[Any, ...]:
