@@ -61,6 +61,8 @@ from bench.subscribers import (
     summarize_subscribers,
 )
 from bench.telemetry import OFFICIAL_VARIANTS, VARIANTS, OtlpReceiver, summarize_telemetry
+from bench.withdrawals import run_as_scenario as run_withdrawals
+from bench.withdrawals import summarize_withdrawals
 from gateway.config import LimitsConfig
 
 SCENARIOS = (
@@ -76,6 +78,7 @@ SCENARIOS = (
     "adapters",
     "screening",
     "postgresql",
+    "withdrawals",
 )
 DEFAULT_OUTPUT = REPO_ROOT / "bench" / "results" / "latest.json"
 
@@ -102,6 +105,9 @@ class Plan:
     screening_scale: float = 1.0
     """Screening scenario: share of the full size (1,000,000 notice names, 10,000,000 documents,
     1,000,000 records to rebuild from); --quick runs 1 %."""
+    withdrawal_records: int = 10_000
+    """Withdrawals scenario: records published to the three other centres, then withdrawn
+    (issue 15's size; --quick 1,000)."""
 
 
 def plan_output_dir() -> Path:
@@ -126,6 +132,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         memory_stream_records=5_000 if quick else 50_000,
         official=bool(args.official),
         screening_scale=0.01 if quick else 1.0,
+        withdrawal_records=1_000 if quick else 10_000,
     )
 
 
@@ -291,6 +298,17 @@ async def _run_rounds(plan: Plan, runs: list[dict[str, Any]]) -> None:
                         run_screening(
                             plan_output_dir() / "screening.json", scale=plan.screening_scale
                         )
+                    continue
+                if scenario == "withdrawals":
+                    # Once: four centres as processes, each phase of issue 15's propagation
+                    # (bench/withdrawals.py); blocking, so on a thread of its own.
+                    if round_number == 1:
+                        run = await asyncio.to_thread(
+                            run_withdrawals, plan.withdrawal_records, Path(scratch)
+                        )
+                        runs.append(run)
+                        for line in summarize_withdrawals(runs):
+                            _say(f"[round 1/{plan.rounds}] {line}")
                     continue
                 if scenario == "adapters":
                     # In process, no server: the adapters' decode and encode against the raw
@@ -666,7 +684,8 @@ def _report(
         [
             run
             for run in runs
-            if run["scenario"] not in ("telemetry", "adapters", "subscribers", "http", "postgresql")
+            if run["scenario"]
+            not in ("telemetry", "adapters", "subscribers", "http", "postgresql", "withdrawals")
         ]
     )
     postgresql_rows = summarize_postgresql(runs)
@@ -714,6 +733,8 @@ def _report(
         print(format_table(adapter_rows, "baseline", "adapter"))
         print()
     for line in summarize_http(runs):
+        print(line)
+    for line in summarize_withdrawals(runs):
         print(line)
     if "signing" in plan.scenarios:
         with tempfile.TemporaryDirectory() as keys:

@@ -36,10 +36,11 @@ import statistics
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from google.protobuf import timestamp_pb2
 
@@ -48,7 +49,14 @@ from gateway.client import LiaisonClient, RecordNotFoundError
 from gateway.security.tls import TlsConfig, channel_credentials, peer_channel_options
 from liaison.v1 import common_pb2, federation_pb2, record_pb2
 
-__all__ = ["CENTRES", "LagFigures", "PropagationFigures", "run"]
+__all__ = [
+    "CENTRES",
+    "LagFigures",
+    "PropagationFigures",
+    "run",
+    "run_as_scenario",
+    "summarize_withdrawals",
+]
 
 I2C, LYON, SINGAPORE, BUENOS_AIRES = (
     "WCO-I2C",
@@ -63,6 +71,8 @@ DELIVERED = federation_pb2.DELIVERY_STATE_DELIVERED
 _FAST = {"initial_backoff_seconds": 0.05, "max_backoff_seconds": 0.5}
 GOAL_S = 5.0
 """Issue 15: every centre that received a record applies its withdrawal within 5 s (online)."""
+RECONNECT_GOAL_S = 60.0
+"""Issue 15: ... and within 60 s of reconnecting after an outage."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +261,58 @@ def run(
         )
     finally:
         cluster.close()
+
+
+def run_as_scenario(records: int, scratch: Path) -> dict[str, Any]:
+    """The ``withdrawals`` scenario of ``python -m bench``: :func:`run` in a directory of its own
+    under ``scratch``, as one run of the benchmark's JSON document. A phase that did not finish
+    (or a check that failed) is the run's error, not the end of the benchmark."""
+    directory = Path(tempfile.mkdtemp(prefix="withdrawals-", dir=scratch))
+    started = time.monotonic()
+    try:
+        figures: dict[str, Any] = asdict(run(records, directory))
+        errors: dict[str, int] = {}
+        examples: dict[str, str] = {}
+    except AssertionError as failure:
+        figures = {"records": records}
+        errors = {"PHASE_FAILED": 1}
+        examples = {"PHASE_FAILED": str(failure)[:500]}
+    return {
+        "round": 1,
+        "scenario": "withdrawals",
+        "role": "target",
+        "elapsed_s": time.monotonic() - started,
+        **figures,
+        "errors": errors,
+        "error_examples": examples,
+    }
+
+
+def summarize_withdrawals(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """The report's lines for the ``withdrawals`` runs, each goal with its verdict."""
+    lines = []
+    for each in (r for r in runs if r["scenario"] == "withdrawals"):
+        if each["errors"]:
+            lines.append(f"withdrawals: FAILED {each['error_examples']}")
+            continue
+        lag = each["applied_lag"]
+        acknowledged = each["acknowledged_lag"]
+        reconnect = each["after_reconnect_s"]
+        online_verdict = "PASS" if lag["within_goal"] == 1.0 else "MISS"
+        reconnect_verdict = "PASS" if reconnect <= RECONNECT_GOAL_S else "MISS"
+        lines += [
+            f"withdrawals: {each['records']:,} records to 3 centres; online, "
+            f"{each['in_flight']} in flight: applied p50 {lag['p50_s']:.2f} s, p99 "
+            f"{lag['p99_s']:.2f} s, max {lag['max_s']:.2f} s, {lag['within_goal']:.1%} within "
+            f"{GOAL_S:.0f} s (goal 100 %) {online_verdict}; in the sender's ledger max "
+            f"{acknowledged['max_s']:.2f} s",
+            f"withdrawals: after reconnecting {reconnect:.1f} s (goal {RECONNECT_GOAL_S:.0f} s) "
+            f"{reconnect_verdict}; receiver SIGKILL {each['receiver_sigkill_s']:.1f} s, sender "
+            f"SIGKILL {each['sender_sigkill_s']:.1f} s; {each['checked_records']} records read "
+            "back at every receiver: one tombstone each, no resurrection, one ledger row per "
+            "receiver and version",
+        ]
+    return lines
 
 
 def _seconds(stamp: timestamp_pb2.Timestamp) -> float:
