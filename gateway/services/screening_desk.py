@@ -484,6 +484,12 @@ class ScreeningDesk:
             entry = facts.get((entry_id, entry_version))
             if subject_facts is None or entry is None:
                 continue
+            if self._gate is not None and not (
+                self._gate.serves_content(entry) and self._gate.serves_content(subject_facts)
+            ):
+                # Past its expiry (not swept yet, or the origin's tombstone not arrived): a hit
+                # would repeat content no longer served.
+                continue
             digest = hit_key(subject_id, subject_version, entry_id, entry_version, list_)
             record = record_pb2.Record(record_id=f"{self._centre}:hit:{digest}")
             record.screening_hit.MergeFromString(body)
