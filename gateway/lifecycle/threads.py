@@ -41,6 +41,7 @@ from gateway.lifecycle.settings import LifecycleSettings
 from gateway.store.base import RecordStore, StoredRecord, StoredVersion
 from gateway.supervision import Supervised
 from liaison.rules.intake import prepare_record
+from liaison.rules.lifecycle import request_thread_violations
 from liaison.v1 import exchange_pb2, record_pb2, thread_pb2
 
 __all__ = ["THREAD_KINDS", "ThreadBook", "ThreadEntry"]
@@ -343,6 +344,8 @@ class ThreadBook:
     def _open_thread(self, stored: StoredRecord, record: record_pb2.Record) -> None:
         request = record.request
         origin = stored.originating_centre
+        if request_thread_violations(record, origin):
+            return  # under another centre's thread id (stored before intake refused it)
         received = record.provenance.received_at
         sent = received.seconds * 1_000_000 + received.nanos // 1000 or stored.committed_at_us
         deadline = _micros(request.reply_deadline) if request.HasField("reply_deadline") else 0

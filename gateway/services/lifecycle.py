@@ -176,6 +176,10 @@ class LifecycleCalls:
             PermissionDeniedError: the caller acts for another centre.
         """
         within = _micros(request.within)
+        if not _valid_duration(request.within):
+            raise InvalidArgumentError(
+                "invalid review listing", [FieldViolation("within", _INVALID_DURATION)]
+            )
         if within < 0:
             raise InvalidArgumentError(
                 "invalid review listing", [FieldViolation("within", "must not be negative")]
@@ -195,7 +199,8 @@ class LifecycleCalls:
     async def list_threads(
         self, request: exchange_pb2.ListThreadsRequest
     ) -> exchange_pb2.ListThreadsResponse:
-        """The threads whose request record the caller may see.
+        """The threads whose request record the caller may see; a caller acting for another
+        centre sees only the threads it takes part in (asking or addressed).
 
         Raises:
             FailedPreconditionError: this gateway keeps no thread book.
@@ -203,6 +208,11 @@ class LifecycleCalls:
         if self.threads is None:
             raise FailedPreconditionError("this gateway keeps no request/reply threads")
         entries = self.threads.entries(open_only=request.open_only)
+        reader = self._gate.reader()
+        if reader != self._centre:
+            # Another addressee's states and replies come from its receipt, which is
+            # releasable to the requester only: seeing the request does not show them.
+            entries = [e for e in entries if reader in (e.addressed_centre, e.requesting_centre)]
         shown = await self._gate.get_versions(
             [(entry.request_record_id, 0) for entry in entries], content=False
         )
@@ -265,6 +275,23 @@ def _id_violations(record_id: str) -> list[FieldViolation]:
     if RECORD_ID_PATTERN.fullmatch(record_id):
         return []
     return [FieldViolation("record_id", "must be a valid record id")]
+
+
+_MAX_DURATION_SECONDS = 315_576_000_000
+"""google.protobuf.Duration's documented range: about +-10,000 years."""
+_INVALID_DURATION = (
+    "is not a valid Duration: seconds within +-315,576,000,000, nanos within +-999,999,999 "
+    "and of the same sign"
+)
+
+
+def _valid_duration(duration: Duration) -> bool:
+    seconds, nanos = int(duration.seconds), int(duration.nanos)
+    return (
+        abs(seconds) <= _MAX_DURATION_SECONDS
+        and abs(nanos) < 1_000_000_000
+        and not (seconds and nanos and (seconds > 0) != (nanos > 0))
+    )
 
 
 def _micros(duration: Duration) -> int:

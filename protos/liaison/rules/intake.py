@@ -24,6 +24,7 @@ from google.protobuf.message import DecodeError
 from liaison.rules.errors import FieldViolation, InvalidArgumentError
 from liaison.rules.ids import RECORD_ID_PATTERN, in_namespace, namespace_of
 from liaison.rules.indexing import IndexKeys, index_keys
+from liaison.rules.lifecycle import request_thread_violations
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
@@ -123,6 +124,7 @@ def prepare_record(
                 "records, and other centres' records arrive by federation",
             )
         )
+    violations += request_thread_violations(record, centre_id)
     namespace = namespace_of(record.record_id)
     if namespace is not None and namespace != centre_id:
         violations.append(
@@ -170,6 +172,8 @@ def prepare_replica(record: record_pb2.Record) -> WriteItem:
                 f"a forwarded record's id is in its originating centre's namespace ({origin}:...)",
             )
         )
+    if origin:
+        violations += request_thread_violations(record, origin)
     _refuse(record, violations)
     version = record.version
     record.version = 0

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from liaison.rules.errors import FieldViolation
+from liaison.rules.ids import namespace_of
 from liaison.rules.indexing import KIND_BY_BODY
 from liaison.v1 import record_pb2
 
@@ -21,6 +23,7 @@ __all__ = [
     "RetentionDefaults",
     "RetentionPeriod",
     "parse_period",
+    "request_thread_violations",
     "tombstone_of",
 ]
 
@@ -123,3 +126,22 @@ def tombstone_of(
         withdrawal.withdrawn_kind = KIND_BY_BODY[body]  # type: ignore[assignment]
     withdrawal.withdrawn_version = record.version
     return tombstone
+
+
+def request_thread_violations(record: record_pb2.Record, origin: str) -> list[FieldViolation]:
+    """A request's thread id must be in its requesting centre's (``origin``'s) namespace.
+
+    The requester mints its thread ids: replies and receipts are routed to the thread id's
+    namespace, and each addressed centre keeps one thread per (thread id, itself). A request
+    under another centre's thread id would take that centre's thread at the addressed centre and
+    send the answer there; one under no namespace could never be answered back.
+    """
+    if record.WhichOneof("body") != "request" or namespace_of(record.request.thread_id) == origin:
+        return []
+    return [
+        FieldViolation(
+            "request.thread_id",
+            f"must be in the requesting centre's namespace ({origin}:...): the requester mints "
+            "its thread ids, and replies go back to that namespace",
+        )
+    ]
