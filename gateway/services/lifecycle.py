@@ -10,6 +10,7 @@ caller acting for this centre, on a record that originates here, may change it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -157,7 +158,7 @@ class LifecycleCalls:
         record.version = 0
         _set_micros(record.review_due, review)
         _set_micros(record.expires_at, expires)
-        item = prepare_record(record, self._centre)
+        item = replace(prepare_record(record, self._centre), moves_retention=True)
         [outcome] = await self._store.write([item])
         if not isinstance(outcome, StoredVersion):
             raise conflict_error(outcome)

@@ -496,6 +496,7 @@ class ScreeningDesk:
             code, readers = self._handling(subject_facts, entry)
             record.handling.code = code  # type: ignore[assignment]
             record.handling.releasable_to.extend(readers)
+            _expire_with(record, entry, subject_facts)
             hits.append(record)
         await self._store_new(hits)
 
@@ -666,6 +667,16 @@ class ScreeningDesk:
     ) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._cursor_thread, lambda: function(*args, **kwargs))
+
+
+def _expire_with(hit: record_pb2.Record, *sources: StoredRecord) -> None:
+    """Let ``hit`` expire no later than the records it repeats the data of: past its entry's or
+    subject's expiry nothing serves it (the gate), and the retention keeper withdraws it, even
+    when the entry's origin (whose tombstone would withdraw the hit) is not heard from."""
+    ends = [source.expires_at_us for source in sources if source.expires_at_us]
+    if ends:
+        seconds, micros = divmod(min(ends), 1_000_000)
+        hit.expires_at.seconds, hit.expires_at.nanos = seconds, micros * 1000
 
 
 def _stricter(first: Iterable[str], second: Iterable[str]) -> list[str] | None:

@@ -75,3 +75,23 @@ async def test_automatic_screening_stores_no_hit_on_an_expired_entry(
     assert (
         await exchange.Get(exchange_pb2.GetRequest(record_id=f"{LYON}:notice:8"))
     ).record.HasField("withdrawal")
+
+
+async def test_a_hit_is_not_served_past_its_entrys_expiry(
+    gateway: Gateway, channel: aio.Channel, exchange: ExchangeStub, clock: Clock
+) -> None:
+    # A hit repeats its entry's data (the explanation names the listed person). Once Lyon's
+    # notice expires, the i2c's own hit on it must not keep serving that data until Lyon's
+    # tombstone arrives (which may be never, if Lyon is down).
+    notice = red_notice(f"{LYON}:notice:7", "IVANOV", "SERGEI", (1971, 5, 4))
+    await store_replica(gateway, _expiring(notice, clock.now_us + 3_600_000_000))
+    await settled(gateway)
+    await submit(exchange, traveller(f"{TEST_CENTRE}:pax:7", "IVANOFF", "SERGEY"))
+    await settled(gateway)
+    screening = ScreeningStub(channel)
+    [hit] = (await screening.ListHits(screening_pb2.ListHitsRequest())).hits
+    assert hit.screening_hit.entry_record_id == f"{LYON}:notice:7"
+    clock.advance("2h")
+    assert list((await screening.ListHits(screening_pb2.ListHitsRequest())).hits) == []
+    got = await exchange.Get(exchange_pb2.GetRequest(record_id=hit.record_id))
+    assert got.record.withdrawal.reason == record_pb2.WITHDRAWAL_REASON_EXPIRED

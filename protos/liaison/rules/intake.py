@@ -67,6 +67,12 @@ class WriteItem:
     metadata, kept out of the content hash and the blob; the store keeps it per record."""
     expires_at_us: int = 0
     """``Record.expires_at`` as given, 0 when absent (as ``review_due_us``)."""
+    moves_retention: bool = False
+    """Whether the dates given replace those of a record already stored here. Only
+    ``ExtendRetention`` sets it for this centre's records: the dates given with a later version
+    or a resubmission are ignored (a first version's are kept), so that nothing else extends a
+    record past the extension's limits or brings an expired one back. A replica's dates are the
+    origin's (``Federation.Deliver`` keeps only the origin's for a record held here)."""
 
 
 def prepare_record(
