@@ -22,6 +22,7 @@ from grpc import aio
 
 from gateway.lifecycle.receipts import receipt_record
 from gateway.server import Gateway
+from liaison.rules.lifecycle import tombstone_of
 from liaison.v1 import (
     exchange_pb2,
     exchange_pb2_grpc,
@@ -29,7 +30,7 @@ from liaison.v1 import (
     federation_pb2_grpc,
     record_pb2,
 )
-from tests.gateway.security.test_origin_authority import GRANTS, OPERATOR, PARTNER, signed
+from tests.gateway.security.test_origin_authority import GRANTS, OPERATOR, PARTNER, head, signed
 from tests.support.factories import person
 from tests.support.mtls import I2C, LYON, SINGAPORE, Pki, channel, tls_gateway
 from tests.support.rpc import violations_of
@@ -188,3 +189,37 @@ async def test_threads_listed_to_a_partner_show_only_its_own_part(
         exchange = exchange_pb2_grpc.RecordExchangeStub(partner)
         theirs = await exchange.ListThreads(exchange_pb2.ListThreadsRequest())
     assert [t.addressed_centre for t in theirs.threads] == [LYON]
+
+
+def copy_of(record: record_pb2.Record) -> record_pb2.Record:
+    copy = record_pb2.Record()
+    copy.CopyFrom(record)
+    return copy
+
+
+async def test_a_relay_cannot_withdraw_another_centres_record(gateway: Gateway, pki: Pki) -> None:
+    genuine = signed(person(f"{SINGAPORE}:held-1"), 1, pki.keys[SINGAPORE])
+    [stored] = await deliver_as(gateway, pki, SINGAPORE, genuine)
+    assert stored.ack.version == 1
+    held = await gateway.store.get(f"{SINGAPORE}:held-1")
+    assert held is not None
+    tombstone = tombstone_of(
+        held.to_message(), record_pb2.WITHDRAWAL_REASON_CANCELLED, "", gateway.clock()
+    )
+    # Signed by Lyon for Singapore's record; unsigned; and Singapore-signed but altered after.
+    by_lyon = signed(copy_of(tombstone), 2, pki.keys[LYON], origin=SINGAPORE)
+    unsigned = copy_of(by_lyon)
+    unsigned.provenance.ClearField("signature")
+    altered = signed(copy_of(tombstone), 2, pki.keys[SINGAPORE])
+    altered.withdrawal.note = "altered by the relay"
+    results = await deliver_as(gateway, pki, LYON, by_lyon, unsigned, altered)
+    assert [r.error.code for r in results] == [grpc.StatusCode.PERMISSION_DENIED.value[0]] * 3
+    assert await head(gateway, f"{SINGAPORE}:held-1") == (1, SINGAPORE)
+    # Singapore's own tombstone, relayed unaltered by Lyon, withdraws it.
+    [relayed] = await deliver_as(
+        gateway, pki, LYON, signed(copy_of(tombstone), 2, pki.keys[SINGAPORE])
+    )
+    assert relayed.ack.version == 2
+    latest = await gateway.store.get(f"{SINGAPORE}:held-1")
+    assert latest is not None
+    assert latest.kind == "withdrawal"
