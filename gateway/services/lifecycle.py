@@ -23,6 +23,7 @@ from gateway.errors import (
     PermissionDeniedError,
 )
 from gateway.lifecycle.keeper import RetentionKeeper
+from gateway.lifecycle.receipts import RECEIPT_KIND
 from gateway.lifecycle.settings import LifecycleSettings
 from gateway.lifecycle.threads import ThreadBook
 from gateway.security.gate import RecordGate
@@ -81,6 +82,7 @@ class LifecycleCalls:
             PermissionDeniedError: the caller acts for another centre, or the record
                 originates elsewhere.
             ConflictError: a correction was stored meanwhile (withdraw again after reading it).
+            FailedPreconditionError: a screening hit or a thread receipt (the gateway's own).
         """
         violations = _id_violations(request.record_id)
         known = set(record_pb2.WithdrawalReason.values())
@@ -100,6 +102,7 @@ class LifecycleCalls:
         if violations:
             raise InvalidArgumentError("invalid withdrawal", violations)
         stored = await self._own_record(request.record_id, "withdraw")
+        _refuse_gateway_owned(stored, "withdrawn")
         if stored.kind == TOMBSTONE_KIND:
             # Withdrawing again changes nothing: the tombstone's acknowledgement, as a duplicate.
             return exchange_pb2.WithdrawResponse(
@@ -133,7 +136,8 @@ class LifecycleCalls:
             InvalidArgumentError: a malformed id, or a period out of range.
             NotFoundError: no such record, or the caller may not see it.
             PermissionDeniedError: as for :meth:`withdraw`.
-            FailedPreconditionError: the record is withdrawn (or expired: it is being withdrawn).
+            FailedPreconditionError: the record is withdrawn (or expired: it is being withdrawn),
+                or is a screening hit or a thread receipt (the gateway's own).
         """
         violations = _id_violations(request.record_id)
         extend_us = _micros(request.extend_by)
@@ -144,6 +148,7 @@ class LifecycleCalls:
         if violations:
             raise InvalidArgumentError("invalid extension", violations)
         stored = await self._own_record(request.record_id, "extend")
+        _refuse_gateway_owned(stored, "extended")
         if stored.kind == TOMBSTONE_KIND or self._gate.expired(stored):
             raise FailedPreconditionError(
                 f"record {request.record_id} is withdrawn or expired: its retention cannot be "
@@ -270,6 +275,32 @@ class LifecycleCalls:
                 f"may {what} it"
             )
         return stored
+
+
+_GATEWAY_OWNED = {
+    "screening_hit": (
+        "a screening hit is the screening desk's: decide on it with Screening.Decide; it is "
+        "withdrawn when its entry or subject is, and expires with them"
+    ),
+    RECEIPT_KIND: (
+        "a thread receipt is the thread book's: it states what happened to a request here, and "
+        "ends with its request"
+    ),
+}
+"""Kinds this gateway writes for itself (clients cannot submit them), and who handles them."""
+
+
+def _refuse_gateway_owned(stored: StoredRecord, what: str) -> None:
+    """Refuse to withdraw or extend a record the gateway wrote for itself: a client that could
+    withdraw a hit would silence an alert without a decision; one that could withdraw a receipt
+    would hide a thread's states from its requester.
+
+    Raises:
+        FailedPreconditionError: ``stored`` is a screening hit or a thread receipt.
+    """
+    why = _GATEWAY_OWNED.get(stored.kind)
+    if why is not None:
+        raise FailedPreconditionError(f"record {stored.record_id} is not {what} by callers: {why}")
 
 
 def _id_violations(record_id: str) -> list[FieldViolation]:
