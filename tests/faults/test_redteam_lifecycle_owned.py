@@ -22,7 +22,7 @@ from tests.conftest import TEST_CENTRE
 from tests.gateway.services.test_lifecycle import refusal, submit
 from tests.gateway.services.test_screening_service import red_notice, settled, traveller
 from tests.gateway.services.test_threads import LYON, request
-from tests.support.factories import store_replica
+from tests.support.factories import person, store_replica
 from tests.support.rpc import ExchangeStub
 
 
@@ -72,3 +72,30 @@ async def test_a_client_cannot_withdraw_or_extend_a_thread_receipt(
     assert gateway.keeper.threads is not None
     await gateway.keeper.threads.flush()
     await _refused_everywhere(gateway, exchange, receipt_id(TEST_CENTRE, f"{LYON}:rfi:o2"))
+
+
+async def test_a_client_cannot_overwrite_a_hit_or_a_receipt_with_a_record_of_another_kind(
+    gateway: Gateway, exchange: ExchangeStub
+) -> None:
+    # Submit refuses a hit or receipt body from a client; a person under the hit's or the
+    # receipt's id would be their next version all the same - the alert gone from ListHits,
+    # the requester sent a person instead of the thread's states.
+    await submit(exchange, red_notice(f"{TEST_CENTRE}:notice:o3", "PETROV", "ALEXEI", (1971, 5, 4)))
+    await settled(gateway)
+    await submit(exchange, traveller(f"{TEST_CENTRE}:pax:o3", "PETROV", "ALEKSEI"))
+    await settled(gateway)
+    [hit] = [s for s in await gateway.store.read_since(0, 100) if s.kind == "screening_hit"]
+    await store_replica(gateway, request(f"{LYON}:rfi:o3", f"{LYON}:t-o3", LYON, TEST_CENTRE))
+    assert gateway.keeper.threads is not None
+    await gateway.keeper.threads.flush()
+    for record_id in (hit.record_id, receipt_id(TEST_CENTRE, f"{LYON}:rfi:o3")):
+        before = await gateway.store.get(record_id)
+        assert before is not None
+        error = await refusal(submit(exchange, person(record_id)))
+        assert error.code() in (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ), error.details()
+        after = await gateway.store.get(record_id)
+        assert after is not None
+        assert (after.version, after.kind) == (before.version, before.kind)

@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 from liaison.rules.errors import FieldViolation, InvalidArgumentError
 from liaison.rules.ids import RECORD_ID_PATTERN, in_namespace, namespace_of
 from liaison.rules.indexing import IndexKeys, index_keys
-from liaison.rules.lifecycle import request_thread_violations
+from liaison.rules.lifecycle import request_thread_violations, reserved_id_violations
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
@@ -131,6 +131,12 @@ def prepare_record(
             )
         )
     violations += request_thread_violations(record, centre_id)
+    violations += reserved_id_violations(
+        record.record_id,
+        centre_id,
+        hit=screening_hit or tombstone,
+        receipt=thread_receipt or tombstone,
+    )
     namespace = namespace_of(record.record_id)
     if namespace is not None and namespace != centre_id:
         violations.append(

@@ -24,6 +24,7 @@ __all__ = [
     "RetentionPeriod",
     "parse_period",
     "request_thread_violations",
+    "reserved_id_violations",
     "tombstone_of",
 ]
 
@@ -145,3 +146,22 @@ def request_thread_violations(record: record_pb2.Record, origin: str) -> list[Fi
             "its thread ids, and replies go back to that namespace",
         )
     ]
+
+
+def reserved_id_violations(
+    record_id: str, centre_id: str, *, hit: bool, receipt: bool
+) -> list[FieldViolation]:
+    """The ids of the records a gateway writes for itself - its screening hits
+    (``CENTRE:hit:...``) and thread receipts (``CENTRE:receipt:...``) - are its own: a record of
+    another kind under one would be their next version (a hit replaced by a person is an alert
+    silenced without a decision). ``hit`` / ``receipt``: the writer is the screening desk / the
+    thread book (or the gateway withdrawing them)."""
+    for kind, allowed in (("hit", hit), ("receipt", receipt)):
+        if not allowed and record_id.startswith(f"{centre_id}:{kind}:"):
+            return [
+                FieldViolation(
+                    "record_id",
+                    f"{centre_id}:{kind}:... ids are the gateway's own ({kind}s it writes itself)",
+                )
+            ]
+    return []
