@@ -41,6 +41,7 @@ from gateway.lifecycle.settings import LifecycleSettings
 from gateway.store.base import RecordStore, StoredRecord, StoredVersion
 from gateway.supervision import Supervised
 from liaison.rules.intake import prepare_record
+from liaison.rules.lifecycle import TOMBSTONE_KIND, request_thread_violations
 from liaison.v1 import exchange_pb2, record_pb2, thread_pb2
 
 __all__ = ["THREAD_KINDS", "ThreadBook", "ThreadEntry"]
@@ -94,8 +95,8 @@ class ThreadEntry:
         return self.delivered_at_us, self.read_at_us, self.answered_at_us
 
     def overdue(self, now_us: int) -> bool:
-        """Unanswered past its deadline."""
-        return not self.answered_at_us and 0 < self.deadline_us < now_us
+        """Unanswered past its deadline (one before the epoch too: year 1 is long past)."""
+        return not self.answered_at_us and self.deadline_us != 0 and self.deadline_us < now_us
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +319,21 @@ class ThreadBook:
         for stored in records:
             if stored.kind in THREAD_KINDS and not stored.withdrawn:
                 self._apply(stored)
+            elif stored.kind == TOMBSTONE_KIND:
+                self._close(stored)
+
+    def _close(self, tombstone: StoredRecord) -> None:
+        """A request withdrawn (or expired): its threads end here as the rebuild at start would
+        leave them - gone, so no overdue alert and no answer (FAILED_PRECONDITION)."""
+        withdrawal = tombstone.to_message().withdrawal
+        if withdrawal.withdrawn_kind != record_pb2.RECORD_KIND_REQUEST:
+            return
+        for key in [
+            k for k, e in self._entries.items() if e.request_record_id == tombstone.record_id
+        ]:
+            del self._entries[key]
+            self._due.discard(key)
+            self._receipted.pop(key, None)
 
     def _apply(self, stored: StoredRecord) -> None:
         record = stored.to_message()
@@ -343,6 +359,8 @@ class ThreadBook:
     def _open_thread(self, stored: StoredRecord, record: record_pb2.Record) -> None:
         request = record.request
         origin = stored.originating_centre
+        if request_thread_violations(record, origin):
+            return  # under another centre's thread id (stored before intake refused it)
         received = record.provenance.received_at
         sent = received.seconds * 1_000_000 + received.nanos // 1000 or stored.committed_at_us
         deadline = _micros(request.reply_deadline) if request.HasField("reply_deadline") else 0

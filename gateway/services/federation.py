@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from grpc import aio
 from opentelemetry import trace
@@ -91,6 +92,8 @@ class FederationService(federation_pb2_grpc.FederationServicer):
             except LiaisonError as error:
                 results[index] = federation_pb2.DeliveryResult(error=record_error(error))
         try:
+            if caller is not None and caller.kind == "centre":
+                items = await self._without_relayed_dates(caller.centre, items)
             outcomes = await self._store.write([item for _, item in items]) if items else []
         except StoreError:
             await abort(context, UnavailableError("the store could not commit; retry"))
@@ -115,6 +118,32 @@ class FederationService(federation_pb2_grpc.FederationServicer):
                 ),
             )
         return response
+
+    async def _without_relayed_dates(
+        self, sender: str, items: list[tuple[int, WriteItem]]
+    ) -> list[tuple[int, WriteItem]]:
+        """``items`` with the retention dates a relay gave for records held here left out.
+
+        Dates are outside the origin's signature (decision 0016): only the originating centre
+        may move them. A peer relaying another centre's record could otherwise extend (or cut
+        short) its retention here by delivering a signed version again with other dates. A
+        record that is new here takes the dates it came with: they are all there is to go by
+        until the origin's tombstone (decision 0028).
+        """
+        relayed = [
+            position
+            for position, (_, item) in enumerate(items)
+            if item.keys.originating_centre != sender and (item.review_due_us or item.expires_at_us)
+        ]
+        if not relayed:
+            return items
+        held = await self._store.get_versions([(items[p][1].record_id, 0) for p in relayed])
+        kept = list(items)
+        for position, stored in zip(relayed, held, strict=True):
+            if stored is not None:
+                index, item = kept[position]
+                kept[position] = (index, replace(item, review_due_us=0, expires_at_us=0))
+        return kept
 
     def _trace_receipts(
         self,

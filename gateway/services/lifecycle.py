@@ -10,6 +10,7 @@ caller acting for this centre, on a record that originates here, may change it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -22,6 +23,7 @@ from gateway.errors import (
     PermissionDeniedError,
 )
 from gateway.lifecycle.keeper import RetentionKeeper
+from gateway.lifecycle.receipts import RECEIPT_KIND
 from gateway.lifecycle.settings import LifecycleSettings
 from gateway.lifecycle.threads import ThreadBook
 from gateway.security.gate import RecordGate
@@ -80,6 +82,7 @@ class LifecycleCalls:
             PermissionDeniedError: the caller acts for another centre, or the record
                 originates elsewhere.
             ConflictError: a correction was stored meanwhile (withdraw again after reading it).
+            FailedPreconditionError: a screening hit or a thread receipt (the gateway's own).
         """
         violations = _id_violations(request.record_id)
         known = set(record_pb2.WithdrawalReason.values())
@@ -99,6 +102,7 @@ class LifecycleCalls:
         if violations:
             raise InvalidArgumentError("invalid withdrawal", violations)
         stored = await self._own_record(request.record_id, "withdraw")
+        _refuse_gateway_owned(stored, "withdrawn")
         if stored.kind == TOMBSTONE_KIND:
             # Withdrawing again changes nothing: the tombstone's acknowledgement, as a duplicate.
             return exchange_pb2.WithdrawResponse(
@@ -132,7 +136,8 @@ class LifecycleCalls:
             InvalidArgumentError: a malformed id, or a period out of range.
             NotFoundError: no such record, or the caller may not see it.
             PermissionDeniedError: as for :meth:`withdraw`.
-            FailedPreconditionError: the record is withdrawn (or expired: it is being withdrawn).
+            FailedPreconditionError: the record is withdrawn (or expired: it is being withdrawn),
+                or is a screening hit or a thread receipt (the gateway's own).
         """
         violations = _id_violations(request.record_id)
         extend_us = _micros(request.extend_by)
@@ -143,6 +148,7 @@ class LifecycleCalls:
         if violations:
             raise InvalidArgumentError("invalid extension", violations)
         stored = await self._own_record(request.record_id, "extend")
+        _refuse_gateway_owned(stored, "extended")
         if stored.kind == TOMBSTONE_KIND or self._gate.expired(stored):
             raise FailedPreconditionError(
                 f"record {request.record_id} is withdrawn or expired: its retention cannot be "
@@ -157,7 +163,7 @@ class LifecycleCalls:
         record.version = 0
         _set_micros(record.review_due, review)
         _set_micros(record.expires_at, expires)
-        item = prepare_record(record, self._centre)
+        item = replace(prepare_record(record, self._centre), moves_retention=True)
         [outcome] = await self._store.write([item])
         if not isinstance(outcome, StoredVersion):
             raise conflict_error(outcome)
@@ -176,6 +182,10 @@ class LifecycleCalls:
             PermissionDeniedError: the caller acts for another centre.
         """
         within = _micros(request.within)
+        if not _valid_duration(request.within):
+            raise InvalidArgumentError(
+                "invalid review listing", [FieldViolation("within", _INVALID_DURATION)]
+            )
         if within < 0:
             raise InvalidArgumentError(
                 "invalid review listing", [FieldViolation("within", "must not be negative")]
@@ -195,7 +205,8 @@ class LifecycleCalls:
     async def list_threads(
         self, request: exchange_pb2.ListThreadsRequest
     ) -> exchange_pb2.ListThreadsResponse:
-        """The threads whose request record the caller may see.
+        """The threads whose request record the caller may see; a caller acting for another
+        centre sees only the threads it takes part in (asking or addressed).
 
         Raises:
             FailedPreconditionError: this gateway keeps no thread book.
@@ -203,6 +214,11 @@ class LifecycleCalls:
         if self.threads is None:
             raise FailedPreconditionError("this gateway keeps no request/reply threads")
         entries = self.threads.entries(open_only=request.open_only)
+        reader = self._gate.reader()
+        if reader != self._centre:
+            # Another addressee's states and replies come from its receipt, which is
+            # releasable to the requester only: seeing the request does not show them.
+            entries = [e for e in entries if reader in (e.addressed_centre, e.requesting_centre)]
         shown = await self._gate.get_versions(
             [(entry.request_record_id, 0) for entry in entries], content=False
         )
@@ -261,10 +277,53 @@ class LifecycleCalls:
         return stored
 
 
+_GATEWAY_OWNED = {
+    "screening_hit": (
+        "a screening hit is the screening desk's: decide on it with Screening.Decide; it is "
+        "withdrawn when its entry or subject is, and expires with them"
+    ),
+    RECEIPT_KIND: (
+        "a thread receipt is the thread book's: it states what happened to a request here, and "
+        "ends with its request"
+    ),
+}
+"""Kinds this gateway writes for itself (clients cannot submit them), and who handles them."""
+
+
+def _refuse_gateway_owned(stored: StoredRecord, what: str) -> None:
+    """Refuse to withdraw or extend a record the gateway wrote for itself: a client that could
+    withdraw a hit would silence an alert without a decision; one that could withdraw a receipt
+    would hide a thread's states from its requester.
+
+    Raises:
+        FailedPreconditionError: ``stored`` is a screening hit or a thread receipt.
+    """
+    why = _GATEWAY_OWNED.get(stored.kind)
+    if why is not None:
+        raise FailedPreconditionError(f"record {stored.record_id} is not {what} by callers: {why}")
+
+
 def _id_violations(record_id: str) -> list[FieldViolation]:
     if RECORD_ID_PATTERN.fullmatch(record_id):
         return []
     return [FieldViolation("record_id", "must be a valid record id")]
+
+
+_MAX_DURATION_SECONDS = 315_576_000_000
+"""google.protobuf.Duration's documented range: about +-10,000 years."""
+_INVALID_DURATION = (
+    "is not a valid Duration: seconds within +-315,576,000,000, nanos within +-999,999,999 "
+    "and of the same sign"
+)
+
+
+def _valid_duration(duration: Duration) -> bool:
+    seconds, nanos = int(duration.seconds), int(duration.nanos)
+    return (
+        abs(seconds) <= _MAX_DURATION_SECONDS
+        and abs(nanos) < 1_000_000_000
+        and not (seconds and nanos and (seconds > 0) != (nanos > 0))
+    )
 
 
 def _micros(duration: Duration) -> int:

@@ -123,7 +123,13 @@ class ScreeningService(screening_pb2_grpc.ScreeningServicer):
             # Every entry matched, read in one go (a manifest's hits are many store reads else).
             keys = sorted({(m.entry.record_id, m.entry.version) for ms in found for m in ms})
             read = await self._store.get_versions(keys)
-            entries = {key: stored for key, stored in zip(keys, read, strict=True) if stored}
+            # An entry past its expiry is used by no screening, even before the retention
+            # keeper (or, for another centre's entry, its origin's tombstone) withdraws it.
+            entries = {
+                key: stored
+                for key, stored in zip(keys, read, strict=True)
+                if stored is not None and self._gate.serves_content(stored)
+            }
             for subject, matches in zip(subjects, found, strict=True):
                 redacted: list[screening_hit_pb2.ScreeningHit] = []
                 for match in matches:

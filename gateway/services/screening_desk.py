@@ -484,12 +484,19 @@ class ScreeningDesk:
             entry = facts.get((entry_id, entry_version))
             if subject_facts is None or entry is None:
                 continue
+            if self._gate is not None and not (
+                self._gate.serves_content(entry) and self._gate.serves_content(subject_facts)
+            ):
+                # Past its expiry (not swept yet, or the origin's tombstone not arrived): a hit
+                # would repeat content no longer served.
+                continue
             digest = hit_key(subject_id, subject_version, entry_id, entry_version, list_)
             record = record_pb2.Record(record_id=f"{self._centre}:hit:{digest}")
             record.screening_hit.MergeFromString(body)
             code, readers = self._handling(subject_facts, entry)
             record.handling.code = code  # type: ignore[assignment]
             record.handling.releasable_to.extend(readers)
+            _expire_with(record, entry, subject_facts)
             hits.append(record)
         await self._store_new(hits)
 
@@ -660,6 +667,16 @@ class ScreeningDesk:
     ) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._cursor_thread, lambda: function(*args, **kwargs))
+
+
+def _expire_with(hit: record_pb2.Record, *sources: StoredRecord) -> None:
+    """Let ``hit`` expire no later than the records it repeats the data of: past its entry's or
+    subject's expiry nothing serves it (the gate), and the retention keeper withdraws it, even
+    when the entry's origin (whose tombstone would withdraw the hit) is not heard from."""
+    ends = [source.expires_at_us for source in sources if source.expires_at_us]
+    if ends:
+        seconds, micros = divmod(min(ends), 1_000_000)
+        hit.expires_at.seconds, hit.expires_at.nanos = seconds, micros * 1000
 
 
 def _stricter(first: Iterable[str], second: Iterable[str]) -> list[str] | None:

@@ -89,6 +89,7 @@ def item_to_wire(item: WriteItem) -> tuple[Any, ...]:
         item.received_at,
         item.review_due_us,
         item.expires_at_us,
+        item.moves_retention,
     )
 
 
@@ -110,6 +111,7 @@ def item_from_wire(row: Sequence[Any]) -> WriteItem:
         received_at,
         review_due_us,
         expires_at_us,
+        moves_retention,
     ) = row
     return WriteItem(
         record_id,
@@ -129,6 +131,7 @@ def item_from_wire(row: Sequence[Any]) -> WriteItem:
         tuple(received_at),
         review_due_us,
         expires_at_us,
+        moves_retention,
     )
 
 

@@ -200,6 +200,10 @@ def _date(
 ) -> None:
     """Set the record's retention dates after ``item``: the dates it gives, else those the
     record has, else (a new record of this centre) the defaults for its kind."""
+    if not (new_record or item.replica_version or item.moves_retention):
+        # This centre's later versions and resubmissions keep the record's dates: only
+        # ExtendRetention moves them (within its limits, never for an expired record).
+        return
     current = dates.get(item.record_id)
     if current is None and new_record and not item.replica_version:
         current = retention.stamp(item.keys.kind, committed_at_us)

@@ -24,6 +24,7 @@ from google.protobuf.message import DecodeError
 from liaison.rules.errors import FieldViolation, InvalidArgumentError
 from liaison.rules.ids import RECORD_ID_PATTERN, in_namespace, namespace_of
 from liaison.rules.indexing import IndexKeys, index_keys
+from liaison.rules.lifecycle import request_thread_violations, reserved_id_violations
 from liaison.rules.validation import validate_record
 from liaison.v1 import record_pb2
 
@@ -66,6 +67,12 @@ class WriteItem:
     metadata, kept out of the content hash and the blob; the store keeps it per record."""
     expires_at_us: int = 0
     """``Record.expires_at`` as given, 0 when absent (as ``review_due_us``)."""
+    moves_retention: bool = False
+    """Whether the dates given replace those of a record already stored here. Only
+    ``ExtendRetention`` sets it for this centre's records: the dates given with a later version
+    or a resubmission are ignored (a first version's are kept), so that nothing else extends a
+    record past the extension's limits or brings an expired one back. A replica's dates are the
+    origin's (``Federation.Deliver`` keeps only the origin's for a record held here)."""
 
 
 def prepare_record(
@@ -123,6 +130,13 @@ def prepare_record(
                 "records, and other centres' records arrive by federation",
             )
         )
+    violations += request_thread_violations(record, centre_id)
+    violations += reserved_id_violations(
+        record.record_id,
+        centre_id,
+        hit=screening_hit or tombstone,
+        receipt=thread_receipt or tombstone,
+    )
     namespace = namespace_of(record.record_id)
     if namespace is not None and namespace != centre_id:
         violations.append(
@@ -170,6 +184,8 @@ def prepare_replica(record: record_pb2.Record) -> WriteItem:
                 f"a forwarded record's id is in its originating centre's namespace ({origin}:...)",
             )
         )
+    if origin:
+        violations += request_thread_violations(record, origin)
     _refuse(record, violations)
     version = record.version
     record.version = 0

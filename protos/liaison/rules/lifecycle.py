@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from liaison.rules.errors import FieldViolation
+from liaison.rules.ids import namespace_of
 from liaison.rules.indexing import KIND_BY_BODY
 from liaison.v1 import record_pb2
 
@@ -21,6 +23,8 @@ __all__ = [
     "RetentionDefaults",
     "RetentionPeriod",
     "parse_period",
+    "request_thread_violations",
+    "reserved_id_violations",
     "tombstone_of",
 ]
 
@@ -123,3 +127,41 @@ def tombstone_of(
         withdrawal.withdrawn_kind = KIND_BY_BODY[body]  # type: ignore[assignment]
     withdrawal.withdrawn_version = record.version
     return tombstone
+
+
+def request_thread_violations(record: record_pb2.Record, origin: str) -> list[FieldViolation]:
+    """A request's thread id must be in its requesting centre's (``origin``'s) namespace.
+
+    The requester mints its thread ids: replies and receipts are routed to the thread id's
+    namespace, and each addressed centre keeps one thread per (thread id, itself). A request
+    under another centre's thread id would take that centre's thread at the addressed centre and
+    send the answer there; one under no namespace could never be answered back.
+    """
+    if record.WhichOneof("body") != "request" or namespace_of(record.request.thread_id) == origin:
+        return []
+    return [
+        FieldViolation(
+            "request.thread_id",
+            f"must be in the requesting centre's namespace ({origin}:...): the requester mints "
+            "its thread ids, and replies go back to that namespace",
+        )
+    ]
+
+
+def reserved_id_violations(
+    record_id: str, centre_id: str, *, hit: bool, receipt: bool
+) -> list[FieldViolation]:
+    """The ids of the records a gateway writes for itself - its screening hits
+    (``CENTRE:hit:...``) and thread receipts (``CENTRE:receipt:...``) - are its own: a record of
+    another kind under one would be their next version (a hit replaced by a person is an alert
+    silenced without a decision). ``hit`` / ``receipt``: the writer is the screening desk / the
+    thread book (or the gateway withdrawing them)."""
+    for kind, allowed in (("hit", hit), ("receipt", receipt)):
+        if not allowed and record_id.startswith(f"{centre_id}:{kind}:"):
+            return [
+                FieldViolation(
+                    "record_id",
+                    f"{centre_id}:{kind}:... ids are the gateway's own ({kind}s it writes itself)",
+                )
+            ]
+    return []
