@@ -11,8 +11,9 @@ Security is wired here, in one place, from the centre's configuration:
 * the interceptors, outermost first: the audited refusal of unknown methods (outside telemetry:
   no span per invented method name), telemetry, authorisation (identifies every caller, audits
   refused identities and calls), the per-caller stream limit, the record guard (refuses
-  undeclared RPCs, audits every call, batches stream denials) and, innermost, the refusal of
-  malformed request bytes - so every guard sees a malformed call and its real outcome;
+  undeclared RPCs, audits every call, batches stream denials), the refusal of malformed request
+  bytes - so every guard sees a malformed call and its real outcome - and, innermost, the drain
+  that ends the calls a stop would cut with UNAVAILABLE (:mod:`gateway.draining`);
 * the visibility gate every read passes (:class:`RecordGate`, need-to-know).
 
 Federation (:class:`FederationRuntime`) gets the audit log and the keys from here.
@@ -39,6 +40,7 @@ from gateway.audit.postgresql_log import PostgresAuditLog
 from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.console import with_console
+from gateway.draining import CallDrain
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.http.app import HttpApi
@@ -105,6 +107,10 @@ _STORE_WRITES = "store:writes"
 _TASKS_STOP_SECONDS = 1.0
 """How long a stop waits for its cancelled background tasks (they end at once unless one lost
 its cancellation: it is then logged and left)."""
+
+
+_LISTENER_STOP_SECONDS = 0.05
+"""The least grace the listeners get when they close at a stop whose grace is spent."""
 
 
 class ServeError(LiaisonError, RuntimeError):
@@ -217,6 +223,8 @@ class Gateway:
             threads=self._threads,
         )
         self._server: aio.Server | None = None
+        # One drain for both listeners: the HTTP listener runs the same interceptor instances.
+        self._drain = CallDrain()
         self._http: HttpListener | None = None
         self._http_calls: Calls | None = None
         self._unhealthy: asyncio.Future[None] | None = None
@@ -416,6 +424,7 @@ class Gateway:
         chain.append(StreamLimitInterceptor(self.config.limits.max_streams_per_caller, self._audit))
         chain.append(self._guard)
         chain.append(MalformedRequestInterceptor())
+        chain.append(self._drain)
         return chain
 
     def _federation_service_names(self) -> list[str]:
@@ -636,22 +645,35 @@ class Gateway:
     async def stop(self, grace: float | None = None) -> None:
         """Stop accepting calls, let in-flight calls finish for ``grace`` seconds, close the store.
 
-        Everything acknowledged is already committed; writes still queued are committed before the
-        store closes.
+        Every step counts from one start: calls arriving from then on are refused UNAVAILABLE;
+        the calls in flight get the grace, less :data:`~gateway.draining.DRAIN_SECONDS`, after
+        which those still running are ended with UNAVAILABLE too (never cut as CANCELLED), and
+        the listeners close. Everything acknowledged is already committed; writes still queued
+        are committed before the store closes.
         """
         if self._server is None:
             return
+        started = time.monotonic()
+        deadline = started + (self.config.server.grace_seconds if grace is None else grace)
         server, self._server = self._server, None
+        http, self._http = self._http, None
+        self._drain.refuse_new()
         await self._health.enter_graceful_shutdown()
         # Cancelled tasks end at once; one that lost its cancellation is logged and left after
         # a second, so the shutdown stays within the grace + 1 s the operator guide promises.
         await self._supervisor.stop(grace=_TASKS_STOP_SECONDS)
         await self._federation.stop_forwarding()
         self._feed.close()
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.stop(self.config.server.grace_seconds if grace is None else grace)
-        await server.stop(self.config.server.grace_seconds if grace is None else grace)
+        ended = await self._drain.wind_down(deadline)
+        if ended:
+            _log.warning("stop: %d call(s) still running at the end of the grace ended", ended)
+        # Both listeners at once, with what is left of the grace (a moment at least, for a call
+        # that arrived in the last instant to be refused rather than cut).
+        left = max(deadline - time.monotonic(), _LISTENER_STOP_SECONDS)
+        listeners = [server.stop(left)]
+        if http is not None:
+            listeners.append(http.stop(left))
+        await asyncio.gather(*listeners)
         await self._flush_threads()
         await self._federation.close()
         if self._audit is not None:
@@ -662,7 +684,9 @@ class Gateway:
             await self._translation.close()
         await self._preparer.close()
         await self._store.close()
-        _log.info("gateway stopped: centre %s", self.config.centre_id)
+        _log.info(
+            "gateway stopped: centre %s (%.2f s)", self.config.centre_id, time.monotonic() - started
+        )
 
     async def _flush_threads(self) -> None:
         """Write the receipts and thread audit entries still pending (the last calls may have
