@@ -192,6 +192,8 @@ PUBLIC = {
     },
     "gateway.security.limits": {"StreamLimitInterceptor"},
     "gateway.services.statuses": {
+        "ERROR_DOMAIN",
+        "FOREIGN_RECORD_REASON",
         "STATUS_CODES",
         "Context",
         "abort",
@@ -328,6 +330,7 @@ PUBLIC = {
         "DeadlineExceededError",
         "FailedPreconditionError",
         "FieldViolation",
+        "ForeignRecordError",
         "GatewayError",
         "InternalError",
         "InvalidArgumentError",
@@ -368,6 +371,7 @@ PUBLIC = {
     },
     "liaison.rules.errors": {
         "FieldViolation",
+        "ForeignRecordError",
         "InvalidArgumentError",
         "LiaisonError",
         "SetupError",
