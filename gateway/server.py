@@ -642,28 +642,27 @@ class Gateway:
             raise ServeError(f"cannot listen for HTTP on {listen}: {error}") from error
         self._http = listener
 
-    async def stop(self, grace: float | None = None) -> None:
+    async def stop(self, grace: float | None = None, *, since: float | None = None) -> None:
         """Stop accepting calls, let in-flight calls finish for ``grace`` seconds, close the store.
 
-        Every step counts from one start: calls arriving from then on are refused UNAVAILABLE;
-        the calls in flight get the grace, less :data:`~gateway.draining.DRAIN_SECONDS`, after
-        which those still running are ended with UNAVAILABLE too (never cut as CANCELLED), and
-        the listeners close. Everything acknowledged is already committed; writes still queued
-        are committed before the store closes.
+        Every step counts from one start, ``since`` (``time.monotonic()`` when the stop was asked
+        for, e.g. a signal's arrival; now by default): calls arriving from then on are refused
+        UNAVAILABLE; the calls in flight get the grace, less
+        :data:`~gateway.draining.DRAIN_SECONDS`, after which those still running are ended with
+        UNAVAILABLE too (never cut as CANCELLED), and both listeners close. Then what the
+        gateway holds closes, side by side where nothing depends on the order, the store last.
+        Everything acknowledged is already committed; writes still queued are committed before
+        the store closes.
         """
         if self._server is None:
             return
-        started = time.monotonic()
+        started = time.monotonic() if since is None else since
         deadline = started + (self.config.server.grace_seconds if grace is None else grace)
         server, self._server = self._server, None
         http, self._http = self._http, None
         self._drain.refuse_new()
         await self._health.enter_graceful_shutdown()
-        # Cancelled tasks end at once; one that lost its cancellation is logged and left after
-        # a second, so the shutdown stays within the grace + 1 s the operator guide promises.
-        await self._supervisor.stop(grace=_TASKS_STOP_SECONDS)
-        await self._federation.stop_forwarding()
-        self._feed.close()
+        background = asyncio.ensure_future(self._stop_background())
         ended = await self._drain.wind_down(deadline)
         if ended:
             _log.warning("stop: %d call(s) still running at the end of the grace ended", ended)
@@ -674,19 +673,48 @@ class Gateway:
         if http is not None:
             listeners.append(http.stop(left))
         await asyncio.gather(*listeners)
-        await self._flush_threads()
-        await self._federation.close()
-        if self._audit is not None:
-            await self._audit.close()
-        await self._desk.close()
-        self._threads.close()
-        if self._translation is not None:
-            await self._translation.close()
-        await self._preparer.close()
-        await self._store.close()
+        await background
+        served = time.monotonic()
+        await self._close_after_serving()
+        stopped = time.monotonic()
         _log.info(
-            "gateway stopped: centre %s (%.2f s)", self.config.centre_id, time.monotonic() - started
+            "gateway stopped: centre %s in %.2f s (calls and listeners %.2f s, closing %.2f s)",
+            self.config.centre_id,
+            stopped - started,
+            served - started,
+            stopped - served,
         )
+
+    async def _stop_background(self) -> None:
+        """Stop the background tasks and forwarding, then end the Subscribe streams (UNAVAILABLE:
+        clients resume) - while the calls in flight finish."""
+        # Cancelled tasks end at once; one that lost its cancellation is logged and left after
+        # a second, so the shutdown stays within the grace + 1 s the operator guide promises.
+        await self._supervisor.stop(grace=_TASKS_STOP_SECONDS)
+        await self._federation.stop_forwarding()
+        self._feed.close()
+
+    async def _close_after_serving(self) -> None:
+        """Close what the gateway holds once nothing is served: the receipts, federation and the
+        audit log in that order; the screening desk, the adapter threads and the preparation
+        workers beside them (each waits on its own threads or processes); the store last, even
+        when another step failed (its queued writes commit)."""
+
+        async def records_and_audit() -> None:
+            await self._flush_threads()
+            await self._federation.close()
+            if self._audit is not None:
+                await self._audit.close()
+            self._threads.close()
+
+        steps = [records_and_audit(), self._desk.close(), self._preparer.close()]
+        if self._translation is not None:
+            steps.append(self._translation.close())
+        outcomes = await asyncio.gather(*steps, return_exceptions=True)
+        await self._store.close()
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _flush_threads(self) -> None:
         """Write the receipts and thread audit entries still pending (the last calls may have
@@ -773,8 +801,16 @@ async def _serve(
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_asked() -> None:
+        # The stop's one start: the grace, the calls' drain and the telemetry's last export
+        # all count from here, not from when a busy loop got round to the stop.
+        if stopping is not None and not stopping:
+            stopping.append(time.monotonic())
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stop_asked)
     http = f", HTTP on {gateway.http_address}" if gateway.http_address else ""
     print(
         f"liaison: centre {config.centre_id} listening on {gateway.address}{http} "
@@ -785,6 +821,6 @@ async def _serve(
     try:
         await stop.wait()
     finally:
-        if stopping is not None:
+        if stopping is not None and not stopping:
             stopping.append(time.monotonic())
-        await gateway.stop()
+        await gateway.stop(since=stopping[0] if stopping else None)
