@@ -263,6 +263,7 @@ PUBLIC = {
         "KIND_NAMES",
         "build_parser",
         "main",
+        "run",
     },
     "gateway.http.app": {"HttpApi"},
     "gateway.http.calls": {"NOT_OVER_HTTP", "Calls", "MalformedJson", "Method", "RefusedBody"},
