@@ -9,10 +9,10 @@ gateway is stopping; retry"), which every client retries. This is safe: a call e
 not answered, and a Submit retried with the same record is answered with the original
 acknowledgement if it was committed (writes queued in the store still commit before it closes).
 
-A call is ended by cancelling its task through an :func:`asyncio.timeout` of its own that the
-drain expires, so the cancellation is told apart from any other (a client that went away, the
-stop's own) and undone before the status is sent. A server stream is ended between responses:
-at its next one when the drain finds it writing. Innermost, every other interceptor (telemetry,
+A call is ended by cancelling its task; the call knows the drain did it, so the cancellation is
+told apart from any other (a client that went away, the stop's own) and undone before the status
+is sent. A server stream is cancelled only while it waits for its next response; one the drain
+finds writing ends at its next. Innermost, every other interceptor (telemetry,
 the audit of the record guard) sees the call end with UNAVAILABLE, as the client does.
 
 Calls that arrive once a stop has begun are refused the same way, at once: gRPC's stop cancels
@@ -59,25 +59,32 @@ _ANSWERED_WHILE_STOPPING = "/grpc.health.v1.Health/"
 
 
 class _Call:
-    """One call in flight: the timeout the drain expires to end it."""
+    """One call in flight: its task, and whether the drain ended it."""
 
-    __slots__ = ("ended", "timeout")
+    __slots__ = ("cancelled", "ended", "task", "waiting")
 
-    def __init__(self) -> None:
-        self.timeout: asyncio.Timeout | None = None
-        self.ended = False
+    def __init__(self, task: asyncio.Task[Any] | None, ended: bool) -> None:
+        self.task = task
+        self.ended = ended
+        """The drain ended (or refused) it."""
+        self.cancelled = False
+        """The drain cancelled its task (undone with ``uncancel`` when the call ends)."""
+        self.waiting = True
+        """It waits in its handler (a stream: for its next response), where a cancellation
+        ends it; a stream waiting for the client to take a response is ended at the next."""
 
     def drained(self) -> bool:
-        """Whether the drain ended (or refused) the call; a method, read anew after each wait."""
-        return self.ended
+        """Whether the drain cancelled the call; a method, read anew after each wait."""
+        return self.cancelled
 
     def end(self) -> None:
-        """Cancel the call where it waits now (a stream between responses: at its next one)."""
+        """End the call where it waits now (a stream between responses: at its next one)."""
         if self.ended:
             return
         self.ended = True
-        if self.timeout is not None:
-            self.timeout.reschedule(asyncio.get_running_loop().time())
+        if self.waiting and self.task is not None:
+            self.cancelled = True
+            self.task.cancel()
 
 
 class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -177,12 +184,10 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             call = self._enter(answered)
             try:
                 if not call.ended:
-                    async with asyncio.timeout(None) as timeout:
-                        call.timeout = timeout
-                        return await inner(request, context)
-            except TimeoutError:
+                    return await inner(request, context)
+            except asyncio.CancelledError:
                 if not call.drained():
-                    raise  # not the drain's: someone else's timeout
+                    raise  # not the drain's: the client went away, or the stop's own
             finally:
                 self._leave(call)
             await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING_MESSAGE)
@@ -196,18 +201,17 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             responses = inner(request, context)
             try:
                 while not call.ended:
+                    call.waiting = True
                     try:
-                        async with asyncio.timeout(None) as timeout:
-                            call.timeout = timeout
-                            response = await anext(responses)
+                        response = await anext(responses)
                     except StopAsyncIteration:
                         return
-                    except TimeoutError:
+                    except asyncio.CancelledError:
                         if not call.drained():
-                            raise  # not the drain's: someone else's timeout
+                            raise
                         break
                     finally:
-                        call.timeout = None
+                        call.waiting = False
                     yield response
             finally:
                 self._leave(call)
@@ -217,8 +221,7 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return behaviour
 
     def _enter(self, answered: bool) -> _Call:
-        call = _Call()
-        call.ended = self._draining or (self._refusing and not answered)
+        call = _Call(asyncio.current_task(), self._draining or (self._refusing and not answered))
         self._last_arrival = time.monotonic()
         self._calls.add(call)
         self._idle.clear()
@@ -226,5 +229,8 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
     def _leave(self, call: _Call) -> None:
         self._calls.discard(call)
+        if call.cancelled and call.task is not None:
+            # The drain's cancellation is handled here: undone, so the task ends as an abort.
+            call.task.uncancel()
         if not self._calls:
             self._idle.set()
