@@ -10,6 +10,8 @@ raise these::
     LiaisonError (liaison.rules.errors)     the root of every Liaison exception
     ├── InvalidArgumentError (rules)        INVALID_ARGUMENT, google.rpc.BadRequest field violations
     │   └── ScreeningInputError (screening.records)  screened records that cannot be joined
+    ├── ForeignRecordError (rules)          PERMISSION_DENIED, google.rpc.ErrorInfo: a record of
+    │                                       another centre, submitted as this centre's own
     ├── SetupError (rules)                  a configuration, key, certificate or policy is unusable
     │   ├── ConfigError (config)            the centre file
     │   ├── SettingsError (federation.settings)  its federation and security tables
@@ -85,7 +87,13 @@ client logs and traces, where personal data must not go.
 
 from __future__ import annotations
 
-from liaison.rules.errors import FieldViolation, InvalidArgumentError, LiaisonError, SetupError
+from liaison.rules.errors import (
+    FieldViolation,
+    ForeignRecordError,
+    InvalidArgumentError,
+    LiaisonError,
+    SetupError,
+)
 
 __all__ = [
     "AuditError",
@@ -93,6 +101,7 @@ __all__ = [
     "DeadlineExceededError",
     "FailedPreconditionError",
     "FieldViolation",
+    "ForeignRecordError",
     "GatewayError",
     "InternalError",
     "InvalidArgumentError",

@@ -11,8 +11,9 @@ Security is wired here, in one place, from the centre's configuration:
 * the interceptors, outermost first: the audited refusal of unknown methods (outside telemetry:
   no span per invented method name), telemetry, authorisation (identifies every caller, audits
   refused identities and calls), the per-caller stream limit, the record guard (refuses
-  undeclared RPCs, audits every call, batches stream denials) and, innermost, the refusal of
-  malformed request bytes - so every guard sees a malformed call and its real outcome;
+  undeclared RPCs, audits every call, batches stream denials), the refusal of malformed request
+  bytes - so every guard sees a malformed call and its real outcome - and, innermost, the drain
+  that ends the calls a stop would cut with UNAVAILABLE (:mod:`gateway.draining`);
 * the visibility gate every read passes (:class:`RecordGate`, need-to-know).
 
 Federation (:class:`FederationRuntime`) gets the audit log and the keys from here.
@@ -39,6 +40,7 @@ from gateway.audit.postgresql_log import PostgresAuditLog
 from gateway.audit.verification import AuditVerifier
 from gateway.config import CentreConfig, LimitsConfig
 from gateway.console import with_console
+from gateway.draining import CallDrain
 from gateway.federation.routing import h2_permission
 from gateway.federation.runtime import FederationRuntime
 from gateway.http.app import HttpApi
@@ -105,6 +107,10 @@ _STORE_WRITES = "store:writes"
 _TASKS_STOP_SECONDS = 1.0
 """How long a stop waits for its cancelled background tasks (they end at once unless one lost
 its cancellation: it is then logged and left)."""
+
+
+_LISTENER_STOP_SECONDS = 0.05
+"""The least grace the listeners get when they close at a stop whose grace is spent."""
 
 
 class ServeError(LiaisonError, RuntimeError):
@@ -217,6 +223,8 @@ class Gateway:
             threads=self._threads,
         )
         self._server: aio.Server | None = None
+        # One drain for both listeners: the HTTP listener runs the same interceptor instances.
+        self._drain = CallDrain()
         self._http: HttpListener | None = None
         self._http_calls: Calls | None = None
         self._unhealthy: asyncio.Future[None] | None = None
@@ -416,6 +424,7 @@ class Gateway:
         chain.append(StreamLimitInterceptor(self.config.limits.max_streams_per_caller, self._audit))
         chain.append(self._guard)
         chain.append(MalformedRequestInterceptor())
+        chain.append(self._drain)
         return chain
 
     def _federation_service_names(self) -> list[str]:
@@ -633,36 +642,79 @@ class Gateway:
             raise ServeError(f"cannot listen for HTTP on {listen}: {error}") from error
         self._http = listener
 
-    async def stop(self, grace: float | None = None) -> None:
+    async def stop(self, grace: float | None = None, *, since: float | None = None) -> None:
         """Stop accepting calls, let in-flight calls finish for ``grace`` seconds, close the store.
 
-        Everything acknowledged is already committed; writes still queued are committed before the
-        store closes.
+        Every step counts from one start, ``since`` (``time.monotonic()`` when the stop was asked
+        for, e.g. a signal's arrival; now by default): calls arriving from then on are refused
+        UNAVAILABLE; the calls in flight get the grace, less
+        :data:`~gateway.draining.DRAIN_SECONDS`, after which those still running are ended with
+        UNAVAILABLE too (never cut as CANCELLED), and both listeners close. Then what the
+        gateway holds closes, side by side where nothing depends on the order, the store last.
+        Everything acknowledged is already committed; writes still queued are committed before
+        the store closes.
         """
         if self._server is None:
             return
+        started = time.monotonic() if since is None else since
+        deadline = started + (self.config.server.grace_seconds if grace is None else grace)
         server, self._server = self._server, None
+        http, self._http = self._http, None
+        self._drain.refuse_new()
         await self._health.enter_graceful_shutdown()
+        background = asyncio.ensure_future(self._stop_background())
+        ended = await self._drain.wind_down(deadline)
+        if ended:
+            _log.warning("stop: %d call(s) still running at the end of the grace ended", ended)
+        # Both listeners at once, with what is left of the grace (a moment at least, for a call
+        # that arrived in the last instant to be refused rather than cut).
+        left = max(deadline - time.monotonic(), _LISTENER_STOP_SECONDS)
+        listeners = [server.stop(left)]
+        if http is not None:
+            listeners.append(http.stop(left))
+        await asyncio.gather(*listeners)
+        await background
+        served = time.monotonic()
+        await self._close_after_serving()
+        stopped = time.monotonic()
+        _log.info(
+            "gateway stopped: centre %s in %.2f s (calls and listeners %.2f s, closing %.2f s)",
+            self.config.centre_id,
+            stopped - started,
+            served - started,
+            stopped - served,
+        )
+
+    async def _stop_background(self) -> None:
+        """Stop the background tasks and forwarding, then end the Subscribe streams (UNAVAILABLE:
+        clients resume) - while the calls in flight finish."""
         # Cancelled tasks end at once; one that lost its cancellation is logged and left after
         # a second, so the shutdown stays within the grace + 1 s the operator guide promises.
         await self._supervisor.stop(grace=_TASKS_STOP_SECONDS)
         await self._federation.stop_forwarding()
         self._feed.close()
-        if self._http is not None:
-            http, self._http = self._http, None
-            await http.stop(self.config.server.grace_seconds if grace is None else grace)
-        await server.stop(self.config.server.grace_seconds if grace is None else grace)
-        await self._flush_threads()
-        await self._federation.close()
-        if self._audit is not None:
-            await self._audit.close()
-        await self._desk.close()
-        self._threads.close()
+
+    async def _close_after_serving(self) -> None:
+        """Close what the gateway holds once nothing is served: the receipts, federation and the
+        audit log in that order; the screening desk, the adapter threads and the preparation
+        workers beside them (each waits on its own threads or processes); the store last, even
+        when another step failed (its queued writes commit)."""
+
+        async def records_and_audit() -> None:
+            await self._flush_threads()
+            await self._federation.close()
+            if self._audit is not None:
+                await self._audit.close()
+            self._threads.close()
+
+        steps = [records_and_audit(), self._desk.close(), self._preparer.close()]
         if self._translation is not None:
-            await self._translation.close()
-        await self._preparer.close()
+            steps.append(self._translation.close())
+        outcomes = await asyncio.gather(*steps, return_exceptions=True)
         await self._store.close()
-        _log.info("gateway stopped: centre %s", self.config.centre_id)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _flush_threads(self) -> None:
         """Write the receipts and thread audit entries still pending (the last calls may have
@@ -749,8 +801,16 @@ async def _serve(
     await gateway.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def stop_asked() -> None:
+        # The stop's one start: the grace, the calls' drain and the telemetry's last export
+        # all count from here, not from when a busy loop got round to the stop.
+        if stopping is not None and not stopping:
+            stopping.append(time.monotonic())
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stop_asked)
     http = f", HTTP on {gateway.http_address}" if gateway.http_address else ""
     print(
         f"liaison: centre {config.centre_id} listening on {gateway.address}{http} "
@@ -761,6 +821,6 @@ async def _serve(
     try:
         await stop.wait()
     finally:
-        if stopping is not None:
+        if stopping is not None and not stopping:
             stopping.append(time.monotonic())
-        await gateway.stop()
+        await gateway.stop(since=stopping[0] if stopping else None)

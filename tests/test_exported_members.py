@@ -192,6 +192,8 @@ PUBLIC = {
     },
     "gateway.security.limits": {"StreamLimitInterceptor"},
     "gateway.services.statuses": {
+        "ERROR_DOMAIN",
+        "FOREIGN_RECORD_REASON",
         "STATUS_CODES",
         "Context",
         "abort",
@@ -261,6 +263,7 @@ PUBLIC = {
         "KIND_NAMES",
         "build_parser",
         "main",
+        "run",
     },
     "gateway.http.app": {"HttpApi"},
     "gateway.http.calls": {"NOT_OVER_HTTP", "Calls", "MalformedJson", "Method", "RefusedBody"},
@@ -328,6 +331,7 @@ PUBLIC = {
         "DeadlineExceededError",
         "FailedPreconditionError",
         "FieldViolation",
+        "ForeignRecordError",
         "GatewayError",
         "InternalError",
         "InvalidArgumentError",
@@ -368,6 +372,7 @@ PUBLIC = {
     },
     "liaison.rules.errors": {
         "FieldViolation",
+        "ForeignRecordError",
         "InvalidArgumentError",
         "LiaisonError",
         "SetupError",

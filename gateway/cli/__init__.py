@@ -61,7 +61,7 @@ from gateway.cli.exits import (
     EXIT_USAGE,
 )
 from gateway.cli.parser import build_parser
-from gateway.cli.program import main
+from gateway.cli.program import main, run
 
 __all__ = [
     "EXIT_INTERRUPTED",
@@ -72,4 +72,5 @@ __all__ = [
     "KIND_NAMES",
     "build_parser",
     "main",
+    "run",
 ]

@@ -2,6 +2,6 @@
 
 import sys
 
-from gateway.cli.program import main
+from gateway.cli.program import run
 
-sys.exit(main())
+sys.exit(run())

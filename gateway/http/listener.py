@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import socket
 import ssl
 from typing import Any
@@ -136,9 +135,13 @@ class HttpListener:
         server, self._server = self._server, None
         if server is None:
             return
-        server.config.timeout_graceful_shutdown = math.ceil(grace)
+        # uvicorn waits with asyncio.timeout, which takes fractions of a second; rounded up to
+        # whole seconds (its annotation), a stop's last 0.3 s of grace became 1 s.
+        server.config.timeout_graceful_shutdown = grace  # type: ignore[assignment]
         server.should_exit = True
         if self._loop_task is not None:
+            # Its loop only looks at should_exit every 0.1 s, and has nothing to finish.
+            self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
         await server.shutdown()

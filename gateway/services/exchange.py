@@ -16,6 +16,7 @@ from gateway.config import LimitsConfig
 from gateway.errors import (
     FailedPreconditionError,
     FieldViolation,
+    ForeignRecordError,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
@@ -238,6 +239,7 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 "a record is required", [FieldViolation("record", "is required")]
             )
         refusal: InvalidArgumentError | None = None
+        foreign: ForeignRecordError | None = None
         with ChildSpan(self._tracer, VALIDATE_SPAN, _ONE_RECORD) as span:
             try:
                 item = prepare_record(request.record, self._centre_id)
@@ -247,6 +249,13 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                     span.set_attributes(
                         {attr.RECORDS_REJECTED: 1, attr.VIOLATIONS_COUNT: len(error.violations)}
                     )
+            except ForeignRecordError as error:
+                foreign = error
+                if span is not None:
+                    span.set_attributes({attr.RECORDS_REJECTED: 1, attr.VIOLATIONS_COUNT: 1})
+        if foreign is not None:
+            self._metrics.rejected(1, "invalid", self._centre_id)
+            raise ForeignRecordError(foreign.message, foreign.field, foreign.originating_centre)
         if refusal is not None:
             self._metrics.rejected(1, "invalid", self._centre_id)
             raise InvalidArgumentError(refusal.message, refusal.violations)
@@ -277,6 +286,9 @@ class RecordExchangeService(exchange_pb2_grpc.RecordExchangeServicer):
                 )
                 span.end(end_time=validated_at)
             self._metrics.rejected(1, "invalid", self._centre_id)
+            if result.foreign_centre is not None:
+                [(field, _)] = result.violations
+                raise ForeignRecordError(result.message, field, result.foreign_centre)
             raise InvalidArgumentError(
                 result.message,
                 # Paths from the record, as the contract says; the writer names a missing record

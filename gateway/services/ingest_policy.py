@@ -85,6 +85,10 @@ def prepare_ingestion(
         accept_partial: Store the records no error concerns instead of refusing the payload.
 
     Raises:
+        ForeignRecordError: a decoded record is another centre's (its provenance names another
+            originating centre): the payload is refused whole, with or without
+            ``accept_partial`` - speaking for another centre is a permission problem, not one
+            bad record among good ones.
         InvalidArgumentError: without ``accept_partial``, when there is any error; it lists the
             adapter's error diagnostics (field: their location) and the validation failures
             (field: the path from the record, the description ending ``(decoded record #i)``).

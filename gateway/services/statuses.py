@@ -21,6 +21,7 @@ from gateway.errors import (
     DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
+    ForeignRecordError,
     GatewayError,
     InternalError,
     InvalidArgumentError,
@@ -36,6 +37,8 @@ from gateway.store.base import StoredVersion, StoreError
 from liaison.v1 import exchange_pb2
 
 __all__ = [
+    "ERROR_DOMAIN",
+    "FOREIGN_RECORD_REASON",
     "STATUS_CODES",
     "Context",
     "abort",
@@ -56,6 +59,7 @@ STATUS_CODES: dict[type[BaseException], grpc.StatusCode] = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    ForeignRecordError: grpc.StatusCode.PERMISSION_DENIED,
     ConflictError: grpc.StatusCode.ABORTED,
     FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
     DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -90,12 +94,30 @@ def _bad_request(violations: Iterable[FieldViolation]) -> error_details_pb2.BadR
     )
 
 
+FOREIGN_RECORD_REASON = "FOREIGN_RECORD"
+"""``google.rpc.ErrorInfo.reason`` of a :class:`ForeignRecordError` (domain
+:data:`ERROR_DOMAIN`; metadata ``field`` and ``originatingCentre``)."""
+
+ERROR_DOMAIN = "liaison"
+"""``google.rpc.ErrorInfo.domain`` of the gateway's refusals."""
+
+
 def to_status(error: LiaisonError) -> grpc.Status:
     """The rich gRPC status for ``error`` (google.rpc.Status with details where they apply)."""
     status = status_pb2.Status(code=status_code_of(error).value[0], message=error.message)
     if isinstance(error, InvalidArgumentError) and error.violations:
         detail = any_pb2.Any()
         detail.Pack(_bad_request(error.violations))
+        status.details.append(detail)
+    if isinstance(error, ForeignRecordError):
+        detail = any_pb2.Any()
+        detail.Pack(
+            error_details_pb2.ErrorInfo(
+                reason=FOREIGN_RECORD_REASON,
+                domain=ERROR_DOMAIN,
+                metadata={"field": error.field, "originatingCentre": error.originating_centre},
+            )
+        )
         status.details.append(detail)
     result: grpc.Status = rpc_status.to_status(status)
     return result
@@ -113,6 +135,9 @@ def record_error(error: LiaisonError) -> exchange_pb2.RecordError:
     if isinstance(error, InvalidArgumentError):
         for violation in error.violations:
             result.field_violations.add(field=violation.field, description=violation.description)
+    if isinstance(error, ForeignRecordError):
+        violation = error.violation()
+        result.field_violations.add(field=violation.field, description=violation.description)
     return result
 
 
@@ -136,7 +161,7 @@ async def statuses(context: Context) -> AsyncIterator[None]:
         await abort(context, store_failed())
     except AuditLogError:
         await abort(context, audit_failed())
-    except (GatewayError, InvalidArgumentError) as error:
+    except (GatewayError, InvalidArgumentError, ForeignRecordError) as error:
         await abort(context, error)
 
 

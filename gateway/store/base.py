@@ -242,6 +242,10 @@ class PreparationRefused:
     violations: tuple[tuple[str, str], ...]
     """``(field path, why)`` of each refused field."""
     prepared_ns: tuple[int, int]
+    foreign_centre: str | None = None
+    """Set when the record was another centre's (a
+    :class:`~liaison.rules.errors.ForeignRecordError`, PERMISSION_DENIED): that centre ("" when
+    it is not a well-formed centre id); the one violation is the field that names it."""
 
 
 class VersionSigner(Protocol):

@@ -24,7 +24,7 @@ from google.protobuf.message import DecodeError
 
 from gateway.store.base import PreparationRefused, WriteItem
 from gateway.store.wire import item_from_wire, item_to_wire
-from liaison.rules.errors import FieldViolation, InvalidArgumentError
+from liaison.rules.errors import FieldViolation, ForeignRecordError, InvalidArgumentError
 from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.rules.intake import prepare_record
 from liaison.v1 import exchange_pb2
@@ -58,6 +58,9 @@ PreparedEntry = ItemRow | Refused
 _INVALID_ARGUMENT = 3
 """google.rpc.Code INVALID_ARGUMENT."""
 
+_PERMISSION_DENIED = 7
+"""google.rpc.Code PERMISSION_DENIED."""
+
 _MALFORMED = "the request is not a valid liaison.v1.SubmitStreamRequest message"
 
 
@@ -85,6 +88,14 @@ def prepare_submission(data: bytes, centre_id: str) -> WriteItem | PreparationRe
             tuple((v.field, v.description) for v in refusal.violations),
             (started, time.time_ns()),
         )
+    except ForeignRecordError as foreign:
+        violation = foreign.violation()
+        return PreparationRefused(
+            foreign.message,
+            ((violation.field, violation.description),),
+            (started, time.time_ns()),
+            foreign_centre=foreign.originating_centre,
+        )
 
 
 def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
@@ -101,7 +112,7 @@ def prepare_message(data: bytes, centre_id: str) -> list[PreparedEntry]:
     for record in message.records:
         try:
             item = prepare_record(record, centre_id)
-        except InvalidArgumentError as error:
+        except (InvalidArgumentError, ForeignRecordError) as error:
             well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id) is not None
             shown = record.record_id if well_formed else ""
             entries.append(Refused(shown, _record_error(error)))
@@ -115,10 +126,16 @@ def write_item(row: ItemRow) -> WriteItem:
     return item_from_wire(row)
 
 
-def _record_error(error: InvalidArgumentError) -> bytes:
-    """A refused record's serialized ``RecordError`` (google.rpc code 3, INVALID_ARGUMENT),
-    made here without gRPC: the store's writer process loads nothing of the server."""
-    result = exchange_pb2.RecordError(code=_INVALID_ARGUMENT, message=error.message)
-    for violation in error.violations:
+def _record_error(error: InvalidArgumentError | ForeignRecordError) -> bytes:
+    """A refused record's serialized ``RecordError`` (google.rpc code 3, INVALID_ARGUMENT; 7,
+    PERMISSION_DENIED, for another centre's record), made here without gRPC: the store's writer
+    process loads nothing of the server."""
+    violations: tuple[FieldViolation, ...]
+    if isinstance(error, ForeignRecordError):
+        code, violations = _PERMISSION_DENIED, (error.violation(),)
+    else:
+        code, violations = _INVALID_ARGUMENT, error.violations
+    result = exchange_pb2.RecordError(code=code, message=error.message)
+    for violation in violations:
         result.field_violations.add(field=violation.field, description=violation.description)
     return result.SerializeToString()

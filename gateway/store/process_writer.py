@@ -205,12 +205,15 @@ class ProcessWriter:
                     [outcome] = outcomes_from_wire(wire)
                     request.future.set_result(PreparedWrite(outcome, tuple(when)))
         elif kind == REFUSED:
-            _, call, refusal, violations, when = message
+            _, call, refusal, violations, when, foreign_centre = message
             request = self._waiting.pop(call)
             if isinstance(request, PrepareRequest) and not request.future.done():
                 request.future.set_result(
                     PreparationRefused(
-                        refusal, tuple((field, why) for field, why in violations), tuple(when)
+                        refusal,
+                        tuple((field, why) for field, why in violations),
+                        tuple(when),
+                        foreign_centre=foreign_centre,
                     )
                 )
         elif kind == INGESTED:

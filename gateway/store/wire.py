@@ -8,8 +8,8 @@ plain data crosses the pipe.
 
 Requests (gateway → writer): ``(WRITE, call, items)``, ``(PREPARE, call, centre_id,
 record_bytes)`` (one record the writer prepares itself) and ``(INGEST, call, adapter,
-payload_sha256, items)``. Answers (writer → gateway): ``(READY,)`` or ``(OPEN_FAILED,
-message)`` once at the start; ``(REFUSED, call, message, violations, prepared_ns)`` for a
+payload_sha256, items)``. Answers (writer → gateway): ``(READY,)`` or ``(OPEN_FAILED, message)``
+once at the start; ``(REFUSED, call, message, violations, prepared_ns, foreign_centre)`` for a
 record its preparation refused; then per transaction ``(COMMITTED, records, calls, outcomes,
 prepared_ns, seconds)`` (``prepared_ns`` per call: ``None``, or when its preparation started and
 ended; ``seconds``: the transaction's duration), ``(INGESTED, call, outcome, records, seconds)``

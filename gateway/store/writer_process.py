@@ -145,7 +145,16 @@ def _write(pipe: _Pipe, transactions: Transactions, batch: list[tuple[Any, ...]]
             started = time.time_ns()
             item = prepare_submission(submitted, centre_id)
             if isinstance(item, PreparationRefused):
-                pipe.send((REFUSED, call, item.message, list(item.violations), item.prepared_ns))
+                pipe.send(
+                    (
+                        REFUSED,
+                        call,
+                        item.message,
+                        list(item.violations),
+                        item.prepared_ns,
+                        item.foreign_centre,
+                    )
+                )
                 continue
             items: tuple[WriteItem, ...] = (item,)
             when: tuple[int, int] | None = (started, time.time_ns())

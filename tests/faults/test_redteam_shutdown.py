@@ -94,10 +94,11 @@ def test_sigterm_with_everything_in_flight_ends_cleanly_and_loses_nothing(
             try:
                 stub.Submit(exchange_pb2.SubmitRequest(record=traveller(record_id)), timeout=10)
             except grpc.RpcError as error:
-                # UNAVAILABLE: refused at the stop. CANCELLED: still running when the grace ran
-                # out (gRPC's stop cancels it; seen once in CI at load 7): not acknowledged, and a
-                # retry with the same id and version answers the original acknowledgement.
-                if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                # UNAVAILABLE - refused at the stop, or ended by the gateway when the grace ran
+                # out - is what clients retry; a retry with the same id and version answers the
+                # original acknowledgement. CANCELLED (gRPC's stop cutting the calls it had
+                # received but not handed over: 3 rounds in 8 before the drain) is not retried.
+                if error.code() != grpc.StatusCode.UNAVAILABLE:
                     failures.append(f"Submit: {error.code()} {error.details()}")
                 return
             acknowledged.append(record_id)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
+from grpc import aio
 
 from gateway.config import CentreConfig, ServerConfig
 from gateway.server import Gateway, ServeError
+from gateway.store import StoreClosedError
 from gateway.store.writer import THREAD_NAME
-from tests.conftest import make_config
+from liaison.rules.intake import prepare_record
+from liaison.v1 import exchange_pb2
+from tests.conftest import TEST_CENTRE, make_config
+from tests.support.factories import person
+from tests.support.polling import until
+from tests.support.rpc import ExchangeStub
 
 
 def writer_threads() -> int:
@@ -73,3 +84,53 @@ async def test_unreadable_tls_material_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ServeError, match=r"cannot read .*missing\.pem"):
         await Gateway(config).start()
     assert writer_threads() == before
+
+
+async def test_a_stop_counts_its_grace_from_when_it_was_asked(tmp_path: Path) -> None:
+    """``liaison serve`` passes the signal's arrival: a stop whose grace is already spent ends
+    the calls still running at once (UNAVAILABLE) instead of granting them a grace anew."""
+    server = Gateway(make_config(tmp_path))
+    await server.start()
+    released = asyncio.Event()
+    waiting: list[bool] = []
+    original = server.store.prepare_and_write
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        waiting.append(True)
+        await released.wait()
+        return await original(*args, **kwargs)
+
+    server.store.prepare_and_write = held  # type: ignore[method-assign]
+    try:
+        async with aio.insecure_channel(server.address) as channel:
+            call = ExchangeStub(channel).Submit(exchange_pb2.SubmitRequest(record=person("s-1")))
+            running = asyncio.ensure_future(call)
+            await until(lambda: bool(waiting))
+            # Asked 30 s ago with a 30 s grace: nothing is left of it (a hang before).
+            await server.stop(grace=30, since=time.monotonic() - 30)
+            with pytest.raises(aio.AioRpcError) as ended:
+                await running
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        released.set()
+        await server.stop(grace=0)
+
+
+async def test_a_close_step_that_fails_still_closes_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = Gateway(make_config(tmp_path))
+    await server.start()
+
+    async def broken() -> None:
+        raise RuntimeError("the screening worker could not be stopped")
+
+    monkeypatch.setattr(server.screening, "close", broken)
+    try:
+        with pytest.raises(RuntimeError, match="screening worker"):
+            await server.stop(grace=0)
+        # Closed all the same (its queued writes committed): it takes no more.
+        with pytest.raises(StoreClosedError):
+            await server.store.write([prepare_record(person("after-stop"), TEST_CENTRE)])
+    finally:
+        await server.store.close()

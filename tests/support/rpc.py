@@ -19,7 +19,7 @@ else:
     from liaison.v1.screening_pb2_grpc import ScreeningStub
     from liaison.v1.translation_pb2_grpc import TranslationStub
 
-__all__ = ["ExchangeStub", "ScreeningStub", "TranslationStub", "violations_of"]
+__all__ = ["ExchangeStub", "ScreeningStub", "TranslationStub", "error_info_of", "violations_of"]
 
 
 def violations_of(error: aio.AioRpcError) -> dict[str, str]:
@@ -28,7 +28,20 @@ def violations_of(error: aio.AioRpcError) -> dict[str, str]:
     assert status is not None, "the status must carry rich details"
     found: dict[str, str] = {}
     for detail in status.details:
+        if not detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            assert detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR), detail.type_url
+            continue
         bad_request = error_details_pb2.BadRequest()
         assert detail.Unpack(bad_request)
         found.update({v.field: v.description for v in bad_request.field_violations})
     return found
+
+
+def error_info_of(error: aio.AioRpcError) -> tuple[str, str, dict[str, str]] | None:
+    """The google.rpc.ErrorInfo carried by ``error`` - (reason, domain, metadata) - if any."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    for detail in status.details if status is not None else ():
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):
+            return info.reason, info.domain, dict(info.metadata)
+    return None

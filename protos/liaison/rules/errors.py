@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["FieldViolation", "InvalidArgumentError", "LiaisonError", "SetupError"]
+__all__ = [
+    "FieldViolation",
+    "ForeignRecordError",
+    "InvalidArgumentError",
+    "LiaisonError",
+    "SetupError",
+]
 
 
 class LiaisonError(Exception):
@@ -52,3 +58,25 @@ class InvalidArgumentError(LiaisonError):
     def __init__(self, message: str, violations: Sequence[FieldViolation] = ()) -> None:
         super().__init__(message)
         self.violations = tuple(violations)
+
+
+class ForeignRecordError(LiaisonError):
+    """A centre's caller spoke for a record another centre originates - its id in that centre's
+    namespace, or its provenance naming that centre: only the originating centre publishes
+    versions of its records (they reach other centres by federation). A permission problem,
+    PERMISSION_DENIED, not a malformed request: the same record is valid at its own centre."""
+
+    def __init__(self, message: str, field: str, originating_centre: str) -> None:
+        super().__init__(message)
+        self.field = field
+        """The field that names the other centre (``record_id`` or
+        ``provenance.originating_centre``)."""
+        self.originating_centre = originating_centre
+        """The centre the record belongs to (a well-formed centre id, or empty)."""
+
+    def violation(self) -> FieldViolation:
+        """The refused field, for the answers that list fields (a stream's per-record error)."""
+        whose = self.originating_centre or "another centre"
+        return FieldViolation(
+            self.field, f"is {whose}'s: only the originating centre publishes versions of it"
+        )

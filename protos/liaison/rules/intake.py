@@ -21,8 +21,8 @@ from typing import Literal
 
 from google.protobuf.message import DecodeError
 
-from liaison.rules.errors import FieldViolation, InvalidArgumentError
-from liaison.rules.ids import RECORD_ID_PATTERN, in_namespace, namespace_of
+from liaison.rules.errors import FieldViolation, ForeignRecordError, InvalidArgumentError
+from liaison.rules.ids import CENTRE_ID_PATTERN, RECORD_ID_PATTERN, in_namespace, namespace_of
 from liaison.rules.indexing import IndexKeys, index_keys
 from liaison.rules.lifecycle import request_thread_violations, reserved_id_violations
 from liaison.rules.validation import validate_record
@@ -100,10 +100,14 @@ def prepare_record(
     happened to a request here; a client that could write one could fake a read or an answer).
 
     Raises:
-        InvalidArgumentError: with one violation per refused field, including an originating
-            centre other than ``centre_id`` (a centre publishes only its own records; other
-            centres' records arrive by federation) and a hit from elsewhere than the desk.
+        ForeignRecordError: the record is another centre's - its id in another centre's
+            namespace, or its provenance naming another originating centre (a centre publishes
+            only its own records; other centres' records arrive by federation). Checked first:
+            whatever else is wrong with it, speaking for another centre is refused as such.
+        InvalidArgumentError: with one violation per refused field, including a hit from
+            elsewhere than the desk.
     """
+    _refuse_foreign(record, centre_id)
     violations = validate_record(record)
     if not screening_hit and record.WhichOneof("body") == "screening_hit":
         violations.append(
@@ -121,15 +125,6 @@ def prepare_record(
         violations.append(
             FieldViolation("receipt", "is written by the gateway as a request is handled here")
         )
-    origin = record.provenance.originating_centre
-    if origin and origin != centre_id:
-        violations.append(
-            FieldViolation(
-                "provenance.originating_centre",
-                f"must be this centre ({centre_id}) or empty: a centre publishes only its own "
-                "records, and other centres' records arrive by federation",
-            )
-        )
     violations += request_thread_violations(record, centre_id)
     violations += reserved_id_violations(
         record.record_id,
@@ -137,15 +132,6 @@ def prepare_record(
         hit=screening_hit or tombstone,
         receipt=thread_receipt or tombstone,
     )
-    namespace = namespace_of(record.record_id)
-    if namespace is not None and namespace != centre_id:
-        violations.append(
-            FieldViolation(
-                "record_id",
-                f"is in the namespace of {namespace}, which mints its own ids: this centre's ids "
-                f"start with {centre_id}: or name no centre",
-            )
-        )
     _refuse(record, violations)
     expected_version = record.version
     record.version = 0
@@ -194,6 +180,30 @@ def prepare_replica(record: record_pb2.Record) -> WriteItem:
     signature = record.provenance.signature.SerializeToString(deterministic=True)
     record.provenance.ClearField("signature")
     return _item(record, replica_version=version, signature=signature)
+
+
+def _refuse_foreign(record: record_pb2.Record, centre_id: str) -> None:
+    """Refuse a record of another centre (:class:`ForeignRecordError`), naming that centre."""
+    namespace = namespace_of(record.record_id)
+    if namespace is not None and namespace != centre_id:
+        field, owner = "record_id", namespace
+    else:
+        origin = record.provenance.originating_centre
+        if not origin or origin == centre_id:
+            return
+        field = "provenance.originating_centre"
+        # Only a well-formed centre id is echoed: the field could hold anything at all.
+        owner = origin if CENTRE_ID_PATTERN.fullmatch(origin) else ""
+    well_formed = RECORD_ID_PATTERN.fullmatch(record.record_id)
+    shown = record.record_id if well_formed else "(invalid id)"
+    whose = owner or "another centre"
+    raise ForeignRecordError(
+        f"record {shown} is {whose}'s ({field}): only its originating centre {whose} publishes "
+        f"versions of it, this centre ({centre_id}) publishes only its own records (ids "
+        f"{centre_id}:... or naming no centre); {whose}'s records arrive here by federation",
+        field,
+        owner,
+    )
 
 
 def _refuse(record: record_pb2.Record, violations: list[FieldViolation]) -> None:

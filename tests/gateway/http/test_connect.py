@@ -59,6 +59,21 @@ async def test_an_invalid_record_is_400_with_field_violations_as_json(
     assert fields == ["person.birth_date.month"]  # from the record, as on every RPC (0022)
 
 
+async def test_another_centres_record_is_403_permission_denied_naming_the_centre(
+    http: httpx.AsyncClient,
+) -> None:
+    body = _submit_body("WCO-I2C:HTTP-1")  # in the i2c's namespace, submitted here
+    refused = await http.post(SUBMIT, json=body)
+    assert refused.status_code == 403
+    error = refused.json()
+    assert error["code"] == "permission_denied"
+    assert "only its originating centre WCO-I2C publishes" in error["message"]
+    [detail] = error["details"]
+    assert detail["type"] == "google.rpc.ErrorInfo"
+    assert detail["debug"]["reason"] == "FOREIGN_RECORD"
+    assert detail["debug"]["metadata"] == {"field": "record_id", "originatingCentre": "WCO-I2C"}
+
+
 async def test_statuses_map_to_connect_http_codes(http: httpx.AsyncClient) -> None:
     missing = await http.post(GET, json={"recordId": "LOCAL-NOWHERE"})
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")

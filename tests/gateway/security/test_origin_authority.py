@@ -34,8 +34,8 @@ from liaison.v1 import (
     translation_pb2_grpc,
 )
 from tests.support.factories import person, store_replica
-from tests.support.mtls import I2C, LYON, SINGAPORE, Pki, channel, tls_gateway
-from tests.support.rpc import violations_of
+from tests.support.mtls import I2C, LYON, SINGAPORE, Pki, audit_entries, channel, tls_gateway
+from tests.support.rpc import error_info_of
 from tests.support.signing import CentreKey
 
 OPERATOR = "operator"
@@ -259,28 +259,55 @@ async def test_a_client_acting_for_another_centre_cannot_publish_here(
 async def test_a_local_client_publishes_only_this_centres_records(
     gateway: Gateway, pki: Pki
 ) -> None:
+    """Speaking for another centre's record - claiming its origin, or a new version of a record
+    in its namespace (one held here as a forwarded copy) - is a permission problem:
+    PERMISSION_DENIED naming the originating centre and the field, on Submit and per record in
+    SubmitStream (the other records are stored), audited as a refusal."""
     lyons = f"{LYON}:3"
     await store_replica(gateway, person(lyons, family="ORIGINAL", centre=LYON))
     async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
         exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
         with pytest.raises(aio.AioRpcError) as claimed:
             await exchange.Submit(exchange_pb2.SubmitRequest(record=person("x", centre=SINGAPORE)))
-        assert claimed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert claimed.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert f"only its originating centre {SINGAPORE} publishes" in (
+            claimed.value.details() or ""
+        )
+        assert error_info_of(claimed.value) == (
+            "FOREIGN_RECORD",
+            "liaison",
+            {"field": "provenance.originating_centre", "originatingCentre": SINGAPORE},
+        )
         # A new version of Lyon's record, as this centre's own: its id is in Lyon's namespace,
-        # refused; Lyon's version stays.
-        with pytest.raises(aio.AioRpcError) as taken:
-            await exchange.Submit(
-                exchange_pb2.SubmitRequest(record=person(lyons, family="OVERWRITTEN"))
+        # refused; Lyon's version stays. A correction (with the version it saw) alike.
+        correction = person(lyons, family="OVERWRITTEN")
+        for attempt in (person(lyons, family="OVERWRITTEN"), correction):
+            with pytest.raises(aio.AioRpcError) as taken:
+                await exchange.Submit(exchange_pb2.SubmitRequest(record=attempt))
+            assert taken.value.code() == grpc.StatusCode.PERMISSION_DENIED
+            assert f"record {lyons} is {LYON}'s (record_id)" in (taken.value.details() or "")
+            assert error_info_of(taken.value) == (
+                "FOREIGN_RECORD",
+                "liaison",
+                {"field": "record_id", "originatingCentre": LYON},
             )
-        assert taken.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        assert "namespace of INTERPOL-CCC-LYON" in str(violations_of(taken.value))
+            correction.version = 1
         stream = await exchange.SubmitStream(
             iter([exchange_pb2.SubmitStreamRequest(records=[person(lyons), person("ok-1")])])
         )
     first, second = stream.results
-    assert first.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert first.error.code == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert [v.field for v in first.error.field_violations] == ["record_id"]
+    assert LYON in first.error.message
     assert second.HasField("ack")
     assert await head(gateway, lyons) == (1, LYON)
+    audited = [
+        (entry["action"], entry["outcome"])
+        for entry in audit_entries(gateway)
+        if lyons in entry["record_ids"]
+    ]
+    assert audited.count(("submit", "permission-denied")) == 2
+    assert ("submit", "ok") not in audited
 
 
 def _tombstone(record_id: str, origin: str) -> record_pb2.Record:

@@ -11,7 +11,7 @@ from liaison.v1 import common_pb2, exchange_pb2, record_pb2
 from tests.conftest import TEST_CENTRE
 from tests.support.factories import person, set_path, travel_document
 from tests.support.rpc import ExchangeStub as Stub
-from tests.support.rpc import violations_of
+from tests.support.rpc import error_info_of, violations_of
 
 pytestmark = pytest.mark.both_backends  # every test on SQLite and on PostgreSQL
 
@@ -79,8 +79,13 @@ async def test_gateway_stamps_its_centre_and_refuses_another(exchange: Stub) -> 
     # Another centre's records arrive by federation, signed by that centre; never by Submit.
     with pytest.raises(aio.AioRpcError) as refused:
         await exchange.Submit(exchange_pb2.SubmitRequest(record=person("P-2", centre="WCO-I2C")))
-    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert list(violations_of(refused.value)) == ["provenance.originating_centre"]
+    # Speaking for another centre is a permission problem, not a malformed record.
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert error_info_of(refused.value) == (
+        "FOREIGN_RECORD",
+        "liaison",
+        {"field": "provenance.originating_centre", "originatingCentre": "WCO-I2C"},
+    )
 
 
 async def test_expected_version_guards_against_lost_updates(exchange: Stub) -> None:

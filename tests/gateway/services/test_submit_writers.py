@@ -19,7 +19,7 @@ from tests.conftest import TEST_CENTRE, make_config
 from tests.gateway.telemetry.conftest import recording
 from tests.support.factories import person, travel_document
 from tests.support.polling import until
-from tests.support.rpc import ExchangeStub, violations_of
+from tests.support.rpc import ExchangeStub, error_info_of, violations_of
 
 Writer = Literal["process", "thread"]
 Preparation = Literal["writer", "inline"]
@@ -68,7 +68,9 @@ async def _answers(tmp_path: Path, writer: Writer, preparation: Preparation) -> 
                 try:
                     response = await exchange.Submit(exchange_pb2.SubmitRequest(record=record))
                 except aio.AioRpcError as error:
-                    answers.append((error.code(), error.details(), violations_of(error)))
+                    answers.append(
+                        (error.code(), error.details(), violations_of(error), error_info_of(error))
+                    )
                     continue
                 ack = response.ack
                 answers.append(
@@ -102,13 +104,22 @@ async def test_every_setup_answers_alike(tmp_path: Path) -> None:
     [first, *others] = [await _answers(tmp_path, *setup) for setup in SETUPS]
     for setup, answers in zip(SETUPS[1:], others, strict=True):
         assert answers == first, setup
-    # The series exercised what it should: three refusals with field violations (one of them
-    # another centre's record), a conflict, garbage bytes and a request without a record.
+    # The series exercised what it should: two refusals with field violations, another
+    # centre's record (a permission problem: PERMISSION_DENIED naming the centre and the field,
+    # whether the writer process, the writer thread or the event loop refused it), a conflict,
+    # garbage bytes and a request without a record.
     refusals = [answer for answer in first if answer[0] == grpc.StatusCode.INVALID_ARGUMENT]
-    assert len(refusals) == 5
+    assert len(refusals) == 4
     assert refusals[0][2]["person.birth_date.month"]
     assert "person.sex" in refusals[0][2]
-    assert list(refusals[2][2]) == ["provenance.originating_centre"]
+    [foreign] = [answer for answer in first if answer[0] == grpc.StatusCode.PERMISSION_DENIED]
+    assert "only its originating centre BE-I2C publishes" in foreign[1]
+    assert foreign[2] == {}
+    assert foreign[3] == (
+        "FOREIGN_RECORD",
+        "liaison",
+        {"field": "provenance.originating_centre", "originatingCentre": "BE-I2C"},
+    )
     assert first[-4][0] == grpc.StatusCode.ABORTED
     assert first[-3] == TEST_CENTRE
     assert first[-2][1] == "the request is not a valid liaison.v1.SubmitRequest message"

@@ -16,13 +16,20 @@ import grpc
 import pytest
 from grpc import aio
 
+from adapters import DecodeResult
 from gateway.config import CentreConfig
 from gateway.server import Gateway
 from gateway.services.ingest_policy import RECORD_INVALID
 from liaison.v1 import exchange_pb2, record_pb2, translation_pb2
 from tests.conftest import TEST_CENTRE
-from tests.support.rpc import ExchangeStub, TranslationStub, violations_of
-from tests.support.translation_adapters import SlowAdapter, lines, lines_registry, serving
+from tests.support.rpc import ExchangeStub, TranslationStub, error_info_of, violations_of
+from tests.support.translation_adapters import (
+    LinesAdapter,
+    SlowAdapter,
+    lines,
+    lines_registry,
+    serving,
+)
 
 PEOPLE = lines("DOE;JANE;1975-03-12", "ROE;RICHARD;1980-11", "POE;EDGAR;1809-01-19")
 
@@ -333,3 +340,40 @@ async def test_ingesting_a_withdrawn_record_again_is_refused_whole(
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert withdrawn in (refused.value.details() or "")
     assert (await get(exchange, withdrawn)).WhichOneof("body") == "withdrawal"
+
+
+class _ClaimsAnotherOrigin(LinesAdapter):
+    """Decodes the lines format, naming another centre as the records' originating centre."""
+
+    name = "claims-origin"
+
+    def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+        result = super().decode(payload, source_reference=source_reference)
+        for record in result.records:
+            record.provenance.originating_centre = "BE-I2C"
+        return result
+
+
+@pytest.mark.parametrize("accept_partial", [False, True])
+async def test_a_payload_speaking_for_another_centre_is_permission_denied_whole(
+    gateway_config: CentreConfig, accept_partial: bool
+) -> None:
+    async with (
+        serving(gateway_config, lines_registry(_ClaimsAnotherOrigin())) as gateway,
+        aio.insecure_channel(gateway.address) as channel,
+    ):
+        with pytest.raises(aio.AioRpcError) as raised:
+            await ingest(
+                TranslationStub(channel),
+                PEOPLE,
+                adapter="claims-origin",
+                accept_partial=accept_partial,
+            )
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert "only its originating centre BE-I2C publishes" in (raised.value.details() or "")
+        assert error_info_of(raised.value) == (
+            "FOREIGN_RECORD",
+            "liaison",
+            {"field": "provenance.originating_centre", "originatingCentre": "BE-I2C"},
+        )
+        assert await gateway.store.last_sequence() == 0

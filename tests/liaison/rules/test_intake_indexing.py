@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import InvalidArgumentError
+from gateway.errors import ForeignRecordError, InvalidArgumentError
 from gateway.store.base import DocumentKey, NameKey
 from liaison.rules.indexing import index_keys, normalize_document_number, normalize_name
 from liaison.rules.intake import prepare_record, prepare_replica
@@ -65,17 +65,36 @@ def test_a_forwarded_id_is_in_its_originating_centres_namespace() -> None:
 def test_a_centre_mints_ids_in_its_own_namespace_or_in_none() -> None:
     assert prepare_record(person("LOCAL:P-1"), "LOCAL").record_id == "LOCAL:P-1"
     assert prepare_record(person("p-1"), "LOCAL").record_id == "p-1"
-    with pytest.raises(InvalidArgumentError) as refused:
+    with pytest.raises(ForeignRecordError) as refused:
         prepare_record(person("WCO-I2C:P-1"), "LOCAL")
-    assert [v.field for v in refused.value.violations] == ["record_id"]
+    assert (refused.value.field, refused.value.originating_centre) == ("record_id", "WCO-I2C")
+    assert "record WCO-I2C:P-1 is WCO-I2C's (record_id)" in refused.value.message
 
 
 def test_a_centre_publishes_only_its_own_records() -> None:
-    with pytest.raises(InvalidArgumentError) as refused:
+    with pytest.raises(ForeignRecordError) as refused:
         prepare_record(person("P-1", centre="WCO-I2C"), "LOCAL")
-    [violation] = refused.value.violations
-    assert violation.field == "provenance.originating_centre"
-    assert "only its own records" in violation.description
+    assert refused.value.field == "provenance.originating_centre"
+    assert refused.value.originating_centre == "WCO-I2C"
+    assert "only its originating centre WCO-I2C publishes" in refused.value.message
+    assert "this centre (LOCAL) publishes only its own records" in refused.value.message
+
+
+def test_speaking_for_another_centre_is_refused_as_such_before_anything_else() -> None:
+    # Another centre's correction of an invalid record: the permission problem is the answer.
+    correction = person("WCO-I2C:P-1", birth=(1975, 13, 40))
+    correction.version = 3
+    with pytest.raises(ForeignRecordError) as refused:
+        prepare_record(correction, "LOCAL")
+    assert refused.value.violation().field == "record_id"
+
+
+def test_an_originating_centre_that_is_no_centre_id_is_not_echoed() -> None:
+    with pytest.raises(ForeignRecordError) as refused:
+        prepare_record(person("P-1", centre="not a centre <script>"), "LOCAL")
+    assert refused.value.originating_centre == ""
+    assert "<script>" not in refused.value.message
+    assert "another centre" in refused.value.message
 
 
 def test_signature_and_receipt_time_are_not_content() -> None:
