@@ -16,13 +16,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import DecodeBuilder
+from adapters.characters import FORBIDDEN_CHARACTER
 from adapters.collector import Subject
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.syntax import Positions
+from liaison.rules.text import describe
 from liaison.v1 import record_pb2
 
-__all__ = ["Findings", "Subject", "Unmapped", "report_charset_problem"]
+__all__ = ["Findings", "Subject", "Unmapped", "report_charset_problem", "report_forbidden"]
 
 
 @dataclass(slots=True)
@@ -116,5 +118,21 @@ def report_charset_problem(
         segment.charset_problem,
         f"{segment.tag} holds {what}; its values were read as well as possible",
         findings.at_offset(segment.charset_problem_offset, segment.index),
+        subjects,
+    )
+
+
+def report_forbidden(
+    findings: Findings, segment: Segment, subjects: Iterable[record_pb2.Record | Subject]
+) -> None:
+    """Report the first character of ``segment``'s values that no record's text may hold."""
+    forbidden = segment.forbidden
+    if forbidden is None:
+        return
+    findings.add(
+        Severity.ERROR,
+        FORBIDDEN_CHARACTER,
+        f"{segment.tag}: a value {describe(forbidden)}",
+        findings.at_offset(segment.forbidden_offset, segment.index),
         subjects,
     )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst import codes
 from adapters.paxlst.dates import reference_date
-from adapters.paxlst.findings import Findings, report_charset_problem
+from adapters.paxlst.findings import Findings, report_charset_problem, report_forbidden
 from adapters.paxlst.lexer import EMPTY_SEGMENT, Lexeme, LexProblem, Segment
 from adapters.paxlst.message import MessageParser
 from adapters.paxlst.parsed import ParsedMessage
@@ -128,6 +128,9 @@ class _Reader:
                 return True
         if segment.charset_problem:
             report_charset_problem(findings, segment, ())
+        if segment.forbidden is not None:
+            # Envelope values (UNB, UNG) go into every manifest of the interchange.
+            report_forbidden(findings, segment, [findings.out.every_record])
         return True
 
     # --- below the segments ---

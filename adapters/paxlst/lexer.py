@@ -45,6 +45,7 @@ from pydifact.token import Token
 from pydifact.tokenizer import Tokenizer
 
 from adapters.paxlst.syntax import ServiceCharacters
+from liaison.rules.text import Forbidden
 
 __all__ = ["EMPTY_SEGMENT", "LexProblem", "Lexeme", "Segment", "lex"]
 
@@ -73,6 +74,11 @@ class Segment:
     """Diagnostic code when the segment holds characters its character set does not allow."""
     charset_problem_offset: int = 0
     """Offset of the first such character."""
+    forbidden: Forbidden | None = None
+    """The first character of a value that no record's text may hold (a control character, a
+    bidi override...; ``liaison.rules.text``), if any."""
+    forbidden_offset: int = 0
+    """Offset of that character in the decoded text."""
 
     def value(self, element: int, component: int = 0) -> str:
         """A component by position (0-based, after the tag); empty when absent."""
