@@ -32,6 +32,7 @@ from adapters.paxlst.findings import (
     Unmapped,
     report_charset_problem,
     report_forbidden,
+    report_undefined_releases,
 )
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.parsed import ParsedMessage, ParsedTraveller, TravellerOf
@@ -175,11 +176,15 @@ class MessageParser:
                 self._charset_problem(segment)
             if segment.forbidden is not None:
                 self._forbidden(segment)
+            if segment.undefined_releases:
+                report_undefined_releases(self.findings, segment, self._subjects())
             return
         if segment.charset_problem:
             self._charset_problem(segment)
         if segment.forbidden is not None:
             self._forbidden(segment)
+        if segment.undefined_releases:
+            report_undefined_releases(self.findings, segment, self._subjects())
         if segment.tag not in codes.PAXLST_TAGS:
             self.findings.warning(
                 "PAXLST_UNKNOWN_SEGMENT",
