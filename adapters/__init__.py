@@ -14,6 +14,7 @@ from adapters.base import (
     EncodeResult,
     stable_record_id,
 )
+from adapters.characters import FORBIDDEN_CHARACTER
 from adapters.collector import DIAGNOSTICS_OMITTED, TOO_MANY_ERRORS, Subject
 from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.options import DEFAULT_MAX_ERRORS, DEFAULT_MAX_PER_CODE, DecodeOptions
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_MAX_PER_CODE",
     "DIAGNOSTICS_OMITTED",
     "ENTRY_POINT_GROUP",
+    "FORBIDDEN_CHARACTER",
     "TOO_MANY_ERRORS",
     "Adapter",
     "AdapterRegistry",

@@ -211,6 +211,7 @@ PUBLIC = {
         "DEFAULT_MAX_PER_CODE",
         "DIAGNOSTICS_OMITTED",
         "ENTRY_POINT_GROUP",
+        "FORBIDDEN_CHARACTER",
         "TOO_MANY_ERRORS",
         "Adapter",
         "AdapterRegistry",
@@ -229,6 +230,7 @@ PUBLIC = {
         "get_adapter",
         "stable_record_id",
     },
+    "adapters.characters": {"FORBIDDEN_CHARACTER", "report_forbidden"},
     "adapters.jsonform": {"dumps", "result_from_dict", "result_to_dict"},
     "gateway.client": {
         "AsyncLiaisonClient",
@@ -377,6 +379,7 @@ PUBLIC = {
         "LiaisonError",
         "SetupError",
     },
+    "liaison.rules.text": {"FREE_TEXT_FIELDS", "Forbidden", "describe", "forbidden_in"},
     "liaison.rules.validation": {"validate_partial_date", "validate_record", "validate_timestamp"},
     "liaison.rules.intake": {
         "WriteItem",

@@ -24,6 +24,8 @@ Transaction header (errors; ANSI/NIST-ITL 1-2011 Section 8.1):
 * ``NIST_CNT_MISMATCH`` — the records present differ from those CNT lists (type, IDC, number).
 * ``NIST_RECORD_TYPE`` — a record type the standard does not define (Table 3), in CNT or a tag.
 * ``NIST_VERSION_INVALID`` — 1.002 VER is not four digits.
+* ``NIST_VERSION_UNKNOWN`` (warning) — 1.002 VER is four digits but names no published version
+  of the standard (``PUBLISHED_VERSIONS``); the transaction is read as 1-2011.
 * ``NIST_DUPLICATE_FIELD``, ``NIST_FIELD_STRUCTURE`` — a Type-1 field occurs twice, or a
   mandatory one has more subfields or items than it may (in Type-2: warnings, kept verbatim).
 
@@ -47,6 +49,10 @@ Fields:
   identified by the transaction's biometric records, see ``docs/contract.md``).
 * ``NIST_TEXT_ENCODING``, ``NIST_TYPE1_NOT_ASCII``, ``NIST_CHARSET_UNSUPPORTED`` — text that the
   declared character encoding (1.015 DCS) cannot decode, or an encoding this adapter cannot read.
+* ``FORBIDDEN_CHARACTER`` (error, shared by every adapter) — an information item holds a control
+  character (other than the separators), a bidi override or a noncharacter: in Type-1 the
+  transaction is invalid, in Type-2 the person record is not clean. Fields the adapter maps are
+  single-line text; fields kept verbatim are free text (TAB, LF, CR allowed).
 
 Encoding:
 
@@ -83,6 +89,7 @@ TIME_INVALID = "NIST_TIME_INVALID"
 PRIORITY_INVALID = "NIST_PRIORITY_INVALID"
 RESOLUTION_INVALID = "NIST_RESOLUTION_INVALID"
 VERSION_INVALID = "NIST_VERSION_INVALID"
+VERSION_UNKNOWN = "NIST_VERSION_UNKNOWN"
 NAME_FORMAT = "NIST_NAME_FORMAT"
 NAME_MISSING = "NIST_NAME_MISSING"
 SEX_CODE = "NIST_SEX_CODE"
@@ -96,3 +103,8 @@ NOT_CARRIED = "NIST_NOT_CARRIED"
 HEADER_CONFLICT = "NIST_HEADER_CONFLICT"
 HEADER_INCOMPLETE = "NIST_HEADER_INCOMPLETE"
 IDC_REASSIGNED = "NIST_IDC_REASSIGNED"
+
+PUBLISHED_VERSIONS = frozenset({"0200", "0201", "0300", "0400", "0500", "0501", "0502", "0600"})
+"""1.002 VER values of the published versions: 0200 (ANSI/NIST-CSL 1-1993), 0201 (ANSI/NIST-ITL
+1a-1997), 0300 (1-2000), 0400 (1-2007 and 2-2008), 0500 (1-2011), 0501 (1-2011 Update:2013),
+0502 (1-2011 Update:2015), 0600 (the edition after them)."""

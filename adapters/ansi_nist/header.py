@@ -25,12 +25,15 @@ from adapters.ansi_nist.findings import Findings, Scope
 from adapters.ansi_nist.transaction import RawRecord
 from adapters.ansi_nist.values import (
     Subfields,
+    first_forbidden,
     is_valid_date,
     is_valid_gmt,
     nist_field,
     split_value,
     subfields_of,
 )
+from adapters.characters import FORBIDDEN_CHARACTER
+from liaison.rules.text import describe
 from liaison.v1 import nist_pb2
 
 __all__ = ["MANDATORY", "MNEMONICS", "header_fields", "read_header"]
@@ -104,6 +107,15 @@ def read_header(type1: RawRecord, findings: Findings) -> nist_pb2.NistTransactio
             )
             text = _lenient_text(raw.value)
         subfields = split_value(text)
+        forbidden = first_forbidden(subfields, free_text=False)
+        if forbidden is not None:
+            # Type-1 values go into the header of every person record: the transaction is invalid.
+            findings.error(
+                FORBIDDEN_CHARACTER,
+                f"field 1.{number:03d}: an information item {describe(forbidden)}",
+                raw.value_offset,
+                0,
+            )
         if not text:
             empty.add(number)
         if number == 3:
@@ -219,6 +231,15 @@ def _check_value(number: int, value: str, findings: Findings, offset: int) -> No
     if number == 2 and not (len(value) == _VERSION_DIGITS and value.isascii() and value.isdigit()):
         if value:
             findings.error(codes.VERSION_INVALID, "1.002 VER is not four digits", offset, 0)
+    elif number == 2 and value not in codes.PUBLISHED_VERSIONS:
+        findings.warning(
+            codes.VERSION_UNKNOWN,
+            "1.002 VER names no published version of ANSI/NIST-ITL (0200, 0201, 0300, 0400, "
+            "0500, 0501, 0502, 0600); the transaction is read as 1-2011",
+            offset,
+            0,
+            Scope.TRANSACTION,
+        )
     elif number == 5 and value and not is_valid_date(value):
         findings.warning(
             codes.DATE_INVALID,

@@ -35,8 +35,10 @@ from adapters.ansi_nist import codes
 from adapters.ansi_nist.charsets import TextCodec
 from adapters.ansi_nist.findings import Findings, Scope
 from adapters.ansi_nist.transaction import RawField, RawRecord
-from adapters.ansi_nist.values import Subfields, split_value
+from adapters.ansi_nist.values import Subfields, first_forbidden, split_value
+from adapters.characters import FORBIDDEN_CHARACTER
 from liaison.codes import ICAO_CODES, ISO_ALPHA2_TO_ALPHA3, ISO_ALPHA3
+from liaison.rules.text import describe
 from liaison.v1 import common_pb2, nist_pb2, person_pb2
 
 __all__ = [
@@ -203,6 +205,16 @@ def read_person(
             text = raw_field.value.decode("utf-8", "replace")
         subfields = split_value(text)
         mapper = _MAPPERS.get(number)
+        # Mapped fields become names, places, codes: single-line; the others are kept verbatim.
+        forbidden = first_forbidden(subfields, free_text=mapper is None)
+        if forbidden is not None:
+            findings.error(
+                FORBIDDEN_CHARACTER,
+                f"field 2.{number:03d}: an information item {describe(forbidden)}",
+                raw_field.value_offset,
+                index,
+                Scope.RECORD,
+            )
         if mapper is None:
             kept.add(number, subfields)
             continue

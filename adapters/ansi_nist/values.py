@@ -6,10 +6,12 @@ import datetime
 import re
 from collections.abc import Iterable, Sequence
 
+from liaison.rules.text import Forbidden, forbidden_in
 from liaison.v1 import nist_pb2
 
 __all__ = [
     "Subfields",
+    "first_forbidden",
     "is_valid_date",
     "is_valid_gmt",
     "join_value",
@@ -29,6 +31,17 @@ _GMT = re.compile(r"\d{14}Z")
 def split_value(text: str) -> Subfields:
     """``"a<US>b<RS>c"`` -> ``[["a", "b"], ["c"]]``; an empty value is one empty item."""
     return [subfield.split(_US) for subfield in text.split(_RS)]
+
+
+def first_forbidden(subfields: Subfields, *, free_text: bool) -> Forbidden | None:
+    """The first character of an item that no record's text may hold (``liaison.rules.text``);
+    its position is within its item. The separators (RS, US) are not in items."""
+    for items in subfields:
+        for item in items:
+            forbidden = forbidden_in(item, free_text=free_text)
+            if forbidden is not None:
+                return forbidden
+    return None
 
 
 def join_value(subfields: Iterable[Sequence[str]]) -> str:

@@ -41,11 +41,11 @@ class InterpolNoticeAdapter(Adapter):
             One record per notice and every diagnostic, with RFC 6901 pointers.
         """
         out = self.builder(payload, source_reference)
-        value, problem = load_json(payload)
-        if problem is not None:
-            out.extend([problem])
+        loaded = load_json(payload)
+        if loaded.problem is not None:
+            out.extend([loaded.problem])
         else:
-            decode_value(value, out)
+            decode_value(loaded.value, out, loaded.duplicate_keys, loaded.more_duplicate_keys)
         return out.result()
 
     def encode(self, records: Sequence[record_pb2.Record]) -> EncodeResult:

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from adapters.base import DecodeBuilder, stable_record_id
+from adapters.characters import report_forbidden
 from adapters.diagnostics import Location
 from adapters.interpol_notice import fields
+from adapters.interpol_notice.document import MAX_LOCATED_DUPLICATES
 from adapters.interpol_notice.values import (
     country_code,
     detect_script,
@@ -27,6 +30,7 @@ from adapters.interpol_notice.values import (
     notice_type_of_href,
     partial_date,
 )
+from liaison.rules.text import forbidden_in
 from liaison.v1 import common_pb2, notice_pb2, person_pb2
 
 __all__ = ["BIRTH_NAME_KEYS", "RECORD_ID_PREFIX", "decode_value"]
@@ -55,14 +59,26 @@ _MAX_HEIGHT_M = 3.0
 _MAX_WEIGHT_KG = 700.0
 _SUMMARY = frozenset(fields.SUMMARY_FIELDS)
 _SCRIPT_NAME_KEYS = ("name_in_original_script", "forename_in_original_script")
+# Keys whose values go to free-text fields of the contract (lines allowed), see liaison.rules.text.
+_FREE_TEXT_KEYS = frozenset({"distinguishing_marks", "charge", "charge_translation", "summary"})
 # A value that holds nothing: a field carrying it is not worth a "not kept" note.
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 _Tokens = tuple[str | int, ...]
 
 
-def decode_value(value: Any, out: DecodeBuilder) -> None:
-    """Map a decoded JSON ``value`` into records and diagnostics collected by ``out``."""
+def decode_value(
+    value: Any,
+    out: DecodeBuilder,
+    duplicate_keys: Sequence[str] = (),
+    more_duplicate_keys: bool = False,
+) -> None:
+    """Map a decoded JSON ``value`` into records and diagnostics collected by ``out``.
+
+    ``duplicate_keys`` are the pointers of keys that repeat in their object (the decoder kept
+    the last value): each is an error that names the notice it is in, which is then not stored.
+    With ``more_duplicate_keys`` (more than were located), every notice is named.
+    """
     if type(value) is not dict:
         out.error(
             "NOTICE_DOCUMENT",
@@ -76,6 +92,22 @@ def decode_value(value: Any, out: DecodeBuilder) -> None:
         mapper.page(value, embedded)
     else:
         mapper.notice(value, "", None)
+    for pointer in duplicate_keys:
+        out.error(
+            "NOTICE_DUPLICATE_KEY",
+            "this key appears more than once in its object: receivers differ on which value "
+            "counts (RFC 8259 section 4): the object is ambiguous",
+            Location(json_pointer=pointer),
+            records=mapper.records_at(pointer),
+        )
+    if more_duplicate_keys:
+        out.error(
+            "NOTICE_DUPLICATE_KEY",
+            f"keys repeat in more than {MAX_LOCATED_DUPLICATES:,} objects; the others are not "
+            "located, so no notice of the document is vouched for",
+            Location(json_pointer=""),
+            records=[out.every_record],
+        )
 
 
 class _Mapper:
@@ -85,6 +117,7 @@ class _Mapper:
         self.out = out
         self.seen: set[str] = set()
         self.record_id = ""
+        self.notice_records: dict[str, str] = {}  # pointer of a notice -> its record's id
 
     # -- documents ------------------------------------------------------------------------
 
@@ -123,6 +156,7 @@ class _Mapper:
                 return
             self.seen.add(entity)
         notice = self.out.new_record(self.record_id, source_reference=entity).notice
+        self.notice_records[base] = self.record_id
         if entity is not None:
             notice.entity_id = entity
         if "_links" in item:
@@ -197,6 +231,17 @@ class _Mapper:
             self.error("NOTICE_TYPE_UNKNOWN", message, base, "_links")
             return
         notice.notice_type = found  # type: ignore[assignment]
+
+    def records_at(self, pointer: str) -> list[str]:
+        """The record of the notice that ``pointer`` is in (none for a page's own fields)."""
+        if "" in self.notice_records:
+            return [self.notice_records[""]]
+        prefix = "/_embedded/notices/"
+        if not pointer.startswith(prefix):
+            return []
+        index = pointer[len(prefix) :].split("/", 1)[0]
+        record_id = self.notice_records.get(prefix + index)
+        return [] if record_id is None else [record_id]
 
     # -- the subject ----------------------------------------------------------------------
 
@@ -307,6 +352,8 @@ class _Mapper:
             return ""
         if type(value) is not str:
             self.wrong_type(base, (key,), "a string or null", value)
+            return ""
+        if not self.clean(value, base, key):
             return ""
         return "" if is_absent_name(value) else value
 
@@ -425,8 +472,10 @@ class _Mapper:
             self.wrong_type(base, (key,), "a link object", link)
             return None
         href = link.get("href")
-        if href is None or type(href) is str:
-            return href
+        if href is None:
+            return None
+        if type(href) is str:
+            return href if self.clean(href, base, key, "href") else None
         self.wrong_type(base, (key, "href"), "a string", href)
         return None
 
@@ -445,8 +494,10 @@ class _Mapper:
     def text(self, item: dict[str, Any], base: str, key: str) -> str | None:
         """A string field kept exactly as it stands; ``None`` when null or absent."""
         value = item.get(key)
-        if value is None or type(value) is str:
-            return value
+        if value is None:
+            return None
+        if type(value) is str:
+            return value if self.clean(value, base, key) else None
         self.wrong_type(base, (key,), "a string or null", value)
         return None
 
@@ -458,17 +509,30 @@ class _Mapper:
             self.wrong_type(base, (key,), "an array of strings or null", value)
             return []
         for entry in value:
-            if type(entry) is not str:
+            if type(entry) is not str or forbidden_in(entry) is not None:
                 break
         else:
             return value
         kept = []
         for index, entry in enumerate(value):
-            if type(entry) is str:
-                kept.append(entry)
-            else:
+            if type(entry) is not str:
                 self.wrong_type(base, (key, index), "a string", entry)
+            elif self.clean(entry, base, key, index):
+                kept.append(entry)
         return kept
+
+    def clean(self, value: str, base: str, key: str, *tokens: str | int) -> bool:
+        """True when ``value`` holds no character a record may not; otherwise an error says
+        where, and the value is not kept (the notice's record is not stored either)."""
+        if value.isascii() and value.isprintable():  # the usual case, at C speed
+            return True
+        return report_forbidden(
+            self.out,
+            value,
+            _location(base, (key, *tokens)),
+            free_text=key in _FREE_TEXT_KEYS,
+            records=[self.record_id],
+        )
 
     def date(
         self, item: dict[str, Any], base: str, key: str, code: str, what: str

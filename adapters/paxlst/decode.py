@@ -33,6 +33,7 @@ from adapters.paxlst.syntax import (
     outside_level_a,
     read_prelude,
 )
+from liaison.rules.text import forbidden_in
 
 __all__ = ["decode_payload"]
 
@@ -84,7 +85,8 @@ def decode_payload(adapter: Adapter, payload: bytes, source_reference: str) -> D
                 "occur; they were read as they are",
                 findings.at_offset(offset, None),
             )
-    lexemes = _charset_checked(lex(text, prelude.una_length, prelude.characters), text, decoded)
+    lexed = lex(text, prelude.una_length, prelude.characters)
+    lexemes = _text_checked(_charset_checked(lexed, text, decoded), text)
     first = next(lexemes, None)
     if first is None:
         findings.add(
@@ -123,6 +125,25 @@ def _charset_checked(
     for lexeme in lexemes:
         if isinstance(lexeme, Segment):
             _mark(lexeme, pattern, code, text, replace=decoded.invalid_bytes)
+        yield lexeme
+
+
+def _text_checked(lexemes: Iterator[Lexeme], text: str) -> Iterator[Lexeme]:
+    """The lexemes, each segment with a value holding a forbidden character flagged.
+
+    EDIFACT values have no lines: every value is checked as a single-line text field. The values
+    are checked (not the text, where line breaks between segments are allowed); the offset of
+    the character is then found in the segment's text.
+    """
+    for lexeme in lexemes:
+        if isinstance(lexeme, Segment):
+            for element in lexeme.elements:
+                forbidden = next(filter(None, map(forbidden_in, element)), None)
+                if forbidden is not None:
+                    lexeme.forbidden = forbidden
+                    found = text.find(chr(forbidden.code_point), lexeme.offset, lexeme.end or None)
+                    lexeme.forbidden_offset = lexeme.offset if found < 0 else found
+                    break
         yield lexeme
 
 

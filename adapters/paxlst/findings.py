@@ -16,13 +16,26 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from adapters.base import DecodeBuilder
+from adapters.characters import FORBIDDEN_CHARACTER
 from adapters.collector import Subject
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.syntax import Positions
+from liaison.rules.text import describe
 from liaison.v1 import record_pb2
 
-__all__ = ["Findings", "Subject", "Unmapped", "report_charset_problem"]
+__all__ = [
+    "RELEASE_UNDEFINED",
+    "Findings",
+    "Subject",
+    "Unmapped",
+    "report_charset_problem",
+    "report_forbidden",
+    "report_undefined_releases",
+]
+
+RELEASE_UNDEFINED = "EDIFACT_RELEASE_UNDEFINED"
+"""Warning code of release characters before characters that are not service characters."""
 
 
 @dataclass(slots=True)
@@ -116,5 +129,45 @@ def report_charset_problem(
         segment.charset_problem,
         f"{segment.tag} holds {what}; its values were read as well as possible",
         findings.at_offset(segment.charset_problem_offset, segment.index),
+        subjects,
+    )
+
+
+def report_forbidden(
+    findings: Findings, segment: Segment, subjects: Iterable[record_pb2.Record | Subject]
+) -> None:
+    """Report the first character of ``segment``'s values that no record's text may hold."""
+    forbidden = segment.forbidden
+    if forbidden is None:
+        return
+    findings.add(
+        Severity.ERROR,
+        FORBIDDEN_CHARACTER,
+        f"{segment.tag}: a value {describe(forbidden)}",
+        findings.at_offset(segment.forbidden_offset, segment.index),
+        subjects,
+    )
+
+
+def report_undefined_releases(
+    findings: Findings, segment: Segment, subjects: Iterable[record_pb2.Record | Subject]
+) -> None:
+    """Report the release characters of ``segment`` that precede no service character.
+
+    ISO 9735 defines the release character only before a service character; before any other it
+    releases nothing. It is kept as data (``M?LLER`` stays ``M?LLER``: a system that could not
+    write a letter may have put a question mark there), and a warning says where: nothing is
+    lost or guessed, so the records stay clean (decision 0029).
+    """
+    releases = segment.undefined_releases
+    if not releases:
+        return
+    more = f" ({len(releases)} in this segment)" if len(releases) > 1 else ""
+    findings.add(
+        Severity.WARNING,
+        RELEASE_UNDEFINED,
+        f"{segment.tag}: a release character precedes a character that is not a service "
+        f"character{more}; ISO 9735 gives it no meaning there, so it is kept as data",
+        findings.at_offset(releases[0], segment.index),
         subjects,
     )

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 from adapters.diagnostics import Location, Severity
 from adapters.paxlst import codes
 from adapters.paxlst.dates import reference_date
-from adapters.paxlst.findings import Findings, report_charset_problem
-from adapters.paxlst.lexer import EMPTY_SEGMENT, Lexeme, LexProblem, Segment
+from adapters.paxlst.findings import (
+    Findings,
+    report_charset_problem,
+    report_forbidden,
+    report_undefined_releases,
+)
+from adapters.paxlst.lexer import EMPTY_SEGMENT, TRAILING_RELEASE, Lexeme, LexProblem, Segment
 from adapters.paxlst.message import MessageParser
 from adapters.paxlst.parsed import ParsedMessage
 from adapters.paxlst.values import number
@@ -128,6 +133,11 @@ class _Reader:
                 return True
         if segment.charset_problem:
             report_charset_problem(findings, segment, ())
+        if segment.forbidden is not None:
+            # Envelope values (UNB, UNG) go into every manifest of the interchange.
+            report_forbidden(findings, segment, [findings.out.every_record])
+        if segment.undefined_releases:
+            report_undefined_releases(findings, segment, ())
         return True
 
     # --- below the segments ---
@@ -136,7 +146,7 @@ class _Reader:
         location = self.findings.at_offset(problem.offset, problem.segment_index)
         current = self.open
         message = current.parser.message if current and current.parser else None
-        if problem.code == EMPTY_SEGMENT or (
+        if problem.code in (EMPTY_SEGMENT, TRAILING_RELEASE) or (
             problem.code == "EDIFACT_SEGMENT_TAG" and current is None
         ):
             self.findings.add(Severity.WARNING, problem.code, problem.message, location)

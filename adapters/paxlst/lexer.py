@@ -27,6 +27,11 @@ not do, and this layer does instead:
 - **release character "space"**: a UNA may declare a space as release character, meaning none
   is used; the tokenizer would treat every space as one. It gets a character that cannot occur
   in decoded text instead.
+- **release before an ordinary character**: ISO 9735 gives the release character a meaning only
+  before a service character (the separators, the terminator, the release character itself);
+  the tokenizer drops it before any character, so ``M?LLER`` silently became ``MLLER``. Here a
+  release character before any other character is data: the value keeps both characters, and
+  the segment records where it stood (``Segment.undefined_releases``), for a warning.
 
 Segments keep each data element as a list of its components, released characters restored.
 """
@@ -45,8 +50,9 @@ from pydifact.token import Token
 from pydifact.tokenizer import Tokenizer
 
 from adapters.paxlst.syntax import ServiceCharacters
+from liaison.rules.text import Forbidden
 
-__all__ = ["EMPTY_SEGMENT", "LexProblem", "Lexeme", "Segment", "lex"]
+__all__ = ["EMPTY_SEGMENT", "TRAILING_RELEASE", "LexProblem", "Lexeme", "Segment", "lex"]
 
 _CONTENT = Token.Type.CONTENT
 _COMPONENT = Token.Type.COMPONENT_SEPARATOR
@@ -73,6 +79,13 @@ class Segment:
     """Diagnostic code when the segment holds characters its character set does not allow."""
     charset_problem_offset: int = 0
     """Offset of the first such character."""
+    forbidden: Forbidden | None = None
+    """The first character of a value that no record's text may hold (a control character, a
+    bidi override...; ``liaison.rules.text``), if any."""
+    forbidden_offset: int = 0
+    """Offset of that character in the decoded text."""
+    undefined_releases: tuple[int, ...] = ()
+    """Offsets of release characters that precede no service character, kept as data."""
 
     def value(self, element: int, component: int = 0) -> str:
         """A component by position (0-based, after the tag); empty when absent."""
@@ -112,6 +125,8 @@ Lexeme = Segment | LexProblem
 """What lexing yields: segments, and the problems found between them, in text order."""
 
 EMPTY_SEGMENT = "EDIFACT_EMPTY_SEGMENT"
+TRAILING_RELEASE = "EDIFACT_TRAILING_RELEASE"
+"""A release character after the last segment, with nothing after it: nothing is lost."""
 
 
 def lex(text: str, start: int, characters: ServiceCharacters) -> Iterator[Lexeme]:
@@ -152,6 +167,38 @@ def _advance(iterator: Iterator[str], count: int) -> None:
         next(islice(iterator, count - 1, count), None)
 
 
+class _Tokenizer(Tokenizer):
+    """pydifact's tokenizer, except that a release character before a character that is not a
+    service character is data (ISO 9735 defines no meaning for it), its offset recorded."""
+
+    def __init__(self, service: frozenset[str]) -> None:
+        super().__init__()
+        self.service = service
+        self.pending: str | None = None
+        """The character after a release character kept as data: the next one to read."""
+        self.undefined: list[int] = []
+        """Indexes (in the text tokenized) of the release characters kept as data."""
+
+    def read_next_char(self) -> None:
+        self.isEscaped = False
+        if self.pending is not None:
+            self._char, self.pending = self.pending, None
+            return
+        self._char = self.get_next_char()
+        if self.characters is None or self._char != self.characters.escape_character:
+            return
+        following = self.get_next_char()
+        if following == "\n":
+            # As pydifact: the caller reports it and resynchronises after the next terminator.
+            raise EDISyntaxError("Newlines after escape characters are not allowed.")
+        if following is None or following in self.service:
+            self.isEscaped = True
+            self._char = following
+            return
+        self.undefined.append(self._message_index - 2)
+        self.pending = following
+
+
 class _Lexer:
     def __init__(self, text: str, characters: ServiceCharacters) -> None:
         self.text = text
@@ -179,6 +226,13 @@ class _Lexer:
         self.count = 0
         self.tags: set[str] = set()
         """Tags already found valid (a payload uses a dozen, over and over)."""
+        service = {characters.component, characters.data, characters.terminator}
+        if self.release:
+            service.add(self.release)
+        if characters.repetition != " ":
+            service.add(characters.repetition)
+        self.service = frozenset(service)
+        """What a release character may precede (ISO 9735): the separators and itself."""
 
     # --- scanning the raw text (release-aware), for cutting and resynchronising ---
 
@@ -258,7 +312,7 @@ class _Lexer:
 
         Yields the segments and their problems; returns the offset where it stopped.
         """
-        tokenizer = Tokenizer()
+        tokenizer = _Tokenizer(self.service)
         elements: list[list[str]] = []
         element = [""]
         segment_start = base
@@ -278,8 +332,16 @@ class _Lexer:
                     if tokenizer._char is None:
                         next_start = base + tokenizer._message_index
                     else:
-                        next_start = base + tokenizer._message_index - 1 - int(tokenizer.isEscaped)
-                    yield self._segment(elements, segment_start, next_start)
+                        # The look-ahead character: one back, and one more for a released one
+                        # or a release character kept as data (its next character is read).
+                        ahead = tokenizer.isEscaped or tokenizer.pending is not None
+                        next_start = base + tokenizer._message_index - 1 - int(ahead)
+                    lexeme = self._segment(elements, segment_start, next_start)
+                    if tokenizer.undefined:
+                        releases = self._releases_in(tokenizer.undefined, base, next_start)
+                        if isinstance(lexeme, Segment):
+                            lexeme.undefined_releases = releases
+                    yield lexeme
                     elements = []
                     element = [""]
                     segment_start = next_start
@@ -296,6 +358,15 @@ class _Lexer:
             return offset
         self.consumed = base + tokenizer._message_index
         return self.consumed
+
+    @staticmethod
+    def _releases_in(found: list[int], base: int, end: int) -> tuple[int, ...]:
+        """The offsets in ``found`` (indexes from ``base``) before ``end``, taken out of it; the
+        look-ahead may already have found the next segment's first one."""
+        offsets = [base + index for index in found]
+        inside = tuple(offset for offset in offsets if offset < end)
+        del found[: len(inside)]
+        return inside
 
     def _segment(self, elements: list[list[str]], start: int, end: int) -> Lexeme:
         index = self.count
@@ -342,12 +413,22 @@ class _Lexer:
         rest = self.skip_blanks(end, len(text))
         if rest >= len(text):
             return
-        if self.release and text.endswith(self.release) and self._is_released(len(text), end):
+        # Blanks after the last character mean nothing (a file's final line break).
+        last = len(text.rstrip(" \r\n")) - 1
+        if self.release and text[last] == self.release and self._is_released(last + 1, end):
+            if rest == last:
+                yield self._problem(
+                    TRAILING_RELEASE,
+                    "the input ends with a release character after its last segment; it "
+                    "releases nothing and is ignored",
+                    rest,
+                )
+                return
             yield self._problem(
                 "EDIFACT_RELEASE_AT_END",
                 "the input ends with a release character that releases nothing; "
                 "the last segment is incomplete and was skipped",
-                len(text) - 1,
+                last,
             )
             return
         yield self._problem(

@@ -26,7 +26,14 @@ from collections.abc import Callable
 
 from adapters.paxlst import codes
 from adapters.paxlst.dates import DateValue, YearRule, parse_date
-from adapters.paxlst.findings import Findings, Subject, Unmapped, report_charset_problem
+from adapters.paxlst.findings import (
+    Findings,
+    Subject,
+    Unmapped,
+    report_charset_problem,
+    report_forbidden,
+    report_undefined_releases,
+)
 from adapters.paxlst.lexer import Segment
 from adapters.paxlst.parsed import ParsedMessage, ParsedTraveller, TravellerOf
 from adapters.paxlst.values import number, set_country, set_location
@@ -167,9 +174,17 @@ class MessageParser:
             handler(segment, following)
             if segment.charset_problem:
                 self._charset_problem(segment)
+            if segment.forbidden is not None:
+                self._forbidden(segment)
+            if segment.undefined_releases:
+                report_undefined_releases(self.findings, segment, self._subjects())
             return
         if segment.charset_problem:
             self._charset_problem(segment)
+        if segment.forbidden is not None:
+            self._forbidden(segment)
+        if segment.undefined_releases:
+            report_undefined_releases(self.findings, segment, self._subjects())
         if segment.tag not in codes.PAXLST_TAGS:
             self.findings.warning(
                 "PAXLST_UNKNOWN_SEGMENT",
@@ -187,6 +202,14 @@ class MessageParser:
 
     def _charset_problem(self, segment: Segment) -> None:
         report_charset_problem(self.findings, segment, self._subjects())
+
+    def _forbidden(self, segment: Segment) -> None:
+        # A traveller's values go into the manifest's traveller entry too (places, references):
+        # both records would be refused, so both are named.
+        subjects = self._subjects()
+        if self.message.manifest_subject not in subjects:
+            subjects.append(self.message.manifest_subject)
+        report_forbidden(self.findings, segment, subjects)
 
     def finish(self, end: Segment | None) -> ParsedMessage:
         """Check what the message must have and return it. ``end``: its UNT, if any."""

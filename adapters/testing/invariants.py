@@ -10,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
 
 from adapters.base import Adapter, DecodeResult
 from adapters.collector import DIAGNOSTICS_OMITTED, TOO_MANY_ERRORS
 from adapters.diagnostics import Diagnostic, Location, Severity
 from adapters.options import DecodeOptions
+from liaison.rules.text import FREE_TEXT_FIELDS, describe, forbidden_in
 from liaison.v1 import record_pb2
 
 __all__ = [
@@ -24,6 +28,7 @@ __all__ = [
     "provenance_problems",
     "result_problems",
     "structure_problems",
+    "text_problems",
 ]
 
 DIAGNOSTIC_CODE_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
@@ -158,3 +163,30 @@ def limit_problems(result: DecodeResult, options: DecodeOptions) -> list[str]:
                 f"{options.max_per_code:,} of one code may be listed"
             )
     return problems
+
+
+def text_problems(records: Sequence[record_pb2.Record]) -> list[str]:
+    """Text in ``records`` that the gateway refuses (``liaison.rules.text``): a clean record
+    must hold none, the adapter reports ``FORBIDDEN_CHARACTER`` where it reads such a value."""
+    return [
+        f"records[{index}] ({record.record_id}): {path} {describe(forbidden)}"
+        for index, record in enumerate(records)
+        for path, value, free_text in _strings(record, "")
+        if (forbidden := forbidden_in(value, free_text=free_text)) is not None
+    ]
+
+
+def _strings(message: Message, prefix: str) -> Iterator[tuple[str, str, bool]]:
+    # Any: ListFields pairs a descriptor with a value whose type depends on the field.
+    for field, value in message.ListFields():
+        path = prefix + field.name
+        if field.type == FieldDescriptor.TYPE_STRING:
+            free_text = field.full_name in FREE_TEXT_FIELDS
+            items = value if field.is_repeated else [value]
+            for index, item in enumerate(items):
+                yield (f"{path}[{index}]" if field.is_repeated else path), item, free_text
+        elif field.message_type is not None:
+            children = value if field.is_repeated else [value]
+            for index, child in enumerate(children):
+                where = f"{path}[{index}]." if field.is_repeated else f"{path}."
+                yield from _strings(child, where)

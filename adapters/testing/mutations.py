@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 __all__ = [
+    "FORBIDDEN_TEXT",
     "INVALID_UTF8",
     "DeleteBytes",
     "FlipBit",
@@ -34,6 +35,20 @@ INVALID_UTF8: tuple[bytes, ...] = (
     b"\xf4\x90\x80\x80",  # above U+10FFFF
 )
 """Byte sequences that no valid UTF-8 text contains."""
+
+
+FORBIDDEN_TEXT: tuple[bytes, ...] = (
+    b"\x00",  # NUL: cuts C strings short
+    b"\x1b",  # ESC: terminal escape sequences in logs
+    b"\x07",  # BEL
+    b"\x7f",  # DEL
+    b"\n",  # a line break: forged log and CSV lines, in a single-line field
+    "\u0085".encode(),  # NEL, a C1 control (in Latin-1 text: "\xc2" then the control)
+    "\u202e".encode(),  # RIGHT-TO-LEFT OVERRIDE
+    "\u2067".encode(),  # RIGHT-TO-LEFT ISOLATE
+    "\ufffe".encode(),  # a noncharacter
+)
+"""Characters no record's text may hold (``liaison.rules.text``), as UTF-8 bytes."""
 
 
 def _position(offset: int, payload: bytes) -> int:

@@ -36,8 +36,9 @@ from adapters.testing.invariants import (
     provenance_problems,
     result_problems,
     structure_problems,
+    text_problems,
 )
-from adapters.testing.mutations import Mutation, apply_all, mutation_lists
+from adapters.testing.mutations import FORBIDDEN_TEXT, Mutation, apply_all, mutation_lists
 from adapters.testing.plugin import kit_report, update_golden_requested
 from adapters.testing.samples import GoldenSample, samples_directory_problems
 from adapters.testing.throughput import measure_throughput
@@ -252,6 +253,31 @@ class ConformanceTests:
             problems += limit_problems(result, adapter.options)
             if problems:
                 raise AssertionError("\n  ".join(["the decode result is malformed:", *problems]))
+
+        check()
+
+    def test_forbidden_characters_never_reach_a_clean_record(
+        self, adapter: Adapter, golden_sample: GoldenSample
+    ) -> None:
+        """A control character or bidi override put anywhere in a sample is reported (as
+        ``FORBIDDEN_CHARACTER``, where it is read), never emitted in a record that no error
+        names: Ingest would store it, and the gateway refuses such text."""
+        original = golden_sample.read()
+
+        @_hypothesis_settings(self.max_examples)
+        @given(
+            offset=st.integers(min_value=0, max_value=len(original)),
+            character=st.sampled_from(FORBIDDEN_TEXT),
+        )
+        def check(offset: int, character: bytes) -> None:
+            payload = original[:offset] + character + original[offset:]
+            result = adapter.decode(payload, source_reference=golden_sample.reference)
+            tainted = result.tainted_ids
+            problems = text_problems([r for r in result.records if r.record_id not in tainted])
+            if problems:
+                raise AssertionError(
+                    "\n  ".join(["clean records hold text the gateway refuses:", *problems])
+                )
 
         check()
 

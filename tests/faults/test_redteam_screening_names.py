@@ -10,6 +10,10 @@ entry a -0.3 line of evidence, the log-odds summed to about -4,500, and the logi
   (a wanted man submitted after it was never screened), for one Submit of any client.
 * RIGHT: the score is computed without overflow (near 0: no hit), and a subject the engine still
   cannot screen is skipped alone - named in the log - instead of failing its batch.
+
+Names with a NUL or an invisible bidi override are not names at all: they are refused, clearly,
+by Screen and by Submit (INVALID_ARGUMENT, a field violation naming the code point and its
+position), so they never reach the engine. Right-to-left *letters* stay ordinary names.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import dataclasses
 from pathlib import Path
 from typing import Literal
 
+import grpc
 import pytest
 from grpc import aio
 
@@ -28,20 +33,35 @@ from gateway.screening.settings import ScreeningSettings
 from gateway.server import Gateway
 from liaison.v1 import common_pb2, exchange_pb2, record_pb2, screening_pb2
 from tests.conftest import TEST_CENTRE, make_config
-from tests.support.rpc import ExchangeStub, ScreeningStub
+from tests.support.rpc import ExchangeStub, ScreeningStub, violations_of
 from tests.support.screening_records import red_notice, screened, traveller
 
 HOSTILE_NAMES = {
     "14000-tokens": ("IVANOV " * 14_000, "SERGEI " * 1_000),
     "100k-letters": ("A" * 100_000, "SERGEI"),
-    "nul": ("IVA\x00NOV", "SER\x00GEI"),
-    "rtl-override": ("\u202eVONAVI", "\u202eIEGRES"),
     "combining": ("I\u0301\u0308" * 5_000, "S" + "\u0301" * 10_000),
     "zero-width": ("\u200d" * 50_000, "\u200b" * 40_000),
     "cyrillic": ("ИВАНОВ", "СЕРГЕЙ"),
     "arabic": ("إيفانوف", "سيرجي"),
     "cjk": ("伊万诺夫", "谢尔盖"),
     "emoji": ("🙂" * 20_000, "👨‍👩‍👧" * 3_000),
+    "rtl-marks": ("\u200fIVANOV\u200f", "\u200eSERGEI"),  # LRM/RLM marks, not overrides
+}
+# Names no one has: refused at intake with the code point and its position.
+REFUSED_NAMES = {
+    "nul": (("IVA\x00NOV", "SER\x00GEI"), "U+0000 (a control character) at position 3"),
+    "rtl-override": (
+        ("\u202eVONAVI", "\u202eIEGRES"),
+        "U+202E (an invisible bidi override or isolate) at position 0",
+    ),
+    "rtl-isolate": (
+        ("IVANOV\u2067", "\u2066SERGEI\u2069"),
+        "U+2067 (an invisible bidi override or isolate) at position 6",
+    ),
+    "newline": (("IVANOV\nADMIN", "SERGEI\r"), "U+000A (a control character) at position 6"),
+    "escape": (("\x1b[31mIVANOV", "SERGEI"), "U+001B (a control character) at position 0"),
+    "c1-next-line": (("IVANOV\x85", "SERGEI"), "U+0085 (a control character) at position 6"),
+    "noncharacter": (("IVANOV\ufffe", "SERGEI"), "U+FFFE (a noncharacter) at position 6"),
 }
 
 
@@ -61,6 +81,35 @@ async def test_screen_answers_hostile_names(channel: aio.Channel, name: str) -> 
     request = screening_pb2.ScreenRequest(subjects=[_named("", family, given)])
     answer = await ScreeningStub(channel).Screen(request)
     assert [s.record_id for s in answer.subjects] == ["subject-1"]
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_NAMES))
+async def test_screen_refuses_names_with_control_characters(
+    channel: aio.Channel, name: str
+) -> None:
+    (family, given), reason = REFUSED_NAMES[name]
+    request = screening_pb2.ScreenRequest(subjects=[_named("", family, given)])
+    with pytest.raises(aio.AioRpcError) as caught:
+        await ScreeningStub(channel).Screen(request)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    violations = violations_of(caught.value)
+    # The path is the path from the record; the description names the subject (decision 0022).
+    assert set(violations) <= {"person.names[0].family", "person.names[0].given"}
+    assert violations["person.names[0].family"] == f"must not contain {reason} (subjects[0])"
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_NAMES))
+async def test_submit_refuses_names_with_control_characters(
+    channel: aio.Channel, name: str
+) -> None:
+    (family, given), reason = REFUSED_NAMES[name]
+    record = _named(f"{TEST_CENTRE}:pax:refused", family, given)
+    with pytest.raises(aio.AioRpcError) as caught:
+        await ExchangeStub(channel).Submit(exchange_pb2.SubmitRequest(record=record))
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    violations = violations_of(caught.value)
+    assert set(violations) <= {"person.names[0].family", "person.names[0].given"}
+    assert violations["person.names[0].family"] == f"must not contain {reason}"
 
 
 @pytest.mark.parametrize("worker", ["process", "thread"])

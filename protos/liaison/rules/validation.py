@@ -5,6 +5,9 @@ enum values must be defined by the contract (proto3 keeps unknown numbers, the g
 and value types (``PartialDate``, ``CountryCode``, ``Quantity``, ``Timestamp``, ...) are checked
 wherever they occur. Envelope and body rules then check what each kind of record needs.
 
+Every string field is checked for the characters no text may hold (:mod:`liaison.rules.text`):
+control characters, bidi overrides and isolates, noncharacters; free-text fields may have lines.
+
 Paths are the proto field names from the record, with list indexes: ``person.names[0].family``.
 """
 
@@ -15,12 +18,13 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from liaison.codes import ICAO_CODES, ISO_ALPHA3
 from liaison.rules.errors import FieldViolation
 from liaison.rules.ids import CENTRE_ID_PATTERN, LIST_NAME_PATTERN, MAX_VERSION, RECORD_ID_PATTERN
+from liaison.rules.text import FREE_TEXT_FIELDS, describe, forbidden_in
 from liaison.v1 import common_pb2, record_pb2
 
 __all__ = ["validate_partial_date", "validate_record", "validate_timestamp"]
@@ -99,14 +103,20 @@ def _lifecycle(record: record_pb2.Record, violations: Violations) -> None:
 
 
 def _walk(message: Message, prefix: str, violations: Violations) -> None:
-    """Check enums and typed values in every field of ``message`` that can hold one, recursively.
+    """Check enums, typed values and text in every field of ``message`` that can hold one.
 
     Each message type is walked by a plan computed once from its descriptor, which skips every
-    field whose subtree holds nothing to check (scalars, and messages such as ``Transliteration``
-    without enums or typed values).
+    field whose subtree holds nothing to check (numbers, bytes, booleans).
     """
-    for name, known, check, sub_plan, repeated, enum_name in _plan_of(message.DESCRIPTOR):
-        if known is not None:
+    for name, known, check, sub_plan, repeated, enum_name, text in _plan_of(message.DESCRIPTOR):
+        if text is not None:
+            value = getattr(message, name)
+            if repeated:
+                for index, item in enumerate(value):
+                    _check_text(item, f"{prefix}{name}[{index}]", text, violations)
+            elif value:
+                _check_text(value, prefix + name, text, violations)
+        elif known is not None:
             value = getattr(message, name)
             if repeated:
                 for index, item in enumerate(value):
@@ -131,9 +141,16 @@ def _walk(message: Message, prefix: str, violations: Violations) -> None:
                 _walk(value, f"{prefix}{name}.", violations)
 
 
+def _check_text(value: str, path: str, free_text: bool, violations: Violations) -> None:
+    forbidden = forbidden_in(value, free_text=free_text)
+    if forbidden is not None:
+        violations.append(FieldViolation(path, describe(forbidden)))
+
+
 # One step per field worth visiting: (name, known enum numbers or None, typed check or None,
-# whether the nested message has steps of its own, repeated, enum full name).
-_Step = tuple[str, frozenset[int] | None, "_TypeCheck | None", bool, bool, str]
+# whether the nested message has steps of its own, repeated, enum full name, and for a string
+# field whether it is free text - None for any other field).
+_Step = tuple[str, frozenset[int] | None, "_TypeCheck | None", bool, bool, str, bool | None]
 _PLANS: dict[str, tuple[_Step, ...]] = {}
 
 
@@ -149,14 +166,17 @@ def _plan_of(descriptor: Any) -> tuple[_Step, ...]:
 def _steps(descriptor: Descriptor) -> Iterator[_Step]:
     for field in descriptor.fields:
         repeated = field.is_repeated
-        if field.enum_type is not None:
+        if field.type == FieldDescriptor.TYPE_STRING:
+            free_text = field.full_name in FREE_TEXT_FIELDS
+            yield field.name, None, None, False, repeated, "", free_text
+        elif field.enum_type is not None:
             known = frozenset(field.enum_type.values_by_number)
-            yield field.name, known, None, False, repeated, field.enum_type.full_name
+            yield field.name, known, None, False, repeated, field.enum_type.full_name, None
         elif field.message_type is not None:
             check = _TYPE_CHECKS.get(field.message_type.full_name)
             has_steps = bool(_plan_of(field.message_type))
             if check is not None or has_steps:
-                yield field.name, None, check, has_steps, repeated, ""
+                yield field.name, None, check, has_steps, repeated, "", None
 
 
 def _unknown_enum(path: str, number: int, enum_name: str) -> FieldViolation:

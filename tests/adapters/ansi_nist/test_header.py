@@ -123,6 +123,47 @@ def test_a_version_that_is_not_four_digits_is_an_error_and_no_person_is_built(ba
     assert result.records == ()
 
 
+@pytest.mark.parametrize("version", ["9999", "0000", "0100", "0202", "0503", "0601", "1000"])
+def test_a_version_the_standard_never_published_is_a_warning(version: str) -> None:
+    """Before, any four digits passed silently: "9999" was read as if it were 1-2011."""
+    result = decode_header(replace={2: version})
+    warning = only(result, "NIST_VERSION_UNKNOWN")
+    assert warning.severity is Severity.WARNING
+    assert warning.location.byte_offset == len(b"1.001:NNN") + 1
+    assert warning.location.segment_index == 0
+    assert warning.record_ids == (result.records[0].record_id,)  # warned, still clean
+    assert header_of(result).version == version  # kept verbatim
+    assert result.clean == result.records
+
+
+@pytest.mark.parametrize(
+    "version", ["0200", "0201", "0300", "0400", "0500", "0501", "0502", "0600"]
+)
+def test_every_published_version_is_accepted_without_a_word(version: str) -> None:
+    result = decode_header(replace={2: version})
+    assert result.diagnostics == ()
+
+
+@pytest.mark.parametrize(
+    ("number", "text", "code_point", "position"),
+    [(9, "TCN\x00-1", 0x0000, 3), (8, "\u202eFRINTPOL", 0x202E, 0), (10, "REF\n1", 0x000A, 3)],
+)
+def test_a_control_character_in_type1_is_an_error_and_no_person_is_built(
+    number: int, text: str, code_point: int, position: int
+) -> None:
+    """Type-1 values go into every person's header: the transaction is refused, located."""
+    result = (
+        decode_header((number, text)) if number == 10 else decode_header(replace={number: text})
+    )
+    error = only(result, "FORBIDDEN_CHARACTER")
+    assert error.severity is Severity.ERROR
+    assert error.location.segment_index == 0
+    assert f"U+{code_point:04X}" in error.message
+    assert f"at position {position}" in error.message
+    assert f"field 1.{number:03d}" in error.message
+    assert result.records == ()
+
+
 @pytest.mark.parametrize("gmt", ["20240315101500", "20240315246000Z", "2024031510150Z"])
 def test_a_malformed_gmt_is_a_warning(gmt: str) -> None:
     result = decode_header((14, gmt))

@@ -381,3 +381,58 @@ def test_invalid_utf8_is_an_error_when_only_utf8_is_declared() -> None:
     result = ADAPTER.decode(payload)
     assert only(result, "NIST_TEXT_ENCODING").severity is Severity.ERROR
     assert "\ufffd" in person_of(result).names[0].given
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            18,
+            "DO\x00E,JOHN",
+            "field 2.018: an information item must not contain U+0000 "
+            "(a control character) at position 2",
+        ),
+        (
+            18,
+            "DOE,\u202eNHOJ",
+            "field 2.018: an information item must not contain U+202E "
+            "(an invisible bidi override or isolate) at position 4",
+        ),
+        (
+            20,
+            "LYON\nFRANCE",
+            "field 2.020: an information item must not contain U+000A "
+            "(a control character) at position 4",
+        ),
+        (
+            19,
+            [["SMITH,JOHN"], ["SMITH,\x1bJ"]],
+            "field 2.019: an information item must not "
+            "contain U+001B (a control character) at position 6",
+        ),
+        (
+            300,
+            "remark\x07",
+            "field 2.300: an information item must not contain U+0007 "
+            "(a control character) at position 6",
+        ),
+    ],
+)
+def test_a_control_character_in_type2_is_an_error_naming_the_person(
+    field: int, value: Value, message: str
+) -> None:
+    """Before: the name with a NUL became the person's name, which the gateway refuses."""
+    result = decode((18, "DOE,JOHN"), (field, value)) if field != 18 else decode((18, value))
+    error = only(result, "FORBIDDEN_CHARACTER")
+    assert (error.severity, error.message) == (Severity.ERROR, message)
+    assert error.location.segment_index == 1  # the Type-2 record
+    assert error.location.byte_offset is not None
+    assert error.record_ids == (result.records[0].record_id,)
+    assert result.clean == ()
+
+
+def test_lines_in_a_field_kept_verbatim_are_free_text() -> None:
+    result = decode((18, "DOE,JOHN"), (300, "first line\r\nsecond\tline"))
+    assert [d.code for d in result.diagnostics] == []
+    [record] = result.clean
+    assert validate_record(record) == []

@@ -6,9 +6,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.ansi_nist import AnsiNistAdapter
+from adapters.ansi_nist.codes import PUBLISHED_VERSIONS
 from adapters.ansi_nist.encoder import with_length
 from adapters.diagnostics import Severity
 from liaison.codes import ICAO_CODES, ISO_ALPHA2_TO_ALPHA3, ISO_ALPHA3
+from liaison.rules.text import forbidden_in
 from liaison.v1 import common_pb2, nist_pb2, person_pb2, record_pb2
 from tests.adapters.ansi_nist.build import binary, record, type1
 
@@ -20,9 +22,11 @@ MAPPED_NUMBERS = {1, 2, 18, 19, 20, 21, 22, 24}
 _letters = st.characters(categories=("Lu", "Ll", "Lo"), max_codepoint=0x9FFF)
 _word = st.text(_letters, min_size=1, max_size=8)
 _words = st.lists(_word, max_size=3).map(" ".join)
-# Any text a kept field may hold: everything but the reserved control characters.
+# Any text a kept field may hold: free text (liaison.rules.text), so no control character but
+# TAB, LF and CR - the separators and reserved characters are controls too.
 _free_text = st.text(
-    st.characters(codec="utf-8", exclude_characters="\x02\x03\x1c\x1d\x1e\x1f"), max_size=12
+    st.characters(codec="utf-8").filter(lambda c: forbidden_in(c, free_text=True) is None),
+    max_size=12,
 )
 _ascii_text = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=10
@@ -98,7 +102,7 @@ def persons(draw: st.DrawFn) -> person_pb2.Person:
 @st.composite
 def headers(draw: st.DrawFn) -> nist_pb2.NistTransactionHeader:
     header = nist_pb2.NistTransactionHeader(
-        version=draw(st.from_regex(r"0[2-5]0[0-2]", fullmatch=True)),
+        version=draw(st.sampled_from(sorted(PUBLISHED_VERSIONS))),
         transaction_type=draw(_ascii_text),
         date=draw(st.dates()).strftime("%Y%m%d").rjust(8, "0"),
         priority=draw(st.integers(0, 9)),

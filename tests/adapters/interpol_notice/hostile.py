@@ -1,4 +1,5 @@
-"""Hostile INTERPOL notice documents of any size: many notices, dense objects, deep nesting."""
+"""Hostile INTERPOL notice documents of any size: many notices, dense objects, deep nesting,
+repeated keys."""
 
 from __future__ import annotations
 
@@ -44,8 +45,25 @@ def deep_notice(size: int) -> bytes:
     return b'{"entity_id":"2019/1","x":' + b"[" * depth + b"]" * depth + b"}"
 
 
+def repeated_keys(size: int) -> bytes:
+    """A notice with one key repeated over and over: a duplicate-key error at each object."""
+    unit = b'{"name":"A","name":"B"},'
+    return _PAGE_START + unit * max(1, size // len(unit)) + b"{}" + _PAGE_END
+
+
+def deep_repeated_keys(size: int) -> bytes:
+    """Objects nested as deep as the decoder allows, a repeated key at the bottom, many times:
+    the pointers of the repeats are long, and must not make the decode quadratic."""
+    depth = 500
+    unit = b'{"a":' * depth + b'{"k":1,"k":2}' + b"}" * depth
+    count = max(1, size // (len(unit) + 1))
+    return b"[" + b",".join([unit] * count) + b"]"
+
+
 HOSTILE_PAYLOADS: dict[str, PayloadBuilder] = {
     "many-notices": many_notices,
     "dense-objects": dense_objects,
     "deep-notice": deep_notice,
+    "repeated-keys": repeated_keys,
+    "deep-repeated-keys": deep_repeated_keys,
 }

@@ -15,6 +15,7 @@ from adapters.base import stable_record_id
 from adapters.interpol_notice.decode import RECORD_ID_PREFIX
 from adapters.interpol_notice.values import detect_script, is_absent_name, notice_href
 from liaison.codes import ISO_ALPHA2_TO_ALPHA3
+from liaison.rules.text import forbidden_in
 from liaison.v1 import common_pb2, notice_pb2, person_pb2, record_pb2
 
 __all__ = ["notice_records", "result_page"]
@@ -29,8 +30,14 @@ _NOTICE_TYPES = (
 )
 _SEXES = (common_pb2.SEX_UNSPECIFIED, common_pb2.SEX_MALE, common_pb2.SEX_FEMALE)
 
-texts = st.text(max_size=24)
-name_parts = st.text(min_size=1, max_size=16).filter(lambda text: not is_absent_name(text))
+# Any character a record's text may hold (liaison.rules.text): the others are refused at decode.
+_characters = st.characters(exclude_categories=("Cc", "Cs")).filter(
+    lambda character: forbidden_in(character) is None
+)
+texts = st.text(_characters, max_size=24)
+name_parts = st.text(_characters, min_size=1, max_size=16).filter(
+    lambda text: not is_absent_name(text)
+)
 script_parts = st.text(
     alphabet=st.sampled_from("абвгдежзийклмнопрстуфхцчшщыэюяابتثجحخدذرزسشصضطظعغفقكلمنهوي "),
     min_size=1,
@@ -57,7 +64,7 @@ iso_countries = st.sampled_from(sorted(ISO_ALPHA2_TO_ALPHA3)).map(
     )
 )
 unmapped_countries = (
-    st.text(min_size=1, max_size=4)
+    st.text(_characters, min_size=1, max_size=4)
     .filter(lambda raw: raw not in ISO_ALPHA2_TO_ALPHA3)
     .map(lambda raw: common_pb2.CountryCode(system=_UNMAPPED, raw=raw))
 )

@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 
 from adapters.base import DecodeResult, stable_record_id
+from adapters.characters import FORBIDDEN_CHARACTER
 from adapters.diagnostics import Severity
 from adapters.interpol_notice import InterpolNoticeAdapter
+from adapters.interpol_notice.document import MAX_LOCATED_DUPLICATES
 from liaison.rules.validation import validate_record
 from liaison.v1 import common_pb2, notice_pb2, record_pb2
 
@@ -625,3 +627,62 @@ def test_invalid_utf8_and_json_samples_name_no_records() -> None:
         assert diagnostic.code == code
         assert diagnostic.location.byte_offset is not None
         assert diagnostic.location.line > 1
+
+
+_DUPLICATE_PAGE = (
+    b'{"_embedded": {"notices": ['
+    b'{"entity_id": "2021/1", "name": "A", "forename": "B",'
+    b' "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2021-1"}}},'
+    b'{"entity_id": "2021/2", "name": "C", "forename": "D",'
+    b' "arrest_warrants": [{"charge": "x", "charge": "y"}],'
+    b' "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2021-2"}}}'
+    b"]}}"
+)
+
+
+def test_a_repeated_key_is_an_error_naming_only_the_notice_it_is_in() -> None:
+    # Before: the second charge silently replaced the first, and the notice was clean.
+    result = InterpolNoticeAdapter().decode(_DUPLICATE_PAGE)
+    [error] = [d for d in result.diagnostics if d.code == "NOTICE_DUPLICATE_KEY"]
+    assert error.severity is Severity.ERROR
+    assert error.location.json_pointer == "/_embedded/notices/1/arrest_warrants/0/charge"
+    first, second = result.records
+    assert error.record_ids == (second.record_id,)
+    assert [r.record_id for r in result.clean] == [first.record_id]
+
+
+def test_more_repeats_than_are_located_name_every_notice() -> None:
+    notice = b'{"name": "A", "forename": "B", "x": {"k": 1, "k": 2}}'
+    count = MAX_LOCATED_DUPLICATES + 1
+    payload = b'{"_embedded": {"notices": [' + b",".join([notice] * count) + b"]}}"
+    result = InterpolNoticeAdapter().configured(max_errors=10 * count).decode(payload)
+    assert result.clean == ()
+
+
+def test_control_characters_are_errors_at_their_pointer_and_not_kept() -> None:
+    # Before: a NUL or a right-to-left override went into the record, which the gateway refuses.
+    document = {
+        "entity_id": "2022/1",
+        "name": "IVA\u0000NOV",
+        "forename": "\u202eIEGRES",
+        "distinguishing_marks": "scar\r\ntattoo\tleft arm",
+        "_links": {"self": {"href": "https://ws-public.interpol.int/notices/v1/red/2022-1"}},
+    }
+    result = InterpolNoticeAdapter().decode(json.dumps(document).encode())
+    [record] = result.records
+    errors = {
+        d.location.json_pointer: d.message
+        for d in result.diagnostics
+        if d.code == FORBIDDEN_CHARACTER
+    }
+    assert errors == {
+        "/name": "a text value must not contain U+0000 (a control character) at position 3",
+        "/forename": (
+            "a text value must not contain U+202E (an invisible bidi override or isolate) "
+            "at position 0"
+        ),
+    }
+    assert record.record_id in result.tainted_ids
+    assert not record.notice.subject.names
+    marks = record.notice.subject.physical_description.distinguishing_marks
+    assert marks == "scar\r\ntattoo\tleft arm"  # free text keeps its lines

@@ -19,6 +19,7 @@ from adapters.paxlst import PaxlstAdapter
 from adapters.paxlst.codes import DOCUMENT_TYPE_BY_CODE
 from adapters.paxlst.ids import document_record_id, manifest_record_id, person_record_id
 from liaison.codes import ICAO_CODES, ISO_ALPHA2_TO_ALPHA3, ISO_ALPHA3
+from liaison.rules.text import forbidden_in
 from liaison.v1 import common_pb2, manifest_pb2, record_pb2, travel_document_pb2
 
 __all__ = ["manifest_records", "passenger_list_payload"]
@@ -36,8 +37,11 @@ _LEVEL_A = _UPPER + string.digits + " .,-()/='+:?!\"%&*;<>"
 def _text(syntax: str, min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
     if syntax.startswith("UNOA"):
         return st.text(alphabet=_LEVEL_A, min_size=min_size, max_size=max_size)
+    # Any character a record's text may hold (liaison.rules.text); the others are refused.
     return st.text(
-        alphabet=st.characters(exclude_categories=["Cs"]),
+        alphabet=st.characters(exclude_categories=["Cs", "Cc"]).filter(
+            lambda character: forbidden_in(character) is None
+        ),
         min_size=min_size,
         max_size=max_size,
     )

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import datetime
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from adapters.diagnostics import Severity
 from adapters.paxlst.encode import encode_records
+from adapters.paxlst.lexer import Segment, lex
+from adapters.paxlst.syntax import DEFAULT_CHARACTERS
 from adapters.paxlst.writer import MessageWriter, escape, segment_text
 from liaison.v1 import common_pb2, manifest_pb2, record_pb2, travel_document_pb2
 from tests.adapters.paxlst.builders import ADAPTER, decode, manifest, persons
@@ -71,6 +76,24 @@ def _text(records: list[record_pb2.Record]) -> str:
 def test_escape_releases_the_service_characters() -> None:
     assert escape("O'BRIEN+JO:HN?") == "O?'BRIEN?+JO?:HN??"
     assert escape("APIS*ABE") == "APIS*ABE"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=["Cs"]).filter(lambda c: c != "\n")))
+def test_escape_releases_exactly_the_service_characters_and_round_trips(value: str) -> None:
+    """Whatever a value holds, encode then lex gives it back, with no release character the
+    decoder would warn about: only ``?``, ``'``, ``+`` and ``:`` are released (``UNA:+.? '``:
+    the decimal mark and the unused repetition position are data)."""
+    text = segment_text("FTX", ["AAA", "", "", (value, value)])
+    [segment] = list(lex(text, 0, DEFAULT_CHARACTERS))
+    assert isinstance(segment, Segment)
+    assert segment.components(3) == [value, value] or value == ""
+    assert segment.undefined_releases == ()
+    released, position = set(), 0
+    while (position := text.find("?", position)) >= 0:
+        released.add(text[position + 1])
+        position += 2
+    assert released <= {"?", "'", "+", ":"}
 
 
 def test_trailing_empty_components_and_elements_are_omitted() -> None:

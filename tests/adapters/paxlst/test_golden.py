@@ -131,6 +131,32 @@ def test_release_characters() -> None:
     assert documents(result)[0].document_number == "ESP:0001"
 
 
+def test_release_before_ordinary_characters_is_kept_and_warned() -> None:
+    """ISO 9735 defines the release character only before a service character: ``M?LLER``
+    keeps its question mark (before, pydifact dropped it: ``MLLER``, ``C01X00.T47``)."""
+    result = _decode("release-undefined.edi")
+    assert codes(result) == [
+        "EDIFACT_RELEASE_UNDEFINED",
+        "EDIFACT_RELEASE_UNDEFINED",
+        "EDIFACT_TRAILING_RELEASE",
+    ]
+    assert all(d.severity is Severity.WARNING for d in result.diagnostics)
+    nad, doc, _ = result.diagnostics
+    assert (nad.location.line, nad.location.column, nad.location.segment_index) == (10, 11, 9)
+    assert (doc.location.line, doc.location.column, doc.location.segment_index) == (14, 13, 13)
+    name = persons(result)[0].names[0]
+    assert (name.family, name.given) == ("M?LLER", "J?RGEN")
+    assert documents(result)[0].document_number == "C01X00?.T47"
+    assert len(result.clean) == len(result.records)
+    # Encoding releases the kept question marks, so the text comes back as it was, unwarned.
+    encoded = ADAPTER.encode(list(result.records))
+    assert b"M??LLER:J??RGEN" in encoded.payload
+    again = ADAPTER.decode(encoded.payload)
+    assert "EDIFACT_RELEASE_UNDEFINED" not in codes(again)
+    assert persons(again)[0].names[0].family == "M?LLER"
+    assert documents(again)[0].document_number == "C01X00?.T47"
+
+
 def test_multi_part() -> None:
     result = _decode("multi-part.edi")
     assert result.diagnostics == ()

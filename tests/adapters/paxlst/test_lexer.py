@@ -62,6 +62,52 @@ def test_release_character_restores_every_service_character() -> None:
     assert lexed.segments[0].components(3) == ["D'UNAMUNO", "A+B:C?D"]
 
 
+def test_a_release_character_before_an_ordinary_character_is_kept_as_data() -> None:
+    """ISO 9735 defines the release character only before a service character. Before, pydifact
+    dropped it before any character: ``M?LLER`` became ``MLLER``, ``A?.B`` became ``A.B``."""
+    text = "NAD+FL+++M?LLER:A?.B?C'FTX+X'"
+    lexed = lex(text, 0, DEFAULT_CHARACTERS)
+    nad, ftx = lexed.segments
+    assert nad.components(3) == ["M?LLER", "A?.B?C"]
+    assert nad.undefined_releases == (text.index("?L"), text.index("?."), text.index("?C"))
+    assert ftx.undefined_releases == ()
+    assert ftx.offset == text.index("FTX")
+    assert lexed.problems == []
+
+
+def test_a_segment_starting_after_a_kept_release_character_keeps_its_offsets() -> None:
+    """The look-ahead after a terminator may be a release kept as data: the next segment's
+    offset and its releases are still its own."""
+    text = "FTX+A'NAD+?X+?Y'UNT+2+1'"
+    nad = lex(text, 0, DEFAULT_CHARACTERS).segments[1]
+    assert (nad.tag, nad.offset) == ("NAD", text.index("NAD"))
+    assert nad.elements == [["?X"], ["?Y"]]
+    assert nad.undefined_releases == (text.index("?X"), text.index("?Y"))
+
+
+def test_releases_in_a_skipped_segment_are_not_counted_for_the_next() -> None:
+    lexed = lex("UNB+A'?LAB+1'UNH+1'", 0, DEFAULT_CHARACTERS)
+    assert [p.code for p in lexed.problems] == ["EDIFACT_SEGMENT_TAG"]
+    assert [s.undefined_releases for s in lexed.segments] == [(), ()]
+
+
+def test_a_declared_repetition_separator_is_a_service_character_a_space_is_not() -> None:
+    with_repetition = ServiceCharacters(*":+.?*'")
+    segment = lex("FTX+A?*B? C'", 0, with_repetition).segments[0]
+    assert segment.value(0) == "A*B? C"
+    assert segment.undefined_releases == (8,)  # before the space, not before the '*'
+    default = lex("FTX+A?*B'", 0, DEFAULT_CHARACTERS).segments[0]
+    assert (default.value(0), default.undefined_releases) == ("A?*B", (5,))
+
+
+def test_a_release_character_after_the_last_segment_is_a_trailing_release() -> None:
+    text = "UNB+A'UNZ+1+A'\r\n?"
+    lexed = lex(text, 0, DEFAULT_CHARACTERS)
+    assert _tags(lexed.segments) == ["UNB", "UNZ"]
+    (problem,) = lexed.problems
+    assert (problem.code, problem.offset) == ("EDIFACT_TRAILING_RELEASE", len(text) - 1)
+
+
 def test_offsets_and_indexes_with_line_breaks_and_blanks_between_segments() -> None:
     text = "UNB+A'\r\n  UNH+1'\nBGM+745'   \r\nUNT+3+1'"
     lexed = lex(text, 0, DEFAULT_CHARACTERS)

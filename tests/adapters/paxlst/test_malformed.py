@@ -147,3 +147,46 @@ def test_huge_inputs_decode_in_linear_time(payload: bytes) -> None:
     result = decode(payload)
     assert time.process_time() - started < 45
     assert result.diagnostics or result.records
+
+
+@pytest.mark.parametrize(
+    ("segment", "code_point", "position"),
+    [
+        ("NAD+FL+++DO\x00E:JANE", 0x0000, 2),
+        ("NAD+FL+++DOE:JA\x1bNE", 0x001B, 2),
+        ("NAD+FL+++DOE:JANE\nX", 0x000A, 4),
+    ],
+)
+def test_a_control_character_in_a_value_is_an_error_at_its_offset(
+    segment: str, code_point: int, position: int
+) -> None:
+    """Before: the traveller's name held the NUL, and the records were clean."""
+    payload = passenger_list(segment, "ATT+2++F", "DTM+329:850315")
+    result = decode(payload)
+    error = only(result, "FORBIDDEN_CHARACTER")
+    assert error.severity is Severity.ERROR
+    assert error.location.byte_offset == payload.index(chr(code_point).encode())
+    assert error.location.segment_index == 9  # UNB, UNH, 7 header segments, then NAD
+    assert f"U+{code_point:04X}" in error.message
+    assert f"at position {position}" in error.message
+    # The person and the manifest (whose traveller entry it feeds) are both named.
+    assert sorted(tainted_bodies(result)) == ["passenger_manifest", "person"]
+    assert all(validate_record(record) == [] for record in result.clean)
+
+
+def test_a_bidi_override_in_a_utf8_interchange_is_an_error() -> None:
+    ascii_payload = passenger_list("NAD+FL+++@@EOD:JANE").replace(b"UNOA", b"UNOW")
+    payload = ascii_payload.replace(b"@@", "\u202e".encode())
+    result = decode(payload)
+    error = only(result, "FORBIDDEN_CHARACTER")
+    assert "U+202E (an invisible bidi override or isolate) at position 0" in error.message
+    assert error.location.byte_offset == payload.index("\u202e".encode())
+
+
+def test_a_control_character_in_the_envelope_names_every_record() -> None:
+    payload = passenger_list(*TRAVELLER).replace(b"SENDER", b"SEN\x07DER")
+    result = decode(payload)
+    error = only(result, "FORBIDDEN_CHARACTER")
+    assert error.location.segment_index == 0  # UNB
+    assert set(error.record_ids) == {record.record_id for record in result.records}
+    assert result.clean == ()

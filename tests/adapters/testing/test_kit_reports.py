@@ -25,7 +25,7 @@ HOSTILE_KINDS = (
 )
 """The toy samples' hostile kinds (``adapters.testing.hostile``)."""
 
-PASSED = 22 + 2 * len(HOSTILE_KINDS)
+PASSED = 25 + 2 * len(HOSTILE_KINDS)
 """The kit's tests a conforming toy passes (registration is skipped: it is not installed)."""
 
 _HEADER = """
@@ -132,6 +132,7 @@ def test_an_exception_escaping_decode_fails_the_robustness_tests(pytester: pytes
     samples = ("bad-year.toy", "not-utf8.toy", "three-seizures.toy")
     assert _failed(result) == {
         *(f"test_mutated_sample_never_raises[{name}]" for name in samples),
+        *(f"test_forbidden_characters_never_reach_a_clean_record[{name}]" for name in samples),
         "test_random_bytes_never_raise",
         *(f"test_huge_payload[{kind}]" for kind in HOSTILE_KINDS),
         *(f"test_cost_is_linear[{kind}]" for kind in HOSTILE_KINDS),
@@ -140,6 +141,27 @@ def test_an_exception_escaping_decode_fails_the_robustness_tests(pytester: pytes
     # the packages installed since the HTTP listener landed; noted in the closing note).
     result.stdout.fnmatch_lines(["*mutations=*"])
     result.stdout.fnmatch_lines(["*ValueError: unexpected input"])
+
+
+def test_text_the_gateway_refuses_in_a_clean_record_fails_the_kit(
+    pytester: pytest.Pytester,
+) -> None:
+    """An adapter that copies a NUL or a bidi override into a record without an error hands
+    Ingest a record the gateway refuses: the kit says which record and field, and why."""
+    body = """
+    class Careless(ToyAdapter):
+        def decode(self, payload: bytes, *, source_reference: str = "") -> DecodeResult:
+            result = super().decode(payload, source_reference=source_reference)
+            kept = [d for d in result.diagnostics if d.code != "FORBIDDEN_CHARACTER"]
+            return DecodeResult(result.records, tuple(kept))
+    """
+    result = _run(pytester, "Careless", body)
+    samples = ("bad-year.toy", "not-utf8.toy", "three-seizures.toy")
+    assert _failed(result) == {
+        f"test_forbidden_characters_never_reach_a_clean_record[{name}]" for name in samples
+    }
+    result.stdout.fnmatch_lines(["*clean records hold text the gateway refuses:*"])
+    result.stdout.fnmatch_lines(["*seizure.commodity_description must not contain U+*"])
 
 
 def test_state_kept_between_decodes_fails_determinism(pytester: pytest.Pytester) -> None:

@@ -14,8 +14,10 @@ import pytest
 from hypothesis import strategies as st
 
 from adapters.base import Adapter, DecodeResult, EncodeBuilder, EncodeResult, stable_record_id
+from adapters.characters import report_forbidden
 from adapters.diagnostics import Location
 from adapters.testing import identity
+from liaison.rules.text import forbidden_in
 from liaison.v1 import record_pb2, seizure_pb2
 
 __all__ = ["TOY_ENTRY_POINT", "ToyAdapter", "install_entry_points", "toy_record", "toy_records"]
@@ -47,7 +49,10 @@ def toy_record(year: int, description: str) -> record_pb2.Record:
 def toy_records() -> st.SearchStrategy[list[record_pb2.Record]]:
     """Record lists in the form ``ToyAdapter`` decodes to."""
     descriptions = st.text(
-        st.characters(exclude_categories=["Cs"], exclude_characters="\n\r"), max_size=20
+        st.characters(exclude_categories=["Cs"], exclude_characters="\n\r").filter(
+            lambda character: forbidden_in(character, free_text=True) is None
+        ),
+        max_size=20,
     )
     return st.lists(
         st.builds(toy_record, st.integers(min_value=1, max_value=9999), descriptions), max_size=5
@@ -81,6 +86,9 @@ class ToyAdapter(Adapter):
             record = out.new_record(stable_record_id("toy", line))
             record.seizure.commodity_category = seizure_pb2.COMMODITY_CATEGORY_OTHER
             record.seizure.commodity_description = description
+            # A description is free text: lines allowed, controls and bidi overrides not.
+            where = Location(line=number, column=len(year) + 2)
+            report_forbidden(out, description, where, free_text=True, records=[record])
             if _YEAR.fullmatch(year) and year != "0000":
                 record.seizure.date.year = int(year)
             else:
