@@ -35,6 +35,7 @@ from liaison.rules.ids import RECORD_ID_PATTERN
 from liaison.rules.indexing import KIND_BY_BODY
 from liaison.rules.intake import WriteItem, prepare_record
 from liaison.rules.lifecycle import DAY_US, TOMBSTONE_KIND, parse_period, tombstone_of
+from liaison.rules.text import describe, forbidden_in
 from liaison.v1 import exchange_pb2, record_pb2
 
 __all__ = ["MAX_EXTENSION_US", "MAX_REVIEWS", "LifecycleCalls"]
@@ -97,8 +98,7 @@ class LifecycleCalls:
             )
         elif request.reason == record_pb2.WITHDRAWAL_REASON_OTHER and not request.note.strip():
             violations.append(FieldViolation("note", "is required with reason OTHER"))
-        if len(request.note) > _NOTE_LENGTH:
-            violations.append(FieldViolation("note", f"must be {_NOTE_LENGTH} chars or fewer"))
+        violations += _note_violations(request.note)
         if violations:
             raise InvalidArgumentError("invalid withdrawal", violations)
         stored = await self._own_record(request.record_id, "withdraw")
@@ -143,8 +143,7 @@ class LifecycleCalls:
         extend_us = _micros(request.extend_by)
         if not DAY_US <= extend_us <= MAX_EXTENSION_US:
             violations.append(FieldViolation("extend_by", "must be from one day to 10 years"))
-        if len(request.note) > _NOTE_LENGTH:
-            violations.append(FieldViolation("note", f"must be {_NOTE_LENGTH} chars or fewer"))
+        violations += _note_violations(request.note)
         if violations:
             raise InvalidArgumentError("invalid extension", violations)
         stored = await self._own_record(request.record_id, "extend")
@@ -342,3 +341,12 @@ def _retention(record_id: str, kind: str, review: int, expires: int) -> exchange
     if expires:
         _set_micros(retention.expires_at, expires)
     return retention
+
+
+def _note_violations(note: str) -> list[FieldViolation]:
+    """A request's note: free text (lines allowed) of a bounded length, named ``note`` - not the
+    tombstone's field it becomes, which the caller never wrote."""
+    if len(note) > _NOTE_LENGTH:
+        return [FieldViolation("note", f"must be {_NOTE_LENGTH} chars or fewer")]
+    forbidden = forbidden_in(note, free_text=True)
+    return [] if forbidden is None else [FieldViolation("note", describe(forbidden))]

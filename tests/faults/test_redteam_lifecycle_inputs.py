@@ -55,30 +55,57 @@ async def test_extend_retention_by_an_absurd_period_is_invalid(
     assert set(violations_of(error)) == {"extend_by"}
 
 
-HOSTILE = "\x00\x1b[2J\u202e\r\nforged log line\ud7ff"
-
-
-async def test_hostile_characters_in_a_withdrawal_note_and_a_thread_are_stored_verbatim(
+async def test_hostile_characters_in_a_note_or_a_thread_are_refused_naming_the_field(
     exchange: ExchangeStub,
 ) -> None:
-    # NUL (which PostgreSQL text cannot hold), terminal escapes, a bidi override, CR LF: the
-    # note and the thread's texts are content, kept as given (never logged), on both stores.
+    # NUL (which PostgreSQL text cannot hold), terminal escapes, a bidi override: never content
+    # (the text rule of liaison.rules.text); refused with the request's own field named and the
+    # code point located, nothing stored. Lines (CR LF) are free text's and kept verbatim.
     await exchange.Submit(exchange_pb2.SubmitRequest(record=person(f"{TEST_CENTRE}:h1")))
+    for hostile, position in (("ok\x00", 2), ("\x1b[2J", 0), ("a\u202eb", 1)):
+        for call in (
+            exchange.Withdraw(
+                exchange_pb2.WithdrawRequest(
+                    record_id=f"{TEST_CENTRE}:h1",
+                    reason=record_pb2.WITHDRAWAL_REASON_OTHER,
+                    note=hostile,
+                )
+            ),
+            exchange.ExtendRetention(
+                exchange_pb2.ExtendRetentionRequest(
+                    record_id=f"{TEST_CENTRE}:h1",
+                    extend_by=Duration(seconds=365 * 86400),
+                    note=hostile,
+                )
+            ),
+        ):
+            error = await refusal(call)
+            assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, error.details()
+            reason = violations_of(error)["note"]
+            assert f"U+{ord(hostile[position]):04X}" in reason
+            assert f"at position {position}" in reason
+    head = await exchange.Get(exchange_pb2.GetRequest(record_id=f"{TEST_CENTRE}:h1"))
+    assert head.record.version == 1  # nothing withdrawn
+    lines = "first line\r\nforged log line\ud7ff"
     withdrawn = await exchange.Withdraw(
         exchange_pb2.WithdrawRequest(
-            record_id=f"{TEST_CENTRE}:h1",
-            reason=record_pb2.WITHDRAWAL_REASON_OTHER,
-            note=HOSTILE,
+            record_id=f"{TEST_CENTRE}:h1", reason=record_pb2.WITHDRAWAL_REASON_OTHER, note=lines
         )
     )
     assert withdrawn.ack.version == 2
     got = await exchange.Get(exchange_pb2.GetRequest(record_id=f"{TEST_CENTRE}:h1"))
-    assert got.record.withdrawal.note == HOSTILE
+    assert got.record.withdrawal.note == lines
     asked = record_pb2.Record(record_id=f"{TEST_CENTRE}:rfi:h2")
     asked.request.thread_id = f"{TEST_CENTRE}:t-h2"
-    asked.request.subject = HOSTILE
-    asked.request.body = HOSTILE
+    asked.request.subject = "subject\x00"
+    asked.request.body = "body\x1b[2J"
     asked.handling.releasable_to.append("INTERPOL-CCC-LYON")
+    error = await refusal(exchange.Submit(exchange_pb2.SubmitRequest(record=asked)))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert set(violations_of(error)) == {"request.subject", "request.body"}
+    assert (await exchange.ListThreads(exchange_pb2.ListThreadsRequest())).threads == []
+    asked.request.subject = "subject"
+    asked.request.body = lines
     await exchange.Submit(exchange_pb2.SubmitRequest(record=asked))
     [thread] = (await exchange.ListThreads(exchange_pb2.ListThreadsRequest())).threads
     assert thread.thread_id == f"{TEST_CENTRE}:t-h2"
