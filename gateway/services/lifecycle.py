@@ -27,11 +27,12 @@ from gateway.lifecycle.receipts import RECEIPT_KIND
 from gateway.lifecycle.settings import LifecycleSettings
 from gateway.lifecycle.threads import ThreadBook
 from gateway.security.gate import RecordGate
+from gateway.security.visibility import facts_of
 from gateway.services.statuses import ack_of
 from gateway.services.streaming import UnknownThread, conflict_error, unknown_thread_message
 from gateway.store.base import RecordStore, StoredRecord, StoredVersion
 from gateway.telemetry import Telemetry
-from liaison.rules.ids import RECORD_ID_PATTERN
+from liaison.rules.ids import RECORD_ID_PATTERN, namespace_of
 from liaison.rules.indexing import KIND_BY_BODY
 from liaison.rules.intake import WriteItem, prepare_record
 from liaison.rules.lifecycle import DAY_US, TOMBSTONE_KIND, parse_period, tombstone_of
@@ -230,30 +231,56 @@ class LifecycleCalls:
         )
 
     def check_reply(self, record: record_pb2.Record) -> None:
-        """Refuse a reply to a thread no request addressed to this centre opened (Submit).
+        """Refuse a reply that would answer nothing (Submit): to a thread no request addressed to
+        this centre opened, or that its requester may not read.
 
         Raises:
-            FailedPreconditionError: an unknown thread.
+            FailedPreconditionError: an unknown thread, or a reply not releasable to the
+                requester.
         """
         if self.threads is None or record.WhichOneof("body") != "reply":
             return
-        thread_id = record.reply.thread_id
-        if not self.threads.addressed_here(thread_id):
-            raise FailedPreconditionError(unknown_thread_message(thread_id))
+        problem = self._reply_problem(record)
+        if problem is not None:
+            raise FailedPreconditionError(problem)
 
     def unknown_threads(self, items: Sequence[WriteItem]) -> dict[int, UnknownThread]:
-        """The replies among prepared ``items`` (SubmitStream, Ingest) that answer no request
-        addressed to this centre, by position. Only replies are parsed."""
+        """The replies among prepared ``items`` (SubmitStream, Ingest) that would answer
+        nothing (as :meth:`check_reply`), by position. Only replies are parsed."""
         if self.threads is None:
             return {}
         refused: dict[int, UnknownThread] = {}
         for index, item in enumerate(items):
             if item.keys.kind != "reply":
                 continue
-            thread_id = record_pb2.Record.FromString(item.blob).reply.thread_id
-            if not self.threads.addressed_here(thread_id):
-                refused[index] = UnknownThread(item.record_id, thread_id)
+            record = record_pb2.Record.FromString(item.blob)
+            problem = self._reply_problem(record, item.record_id)
+            if problem is not None:
+                refused[index] = UnknownThread(item.record_id, record.reply.thread_id, problem)
         return refused
+
+    def _reply_problem(self, record: record_pb2.Record, record_id: str = "") -> str | None:
+        """Why ``record`` (a reply) would answer nothing; None when it answers its thread.
+
+        A reply its requester may not read (its handling keeps it from the centre whose
+        namespace holds the thread id) would mark the thread answered at both ends while the
+        requester never receives it: refused, so the replying analyst can fix its handling."""
+        assert self.threads is not None
+        thread_id = record.reply.thread_id
+        if not self.threads.addressed_here(thread_id):
+            return unknown_thread_message(thread_id, record_id)
+        requester = namespace_of(thread_id)
+        if requester is None:
+            return None
+        refusal = self._gate.need_to_know.refusal(facts_of(record), requester)
+        if refusal is None:
+            return None
+        which = f"reply {record_id}" if record_id else "the reply"
+        return (
+            f"{which} to thread {thread_id} would answer nothing: its requester {requester} may "
+            f"not read it ({refusal}); release it to {requester} or answer without the "
+            "restricted content"
+        )
 
     def _require_local(self, what: str) -> None:
         reader = self._gate.reader()

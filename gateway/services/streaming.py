@@ -63,6 +63,8 @@ class UnknownThread:
 
     record_id: str
     thread_id: str
+    message: str = ""
+    """Why it answers nothing, when not an unknown thread (e.g. its requester may not read it)."""
 
 
 StreamOutcome = WriteOutcome | UnknownThread
@@ -323,7 +325,7 @@ def conflict_error(
     replies to an unknown thread."""
     if isinstance(conflict, UnknownThread):
         return FailedPreconditionError(
-            unknown_thread_message(conflict.thread_id, conflict.record_id)
+            conflict.message or unknown_thread_message(conflict.thread_id, conflict.record_id)
         )
     if isinstance(conflict, RecordWithdrawn):
         return FailedPreconditionError(

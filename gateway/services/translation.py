@@ -199,7 +199,7 @@ class TranslationService(translation_pb2_grpc.TranslationServicer):
         if refused:
             first = refused[min(refused)]
             raise FailedPreconditionError(
-                unknown_thread_message(first.thread_id, first.record_id)
+                (first.message or unknown_thread_message(first.thread_id, first.record_id))
                 + "; nothing of the payload was stored"
             )
 

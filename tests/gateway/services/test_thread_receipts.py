@@ -209,6 +209,25 @@ async def test_a_reply_to_an_unknown_thread_is_refused_in_a_stream_the_others_st
     assert response.rejected == 1
 
 
+async def test_a_reply_its_requester_may_not_read_is_refused_in_a_stream(
+    gateway: Gateway, exchange: ExchangeStub
+) -> None:
+    await store_replica(gateway, request(f"{LYON}:rfi:s2", f"{LYON}:t-s2", LYON, TEST_CENTRE))
+    restricted = reply(f"{TEST_CENTRE}:answer:s2", f"{LYON}:t-s2")
+    restricted.handling.releasable_to.append("WCO-I2C")
+    batch = exchange_pb2.SubmitStreamRequest(records=[restricted, person(f"{TEST_CENTRE}:s2")])
+
+    async def one() -> AsyncIterator[exchange_pb2.SubmitStreamRequest]:
+        yield batch
+
+    response = await exchange.SubmitStream(one())
+    codes = [r.error.code if r.HasField("error") else 0 for r in response.results]
+    assert codes == [grpc.StatusCode.FAILED_PRECONDITION.value[0], 0]
+    assert f"requester {LYON} may not read it" in response.results[0].error.message
+    error = await refusal(exchange.Get(exchange_pb2.GetRequest(record_id=restricted.record_id)))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
 async def test_an_ingest_carrying_a_reply_to_an_unknown_thread_stores_nothing(
     gateway: Gateway, exchange: ExchangeStub, channel: aio.Channel
 ) -> None:

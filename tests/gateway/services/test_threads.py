@@ -88,6 +88,27 @@ async def test_a_reply_to_an_unknown_thread_is_refused(exchange: ExchangeStub) -
     assert "NOWHERE:t9" in (error.details() or "")
 
 
+async def test_a_reply_its_requester_may_not_read_is_refused_and_answers_nothing(
+    gateway: Gateway, exchange: ExchangeStub
+) -> None:
+    await store_replica(gateway, request(f"{LYON}:rfi:r1", f"{LYON}:t-r1", LYON, TEST_CENTRE))
+    kept_from_lyon = reply(f"{TEST_CENTRE}:answer:r1", f"{LYON}:t-r1")
+    kept_from_lyon.handling.releasable_to.append("WCO-I2C")
+    restricted = reply(f"{TEST_CENTRE}:answer:r2", f"{LYON}:t-r1")
+    restricted.handling.code = record_pb2.HANDLING_CODE_H3
+    for unreadable in (kept_from_lyon, restricted):
+        error = await refusal(submit(exchange, unreadable))
+        assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert f"requester {LYON} may not read it" in (error.details() or "")
+        [thread] = await threads(exchange)
+        assert (thread.state, list(thread.reply_record_ids)) == (DELIVERED, [])
+    readable = reply(f"{TEST_CENTRE}:answer:r3", f"{LYON}:t-r1")
+    readable.handling.releasable_to.append(LYON)
+    await submit(exchange, readable)
+    [thread] = await threads(exchange)
+    assert (thread.state, list(thread.reply_record_ids)) == (ANSWERED, [readable.record_id])
+
+
 async def test_the_requester_sees_sent_then_answered(
     gateway: Gateway, exchange: ExchangeStub
 ) -> None:
