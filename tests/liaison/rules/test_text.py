@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from google.protobuf import descriptor_pool
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,3 +134,24 @@ def test_every_intake_record_kind_is_checked_at_any_depth() -> None:
     record.handling.releasable_to.append("WCO-I2C")
     fields = {v.field for v in validate_record(record)}
     assert {"request.subject", "request.body"} <= fields
+
+
+def test_records_hold_no_map_field_the_text_walk_would_miss() -> None:
+    """The validation walk visits repeated and singular fields; a map (iterated by key) would
+    need a walk of its own. The contract has none: adding one must come with it."""
+
+    def maps(descriptor: Descriptor, seen: set[str]) -> list[str]:
+        if descriptor.full_name in seen:
+            return []
+        seen.add(descriptor.full_name)
+        found = []
+        for field in descriptor.fields:
+            if field.message_type is None:
+                continue
+            if field.message_type.GetOptions().map_entry:
+                found.append(field.full_name)
+            else:
+                found.extend(maps(field.message_type, seen))
+        return found
+
+    assert maps(record_pb2.Record.DESCRIPTOR, set()) == []
