@@ -533,6 +533,8 @@ PUBLIC = {
         "RetentionDefaults",
         "RetentionPeriod",
         "parse_period",
+        "request_thread_violations",
+        "reserved_id_violations",
         "tombstone_of",
     },
     "gateway.store.feed": {

@@ -223,3 +223,69 @@ async def test_a_relay_cannot_withdraw_another_centres_record(gateway: Gateway, 
     latest = await gateway.store.get(f"{SINGAPORE}:held-1")
     assert latest is not None
     assert latest.kind == "withdrawal"
+
+
+async def test_a_centre_not_addressed_cannot_answer_or_receipt_a_thread(
+    gateway: Gateway, pki: Pki
+) -> None:
+    # The i2c asks Singapore only. Lyon, not addressed, sends a receipt saying the request was
+    # read and answered, and a reply; both are Lyon's own signed records (so they are stored),
+    # but Singapore's thread stays SENT and no thread of Lyon's appears.
+    asked = rfi(f"{I2C}:rfi:sg", f"{I2C}:t-sg", I2C, SINGAPORE)
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        await exchange.Submit(exchange_pb2.SubmitRequest(record=asked))
+    now = gateway.clock()
+    forged_receipt = receipt_record(
+        LYON,
+        thread_id=f"{I2C}:t-sg",
+        request_record_id=f"{I2C}:rfi:sg",
+        requesting_centre=I2C,
+        times=(now, now, now),
+        reply_record_ids=[f"{LYON}:answer:sg"],
+    )
+    answer = record_pb2.Record(record_id=f"{LYON}:answer:sg")
+    answer.reply.thread_id = f"{I2C}:t-sg"
+    answer.reply.body = "answered for Singapore"
+    results = await deliver_as(
+        gateway,
+        pki,
+        LYON,
+        signed(forged_receipt, 1, pki.keys[LYON]),
+        signed(answer, 1, pki.keys[LYON]),
+    )
+    assert [r.ack.version for r in results] == [1, 1]
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        listed = await exchange.ListThreads(exchange_pb2.ListThreadsRequest())
+    assert [(t.addressed_centre, t.state, list(t.reply_record_ids)) for t in listed.threads] == [
+        (SINGAPORE, exchange_pb2.THREAD_STATE_SENT, [])
+    ]
+
+
+async def test_read_is_set_only_by_a_fetch_of_a_client_of_the_addressed_centre(
+    gateway: Gateway, pki: Pki
+) -> None:
+    # Lyon asks the i2c, releasable to both; a client reading here for Lyon fetches it, and
+    # an i2c subscriber receives it: neither is the i2c reading it. The i2c's own Get is.
+    asked = rfi(f"{LYON}:rfi:rd", f"{LYON}:t-rd", LYON, I2C)
+    asked.handling.releasable_to.append(LYON)
+    asked = signed(asked, 1, pki.keys[LYON])
+    [stored] = await deliver_as(gateway, pki, LYON, asked)
+    assert stored.ack.version == 1
+    get = exchange_pb2.GetRequest(record_id=f"{LYON}:rfi:rd")
+    async with channel(gateway, pki, pki.client(PARTNER)) as partner:
+        fetched = await exchange_pb2_grpc.RecordExchangeStub(partner).Get(get)
+        assert fetched.record.HasField("request")
+    async with channel(gateway, pki, pki.client(OPERATOR)) as operator:
+        exchange = exchange_pb2_grpc.RecordExchangeStub(operator)
+        feed = exchange.Subscribe(exchange_pb2.SubscribeRequest(after_sequence=0))
+        async for response in feed:
+            if response.HasField("caught_up"):
+                break
+        feed.cancel()
+        [thread] = (await exchange.ListThreads(exchange_pb2.ListThreadsRequest())).threads
+        assert thread.state == exchange_pb2.THREAD_STATE_DELIVERED
+        await exchange.Get(get)
+        [thread] = (await exchange.ListThreads(exchange_pb2.ListThreadsRequest())).threads
+        assert thread.state == exchange_pb2.THREAD_STATE_READ
