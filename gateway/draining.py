@@ -20,7 +20,8 @@ Calls that arrive once a stop has begun are refused the same way, at once: gRPC'
 which under load were a few at every stop. :meth:`CallDrain.wind_down` therefore keeps the
 listeners open, refusing, until no call is in flight and none has arrived for a moment (or the
 grace is all but spent), and only then does the gateway close them. Health calls are answered,
-not refused: during a stop they say NOT_SERVING, which is what a load balancer asks.
+not refused: during a stop they say NOT_SERVING, which is what a load balancer asks; a health
+watcher's stream is not waited for, but ended with the rest.
 """
 
 from __future__ import annotations
@@ -61,10 +62,12 @@ _ANSWERED_WHILE_STOPPING = "/grpc.health.v1.Health/"
 class _Call:
     """One call in flight: its task, and whether the drain ended it."""
 
-    __slots__ = ("cancelled", "ended", "task", "waiting")
+    __slots__ = ("answered", "cancelled", "ended", "task", "waiting")
 
-    def __init__(self, task: asyncio.Task[Any] | None, ended: bool) -> None:
+    def __init__(self, task: asyncio.Task[Any] | None, ended: bool, answered: bool) -> None:
         self.task = task
+        self.answered = answered
+        """A health call: answered during a stop, not waited for."""
         self.ended = ended
         """The drain ended (or refused) it."""
         self.cancelled = False
@@ -120,20 +123,26 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     async def wind_down(self, deadline: float) -> int:
         """A stop's calls: refuse new ones, wait until none is in flight and none has arrived
         for :data:`QUIET_SECONDS`, at the latest until :data:`DRAIN_SECONDS` before
-        ``deadline`` (``time.monotonic()``); then end those still running and give them up to
-        :data:`DRAIN_SECONDS` to end. Returns how many were ended."""
+        ``deadline`` (``time.monotonic()``); then end those still running - and the health
+        streams, which are not waited for (a health watcher would otherwise hold every stop for
+        its whole grace) - and give them up to :data:`DRAIN_SECONDS` to end. Returns how many
+        calls other than health calls were ended."""
         self.refuse_new()
         drain_at = deadline - DRAIN_SECONDS
         while time.monotonic() < drain_at:
             now = time.monotonic()
-            if not self._calls and now - self._last_arrival >= QUIET_SECONDS:
-                return 0
+            if not self._waited_for() and now - self._last_arrival >= QUIET_SECONDS:
+                break
             await asyncio.sleep(min(_POLL_SECONDS, max(drain_at - now, 0.0)))
-        ended = self.drain()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(DRAIN_SECONDS):
-                await self._idle.wait()
-        return ended
+        late = self._waited_for()
+        if self.drain():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(DRAIN_SECONDS):
+                    await self._idle.wait()
+        return late
+
+    def _waited_for(self) -> int:
+        return sum(1 for call in self._calls if not call.answered)
 
     async def intercept_service(
         self,
@@ -221,7 +230,8 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return behaviour
 
     def _enter(self, answered: bool) -> _Call:
-        call = _Call(asyncio.current_task(), self._draining or (self._refusing and not answered))
+        ended = self._draining or (self._refusing and not answered)
+        call = _Call(asyncio.current_task(), ended, answered)
         self._last_arrival = time.monotonic()
         self._calls.add(call)
         self._idle.clear()

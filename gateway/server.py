@@ -672,8 +672,9 @@ class Gateway:
         listeners = [server.stop(left)]
         if http is not None:
             listeners.append(http.stop(left))
-        await asyncio.gather(*listeners)
-        await background
+        # A step that fails does not keep the others, nor the closing, from running; the first
+        # failure is raised once the store is closed.
+        failures = await asyncio.gather(*listeners, background, return_exceptions=True)
         served = time.monotonic()
         await self._close_after_serving()
         stopped = time.monotonic()
@@ -684,6 +685,9 @@ class Gateway:
             served - started,
             stopped - served,
         )
+        for failure in failures:
+            if isinstance(failure, BaseException):
+                raise failure
 
     async def _stop_background(self) -> None:
         """Stop the background tasks and forwarding, then end the Subscribe streams (UNAVAILABLE:

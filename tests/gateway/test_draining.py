@@ -174,3 +174,26 @@ async def test_an_http_call_still_running_at_the_end_of_the_grace_is_503_unavail
     finally:
         hold.released.set()
         await gateway.stop(grace=0)
+
+
+async def test_a_health_watcher_does_not_hold_the_stop_and_ends_unavailable(
+    gateway: Gateway, channel: aio.Channel
+) -> None:
+    watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+    first = await watch.read()
+    assert first.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def rest() -> list[int]:
+        seen = []
+        # read() answers grpc.aio.EOF (not a response) at the stream's end.
+        while isinstance(update := await watch.read(), health_pb2.HealthCheckResponse):
+            seen.append(update.status)
+        return seen
+
+    updates = asyncio.ensure_future(rest())
+    # Nothing else runs: the stop ends now, not after its 30 s grace (it hung before).
+    await gateway.stop(grace=30)
+    with pytest.raises(aio.AioRpcError) as ended:
+        await updates
+    assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert ended.value.details() == STOPPING_MESSAGE

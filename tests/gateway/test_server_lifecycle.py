@@ -116,18 +116,20 @@ async def test_a_stop_counts_its_grace_from_when_it_was_asked(tmp_path: Path) ->
         await server.stop(grace=0)
 
 
-async def test_a_close_step_that_fails_still_closes_the_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("failing", ["screening.close", "supervisor.stop"])
+async def test_a_stop_step_that_fails_still_closes_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
     server = Gateway(make_config(tmp_path))
     await server.start()
 
-    async def broken() -> None:
-        raise RuntimeError("the screening worker could not be stopped")
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("this step could not be stopped")
 
-    monkeypatch.setattr(server.screening, "close", broken)
+    owner, name = failing.split(".")
+    monkeypatch.setattr(getattr(server, owner), name, broken)
     try:
-        with pytest.raises(RuntimeError, match="screening worker"):
+        with pytest.raises(RuntimeError, match="could not be stopped"):
             await server.stop(grace=0)
         # Closed all the same (its queued writes committed): it takes no more.
         with pytest.raises(StoreClosedError):
