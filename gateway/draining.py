@@ -35,7 +35,7 @@ from typing import Any
 
 import grpc
 
-from gateway.wrapping import WrappedHandlers
+from gateway.wrapping import WrappedHandlers, same_kind
 
 __all__ = ["DRAIN_SECONDS", "QUIET_SECONDS", "STOPPING_MESSAGE", "CallDrain"]
 
@@ -157,29 +157,7 @@ class CallDrain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
     def _drainable(self, handler: Any, method: str) -> Any:
         answered = method.startswith(_ANSWERED_WHILE_STOPPING)
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._behaviour(handler.unary_unary, answered),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                self._behaviour(handler.unary_stream, answered),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._behaviour(handler.stream_unary, answered),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            self._behaviour(handler.stream_stream, answered),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
+        return same_kind(handler, lambda inner: self._behaviour(inner, answered))
 
     def _behaviour(self, inner: Any, answered: bool) -> Any:
         if inspect.isasyncgenfunction(inner):

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["WrappedHandlers"]
+import grpc
+
+__all__ = ["WrappedHandlers", "same_kind"]
 
 
 class WrappedHandlers:
@@ -42,3 +44,31 @@ class WrappedHandlers:
 
     def __len__(self) -> int:
         return len(self._by_method)
+
+
+def same_kind(handler: Any, behaviour: Callable[[Any], Any]) -> Any:
+    """A handler of ``handler``'s kind (unary or streaming request and response), with its
+    (de)serializers, whose behaviour is ``behaviour(inner)`` of ``handler``'s behaviour."""
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            behaviour(handler.unary_unary),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            behaviour(handler.unary_stream),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            behaviour(handler.stream_unary),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+    return grpc.stream_stream_rpc_method_handler(
+        behaviour(handler.stream_stream),
+        handler.request_deserializer,
+        handler.response_serializer,
+    )

@@ -21,7 +21,7 @@ from gateway.audit.log import AuditLog
 from gateway.security.authorization import current_caller
 from gateway.security.policy import LOCAL_IDENTITY
 from gateway.security.refusals import Refusals
-from gateway.wrapping import WrappedHandlers
+from gateway.wrapping import WrappedHandlers, same_kind
 
 __all__ = ["StreamLimitInterceptor"]
 
@@ -51,23 +51,13 @@ class StreamLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         return self._wrapped.get(method, handler, lambda: self._counted(handler, method))
 
     def _counted(self, handler: Any, method: str) -> Any:
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                self._counted_stream(handler.unary_stream, method),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._counted_unary(handler.stream_unary, method),
-                handler.request_deserializer,
-                handler.response_serializer,
-            )
-        return grpc.stream_stream_rpc_method_handler(
-            self._counted_stream(handler.stream_stream, method),
-            handler.request_deserializer,
-            handler.response_serializer,
-        )
+        # Only streaming calls come here; a unary response is counted as a coroutine.
+        def counted(inner: Any) -> Any:
+            if handler.unary_stream or handler.stream_stream:
+                return self._counted_stream(inner, method)
+            return self._counted_unary(inner, method)
+
+        return same_kind(handler, counted)
 
     async def _enter(self, context: Any, method: str) -> str:
         caller = current_caller()
