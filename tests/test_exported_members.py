@@ -326,7 +326,7 @@ PUBLIC = {
         "TelemetryConfig",
         "load_config",
     },
-    "gateway.wrapping": {"WrappedHandlers"},
+    "gateway.wrapping": {"WrappedHandlers", "same_kind"},
     "gateway.errors": {
         "AuditError",
         "ConflictError",
