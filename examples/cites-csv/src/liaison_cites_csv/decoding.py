@@ -11,8 +11,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from adapters import DecodeBuilder, Location, Severity
+from adapters import FORBIDDEN_CHARACTER, DecodeBuilder, Location, Severity
 from liaison.codes import ISO_ALPHA2_TO_ALPHA3
+from liaison.rules.text import describe as describe_forbidden
+from liaison.rules.text import forbidden_in
 from liaison.v1 import common_pb2, seizure_pb2
 from liaison_cites_csv.csvtext import Field, Row, SyntaxProblem, read_rows
 from liaison_cites_csv.layout import CARRIED_COLUMNS, COLUMNS, UNIT_TO_REC20, describe, record_id
@@ -28,6 +30,9 @@ _AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _IMPORTER_QUANTITY = "Importer reported quantity"
 _EXPORTER_QUANTITY = "Exporter reported quantity"
+_DESCRIPTION_COLUMNS = ("Taxon", "Term")
+"""Columns whose values go to ``Seizure.commodity_description``, a free-text field (lines
+allowed); the others that reach a record go to single-line fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,12 +201,25 @@ def _quantity(reader: _RowReader, seizure: seizure_pb2.Seizure, not_carried: set
     seizure.quantity.unit = unit
 
 
+def _forbidden_text(reader: _RowReader) -> None:
+    """Report every value that reaches the record and holds a character the gateway refuses in
+    text (a control character, a bidi override, a noncharacter): an error at its cell, so the
+    record is tainted instead of refused by the gateway with no location in the file."""
+    for column in sorted(CARRIED_COLUMNS | set(_DESCRIPTION_COLUMNS)):
+        free_text = column in _DESCRIPTION_COLUMNS
+        forbidden = forbidden_in(reader.text(column), free_text=free_text)
+        if forbidden is not None:
+            message = f"the {column} {describe_forbidden(forbidden)}"
+            reader.found(Severity.ERROR, FORBIDDEN_CHARACTER, message, column)
+
+
 def _decode_row(
     out: DecodeBuilder,
     reader: _RowReader,
     occurrences: Counter[tuple[str, ...]],
     not_carried: set[str],
 ) -> None:
+    _forbidden_text(reader)
     seizure = seizure_pb2.Seizure(commodity_category=seizure_pb2.COMMODITY_CATEGORY_CITES_SPECIES)
     year = reader.text("Year")
     if _YEAR.fullmatch(year) and int(year) >= FIRST_YEAR:
